@@ -1,0 +1,23 @@
+//! Portable core of faceswap-wasm.
+//!
+//! Every request and response shape, every validation rule, every credit estimate and the webhook
+//! parsing live here, so the browser library (before a credit is spent), the proxy (which never
+//! trusts the browser) and the sandbox (which answers like the provider) agree by construction.
+//!
+//! The crate has no wasm-bindgen, web-sys or tokio dependency and builds for `wasm32-unknown-unknown`
+//! as well as for native targets. Each provider lives in a module of its own ([`aifaceswap`] today);
+//! [`provider`] holds what providers have in common (auth scheme, how results are delivered).
+
+pub mod aifaceswap;
+pub mod base64_image;
+pub mod error;
+pub mod media;
+mod number;
+pub mod parse;
+pub mod provider;
+pub mod task;
+pub mod url;
+
+pub use error::{ErrorCode, FieldError};
+pub use media::MediaType;
+pub use task::{TaskStatus, TaskView};

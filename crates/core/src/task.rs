@@ -1,0 +1,88 @@
+//! The proxy's view of a task, as `GET /api/tasks/{task_id}` and the SSE `status` event carry it.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Where a task stands. `Succeeded`, `Failed` and `TimedOut` are terminal: nothing moves a task
+/// out of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Submitted; no result yet.
+    Pending,
+    /// The provider delivered a result.
+    Succeeded,
+    /// The provider reported failure.
+    Failed,
+    /// No callback arrived before the deadline.
+    TimedOut,
+}
+
+impl TaskStatus {
+    /// The status word used in JSON and in the store.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Pending => "pending",
+            TaskStatus::Succeeded => "succeeded",
+            TaskStatus::Failed => "failed",
+            TaskStatus::TimedOut => "timed_out",
+        }
+    }
+
+    /// The status for a stored word.
+    pub fn from_word(word: &str) -> Option<Self> {
+        [Self::Pending, Self::Succeeded, Self::Failed, Self::TimedOut]
+            .into_iter()
+            .find(|s| s.as_str() == word)
+    }
+
+    /// True when the task can no longer change.
+    pub const fn is_terminal(self) -> bool {
+        !matches!(self, TaskStatus::Pending)
+    }
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored task: `{"task_id","status","type","result_url","points","created_at","updated_at"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskView {
+    /// The provider's task id.
+    pub task_id: String,
+    /// Where the task stands.
+    pub status: TaskStatus,
+    /// The provider's task type number, once the webhook told it.
+    #[serde(rename = "type")]
+    pub kind: Option<i64>,
+    /// URL of the result, once succeeded.
+    pub result_url: Option<String>,
+    /// Credits the task cost.
+    pub points: Option<u64>,
+    /// RFC 3339 time the task was submitted.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_and_only_pending_is_open() {
+        for s in [
+            TaskStatus::Pending,
+            TaskStatus::Succeeded,
+            TaskStatus::Failed,
+            TaskStatus::TimedOut,
+        ] {
+            assert_eq!(TaskStatus::from_word(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{s}\""));
+            assert_eq!(s.is_terminal(), s != TaskStatus::Pending);
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Configuration from `--flags` and environment variables (DESIGN.md section 4).
+
+use clap::Parser;
+use secrecy::SecretString;
+use std::path::PathBuf;
+
+/// Command-line flags; each also reads the environment variable of the same name in capitals.
+#[derive(Parser)]
+#[command(
+    name = "faceswap-proxy",
+    version,
+    about = "Key-holding face-swap proxy"
+)]
+pub struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// The aifaceswap API key; unset means sandbox mode. Never printed.
+    #[arg(long, env = "AIFACESWAP_API_KEY", hide_env_values = true)]
+    pub aifaceswap_api_key: Option<String>,
+    /// Upstream base URL (default https://aifaceswap.io, or the built-in sandbox without a key).
+    #[arg(long, env = "AIFACESWAP_BASE_URL")]
+    pub aifaceswap_base_url: Option<String>,
+    /// How the outside world reaches this proxy (webhooks, upload URLs); default http://HOST:PORT.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// `sqlite://PATH` or `postgres://...`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/faceswap.db"
+    )]
+    pub database_url: String,
+    /// Where uploads are stored.
+    #[arg(long, env = "UPLOAD_DIR", default_value = "data/uploads")]
+    pub upload_dir: PathBuf,
+    /// Largest accepted upload, in bytes.
+    #[arg(long, env = "UPLOAD_MAX_BYTES", default_value_t = 100 * 1024 * 1024)]
+    pub upload_max_bytes: u64,
+    /// CORS allowlist, comma separated; empty means same origin only.
+    #[arg(long, env = "ALLOWED_ORIGINS", default_value = "")]
+    pub allowed_origins: String,
+    /// Requests per minute per client.
+    #[arg(long, env = "RATE_LIMIT_PER_MIN", default_value_t = 120)]
+    pub rate_limit_per_min: u32,
+    /// Credits per hour per client.
+    #[arg(long, env = "SPEND_CAP_CREDITS_PER_HOUR", default_value_t = 1000)]
+    pub spend_cap_credits_per_hour: u64,
+    /// Folder of the demo page served at `/`.
+    #[arg(long, env = "WWW_DIR", default_value = "www")]
+    pub www_dir: PathBuf,
+    /// Folder of the built library served at `/pkg/`.
+    #[arg(long, env = "PKG_DIR", default_value = "pkg")]
+    pub pkg_dir: PathBuf,
+}
+
+/// The proxy's settings, resolved from [`Cli`]. `Debug` never shows the key.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen host.
+    pub host: String,
+    /// Listen port.
+    pub port: u16,
+    /// The provider key; `None` is sandbox mode.
+    pub api_key: Option<SecretString>,
+    /// Upstream base URL, when set explicitly.
+    pub upstream_base_url: Option<String>,
+    /// Public base URL without a trailing slash.
+    pub public_url: String,
+    /// Task store location.
+    pub database_url: String,
+    /// Upload folder.
+    pub upload_dir: PathBuf,
+    /// Upload size limit in bytes.
+    pub upload_max_bytes: u64,
+    /// Origins allowed by CORS; empty: same origin only.
+    pub allowed_origins: Vec<String>,
+    /// Requests per minute per client.
+    pub rate_limit_per_min: u32,
+    /// Credits per hour per client.
+    pub spend_cap_credits_per_hour: u64,
+    /// Demo page folder.
+    pub www_dir: PathBuf,
+    /// Built library folder.
+    pub pkg_dir: PathBuf,
+}
+
+impl From<Cli> for Config {
+    fn from(cli: Cli) -> Self {
+        let public_url = cli
+            .public_url
+            .unwrap_or_else(|| format!("http://{}:{}", cli.host, cli.port))
+            .trim_end_matches('/')
+            .to_owned();
+        Self {
+            api_key: cli
+                .aifaceswap_api_key
+                .filter(|key| !key.trim().is_empty())
+                .map(SecretString::from),
+            upstream_base_url: cli.aifaceswap_base_url,
+            public_url,
+            database_url: cli.database_url,
+            upload_dir: cli.upload_dir,
+            upload_max_bytes: cli.upload_max_bytes,
+            allowed_origins: cli
+                .allowed_origins
+                .split(',')
+                .map(str::trim)
+                .filter(|origin| !origin.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            rate_limit_per_min: cli.rate_limit_per_min,
+            spend_cap_credits_per_hour: cli.spend_cap_credits_per_hour,
+            www_dir: cli.www_dir,
+            pkg_dir: cli.pkg_dir,
+            host: cli.host,
+            port: cli.port,
+        }
+    }
+}
+
+impl Config {
+    /// Parses flags and environment of this process.
+    pub fn from_env_and_args() -> Self {
+        Cli::parse().into()
+    }
+
+    /// True when no key is set and the built-in sandbox answers instead of the provider.
+    pub fn sandbox_mode(&self) -> bool {
+        self.api_key.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Config {
+        let mut argv = vec!["faceswap-proxy"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).expect("valid flags").into()
+    }
+
+    #[test]
+    fn flags_resolve_and_key_stays_hidden() {
+        let config = parse(&[
+            "--port",
+            "9000",
+            "--aifaceswap-api-key",
+            "sk-very-secret",
+            "--allowed-origins",
+            "https://a.example, https://b.example,",
+        ]);
+        assert_eq!(config.port, 9000);
+        assert_eq!(config.public_url, "http://127.0.0.1:9000");
+        assert_eq!(
+            config.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert!(!config.sandbox_mode());
+        assert!(!format!("{config:?}").contains("sk-very-secret"));
+    }
+
+    #[test]
+    fn defaults_follow_the_design() {
+        let config = parse(&[]);
+        assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 8080));
+        assert_eq!(config.database_url, "sqlite://data/faceswap.db");
+        assert_eq!(config.upload_max_bytes, 100 * 1024 * 1024);
+        assert!(config.rate_limit_per_min > 0 && config.spend_cap_credits_per_hour > 0);
+        assert!(config.allowed_origins.is_empty());
+    }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what the build (and, with --test, the tests) need, only where it is missing:
+#   the wasm32 target, wasm-bindgen-cli of exactly the Cargo.lock version, npm packages from
+#   package-lock.json, and for tests Debian's chromium, chromium-driver and ffmpeg.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test_tools=false
+[[ "${1:-}" == "--test" ]] && want_test_tools=true
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# Cargo.lock decides the wasm-bindgen version; the CLI must match it exactly.
+if [[ ! -f Cargo.lock ]]; then
+  cargo generate-lockfile
+fi
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+have_version=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [[ "$have_version" != "$bindgen_version" ]] || ! command -v wasm-bindgen-test-runner >/dev/null; then
+  log "installing wasm-bindgen-cli $bindgen_version (found: ${have_version:-none})"
+  cargo install wasm-bindgen-cli --version "$bindgen_version" --force
+fi
+
+# npm packages, exactly as package-lock.json pins them; skipped while node_modules is newer.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  log "installing npm packages from package-lock.json"
+  npm ci --no-audit --no-fund
+fi
+
+if $want_test_tools; then
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+  if ((${#missing[@]})); then
+    log "installing Debian packages: ${missing[*]}"
+    sudo_cmd=()
+    [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+fi

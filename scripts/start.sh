@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `npm start`: set up, build pkg/, then run the proxy serving www/ and pkg/ on 127.0.0.1:8080.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/build.sh
+cargo build --release -p faceswap-proxy
+mkdir -p data
+exec target/release/faceswap-proxy "$@"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `npm test`: set up (including chromium, chromium-driver, ffmpeg), then every check and test:
+# fmt, clippy on native and wasm32, native tests, wasm tests in headless Chromium, end-to-end tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "set-up"
+bash scripts/setup.sh --test
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (native)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "clippy (wasm32)"
+cargo clippy -p faceswap-wasm -p faceswap-core --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
+
+step "native tests"
+cargo test --workspace --exclude faceswap-wasm --tests --locked
+cargo test -p faceswap-wasm --lib --locked
+
+step "wasm tests in headless Chromium"
+export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+cargo test -p faceswap-wasm --target wasm32-unknown-unknown --tests --locked
+
+step "build pkg/ and the proxy"
+bash scripts/build.sh
+cargo build -p faceswap-proxy --locked
+
+step "end-to-end tests (playwright-core, headless Chromium)"
+node --test --test-concurrency=1 tests/e2e/
