@@ -5,46 +5,65 @@ use faceswap_core::aifaceswap::{
 };
 use faceswap_core::provider::ProviderOperation;
 use faceswap_core::FieldError;
-use serde::de::IgnoredAny;
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::error::ClientError;
+use crate::js;
 
-/// The parameters that decide a price, in the JS API's camelCase.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The parameters that decide a price.
+#[derive(Debug, Default, Clone, Copy)]
 struct PriceParams {
     duration: Option<f64>,
     enhance: Option<i64>,
-    ref_info: Option<Vec<IgnoredAny>>,
+    faces: Option<usize>,
 }
 
 /// Credits an operation will cost, computed with the same rules as the proxy's spend cap.
 ///
-/// `operation` is the endpoint name in either spelling (`multi_video_faceswap` or
-/// `multiVideoFaceSwap`); `params` holds `duration` and `enhance` for videos and `refInfo` for
-/// multi-video swaps. Throws an `Error` with `code: "invalid_parameter"` and `field` when an input
-/// is missing or out of range.
+/// `operation` is the endpoint name in either spelling (`multiVideoFaceSwap` or
+/// `multi_video_faceswap`); `params` holds `duration` and `enhance` for videos and `refInfo` for
+/// multi-video swaps (the request itself can be passed). Throws an `Error` with
+/// `code: "invalid_parameter"` and `field` when an input is missing or out of range.
 #[wasm_bindgen(js_name = estimateCredits)]
-pub fn estimate_credits(operation: &str, params: JsValue) -> Result<f64, JsValue> {
+pub fn estimate_credits(
+    operation: &str,
+    #[wasm_bindgen(unchecked_param_type = "PriceParams")] params: JsValue,
+) -> Result<f64, JsValue> {
     let op = parse_operation(operation).map_err(ClientError::invalid)?;
-    let params: PriceParams = if params.is_undefined() || params.is_null() {
-        PriceParams::default()
-    } else {
-        faceswap_core::parse::deserialize_with_path(serde_wasm_bindgen::Deserializer::from(params))
-            .map_err(ClientError::invalid)?
-    };
-    let inputs = price_inputs(op, &params).map_err(ClientError::invalid)?;
+    let params = read_params(&params)?;
+    let inputs = price_inputs(op, params).map_err(ClientError::invalid)?;
     Ok(op.credits(&inputs) as f64)
 }
 
+fn read_params(params: &JsValue) -> Result<PriceParams, ClientError> {
+    let duration = js::get(params, "duration");
+    let duration =
+        if js::is_absent(&duration) {
+            None
+        } else {
+            Some(duration.as_f64().ok_or_else(|| {
+                ClientError::invalid_field("duration", "duration must be a number")
+            })?)
+        };
+    let ref_info = js::get(params, "refInfo");
+    let faces = if js::is_absent(&ref_info) {
+        None
+    } else {
+        let list = ref_info
+            .dyn_into::<js_sys::Array>()
+            .map_err(|_| ClientError::invalid_field("refInfo", "refInfo must be an array"))?;
+        Some(list.length() as usize)
+    };
+    Ok(PriceParams {
+        duration,
+        enhance: js::optional_integer(params, "enhance")?,
+        faces,
+    })
+}
+
 fn parse_operation(name: &str) -> Result<Operation, FieldError> {
-    let canonical: String = name
-        .chars()
-        .filter(|c| *c != '_')
-        .collect::<String>()
-        .to_ascii_lowercase();
+    let canonical = name.replace('_', "").to_ascii_lowercase();
     Operation::ALL
         .iter()
         .copied()
@@ -57,7 +76,7 @@ fn parse_operation(name: &str) -> Result<Operation, FieldError> {
         })
 }
 
-fn price_inputs(op: Operation, params: &PriceParams) -> Result<CreditInputs, FieldError> {
+fn price_inputs(op: Operation, params: PriceParams) -> Result<CreditInputs, FieldError> {
     let mut inputs = CreditInputs::default();
     if matches!(op, Operation::VideoFaceSwap | Operation::MultiVideoFaceSwap) {
         let duration = params
@@ -68,8 +87,8 @@ fn price_inputs(op: Operation, params: &PriceParams) -> Result<CreditInputs, Fie
         inputs.enhance = check_enhance(params.enhance)?;
     }
     if op == Operation::MultiVideoFaceSwap {
-        let faces = params.ref_info.as_ref().map_or(0, Vec::len);
-        check_ref_count(faces)?;
+        let faces = params.faces.unwrap_or(0);
+        check_ref_count(faces).map_err(|e| FieldError::new("ref_info", e.message))?;
         inputs.faces = faces;
     }
     Ok(inputs)
@@ -95,17 +114,13 @@ mod tests {
 
     #[test]
     fn video_prices_need_a_duration() {
-        let err = price_inputs(Operation::VideoFaceSwap, &PriceParams::default()).unwrap_err();
+        let err = price_inputs(Operation::VideoFaceSwap, PriceParams::default()).unwrap_err();
         assert_eq!(err.field, "duration");
         let params = PriceParams {
             duration: Some(5.0),
-            enhance: None,
-            ref_info: None,
+            ..PriceParams::default()
         };
-        assert_eq!(
-            Operation::VideoFaceSwap
-                .credits(&price_inputs(Operation::VideoFaceSwap, &params).unwrap()),
-            10
-        );
+        let inputs = price_inputs(Operation::VideoFaceSwap, params).unwrap();
+        assert_eq!(Operation::VideoFaceSwap.credits(&inputs), 10);
     }
 }

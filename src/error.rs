@@ -1,12 +1,15 @@
-//! The library's error: every rejection is a JS `Error` with `code`, `status` (when HTTP gave
-//! one), `field` (when one input is at fault, in the JS API's camelCase) and a message a person
-//! can act on.
+//! The library's error: every rejection is a JS `Error` (name `FaceSwapError`) with `code`,
+//! `status` (when HTTP gave one), `field` (when one input is at fault, in the JS API's camelCase)
+//! and a message a person can act on.
 
 use faceswap_core::{ErrorCode, FieldError};
+use js_sys::Object;
 use wasm_bindgen::JsValue;
 
+use crate::js;
+
 /// An error on its way to JavaScript.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClientError {
     /// The error word: one of the proxy's codes, or `network_error`, `timeout`, `aborted`,
     /// `task_failed`, `tainted_canvas`.
@@ -17,35 +20,122 @@ pub struct ClientError {
     pub status: Option<u16>,
     /// The input at fault, in camelCase (`refInfo[1].faceRef`).
     pub field: Option<String>,
+    /// Seconds to wait before trying again (`rate_limited`).
+    pub retry_after: Option<f64>,
+    /// The task, for `task_failed` and task time-outs.
+    pub task: Option<JsValue>,
 }
 
 impl ClientError {
+    /// An error with `code` and `message` only.
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Self {
+            code: code.to_owned(),
+            message: message.into(),
+            status: None,
+            field: None,
+            retry_after: None,
+            task: None,
+        }
+    }
+
     /// An `invalid_parameter` error from core validation, with the field renamed to camelCase.
     pub fn invalid(err: FieldError) -> Self {
         let field = camel_case_path(&err.field);
         let message = err.message.replace(&err.field, &field);
+        Self::invalid_field(&field, message)
+    }
+
+    /// An `invalid_parameter` error about the JS field `field` (already camelCase).
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         Self {
-            code: ErrorCode::InvalidParameter.as_str().to_owned(),
-            message,
-            status: None,
-            field: Some(field),
+            field: Some(field.to_owned()),
+            ..Self::new(ErrorCode::InvalidParameter.as_str(), message)
         }
     }
+
+    /// The request never got an HTTP answer.
+    pub fn network(detail: &str) -> Self {
+        Self::new(
+            "network_error",
+            format!("the proxy could not be reached ({detail}); check the network and the client's baseUrl"),
+        )
+    }
+
+    /// The caller's `AbortSignal` fired.
+    pub fn aborted() -> Self {
+        Self::new("aborted", "the call was aborted by its AbortSignal")
+    }
+
+    /// The call took longer than `ms` milliseconds.
+    pub fn timeout(ms: f64) -> Self {
+        Self::new(
+            "timeout",
+            // Whole milliseconds: formatting an f64 would pull float printing into the wasm.
+            format!(
+                "no answer within {} ms; raise timeoutMs or try again later",
+                ms as u64
+            ),
+        )
+    }
+
+    /// An error answer of the proxy: its JSON body `{code, error, message, field}` when it has
+    /// one, otherwise a code derived from the status.
+    pub fn from_http(status: u16, body: &JsValue, retry_after: Option<f64>) -> Self {
+        let word = js::get(body, "error").as_string();
+        let code = word.unwrap_or_else(|| code_for_status(status).to_owned());
+        let snake_field = js::get(body, "field").as_string();
+        let mut message = js::get(body, "message")
+            .as_string()
+            .unwrap_or_else(|| format!("the proxy answered HTTP {status}"));
+        let field = snake_field.map(|snake| {
+            let camel = camel_case_path(&snake);
+            message = message.replace(&snake, &camel);
+            camel
+        });
+        Self {
+            status: Some(status),
+            field,
+            retry_after,
+            ..Self::new(&code, message)
+        }
+    }
+}
+
+fn code_for_status(status: u16) -> &'static str {
+    let code = match status {
+        400 | 422 => ErrorCode::InvalidParameter,
+        401 => ErrorCode::Unauthorized,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::NotFound,
+        413 => ErrorCode::PayloadTooLarge,
+        415 => ErrorCode::UnsupportedMediaType,
+        429 => ErrorCode::RateLimited,
+        503 => ErrorCode::UpstreamUnavailable,
+        504 => ErrorCode::UpstreamTimeout,
+        500 => ErrorCode::Internal,
+        _ => ErrorCode::UpstreamError,
+    };
+    code.as_str()
 }
 
 impl From<ClientError> for JsValue {
     fn from(err: ClientError) -> JsValue {
         let js_error = js_sys::Error::new(&err.message);
         js_error.set_name("FaceSwapError");
-        let object: &JsValue = js_error.as_ref();
-        // Setting a property on a fresh Error object cannot fail; ignore the impossible case
-        // rather than panic.
-        let _ = js_sys::Reflect::set(object, &"code".into(), &err.code.as_str().into());
+        let object: &Object = js_error.as_ref();
+        js::set(object, "code", &err.code.as_str().into());
         if let Some(status) = err.status {
-            let _ = js_sys::Reflect::set(object, &"status".into(), &status.into());
+            js::set(object, "status", &status.into());
         }
         if let Some(field) = &err.field {
-            let _ = js_sys::Reflect::set(object, &"field".into(), &field.as_str().into());
+            js::set(object, "field", &field.as_str().into());
+        }
+        if let Some(seconds) = err.retry_after {
+            js::set(object, "retryAfter", &seconds.into());
+        }
+        if let Some(task) = &err.task {
+            js::set(object, "task", task);
         }
         js_error.into()
     }
@@ -88,5 +178,12 @@ mod tests {
         assert_eq!(err.field.as_deref(), Some("sourceImage"));
         assert_eq!(err.message, "sourceImage is required");
         assert_eq!(err.code, "invalid_parameter");
+    }
+
+    #[test]
+    fn statuses_without_a_body_get_a_code() {
+        assert_eq!(code_for_status(429), "rate_limited");
+        assert_eq!(code_for_status(502), "upstream_error");
+        assert_eq!(code_for_status(404), "not_found");
     }
 }

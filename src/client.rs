@@ -1,0 +1,171 @@
+//! `FaceSwapClient`: one async method per provider operation, plus `upload` and
+//! `waitForResult`, all through the proxy at `baseUrl`.
+
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::error::ClientError;
+use crate::http::Http;
+use crate::js;
+use crate::ops::{images, videos};
+use crate::upload::upload_blob;
+use crate::wait::wait_for_result;
+
+/// Per-call time limit when the options give none.
+const DEFAULT_TIMEOUT_MS: f64 = 60_000.0;
+
+/// A client of `faceswap-proxy`. It never holds the provider's key: the proxy does.
+#[wasm_bindgen]
+pub struct FaceSwapClient {
+    http: Http,
+}
+
+fn run<F>(future: F) -> Promise
+where
+    F: std::future::Future<Output = Result<JsValue, ClientError>> + 'static,
+{
+    future_to_promise(async move { future.await.map_err(JsValue::from) })
+}
+
+#[wasm_bindgen]
+impl FaceSwapClient {
+    /// A client for the proxy at `options.baseUrl` (default `"/api"`), with `options.timeoutMs`
+    /// (default 60000) as the time limit of each call.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_optional_param_type = "FaceSwapClientOptions")] options: JsValue,
+    ) -> Result<FaceSwapClient, JsValue> {
+        let base = js::get(&options, "baseUrl");
+        let base_url = if js::is_absent(&base) {
+            "/api".to_owned()
+        } else {
+            base.as_string()
+                .filter(|b| !b.trim().is_empty())
+                .ok_or_else(|| {
+                    ClientError::invalid_field(
+                        "baseUrl",
+                        "baseUrl must be a non-empty string such as \"/api\"",
+                    )
+                })?
+        };
+        let timeout = js::get(&options, "timeoutMs");
+        let timeout_ms = if js::is_absent(&timeout) {
+            DEFAULT_TIMEOUT_MS
+        } else {
+            timeout
+                .as_f64()
+                .filter(|ms| ms.is_finite() && *ms > 0.0)
+                .ok_or_else(|| {
+                    ClientError::invalid_field(
+                        "timeoutMs",
+                        "timeoutMs must be a number of milliseconds above 0",
+                    )
+                })?
+        };
+        Ok(Self {
+            http: Http::new(&base_url, timeout_ms),
+        })
+    }
+
+    /// Swaps the face of `faceImage` onto `sourceImage` (URLs, or Blobs sent as files).
+    /// Resolves `{ taskId, points }`; follow the task with `waitForResult`.
+    #[wasm_bindgen(js_name = faceSwap, unchecked_return_type = "Promise<TaskCreated>")]
+    pub fn face_swap(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "FaceSwapRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        let http = self.http.clone();
+        run(async move { images::face_swap(&http, &request, &options).await })
+    }
+
+    /// Finds the faces of `img` (a URL, or a Blob sent as a file). Resolves `{ faces, points }`
+    /// with boxes `[x1, y1, x2, y2]`, left to right.
+    #[wasm_bindgen(js_name = extractFace, unchecked_return_type = "Promise<ExtractedFaces>")]
+    pub fn extract_face(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ExtractFaceRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        let http = self.http.clone();
+        run(async move { images::extract_face(&http, &request, &options).await })
+    }
+
+    /// Replaces the faces of `sourceImage` at `index` (from `extractFace`) with `faceImage`,
+    /// one new face per index. Blobs are uploaded first. Resolves `{ taskId, points }`.
+    #[wasm_bindgen(js_name = multiFaceSwap, unchecked_return_type = "Promise<TaskCreated>")]
+    pub fn multi_face_swap(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "MultiFaceSwapRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        let http = self.http.clone();
+        run(async move { images::multi_face_swap(&http, &request, &options).await })
+    }
+
+    /// Puts `faceImage` onto the faces of `sourceVideo` (`duration` in seconds decides the price;
+    /// `enhance` 0, 1 or 2). Blobs are uploaded first. Resolves `{ taskId, points }`.
+    #[wasm_bindgen(js_name = videoFaceSwap, unchecked_return_type = "Promise<TaskCreated>")]
+    pub fn video_face_swap(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "VideoFaceSwapRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        let http = self.http.clone();
+        run(async move { videos::video_face_swap(&http, &request, &options).await })
+    }
+
+    /// Finds the faces of a base64 image (plain, or with a `data:` prefix). Resolves `{ pos }`.
+    #[wasm_bindgen(js_name = extractBase64Face, unchecked_return_type = "Promise<ExtractedBase64Faces>")]
+    pub fn extract_base64_face(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ExtractBase64FaceRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        let http = self.http.clone();
+        run(async move { images::extract_base64_face(&http, &request, &options).await })
+    }
+
+    /// Replaces up to three faces of `sourceVideo`: each `refInfo` entry pairs a base64 crop of a
+    /// face in the video (`faceRef`) with the new face (`faceUrl`). Resolves `{ taskId, points }`.
+    #[wasm_bindgen(js_name = multiVideoFaceSwap, unchecked_return_type = "Promise<TaskCreated>")]
+    pub fn multi_video_face_swap(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "MultiVideoFaceSwapRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        let http = self.http.clone();
+        run(async move { videos::multi_video_face_swap(&http, &request, &options).await })
+    }
+
+    /// Follows a task until it ends. Resolves the task when it succeeded; rejects with
+    /// `code: "task_failed"` or `"timeout"` (the task attached as `task`), `"aborted"` when
+    /// `signal` fires. `onStatus` is called on each status change.
+    #[wasm_bindgen(js_name = waitForResult, unchecked_return_type = "Promise<Task>")]
+    pub fn wait_for_result(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] task_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
+    ) -> Promise {
+        let http = self.http.clone();
+        run(async move { wait_for_result(&http, &task_id, &options).await })
+    }
+
+    /// Stores a file on the proxy; resolves `{ url, size, contentType }` with a URL the provider
+    /// can fetch.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Uploaded>")]
+    pub fn upload(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Blob")] file: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        let http = self.http.clone();
+        run(async move {
+            let blob: web_sys::Blob = wasm_bindgen::JsCast::dyn_into(file)
+                .map_err(|_| ClientError::invalid_field("file", "file must be a Blob or File"))?;
+            let signal = js::signal_option(&options);
+            upload_blob(&http, &blob, signal.as_ref()).await
+        })
+    }
+}

@@ -1,0 +1,237 @@
+//! HTTP to the proxy through the global `fetch`: bodies, the Idempotency-Key header, abort and
+//! time-out signals, and turning every failure into a [`ClientError`].
+
+use js_sys::{Array, JsString};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Blob, FormData, Headers, Request, RequestInit, Response};
+
+use crate::error::ClientError;
+use crate::js;
+
+/// A request body.
+pub enum Body {
+    /// No body (GET).
+    Empty,
+    /// A JSON text.
+    Json(String),
+    /// A multipart form; the browser sets the boundary.
+    Form(FormData),
+    /// A file sent as is, with its content type.
+    File(Blob),
+}
+
+/// One call to the proxy.
+pub struct Call<'a> {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// Path below the base URL, starting with `/`.
+    pub path: String,
+    /// What to send.
+    pub body: Body,
+    /// The caller's abort signal.
+    pub signal: Option<&'a AbortSignal>,
+    /// Sent as `Idempotency-Key` when set.
+    pub idempotency_key: Option<String>,
+    /// Time limit in milliseconds; `None` for no limit.
+    pub timeout_ms: Option<f64>,
+    /// Extra request headers.
+    pub headers: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> Call<'a> {
+    /// A GET of `path` with no limit, signal or headers.
+    pub fn get(path: String) -> Self {
+        Self {
+            method: "GET",
+            path,
+            body: Body::Empty,
+            signal: None,
+            idempotency_key: None,
+            timeout_ms: None,
+            headers: &[],
+        }
+    }
+
+    /// A POST of `body` to `path`.
+    pub fn post(path: String, body: Body) -> Self {
+        Self {
+            method: "POST",
+            body,
+            ..Self::get(path)
+        }
+    }
+}
+
+/// Where the proxy is and how long calls may take.
+#[derive(Debug, Clone)]
+pub struct Http {
+    base_url: String,
+    timeout_ms: f64,
+}
+
+impl Http {
+    /// `base_url` without a trailing slash (default `/api`), and the default time limit.
+    pub fn new(base_url: &str, timeout_ms: f64) -> Self {
+        Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            timeout_ms,
+        }
+    }
+
+    /// The default per-call time limit in milliseconds.
+    pub fn timeout_ms(&self) -> f64 {
+        self.timeout_ms
+    }
+
+    /// The absolute or page-relative URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Sends `call`; resolves with the response when its status is 2xx, otherwise with the
+    /// proxy's error.
+    pub async fn send(&self, call: Call<'_>) -> Result<Response, ClientError> {
+        self.send_with_fate(call)
+            .await
+            .map(|(response, _)| response)
+    }
+
+    async fn send_with_fate(&self, call: Call<'_>) -> Result<(Response, Fate), ClientError> {
+        let timeout = call.timeout_ms.filter(|ms| ms.is_finite() && *ms > 0.0);
+        let timeout_signal = timeout.map(js::abort_signal_timeout);
+        let signals = Array::new();
+        if let Some(signal) = call.signal {
+            if signal.aborted() {
+                return Err(ClientError::aborted());
+            }
+            signals.push(signal);
+        }
+        if let Some(signal) = &timeout_signal {
+            signals.push(signal);
+        }
+
+        let headers = Headers::new().map_err(|_| ClientError::network("Headers unavailable"))?;
+        let init = RequestInit::new();
+        init.set_method(call.method);
+        match &call.body {
+            Body::Empty => {}
+            Body::Json(text) => {
+                let _ = headers.set("Content-Type", "application/json");
+                init.set_body(&JsString::from(text.as_str()));
+            }
+            Body::Form(form) => init.set_body(form),
+            Body::File(blob) => {
+                let kind = blob.type_();
+                let kind = if kind.is_empty() {
+                    "application/octet-stream".to_owned()
+                } else {
+                    kind
+                };
+                let _ = headers.set("Content-Type", &kind);
+                init.set_body(blob);
+            }
+        }
+        if let Some(key) = &call.idempotency_key {
+            let _ = headers.set("Idempotency-Key", key);
+        }
+        for (name, value) in call.headers {
+            let _ = headers.set(name, value);
+        }
+        init.set_headers(&headers);
+        if signals.length() > 0 {
+            init.set_signal(Some(&js::abort_signal_any(&signals)));
+        }
+        let url = self.url(&call.path);
+        let request = Request::new_with_str_and_init(&url, &init)
+            .map_err(|err| ClientError::network(&describe(&err)))?;
+
+        let fate = Fate {
+            user: call.signal.cloned(),
+            timeout: timeout_signal.zip(timeout),
+        };
+        let response: Response = JsFuture::from(js::global_fetch(&request))
+            .await
+            .map_err(|err| fate.classify(&err))?
+            .unchecked_into();
+        if response.ok() {
+            return Ok((response, fate));
+        }
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get("Retry-After")
+            .ok()
+            .flatten()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .map(f64::from);
+        let body = match response.json() {
+            Ok(promise) => JsFuture::from(promise).await.unwrap_or(JsValue::UNDEFINED),
+            Err(_) => JsValue::UNDEFINED,
+        };
+        Err(ClientError::from_http(status, &body, retry_after))
+    }
+
+    /// Sends `call` and parses the JSON answer.
+    pub async fn json(&self, call: Call<'_>) -> Result<JsValue, ClientError> {
+        let (response, fate) = self.send_with_fate(call).await?;
+        let promise = response
+            .json()
+            .map_err(|_| ClientError::network("the answer has no body"))?;
+        JsFuture::from(promise).await.map_err(|err| {
+            if err.is_instance_of::<js_sys::SyntaxError>() {
+                ClientError::new(
+                    "upstream_error",
+                    "the proxy's answer is not JSON; is baseUrl pointing at faceswap-proxy?",
+                )
+            } else {
+                fate.classify(&err)
+            }
+        })
+    }
+}
+
+/// Tells why a request failed: the caller's signal, the time limit, or the network.
+struct Fate {
+    user: Option<AbortSignal>,
+    timeout: Option<(AbortSignal, f64)>,
+}
+
+impl Fate {
+    fn classify(&self, err: &JsValue) -> ClientError {
+        if self.user.as_ref().is_some_and(AbortSignal::aborted) {
+            return ClientError::aborted();
+        }
+        match &self.timeout {
+            Some((signal, ms)) if signal.aborted() => ClientError::timeout(*ms),
+            _ => ClientError::network(&describe(err)),
+        }
+    }
+}
+
+/// The provider's envelope `{"code":200,"data":{...},"message":"OK"}`: its `data`, or an
+/// `upstream_error` with the provider's message.
+pub fn envelope_data(envelope: &JsValue) -> Result<JsValue, ClientError> {
+    let code = js::get(envelope, "code").as_f64();
+    let data = js::get(envelope, "data");
+    if code == Some(200.0) && data.is_object() {
+        return Ok(data);
+    }
+    let message = js::get(envelope, "message")
+        .as_string()
+        .unwrap_or_else(|| "the provider's answer has no data".to_owned());
+    let mut err = ClientError::new(
+        "upstream_error",
+        format!("the provider refused the request: {message}"),
+    );
+    err.status = code.map(|c| c as u16);
+    Err(err)
+}
+
+fn describe(err: &JsValue) -> String {
+    err.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| err.as_string())
+        .unwrap_or_else(|| "unknown error".to_owned())
+}

@@ -1,0 +1,153 @@
+//! Small helpers around JavaScript values: globals that exist in windows and workers alike,
+//! reading the fields of a request object, and building plain result objects.
+
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::error::ClientError;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, in a window or a worker.
+    #[wasm_bindgen(js_name = fetch)]
+    pub fn global_fetch(request: &web_sys::Request) -> Promise;
+
+    /// The global `setTimeout`.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
+
+    /// The global `clearTimeout`.
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buffer: &Uint8Array);
+
+    /// `AbortSignal.timeout(ms)`.
+    #[wasm_bindgen(js_namespace = AbortSignal, js_name = timeout)]
+    pub fn abort_signal_timeout(ms: f64) -> web_sys::AbortSignal;
+
+    /// `AbortSignal.any(signals)`.
+    #[wasm_bindgen(js_namespace = AbortSignal, js_name = any)]
+    pub fn abort_signal_any(signals: &Array) -> web_sys::AbortSignal;
+}
+
+/// Resolves after `ms` milliseconds, or early (with an error) when `signal` aborts.
+pub async fn sleep(ms: f64, signal: Option<&web_sys::AbortSignal>) -> Result<(), JsValue> {
+    let promise = Promise::new(&mut |resolve, reject| {
+        let handle = set_timeout(&resolve, ms);
+        if let Some(signal) = signal {
+            let on_abort = Closure::once_into_js(move || {
+                clear_timeout(&handle);
+                let _ = reject.call0(&JsValue::UNDEFINED);
+            });
+            let _ = signal.add_event_listener_with_callback("abort", on_abort.unchecked_ref());
+        }
+    });
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map(drop)
+}
+
+/// 128 random bits as 32 hex digits, from `crypto.getRandomValues` (works outside secure
+/// contexts, unlike `crypto.randomUUID`).
+pub fn random_key() -> String {
+    let buffer = Uint8Array::new_with_length(16);
+    get_random_values(&buffer);
+    buffer.to_vec().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The property `name` of `object` (undefined when absent or when `object` is not an object).
+pub fn get(object: &JsValue, name: &str) -> JsValue {
+    if !object.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// True when `value` is `undefined` or `null`.
+pub fn is_absent(value: &JsValue) -> bool {
+    value.is_undefined() || value.is_null()
+}
+
+/// Sets `object[name] = value`; setting on a fresh plain object cannot fail.
+pub fn set(object: &Object, name: &str, value: &JsValue) {
+    let _ = Reflect::set(object, &JsValue::from_str(name), value);
+}
+
+/// The request object of a call, which must be a plain object.
+pub fn request_object(value: &JsValue, what: &str) -> Result<JsValue, ClientError> {
+    if value.is_object() && !value.is_instance_of::<Array>() {
+        Ok(value.clone())
+    } else {
+        Err(ClientError::invalid_field(
+            "request",
+            format!("{what} expects a request object such as {{ sourceImage, faceImage }}"),
+        ))
+    }
+}
+
+/// A required string field.
+pub fn string_field(object: &JsValue, name: &str) -> Result<String, ClientError> {
+    let value = get(object, name);
+    if is_absent(&value) {
+        return Err(ClientError::invalid_field(
+            name,
+            format!("{name} is required"),
+        ));
+    }
+    value
+        .as_string()
+        .ok_or_else(|| ClientError::invalid_field(name, format!("{name} must be a string")))
+}
+
+/// A required finite number.
+pub fn number_field(object: &JsValue, name: &str) -> Result<f64, ClientError> {
+    let value = get(object, name);
+    if is_absent(&value) {
+        return Err(ClientError::invalid_field(
+            name,
+            format!("{name} is required"),
+        ));
+    }
+    value
+        .as_f64()
+        .ok_or_else(|| ClientError::invalid_field(name, format!("{name} must be a number")))
+}
+
+/// An optional integer (`enhance`); a non-integer is an error naming the field.
+pub fn optional_integer(object: &JsValue, name: &str) -> Result<Option<i64>, ClientError> {
+    let value = get(object, name);
+    if is_absent(&value) {
+        return Ok(None);
+    }
+    match value.as_f64() {
+        Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(Some(n as i64)),
+        _ => Err(ClientError::invalid_field(
+            name,
+            format!("{name} must be a whole number"),
+        )),
+    }
+}
+
+/// A required array field.
+pub fn array_field(object: &JsValue, name: &str) -> Result<Array, ClientError> {
+    let value = get(object, name);
+    if is_absent(&value) {
+        return Err(ClientError::invalid_field(
+            name,
+            format!("{name} is required"),
+        ));
+    }
+    value
+        .dyn_into::<Array>()
+        .map_err(|_| ClientError::invalid_field(name, format!("{name} must be an array")))
+}
+
+/// The optional `signal` of call options.
+pub fn signal_option(options: &JsValue) -> Option<web_sys::AbortSignal> {
+    get(options, "signal")
+        .dyn_into::<web_sys::AbortSignal>()
+        .ok()
+}

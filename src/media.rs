@@ -1,0 +1,148 @@
+//! Inputs that may be a URL string or a Blob: reading them, checking a Blob's type by its magic
+//! bytes before anything is sent, and turning Blobs into URLs through the proxy's uploads.
+
+use faceswap_core::MediaType;
+use js_sys::{Array, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Blob, FormData};
+
+use crate::error::ClientError;
+use crate::http::Http;
+use crate::js;
+use crate::upload::upload_blob;
+
+/// Stands in for a Blob's URL while the request is validated, before anything is uploaded.
+pub const PENDING_UPLOAD_URL: &str = "https://pending-upload.invalid/blob";
+
+/// What a media field holds.
+pub enum Source {
+    /// A URL the provider can fetch.
+    Url(String),
+    /// A file to send: as a multipart part or through an upload.
+    Blob(Blob),
+}
+
+/// Which kind of media a field takes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// JPEG, PNG or WebP.
+    Image,
+    /// MP4, WebM or QuickTime.
+    Video,
+}
+
+impl Source {
+    /// The URL to validate with: the string itself, or [`PENDING_UPLOAD_URL`] for a Blob.
+    pub fn url_for_validation(&self) -> String {
+        match self {
+            Source::Url(url) => url.clone(),
+            Source::Blob(_) => PENDING_UPLOAD_URL.to_owned(),
+        }
+    }
+}
+
+/// Reads `field` of `object` as a URL string or a Blob.
+pub fn source_field(object: &JsValue, field: &str) -> Result<Source, ClientError> {
+    let value = js::get(object, field);
+    if js::is_absent(&value) {
+        return Err(ClientError::invalid_field(
+            field,
+            format!("{field} is required"),
+        ));
+    }
+    source_value(value, field)
+}
+
+/// Reads one value (an array entry, say) as a URL string or a Blob; `field` names it in errors.
+pub fn source_value(value: JsValue, field: &str) -> Result<Source, ClientError> {
+    if let Some(url) = value.as_string() {
+        return Ok(Source::Url(url));
+    }
+    value.dyn_into::<Blob>().map(Source::Blob).map_err(|_| {
+        ClientError::invalid_field(field, format!("{field} must be a URL string or a Blob"))
+    })
+}
+
+/// Checks by its first bytes that a Blob in `field` is the right kind of media.
+pub async fn check_blob(blob: &Blob, kind: Kind, field: &str) -> Result<MediaType, ClientError> {
+    let head = blob
+        .slice_with_i32_and_i32(0, faceswap_core::media::SNIFF_LEN as i32)
+        .map_err(|_| ClientError::invalid_field(field, format!("{field} cannot be read")))?;
+    let buffer = JsFuture::from(head.array_buffer())
+        .await
+        .map_err(|_| ClientError::invalid_field(field, format!("{field} cannot be read")))?;
+    let bytes = Uint8Array::new(&buffer).to_vec();
+    let wanted = match kind {
+        Kind::Image => "a JPEG, PNG or WebP image",
+        Kind::Video => "an MP4, WebM or QuickTime video",
+    };
+    match MediaType::sniff(&bytes) {
+        Some(media) if media.is_image() == (kind == Kind::Image) => Ok(media),
+        _ => Err(ClientError::invalid_field(
+            field,
+            format!("{field} must be {wanted}"),
+        )),
+    }
+}
+
+/// Checks every Blob among `sources` (each with its field name).
+pub async fn check_blobs(sources: &[(&Source, Kind, String)]) -> Result<(), ClientError> {
+    for (source, kind, field) in sources {
+        if let Source::Blob(blob) = source {
+            check_blob(blob, *kind, field).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The URL of `source`, uploading a Blob through the proxy first.
+pub async fn resolve_url(
+    http: &Http,
+    source: &Source,
+    signal: Option<&AbortSignal>,
+) -> Result<String, ClientError> {
+    match source {
+        Source::Url(url) => Ok(url.clone()),
+        Source::Blob(blob) => {
+            let uploaded = upload_blob(http, blob, signal).await?;
+            js::get(&uploaded, "url")
+                .as_string()
+                .ok_or_else(|| ClientError::new("upstream_error", "the upload answer has no url"))
+        }
+    }
+}
+
+/// Adds `source` to a multipart form as a file part or a text part named `name`.
+pub fn append_to_form(
+    form: &FormData,
+    name: &str,
+    source: &Source,
+    media: Option<MediaType>,
+) -> Result<(), ClientError> {
+    let result = match source {
+        Source::Url(url) => form.append_with_str(name, url),
+        Source::Blob(blob) => {
+            let ext = media.map_or("bin", MediaType::extension);
+            form.append_with_blob_and_filename(name, blob, &format!("{name}.{ext}"))
+        }
+    };
+    result.map_err(|_| {
+        ClientError::invalid_field(name, format!("{name} cannot be added to the form"))
+    })
+}
+
+/// True when any source is a Blob.
+pub fn any_blob(sources: &[&Source]) -> bool {
+    sources.iter().any(|s| matches!(s, Source::Blob(_)))
+}
+
+/// Reads `field` as an array of URL strings or Blobs.
+pub fn source_list(object: &JsValue, field: &str) -> Result<Vec<Source>, ClientError> {
+    let list: Array = js::array_field(object, field)?;
+    list.iter()
+        .enumerate()
+        .map(|(i, value)| source_value(value, &format!("{field}[{i}]")))
+        .collect()
+}

@@ -1,0 +1,171 @@
+//! Image operations: `faceSwap`, `extractFace`, `multiFaceSwap`, `extractBase64Face`.
+
+use faceswap_core::aifaceswap::{
+    ExtractBase64FaceRequest, ExtractFaceRequest, FaceSwapRequest, MultiFaceSwapRequest, Operation,
+    Validate,
+};
+use js_sys::Object;
+use wasm_bindgen::JsValue;
+use web_sys::FormData;
+
+use super::{json_body, string_array, submit, task_created, CallOptions};
+use crate::error::ClientError;
+use crate::http::Http;
+use crate::js;
+use crate::media::{
+    any_blob, append_to_form, check_blob, check_blobs, resolve_url, source_field, source_list,
+    Kind, Source,
+};
+
+/// `faceSwap({ sourceImage, faceImage })`: Blobs go as multipart files, strings as URLs.
+pub async fn face_swap(
+    http: &Http,
+    request: &JsValue,
+    options: &JsValue,
+) -> Result<JsValue, ClientError> {
+    let request = js::request_object(request, "faceSwap")?;
+    let options = CallOptions::read(options)?;
+    let source = source_field(&request, "sourceImage")?;
+    let face = source_field(&request, "faceImage")?;
+    FaceSwapRequest {
+        source_image: source.url_for_validation(),
+        face_image: face.url_for_validation(),
+        webhook: None,
+    }
+    .validate()
+    .map_err(ClientError::invalid)?;
+
+    let body = if any_blob(&[&source, &face]) {
+        let form = FormData::new().map_err(|_| ClientError::network("FormData unavailable"))?;
+        for (name, input, field) in [
+            ("source_image", &source, "sourceImage"),
+            ("face_image", &face, "faceImage"),
+        ] {
+            let media = match input {
+                Source::Blob(blob) => Some(check_blob(blob, Kind::Image, field).await?),
+                Source::Url(_) => None,
+            };
+            append_to_form(&form, name, input, media)?;
+        }
+        crate::http::Body::Form(form)
+    } else {
+        json_body(&[
+            ("source_image", source.url_for_validation().into()),
+            ("face_image", face.url_for_validation().into()),
+        ])
+    };
+    let data = submit(http, Operation::FaceSwap, body, &options).await?;
+    task_created(&data)
+}
+
+/// `extractFace({ img })`: the face boxes of an image; a Blob goes as a multipart file.
+pub async fn extract_face(
+    http: &Http,
+    request: &JsValue,
+    options: &JsValue,
+) -> Result<JsValue, ClientError> {
+    let request = js::request_object(request, "extractFace")?;
+    let options = CallOptions::read(options)?;
+    let img = source_field(&request, "img")?;
+    ExtractFaceRequest {
+        img: img.url_for_validation(),
+    }
+    .validate()
+    .map_err(ClientError::invalid)?;
+
+    let body = match &img {
+        Source::Blob(blob) => {
+            let media = check_blob(blob, Kind::Image, "img").await?;
+            let form = FormData::new().map_err(|_| ClientError::network("FormData unavailable"))?;
+            append_to_form(&form, "img", &img, Some(media))?;
+            crate::http::Body::Form(form)
+        }
+        Source::Url(url) => json_body(&[("img", url.into())]),
+    };
+    let data = submit(http, Operation::ExtractFace, body, &options).await?;
+    let result = Object::new();
+    js::set(&result, "faces", &js::get(&data, "faces"));
+    js::set(&result, "points", &js::get(&data, "points"));
+    Ok(result.into())
+}
+
+/// `multiFaceSwap({ sourceImage, faceImage: [...], index: [...] })`: Blobs are uploaded first.
+pub async fn multi_face_swap(
+    http: &Http,
+    request: &JsValue,
+    options: &JsValue,
+) -> Result<JsValue, ClientError> {
+    let request = js::request_object(request, "multiFaceSwap")?;
+    let options = CallOptions::read(options)?;
+    let source = source_field(&request, "sourceImage")?;
+    let faces = source_list(&request, "faceImage")?;
+    let index = integer_list(&request, "index")?;
+    let mut core = MultiFaceSwapRequest {
+        source_image: source.url_for_validation(),
+        face_image: faces.iter().map(Source::url_for_validation).collect(),
+        index,
+        webhook: None,
+    };
+    core.validate().map_err(ClientError::invalid)?;
+
+    let mut checks = vec![(&source, Kind::Image, "sourceImage".to_owned())];
+    checks.extend(
+        faces
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f, Kind::Image, format!("faceImage[{i}]"))),
+    );
+    check_blobs(&checks).await?;
+
+    let signal = options.signal.as_ref();
+    core.source_image = resolve_url(http, &source, signal).await?;
+    for (slot, face) in core.face_image.iter_mut().zip(&faces) {
+        *slot = resolve_url(http, face, signal).await?;
+    }
+    let index: js_sys::Array = core
+        .index
+        .iter()
+        .map(|&i| JsValue::from_f64(i as f64))
+        .collect();
+    let body = json_body(&[
+        ("source_image", core.source_image.as_str().into()),
+        ("face_image", string_array(&core.face_image)),
+        ("index", index.into()),
+    ]);
+    let data = submit(http, Operation::MultiFaceSwap, body, &options).await?;
+    task_created(&data)
+}
+
+/// `extractBase64Face({ base64Img })`: face boxes of a base64 image (a `data:` prefix is fine).
+pub async fn extract_base64_face(
+    http: &Http,
+    request: &JsValue,
+    options: &JsValue,
+) -> Result<JsValue, ClientError> {
+    let request = js::request_object(request, "extractBase64Face")?;
+    let options = CallOptions::read(options)?;
+    let mut core = ExtractBase64FaceRequest {
+        base64_img: js::string_field(&request, "base64Img")?,
+    };
+    core.validate().map_err(ClientError::invalid)?;
+    let body = json_body(&[("base64_img", core.base64_img.as_str().into())]);
+    let data = submit(http, Operation::ExtractBase64Face, body, &options).await?;
+    let result = Object::new();
+    js::set(&result, "pos", &js::get(&data, "pos"));
+    Ok(result.into())
+}
+
+/// Reads `field` as an array of whole numbers; a fraction or a non-number names its entry.
+fn integer_list(object: &JsValue, field: &str) -> Result<Vec<i64>, ClientError> {
+    js::array_field(object, field)?
+        .iter()
+        .enumerate()
+        .map(|(i, value)| match value.as_f64() {
+            Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(n as i64),
+            _ => Err(ClientError::invalid_field(
+                field,
+                format!("{field}[{i}] must be a whole number (a face index from extractFace)"),
+            )),
+        })
+        .collect()
+}

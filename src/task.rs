@@ -1,0 +1,39 @@
+//! The task object handed to JavaScript: the proxy's `{task_id, status, type, result_url,
+//! points, created_at, updated_at}` in camelCase, absent fields left out.
+
+use faceswap_core::TaskStatus;
+use js_sys::Object;
+use wasm_bindgen::JsValue;
+
+use crate::error::ClientError;
+use crate::js;
+
+/// Converts the proxy's task JSON; fails when it lacks a task id or a known status.
+pub fn task_from_json(json: &JsValue) -> Result<(JsValue, TaskStatus), ClientError> {
+    let task_id = js::get(json, "task_id");
+    let status = js::get(json, "status")
+        .as_string()
+        .and_then(|s| TaskStatus::from_word(&s));
+    let (Some(_), Some(status)) = (task_id.as_string(), status) else {
+        return Err(ClientError::new(
+            "upstream_error",
+            "the proxy's task has no task_id or status",
+        ));
+    };
+    let task = Object::new();
+    js::set(&task, "taskId", &task_id);
+    js::set(&task, "status", &status.as_str().into());
+    for (from, to) in [
+        ("type", "type"),
+        ("result_url", "resultUrl"),
+        ("points", "points"),
+        ("created_at", "createdAt"),
+        ("updated_at", "updatedAt"),
+    ] {
+        let value = js::get(json, from);
+        if !js::is_absent(&value) {
+            js::set(&task, to, &value);
+        }
+    }
+    Ok((task.into(), status))
+}

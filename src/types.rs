@@ -1,0 +1,103 @@
+//! TypeScript types of every option and result, emitted into `pkg/faceswap_wasm.d.ts`.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** Options of `new FaceSwapClient(options)`. */
+export interface FaceSwapClientOptions {
+  /** Where faceswap-proxy's API is mounted; default "/api". */
+  baseUrl?: string;
+  /** Time limit of each call in milliseconds; default 60000. */
+  timeoutMs?: number;
+}
+
+/** Options of each submit. */
+export interface CallOptions {
+  /** Aborts the call; it rejects with code "aborted". */
+  signal?: AbortSignal;
+  /** Makes a retried submit answer the first answer again without spending credits twice; generated when absent. */
+  idempotencyKey?: string;
+}
+
+/** An image given as an absolute http(s) URL or as a Blob/File. */
+export type ImageInput = string | Blob;
+/** A video given as an absolute http(s) URL or as a Blob/File. */
+export type VideoInput = string | Blob;
+/** Enhancement level of video swaps. */
+export type Enhance = 0 | 1 | 2;
+
+/** `faceSwap`: put the face of `faceImage` onto `sourceImage`. */
+export interface FaceSwapRequest { sourceImage: ImageInput; faceImage: ImageInput; }
+/** `extractFace`: find the faces of `img`. */
+export interface ExtractFaceRequest { img: ImageInput; }
+/** `multiFaceSwap`: replace the faces at `index` with `faceImage`, pairwise. */
+export interface MultiFaceSwapRequest { sourceImage: ImageInput; faceImage: ImageInput[]; index: number[]; }
+/** `videoFaceSwap`: put `faceImage` onto the faces of `sourceVideo`. */
+export interface VideoFaceSwapRequest { sourceVideo: VideoInput; faceImage: ImageInput; duration: number; enhance?: Enhance; }
+/** `extractBase64Face`: find the faces of a base64 image (plain, or with a data: prefix). */
+export interface ExtractBase64FaceRequest { base64Img: string; }
+/** One face of a multi-video swap: a base64 crop of the face in the video, and the new face. */
+export interface RefInfo { faceRef: string; faceUrl: ImageInput; }
+/** `multiVideoFaceSwap`: replace 1 to 3 faces of `sourceVideo`. */
+export interface MultiVideoFaceSwapRequest { sourceVideo: VideoInput; refInfo: RefInfo[]; duration: number; enhance?: Enhance; }
+
+/** A face box `[x1, y1, x2, y2]` in pixels from the top-left corner. */
+export type FaceBox = [number, number, number, number];
+/** A submitted task. */
+export interface TaskCreated { taskId: string; points: number; }
+/** Faces found by `extractFace`, left to right. */
+export interface ExtractedFaces { faces: FaceBox[]; points: number; }
+/** Faces found by `extractBase64Face`, left to right. */
+export interface ExtractedBase64Faces { pos: FaceBox[]; }
+/** A stored file. */
+export interface Uploaded { url: string; size: number; contentType: string; }
+
+/** Where a task stands. */
+export type TaskStatus = 'pending' | 'succeeded' | 'failed' | 'timed_out';
+/** A task as the proxy stores it. */
+export interface Task {
+  taskId: string;
+  status: TaskStatus;
+  type?: number;
+  resultUrl?: string;
+  points?: number;
+  createdAt: string;
+  updatedAt: string;
+}
+/** Options of `waitForResult`. */
+export interface WaitOptions {
+  signal?: AbortSignal;
+  /** Gives up after this many milliseconds (code "timeout"); no limit by default. */
+  timeoutMs?: number;
+  /** Called with the task on each status change. */
+  onStatus?: (task: Task) => void;
+}
+
+/** The `code` of every error the library rejects with. */
+export type FaceSwapErrorCode =
+  | 'invalid_parameter' | 'unauthorized' | 'forbidden' | 'not_found' | 'payload_too_large'
+  | 'unsupported_media_type' | 'rate_limited' | 'spend_cap_exceeded' | 'idempotency_conflict'
+  | 'upstream_error' | 'upstream_unavailable' | 'upstream_timeout' | 'internal'
+  | 'network_error' | 'timeout' | 'aborted' | 'task_failed' | 'tainted_canvas';
+/** Every rejection of the library is an Error of this shape. */
+export interface FaceSwapError extends Error {
+  name: 'FaceSwapError';
+  code: FaceSwapErrorCode;
+  /** The HTTP status, when the proxy answered. */
+  status?: number;
+  /** The input at fault, camelCase (`refInfo[1].faceRef`). */
+  field?: string;
+  /** Seconds to wait before retrying (`rate_limited`). */
+  retryAfter?: number;
+  /** The task, for `task_failed` and task time-outs. */
+  task?: Task;
+}
+
+/** Operation names accepted by `estimateCredits`. */
+export type OperationName =
+  | 'faceSwap' | 'extractFace' | 'multiFaceSwap' | 'videoFaceSwap' | 'extractBase64Face' | 'multiVideoFaceSwap'
+  | 'faceswap' | 'extract_face' | 'multi_faceswap' | 'video_faceswap' | 'extract_base64_face' | 'multi_video_faceswap';
+/** What decides a price; a request object can be passed as is. */
+export interface PriceParams { duration?: number; enhance?: Enhance; refInfo?: readonly unknown[]; }
+"#;

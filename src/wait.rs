@@ -1,0 +1,262 @@
+//! `waitForResult`: follow a task until it ends, by streaming `/tasks/{id}/events` (resuming with
+//! `Last-Event-ID` after a dropped connection) and falling back to polling `/tasks/{id}` with
+//! backoff when streaming is unavailable.
+
+use faceswap_core::TaskStatus;
+use js_sys::{Array, Function, Uint8Array, JSON};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, ReadableStreamDefaultReader, TextDecodeOptions, TextDecoder};
+
+use crate::error::ClientError;
+use crate::http::{Call, Http};
+use crate::js;
+use crate::sse::SseParser;
+use crate::task::task_from_json;
+
+/// Failed stream attempts in a row before the wait switches to polling.
+const STREAM_ATTEMPTS: u32 = 3;
+/// First and largest pause between attempts, in milliseconds.
+const BACKOFF_START_MS: f64 = 250.0;
+const BACKOFF_MAX_MS: f64 = 10_000.0;
+
+/// How one streaming attempt ended without a terminal status.
+enum StreamEnd {
+    /// The server closed the stream; reconnect.
+    Closed,
+    /// The answer was not an event stream (or had no readable body); poll instead.
+    Unsupported,
+}
+
+struct Waiter<'a> {
+    http: &'a Http,
+    task_id: String,
+    signal: AbortSignal,
+    user_signal: Option<AbortSignal>,
+    deadline: Option<(AbortSignal, f64)>,
+    on_status: Option<Function>,
+    last_status: Option<TaskStatus>,
+    last_event_id: Option<String>,
+}
+
+/// Waits for `task_id` to end; resolves the task when it succeeded, rejects with `task_failed`
+/// or `timeout` (the task attached as `task`) otherwise.
+pub async fn wait_for_result(
+    http: &Http,
+    task_id: &JsValue,
+    options: &JsValue,
+) -> Result<JsValue, ClientError> {
+    let task_id = task_id
+        .as_string()
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| {
+            ClientError::invalid_field("taskId", "taskId must be the taskId a submit returned")
+        })?;
+    let user_signal = js::signal_option(options);
+    let timeout = js::get(options, "timeoutMs")
+        .as_f64()
+        .filter(|ms| ms.is_finite() && *ms > 0.0);
+    let on_status = js::get(options, "onStatus").dyn_into::<Function>().ok();
+    let deadline = timeout.map(|ms| (js::abort_signal_timeout(ms), ms));
+    let signals = Array::new();
+    if let Some(signal) = &user_signal {
+        signals.push(signal);
+    }
+    if let Some((signal, _)) = &deadline {
+        signals.push(signal);
+    }
+    let signal = js::abort_signal_any(&signals);
+    let mut waiter = Waiter {
+        http,
+        task_id,
+        signal,
+        user_signal,
+        deadline,
+        on_status,
+        last_status: None,
+        last_event_id: None,
+    };
+    waiter.run().await
+}
+
+impl Waiter<'_> {
+    async fn run(&mut self) -> Result<JsValue, ClientError> {
+        let mut backoff = BACKOFF_START_MS;
+        let mut failures = 0;
+        let mut polling = false;
+        loop {
+            self.check_signal()?;
+            let step = if polling {
+                self.poll_once().await.map(|done| (done, None))
+            } else {
+                self.stream_once()
+                    .await
+                    .map(|(done, end)| (done, Some(end)))
+            };
+            match step {
+                Ok((Some(task), _)) => return self.finish(task),
+                Ok((None, Some(StreamEnd::Closed))) => {
+                    failures = 0;
+                    backoff = BACKOFF_START_MS;
+                }
+                Ok((None, Some(StreamEnd::Unsupported))) => polling = true,
+                Ok((None, None)) => backoff = (backoff * 1.5).min(BACKOFF_MAX_MS),
+                Err(err) if self.is_final(&err) => return Err(self.explain(err)),
+                Err(_) => {
+                    failures += 1;
+                    if failures >= STREAM_ATTEMPTS {
+                        polling = true;
+                    }
+                    backoff = (backoff * 2.0).min(BACKOFF_MAX_MS);
+                }
+            }
+            if js::sleep(backoff, Some(&self.signal)).await.is_err() {
+                self.check_signal()?;
+            }
+        }
+    }
+
+    /// One connection to the event stream. `Ok((Some(task), _))` when a terminal status arrived.
+    async fn stream_once(
+        &mut self,
+    ) -> Result<(Option<(JsValue, TaskStatus)>, StreamEnd), ClientError> {
+        let resume = self.last_event_id.clone();
+        let headers: Vec<(&str, &str)> = match &resume {
+            Some(id) => vec![
+                ("Accept", "text/event-stream"),
+                ("Last-Event-ID", id.as_str()),
+            ],
+            None => vec![("Accept", "text/event-stream")],
+        };
+        let mut call = Call::get(format!("/tasks/{}/events", encode_segment(&self.task_id)));
+        call.signal = Some(&self.signal);
+        call.headers = &headers;
+        let response = self.http.send(call).await?;
+        let is_stream = response
+            .headers()
+            .get("Content-Type")
+            .ok()
+            .flatten()
+            .is_some_and(|t| t.starts_with("text/event-stream"));
+        let Some(body) = response.body().filter(|_| is_stream) else {
+            return Ok((None, StreamEnd::Unsupported));
+        };
+        let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+        let decoder =
+            TextDecoder::new().map_err(|_| ClientError::network("TextDecoder unavailable"))?;
+        let stream_options = TextDecodeOptions::new();
+        stream_options.set_stream(true);
+        let mut parser = SseParser::new();
+        loop {
+            let chunk = JsFuture::from(reader.read())
+                .await
+                .map_err(|e| self.read_error(&e))?;
+            if js::get(&chunk, "done").as_bool().unwrap_or(true) {
+                return Ok((None, StreamEnd::Closed));
+            }
+            let bytes: Uint8Array = js::get(&chunk, "value").unchecked_into();
+            let text = decoder
+                .decode_with_js_u8_array_and_options(&bytes, &stream_options)
+                .map_err(|_| ClientError::network("the event stream is not UTF-8"))?;
+            for event in parser.push(&text) {
+                if event.event != "status" {
+                    continue;
+                }
+                let json = JSON::parse(&event.data).map_err(|_| {
+                    ClientError::new("upstream_error", "a status event is not JSON")
+                })?;
+                let task = task_from_json(&json)?;
+                self.last_event_id = parser.last_event_id().map(str::to_owned);
+                if let Some(done) = self.observe(task) {
+                    let _ = reader.cancel();
+                    return Ok((Some(done), StreamEnd::Closed));
+                }
+            }
+        }
+    }
+
+    /// One `GET /tasks/{id}`.
+    async fn poll_once(&mut self) -> Result<Option<(JsValue, TaskStatus)>, ClientError> {
+        let mut call = Call::get(format!("/tasks/{}", encode_segment(&self.task_id)));
+        call.signal = Some(&self.signal);
+        let json = self.http.json(call).await?;
+        Ok(self.observe(task_from_json(&json)?))
+    }
+
+    /// Reports a status change to `onStatus`; returns the task when it is terminal.
+    fn observe(&mut self, (task, status): (JsValue, TaskStatus)) -> Option<(JsValue, TaskStatus)> {
+        if self.last_status != Some(status) {
+            self.last_status = Some(status);
+            if let Some(callback) = &self.on_status {
+                // A throwing callback must not end the wait.
+                let _ = callback.call1(&JsValue::UNDEFINED, &task);
+            }
+        }
+        status.is_terminal().then_some((task, status))
+    }
+
+    fn finish(&self, (task, status): (JsValue, TaskStatus)) -> Result<JsValue, ClientError> {
+        let mut err = match status {
+            TaskStatus::Succeeded | TaskStatus::Pending => return Ok(task),
+            TaskStatus::Failed => ClientError::new(
+                "task_failed",
+                format!(
+                    "task {} failed at the provider (for example, no face was found)",
+                    self.task_id
+                ),
+            ),
+            TaskStatus::TimedOut => ClientError::new(
+                "timeout",
+                format!(
+                    "task {} got no result from the provider before the proxy's deadline",
+                    self.task_id
+                ),
+            ),
+        };
+        err.task = Some(task);
+        Err(err)
+    }
+
+    fn check_signal(&self) -> Result<(), ClientError> {
+        if self.user_signal.as_ref().is_some_and(AbortSignal::aborted) {
+            return Err(ClientError::aborted());
+        }
+        if let Some((signal, ms)) = &self.deadline {
+            if signal.aborted() {
+                return Err(ClientError::timeout(*ms));
+            }
+        }
+        Ok(())
+    }
+
+    fn read_error(&self, err: &JsValue) -> ClientError {
+        match self.check_signal() {
+            Err(err) => err,
+            Ok(()) => ClientError::network(
+                &err.as_string()
+                    .unwrap_or_else(|| "the event stream broke".to_owned()),
+            ),
+        }
+    }
+
+    /// Errors that retrying cannot fix: aborts, time-outs and the proxy's 4xx answers.
+    fn is_final(&self, err: &ClientError) -> bool {
+        matches!(err.code.as_str(), "aborted" | "timeout")
+            || err
+                .status
+                .is_some_and(|s| (400..500).contains(&s) && s != 429 && s != 408)
+    }
+
+    fn explain(&self, err: ClientError) -> ClientError {
+        if err.code == "timeout" || err.code == "aborted" || err.code == "network_error" {
+            return self.check_signal().err().unwrap_or(err);
+        }
+        err
+    }
+}
+
+/// Percent-encodes a path segment.
+fn encode_segment(segment: &str) -> String {
+    String::from(js_sys::encode_uri_component(segment))
+}
