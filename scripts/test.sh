@@ -34,5 +34,8 @@ step "build pkg/ and the proxy"
 bash scripts/build.sh
 cargo build -p faceswap-proxy --locked
 
+step "TypeScript: the typed usage example compiles against pkg/faceswap_wasm.d.ts"
+npx --no-install tsc -p tests/types/tsconfig.json
+
 step "end-to-end tests (playwright-core, headless Chromium)"
 node --test --test-concurrency=1 tests/e2e/

@@ -3,12 +3,12 @@
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::ClientError;
 use crate::http::Http;
-use crate::js;
+use crate::js::{self, run};
 use crate::ops::{images, videos};
+use crate::refinfo::build_ref_info;
 use crate::upload::upload_blob;
 use crate::wait::wait_for_result;
 
@@ -19,13 +19,6 @@ const DEFAULT_TIMEOUT_MS: f64 = 60_000.0;
 #[wasm_bindgen]
 pub struct FaceSwapClient {
     http: Http,
-}
-
-fn run<F>(future: F) -> Promise
-where
-    F: std::future::Future<Output = Result<JsValue, ClientError>> + 'static,
-{
-    future_to_promise(async move { future.await.map_err(JsValue::from) })
 }
 
 #[wasm_bindgen]
@@ -77,7 +70,9 @@ impl FaceSwapClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let http = self.http.clone();
-        run(async move { images::face_swap(&http, &request, &options).await })
+        run(Box::pin(async move {
+            images::face_swap(&http, &request, &options).await
+        }))
     }
 
     /// Finds the faces of `img` (a URL, or a Blob sent as a file). Resolves `{ faces, points }`
@@ -89,7 +84,9 @@ impl FaceSwapClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let http = self.http.clone();
-        run(async move { images::extract_face(&http, &request, &options).await })
+        run(Box::pin(async move {
+            images::extract_face(&http, &request, &options).await
+        }))
     }
 
     /// Replaces the faces of `sourceImage` at `index` (from `extractFace`) with `faceImage`,
@@ -101,7 +98,9 @@ impl FaceSwapClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let http = self.http.clone();
-        run(async move { images::multi_face_swap(&http, &request, &options).await })
+        run(Box::pin(async move {
+            images::multi_face_swap(&http, &request, &options).await
+        }))
     }
 
     /// Puts `faceImage` onto the faces of `sourceVideo` (`duration` in seconds decides the price;
@@ -113,7 +112,9 @@ impl FaceSwapClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let http = self.http.clone();
-        run(async move { videos::video_face_swap(&http, &request, &options).await })
+        run(Box::pin(async move {
+            videos::video_face_swap(&http, &request, &options).await
+        }))
     }
 
     /// Finds the faces of a base64 image (plain, or with a `data:` prefix). Resolves `{ pos }`.
@@ -124,7 +125,9 @@ impl FaceSwapClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let http = self.http.clone();
-        run(async move { images::extract_base64_face(&http, &request, &options).await })
+        run(Box::pin(async move {
+            images::extract_base64_face(&http, &request, &options).await
+        }))
     }
 
     /// Replaces up to three faces of `sourceVideo`: each `refInfo` entry pairs a base64 crop of a
@@ -136,7 +139,9 @@ impl FaceSwapClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let http = self.http.clone();
-        run(async move { videos::multi_video_face_swap(&http, &request, &options).await })
+        run(Box::pin(async move {
+            videos::multi_video_face_swap(&http, &request, &options).await
+        }))
     }
 
     /// Follows a task until it ends. Resolves the task when it succeeded; rejects with
@@ -149,7 +154,25 @@ impl FaceSwapClient {
         #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
     ) -> Promise {
         let http = self.http.clone();
-        run(async move { wait_for_result(&http, &task_id, &options).await })
+        run(Box::pin(async move {
+            wait_for_result(&http, &task_id, &options).await
+        }))
+    }
+
+    /// Pairs face crops (from `cropFaces`, in the order of the faces in the video) with the new
+    /// faces (URLs, or Blobs which are uploaded) into the `refInfo` of `multiVideoFaceSwap`.
+    /// Refuses more than three pairs, or lists of different lengths.
+    #[wasm_bindgen(js_name = buildRefInfo, unchecked_return_type = "Promise<RefInfo[]>")]
+    pub fn build_ref_info(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] crops: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ImageInput[]")] faces: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        let http = self.http.clone();
+        run(Box::pin(async move {
+            build_ref_info(&http, &crops, &faces, &options).await
+        }))
     }
 
     /// Stores a file on the proxy; resolves `{ url, size, contentType }` with a URL the provider
@@ -161,11 +184,11 @@ impl FaceSwapClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let http = self.http.clone();
-        run(async move {
+        run(Box::pin(async move {
             let blob: web_sys::Blob = wasm_bindgen::JsCast::dyn_into(file)
                 .map_err(|_| ClientError::invalid_field("file", "file must be a Blob or File"))?;
             let signal = js::signal_option(&options);
             upload_blob(&http, &blob, signal.as_ref()).await
-        })
+        }))
     }
 }

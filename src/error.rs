@@ -8,9 +8,14 @@ use wasm_bindgen::JsValue;
 
 use crate::js;
 
-/// An error on its way to JavaScript.
+/// An error on its way to JavaScript. Boxed, so that `Result<_, ClientError>` stays one word
+/// wide inside the library's async state machines (which keeps the wasm small).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ClientError {
+pub struct ClientError(Box<ErrorDetails>);
+
+/// What a [`ClientError`] carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorDetails {
     /// The error word: one of the proxy's codes, or `network_error`, `timeout`, `aborted`,
     /// `task_failed`, `tainted_canvas`.
     pub code: String,
@@ -26,17 +31,30 @@ pub struct ClientError {
     pub task: Option<JsValue>,
 }
 
+impl std::ops::Deref for ClientError {
+    type Target = ErrorDetails;
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ClientError {
+    fn deref_mut(&mut self) -> &mut ErrorDetails {
+        &mut self.0
+    }
+}
+
 impl ClientError {
     /// An error with `code` and `message` only.
     pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(ErrorDetails {
             code: code.to_owned(),
             message: message.into(),
             status: None,
             field: None,
             retry_after: None,
             task: None,
-        }
+        }))
     }
 
     /// An `invalid_parameter` error from core validation, with the field renamed to camelCase.
@@ -48,10 +66,9 @@ impl ClientError {
 
     /// An `invalid_parameter` error about the JS field `field` (already camelCase).
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
-        Self {
-            field: Some(field.to_owned()),
-            ..Self::new(ErrorCode::InvalidParameter.as_str(), message)
-        }
+        let mut err = Self::new(ErrorCode::InvalidParameter.as_str(), message);
+        err.field = Some(field.to_owned());
+        err
     }
 
     /// The request never got an HTTP answer.
@@ -93,12 +110,11 @@ impl ClientError {
             message = message.replace(&snake, &camel);
             camel
         });
-        Self {
-            status: Some(status),
-            field,
-            retry_after,
-            ..Self::new(&code, message)
-        }
+        let mut err = Self::new(&code, message);
+        err.status = Some(status);
+        err.field = field;
+        err.retry_after = retry_after;
+        err
     }
 }
 
@@ -149,7 +165,7 @@ pub fn camel_case_path(path: &str) -> String {
         if c == '_' {
             upper_next = true;
         } else if upper_next {
-            out.extend(c.to_uppercase());
+            out.push(c.to_ascii_uppercase());
             upper_next = false;
         } else {
             out.push(c);

@@ -13,6 +13,10 @@ extern "C" {
     #[wasm_bindgen(js_name = fetch)]
     pub fn global_fetch(request: &web_sys::Request) -> Promise;
 
+    /// The global `fetch` of a URL string.
+    #[wasm_bindgen(js_name = fetch)]
+    pub fn global_fetch_url(url: &str) -> Promise;
+
     /// The global `setTimeout`.
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
@@ -31,6 +35,22 @@ extern "C" {
     /// `AbortSignal.any(signals)`.
     #[wasm_bindgen(js_namespace = AbortSignal, js_name = any)]
     pub fn abort_signal_any(signals: &Array) -> web_sys::AbortSignal;
+}
+
+/// A boxed call of the library, settled as a JS promise.
+pub type Pending =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, ClientError>>>>;
+
+/// Turns a boxed call into a promise that rejects with the call's `ClientError` as a JS `Error`.
+/// Boxing means `future_to_promise` is instantiated once for the whole library, which keeps the
+/// wasm small.
+pub fn run(future: Pending) -> Promise {
+    wasm_bindgen_futures::future_to_promise(async move { future.await.map_err(JsValue::from) })
+}
+
+/// Calls `handler` after `ms` milliseconds.
+pub fn set_timeout_call(handler: &js_sys::Function, ms: f64) -> JsValue {
+    set_timeout(handler, ms)
 }
 
 /// Resolves after `ms` milliseconds, or early (with an error) when `signal` aborts.

@@ -3,21 +3,26 @@
 //!
 //! `lib.rs` holds modules and re-exports only; each module is one capability.
 
+mod canvas;
+mod capture;
 mod client;
 mod credits;
+mod crop;
 mod error;
 mod http;
 mod js;
 mod media;
 mod ops;
 mod panic_hook;
+mod refinfo;
 mod sse;
 mod task;
 mod types;
 mod upload;
 mod wait;
 
+pub use capture::capture_frame;
 pub use client::FaceSwapClient;
 pub use credits::estimate_credits;
+pub use crop::crop_faces;
 pub use error::ClientError;
-pub use panic_hook::install_panic_hook;

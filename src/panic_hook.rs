@@ -5,7 +5,7 @@ use wasm_bindgen::prelude::*;
 
 /// Installs the hook once, when the module starts.
 #[wasm_bindgen(start)]
-pub fn install_panic_hook() {
+fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let message = match info.payload().downcast_ref::<&str>() {
             Some(text) => (*text).to_owned(),

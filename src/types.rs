@@ -94,6 +94,29 @@ export interface FaceSwapError extends Error {
   task?: Task;
 }
 
+/** Options of `captureFrame`. */
+export interface CaptureOptions {
+  /** Seconds into the video; the current time when absent. */
+  time?: number;
+  /** Encoding: "image/jpeg" (default), "image/png" or "image/webp". */
+  type?: 'image/jpeg' | 'image/png' | 'image/webp';
+  /** 0 to 1, for JPEG and WebP. */
+  quality?: number;
+  /** Scales the frame down to this width, keeping the aspect ratio. */
+  maxWidth?: number;
+}
+/** A captured frame: plain base64 (no data: prefix), its size, and the presented frame's media time. */
+export interface CapturedFrame { base64: string; width: number; height: number; time: number; }
+/** Options of `cropFaces`. */
+export interface CropOptions {
+  /** Fraction of the box added on every side, clamped to the frame; default 0.2. */
+  padding?: number;
+  /** Grow the shorter side so every crop is square. */
+  square?: boolean;
+  type?: 'image/jpeg' | 'image/png' | 'image/webp';
+  quality?: number;
+}
+
 /** Operation names accepted by `estimateCredits`. */
 export type OperationName =
   | 'faceSwap' | 'extractFace' | 'multiFaceSwap' | 'videoFaceSwap' | 'extractBase64Face' | 'multiVideoFaceSwap'

@@ -1,0 +1,78 @@
+//! `buildRefInfo`: pair face crops (from `cropFaces`) with new faces (URLs, or Blobs uploaded
+//! through the proxy) into the `refInfo` of `multiVideoFaceSwap`.
+
+use faceswap_core::aifaceswap::{check_ref_count, RefInfo, Validate};
+use js_sys::{Array, Object};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::error::ClientError;
+use crate::http::Http;
+use crate::js;
+use crate::media::{check_blob, resolve_url, source_value, Kind, Source};
+
+/// Builds `[{ faceRef, faceUrl }]` from `crops[i]` and `faces[i]`; refuses more than three pairs
+/// or lists of different lengths, checks every crop and URL, and uploads Blob faces.
+pub async fn build_ref_info(
+    http: &Http,
+    crops: &JsValue,
+    faces: &JsValue,
+    options: &JsValue,
+) -> Result<JsValue, ClientError> {
+    let crops: Array = crops.clone().dyn_into().map_err(|_| {
+        ClientError::invalid_field(
+            "crops",
+            "crops must be an array of base64 images (from cropFaces)",
+        )
+    })?;
+    let faces: Array = faces.clone().dyn_into().map_err(|_| {
+        ClientError::invalid_field("faces", "faces must be an array of image URLs or Blobs")
+    })?;
+    check_ref_count(crops.length() as usize)
+        .map_err(|e| ClientError::invalid_field("refInfo", e.message))?;
+    if faces.length() != crops.length() {
+        return Err(ClientError::invalid_field(
+            "faces",
+            format!(
+                "faces has {} entries but crops has {}",
+                faces.length(),
+                crops.length()
+            ),
+        ));
+    }
+    let mut pairs = Vec::new();
+    for (i, (crop, face)) in crops.iter().zip(faces.iter()).enumerate() {
+        let face_ref = crop.as_string().ok_or_else(|| {
+            ClientError::invalid_field(
+                &format!("crops[{i}]"),
+                format!("crops[{i}] must be a base64 string"),
+            )
+        })?;
+        let source = source_value(face, &format!("faces[{i}]"))?;
+        let mut info = RefInfo {
+            face_ref,
+            face_url: source.url_for_validation(),
+        };
+        info.validate().map_err(|e| {
+            let field = if e.field == "face_ref" {
+                format!("crops[{i}]")
+            } else {
+                format!("faces[{i}]")
+            };
+            ClientError::invalid_field(&field, e.message.replacen(&e.field, &field, 1))
+        })?;
+        if let Source::Blob(blob) = &source {
+            check_blob(blob, Kind::Image, &format!("faces[{i}]")).await?;
+        }
+        pairs.push((info, source));
+    }
+    let signal = js::signal_option(options);
+    let list = Array::new();
+    for (mut info, source) in pairs {
+        info.face_url = resolve_url(http, &source, signal.as_ref()).await?;
+        let item = Object::new();
+        js::set(&item, "faceRef", &JsValue::from_str(&info.face_ref));
+        js::set(&item, "faceUrl", &JsValue::from_str(&info.face_url));
+        list.push(&item);
+    }
+    Ok(list.into())
+}
