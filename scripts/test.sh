@@ -20,6 +20,9 @@ step "clippy (wasm32)"
 cargo clippy -p faceswap-core --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p faceswap-wasm --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
 
+step "test media (from the scikit-image wheel and the rustface crate, videos by ffmpeg)"
+bash scripts/test-media.sh
+
 step "native tests"
 cargo test --workspace --exclude faceswap-wasm --tests --locked
 cargo test -p faceswap-wasm --lib --locked

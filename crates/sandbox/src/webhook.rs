@@ -1,0 +1,127 @@
+//! Delivering `{success, type, task_id, result_image}` to a task's webhook, with the fault knobs
+//! for duplicates, delays and reordering.
+
+use faceswap_core::aifaceswap::WebhookCallback;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::faults::Faults;
+use crate::fetch::Fetcher;
+
+/// Attempts per delivery (a failed POST or a 5xx answer is retried).
+pub const ATTEMPTS: u32 = 3;
+/// How long a reordered webhook waits for the next one before it goes out anyway.
+pub const REORDER_HOLD: Duration = Duration::from_secs(2);
+
+/// One webhook to deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Where to POST.
+    pub url: String,
+    /// What to POST.
+    pub callback: WebhookCallback,
+}
+
+/// Sends webhooks; holds at most one back when reordering.
+#[derive(Debug, Clone)]
+pub struct WebhookSender {
+    fetcher: Fetcher,
+    timeout: Duration,
+    held: Arc<Mutex<Option<Delivery>>>,
+}
+
+impl WebhookSender {
+    /// A sender using `fetcher`'s client and origin policy.
+    pub fn new(fetcher: Fetcher, timeout: Duration) -> Self {
+        Self {
+            fetcher,
+            timeout,
+            held: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Delivers `delivery` as the faults say: after `webhook_delay_ms`, `1 + duplicate_webhooks`
+    /// times, and, when reordering, after the next task's webhook.
+    pub async fn deliver(&self, delivery: Delivery, faults: &Faults) {
+        if faults.webhook_delay_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(faults.webhook_delay_ms)).await;
+        }
+        let copies = 1 + faults.duplicate_webhooks;
+        if !faults.reorder_webhooks {
+            self.send_copies(&delivery, copies).await;
+            return;
+        }
+        let previous = self.lock_held().take();
+        match previous {
+            Some(previous) => {
+                self.send_copies(&delivery, copies).await;
+                self.send_copies(&previous, copies).await;
+            }
+            None => {
+                *self.lock_held() = Some(delivery.clone());
+                let sender = self.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(REORDER_HOLD).await;
+                    let still_held = {
+                        let mut held = sender.lock_held();
+                        if held.as_ref() == Some(&delivery) {
+                            held.take()
+                        } else {
+                            None
+                        }
+                    };
+                    if let Some(delivery) = still_held {
+                        sender.send_copies(&delivery, copies).await;
+                    }
+                });
+            }
+        }
+    }
+
+    fn lock_held(&self) -> std::sync::MutexGuard<'_, Option<Delivery>> {
+        self.held
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    async fn send_copies(&self, delivery: &Delivery, copies: u32) {
+        for _ in 0..copies {
+            if let Err(why) = self.send(delivery).await {
+                tracing::warn!(task_id = %delivery.callback.task_id, "webhook not delivered: {why}");
+            }
+        }
+    }
+
+    /// POSTs one callback, retrying failures; the URL must pass the origin policy.
+    pub async fn send(&self, delivery: &Delivery) -> Result<(), String> {
+        let url = self
+            .fetcher
+            .policy()
+            .check("webhook", &delivery.url)
+            .map_err(|err| err.message)?;
+        let body = serde_json::to_vec(&delivery.callback).map_err(|err| err.to_string())?;
+        let mut last = String::new();
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
+            }
+            let sent = self
+                .fetcher
+                .client()
+                .post(url.clone())
+                .header("content-type", "application/json")
+                .timeout(self.timeout)
+                .body(body.clone())
+                .send()
+                .await;
+            match sent {
+                Ok(response) if response.status().is_server_error() => {
+                    last = format!("the receiver answered {}", response.status());
+                }
+                Ok(_) => return Ok(()),
+                Err(err) => last = format!("POST failed: {err}"),
+            }
+        }
+        Err(last)
+    }
+}
