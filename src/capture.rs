@@ -134,7 +134,14 @@ fn check_usable(video: &HtmlVideoElement) -> Result<(), ClientError> {
             format!("video failed to load: {kind}"),
         ));
     }
-    if video.current_src().is_empty() && video.src_object().is_none() {
+    // `currentSrc` is set only once loading starts; a just-set `src`, a `srcObject` or `<source>`
+    // children count as a source too.
+    let has_children = js::get(video, "childElementCount").as_f64().unwrap_or(0.0) > 0.0;
+    if video.current_src().is_empty()
+        && video.src().is_empty()
+        && video.src_object().is_none()
+        && !has_children
+    {
         return Err(ClientError::invalid_field(
             "video",
             "video has no source (src or srcObject) to capture from",

@@ -59,9 +59,7 @@ impl ClientError {
 
     /// An `invalid_parameter` error from core validation, with the field renamed to camelCase.
     pub fn invalid(err: FieldError) -> Self {
-        let field = camel_case_path(&err.field);
-        let message = err.message.replace(&err.field, &field);
-        Self::invalid_field(&field, message)
+        Self::invalid_field(&camel_case_path(&err.field), camel_case_words(&err.message))
     }
 
     /// An `invalid_parameter` error about the JS field `field` (already camelCase).
@@ -106,9 +104,8 @@ impl ClientError {
             .as_string()
             .unwrap_or_else(|| format!("the proxy answered HTTP {status}"));
         let field = snake_field.map(|snake| {
-            let camel = camel_case_path(&snake);
-            message = message.replace(&snake, &camel);
-            camel
+            message = camel_case_words(&message);
+            camel_case_path(&snake)
         });
         let mut err = Self::new(&code, message);
         err.status = Some(status);
@@ -157,6 +154,32 @@ impl From<ClientError> for JsValue {
     }
 }
 
+/// Renames every snake_case word of a message (the provider's field names) to camelCase:
+/// "index has 1 entries but face_image has 2" becomes "... but faceImage has 2".
+pub fn camel_case_words(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let is_snake = word.contains('_') && !word.starts_with('_') && !word.ends_with('_');
+        out.push_str(&if is_snake {
+            camel_case_path(word)
+        } else {
+            std::mem::take(word)
+        });
+        word.clear();
+    };
+    for c in message.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
 /// `ref_info[0].face_ref` becomes `refInfo[0].faceRef`.
 pub fn camel_case_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
@@ -194,6 +217,22 @@ mod tests {
         assert_eq!(err.field.as_deref(), Some("sourceImage"));
         assert_eq!(err.message, "sourceImage is required");
         assert_eq!(err.code, "invalid_parameter");
+    }
+
+    #[test]
+    fn every_field_name_in_a_message_is_renamed() {
+        assert_eq!(
+            camel_case_words("index has 2 entries but face_image has 1"),
+            "index has 2 entries but faceImage has 1"
+        );
+        assert_eq!(
+            camel_case_words("ref_info[0].face_ref must hold a JPEG"),
+            "refInfo[0].faceRef must hold a JPEG"
+        );
+        assert_eq!(
+            camel_case_words("_private and trailing_ stay"),
+            "_private and trailing_ stay"
+        );
     }
 
     #[test]

@@ -42,8 +42,9 @@ fn field_error_from_serde(path: &str, message: &str) -> FieldError {
         };
         return FieldError::required(field);
     }
-    // An empty path, or one that starts with an index, means the body itself is not an object.
-    if path == "." || path.is_empty() || path.starts_with('[') {
+    // An empty or unknown (`?`, a syntax error) path, or one that starts with an index, means the
+    // body itself is not a valid object.
+    if path == "." || path == "?" || path.is_empty() || path.starts_with('[') {
         let detail = message.split(" at line").next().unwrap_or(message);
         return FieldError::new("body", format!("body is not a valid request: {detail}"));
     }
@@ -86,5 +87,13 @@ mod tests {
         assert_eq!(err.field, "body");
         let err = from_json::<Outer>(br#"{"name": "a", "list": []} x"#).unwrap_err();
         assert_eq!(err.field, "body");
+    }
+
+    #[test]
+    fn malformed_json_is_about_the_body() {
+        for bad in [&b"{not json"[..], b"", b"{\"name\": \"a\""] {
+            let err = from_json::<Outer>(bad).unwrap_err();
+            assert_eq!(err.field, "body", "{:?}", String::from_utf8_lossy(bad));
+        }
     }
 }

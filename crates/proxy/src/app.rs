@@ -1,74 +1,250 @@
-//! The router: health, demo page and built library.
+//! The shared state and the router: API routes with their limits, webhook intake, uploads,
+//! health, the demo page and the built library.
 
-use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::json;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, Method, Request, StatusCode};
+use axum::middleware;
+use axum::routing::{any, get, post};
+use axum::Router;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::error::json_error_bodies;
+use crate::limits::{rate_limit, RateLimit, SpendCap};
+use crate::routes::{events, hooks, info, submit, tasks, uploads};
+use crate::store::sqlite::SqliteStore;
+use crate::store::TaskStore;
+use crate::upstream::{Upstream, UpstreamTarget};
 use crate::Config;
 
-/// Shared state of every handler.
-#[derive(Debug, Clone)]
-pub struct AppState {
+/// Shared state of every handler: one `Arc`, so a clone per request is one counter increment.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] holds.
+pub struct Shared {
     /// Resolved configuration.
     pub config: Arc<Config>,
+    /// Tasks, tokens, idempotency records and wake-ups.
+    pub store: Arc<dyn TaskStore>,
+    /// The provider client.
+    pub upstream: Upstream,
+    /// Requests per minute per client.
+    pub rate_limit: RateLimit,
+    /// Credits per hour per client.
+    pub spend_cap: SpendCap,
+    /// Cancelled when the server shuts down: open event streams end, so shutdown does not wait
+    /// for them.
+    pub shutdown: CancellationToken,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the proxy could not start.
+#[derive(Debug)]
+pub struct StartupError(pub String);
+
+impl std::fmt::Display for StartupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartupError {}
+
+/// The upstream the configuration names: an explicit `AIFACESWAP_BASE_URL` (with the key, if
+/// any), or the provider's public URL when a key is set. `None` means sandbox mode: the caller
+/// starts the built-in sandbox and passes its address and key.
+pub fn configured_upstream(config: &Config) -> Option<UpstreamTarget> {
+    match (&config.upstream_base_url, &config.api_key) {
+        (Some(base_url), key) => Some(UpstreamTarget {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key: key.clone(),
+        }),
+        (None, Some(key)) => Some(UpstreamTarget {
+            base_url: faceswap_core::aifaceswap::PROVIDER
+                .default_base_url
+                .to_owned(),
+            api_key: Some(key.clone()),
+        }),
+        (None, None) => None,
+    }
 }
 
 impl AppState {
-    /// State for `config`.
-    pub fn new(config: Config) -> Self {
-        Self {
-            config: Arc::new(config),
-        }
+    /// Opens the store named by `DATABASE_URL` and builds the state around `upstream`.
+    pub fn new(config: Config, upstream: UpstreamTarget) -> Result<Self, StartupError> {
+        let store: Arc<dyn TaskStore> = if config.database_url.starts_with("sqlite:") {
+            Arc::new(
+                SqliteStore::from_url(&config.database_url)
+                    .map_err(|e| StartupError(format!("cannot open the database: {e}")))?,
+            )
+        } else {
+            return Err(StartupError(
+                "DATABASE_URL must be sqlite://PATH (PostgreSQL is not built in yet)".into(),
+            ));
+        };
+        Self::with_store(config, upstream, store)
     }
+
+    /// The state around an already opened store.
+    pub fn with_store(
+        config: Config,
+        upstream: UpstreamTarget,
+        store: Arc<dyn TaskStore>,
+    ) -> Result<Self, StartupError> {
+        std::fs::create_dir_all(&config.upload_dir)
+            .map_err(|e| StartupError(format!("cannot create UPLOAD_DIR: {e}")))?;
+        let upstream = Upstream::new(upstream, config.upstream_timeout)
+            .map_err(|e| StartupError(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self(Arc::new(Shared {
+            rate_limit: RateLimit::per_minute(config.rate_limit_per_min),
+            spend_cap: SpendCap::new(config.spend_cap_credits_per_hour, Duration::from_secs(3600)),
+            upstream,
+            store,
+            config: Arc::new(config),
+            shutdown: CancellationToken::new(),
+        })))
+    }
+}
+
+/// The path as logged: webhook tokens are never written.
+pub fn redacted_path(path: &str) -> String {
+    if path.starts_with("/hooks/") {
+        return "/hooks/aifaceswap/[redacted]".to_owned();
+    }
+    path.chars().take(200).collect()
+}
+
+fn cors(config: &Config) -> CorsLayer {
+    let origins: Vec<_> = config
+        .allowed_origins
+        .iter()
+        .filter_map(|o| o.parse().ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600))
 }
 
 /// Builds the proxy's router.
 pub fn app(state: AppState) -> Router {
-    let pkg = ServeDir::new(&state.config.pkg_dir);
-    let www = ServeDir::new(&state.config.www_dir);
+    let config = Arc::clone(&state.config);
+    let form_limit =
+        usize::try_from(config.upload_max_bytes.saturating_add(1 << 20)).unwrap_or(usize::MAX);
+    let json_limit = usize::try_from(config.json_max_bytes).unwrap_or(usize::MAX);
+    let body_limit = form_limit.max(json_limit.saturating_add(1 << 10));
+    let request_timeout = config.upstream_timeout * 2 + Duration::from_secs(60);
+
+    let api = Router::new()
+        .route(
+            "/api/aifaceswap/v1/{op}",
+            post(submit::submit).layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                request_timeout,
+            )),
+        )
+        .route("/api/tasks/{task_id}", get(tasks::get_task))
+        .route("/api/tasks/{task_id}/events", get(events::events))
+        .route("/api/uploads", post(uploads::upload))
+        .route("/api/config", get(info::config))
+        .route("/api", any(info::api_not_found))
+        .route("/api/{*rest}", any(info::api_not_found))
+        .layer(DefaultBodyLimit::max(form_limit))
+        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit))
+        .layer(cors(&config));
+
     Router::new()
-        .route("/healthz", get(healthz))
-        .nest_service("/pkg", pkg)
-        .fallback_service(www)
-        .layer(TraceLayer::new_for_http())
+        .merge(api)
+        .route("/hooks/aifaceswap/{token}", post(hooks::webhook))
+        .route("/uploads/{name}", get(uploads::serve))
+        .route("/healthz", get(info::healthz))
+        .nest_service("/pkg", ServeDir::new(&config.pkg_dir))
+        .fallback_service(ServeDir::new(&config.www_dir))
+        .layer(middleware::map_response(json_error_bodies))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<axum::body::Body>| {
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %redacted_path(request.uri().path()),
+                )
+            }),
+        )
         .with_state(state)
 }
 
-async fn healthz() -> (StatusCode, Json<serde_json::Value>) {
-    (StatusCode::OK, Json(json!({ "status": "ok" })))
+/// Starts the background sweep: overdue tasks become `timed_out`, old uploads, expired keys and
+/// idle limiter entries are removed. Runs until the runtime stops.
+pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(state.config.maintenance_interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            maintain(&state).await;
+        }
+    })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::body::Body;
-    use axum::http::Request;
-    use clap::Parser;
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-
-    #[tokio::test]
-    async fn healthz_answers_ok() {
-        let config: Config = crate::Cli::parse_from(["faceswap-proxy"]).into();
-        let response = app(AppState::new(config))
-            .oneshot(
-                Request::get("/healthz")
-                    .body(Body::empty())
-                    .expect("request"),
-            )
-            .await
-            .expect("response");
-        assert_eq!(response.status(), StatusCode::OK);
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        assert_eq!(&body[..], br#"{"status":"ok"}"#);
+/// One maintenance pass (also called by tests).
+pub async fn maintain(state: &AppState) {
+    let now = crate::routes::now_ms();
+    match state.store.expire_overdue(now).await {
+        Ok(expired) => {
+            for view in expired {
+                tracing::info!(task_id = ?view.task_id, "task timed out");
+            }
+        }
+        Err(err) => tracing::error!(error = %err, "deadline sweep"),
     }
+    let deadline = i64::try_from(state.config.task_deadline.as_millis()).unwrap_or(i64::MAX);
+    if let Err(err) = state
+        .store
+        .prune(
+            now - crate::idempotency::TTL_MS,
+            now.saturating_sub(deadline.saturating_mul(2)),
+        )
+        .await
+    {
+        tracing::error!(error = %err, "store prune");
+    }
+    let removed = crate::routes::uploads::remove_old_uploads(
+        &state.config.upload_dir,
+        state.config.upload_max_age,
+    )
+    .await;
+    if removed > 0 {
+        tracing::info!(removed, "old uploads removed");
+    }
+    state.rate_limit.prune();
+    state.spend_cap.prune();
 }

@@ -3,6 +3,7 @@
 use clap::Parser;
 use secrecy::SecretString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Command-line flags; each also reads the environment variable of the same name in capitals.
 #[derive(Parser)]
@@ -44,11 +45,40 @@ pub struct Cli {
     #[arg(long, env = "ALLOWED_ORIGINS", default_value = "")]
     pub allowed_origins: String,
     /// Requests per minute per client.
-    #[arg(long, env = "RATE_LIMIT_PER_MIN", default_value_t = 120)]
+    #[arg(long, env = "RATE_LIMIT_PER_MIN", default_value_t = 600)]
     pub rate_limit_per_min: u32,
     /// Credits per hour per client.
     #[arg(long, env = "SPEND_CAP_CREDITS_PER_HOUR", default_value_t = 1000)]
     pub spend_cap_credits_per_hour: u64,
+    /// Longest wait for the provider's answer to one call, in seconds.
+    #[arg(long, env = "UPSTREAM_TIMEOUT_SECS", default_value_t = 60)]
+    pub upstream_timeout_secs: u64,
+    /// Largest JSON request body, in bytes (uploads and multipart forms use UPLOAD_MAX_BYTES).
+    #[arg(long, env = "JSON_MAX_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub json_max_bytes: u64,
+    /// A task with no webhook after this many milliseconds becomes `timed_out`.
+    #[arg(long, env = "TASK_DEADLINE_MS", default_value_t = 2 * 60 * 60 * 1000, help_heading = "Timings (tests shorten them)")]
+    pub task_deadline_ms: u64,
+    /// Uploads older than this many milliseconds are removed.
+    #[arg(long, env = "UPLOAD_MAX_AGE_MS", default_value_t = 24 * 60 * 60 * 1000, help_heading = "Timings (tests shorten them)")]
+    pub upload_max_age_ms: u64,
+    /// Interval of SSE keep-alive comments, in milliseconds.
+    #[arg(
+        long,
+        env = "SSE_KEEPALIVE_MS",
+        default_value_t = 15_000,
+        help_heading = "Timings (tests shorten them)"
+    )]
+    pub sse_keepalive_ms: u64,
+    /// How often overdue tasks and old uploads are looked for, in milliseconds (at most a quarter
+    /// of the task deadline and of the upload age).
+    #[arg(
+        long,
+        env = "MAINTENANCE_INTERVAL_MS",
+        default_value_t = 30_000,
+        help_heading = "Timings (tests shorten them)"
+    )]
+    pub maintenance_interval_ms: u64,
     /// Folder of the demo page served at `/`.
     #[arg(long, env = "WWW_DIR", default_value = "www")]
     pub www_dir: PathBuf,
@@ -82,6 +112,18 @@ pub struct Config {
     pub rate_limit_per_min: u32,
     /// Credits per hour per client.
     pub spend_cap_credits_per_hour: u64,
+    /// Timeout of one upstream call.
+    pub upstream_timeout: Duration,
+    /// Largest JSON request body in bytes.
+    pub json_max_bytes: u64,
+    /// Time after which a pending task becomes `timed_out`.
+    pub task_deadline: Duration,
+    /// Age after which an upload is removed.
+    pub upload_max_age: Duration,
+    /// Interval of SSE keep-alive comments.
+    pub sse_keepalive: Duration,
+    /// Interval of the maintenance sweep (deadlines, uploads, expired keys).
+    pub maintenance_interval: Duration,
     /// Demo page folder.
     pub www_dir: PathBuf,
     /// Built library folder.
@@ -114,6 +156,18 @@ impl From<Cli> for Config {
                 .collect(),
             rate_limit_per_min: cli.rate_limit_per_min,
             spend_cap_credits_per_hour: cli.spend_cap_credits_per_hour,
+            upstream_timeout: Duration::from_secs(cli.upstream_timeout_secs.max(1)),
+            json_max_bytes: cli.json_max_bytes,
+            task_deadline: Duration::from_millis(cli.task_deadline_ms.max(1)),
+            upload_max_age: Duration::from_millis(cli.upload_max_age_ms.max(1)),
+            sse_keepalive: Duration::from_millis(cli.sse_keepalive_ms.max(10)),
+            // Short deadlines or upload ages (tests) are honoured without tuning the sweep too.
+            maintenance_interval: Duration::from_millis(
+                cli.maintenance_interval_ms
+                    .min(cli.task_deadline_ms / 4)
+                    .min(cli.upload_max_age_ms / 4)
+                    .max(10),
+            ),
             www_dir: cli.www_dir,
             pkg_dir: cli.pkg_dir,
             host: cli.host,
@@ -126,6 +180,15 @@ impl Config {
     /// Parses flags and environment of this process.
     pub fn from_env_and_args() -> Self {
         Cli::parse().into()
+    }
+
+    /// Parses the given flags (the first item is the program name), with the environment.
+    pub fn try_from_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Cli::try_parse_from(args).map(Self::from)
     }
 
     /// True when no key is set and the built-in sandbox answers instead of the provider.
@@ -162,6 +225,18 @@ mod tests {
         );
         assert!(!config.sandbox_mode());
         assert!(!format!("{config:?}").contains("sk-very-secret"));
+    }
+
+    #[test]
+    fn short_deadlines_shorten_the_sweep() {
+        let config = parse(&["--task-deadline-ms", "400"]);
+        assert_eq!(config.task_deadline, Duration::from_millis(400));
+        assert_eq!(config.maintenance_interval, Duration::from_millis(100));
+        assert_eq!(
+            parse(&[]).maintenance_interval,
+            Duration::from_secs(30),
+            "default sweep"
+        );
     }
 
     #[test]

@@ -1,10 +1,24 @@
 //! faceswap-proxy: the backend that holds the provider's API key for faceswap-wasm.
 //!
 //! Build the router with [`app`] (tests drive it with `oneshot` or over loopback); the binary in
-//! `main.rs` reads [`Config`] from flags and environment and serves it.
+//! `main.rs` reads [`Config`] from flags and environment, picks the upstream (the provider, an
+//! explicit base URL, or the built-in sandbox) and serves it.
 
 mod app;
 mod config;
+mod error;
+pub mod idempotency;
+pub mod limits;
+pub mod routes;
+pub mod spool;
+pub mod store;
+pub mod tokens;
+pub mod upstream;
 
-pub use app::{app, AppState};
+pub use app::{
+    app, configured_upstream, maintain, redacted_path, spawn_maintenance, AppState, Shared,
+    StartupError,
+};
 pub use config::{Cli, Config};
+pub use error::AppError;
+pub use upstream::{Upstream, UpstreamTarget};

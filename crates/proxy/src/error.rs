@@ -1,0 +1,210 @@
+//! The one error type of every handler, rendered as the JSON error body of DESIGN.md section 4:
+//! `{"code","error","message","field"?}`. 5xx bodies never say anything internal.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use faceswap_core::{ErrorCode, FieldError};
+use serde::Serialize;
+
+/// Everything a request can fail with.
+#[derive(Debug)]
+pub enum AppError {
+    /// One input is wrong; the body names the field.
+    InvalidParameter(FieldError),
+    /// No such route, operation, task, upload or webhook token.
+    NotFound(String),
+    /// The body or a file is larger than allowed.
+    PayloadTooLarge {
+        /// What went over the limit.
+        message: String,
+        /// The field at fault, when a form field was.
+        field: Option<String>,
+    },
+    /// The file is not jpeg, png, webp, mp4, webm or mov (or not the kind the field wants).
+    UnsupportedMediaType {
+        /// What was wrong.
+        message: String,
+        /// The field at fault, when a form field was.
+        field: Option<String>,
+    },
+    /// Too many requests, from the client or relayed from the provider.
+    RateLimited {
+        /// Seconds to wait, sent as `Retry-After`.
+        retry_after_secs: u64,
+        /// Who limited.
+        message: String,
+    },
+    /// The client's credit budget for the hour is spent.
+    SpendCapExceeded {
+        /// Seconds until enough budget frees up, sent as `Retry-After`.
+        retry_after_secs: u64,
+        /// The budget and the cost.
+        message: String,
+    },
+    /// The same `Idempotency-Key` with another body, or while the first is still running.
+    IdempotencyConflict(String),
+    /// The provider answered with an error.
+    UpstreamError(String),
+    /// The provider could not be reached.
+    UpstreamUnavailable,
+    /// The provider did not answer in time.
+    UpstreamTimeout,
+    /// A failure inside the proxy; logged (without secrets), never shown.
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: u16,
+    error: &'static str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl AppError {
+    /// The error word and status of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppError::InvalidParameter(_) => ErrorCode::InvalidParameter,
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            AppError::UnsupportedMediaType { .. } => ErrorCode::UnsupportedMediaType,
+            AppError::RateLimited { .. } => ErrorCode::RateLimited,
+            AppError::SpendCapExceeded { .. } => ErrorCode::SpendCapExceeded,
+            AppError::IdempotencyConflict(_) => ErrorCode::IdempotencyConflict,
+            AppError::UpstreamError(_) => ErrorCode::UpstreamError,
+            AppError::UpstreamUnavailable => ErrorCode::UpstreamUnavailable,
+            AppError::UpstreamTimeout => ErrorCode::UpstreamTimeout,
+            AppError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// A `not_found` error with a message.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        AppError::NotFound(message.into())
+    }
+
+    /// A `payload_too_large` error about the whole body.
+    pub fn too_large(message: impl Into<String>) -> Self {
+        AppError::PayloadTooLarge {
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            AppError::InvalidParameter(err) => &err.message,
+            AppError::NotFound(m)
+            | AppError::PayloadTooLarge { message: m, .. }
+            | AppError::UnsupportedMediaType { message: m, .. }
+            | AppError::RateLimited { message: m, .. }
+            | AppError::SpendCapExceeded { message: m, .. }
+            | AppError::IdempotencyConflict(m)
+            | AppError::UpstreamError(m) => m,
+            AppError::UpstreamUnavailable => "the provider could not be reached; try again later",
+            AppError::UpstreamTimeout => "the provider did not answer in time; try again later",
+            AppError::Internal(_) => "internal error",
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            AppError::InvalidParameter(err) => Some(&err.field),
+            AppError::PayloadTooLarge { field, .. }
+            | AppError::UnsupportedMediaType { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited {
+                retry_after_secs, ..
+            }
+            | AppError::SpendCapExceeded {
+                retry_after_secs, ..
+            } => Some((*retry_after_secs).max(1)),
+            _ => None,
+        }
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(err: FieldError) -> Self {
+        AppError::InvalidParameter(err)
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code(), self.message())
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let code = self.code();
+        if let AppError::Internal(detail) = &self {
+            tracing::error!(detail = %detail, "internal error");
+        }
+        let status =
+            StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = ErrorBody {
+            code: status.as_u16(),
+            error: code.as_str(),
+            message: self.message(),
+            field: self.field(),
+        };
+        let json = serde_json::to_vec(&body).unwrap_or_default();
+        let mut response = (status, json).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if let Some(secs) = self.retry_after() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+/// Turns the bare error answers of layers and of axum itself (413 from the body limit, 408 from the
+/// timeout, 404/405 from routing) into the JSON error shape; JSON answers pass untouched.
+pub async fn json_error_bodies(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    match status {
+        StatusCode::RANGE_NOT_SATISFIABLE => response,
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::too_large("the request body is larger than allowed").into_response()
+        }
+        StatusCode::REQUEST_TIMEOUT => AppError::UpstreamTimeout.into_response(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            AppError::not_found("no such route for this method").into_response()
+        }
+        StatusCode::NOT_FOUND => AppError::not_found("not found").into_response(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType {
+            message: "unsupported content type".into(),
+            field: None,
+        }
+        .into_response(),
+        s if s.is_server_error() => AppError::Internal(format!("bare {s}")).into_response(),
+        _ => AppError::InvalidParameter(FieldError::new("body", "the request is malformed"))
+            .into_response(),
+    }
+}

@@ -1,0 +1,244 @@
+//! Per-client limits: a request rate (GCRA, from `governor`) and a credit budget per hour computed
+//! with faceswap-core's prices. A client is its peer IP address.
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::{AppError, AppState};
+
+/// The identity limits are counted under: the peer's IP address.
+pub fn client_of(request: &Request) -> IpAddr {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// Requests per minute per client.
+pub struct RateLimit {
+    limiter: RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>,
+    clock: DefaultClock,
+}
+
+impl std::fmt::Debug for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimit").finish_non_exhaustive()
+    }
+}
+
+impl RateLimit {
+    /// `per_minute` requests per minute per client, in bursts of up to `per_minute`.
+    pub fn per_minute(per_minute: u32) -> Self {
+        let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        Self {
+            limiter: RateLimiter::keyed(Quota::per_minute(n)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Counts one request of `client`; `Err(seconds)` when it must wait.
+    pub fn check(&self, client: IpAddr) -> Result<(), u64> {
+        self.limiter.check_key(&client).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+        })
+    }
+
+    /// Forgets clients whose allowance is full again.
+    pub fn prune(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+}
+
+/// Middleware: 429 `rate_limited` with `Retry-After` over the client's rate.
+pub async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let client = client_of(&request);
+    match state.rate_limit.check(client) {
+        Ok(()) => next.run(request).await,
+        Err(secs) => AppError::RateLimited {
+            retry_after_secs: secs,
+            message: format!(
+                "too many requests: at most {} per minute; try again in {} s",
+                state.config.rate_limit_per_min,
+                secs.max(1)
+            ),
+        }
+        .into_response(),
+    }
+}
+
+/// Credits per hour per client, charged when a submit goes upstream and refunded when it fails.
+/// Spending is counted in one-minute buckets, so the cost per request stays constant however
+/// many requests a client makes in an hour.
+#[derive(Debug)]
+pub struct SpendCap {
+    cap: u64,
+    buckets_per_window: u64,
+    started: Instant,
+    spent: Mutex<HashMap<IpAddr, ClientSpend>>,
+}
+
+/// One client's spending: per-minute totals inside the window, and their sum.
+#[derive(Debug, Default)]
+struct ClientSpend {
+    total: u64,
+    buckets: VecDeque<(u64, u64)>,
+}
+
+const BUCKET: Duration = Duration::from_secs(60);
+
+impl ClientSpend {
+    fn expire(&mut self, now_bucket: u64, buckets_per_window: u64) {
+        while let Some(&(bucket, credits)) = self.buckets.front() {
+            if bucket + buckets_per_window > now_bucket {
+                break;
+            }
+            self.total -= credits;
+            self.buckets.pop_front();
+        }
+    }
+}
+
+/// A charge that is refunded unless [`Charge::keep`] is called.
+#[derive(Debug)]
+pub struct Charge<'a> {
+    cap: &'a SpendCap,
+    client: IpAddr,
+    bucket: u64,
+    credits: u64,
+    kept: bool,
+}
+
+impl Charge<'_> {
+    /// The provider accepted the call: the credits stay spent.
+    pub fn keep(mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for Charge<'_> {
+    fn drop(&mut self) {
+        if !self.kept {
+            self.cap.refund(self.client, self.bucket, self.credits);
+        }
+    }
+}
+
+impl SpendCap {
+    /// At most `cap` credits per client per `window` (whole minutes, at least one).
+    pub fn new(cap: u64, window: Duration) -> Self {
+        Self {
+            cap,
+            buckets_per_window: (window.as_secs() / BUCKET.as_secs()).max(1),
+            started: Instant::now(),
+            spent: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn now_bucket(&self) -> (u64, Duration) {
+        let elapsed = self.started.elapsed();
+        (elapsed.as_secs() / BUCKET.as_secs(), elapsed)
+    }
+
+    /// Charges `credits` to `client`, or says how many seconds until the budget allows it.
+    pub fn charge(&self, client: IpAddr, credits: u64) -> Result<Charge<'_>, AppError> {
+        let (now_bucket, elapsed) = self.now_bucket();
+        let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = spent.entry(client).or_default();
+        entry.expire(now_bucket, self.buckets_per_window);
+        if entry.total.saturating_add(credits) > self.cap {
+            // Wait until enough of the oldest minutes leave the window.
+            let mut left = entry.total;
+            let mut wait = BUCKET * u32::try_from(self.buckets_per_window).unwrap_or(60);
+            for &(bucket, spent_then) in &entry.buckets {
+                left -= spent_then;
+                if left.saturating_add(credits) <= self.cap {
+                    let frees_at = BUCKET
+                        * u32::try_from(bucket + self.buckets_per_window).unwrap_or(u32::MAX);
+                    wait = frees_at.saturating_sub(elapsed);
+                    break;
+                }
+            }
+            return Err(AppError::SpendCapExceeded {
+                retry_after_secs: wait.as_secs().max(1),
+                message: format!(
+                    "this request costs {credits} credits but only {} of the {} credits per hour are left",
+                    self.cap.saturating_sub(entry.total),
+                    self.cap
+                ),
+            });
+        }
+        entry.total += credits;
+        match entry.buckets.back_mut() {
+            Some((bucket, sum)) if *bucket == now_bucket => *sum += credits,
+            _ => entry.buckets.push_back((now_bucket, credits)),
+        }
+        Ok(Charge {
+            cap: self,
+            client,
+            bucket: now_bucket,
+            credits,
+            kept: false,
+        })
+    }
+
+    fn refund(&self, client: IpAddr, bucket: u64, credits: u64) {
+        let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = spent.get_mut(&client) {
+            if let Some((_, sum)) = entry.buckets.iter_mut().rev().find(|(b, _)| *b == bucket) {
+                let back = credits.min(*sum);
+                *sum -= back;
+                entry.total -= back;
+            }
+        }
+    }
+
+    /// Forgets clients with nothing spent inside the window.
+    pub fn prune(&self) {
+        let (now_bucket, _) = self.now_bucket();
+        let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
+        spent.retain(|_, entry| {
+            entry.expire(now_bucket, self.buckets_per_window);
+            entry.total > 0
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spend_cap_charges_refunds_and_refuses() {
+        let cap = SpendCap::new(10, Duration::from_secs(3600));
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        cap.charge(ip, 5).expect("fits").keep();
+        drop(cap.charge(ip, 5).expect("fits")); // refunded
+        cap.charge(ip, 5).expect("fits").keep();
+        let err = cap.charge(ip, 2).expect_err("over the cap");
+        assert!(
+            matches!(err, AppError::SpendCapExceeded { retry_after_secs, .. } if retry_after_secs > 3000)
+        );
+    }
+
+    #[test]
+    fn rate_limit_refuses_past_the_burst() {
+        let limit = RateLimit::per_minute(2);
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        assert!(limit.check(ip).is_ok());
+        assert!(limit.check(ip).is_ok());
+        let wait = limit.check(ip).expect_err("limited");
+        assert!((1..=60).contains(&wait));
+    }
+}

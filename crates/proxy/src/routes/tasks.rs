@@ -1,0 +1,24 @@
+//! `GET /api/tasks/{task_id}`: the stored task.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use faceswap_core::TaskView;
+
+use crate::{AppError, AppState};
+
+/// Longest task id looked up.
+const MAX_TASK_ID: usize = 200;
+
+/// The task, or 404 `not_found`.
+pub async fn get_task(
+    State(state): State<AppState>,
+    Path(task_id): Path<String>,
+) -> Result<Json<TaskView>, AppError> {
+    if task_id.len() > MAX_TASK_ID {
+        return Err(AppError::not_found("no such task"));
+    }
+    match state.store.task(&task_id).await? {
+        Some(event) => Ok(Json(event.view)),
+        None => Err(AppError::not_found("no such task")),
+    }
+}

@@ -1,0 +1,394 @@
+//! The real `faceswap-proxy` binary: durability across SIGKILL, and logs at trace level that hold
+//! neither the key nor any webhook token.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Running {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+async fn start_binary(dir: &Path, port: u16, fake: &Fake, log: &str, log_file: &Path) -> Running {
+    start_binary_with(dir, port, Some(fake), log, log_file).await
+}
+
+/// Starts the binary; without a fake provider it runs in sandbox mode (no key, no base URL).
+async fn start_binary_with(
+    dir: &Path,
+    port: u16,
+    fake: Option<&Fake>,
+    log: &str,
+    log_file: &Path,
+) -> Running {
+    let url = format!("http://127.0.0.1:{port}");
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_file)
+        .expect("log");
+    let err = out.try_clone().expect("log");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_faceswap-proxy"));
+    match fake {
+        Some(fake) => command
+            .env("AIFACESWAP_BASE_URL", &fake.url)
+            .env("AIFACESWAP_API_KEY", KEY),
+        None => command
+            .env_remove("AIFACESWAP_BASE_URL")
+            .env_remove("AIFACESWAP_API_KEY"),
+    };
+    let child = command
+        .env("HOST", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .env("PUBLIC_URL", &url)
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.join("tasks.db").display()),
+        )
+        .env("UPLOAD_DIR", dir.join("uploads"))
+        .env("WWW_DIR", dir.join("www"))
+        .env("PKG_DIR", dir.join("pkg"))
+        .env("RATE_LIMIT_PER_MIN", "100000")
+        .env("SPEND_CAP_CREDITS_PER_HOUR", "1000000")
+        .env("SSE_KEEPALIVE_MS", "50")
+        .env("RUST_LOG", log)
+        .env_remove("ALLOWED_ORIGINS")
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("spawn the proxy");
+    let running = Running { child, url };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::get(format!("{}/healthz", running.url)).await {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "the proxy did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    running
+}
+
+async fn submit(url: &str, op: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{url}/api/aifaceswap/v1/{op}"))
+        .json(&valid_body(op))
+        .send()
+        .await
+        .expect("submit")
+        .json()
+        .await
+        .expect("json")
+}
+
+async fn status_of(url: &str, task_id: &str) -> Value {
+    let task: Value = reqwest::get(format!("{url}/api/tasks/{task_id}"))
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    task["status"].clone()
+}
+
+#[tokio::test]
+async fn tasks_survive_sigkill_and_finish_after_restart() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("proxy.log");
+    let port = free_port();
+    let mut running = start_binary(dir.path(), port, &fake, "info", &log).await;
+    let mut tasks = Vec::new();
+    for op in [
+        "faceswap",
+        "multi_faceswap",
+        "video_faceswap",
+        "multi_video_faceswap",
+        "faceswap",
+    ] {
+        let answer = submit(&running.url, op).await;
+        let task_id = answer["data"]["task_id"]
+            .as_str()
+            .expect("task id")
+            .to_owned();
+        tasks.push((task_id, fake.last().webhook().expect("hook")));
+    }
+    // One webhook arrives before the crash.
+    assert_eq!(deliver(&tasks[0].1, success(&tasks[0].0)).await, 200);
+    running.child.kill().expect("SIGKILL");
+    running.child.wait().expect("reaped");
+    drop(running);
+
+    let running = start_binary(dir.path(), port, &fake, "info", &log).await;
+    assert_eq!(status_of(&running.url, &tasks[0].0).await, "succeeded");
+    for (task_id, _) in &tasks[1..] {
+        assert_eq!(status_of(&running.url, task_id).await, "pending");
+    }
+    // A stream opened after the restart is woken by a webhook.
+    let response = reqwest::get(format!("{}/api/tasks/{}/events", running.url, tasks[1].0))
+        .await
+        .expect("sse");
+    let mut stream = SseReader::new(response);
+    let (_, first) = stream
+        .next_event(Duration::from_secs(5))
+        .await
+        .expect("state");
+    assert_eq!(first["status"], "pending");
+    for (task_id, hook) in &tasks[1..] {
+        assert_eq!(deliver(hook, success(task_id)).await, 200);
+    }
+    let (_, data) = stream
+        .next_event(Duration::from_secs(5))
+        .await
+        .expect("change");
+    assert_eq!(data["status"], "succeeded");
+    for (task_id, _) in &tasks {
+        assert_eq!(
+            status_of(&running.url, task_id).await,
+            "succeeded",
+            "{task_id}"
+        );
+    }
+}
+
+fn read_log(path: &PathBuf) -> String {
+    std::fs::read_to_string(path).expect("log")
+}
+
+#[tokio::test]
+async fn logs_at_trace_level_hold_neither_the_key_nor_any_token() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("trace.log");
+    let running = start_binary(dir.path(), free_port(), &fake, "trace", &log).await;
+    let url = running.url.clone();
+    let http = reqwest::Client::new();
+
+    for op in OPS {
+        submit(&url, op).await;
+    }
+    // Multipart with a file.
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "source_image",
+            reqwest::multipart::Part::bytes(PNG).file_name("a.png"),
+        )
+        .text("face_image", "https://img.example/f.jpg");
+    let answer: Value = http
+        .post(format!("{url}/api/aifaceswap/v1/faceswap"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(answer["code"], 200);
+    // Early webhook.
+    fake.set(Behaviour::WebhookFirst);
+    submit(&url, "faceswap").await;
+    fake.set(Behaviour::Normal);
+    // SSE, webhooks (valid, duplicate, forged, unknown).
+    let answer = submit(&url, "faceswap").await;
+    let task_id = answer["data"]["task_id"].as_str().expect("id").to_owned();
+    let hook = fake.last().webhook().expect("hook");
+    let mut stream = SseReader::new(
+        reqwest::get(format!("{url}/api/tasks/{task_id}/events"))
+            .await
+            .expect("sse"),
+    );
+    stream
+        .next_event(Duration::from_secs(5))
+        .await
+        .expect("state");
+    assert_eq!(deliver(&hook, success(&task_id)).await, 200);
+    stream
+        .next_event(Duration::from_secs(5))
+        .await
+        .expect("change");
+    assert_eq!(deliver(&hook, success(&task_id)).await, 200);
+    assert_eq!(deliver(&hook, success("other-task")).await, 404);
+    assert_eq!(
+        deliver(
+            &format!("{url}/hooks/aifaceswap/{}", "cd".repeat(32)),
+            success(&task_id)
+        )
+        .await,
+        404
+    );
+    // Upstream faults, one echoing the key.
+    fake.set(Behaviour::EnvelopeError(401, format!("bad key {KEY}")));
+    submit(&url, "faceswap").await;
+    fake.set(Behaviour::Status(429, Some("3")));
+    submit(&url, "video_faceswap").await;
+    fake.set(Behaviour::Normal);
+    // Uploads and idempotency.
+    http.post(format!("{url}/api/uploads"))
+        .header("content-type", "image/png")
+        .body(PNG)
+        .send()
+        .await
+        .expect("upload");
+    for _ in 0..2 {
+        http.post(format!("{url}/api/aifaceswap/v1/faceswap"))
+            .header("idempotency-key", "k")
+            .json(&valid_body("faceswap"))
+            .send()
+            .await
+            .expect("post");
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(running);
+
+    let text = read_log(&log);
+    if let Ok(copy) = std::env::var("PROXY_TRACE_LOG_COPY") {
+        std::fs::write(copy, &text).expect("copy of the log");
+    }
+    assert!(
+        text.len() > 10_000,
+        "trace logging was on ({} bytes)",
+        text.len()
+    );
+    assert!(
+        text.contains("/hooks/aifaceswap/[redacted]"),
+        "hook paths are logged redacted"
+    );
+    assert!(!text.contains(KEY), "the key is in the log");
+    let tokens: Vec<String> = fake
+        .webhooks()
+        .iter()
+        .map(|h| h.rsplit('/').next().expect("token").to_owned())
+        .collect();
+    assert!(tokens.len() >= 8);
+    for token in tokens {
+        assert!(!text.contains(&token), "a token is in the log");
+        assert!(
+            !text.contains(&token[..16]),
+            "part of a token is in the log"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_key_or_base_url_the_builtin_sandbox_answers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("sandbox.log");
+    let running = start_binary_with(dir.path(), free_port(), None, "info", &log).await;
+    let url = running.url.clone();
+    let http = reqwest::Client::new();
+    let config: Value = http
+        .get(format!("{url}/api/config"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(config["mode"], "sandbox");
+    // A call that answers at once goes through the sandbox, with its random key.
+    let answer = submit(&url, "extract_base64_face").await;
+    assert_eq!(answer["code"], 200, "{answer}");
+    // A task goes through the sandbox and comes back by webhook to this proxy.
+    let uploaded: Value = http
+        .post(format!("{url}/api/uploads"))
+        .header("content-type", "image/png")
+        .body(PNG)
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    let image = uploaded["url"].as_str().expect("url");
+    let answer: Value = http
+        .post(format!("{url}/api/aifaceswap/v1/faceswap"))
+        .json(&serde_json::json!({"source_image": image, "face_image": image}))
+        .send()
+        .await
+        .expect("submit")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(answer["code"], 200, "{answer}");
+    let task_id = answer["data"]["task_id"]
+        .as_str()
+        .expect("task id")
+        .to_owned();
+    let response = http
+        .get(format!("{url}/api/tasks/{task_id}/events"))
+        .send()
+        .await
+        .expect("sse");
+    let mut stream = SseReader::new(response);
+    let mut last = Value::Null;
+    while let Some((_, data)) = stream.next_event(Duration::from_secs(60)).await {
+        last = data;
+    }
+    let status = last["status"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        status == "succeeded" || status == "failed",
+        "the sandbox's webhook ended the task: {last}"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_ends_open_event_streams_and_exits() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("term.log");
+    let mut running = start_binary(dir.path(), free_port(), &fake, "info", &log).await;
+    let answer = submit(&running.url, "faceswap").await;
+    let task_id = answer["data"]["task_id"].as_str().expect("id").to_owned();
+    let response = reqwest::get(format!("{}/api/tasks/{task_id}/events", running.url))
+        .await
+        .expect("sse");
+    let mut stream = SseReader::new(response);
+    stream
+        .next_event(Duration::from_secs(5))
+        .await
+        .expect("state");
+    let status = Command::new("kill")
+        .args(["-TERM", &running.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    assert_eq!(
+        stream.next_event(Duration::from_secs(10)).await,
+        None,
+        "the stream ends"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(exit) = running.child.try_wait().expect("wait") {
+            assert!(exit.success(), "clean exit: {exit}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the proxy did not exit after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
