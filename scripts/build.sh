@@ -13,17 +13,29 @@ for registry in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
 done
 RUSTFLAGS="${RUSTFLAGS:-} $remap" \
 cargo build -p faceswap-wasm --lib --target wasm32-unknown-unknown --profile "$profile"
-wasm="target/wasm32-unknown-unknown/$profile/faceswap_wasm.wasm"
+target_dir="${CARGO_TARGET_DIR:-target}"
+wasm="$target_dir/wasm32-unknown-unknown/$profile/faceswap_wasm.wasm"
 
 rm -rf pkg.tmp && mkdir -p pkg.tmp
 wasm-bindgen "$wasm" --out-dir pkg.tmp --target web --typescript --no-demangle
 npx --no-install wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg.tmp/faceswap_wasm_bg.wasm -o pkg.tmp/faceswap_wasm_bg.wasm
+# The face detector: a second module in pkg/detect/, loaded by the library's worker on first use.
+# Its own target dir keeps the SIMD flag from rebuilding the core library's dependencies.
+RUSTFLAGS="${RUSTFLAGS:-} $remap -C target-feature=+simd128" CARGO_TARGET_DIR="$target_dir/detect-wasm" \
+  cargo build -p faceswap-detect --lib --target wasm32-unknown-unknown --profile detect-release
+wasm-bindgen "$target_dir/detect-wasm/wasm32-unknown-unknown/detect-release/faceswap_detect.wasm" \
+  --out-dir pkg.tmp/detect --target web --typescript
+npx --no-install wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  pkg.tmp/detect/faceswap_detect_bg.wasm -o pkg.tmp/detect/faceswap_detect_bg.wasm
+cp crates/detect/js/index.js crates/detect/js/worker.js pkg.tmp/detect/
+
 # The JS glue ships minified (the .d.ts keeps every doc comment); bundlers would minify it anyway.
 npx --no-install esbuild pkg.tmp/faceswap_wasm.js --minify --format=esm --log-level=warning \
   --outfile=pkg.tmp/faceswap_wasm.js --allow-overwrite
 rm -rf pkg && mv pkg.tmp pkg
-for file in faceswap_wasm_bg.wasm faceswap_wasm.js; do
+for file in faceswap_wasm_bg.wasm faceswap_wasm.js detect/faceswap_detect_bg.wasm; do
   printf '[build] pkg/%s: %s bytes, gzipped %s bytes\n' "$file" "$(wc -c < "pkg/$file")" "$(gzip -9c "pkg/$file" | wc -c)" >&2
 done

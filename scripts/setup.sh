@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build (and, with --test, the tests) need, only where it is missing:
 #   the wasm32 target, wasm-bindgen-cli of exactly the Cargo.lock version, npm packages from
-#   package-lock.json, and for tests Debian's chromium, chromium-driver and ffmpeg.
+#   package-lock.json, Debian's ffmpeg, and for tests Debian's chromium and chromium-driver.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,16 +32,18 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   npm ci --no-audit --no-fund
 fi
 
+# ffmpeg makes the sample media and runs the sandbox's video swaps; Chromium and its driver run
+# the browser tests.
+missing=()
+command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 if $want_test_tools; then
-  missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
-  command -v ffmpeg >/dev/null || missing+=(ffmpeg)
-  if ((${#missing[@]})); then
-    log "installing Debian packages: ${missing[*]}"
-    sudo_cmd=()
-    [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-    "${sudo_cmd[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  fi
+fi
+if ((${#missing[@]})); then
+  log "installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

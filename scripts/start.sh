@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
+bash scripts/samples.sh
 cargo build --release -p faceswap-proxy
 mkdir -p data
 exec target/release/faceswap-proxy "$@"

@@ -17,11 +17,11 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "clippy (wasm32)"
 # Core's own tests use proptest, which does not build for wasm32: check its library there.
-cargo clippy -p faceswap-core --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p faceswap-core -p faceswap-detect --lib --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p faceswap-wasm --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
 
-step "test media (from the scikit-image wheel and the rustface crate, videos by ffmpeg)"
-bash scripts/test-media.sh
+step "test media (from the scikit-image wheel and the rustface crate, videos by ffmpeg) and demo samples"
+bash scripts/samples.sh
 
 step "native tests"
 cargo test --workspace --exclude faceswap-wasm --tests --locked

@@ -32,6 +32,14 @@ extern "C" {
 
     /// The 2d context of either canvas kind.
     pub type Context2d;
+    #[wasm_bindgen(method, catch, js_name = getImageData)]
+    fn get_image_data(
+        this: &Context2d,
+        sx: f64,
+        sy: f64,
+        sw: f64,
+        sh: f64,
+    ) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = drawImage)]
     #[allow(clippy::too_many_arguments)]
     fn draw_image(

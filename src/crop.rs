@@ -47,7 +47,7 @@ async fn crop(frame: JsValue, boxes: JsValue, options: JsValue) -> Result<JsValu
     let square = js::get(&options, "square").as_bool().unwrap_or(false);
     let boxes = read_boxes(&boxes)?;
 
-    let bitmap = decode(&base64).await?;
+    let bitmap = decode_base64_image(&base64, "frame").await?;
     let frame_width = js::get(&bitmap, "width").as_f64().unwrap_or(0.0);
     let frame_height = js::get(&bitmap, "height").as_f64().unwrap_or(0.0);
     let mut rects = Vec::with_capacity(boxes.len());
@@ -195,10 +195,15 @@ pub fn crop_rect(
     })
 }
 
-/// Decodes base64 image bytes into an `ImageBitmap` with the browser's decoder.
-async fn decode(base64: &str) -> Result<JsValue, ClientError> {
-    let not_an_image =
-        || ClientError::invalid_field("frame", "frame is not a JPEG, PNG or WebP image in base64");
+/// Decodes base64 image bytes into an `ImageBitmap` with the browser's decoder; `field` names
+/// the argument in errors.
+async fn decode_base64_image(base64: &str, field: &str) -> Result<JsValue, ClientError> {
+    let not_an_image = || {
+        ClientError::invalid_field(
+            field,
+            format!("{field} is not a JPEG, PNG or WebP image in base64"),
+        )
+    };
     let url = format!("data:application/octet-stream;base64,{base64}");
     let response = JsFuture::from(js::global_fetch_url(&url))
         .await

@@ -117,6 +117,18 @@ export interface CropOptions {
   quality?: number;
 }
 
+/** What `detectFaces` can look at. */
+export type DetectSource = ImageData | HTMLImageElement | HTMLVideoElement | HTMLCanvasElement | OffscreenCanvas | ImageBitmap | { base64: string } | string;
+/** Options of `detectFaces`. */
+export interface DetectOptions {
+  /** Smallest face to look for, in pixels (at least 20; default 20). */
+  minFaceSize?: number;
+  /** Detector score a face needs (default 2; higher finds fewer, surer faces). */
+  threshold?: number;
+}
+/** Faces found in the browser: boxes `[x1, y1, x2, y2]` left to right (ready for `cropFaces`) and their scores. */
+export interface DetectedFaces { boxes: FaceBox[]; scores: number[]; }
+
 /** Operation names accepted by `estimateCredits`. */
 export type OperationName =
   | 'faceSwap' | 'extractFace' | 'multiFaceSwap' | 'videoFaceSwap' | 'extractBase64Face' | 'multiVideoFaceSwap'

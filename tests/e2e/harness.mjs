@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
 export const root = resolve(import.meta.dirname, '..', '..');
+/** Cargo's target folder (CARGO_TARGET_DIR when set). */
+export const targetDir = resolve(root, process.env.CARGO_TARGET_DIR ?? 'target');
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort() {
@@ -21,11 +23,11 @@ export function freePort() {
   });
 }
 
-/** Starts target/debug/faceswap-proxy with a fresh data folder; resolves once /healthz answers. */
+/** Starts the debug build of faceswap-proxy with a fresh data folder; resolves once /healthz answers. */
 export async function startProxy(env = {}) {
   const port = await freePort();
   const data = mkdtempSync(join(tmpdir(), 'faceswap-e2e-'));
-  const child = spawn(join(root, 'target', 'debug', 'faceswap-proxy'), [], {
+  const child = spawn(join(targetDir, 'debug', 'faceswap-proxy'), [], {
     cwd: root,
     env: {
       ...process.env,

@@ -1,0 +1,47 @@
+//! Native half of `bench/detect`: faceswap-detect on a 1024x512 RGBA frame given as raw bytes
+//! (`cargo run --release -p faceswap-detect --example detect-bench -- FRAME.rgba WIDTH HEIGHT ROUNDS`).
+//! Prints one JSON line: the median milliseconds per frame and the boxes found.
+
+#![allow(clippy::print_stdout)]
+
+use std::time::Instant;
+
+fn main() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, path, width, height, rounds] = args.as_slice() else {
+        return Err("usage: detect-bench FRAME.rgba WIDTH HEIGHT ROUNDS".into());
+    };
+    let rgba = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    let width: u32 = width.parse().map_err(|_| "bad width")?;
+    let height: u32 = height.parse().map_err(|_| "bad height")?;
+    let rounds: usize = rounds.parse().map_err(|_| "bad rounds")?;
+    let mut times = Vec::with_capacity(rounds);
+    let mut faces = Vec::new();
+    for _ in 0..rounds.max(1) {
+        let start = Instant::now();
+        // The same steps as the wasm export: a detector, the grey conversion, detection.
+        let mut detector = faceswap_detect::FaceDetector::new().ok_or("model")?;
+        let gray = faceswap_detect::to_gray(&rgba, 4);
+        faces = detector.detect_gray(&gray, width, height);
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    let boxes: Vec<String> = faces
+        .iter()
+        .map(|f| {
+            format!(
+                "[{},{},{},{}]",
+                f.x1.round(),
+                f.y1.round(),
+                f.x2.round(),
+                f.y2.round()
+            )
+        })
+        .collect();
+    println!(
+        "{{\"median_ms\":{:.3},\"boxes\":[{}]}}",
+        times[times.len() / 2],
+        boxes.join(",")
+    );
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! `detectFaces`: free, offline face detection in the browser. The detector (faceswap-detect, the
+//! sandbox's own rustface code compiled to wasm) lives in `pkg/detect/`: it is fetched on the first
+//! call only and runs in a Web Worker, so neither the core package nor the page pays for it.
+
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/detect_loader.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = detectFaces)]
+    fn load_and_detect(source: &JsValue, options: &JsValue) -> Promise;
+}
+
+/// Finds the faces in `source`: an `ImageData`, a canvas, an image, a `<video>` (its current
+/// frame), an `ImageBitmap`, or a captured frame `{ base64 }` / base64 string. Options:
+/// `minFaceSize` (pixels, at least 20; default 20) and `threshold` (detector score, default 2).
+/// Resolves `{ boxes, scores }` with boxes `[x1, y1, x2, y2]` sorted left to right, ready for
+/// `cropFaces`. Costs no credit and sends nothing but the detector's own files over the network.
+#[wasm_bindgen(js_name = detectFaces, unchecked_return_type = "Promise<DetectedFaces>")]
+pub fn detect_faces(
+    #[wasm_bindgen(unchecked_param_type = "DetectSource")] source: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "DetectOptions")] options: JsValue,
+) -> Promise {
+    load_and_detect(&source, &options)
+}
