@@ -108,8 +108,8 @@ pub fn request_object(value: &JsValue, what: &str) -> Result<JsValue, ClientErro
     }
 }
 
-/// A required string field.
-pub fn string_field(object: &JsValue, name: &str) -> Result<String, ClientError> {
+/// The field `name` of `object`, which must be present (not undefined or null).
+pub fn required(object: &JsValue, name: &str) -> Result<JsValue, ClientError> {
     let value = get(object, name);
     if is_absent(&value) {
         return Err(ClientError::invalid_field(
@@ -117,6 +117,12 @@ pub fn string_field(object: &JsValue, name: &str) -> Result<String, ClientError>
             format!("{name} is required"),
         ));
     }
+    Ok(value)
+}
+
+/// A required string field.
+pub fn string_field(object: &JsValue, name: &str) -> Result<String, ClientError> {
+    let value = required(object, name)?;
     value
         .as_string()
         .ok_or_else(|| ClientError::invalid_field(name, format!("{name} must be a string")))
@@ -124,13 +130,7 @@ pub fn string_field(object: &JsValue, name: &str) -> Result<String, ClientError>
 
 /// A required finite number.
 pub fn number_field(object: &JsValue, name: &str) -> Result<f64, ClientError> {
-    let value = get(object, name);
-    if is_absent(&value) {
-        return Err(ClientError::invalid_field(
-            name,
-            format!("{name} is required"),
-        ));
-    }
+    let value = required(object, name)?;
     value
         .as_f64()
         .ok_or_else(|| ClientError::invalid_field(name, format!("{name} must be a number")))
@@ -153,13 +153,7 @@ pub fn optional_integer(object: &JsValue, name: &str) -> Result<Option<i64>, Cli
 
 /// A required array field.
 pub fn array_field(object: &JsValue, name: &str) -> Result<Array, ClientError> {
-    let value = get(object, name);
-    if is_absent(&value) {
-        return Err(ClientError::invalid_field(
-            name,
-            format!("{name} is required"),
-        ));
-    }
+    let value = required(object, name)?;
     value
         .dyn_into::<Array>()
         .map_err(|_| ClientError::invalid_field(name, format!("{name} must be an array")))

@@ -45,14 +45,7 @@ impl Source {
 
 /// Reads `field` of `object` as a URL string or a Blob.
 pub fn source_field(object: &JsValue, field: &str) -> Result<Source, ClientError> {
-    let value = js::get(object, field);
-    if js::is_absent(&value) {
-        return Err(ClientError::invalid_field(
-            field,
-            format!("{field} is required"),
-        ));
-    }
-    source_value(value, field)
+    source_value(js::required(object, field)?, field)
 }
 
 /// Reads one value (an array entry, say) as a URL string or a Blob; `field` names it in errors.
