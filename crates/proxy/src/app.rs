@@ -116,7 +116,7 @@ impl AppState {
         std::fs::create_dir_all(&config.upload_dir)
             .map_err(|e| StartupError(format!("cannot create UPLOAD_DIR: {e}")))?;
         let upstream = Upstream::new(upstream, config.upstream_timeout)
-            .map_err(|e| StartupError(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| StartupError(e.to_string()))?;
         Ok(Self(Arc::new(Shared {
             rate_limit: RateLimit::per_minute(config.rate_limit_per_min),
             spend_cap: SpendCap::new(config.spend_cap_credits_per_hour, Duration::from_secs(3600)),

@@ -19,6 +19,10 @@ pub struct Cli {
     /// Port to listen on.
     #[arg(long, env = "PORT", default_value_t = 8080)]
     pub port: u16,
+    /// Worker threads serving requests, each with its own single-threaded runtime; 0 means one
+    /// per CPU.
+    #[arg(long, env = "WORKERS", default_value_t = 0)]
+    pub workers: usize,
     /// The aifaceswap API key; unset means sandbox mode. Never printed.
     #[arg(long, env = "AIFACESWAP_API_KEY", hide_env_values = true)]
     pub aifaceswap_api_key: Option<String>,
@@ -94,6 +98,8 @@ pub struct Config {
     pub host: String,
     /// Listen port.
     pub port: u16,
+    /// Number of worker threads (at least 1).
+    pub workers: usize,
     /// The provider key; `None` is sandbox mode.
     pub api_key: Option<SecretString>,
     /// Upstream base URL, when set explicitly.
@@ -172,6 +178,10 @@ impl From<Cli> for Config {
             pkg_dir: cli.pkg_dir,
             host: cli.host,
             port: cli.port,
+            workers: match cli.workers {
+                0 => std::thread::available_parallelism().map_or(1, usize::from),
+                n => n,
+            },
         }
     }
 }
@@ -247,5 +257,7 @@ mod tests {
         assert_eq!(config.upload_max_bytes, 100 * 1024 * 1024);
         assert!(config.rate_limit_per_min > 0 && config.spend_cap_credits_per_hour > 0);
         assert!(config.allowed_origins.is_empty());
+        assert!(config.workers >= 1, "one worker per CPU by default");
+        assert_eq!(parse(&["--workers", "3"]).workers, 3);
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Build the router with [`app`] (tests drive it with `oneshot` or over loopback); the binary in
 //! `main.rs` reads [`Config`] from flags and environment, picks the upstream (the provider, an
-//! explicit base URL, or the built-in sandbox) and serves it.
+//! explicit base URL, or the built-in sandbox) and serves it on [`workers`].
 
 mod app;
 mod config;
@@ -14,6 +14,7 @@ pub mod spool;
 pub mod store;
 pub mod tokens;
 pub mod upstream;
+pub mod workers;
 
 pub use app::{
     app, configured_upstream, maintain, redacted_path, spawn_maintenance, AppState, Shared,

@@ -1,56 +1,61 @@
 //! The `faceswap-proxy` binary: configuration, logging, upstream choice, listener, maintenance,
 //! graceful shutdown.
+//!
+//! Requests are served by [`faceswap_proxy::workers`] (one single-threaded runtime per CPU); a
+//! small multi-threaded runtime beside them runs the built-in sandbox, the maintenance sweep and
+//! the signal handler.
 
-use axum::serve::ListenerExt;
-use faceswap_proxy::{app, configured_upstream, spawn_maintenance, AppState, Config};
-use std::net::SocketAddr;
+use faceswap_proxy::{configured_upstream, spawn_maintenance, workers, AppState, Config};
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 mod sandbox;
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// mimalloc: per-thread heaps, so the worker threads do not contend on malloc's arena locks.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
+        // Colours only on a terminal, not in log files.
+        .with_ansi(std::io::stdout().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
     let config = Config::from_env_and_args();
-    let address = format!("{}:{}", config.host, config.port);
-    let listener = tokio::net::TcpListener::bind(&address).await?;
+    let background = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("proxy-background")
+        .enable_all()
+        .build()?;
+    let listeners = workers::Listeners::bind(&config.host, config.port, config.workers)?;
     // Sandbox mode: no key and no explicit base URL. The sandbox stops when `_sandbox` drops.
     let (upstream, _sandbox) = match configured_upstream(&config) {
         Some(target) => (target, None),
         None => {
-            let (target, running) = sandbox::start(&config).await?;
+            let (target, running) = background.block_on(sandbox::start(&config))?;
             (target, Some(running))
         }
     };
     tracing::info!(
-        address = %listener.local_addr()?,
+        address = %listeners.local_addr(),
+        workers = listeners.workers(),
         mode = if config.sandbox_mode() { "sandbox" } else { "provider" },
         upstream = %upstream.base_url,
         "faceswap-proxy listening"
     );
     let state = AppState::new(config, upstream)?;
-    let maintenance = spawn_maintenance(state.clone());
+    let maintenance = {
+        let _entered = background.enter();
+        spawn_maintenance(state.clone())
+    };
     let shutdown = state.shutdown.clone();
-    // Answers go out at once, not after Nagle's delay.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %err, "TCP_NODELAY");
-        }
-    });
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    background.spawn(async move {
         shutdown_signal().await;
-        // End the event streams, which would otherwise hold the shutdown open.
+        // Ends the event streams too, which would otherwise hold the shutdown open.
         shutdown.cancel();
-    })
-    .await?;
+    });
+    workers::serve(listeners, &state)?;
     maintenance.abort();
     Ok(())
 }

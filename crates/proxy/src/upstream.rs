@@ -2,13 +2,23 @@
 //! `Authorization: Bearer`, no browser header, no redirects, a timeout, and no retry.
 //! Base URL and key are plain inputs, so the real provider, the built-in sandbox and a test's fake
 //! provider go through the same code.
+//!
+//! JSON bodies (every operation's usual form, and the hot path) go through a plain hyper client;
+//! the multipart file forms of faceswap and extract_face go through reqwest, whose multipart
+//! encoder streams the spooled files. Both answers are judged by the same rules.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use bytes::Bytes;
 use faceswap_core::aifaceswap::Operation;
 use faceswap_core::provider::ProviderOperation;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
 use std::time::Duration;
+use thread_local::ThreadLocal;
 
 use crate::AppError;
 
@@ -38,30 +48,146 @@ pub enum UpstreamBody {
     Form(reqwest::multipart::Form),
 }
 
+/// The HTTP/1.1 and HTTP/2 client of JSON calls, TLS by rustls.
+type JsonClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
 /// The provider client.
-#[derive(Debug, Clone)]
+///
+/// Each thread that calls it gets its own connection pools: the proxy serves on several
+/// single-threaded runtimes (one per core, like nginx's workers), and a pooled connection is
+/// driven by the runtime that opened it, so sharing one pool would turn every call into
+/// cross-thread wake-ups.
 pub struct Upstream {
-    client: reqwest::Client,
+    json_clients: ThreadLocal<JsonClient>,
+    form_clients: ThreadLocal<reqwest::Client>,
+    tls: Arc<rustls::ClientConfig>,
     target: UpstreamTarget,
+    timeout: Duration,
+    /// `Authorization: Bearer KEY`, built once and marked sensitive.
+    authorization: Option<HeaderValue>,
+    /// The full URL of each operation, in [`Operation::ALL`] order.
+    urls: Vec<Uri>,
 }
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream")
+            .field("target", &self.target)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an [`Upstream`] cannot be built.
+#[derive(Debug)]
+pub struct UpstreamConfigError(String);
+
+impl std::fmt::Display for UpstreamConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UpstreamConfigError {}
 
 /// Longest provider answer read, in bytes.
 const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 
+const USER_AGENT: &str = concat!("faceswap-proxy/", env!("CARGO_PKG_VERSION"));
+
+/// How long an unused pooled connection is kept.
+const POOL_IDLE: Duration = Duration::from_secs(60);
+
 impl Upstream {
     /// A client for `target` whose calls give up after `timeout`.
-    pub fn new(target: UpstreamTarget, timeout: Duration) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+    pub fn new(target: UpstreamTarget, timeout: Duration) -> Result<Self, UpstreamConfigError> {
+        let base = target.base_url.trim_end_matches('/');
+        let urls = Operation::ALL
+            .iter()
+            .map(|op| {
+                format!("{base}/{}", op.upstream_path())
+                    .parse::<Uri>()
+                    .ok()
+                    .filter(|uri| uri.host().is_some())
+                    .ok_or_else(|| {
+                        UpstreamConfigError(format!(
+                            "AIFACESWAP_BASE_URL {base:?} is not an http(s) URL"
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let authorization = match &target.api_key {
+            Some(key) => {
+                let mut value = HeaderValue::try_from(format!("Bearer {}", key.expose_secret()))
+                    .map_err(|_| {
+                        UpstreamConfigError("the API key is not a valid header value".into())
+                    })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| UpstreamConfigError(format!("TLS: {e}")))?
+        .with_root_certificates(rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        })
+        .with_no_client_auth();
+        let upstream = Self {
+            json_clients: ThreadLocal::new(),
+            form_clients: ThreadLocal::new(),
+            tls: Arc::new(tls),
+            target,
+            timeout,
+            authorization,
+            urls,
+        };
+        // Build the form client now, so one that cannot be built fails at startup.
+        upstream
+            .build_form_client()
+            .map_err(|e| UpstreamConfigError(format!("cannot build the HTTP client: {e}")))?;
+        Ok(upstream)
+    }
+
+    fn connect_timeout(&self) -> Duration {
+        self.timeout.min(Duration::from_secs(10))
+    }
+
+    fn build_json_client(&self) -> JsonClient {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(self.connect_timeout()));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(rustls::ClientConfig::clone(&self.tls))
+            .https_or_http()
+            .enable_all_versions()
+            .wrap_connector(http);
+        hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .pool_idle_timeout(POOL_IDLE)
+            .pool_max_idle_per_host(256)
+            // A submit spends credits: never sent twice, not even when a pooled connection
+            // turns out to be closed.
+            .retry_canceled_requests(false)
+            .build(https)
+    }
+
+    fn build_form_client(&self) -> Result<reqwest::Client, reqwest::Error> {
+        reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             // A submit spends credits: never sent twice, not even after a protocol-level refusal.
             .retry(reqwest::retry::never())
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .timeout(timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(256)
-            .user_agent(concat!("faceswap-proxy/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Self { client, target })
+            .connect_timeout(self.connect_timeout())
+            .timeout(self.timeout)
+            .pool_idle_timeout(POOL_IDLE)
+            .tcp_nodelay(true)
+            .user_agent(USER_AGENT)
+            .build()
     }
 
     /// The base URL calls go to.
@@ -69,36 +195,103 @@ impl Upstream {
         &self.target.base_url
     }
 
+    fn url(&self, op: Operation) -> Result<&Uri, AppError> {
+        Operation::ALL
+            .iter()
+            .position(|known| *known == op)
+            .and_then(|i| self.urls.get(i))
+            .ok_or_else(|| AppError::Internal(format!("no URL for {}", op.name())))
+    }
+
     /// Calls `op` once. On success returns the provider's JSON body unchanged; every fault is
     /// mapped to an [`AppError`] (429 with its `Retry-After`, 5xx, timeouts, redirects).
     pub async fn call(&self, op: Operation, body: UpstreamBody) -> Result<Bytes, AppError> {
-        let url = format!(
-            "{}/{}",
-            self.target.base_url.trim_end_matches('/'),
-            op.upstream_path()
-        );
-        let mut request = self
-            .client
-            .post(url)
-            .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(key) = &self.target.api_key {
-            let mut value =
-                reqwest::header::HeaderValue::try_from(format!("Bearer {}", key.expose_secret()))
-                    .map_err(|_| AppError::Internal("the API key is not a valid header".into()))?;
-            value.set_sensitive(true);
-            request = request.header(reqwest::header::AUTHORIZATION, value);
-        }
-        request = match body {
-            UpstreamBody::Json(json) => request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(json),
-            UpstreamBody::Form(form) => request.multipart(form),
+        let url = self.url(op)?;
+        let (status, headers, body) = match body {
+            UpstreamBody::Json(json) => self.send_json(url, json).await?,
+            UpstreamBody::Form(form) => self.send_form(url, form).await?,
         };
-        let response = request.send().await.map_err(map_send_error)?;
+        self.judge(status, &headers, body)
+    }
+
+    async fn send_json(
+        &self,
+        url: &Uri,
+        json: Vec<u8>,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), AppError> {
+        let mut request = hyper::Request::post(url.clone())
+            .header(header::ACCEPT, "application/json")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::USER_AGENT, USER_AGENT);
+        if let Some(authorization) = &self.authorization {
+            request = request.header(header::AUTHORIZATION, authorization.clone());
+        }
+        let request = request
+            .body(Full::new(Bytes::from(json)))
+            .map_err(|e| AppError::Internal(format!("upstream request: {e}")))?;
+        let client = self.json_clients.get_or(|| self.build_json_client());
+        let exchange = async {
+            let response = client.request(request).await.map_err(|err| {
+                tracing::warn!(connect = err.is_connect(), "provider unreachable");
+                AppError::UpstreamUnavailable
+            })?;
+            let (parts, body) = response.into_parts();
+            let body = Limited::new(body, MAX_ANSWER_BYTES)
+                .collect()
+                .await
+                .map_err(|err| {
+                    if err.downcast_ref::<LengthLimitError>().is_some() {
+                        too_large()
+                    } else {
+                        AppError::UpstreamUnavailable
+                    }
+                })?
+                .to_bytes();
+            Ok((parts.status, parts.headers, body))
+        };
+        tokio::time::timeout(self.timeout, exchange)
+            .await
+            .map_err(|_| AppError::UpstreamTimeout)?
+    }
+
+    async fn send_form(
+        &self,
+        url: &Uri,
+        form: reqwest::multipart::Form,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), AppError> {
+        let client = self
+            .form_clients
+            .get_or_try(|| self.build_form_client())
+            .map_err(|e| AppError::Internal(format!("cannot build the HTTP client: {e}")))?;
+        let mut request = client
+            .post(url.to_string())
+            .header(header::ACCEPT, "application/json")
+            .multipart(form);
+        if let Some(authorization) = &self.authorization {
+            request = request.header(header::AUTHORIZATION, authorization.clone());
+        }
+        let mut response = request.send().await.map_err(map_send_error)?;
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
+        let headers = std::mem::take(response.headers_mut());
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(map_send_error)? {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, headers, Bytes::from(body)))
+    }
+
+    /// The provider's answer as the browser's result or an [`AppError`].
+    fn judge(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Result<Bytes, AppError> {
+        let retry_after = headers
+            .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         if status.is_redirection() {
@@ -107,9 +300,6 @@ impl Upstream {
                 status.as_u16()
             )));
         }
-        let body = read_limited(response).await?;
-        let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-        let message = self.provider_message(&body);
         if status == StatusCode::TOO_MANY_REQUESTS {
             return Err(rate_limited(retry_after));
         }
@@ -121,12 +311,14 @@ impl Upstream {
                 _ => AppError::UpstreamError(format!(
                     "the provider failed (HTTP {}){}",
                     status.as_u16(),
-                    message.map(|m| format!(": {m}")).unwrap_or_default()
+                    self.provider_message(&body)
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
                 )),
             });
         }
         if !status.is_success() {
-            return Err(client_error(status.as_u16(), message));
+            return Err(client_error(status.as_u16(), self.provider_message(&body)));
         }
         let envelope: EnvelopeCode = serde_json::from_slice(&body).map_err(|_| {
             AppError::UpstreamError("the provider answered with something other than JSON".into())
@@ -154,6 +346,10 @@ impl Upstream {
         }
         Some(message).filter(|m| !m.trim().is_empty())
     }
+}
+
+fn too_large() -> AppError {
+    AppError::UpstreamError("the provider's answer is too large".into())
 }
 
 /// Only the envelope's `code`, read without building the whole JSON tree.
@@ -187,23 +383,5 @@ fn map_send_error(err: reqwest::Error) -> AppError {
     } else {
         tracing::warn!(connect = err.is_connect(), "provider unreachable");
         AppError::UpstreamUnavailable
-    }
-}
-
-async fn read_limited(mut response: reqwest::Response) -> Result<Bytes, AppError> {
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                    return Err(AppError::UpstreamError(
-                        "the provider's answer is too large".into(),
-                    ));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(Bytes::from(body)),
-            Err(err) => return Err(map_send_error(err)),
-        }
     }
 }

@@ -1,5 +1,5 @@
-//! The real `faceswap-proxy` binary: durability across SIGKILL, and logs at trace level that hold
-//! neither the key nor any webhook token.
+//! The real `faceswap-proxy` binary: durability across SIGKILL, logs at trace level that hold
+//! neither the key nor any webhook token, and several worker threads sharing one state.
 
 mod common;
 
@@ -29,7 +29,7 @@ fn free_port() -> u16 {
 }
 
 async fn start_binary(dir: &Path, port: u16, fake: &Fake, log: &str, log_file: &Path) -> Running {
-    start_binary_with(dir, port, Some(fake), log, log_file).await
+    start_binary_with(dir, port, Some(fake), log, log_file, &[]).await
 }
 
 /// Starts the binary; without a fake provider it runs in sandbox mode (no key, no base URL).
@@ -39,6 +39,7 @@ async fn start_binary_with(
     fake: Option<&Fake>,
     log: &str,
     log_file: &Path,
+    extra_env: &[(&str, &str)],
 ) -> Running {
     let url = format!("http://127.0.0.1:{port}");
     let out = std::fs::OpenOptions::new()
@@ -72,6 +73,8 @@ async fn start_binary_with(
         .env("SSE_KEEPALIVE_MS", "50")
         .env("RUST_LOG", log)
         .env_remove("ALLOWED_ORIGINS")
+        .env_remove("WORKERS")
+        .envs(extra_env.iter().copied())
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err)
@@ -295,7 +298,7 @@ async fn logs_at_trace_level_hold_neither_the_key_nor_any_token() {
 async fn without_key_or_base_url_the_builtin_sandbox_answers() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("sandbox.log");
-    let running = start_binary_with(dir.path(), free_port(), None, "info", &log).await;
+    let running = start_binary_with(dir.path(), free_port(), None, "info", &log, &[]).await;
     let url = running.url.clone();
     let http = reqwest::Client::new();
     let config: Value = http
@@ -391,4 +394,82 @@ async fn sigterm_ends_open_event_streams_and_exits() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn worker_threads_share_tasks_wake_ups_and_limits() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("workers.log");
+    let limit = 40;
+    let limit_text = limit.to_string();
+    let running = start_binary_with(
+        dir.path(),
+        free_port(),
+        Some(&fake),
+        "info",
+        &log,
+        &[("WORKERS", "3"), ("RATE_LIMIT_PER_MIN", &limit_text)],
+    )
+    .await;
+    assert!(read_log(&log).contains("workers=3"), "{}", read_log(&log));
+    #[cfg(target_os = "linux")]
+    {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", running.child.id()))
+            .expect("threads")
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .filter(|name| name.starts_with("proxy-worker-"))
+            .count();
+        assert_eq!(tasks, 3, "one thread per worker");
+    }
+    let mut api_requests = 0;
+    let answer = submit(&running.url, "faceswap").await;
+    api_requests += 1;
+    let task_id = answer["data"]["task_id"].as_str().expect("id").to_owned();
+    // Each stream on its own connection, so the kernel spreads them over the workers.
+    let mut streams = Vec::new();
+    for _ in 0..12 {
+        let response = reqwest::Client::new()
+            .get(format!("{}/api/tasks/{task_id}/events", running.url))
+            .send()
+            .await
+            .expect("sse");
+        api_requests += 1;
+        let mut stream = SseReader::new(response);
+        let (_, first) = stream
+            .next_event(Duration::from_secs(5))
+            .await
+            .expect("state");
+        assert_eq!(first["status"], "pending");
+        streams.push(stream);
+    }
+    let hook = fake.last().webhook().expect("hook");
+    assert_eq!(deliver(&hook, success(&task_id)).await, 200);
+    for stream in &mut streams {
+        let (_, data) = stream
+            .next_event(Duration::from_secs(5))
+            .await
+            .expect("every worker's stream is woken");
+        assert_eq!(data["status"], "succeeded");
+    }
+    // One rate limit for the process, not one per worker: fresh connections until refused.
+    let mut allowed = api_requests;
+    loop {
+        let status = reqwest::Client::new()
+            .get(format!("{}/api/config", running.url))
+            .send()
+            .await
+            .expect("config")
+            .status();
+        if status == 429 {
+            break;
+        }
+        assert_eq!(status, 200);
+        allowed += 1;
+        assert!(
+            allowed <= limit + 3,
+            "the limit is per worker: {allowed} allowed"
+        );
+    }
+    assert!(allowed >= limit, "refused early: {allowed} of {limit}");
 }
