@@ -2,13 +2,14 @@
 //! health, the demo page and the built library.
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderName, Method, Request, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, Request, StatusCode};
 use axum::middleware;
 use axum::routing::{any, get, post};
 use axum::Router;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
@@ -137,13 +138,16 @@ pub fn redacted_path(path: &str) -> String {
 }
 
 fn cors(config: &Config) -> CorsLayer {
-    let origins: Vec<_> = config
+    let origins: Arc<[HeaderValue]> = config
         .allowed_origins
         .iter()
         .filter_map(|o| o.parse().ok())
         .collect();
     CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        // A predicate over a shared list: the layer is cloned per request, the list is not.
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origins.contains(origin)
+        }))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([
             header::CONTENT_TYPE,
@@ -155,6 +159,10 @@ fn cors(config: &Config) -> CorsLayer {
 }
 
 /// Builds the proxy's router.
+///
+/// Middleware is grouped with `ServiceBuilder` and applied in two `layer` calls: axum wraps (and
+/// clones per request) each route once per `layer` call, so one stack per group keeps that to
+/// one clone each.
 pub fn app(state: AppState) -> Router {
     let config = Arc::clone(&state.config);
     let form_limit =
@@ -177,9 +185,12 @@ pub fn app(state: AppState) -> Router {
         .route("/api/config", get(info::config))
         .route("/api", any(info::api_not_found))
         .route("/api/{*rest}", any(info::api_not_found))
-        .layer(DefaultBodyLimit::max(form_limit))
         .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit))
-        .layer(cors(&config));
+        .layer(
+            ServiceBuilder::new()
+                .layer(cors(&config))
+                .layer(DefaultBodyLimit::max(form_limit)),
+        );
 
     Router::new()
         .merge(api)
@@ -188,16 +199,19 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(info::healthz))
         .nest_service("/pkg", ServeDir::new(&config.pkg_dir))
         .fallback_service(ServeDir::new(&config.www_dir))
-        .layer(middleware::map_response(json_error_bodies))
-        .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<axum::body::Body>| {
-                tracing::info_span!(
-                    "request",
-                    method = %request.method(),
-                    path = %redacted_path(request.uri().path()),
-                )
-            }),
+            ServiceBuilder::new()
+                .layer(TraceLayer::new_for_http().make_span_with(
+                    |request: &Request<axum::body::Body>| {
+                        tracing::info_span!(
+                            "request",
+                            method = %request.method(),
+                            path = %redacted_path(request.uri().path()),
+                        )
+                    },
+                ))
+                .layer(RequestBodyLimitLayer::new(body_limit))
+                .layer(middleware::map_response(json_error_bodies)),
         )
         .with_state(state)
 }
