@@ -7,7 +7,7 @@
 //! the multipart file forms of faceswap and extract_face go through reqwest, whose multipart
 //! encoder streams the spooled files. Both answers are judged by the same rules.
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use bytes::Bytes;
 use faceswap_core::aifaceswap::Operation;
 use faceswap_core::provider::ProviderOperation;
@@ -219,16 +219,19 @@ impl Upstream {
         url: &Uri,
         json: Vec<u8>,
     ) -> Result<(StatusCode, HeaderMap, Bytes), AppError> {
-        let mut request = hyper::Request::post(url.clone())
-            .header(header::ACCEPT, "application/json")
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(header::USER_AGENT, USER_AGENT);
+        let mut request = hyper::Request::new(Full::new(Bytes::from(json)));
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = url.clone();
+        let headers = request.headers_mut();
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
         if let Some(authorization) = &self.authorization {
-            request = request.header(header::AUTHORIZATION, authorization.clone());
+            headers.insert(header::AUTHORIZATION, authorization.clone());
         }
-        let request = request
-            .body(Full::new(Bytes::from(json)))
-            .map_err(|e| AppError::Internal(format!("upstream request: {e}")))?;
         let client = self.json_clients.get_or(|| self.build_json_client());
         let exchange = async {
             let response = client.request(request).await.map_err(|err| {
