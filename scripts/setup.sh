@@ -36,6 +36,9 @@ fi
 # the browser tests.
 missing=()
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+# A C toolchain and make build the bundled SQLite and the proxy's allocator (jemalloc).
+command -v cc >/dev/null || missing+=(gcc libc6-dev)
+command -v make >/dev/null || missing+=(make)
 if $want_test_tools; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
