@@ -124,27 +124,27 @@ fn read_boxes(boxes: &JsValue) -> Result<Vec<[f64; 4]>, ClientError> {
     let list: Array = boxes.clone().dyn_into().map_err(|_| {
         ClientError::invalid_field("boxes", "boxes must be an array of [x1, y1, x2, y2]")
     })?;
-    list.iter()
-        .enumerate()
-        .map(|(i, entry)| {
-            let bad = |why: &str| ClientError::invalid_field("boxes", format!("boxes[{i}] {why}"));
-            let entry: Array = entry
-                .dyn_into()
-                .map_err(|_| bad("must be [x1, y1, x2, y2]"))?;
-            if entry.length() != 4 {
-                return Err(bad("must have exactly 4 numbers [x1, y1, x2, y2]"));
-            }
-            let mut b = [0.0; 4];
-            for (slot, value) in b.iter_mut().zip(entry.iter()) {
-                *slot = value
-                    .as_f64()
-                    .filter(|v| v.is_finite())
-                    .ok_or_else(|| bad("holds a value that is not a finite number"))?;
-            }
-            check_box(b).map_err(bad)?;
-            Ok(b)
-        })
-        .collect()
+    // A loop rather than collecting into a `Result`, which costs more wasm.
+    let mut boxes = Vec::new();
+    for (i, entry) in list.iter().enumerate() {
+        let bad = |why: &str| ClientError::invalid_field("boxes", format!("boxes[{i}] {why}"));
+        let entry: Array = entry
+            .dyn_into()
+            .map_err(|_| bad("must be [x1, y1, x2, y2]"))?;
+        if entry.length() != 4 {
+            return Err(bad("must have exactly 4 numbers [x1, y1, x2, y2]"));
+        }
+        let mut b = [0.0; 4];
+        for (slot, value) in b.iter_mut().zip(entry.iter()) {
+            *slot = value
+                .as_f64()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| bad("holds a value that is not a finite number"))?;
+        }
+        check_box(b).map_err(bad)?;
+        boxes.push(b);
+    }
+    Ok(boxes)
 }
 
 /// Checks one box's shape: not empty, not inverted.

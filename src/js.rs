@@ -75,7 +75,14 @@ pub async fn sleep(ms: f64, signal: Option<&web_sys::AbortSignal>) -> Result<(),
 pub fn random_key() -> String {
     let buffer = Uint8Array::new_with_length(16);
     get_random_values(&buffer);
-    buffer.to_vec().iter().map(|b| format!("{b:02x}")).collect()
+    // By hand: `format!("{b:02x}")` would link the padded hex formatter into the wasm.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut key = String::with_capacity(32);
+    for byte in buffer.to_vec() {
+        key.push(char::from(HEX[usize::from(byte >> 4)]));
+        key.push(char::from(HEX[usize::from(byte & 15)]));
+    }
+    key
 }
 
 /// The property `name` of `object` (undefined when absent or when `object` is not an object).

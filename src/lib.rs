@@ -3,6 +3,7 @@
 //!
 //! `lib.rs` holds modules and re-exports only; each module is one capability.
 
+mod allocator;
 mod canvas;
 mod capture;
 mod client;

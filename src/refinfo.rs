@@ -58,7 +58,10 @@ pub async fn build_ref_info(
             } else {
                 format!("faces[{i}]")
             };
-            ClientError::invalid_field(&field, e.message.replacen(&e.field, &field, 1))
+            ClientError::invalid_field(
+                &field,
+                faceswap_core::replace_first(&e.message, &e.field, &field),
+            )
         })?;
         if let Source::Blob(blob) = &source {
             check_blob(blob, Kind::Image, &format!("faces[{i}]")).await?;

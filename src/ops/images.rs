@@ -157,15 +157,19 @@ pub async fn extract_base64_face(
 
 /// Reads `field` as an array of whole numbers; a fraction or a non-number names its entry.
 fn integer_list(object: &JsValue, field: &str) -> Result<Vec<i64>, ClientError> {
-    js::array_field(object, field)?
-        .iter()
-        .enumerate()
-        .map(|(i, value)| match value.as_f64() {
-            Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(n as i64),
-            _ => Err(ClientError::invalid_field(
-                field,
-                format!("{field}[{i}] must be a whole number (a face index from extractFace)"),
-            )),
-        })
-        .collect()
+    // A loop rather than collecting into a `Result`: each such `collect` adds an iterator adapter
+    // to the wasm.
+    let mut list = Vec::new();
+    for (i, value) in js::array_field(object, field)?.iter().enumerate() {
+        match value.as_f64() {
+            Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => list.push(n as i64),
+            _ => {
+                return Err(ClientError::invalid_field(
+                    field,
+                    format!("{field}[{i}] must be a whole number (a face index from extractFace)"),
+                ))
+            }
+        }
+    }
+    Ok(list)
 }

@@ -129,7 +129,7 @@ pub async fn multi_video_face_swap(
 fn prefix(mut err: ClientError, path: &str) -> ClientError {
     if let Some(field) = err.field.take() {
         let full = format!("{path}.{field}");
-        err.message = err.message.replacen(&field, &full, 1);
+        err.message = faceswap_core::replace_first(&err.message, &field, &full);
         err.field = Some(full);
     }
     err

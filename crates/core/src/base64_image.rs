@@ -4,8 +4,8 @@
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
-use base64::Engine;
 
+use crate::media::SNIFF_LEN;
 use crate::{FieldError, MediaType};
 
 /// Standard alphabet; padding optional on input, written on output.
@@ -16,11 +16,18 @@ pub const BASE64: GeneralPurpose = GeneralPurpose::new(
 
 /// Removes a `data:<type>;base64,` prefix if there is one; anything else is returned unchanged.
 pub fn strip_data_prefix(value: &str) -> &str {
-    if value.len() > 5 && value[..5].eq_ignore_ascii_case("data:") {
-        if let Some(comma) = value.find(',') {
-            if value[..comma].to_ascii_lowercase().ends_with(";base64") {
-                return &value[comma + 1..];
-            }
+    // `get` and `split_once` instead of indexing: no slicing panic (and its formatting code) in
+    // the browser library.
+    let is_data = value
+        .get(..5)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:"));
+    if let Some((head, data)) = value.split_once(',').filter(|_| is_data) {
+        let marker = head
+            .len()
+            .checked_sub(7)
+            .and_then(|start| head.get(start..));
+        if marker.is_some_and(|m| m.eq_ignore_ascii_case(";base64")) {
+            return data;
         }
     }
     value
@@ -49,13 +56,13 @@ pub fn check_base64_image(field: &str, value: &str) -> Result<MediaType, FieldEr
             ),
         ));
     }
-    let bytes = BASE64.decode(value).map_err(|_| {
+    let head = decode_head(value).ok_or_else(|| {
         FieldError::new(
             field,
             format!("{field} is not valid base64 (standard alphabet, no line breaks)"),
         )
     })?;
-    match MediaType::sniff(&bytes) {
+    match MediaType::sniff(&head) {
         Some(kind) if kind.is_image() => Ok(kind),
         _ => Err(FieldError::new(
             field,
@@ -64,9 +71,51 @@ pub fn check_base64_image(field: &str, value: &str) -> Result<MediaType, FieldEr
     }
 }
 
+/// The value of one base64 symbol of the standard alphabet.
+fn sextet(symbol: u8) -> Option<u8> {
+    match symbol {
+        b'A'..=b'Z' => Some(symbol - b'A'),
+        b'a'..=b'z' => Some(symbol - b'a' + 26),
+        b'0'..=b'9' => Some(symbol - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
+/// Checks that all of `value` is base64 that [`BASE64`] decodes (standard alphabet, optional
+/// padding, no stray bits in the last symbol) and decodes only its first [`SNIFF_LEN`] bytes,
+/// which is all [`MediaType::sniff`] needs: no buffer the size of the image, and no general
+/// decoder in the browser library.
+pub fn decode_head(value: &str) -> Option<Vec<u8>> {
+    let bytes = value.as_bytes();
+    let padding = bytes.iter().rev().take_while(|&&b| b == b'=').count();
+    let symbols = bytes.get(..bytes.len() - padding)?;
+    let tail = symbols.len() % 4;
+    // A last group of one symbol holds no byte; padding completes a group of 2 or 3 symbols.
+    if tail == 1 || (padding > 0 && (tail == 0 || tail + padding > 4)) {
+        return None;
+    }
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    let (mut bits, mut count) = (0u32, 0u32);
+    for &symbol in symbols {
+        bits = (bits << 6) | u32::from(sextet(symbol)?);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            if head.len() < SNIFF_LEN {
+                head.push((bits >> count) as u8);
+            }
+        }
+    }
+    // The bits of the last symbol below the last whole byte must be zero.
+    (bits & ((1 << count) - 1) == 0).then_some(head)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
 
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 

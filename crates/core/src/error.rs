@@ -32,8 +32,26 @@ impl FieldError {
     /// `ref_info[2].face_ref`); the message is rewritten the same way.
     pub fn within(self, parent: &str) -> Self {
         let field = format!("{parent}.{}", self.field);
-        let message = self.message.replacen(&self.field, &field, 1);
+        let message = replace_first(&self.message, &self.field, &field);
         Self { field, message }
+    }
+}
+
+/// `message` with its first `from` replaced by `to`, like `message.replacen(from, to, 1)` (a field
+/// renamed in its own message) but with a plain byte search: the browser library then carries
+/// neither the two-way string searcher nor slicing panics.
+pub fn replace_first(message: &str, from: &str, to: &str) -> String {
+    let at = if from.is_empty() {
+        Some(0)
+    } else {
+        message
+            .as_bytes()
+            .windows(from.len())
+            .position(|window| window == from.as_bytes())
+    };
+    match at.and_then(|at| Some((message.get(..at)?, message.get(at + from.len()..)?))) {
+        Some((before, after)) => [before, to, after].concat(),
+        None => message.to_owned(),
     }
 }
 
@@ -154,6 +172,28 @@ mod tests {
             assert!((400..600).contains(&code.http_status()), "{code}");
         }
         assert_eq!(ErrorCode::from_word("nope"), None);
+    }
+
+    #[test]
+    fn replace_first_matches_replacen() {
+        for (message, from, to) in [
+            ("face_ref is required", "face_ref", "ref_info[0].face_ref"),
+            (
+                "index has 1 entries but face_image has 2",
+                "face_image",
+                "faceImage",
+            ),
+            ("a b a", "a", "c"),
+            ("no match", "zzz", "y"),
+            ("short", "longer than it", "y"),
+            ("héllo wörld", "wö", "w"),
+            ("start", "", "x"),
+        ] {
+            assert_eq!(
+                replace_first(message, from, to),
+                message.replacen(from, to, 1)
+            );
+        }
     }
 
     #[test]

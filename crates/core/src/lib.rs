@@ -18,6 +18,6 @@ pub mod provider;
 pub mod task;
 pub mod url;
 
-pub use error::{ErrorCode, FieldError};
+pub use error::{replace_first, ErrorCode, FieldError};
 pub use media::MediaType;
 pub use task::{TaskStatus, TaskView};

@@ -9,12 +9,14 @@ pub fn check_http_url(field: &str, value: &str) -> Result<(), FieldError> {
     if value.is_empty() {
         return Err(FieldError::required(field));
     }
-    let lower = value.get(..8).unwrap_or(value).to_ascii_lowercase();
-    let rest = if lower.starts_with("https://") {
-        &value[8..]
-    } else if lower.starts_with("http://") {
-        &value[7..]
-    } else {
+    // `get` rather than indexing keeps slicing panics out of the browser library.
+    let scheme = |name: &str| {
+        value
+            .get(..name.len())
+            .filter(|s| s.eq_ignore_ascii_case(name))
+            .and_then(|_| value.get(name.len()..))
+    };
+    let Some(rest) = scheme("https://").or_else(|| scheme("http://")) else {
         return Err(FieldError::new(
             field,
             format!("{field} must be an absolute http:// or https:// URL"),
@@ -31,18 +33,27 @@ pub fn check_http_url(field: &str, value: &str) -> Result<(), FieldError> {
             format!("{field} must not contain {what}; percent-encode them"),
         ));
     }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host_port = authority.rsplit('@').next().unwrap_or_default();
-    let host = if host_port.starts_with('[') {
-        host_port
-            .split(']')
-            .next()
-            .map(|h| h.trim_start_matches('['))
-            .unwrap_or_default()
-    } else {
-        host_port.split(':').next().unwrap_or_default()
+    // The delimiters are ASCII, so bytes will do (and keep string searchers out of the browser
+    // library): the authority ends at the first `/`, `?` or `#`; the host starts after its last
+    // `@` and ends at a `:` before the port, or is what `[...]` holds for IPv6.
+    let bytes = rest.as_bytes();
+    let end = bytes
+        .iter()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(bytes.len());
+    let authority = bytes.get(..end).unwrap_or_default();
+    let host_port = match authority.iter().rposition(|&b| b == b'@') {
+        Some(at) => authority.get(at + 1..).unwrap_or_default(),
+        None => authority,
     };
-    if host.is_empty() {
+    let no_host = match host_port.strip_prefix(b"[") {
+        Some(inside) => inside
+            .iter()
+            .take_while(|&&b| b != b']')
+            .all(|&b| b == b'['),
+        None => host_port.first().is_none_or(|&b| b == b':'),
+    };
+    if no_host {
         return Err(FieldError::new(field, format!("{field} has no host name")));
     }
     Ok(())

@@ -4,7 +4,8 @@
 
 use base64::Engine;
 use faceswap_core::aifaceswap::{Operation, Request};
-use faceswap_core::base64_image::BASE64;
+use faceswap_core::base64_image::{decode_head, BASE64};
+use faceswap_core::media::SNIFF_LEN;
 use faceswap_core::provider::ProviderOperation;
 use proptest::prelude::*;
 use serde_json::json;
@@ -60,6 +61,26 @@ proptest! {
         let body = json!({"source_video": FACE, "ref_info": vec![entry; count], "duration": 1});
         let result = Request::from_json(Operation::MultiVideoFaceSwap, &serde_json::to_vec(&body).unwrap());
         prop_assert_eq!(result.is_ok(), (1..=3).contains(&count));
+    }
+
+    #[test]
+    fn base64_check_agrees_with_the_base64_crate(text in "[A-Za-z0-9+/=]{0,12}|[A-Za-z0-9+/]{4,40}={0,3}|[ -~]{0,12}") {
+        let full = BASE64.decode(&text).ok();
+        let head = decode_head(&text);
+        prop_assert_eq!(head.is_some(), full.is_some(), "{:?}", text);
+        if let (Some(head), Some(full)) = (head, full) {
+            prop_assert_eq!(&head[..], &full[..full.len().min(SNIFF_LEN)]);
+        }
+    }
+
+    #[test]
+    fn base64_heads_of_encoded_bytes_decode(bytes in proptest::collection::vec(any::<u8>(), 0..200), unpadded in any::<bool>()) {
+        let mut text = BASE64.encode(&bytes);
+        if unpadded {
+            text = text.trim_end_matches('=').to_owned();
+        }
+        let head = decode_head(&text).unwrap();
+        prop_assert_eq!(&head[..], &bytes[..bytes.len().min(SNIFF_LEN)]);
     }
 
     #[test]
