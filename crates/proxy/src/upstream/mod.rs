@@ -3,23 +3,27 @@
 //! Base URL and key are plain inputs, so the real provider, the built-in sandbox and a test's fake
 //! provider go through the same code.
 //!
-//! JSON bodies (every operation's usual form, and the hot path) go through a plain hyper client;
-//! the multipart file forms of faceswap and extract_face go through reqwest, whose multipart
-//! encoder streams the spooled files. Both answers are judged by the same rules.
+//! JSON bodies (every operation's usual form, and the hot path) go over HTTP/1.1 connections kept
+//! per worker thread ([`pool`]); the multipart file forms of faceswap and extract_face go through
+//! reqwest, whose multipart encoder streams the spooled files. Both answers are judged by the same
+//! rules ([`answer`]).
+
+mod answer;
+pub mod pool;
 
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use bytes::Bytes;
 use faceswap_core::aifaceswap::Operation;
 use faceswap_core::provider::ProviderOperation;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rustls::pki_types::ServerName;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
 use thread_local::ThreadLocal;
 
+use self::answer::{judge, too_large};
+use self::pool::{ConnectionPool, Endpoint};
 use crate::AppError;
 
 /// Where the provider is and the key it wants.
@@ -48,9 +52,6 @@ pub enum UpstreamBody {
     Form(reqwest::multipart::Form),
 }
 
-/// The HTTP/1.1 and HTTP/2 client of JSON calls, TLS by rustls.
-type JsonClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
-
 /// The provider client.
 ///
 /// Each thread that calls it gets its own connection pools: the proxy serves on several
@@ -58,15 +59,19 @@ type JsonClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnecto
 /// driven by the runtime that opened it, so sharing one pool would turn every call into
 /// cross-thread wake-ups.
 pub struct Upstream {
-    json_clients: ThreadLocal<JsonClient>,
+    json_pools: ThreadLocal<ConnectionPool>,
     form_clients: ThreadLocal<reqwest::Client>,
-    tls: Arc<rustls::ClientConfig>,
+    endpoint: Arc<Endpoint>,
     target: UpstreamTarget,
     timeout: Duration,
     /// `Authorization: Bearer KEY`, built once and marked sensitive.
     authorization: Option<HeaderValue>,
-    /// The full URL of each operation, in [`Operation::ALL`] order.
+    /// `Host: HOST[:PORT]` of the base URL.
+    host: HeaderValue,
+    /// The full URL of each operation, in [`Operation::ALL`] order (for reqwest).
     urls: Vec<Uri>,
+    /// The path of each operation's URL, as sent on a pooled connection.
+    paths: Vec<Uri>,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -98,24 +103,76 @@ const USER_AGENT: &str = concat!("faceswap-proxy/", env!("CARGO_PKG_VERSION"));
 /// How long an unused pooled connection is kept.
 const POOL_IDLE: Duration = Duration::from_secs(60);
 
+/// Most idle provider connections kept per worker thread.
+const POOL_MAX_IDLE: usize = 256;
+
+/// The connection endpoint and `Host` header of `base` (an `http` or `https` URL).
+fn endpoint_of(
+    base: &Uri,
+    tls: &Arc<rustls::ClientConfig>,
+    connect_timeout: Duration,
+) -> Result<(Endpoint, HeaderValue), UpstreamConfigError> {
+    let bad = || UpstreamConfigError(format!("AIFACESWAP_BASE_URL {base} is not an http(s) URL"));
+    let authority = base.authority().ok_or_else(bad)?;
+    let secure = match base.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
+        _ => return Err(bad()),
+    };
+    let host = authority.host();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+        .to_owned();
+    let port = authority
+        .port_u16()
+        .unwrap_or(if secure { 443 } else { 80 });
+    let tls = if secure {
+        let name = ServerName::try_from(host.clone()).map_err(|_| bad())?;
+        let mut config = rustls::ClientConfig::clone(tls);
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Some((tokio_rustls::TlsConnector::from(Arc::new(config)), name))
+    } else {
+        None
+    };
+    let host_header = HeaderValue::from_str(authority.as_str()).map_err(|_| bad())?;
+    let endpoint = Endpoint {
+        host,
+        port,
+        tls,
+        connect_timeout,
+    };
+    Ok((endpoint, host_header))
+}
+
 impl Upstream {
     /// A client for `target` whose calls give up after `timeout`.
     pub fn new(target: UpstreamTarget, timeout: Duration) -> Result<Self, UpstreamConfigError> {
         let base = target.base_url.trim_end_matches('/');
-        let urls = Operation::ALL
-            .iter()
-            .map(|op| {
-                format!("{base}/{}", op.upstream_path())
-                    .parse::<Uri>()
-                    .ok()
-                    .filter(|uri| uri.host().is_some())
-                    .ok_or_else(|| {
-                        UpstreamConfigError(format!(
-                            "AIFACESWAP_BASE_URL {base:?} is not an http(s) URL"
-                        ))
-                    })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let not_http = || {
+            UpstreamConfigError(format!(
+                "AIFACESWAP_BASE_URL {base:?} is not an http(s) URL"
+            ))
+        };
+        let base_uri = base.parse::<Uri>().map_err(|_| not_http())?;
+        let mut urls = Vec::with_capacity(Operation::ALL.len());
+        let mut paths = Vec::with_capacity(Operation::ALL.len());
+        for op in Operation::ALL {
+            let url = format!("{base}/{}", op.upstream_path())
+                .parse::<Uri>()
+                .ok()
+                .filter(|uri| uri.host().is_some())
+                .ok_or_else(not_http)?;
+            let path = url
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/")
+                .parse::<Uri>()
+                .map_err(|_| not_http())?;
+            urls.push(url);
+            paths.push(path);
+        }
         let authorization = match &target.api_key {
             Some(key) => {
                 let mut value = HeaderValue::try_from(format!("Bearer {}", key.expose_secret()))
@@ -136,14 +193,18 @@ impl Upstream {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         })
         .with_no_client_auth();
+        let connect_timeout = timeout.min(Duration::from_secs(10));
+        let (endpoint, host) = endpoint_of(&base_uri, &Arc::new(tls), connect_timeout)?;
         let upstream = Self {
-            json_clients: ThreadLocal::new(),
+            json_pools: ThreadLocal::new(),
             form_clients: ThreadLocal::new(),
-            tls: Arc::new(tls),
+            endpoint: Arc::new(endpoint),
             target,
             timeout,
             authorization,
+            host,
             urls,
+            paths,
         };
         // Build the form client now, so one that cannot be built fails at startup.
         upstream
@@ -152,37 +213,12 @@ impl Upstream {
         Ok(upstream)
     }
 
-    fn connect_timeout(&self) -> Duration {
-        self.timeout.min(Duration::from_secs(10))
-    }
-
-    fn build_json_client(&self) -> JsonClient {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(self.connect_timeout()));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(rustls::ClientConfig::clone(&self.tls))
-            .https_or_http()
-            .enable_all_versions()
-            .wrap_connector(http);
-        hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .pool_idle_timeout(POOL_IDLE)
-            .pool_max_idle_per_host(256)
-            // A submit spends credits: never sent twice, not even when a pooled connection
-            // turns out to be closed.
-            .retry_canceled_requests(false)
-            .build(https)
-    }
-
     fn build_form_client(&self) -> Result<reqwest::Client, reqwest::Error> {
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             // A submit spends credits: never sent twice, not even after a protocol-level refusal.
             .retry(reqwest::retry::never())
-            .connect_timeout(self.connect_timeout())
+            .connect_timeout(self.endpoint.connect_timeout)
             .timeout(self.timeout)
             .pool_idle_timeout(POOL_IDLE)
             .tcp_nodelay(true)
@@ -195,34 +231,44 @@ impl Upstream {
         &self.target.base_url
     }
 
-    fn url(&self, op: Operation) -> Result<&Uri, AppError> {
+    fn index(op: Operation) -> Result<usize, AppError> {
         Operation::ALL
             .iter()
             .position(|known| *known == op)
-            .and_then(|i| self.urls.get(i))
             .ok_or_else(|| AppError::Internal(format!("no URL for {}", op.name())))
     }
 
     /// Calls `op` once. On success returns the provider's JSON body unchanged; every fault is
     /// mapped to an [`AppError`] (429 with its `Retry-After`, 5xx, timeouts, redirects).
     pub async fn call(&self, op: Operation, body: UpstreamBody) -> Result<Bytes, AppError> {
-        let url = self.url(op)?;
+        let index = Self::index(op)?;
         let (status, headers, body) = match body {
-            UpstreamBody::Json(json) => self.send_json(url, json).await?,
-            UpstreamBody::Form(form) => self.send_form(url, form).await?,
+            UpstreamBody::Json(json) => self.send_json(index, json).await?,
+            UpstreamBody::Form(form) => Box::pin(self.send_form(index, form)).await?,
         };
-        self.judge(status, &headers, body)
+        judge(status, &headers, body, self.target.api_key.as_ref())
+    }
+
+    /// This thread's idle connections to the provider.
+    fn pool(&self) -> &ConnectionPool {
+        self.json_pools
+            .get_or(|| ConnectionPool::new(Arc::clone(&self.endpoint), POOL_MAX_IDLE, POOL_IDLE))
     }
 
     async fn send_json(
         &self,
-        url: &Uri,
+        index: usize,
         json: Vec<u8>,
     ) -> Result<(StatusCode, HeaderMap, Bytes), AppError> {
+        let path = self
+            .paths
+            .get(index)
+            .ok_or_else(|| AppError::Internal("no operation path".into()))?;
         let mut request = hyper::Request::new(Full::new(Bytes::from(json)));
         *request.method_mut() = Method::POST;
-        *request.uri_mut() = url.clone();
+        *request.uri_mut() = path.clone();
         let headers = request.headers_mut();
+        headers.insert(header::HOST, self.host.clone());
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(
             header::CONTENT_TYPE,
@@ -232,12 +278,20 @@ impl Upstream {
         if let Some(authorization) = &self.authorization {
             headers.insert(header::AUTHORIZATION, authorization.clone());
         }
-        let client = self.json_clients.get_or(|| self.build_json_client());
+        let pool = self.pool();
         let exchange = async {
-            let response = client.request(request).await.map_err(|err| {
-                tracing::warn!(connect = err.is_connect(), "provider unreachable");
+            let mut connection = pool.take().await.map_err(|err| {
+                tracing::warn!(error = %err, "provider unreachable");
                 AppError::UpstreamUnavailable
             })?;
+            let response = connection
+                .sender
+                .send_request(request)
+                .await
+                .map_err(|err| {
+                    tracing::warn!(error = %err, "provider connection failed");
+                    AppError::UpstreamUnavailable
+                })?;
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, MAX_ANSWER_BYTES)
                 .collect()
@@ -250,6 +304,8 @@ impl Upstream {
                     }
                 })?
                 .to_bytes();
+            // Read whole: the connection can carry the next request.
+            pool.put_back(connection);
             Ok((parts.status, parts.headers, body))
         };
         tokio::time::timeout(self.timeout, exchange)
@@ -259,9 +315,13 @@ impl Upstream {
 
     async fn send_form(
         &self,
-        url: &Uri,
+        index: usize,
         form: reqwest::multipart::Form,
     ) -> Result<(StatusCode, HeaderMap, Bytes), AppError> {
+        let url = self
+            .urls
+            .get(index)
+            .ok_or_else(|| AppError::Internal("no operation URL".into()))?;
         let client = self
             .form_clients
             .get_or_try(|| self.build_form_client())
@@ -285,99 +345,6 @@ impl Upstream {
         }
         Ok((status, headers, Bytes::from(body)))
     }
-
-    /// The provider's answer as the browser's result or an [`AppError`].
-    fn judge(
-        &self,
-        status: StatusCode,
-        headers: &HeaderMap,
-        body: Bytes,
-    ) -> Result<Bytes, AppError> {
-        let retry_after = headers
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if status.is_redirection() {
-            return Err(AppError::UpstreamError(format!(
-                "the provider answered with a redirect ({}), which is never followed",
-                status.as_u16()
-            )));
-        }
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(rate_limited(retry_after));
-        }
-        if status.is_server_error() {
-            return Err(match status {
-                StatusCode::BAD_GATEWAY
-                | StatusCode::SERVICE_UNAVAILABLE
-                | StatusCode::GATEWAY_TIMEOUT => AppError::UpstreamUnavailable,
-                _ => AppError::UpstreamError(format!(
-                    "the provider failed (HTTP {}){}",
-                    status.as_u16(),
-                    self.provider_message(&body)
-                        .map(|m| format!(": {m}"))
-                        .unwrap_or_default()
-                )),
-            });
-        }
-        if !status.is_success() {
-            return Err(client_error(status.as_u16(), self.provider_message(&body)));
-        }
-        let envelope: EnvelopeCode = serde_json::from_slice(&body).map_err(|_| {
-            AppError::UpstreamError("the provider answered with something other than JSON".into())
-        })?;
-        match envelope.code {
-            Some(200) | None => Ok(body),
-            Some(429) => Err(rate_limited(retry_after)),
-            Some(code) => Err(client_error(
-                u16::try_from(code).unwrap_or(0),
-                self.provider_message(&body),
-            )),
-        }
-    }
-
-    /// The provider's `message`, shortened and with the key removed, for an error body.
-    fn provider_message(&self, body: &[u8]) -> Option<String> {
-        let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-        let message = value.get("message")?.as_str()?;
-        let mut message: String = message.chars().take(200).collect();
-        if let Some(key) = &self.target.api_key {
-            let key = key.expose_secret();
-            if !key.is_empty() {
-                message = message.replace(key, "[redacted]");
-            }
-        }
-        Some(message).filter(|m| !m.trim().is_empty())
-    }
-}
-
-fn too_large() -> AppError {
-    AppError::UpstreamError("the provider's answer is too large".into())
-}
-
-/// Only the envelope's `code`, read without building the whole JSON tree.
-#[derive(serde::Deserialize)]
-struct EnvelopeCode {
-    #[serde(default)]
-    code: Option<i64>,
-}
-
-fn rate_limited(retry_after: Option<u64>) -> AppError {
-    AppError::RateLimited {
-        retry_after_secs: retry_after.unwrap_or(60),
-        message: "the provider is rate limiting requests; try again later".into(),
-    }
-}
-
-fn client_error(code: u16, message: Option<String>) -> AppError {
-    let what = match code {
-        401 | 403 => "the provider refused the proxy's credentials".to_owned(),
-        _ => format!("the provider rejected the request (code {code})"),
-    };
-    AppError::UpstreamError(match message {
-        Some(m) => format!("{what}: {m}"),
-        None => what,
-    })
 }
 
 fn map_send_error(err: reqwest::Error) -> AppError {
