@@ -224,6 +224,20 @@ impl PgServer {
         let _ = driver.await;
     }
 
+    /// The first column of the first row of a query on the `postgres` database, as text.
+    pub async fn query_text(&self, sql: &str) -> String {
+        let (client, connection) =
+            tokio_postgres::connect(&self.admin_url(), tokio_postgres::NoTls)
+                .await
+                .expect("connect to the test server");
+        let driver = tokio::spawn(connection);
+        let row = client.query_one(sql, &[]).await.expect("SQL");
+        let text: String = row.try_get(0).expect("a text column");
+        drop(client);
+        let _ = driver.await;
+        text
+    }
+
     /// The folder of the server's files.
     pub fn dir(&self) -> &Path {
         self.dir.path()

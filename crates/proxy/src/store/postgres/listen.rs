@@ -12,10 +12,13 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
-use super::pool::{pg_err, Connector};
+use super::pool::{pg_err, Connector, APPLICATION_NAME};
 use super::schema::CHANNEL;
 use super::{load_task, Shared};
 use crate::store::{StoreError, StoreResult};
+
+/// The `application_name` of the LISTEN connection (unless the URL sets one).
+const LISTEN_APPLICATION_NAME: &str = "faceswap-proxy-listen";
 
 /// The first pause before a reconnection; it doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
@@ -55,7 +58,11 @@ pub(super) async fn start(shared: Arc<Shared>) -> StoreResult<Listener> {
 
 /// Connects and listens; the connection's messages are read by a task of its own.
 async fn open(connector: &Connector) -> StoreResult<Session> {
-    let (client, mut connection) = connector.config().connect(NoTls).await.map_err(pg_err)?;
+    let mut config = connector.config().clone();
+    if config.get_application_name() == Some(APPLICATION_NAME) {
+        config.application_name(LISTEN_APPLICATION_NAME);
+    }
+    let (client, mut connection) = config.connect(NoTls).await.map_err(pg_err)?;
     let (sender, task_ids) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));

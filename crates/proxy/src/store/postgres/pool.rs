@@ -21,6 +21,9 @@ pub(super) type Pool = managed::Pool<Connector>;
 /// Most connections one proxy opens for queries (the LISTEN connection is one more).
 pub(super) const MAX_CONNECTIONS: usize = 16;
 
+/// The `application_name` of the query connections, unless the URL sets one.
+pub(super) const APPLICATION_NAME: &str = "faceswap-proxy";
+
 /// How long a query waits for a free connection or for a new one to open.
 const POOL_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -70,6 +73,9 @@ impl Connector {
     pub(super) fn new(mut config: tokio_postgres::Config, driver: Handle) -> Self {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(POOL_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name(APPLICATION_NAME);
         }
         Self { config, driver }
     }
