@@ -229,3 +229,16 @@ async fn startup_errors_name_the_database_but_not_the_password() {
         .expect_err("invalid URL");
     assert!(!err.to_string().contains("s3cret-pw"), "{err}");
 }
+
+#[tokio::test]
+async fn a_unix_socket_url_connects() {
+    let Some(server) = pg::server() else {
+        return;
+    };
+    let url = server.socket_database().await;
+    let store = PostgresStore::connect(&url, Handle::current())
+        .await
+        .expect("store over the socket");
+    store.ping().await.expect("ping");
+    assert!(format!("{store:?}").contains(&server.dir().display().to_string()));
+}

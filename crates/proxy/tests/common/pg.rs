@@ -28,7 +28,15 @@ static DATABASES: AtomicU32 = AtomicU32::new(0);
 /// script, when no PostgreSQL server is installed.
 pub fn server() -> Option<Arc<PgServer>> {
     if std::env::var("FACESWAP_SKIP_POSTGRES_TESTS").is_ok_and(|v| v == "1") {
-        eprintln!("note: FACESWAP_SKIP_POSTGRES_TESTS=1: skipping a PostgreSQL test");
+        // Straight to stderr: libtest would swallow `eprintln!` of a passing test.
+        static NOTE: std::sync::Once = std::sync::Once::new();
+        NOTE.call_once(|| {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: FACESWAP_SKIP_POSTGRES_TESTS=1: the PostgreSQL tests pass without running"
+            );
+        });
         return None;
     }
     let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
@@ -222,6 +230,19 @@ impl PgServer {
         client.batch_execute(sql).await.expect("SQL");
         drop(client);
         let _ = driver.await;
+    }
+
+    /// The URL of a new empty database, reached over the server's Unix socket.
+    pub async fn socket_database(&self) -> String {
+        let url = self.database().await;
+        let name = url.rsplit('/').next().expect("database name").to_owned();
+        let socket_dir: String = self
+            .dir()
+            .display()
+            .to_string()
+            .replace('%', "%25")
+            .replace('/', "%2F");
+        format!("postgres://postgres@{socket_dir}:{}/{name}", self.port)
     }
 
     /// The first column of the first row of a query on the `postgres` database, as text.
