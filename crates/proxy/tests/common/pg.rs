@@ -148,6 +148,8 @@ impl PgServer {
             .arg(&data)
             .args(["-U", "postgres", "-A", "trust", "--no-sync", "--no-locale"])
             .args(["-E", "UTF8"])
+            // A working folder the postgres user can enter, whatever the caller's is.
+            .current_dir(dir.path())
             .stdin(Stdio::null())
             .output()
             .expect("run initdb");
@@ -170,6 +172,7 @@ impl PgServer {
             .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
             .args(["-c", "full_page_writes=off", "-c", "max_connections=300"])
             .args(["-c", "shared_buffers=16MB"])
+            .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("log"))
             .stderr(log_file)
