@@ -228,6 +228,16 @@ async fn startup_errors_name_the_database_but_not_the_password() {
         .await
         .expect_err("invalid URL");
     assert!(!err.to_string().contains("s3cret-pw"), "{err}");
+    for url in [
+        "postgres://proxy:s3cret-pw@127.0.0.1:notaport/tasks",
+        "postgres://proxy:s3cret-pw@127.0.0.1/tasks?sslmode=s3cret-pw",
+    ] {
+        let err = PostgresStore::connect(url, Handle::current())
+            .await
+            .expect_err("invalid URL");
+        assert!(err.to_string().contains("invalid DATABASE_URL"), "{err}");
+        assert!(!err.to_string().contains("s3cret-pw"), "{err}");
+    }
 }
 
 #[tokio::test]

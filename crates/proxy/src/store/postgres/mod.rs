@@ -69,7 +69,7 @@ impl PostgresStore {
     pub async fn connect(url: &str, driver: Handle) -> StoreResult<Self> {
         let config: tokio_postgres::Config = url
             .parse()
-            .map_err(|e| StoreError(format!("invalid PostgreSQL URL: {e}")))?;
+            .map_err(|e| StoreError(format!("invalid DATABASE_URL: {}", pg_err(e).0)))?;
         let place = pool::describe(&config);
         let at = |err: StoreError| StoreError(format!("{place}: {}", err.0));
         let pool = Connector::new(config, driver).into_pool()?;

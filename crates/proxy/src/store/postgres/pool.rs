@@ -36,7 +36,15 @@ pub(super) fn pg_err(err: tokio_postgres::Error) -> StoreError {
             db.message(),
             db.code().code()
         )),
-        None => StoreError(format!("PostgreSQL: {err}")),
+        None => {
+            let mut text = format!("PostgreSQL: {err}");
+            let mut source = std::error::Error::source(&err);
+            while let Some(cause) = source {
+                text.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            StoreError(text)
+        }
     }
 }
 
