@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build (and, with --test, the tests) need, only where it is missing:
 #   the wasm32 target, wasm-bindgen-cli of exactly the Cargo.lock version, npm packages from
-#   package-lock.json, Debian's ffmpeg, and for tests Debian's chromium and chromium-driver.
+#   package-lock.json, Debian's ffmpeg, and for tests Debian's chromium, chromium-driver and
+#   postgresql (the server the proxy's PostgreSQL tests start).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +43,8 @@ command -v make >/dev/null || missing+=(make)
 if $want_test_tools; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  # The proxy's PostgreSQL tests start a throwaway server of their own (initdb + postgres).
+  compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
 fi
 if ((${#missing[@]})); then
   log "installing Debian packages: ${missing[*]}"

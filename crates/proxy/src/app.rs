@@ -19,7 +19,6 @@ use tower_http::trace::TraceLayer;
 use crate::error::json_error_bodies;
 use crate::limits::{rate_limit, RateLimit, SpendCap};
 use crate::routes::{events, hooks, info, submit, tasks, uploads};
-use crate::store::sqlite::SqliteStore;
 use crate::store::TaskStore;
 use crate::upstream::{Upstream, UpstreamTarget};
 use crate::Config;
@@ -94,17 +93,14 @@ pub fn configured_upstream(config: &Config) -> Option<UpstreamTarget> {
 
 impl AppState {
     /// Opens the store named by `DATABASE_URL` and builds the state around `upstream`.
-    pub fn new(config: Config, upstream: UpstreamTarget) -> Result<Self, StartupError> {
-        let store: Arc<dyn TaskStore> = if config.database_url.starts_with("sqlite:") {
-            Arc::new(
-                SqliteStore::from_url(&config.database_url)
-                    .map_err(|e| StartupError(format!("cannot open the database: {e}")))?,
-            )
-        } else {
-            return Err(StartupError(
-                "DATABASE_URL must be sqlite://PATH (PostgreSQL is not built in yet)".into(),
-            ));
-        };
+    ///
+    /// A PostgreSQL store's connections are driven by the runtime this is awaited on (the
+    /// binary's background runtime), which must outlive the state.
+    pub async fn new(config: Config, upstream: UpstreamTarget) -> Result<Self, StartupError> {
+        let driver = tokio::runtime::Handle::current();
+        let store = crate::store::open(&config.database_url, driver)
+            .await
+            .map_err(|e| StartupError(format!("cannot open the database: {e}")))?;
         Self::with_store(config, upstream, store)
     }
 

@@ -45,7 +45,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         upstream = %upstream.base_url,
         "faceswap-proxy listening"
     );
-    let state = AppState::new(config, upstream)?;
+    // PostgreSQL connections are driven on the background runtime, which outlives the workers.
+    let state = background.block_on(AppState::new(config, upstream))?;
     let maintenance = {
         let _entered = background.enter();
         spawn_maintenance(state.clone())

@@ -1,8 +1,10 @@
-//! The real `faceswap-proxy` binary: durability across SIGKILL, logs at trace level that hold
-//! neither the key nor any webhook token, and several worker threads sharing one state.
+//! The real `faceswap-proxy` binary: durability across SIGKILL (SQLite and PostgreSQL), logs at
+//! trace level that hold neither the key nor any webhook token, several worker threads sharing
+//! one state, and several processes sharing one PostgreSQL database.
 
 mod common;
 
+use common::pg;
 use common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -118,11 +120,25 @@ async fn status_of(url: &str, task_id: &str) -> Value {
 
 #[tokio::test]
 async fn tasks_survive_sigkill_and_finish_after_restart() {
+    survive_sigkill(&[]).await;
+}
+
+#[tokio::test]
+async fn tasks_survive_sigkill_and_finish_after_restart_on_postgres() {
+    let Some(server) = pg::server() else {
+        return;
+    };
+    let url = server.database().await;
+    survive_sigkill(&[("DATABASE_URL", &url), ("WORKERS", "2")]).await;
+}
+
+/// Pending tasks, `kill -9`, a restart on the same database, webhooks: every task succeeds.
+async fn survive_sigkill(env: &[(&str, &str)]) {
     let fake = Fake::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("proxy.log");
     let port = free_port();
-    let mut running = start_binary(dir.path(), port, &fake, "info", &log).await;
+    let mut running = start_binary_with(dir.path(), port, Some(&fake), "info", &log, env).await;
     let mut tasks = Vec::new();
     for op in [
         "faceswap",
@@ -144,7 +160,7 @@ async fn tasks_survive_sigkill_and_finish_after_restart() {
     running.child.wait().expect("reaped");
     drop(running);
 
-    let running = start_binary(dir.path(), port, &fake, "info", &log).await;
+    let running = start_binary_with(dir.path(), port, Some(&fake), "info", &log, env).await;
     assert_eq!(status_of(&running.url, &tasks[0].0).await, "succeeded");
     for (task_id, _) in &tasks[1..] {
         assert_eq!(status_of(&running.url, task_id).await, "pending");
@@ -472,4 +488,89 @@ async fn worker_threads_share_tasks_wake_ups_and_limits() {
         );
     }
     assert!(allowed >= limit, "refused early: {allowed} of {limit}");
+}
+
+#[tokio::test]
+async fn two_proxies_on_one_postgres_database_wake_each_others_streams() {
+    let Some(server) = pg::server() else {
+        return;
+    };
+    let database = server.database().await;
+    let fake = Fake::start().await;
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let (log_a, log_b) = (dir_a.path().join("a.log"), dir_b.path().join("b.log"));
+    let env_a = [("DATABASE_URL", database.as_str()), ("WORKERS", "2")];
+    let env_b = [("DATABASE_URL", database.as_str()), ("WORKERS", "3")];
+    // Both start at once on the empty database: the schema is created once.
+    let (a, b) = tokio::join!(
+        start_binary_with(
+            dir_a.path(),
+            free_port(),
+            Some(&fake),
+            "info",
+            &log_a,
+            &env_a,
+        ),
+        start_binary_with(
+            dir_b.path(),
+            free_port(),
+            Some(&fake),
+            "info",
+            &log_b,
+            &env_b,
+        )
+    );
+    let answer = submit(&a.url, "faceswap").await;
+    let task_id = answer["data"]["task_id"].as_str().expect("id").to_owned();
+    let hook = fake.last().webhook().expect("hook");
+    assert!(hook.starts_with(&a.url), "the webhook goes to A: {hook}");
+    assert_eq!(status_of(&b.url, &task_id).await, "pending");
+    // Streams on B, each on its own connection so that B's workers share them.
+    let mut streams = Vec::new();
+    for _ in 0..4 {
+        let response = reqwest::Client::new()
+            .get(format!("{}/api/tasks/{task_id}/events", b.url))
+            .send()
+            .await
+            .expect("sse");
+        assert_eq!(response.status(), 200);
+        let mut stream = SseReader::new(response);
+        let (id, first) = stream
+            .next_event(Duration::from_secs(5))
+            .await
+            .expect("state");
+        assert_eq!(
+            (id.as_str(), &first["status"]),
+            ("1", &Value::from("pending"))
+        );
+        streams.push(stream);
+    }
+    assert_eq!(deliver(&hook, success(&task_id)).await, 200);
+    for stream in &mut streams {
+        let (id, data) = stream
+            .next_event(Duration::from_secs(5))
+            .await
+            .expect("B's stream is woken by the webhook delivered to A");
+        assert_eq!(id, "2");
+        assert_eq!(data["status"], "succeeded");
+        assert_eq!(data["result_url"], "https://cdn.example/r.jpg");
+        assert_eq!(
+            stream.next_event(Duration::from_secs(5)).await,
+            None,
+            "the stream ends after the terminal status"
+        );
+    }
+    // A webhook may reach any instance: a second task submitted on B, delivered to A's URL.
+    let answer = submit(&b.url, "faceswap").await;
+    let second = answer["data"]["task_id"].as_str().expect("id").to_owned();
+    let hook_on_b = fake.last().webhook().expect("hook");
+    let token = hook_on_b.rsplit('/').next().expect("token");
+    let hook_on_a = format!("{}/hooks/aifaceswap/{token}", a.url);
+    assert_eq!(deliver(&hook_on_a, success(&second)).await, 200);
+    assert_eq!(status_of(&b.url, &second).await, "succeeded");
+    let logs = format!("{}{}", read_log(&log_a), read_log(&log_b));
+    assert!(!logs.contains(" ERROR "), "{logs}");
 }

@@ -1,10 +1,11 @@
 //! The task store: webhook tokens, tasks, idempotency records, and the wake-ups of waiting streams.
 //!
-//! [`TaskStore`] is the one interface the routes use. [`sqlite::SqliteStore`] implements it today;
-//! a PostgreSQL implementation (several proxies, LISTEN/NOTIFY feeding the same [`Notifier`]) can be
-//! added without touching the routes.
+//! [`TaskStore`] is the one interface the routes use. [`sqlite::SqliteStore`] is the embedded
+//! default; [`postgres::PostgresStore`] lets several proxies share one database, with
+//! LISTEN/NOTIFY feeding each proxy's [`Notifier`]. [`open`] picks one from `DATABASE_URL`.
 
 mod notify;
+pub mod postgres;
 pub mod sqlite;
 
 pub use notify::{Notifier, TaskEvent};
@@ -12,6 +13,7 @@ pub use notify::{Notifier, TaskEvent};
 use async_trait::async_trait;
 use faceswap_core::aifaceswap::WebhookCallback;
 use faceswap_core::TaskView;
+use std::sync::Arc;
 
 /// A failure of the store itself (I/O, a corrupt row); shown to clients only as `internal`.
 #[derive(Debug)]
@@ -125,4 +127,25 @@ pub trait TaskStore: Send + Sync + 'static {
 
     /// The wake-up channel of task changes.
     fn notifier(&self) -> &Notifier;
+}
+
+/// Opens the store a `DATABASE_URL` names: `sqlite://PATH` (also `sqlite:PATH`), or
+/// `postgres://...` / `postgresql://...`, whose connections are driven on `driver` (see
+/// [`postgres::PostgresStore::connect`]). Errors never include a password.
+pub async fn open(url: &str, driver: tokio::runtime::Handle) -> StoreResult<Arc<dyn TaskStore>> {
+    if url.starts_with("sqlite:") {
+        let url = url.to_owned();
+        let store = tokio::task::spawn_blocking(move || sqlite::SqliteStore::from_url(&url))
+            .await
+            .map_err(|e| StoreError(e.to_string()))??;
+        return Ok(Arc::new(store));
+    }
+    if postgres::is_postgres_url(url) {
+        return Ok(Arc::new(
+            postgres::PostgresStore::connect(url, driver).await?,
+        ));
+    }
+    Err(StoreError(
+        "DATABASE_URL must be sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE".into(),
+    ))
 }

@@ -39,7 +39,9 @@ impl Notifier {
         }
     }
 
-    /// Wakes the streams of the event's task.
+    /// Wakes the streams of the event's task, unless the channel already holds this version or a
+    /// newer one: the same change may be published twice (by the store that made it and again
+    /// from a PostgreSQL notification), and a late, older state never replaces a newer one.
     pub fn publish(&self, event: TaskEvent) {
         let mut channels = self
             .channels
@@ -50,9 +52,35 @@ impl Notifier {
             if sender.receiver_count() == 0 {
                 channels.remove(&task_id);
             } else {
-                sender.send_replace(Some(event));
+                sender.send_if_modified(|current| match current {
+                    Some(held) if held.version >= event.version => false,
+                    _ => {
+                        *current = Some(event);
+                        true
+                    }
+                });
             }
         }
+    }
+
+    /// True when some stream waits on `task_id`.
+    pub fn is_watched(&self, task_id: &str) -> bool {
+        self.channels
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(task_id)
+            .is_some_and(|sender| sender.receiver_count() > 0)
+    }
+
+    /// The tasks some stream waits on.
+    pub fn watched_tasks(&self) -> Vec<String> {
+        self.channels
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .filter(|(_, sender)| sender.receiver_count() > 0)
+            .map(|(task_id, _)| task_id.clone())
+            .collect()
     }
 
     /// Drops the channels nobody listens to any more.
@@ -70,5 +98,50 @@ impl Notifier {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faceswap_core::TaskStatus;
+
+    fn event(version: u64, status: TaskStatus) -> TaskEvent {
+        TaskEvent {
+            version,
+            view: TaskView {
+                task_id: "t".into(),
+                status,
+                kind: None,
+                result_url: None,
+                points: None,
+                created_at: String::new(),
+                updated_at: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn publish_keeps_events_monotonic_and_sends_each_version_once() {
+        let notifier = Notifier::default();
+        assert!(!notifier.is_watched("t"));
+        let mut receiver = notifier.subscribe("t");
+        assert!(notifier.is_watched("t"));
+        assert_eq!(notifier.watched_tasks(), vec!["t".to_owned()]);
+        notifier.publish(event(2, TaskStatus::Succeeded));
+        assert!(receiver.has_changed().unwrap_or(false));
+        receiver.mark_unchanged();
+        // The echo of the same version, and an older state, change nothing.
+        notifier.publish(event(2, TaskStatus::Succeeded));
+        notifier.publish(event(1, TaskStatus::Pending));
+        assert!(!receiver.has_changed().unwrap_or(true));
+        assert_eq!(
+            receiver.borrow().as_ref().map(|e| e.version),
+            Some(2),
+            "the newest state stays"
+        );
+        drop(receiver);
+        assert!(!notifier.is_watched("t"));
+        assert!(notifier.watched_tasks().is_empty());
     }
 }

@@ -2,6 +2,8 @@
 //! served in-process on loopback, and a small SSE reader.
 #![allow(dead_code)]
 
+pub mod pg;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -299,7 +301,7 @@ pub async fn proxy_with_key(fake: &Fake, key: Option<&str>, extra: &[&str]) -> P
         base_url: target.base_url,
         api_key: target.api_key,
     };
-    let state = AppState::new(config, target).expect("state");
+    let state = AppState::new(config, target).await.expect("state");
     spawn_maintenance(state.clone());
     let router = app(state.clone());
     tokio::spawn(async move {

@@ -1,0 +1,254 @@
+//! What only the PostgreSQL store does: several stores on one database (schema creation at once,
+//! concurrent deadline sweeps, wake-ups across instances by LISTEN/NOTIFY, the LISTEN
+//! connection's reconnection), connections driven on one runtime while used from others, and
+//! start-up errors that never show the password.
+
+mod common;
+
+use common::pg::{self, PgServer};
+use faceswap_core::aifaceswap::WebhookCallback;
+use faceswap_core::TaskStatus;
+use faceswap_proxy::store::postgres::PostgresStore;
+use faceswap_proxy::store::{Delivery, TaskEvent, TaskStore};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::runtime::Handle;
+use tokio::sync::watch;
+
+fn success(task_id: &str) -> WebhookCallback {
+    WebhookCallback {
+        success: true,
+        kind: Some(1),
+        task_id: task_id.into(),
+        result_image: Some("https://cdn.example/r.jpg".into()),
+    }
+}
+
+/// Two stores on one fresh database, connected at the same time (the schema is created once).
+async fn two_stores() -> Option<(Arc<PgServer>, String, PostgresStore, PostgresStore)> {
+    let server = pg::server()?;
+    let url = server.database().await;
+    let (a, b) = tokio::join!(
+        PostgresStore::connect(&url, Handle::current()),
+        PostgresStore::connect(&url, Handle::current())
+    );
+    Some((server, url, a.expect("store A"), b.expect("store B")))
+}
+
+/// The next event on `receiver`, within `within`.
+async fn next_event(
+    receiver: &mut watch::Receiver<Option<TaskEvent>>,
+    within: Duration,
+) -> TaskEvent {
+    tokio::time::timeout(within, receiver.changed())
+        .await
+        .expect("an event in time")
+        .expect("channel open");
+    receiver.borrow_and_update().clone().expect("an event")
+}
+
+#[tokio::test]
+async fn concurrent_sweeps_time_each_task_out_once() {
+    let Some((_server, _, a, b)) = two_stores().await else {
+        return;
+    };
+    let count = 60;
+    for i in 0..count {
+        let hash = format!("h{i}");
+        a.create_token(&hash, "faceswap", 0).await.expect("token");
+        a.bind_task(&hash, &format!("t{i}"), None, 0, 100)
+            .await
+            .expect("bind");
+    }
+    let mut reported = Vec::new();
+    for round in 0..3 {
+        let (from_a, from_b) = tokio::join!(a.expire_overdue(1000), b.expire_overdue(1000));
+        let (from_a, from_b) = (from_a.expect("sweep A"), from_b.expect("sweep B"));
+        if round == 0 {
+            assert!(!from_a.is_empty() || !from_b.is_empty());
+        }
+        reported.extend(from_a.into_iter().chain(from_b).map(|v| v.task_id));
+    }
+    let unique: HashSet<_> = reported.iter().cloned().collect();
+    assert_eq!(reported.len(), count, "each task reported once in total");
+    assert_eq!(unique.len(), count);
+    for i in 0..count {
+        let event = b
+            .task(&format!("t{i}"))
+            .await
+            .expect("task")
+            .expect("exists");
+        assert_eq!(event.view.status, TaskStatus::TimedOut);
+        assert_eq!(event.version, 2);
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_on_one_instance_wakes_the_streams_of_another() {
+    let Some((_server, _, a, b)) = two_stores().await else {
+        return;
+    };
+    a.create_token("h", "faceswap", 0).await.expect("token");
+    let mut on_b = b.notifier().subscribe("t");
+    a.bind_task("h", "t", Some(2), 0, 60_000)
+        .await
+        .expect("bind on A");
+    let bound = next_event(&mut on_b, Duration::from_secs(1)).await;
+    assert_eq!(bound.version, 1);
+    assert_eq!(bound.view.status, TaskStatus::Pending);
+    let delivered = a.deliver("h", &success("t"), 10).await.expect("deliver");
+    assert!(matches!(delivered, Delivery::Applied(_)));
+    let event = next_event(&mut on_b, Duration::from_secs(1)).await;
+    assert_eq!(event.version, 2);
+    assert_eq!(event.view.status, TaskStatus::Succeeded);
+    // The store that made the change is not woken twice by its own notification.
+    let mut on_a = a.notifier().subscribe("t");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), on_a.changed())
+            .await
+            .is_err(),
+        "no second event for the same version"
+    );
+}
+
+#[tokio::test]
+async fn a_change_made_while_the_listen_connection_is_down_still_wakes_the_stream() {
+    let Some((server, url, a, b)) = two_stores().await else {
+        return;
+    };
+    a.create_token("h", "faceswap", 0).await.expect("token");
+    a.bind_task("h", "t", None, 0, 60_000).await.expect("bind");
+    let mut on_b = b.notifier().subscribe("t");
+    let database = url.rsplit('/').next().expect("database name");
+    let terminated = server
+        .query_text(&format!(
+            "SELECT count(pg_terminate_backend(pid))::text FROM pg_stat_activity
+             WHERE application_name = 'faceswap-proxy-listen' AND datname = '{database}'"
+        ))
+        .await;
+    assert_eq!(terminated, "2", "the LISTEN connections of A and B");
+    // Delivered at once: the notification goes out while B is reconnecting, or before.
+    a.deliver("h", &success("t"), 10).await.expect("deliver");
+    let event = loop {
+        let event = next_event(&mut on_b, Duration::from_secs(5)).await;
+        if event.version == 2 {
+            break event;
+        }
+    };
+    assert_eq!(event.view.status, TaskStatus::Succeeded);
+    // Listening again: a later change on A reaches B.
+    a.create_token("h2", "faceswap", 0).await.expect("token");
+    let mut second = b.notifier().subscribe("t2");
+    a.bind_task("h2", "t2", None, 0, 60_000)
+        .await
+        .expect("bind");
+    let event = next_event(&mut second, Duration::from_secs(2)).await;
+    assert_eq!(event.view.task_id, "t2");
+}
+
+#[tokio::test]
+async fn connections_run_on_the_driver_runtime_whatever_runtime_uses_them() {
+    let Some(server) = pg::server() else {
+        return;
+    };
+    let url = server.database().await;
+    // The "background" runtime drives every connection.
+    let background = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let store = Arc::new(
+        PostgresStore::connect(&url, background.handle().clone())
+            .await
+            .expect("store"),
+    );
+    // A "worker" runtime opens pooled connections, then goes away.
+    let worker_store = Arc::clone(&store);
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("worker runtime")
+            .block_on(async move {
+                let tasks: Vec<_> = (0..8)
+                    .map(|i| {
+                        let store = Arc::clone(&worker_store);
+                        tokio::spawn(async move {
+                            let hash = format!("w{i}");
+                            store
+                                .create_token(&hash, "faceswap", 0)
+                                .await
+                                .expect("token");
+                            store
+                                .bind_task(&hash, &format!("wt{i}"), None, 0, 60_000)
+                                .await
+                                .expect("bind");
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.expect("task");
+                }
+            });
+    })
+    .join()
+    .expect("worker thread");
+    // Those connections still work from this runtime.
+    for i in 0..8 {
+        let delivered = store
+            .deliver(&format!("w{i}"), &success(&format!("wt{i}")), 5)
+            .await
+            .expect("deliver");
+        assert!(matches!(delivered, Delivery::Applied(_)), "{delivered:?}");
+    }
+    store.ping().await.expect("ping");
+    drop(store);
+    background.shutdown_background();
+}
+
+#[tokio::test]
+async fn startup_errors_name_the_database_but_not_the_password() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let url = format!("postgres://proxy:s3cret-pw@127.0.0.1:{port}/tasks");
+    let err = PostgresStore::connect(&url, Handle::current())
+        .await
+        .expect_err("nothing listens there");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("postgres://proxy@127.0.0.1:{port}/tasks")),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret-pw"), "{text}");
+    let err = PostgresStore::connect("postgres://proxy:s3cret-pw@[bad/x", Handle::current())
+        .await
+        .expect_err("invalid URL");
+    assert!(!err.to_string().contains("s3cret-pw"), "{err}");
+    for url in [
+        "postgres://proxy:s3cret-pw@127.0.0.1:notaport/tasks",
+        "postgres://proxy:s3cret-pw@127.0.0.1/tasks?sslmode=s3cret-pw",
+    ] {
+        let err = PostgresStore::connect(url, Handle::current())
+            .await
+            .expect_err("invalid URL");
+        assert!(err.to_string().contains("invalid DATABASE_URL"), "{err}");
+        assert!(!err.to_string().contains("s3cret-pw"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_unix_socket_url_connects() {
+    let Some(server) = pg::server() else {
+        return;
+    };
+    let url = server.socket_database().await;
+    let store = PostgresStore::connect(&url, Handle::current())
+        .await
+        .expect("store over the socket");
+    store.ping().await.expect("ping");
+    assert!(format!("{store:?}").contains(&server.dir().display().to_string()));
+}
