@@ -98,7 +98,7 @@ impl AppState {
     /// binary's background runtime), which must outlive the state.
     pub async fn new(config: Config, upstream: UpstreamTarget) -> Result<Self, StartupError> {
         let driver = tokio::runtime::Handle::current();
-        let store = crate::store::open(&config.database_url, driver)
+        let store = crate::store::open(config.database_url.as_str(), driver)
             .await
             .map_err(|e| StartupError(format!("cannot open the database: {e}")))?;
         Self::with_store(config, upstream, store)

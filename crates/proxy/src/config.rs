@@ -91,7 +91,35 @@ pub struct Cli {
     pub pkg_dir: PathBuf,
 }
 
-/// The proxy's settings, resolved from [`Cli`]. `Debug` never shows the key.
+/// `DATABASE_URL`. Its `Debug` hides the password a `postgres://` URL may hold.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(pub String);
+
+impl DatabaseUrl {
+    /// The URL as configured, password included: only for opening the store.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // scheme://user:password@host... -> scheme://user:[redacted]@host...
+        let url = self.0.as_str();
+        let shown = url.split_once("://").and_then(|(scheme, rest)| {
+            let (userinfo, host) = rest.rsplit_once('@')?;
+            let (user, _password) = userinfo.split_once(':')?;
+            Some(format!("{scheme}://{user}:[redacted]@{host}"))
+        });
+        match shown {
+            Some(shown) => f.write_str(&shown),
+            None => f.write_str(url),
+        }
+    }
+}
+
+/// The proxy's settings, resolved from [`Cli`]. `Debug` never shows the key or the database
+/// password.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Listen host.
@@ -107,7 +135,7 @@ pub struct Config {
     /// Public base URL without a trailing slash.
     pub public_url: String,
     /// Task store location.
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     /// Upload folder.
     pub upload_dir: PathBuf,
     /// Upload size limit in bytes.
@@ -150,7 +178,7 @@ impl From<Cli> for Config {
                 .map(SecretString::from),
             upstream_base_url: cli.aifaceswap_base_url,
             public_url,
-            database_url: cli.database_url,
+            database_url: DatabaseUrl(cli.database_url),
             upload_dir: cli.upload_dir,
             upload_max_bytes: cli.upload_max_bytes,
             allowed_origins: cli
@@ -253,7 +281,12 @@ mod tests {
     fn defaults_follow_the_design() {
         let config = parse(&[]);
         assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 8080));
-        assert_eq!(config.database_url, "sqlite://data/faceswap.db");
+        assert_eq!(config.database_url.as_str(), "sqlite://data/faceswap.db");
+        let url = DatabaseUrl("postgres://proxy:s3cret@db:5432/tasks".into());
+        assert_eq!(
+            format!("{url:?}"),
+            "postgres://proxy:[redacted]@db:5432/tasks"
+        );
         assert_eq!(config.upload_max_bytes, 100 * 1024 * 1024);
         assert!(config.rate_limit_per_min > 0 && config.spend_cap_credits_per_hour > 0);
         assert!(config.allowed_origins.is_empty());

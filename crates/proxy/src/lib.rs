@@ -20,6 +20,6 @@ pub use app::{
     app, configured_upstream, maintain, redacted_path, spawn_maintenance, AppState, Shared,
     StartupError,
 };
-pub use config::{Cli, Config};
+pub use config::{Cli, Config, DatabaseUrl};
 pub use error::AppError;
 pub use upstream::{Upstream, UpstreamTarget};
