@@ -13,11 +13,12 @@ use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::json_error_bodies;
-use crate::limits::{rate_limit, RateLimit, SpendCap};
+use crate::limits::{RateLimit, SpendCap};
 use crate::routes::{events, hooks, info, submit, tasks, uploads};
 use crate::store::TaskStore;
 use crate::upstream::{Upstream, UpstreamTarget};
@@ -152,6 +153,19 @@ fn cors(config: &Config) -> CorsLayer {
         ])
         .expose_headers([header::RETRY_AFTER])
         .max_age(Duration::from_secs(600))
+        // `Vary` is added by `vary_header` as one static value: the layer would join and
+        // validate the same three names into a new header value for every response.
+        .vary([])
+}
+
+/// The `Vary` header of CORS answers, the same names tower-http's `CorsLayer` would list.
+fn vary_header() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::appending(
+        header::VARY,
+        HeaderValue::from_static(
+            "origin, access-control-request-method, access-control-request-headers",
+        ),
+    )
 }
 
 /// Builds the proxy's router.
@@ -167,6 +181,7 @@ pub fn app(state: AppState) -> Router {
     let body_limit = form_limit.max(json_limit.saturating_add(1 << 10));
     let request_timeout = config.upstream_timeout * 2 + Duration::from_secs(60);
 
+    // Every `/api` handler takes `limits::Admitted` first: the per-client rate limit.
     let api = Router::new()
         .route(
             "/api/aifaceswap/v1/{op}",
@@ -181,9 +196,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/config", get(info::config))
         .route("/api", any(info::api_not_found))
         .route("/api/{*rest}", any(info::api_not_found))
-        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit))
         .layer(
             ServiceBuilder::new()
+                .layer(vary_header())
                 .layer(cors(&config))
                 .layer(DefaultBodyLimit::max(form_limit)),
         );

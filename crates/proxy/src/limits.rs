@@ -1,9 +1,8 @@
 //! Per-client limits: a request rate (GCRA, from `governor`) and a credit budget per hour computed
 //! with faceswap-core's prices. A client is its peer IP address.
 
-use axum::extract::{ConnectInfo, Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
@@ -16,9 +15,9 @@ use std::time::{Duration, Instant};
 use crate::{AppError, AppState};
 
 /// The identity limits are counted under: the peer's IP address.
-pub fn client_of(request: &Request) -> IpAddr {
-    request
-        .extensions()
+pub fn client_of(parts: &Parts) -> IpAddr {
+    parts
+        .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
@@ -61,20 +60,31 @@ impl RateLimit {
     }
 }
 
-/// Middleware: 429 `rate_limited` with `Retry-After` over the client's rate.
-pub async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let client = client_of(&request);
-    match state.rate_limit.check(client) {
-        Ok(()) => next.run(request).await,
-        Err(secs) => AppError::RateLimited {
-            retry_after_secs: secs,
-            message: format!(
-                "too many requests: at most {} per minute; try again in {} s",
-                state.config.rate_limit_per_min,
-                secs.max(1)
-            ),
+/// The client of an API request that is within its rate. Every `/api` handler takes it first:
+/// extracting it counts the request, and a client over its rate gets 429 `rate_limited` with
+/// `Retry-After` before anything else is read.
+///
+/// An extractor rather than a middleware layer: a layer clones the routes it wraps for every
+/// request, which cost more than the limit itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Admitted(pub IpAddr);
+
+impl FromRequestParts<AppState> for Admitted {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let client = client_of(parts);
+        match state.rate_limit.check(client) {
+            Ok(()) => Ok(Self(client)),
+            Err(secs) => Err(AppError::RateLimited {
+                retry_after_secs: secs,
+                message: format!(
+                    "too many requests: at most {} per minute; try again in {} s",
+                    state.config.rate_limit_per_min,
+                    secs.max(1)
+                ),
+            }),
         }
-        .into_response(),
     }
 }
 

@@ -1078,6 +1078,14 @@ async fn cors_allows_only_the_listed_origins() {
         response.headers()["access-control-allow-origin"],
         "https://app.example"
     );
+    // Answers depend on the origin: caches must keep them apart, preflights included.
+    for headers in [response.headers(), allowed.headers(), refused.headers()] {
+        let vary = headers["vary"].to_str().expect("ascii");
+        assert_eq!(
+            vary,
+            "origin, access-control-request-method, access-control-request-headers"
+        );
+    }
     // Same origin only by default.
     let plain = common::proxy(&fake, &[]).await;
     let response = plain

@@ -12,6 +12,7 @@ use std::convert::Infallible;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::limits::Admitted;
 use crate::store::TaskEvent;
 use crate::{AppError, AppState};
 
@@ -34,6 +35,7 @@ fn to_event(event: &TaskEvent) -> Event {
 /// The event stream of one task, or 404 `not_found`.
 pub async fn events(
     State(state): State<AppState>,
+    _: Admitted,
     Path(task_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {

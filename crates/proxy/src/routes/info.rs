@@ -6,6 +6,7 @@ use axum::Json;
 use faceswap_core::aifaceswap::PROVIDER;
 use serde_json::{json, Value};
 
+use crate::limits::Admitted;
 use crate::{AppError, AppState};
 
 /// 200 when the store answers, 503 otherwise.
@@ -23,7 +24,7 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>)
 }
 
 /// What the demo page may know: the mode and the provider, never the key.
-pub async fn config(State(state): State<AppState>) -> Json<Value> {
+pub async fn config(State(state): State<AppState>, _: Admitted) -> Json<Value> {
     let mode = if state.config.sandbox_mode() {
         "sandbox"
     } else {
@@ -33,6 +34,6 @@ pub async fn config(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// Any other `/api` path.
-pub async fn api_not_found() -> AppError {
+pub async fn api_not_found(_: Admitted) -> AppError {
     AppError::not_found("no such API route")
 }

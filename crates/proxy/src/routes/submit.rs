@@ -14,7 +14,7 @@ use faceswap_core::provider::ProviderOperation;
 use faceswap_core::FieldError;
 
 use crate::idempotency::{self, Begin, Fingerprint};
-use crate::limits::client_of;
+use crate::limits::Admitted;
 use crate::routes::form::read_form;
 use crate::routes::now_ms;
 use crate::store::TaskStore;
@@ -53,12 +53,12 @@ fn is_multipart(request: &Request) -> bool {
 /// Forwards one operation.
 pub async fn submit(
     State(state): State<AppState>,
+    Admitted(client): Admitted,
     Path(op_name): Path<String>,
     request: Request,
 ) -> Result<Response, AppError> {
     let op = Operation::from_name(&op_name)
         .ok_or_else(|| AppError::not_found(format!("no operation named {op_name:?}")))?;
-    let client = client_of(&request);
     let key = idempotency::key_from(request.headers())?;
     let mut fingerprint = Fingerprint::new(op.name());
 

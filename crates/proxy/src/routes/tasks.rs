@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use faceswap_core::TaskView;
 
+use crate::limits::Admitted;
 use crate::{AppError, AppState};
 
 /// Longest task id looked up.
@@ -12,6 +13,7 @@ const MAX_TASK_ID: usize = 200;
 /// The task, or 404 `not_found`.
 pub async fn get_task(
     State(state): State<AppState>,
+    _: Admitted,
     Path(task_id): Path<String>,
 ) -> Result<Json<TaskView>, AppError> {
     if task_id.len() > MAX_TASK_ID {

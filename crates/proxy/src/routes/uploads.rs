@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
+use crate::limits::Admitted;
 use crate::routes::form::spool_error;
 use crate::spool::{spool, Spooled};
 use crate::{tokens, AppError, AppState};
@@ -55,7 +56,11 @@ where
 }
 
 /// Stores one file and answers where it is served.
-pub async fn upload(State(state): State<AppState>, request: Request) -> Result<Response, AppError> {
+pub async fn upload(
+    State(state): State<AppState>,
+    _: Admitted,
+    request: Request,
+) -> Result<Response, AppError> {
     let is_multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
