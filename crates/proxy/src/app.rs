@@ -2,7 +2,7 @@
 //! health, the demo page and the built library.
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderName, HeaderValue, Method, Request, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::middleware;
 use axum::routing::{any, get, post};
 use axum::Router;
@@ -14,7 +14,6 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::json_error_bodies;
@@ -179,16 +178,14 @@ pub fn app(state: AppState) -> Router {
         usize::try_from(config.upload_max_bytes.saturating_add(1 << 20)).unwrap_or(usize::MAX);
     let json_limit = usize::try_from(config.json_max_bytes).unwrap_or(usize::MAX);
     let body_limit = form_limit.max(json_limit.saturating_add(1 << 10));
-    let request_timeout = config.upstream_timeout * 2 + Duration::from_secs(60);
 
     // Every `/api` handler takes `limits::Admitted` first: the per-client rate limit.
     let api = Router::new()
         .route(
             "/api/aifaceswap/v1/{op}",
-            post(submit::submit).layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                request_timeout,
-            )),
+            // `submit` bounds its own time: a layer here would be cloned with the route per
+            // request.
+            post(submit::submit),
         )
         .route("/api/tasks/{task_id}", get(tasks::get_task))
         .route("/api/tasks/{task_id}/events", get(events::events))

@@ -12,6 +12,8 @@ use faceswap_core::aifaceswap::{
 };
 use faceswap_core::provider::ProviderOperation;
 use faceswap_core::FieldError;
+use std::net::IpAddr;
+use std::time::Duration;
 
 use crate::idempotency::{self, Begin, Fingerprint};
 use crate::limits::Admitted;
@@ -50,14 +52,27 @@ fn is_multipart(request: &Request) -> bool {
         })
 }
 
-/// Forwards one operation.
+/// Forwards one operation. The whole submit, body upload included, ends with 504
+/// `upstream_timeout` after twice the upstream timeout and a minute.
 pub async fn submit(
     State(state): State<AppState>,
     Admitted(client): Admitted,
     Path(op_name): Path<String>,
     request: Request,
 ) -> Result<Response, AppError> {
-    let op = Operation::from_name(&op_name)
+    let limit = state.config.upstream_timeout * 2 + Duration::from_secs(60);
+    tokio::time::timeout(limit, submit_within(&state, client, &op_name, request))
+        .await
+        .map_err(|_| AppError::UpstreamTimeout)?
+}
+
+async fn submit_within(
+    state: &AppState,
+    client: IpAddr,
+    op_name: &str,
+    request: Request,
+) -> Result<Response, AppError> {
+    let op = Operation::from_name(op_name)
         .ok_or_else(|| AppError::not_found(format!("no operation named {op_name:?}")))?;
     let key = idempotency::key_from(request.headers())?;
     let mut fingerprint = Fingerprint::new(op.name());
@@ -70,17 +85,8 @@ pub async fn submit(
                 field: None,
             });
         }
-        let multipart = Multipart::from_request(request, &state)
-            .await
-            .map_err(|e| AppError::from(FieldError::new("body", e.body_text())))?;
-        let form = read_form(
-            op,
-            multipart,
-            &state.config.upload_dir.join(".spool"),
-            state.config.upload_max_bytes,
-            &mut fingerprint,
-        )
-        .await?;
+        // Boxed: the form reader's future is large, and JSON bodies should not carry it.
+        let form = Box::pin(spool_form(state, op, request, &mut fingerprint)).await?;
         (Prepared::Form(form), op.credits(&CreditInputs::default()))
     } else {
         let limit = usize::try_from(state.config.json_max_bytes).unwrap_or(usize::MAX);
@@ -100,7 +106,7 @@ pub async fn submit(
         Begin::Replay(status, body) => return Ok(json_response(status, body)),
         Begin::Proceed(key) => key,
     };
-    let result = forward(&state, op, prepared, client, credits).await;
+    let result = forward(state, op, prepared, client, credits).await;
     if let Some(key) = key {
         let recorded = match &result {
             Ok(body) => state.store.idempotency_finish(&key, 200, body).await,
@@ -111,6 +117,26 @@ pub async fn submit(
         }
     }
     result.map(|body| json_response(200, body))
+}
+
+/// Reads a multipart submit into spooled files, validated.
+async fn spool_form(
+    state: &AppState,
+    op: Operation,
+    request: Request,
+    fingerprint: &mut Fingerprint,
+) -> Result<crate::routes::form::SpooledForm, AppError> {
+    let multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| AppError::from(FieldError::new("body", e.body_text())))?;
+    read_form(
+        op,
+        multipart,
+        &state.config.upload_dir.join(".spool"),
+        state.config.upload_max_bytes,
+        fingerprint,
+    )
+    .await
 }
 
 async fn forward(

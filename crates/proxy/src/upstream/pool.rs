@@ -119,7 +119,9 @@ impl ConnectionPool {
                 });
             }
         }
-        self.connect().await
+        // Boxed: connecting (TLS included) is rare and its future is large; every request's
+        // future would otherwise carry (and move) its space.
+        Box::pin(self.connect()).await
     }
 
     /// Keeps `connection` for a later request unless it closed or the pool is full.
