@@ -22,7 +22,14 @@ pub fn check_http_url(field: &str, value: &str) -> Result<(), FieldError> {
             format!("{field} must be an absolute http:// or https:// URL"),
         ));
     };
-    if let Some(bad) = value.chars().find(|c| c.is_whitespace() || c.is_control()) {
+    // ASCII URLs (nearly all) are checked byte by byte: there, whitespace and control
+    // characters are exactly the bytes up to the space, and DEL.
+    let bad = if value.is_ascii() {
+        value.bytes().find(|&b| b <= b' ' || b == 0x7f).map(char::from)
+    } else {
+        value.chars().find(|c| c.is_whitespace() || c.is_control())
+    };
+    if let Some(bad) = bad {
         let what = if bad.is_whitespace() {
             "spaces"
         } else {
@@ -62,6 +69,24 @@ pub fn check_http_url(field: &str, value: &str) -> Result<(), FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ascii_byte_check_is_the_char_check() {
+        for b in 0u8..0x80 {
+            let c = char::from(b);
+            assert_eq!(
+                b <= b' ' || b == 0x7f,
+                c.is_whitespace() || c.is_control(),
+                "byte {b:#04x}"
+            );
+            let url = format!("https://host.example/a{c}b");
+            assert_eq!(
+                check_http_url("img", &url).is_err(),
+                c.is_whitespace() || c.is_control(),
+                "byte {b:#04x}"
+            );
+        }
+    }
 
     #[test]
     fn accepts_http_and_https() {
