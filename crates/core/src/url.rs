@@ -25,7 +25,10 @@ pub fn check_http_url(field: &str, value: &str) -> Result<(), FieldError> {
     // ASCII URLs (nearly all) are checked byte by byte: there, whitespace and control
     // characters are exactly the bytes up to the space, and DEL.
     let bad = if value.is_ascii() {
-        value.bytes().find(|&b| b <= b' ' || b == 0x7f).map(char::from)
+        value
+            .bytes()
+            .find(|&b| b <= b' ' || b == 0x7f)
+            .map(char::from)
     } else {
         value.chars().find(|c| c.is_whitespace() || c.is_control())
     };
