@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
+# A fresh checkout gains nothing from incremental compilation, and its caches take gigabytes.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# Running out of disk shows up as odd linker crashes: say up front how much there is.
+df -h . >&2 || true
+
 step "set-up"
 bash scripts/setup.sh --test
 
