@@ -1,21 +1,22 @@
 //! The shared state and the router: API routes with their limits, webhook intake, uploads,
 //! health, the demo page and the built library.
 
+use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderName, HeaderValue, Method, Request};
+use axum::http::{Request, Response};
 use axum::middleware;
 use axum::routing::{any, get, post};
 use axum::Router;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tower::util::MapResponseLayer;
 use tower::ServiceBuilder;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::cors::{vary_layer, AllowedOrigins};
 use crate::error::json_error_bodies;
 use crate::limits::{RateLimit, SpendCap};
 use crate::routes::{events, hooks, info, submit, tasks, uploads};
@@ -39,6 +40,8 @@ pub struct Shared {
     pub rate_limit: RateLimit,
     /// Credits per hour per client.
     pub spend_cap: SpendCap,
+    /// The origins `/api` answers to in browsers (CORS).
+    pub allowed_origins: AllowedOrigins,
     /// Cancelled when the server shuts down: open event streams end, so shutdown does not wait
     /// for them.
     pub shutdown: CancellationToken,
@@ -119,6 +122,7 @@ impl AppState {
             spend_cap: SpendCap::new(config.spend_cap_credits_per_hour, Duration::from_secs(3600)),
             upstream,
             store,
+            allowed_origins: AllowedOrigins::from_config(&config),
             config: Arc::new(config),
             shutdown: CancellationToken::new(),
         })))
@@ -133,37 +137,24 @@ pub fn redacted_path(path: &str) -> String {
     path.chars().take(200).collect()
 }
 
-fn cors(config: &Config) -> CorsLayer {
-    let origins: Arc<[HeaderValue]> = config
-        .allowed_origins
-        .iter()
-        .filter_map(|o| o.parse().ok())
-        .collect();
-    CorsLayer::new()
-        // A predicate over a shared list: the layer is cloned per request, the list is not.
-        .allow_origin(AllowOrigin::predicate(move |origin, _| {
-            origins.contains(origin)
-        }))
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([
-            header::CONTENT_TYPE,
-            HeaderName::from_static("idempotency-key"),
-            HeaderName::from_static("last-event-id"),
-        ])
-        .expose_headers([header::RETRY_AFTER])
-        .max_age(Duration::from_secs(600))
-        // `Vary` is added by `vary_header` as one static value: the layer would join and
-        // validate the same three names into a new header value for every response.
-        .vary([])
+/// Largest multipart body of the router's routes: the largest upload and 1 MiB of form fields.
+fn form_limit(config: &Config) -> usize {
+    usize::try_from(config.upload_max_bytes.saturating_add(1 << 20)).unwrap_or(usize::MAX)
 }
 
-/// The `Vary` header of CORS answers, the same names tower-http's `CorsLayer` would list.
-fn vary_header() -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::appending(
-        header::VARY,
-        HeaderValue::from_static(
-            "origin, access-control-request-method, access-control-request-headers",
-        ),
+/// The global request body limit: a request whose `Content-Length` is larger gets 413 before
+/// anything else is read.
+pub(crate) fn body_limit(config: &Config) -> usize {
+    let json_limit = usize::try_from(config.json_max_bytes).unwrap_or(usize::MAX);
+    form_limit(config).max(json_limit.saturating_add(1 << 10))
+}
+
+/// The span every request is handled in: method and path, never a webhook token.
+pub(crate) fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %redacted_path(request.uri().path()),
     )
 }
 
@@ -174,10 +165,6 @@ fn vary_header() -> SetResponseHeaderLayer<HeaderValue> {
 /// one clone each.
 pub fn app(state: AppState) -> Router {
     let config = Arc::clone(&state.config);
-    let form_limit =
-        usize::try_from(config.upload_max_bytes.saturating_add(1 << 20)).unwrap_or(usize::MAX);
-    let json_limit = usize::try_from(config.json_max_bytes).unwrap_or(usize::MAX);
-    let body_limit = form_limit.max(json_limit.saturating_add(1 << 10));
 
     // Every `/api` handler takes `limits::Admitted` first: the per-client rate limit.
     let api = Router::new()
@@ -195,30 +182,34 @@ pub fn app(state: AppState) -> Router {
         .route("/api/{*rest}", any(info::api_not_found))
         .layer(
             ServiceBuilder::new()
-                .layer(vary_header())
-                .layer(cors(&config))
-                .layer(DefaultBodyLimit::max(form_limit)),
+                .layer(vary_layer())
+                .layer(state.allowed_origins.layer())
+                // Inside CORS: a browser can read the 413 of a body that is too large. (CORS
+                // wants a body type with a default value, which the limit's own is not.)
+                .layer(MapResponseLayer::new(|response: Response<_>| {
+                    response.map(Body::new)
+                }))
+                .layer(RequestBodyLimitLayer::new(body_limit(&config)))
+                .layer(DefaultBodyLimit::max(form_limit(&config))),
         );
 
-    Router::new()
-        .merge(api)
+    let others = Router::new()
         .route("/hooks/aifaceswap/{token}", post(hooks::webhook))
         .route("/uploads/{name}", get(uploads::serve))
         .route("/healthz", get(info::healthz))
         .nest_service("/pkg", ServeDir::new(&config.pkg_dir))
         .fallback_service(ServeDir::new(&config.www_dir))
+        .layer(RequestBodyLimitLayer::new(body_limit(&config)));
+
+    Router::new()
+        .merge(api)
+        .merge(others)
         .layer(
             ServiceBuilder::new()
-                .layer(TraceLayer::new_for_http().make_span_with(
-                    |request: &Request<axum::body::Body>| {
-                        tracing::info_span!(
-                            "request",
-                            method = %request.method(),
-                            path = %redacted_path(request.uri().path()),
-                        )
-                    },
-                ))
-                .layer(RequestBodyLimitLayer::new(body_limit))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(request_span::<Body> as fn(&_) -> _),
+                )
+                // Outside the body limits and CORS: their bare answers get the JSON error shape.
                 .layer(middleware::map_response(json_error_bodies)),
         )
         .with_state(state)

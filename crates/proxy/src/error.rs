@@ -173,8 +173,9 @@ impl IntoResponse for AppError {
     }
 }
 
-/// Turns the bare error answers of layers and of axum itself (413 from the body limit, 408 from the
-/// timeout, 404/405 from routing) into the JSON error shape; JSON answers pass untouched.
+/// Turns the bare error answers of layers and of axum itself (413 from the body limit, 404/405
+/// from routing) into the JSON error shape, keeping their other headers (CORS, `Vary`, `Allow`);
+/// JSON answers pass untouched.
 pub async fn json_error_bodies(response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -188,23 +189,34 @@ pub async fn json_error_bodies(response: Response) -> Response {
     if is_json {
         return response;
     }
-    match status {
-        StatusCode::RANGE_NOT_SATISFIABLE => response,
+    let error = match status {
+        StatusCode::RANGE_NOT_SATISFIABLE => return response,
         StatusCode::PAYLOAD_TOO_LARGE => {
-            AppError::too_large("the request body is larger than allowed").into_response()
+            AppError::too_large("the request body is larger than allowed")
         }
-        StatusCode::REQUEST_TIMEOUT => AppError::UpstreamTimeout.into_response(),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            AppError::not_found("no such route for this method").into_response()
-        }
-        StatusCode::NOT_FOUND => AppError::not_found("not found").into_response(),
+        StatusCode::REQUEST_TIMEOUT => AppError::UpstreamTimeout,
+        StatusCode::METHOD_NOT_ALLOWED => AppError::not_found("no such route for this method"),
+        StatusCode::NOT_FOUND => AppError::not_found("not found"),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType {
             message: "unsupported content type".into(),
             field: None,
+        },
+        s if s.is_server_error() => AppError::Internal(format!("bare {s}")),
+        _ => AppError::InvalidParameter(FieldError::new("body", "the request is malformed")),
+    };
+    let mut replacement = error.into_response();
+    let mut kept: Option<header::HeaderName> = None;
+    for (name, value) in response.into_parts().0.headers {
+        // `None` continues the values of the previous name.
+        if let Some(name) = name {
+            kept = Some(name);
         }
-        .into_response(),
-        s if s.is_server_error() => AppError::Internal(format!("bare {s}")).into_response(),
-        _ => AppError::InvalidParameter(FieldError::new("body", "the request is malformed"))
-            .into_response(),
+        match &kept {
+            Some(name) if *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH => {
+                replacement.headers_mut().append(name.clone(), value);
+            }
+            _ => {}
+        }
     }
+    replacement
 }

@@ -6,7 +6,9 @@
 
 mod app;
 mod config;
+pub mod cors;
 mod error;
+pub mod gateway;
 pub mod idempotency;
 pub mod limits;
 pub mod routes;
@@ -22,4 +24,5 @@ pub use app::{
 };
 pub use config::{Cli, Config, DatabaseUrl};
 pub use error::AppError;
+pub use gateway::Gateway;
 pub use upstream::{Upstream, UpstreamTarget};

@@ -69,11 +69,10 @@ impl RateLimit {
 #[derive(Debug, Clone, Copy)]
 pub struct Admitted(pub IpAddr);
 
-impl FromRequestParts<AppState> for Admitted {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let client = client_of(parts);
+impl Admitted {
+    /// Counts one API request of `client`: `Ok` when it is within its rate, else 429
+    /// `rate_limited` with the seconds to wait.
+    pub fn check(state: &AppState, client: IpAddr) -> Result<Self, AppError> {
         match state.rate_limit.check(client) {
             Ok(()) => Ok(Self(client)),
             Err(secs) => Err(AppError::RateLimited {
@@ -85,6 +84,14 @@ impl FromRequestParts<AppState> for Admitted {
                 ),
             }),
         }
+    }
+}
+
+impl FromRequestParts<AppState> for Admitted {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        Self::check(state, client_of(parts))
     }
 }
 

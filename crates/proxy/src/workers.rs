@@ -11,7 +11,7 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use tokio::net::TcpSocket;
 
-use crate::{app, AppState};
+use crate::{AppState, Gateway};
 
 /// Pending connections queued per socket.
 const BACKLOG: u32 = 4096;
@@ -94,7 +94,8 @@ pub fn serve(listeners: Listeners, state: &AppState) -> io::Result<()> {
     result
 }
 
-/// One worker: the whole router over its clone of the listener.
+/// One worker: the gateway (the router, and its direct path for JSON submits) over its clone of
+/// the listener.
 async fn serve_one(socket: TcpSocket, state: AppState) -> io::Result<()> {
     let shutdown = state.shutdown.clone();
     // Answers go out at once, not after Nagle's delay.
@@ -103,10 +104,7 @@ async fn serve_one(socket: TcpSocket, state: AppState) -> io::Result<()> {
             tracing::debug!(error = %err, "TCP_NODELAY");
         }
     });
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { shutdown.cancelled().await })
-    .await
+    axum::serve(listener, Gateway::new(state))
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
 }

@@ -40,7 +40,8 @@ fn json_response(status: u16, body: impl Into<axum::body::Body>) -> Response {
     response
 }
 
-fn is_multipart(request: &Request) -> bool {
+/// Whether the request's body is a multipart form.
+pub fn is_multipart(request: &Request) -> bool {
     request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -52,16 +53,29 @@ fn is_multipart(request: &Request) -> bool {
         })
 }
 
-/// Forwards one operation. The whole submit, body upload included, ends with 504
-/// `upstream_timeout` after twice the upstream timeout and a minute.
+/// `POST /api/aifaceswap/v1/{op}` as an axum handler.
 pub async fn submit(
     State(state): State<AppState>,
     Admitted(client): Admitted,
     Path(op_name): Path<String>,
     request: Request,
 ) -> Result<Response, AppError> {
+    let op = Operation::from_name(&op_name)
+        .ok_or_else(|| AppError::not_found(format!("no operation named {op_name:?}")))?;
+    submit_operation(&state, client, op, request).await
+}
+
+/// Forwards one operation for an admitted `client` (the handler above, and the gateway's direct
+/// path for JSON submits). The whole submit, body upload included, ends with 504
+/// `upstream_timeout` after twice the upstream timeout and a minute.
+pub async fn submit_operation(
+    state: &AppState,
+    client: IpAddr,
+    op: Operation,
+    request: Request,
+) -> Result<Response, AppError> {
     let limit = state.config.upstream_timeout * 2 + Duration::from_secs(60);
-    tokio::time::timeout(limit, submit_within(&state, client, &op_name, request))
+    tokio::time::timeout(limit, submit_within(state, client, op, request))
         .await
         .map_err(|_| AppError::UpstreamTimeout)?
 }
@@ -69,11 +83,9 @@ pub async fn submit(
 async fn submit_within(
     state: &AppState,
     client: IpAddr,
-    op_name: &str,
+    op: Operation,
     request: Request,
 ) -> Result<Response, AppError> {
-    let op = Operation::from_name(op_name)
-        .ok_or_else(|| AppError::not_found(format!("no operation named {op_name:?}")))?;
     let key = idempotency::key_from(request.headers())?;
     let mut fingerprint = Fingerprint::new(op.name());
 

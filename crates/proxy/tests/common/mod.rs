@@ -10,9 +10,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use faceswap_proxy::{app, spawn_maintenance, AppState, Config, UpstreamTarget};
+use faceswap_proxy::{spawn_maintenance, AppState, Config, Gateway, UpstreamTarget};
 use secrecy::SecretString;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -303,13 +302,9 @@ pub async fn proxy_with_key(fake: &Fake, key: Option<&str>, extra: &[&str]) -> P
     };
     let state = AppState::new(config, target).await.expect("state");
     spawn_maintenance(state.clone());
-    let router = app(state.clone());
+    let gateway = Gateway::new(state.clone());
     tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
+        let _ = axum::serve(listener, gateway).await;
     });
     Proxy {
         url,
