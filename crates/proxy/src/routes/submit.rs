@@ -40,16 +40,18 @@ fn json_response(status: u16, body: impl Into<axum::body::Body>) -> Response {
     response
 }
 
-/// Whether the request's body is a multipart form.
+/// Whether the request's body is a multipart form (by its `Content-Type`, without allocating).
 pub fn is_multipart(request: &Request) -> bool {
+    const MULTIPART: &[u8] = b"multipart/form-data";
     request
         .headers()
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
+        .is_some_and(|value| {
+            value
+                .as_bytes()
+                .trim_ascii_start()
+                .get(..MULTIPART.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(MULTIPART))
         })
 }
 
@@ -75,7 +77,9 @@ pub async fn submit_operation(
     request: Request,
 ) -> Result<Response, AppError> {
     let limit = state.config.upstream_timeout * 2 + Duration::from_secs(60);
-    tokio::time::timeout(limit, submit_within(state, client, op, request))
+    // Boxed, like `forward` below: these futures are kilobytes, and every layer that holds one
+    // by value copies it again.
+    tokio::time::timeout(limit, Box::pin(submit_within(state, client, op, request)))
         .await
         .map_err(|_| AppError::UpstreamTimeout)?
 }
@@ -118,7 +122,7 @@ async fn submit_within(
         Begin::Replay(status, body) => return Ok(json_response(status, body)),
         Begin::Proceed(key) => key,
     };
-    let result = forward(state, op, prepared, client, credits).await;
+    let result = Box::pin(forward(state, op, prepared, client, credits)).await;
     if let Some(key) = key {
         let recorded = match &result {
             Ok(body) => state.store.idempotency_finish(&key, 200, body).await,
