@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks of faceswap-proxy (prints figures and ratios; not a timed test). Loopback only,
-# bounded in count and time (about 2 minutes).
+# bounded in count and time (about 3 minutes).
 #
 # 1. Forwarding: requests/s and p99 of POST /api/aifaceswap/v1/extract_face through the proxy and
 #    through nginx doing the same header injection (Authorization: Bearer KEY, browser headers
@@ -12,7 +12,7 @@
 #    webhook POST to event for 1,000 webhooks. Targets: < 300 MiB, p99 < 50 ms.
 #
 # Usage: bash bench/proxy/run.sh [DURATION_SECONDS] [CONNECTIONS] [STREAMS] [WEBHOOKS] [ROUNDS]
-# (STREAMS=0 skips the SSE part.)
+# (STREAMS=0 skips the SSE part; ROUNDS defaults to 5: one round varies by up to 20% here.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -20,7 +20,7 @@ DURATION="${1:-10}"
 CONNECTIONS="${2:-64}"
 STREAMS="${3:-10000}"
 WEBHOOKS="${4:-1000}"
-ROUNDS="${5:-3}"
+ROUNDS="${5:-5}"
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 
 # Raise the open-file limit for 10,000 streams (client and server ends).
