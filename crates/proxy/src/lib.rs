@@ -12,6 +12,7 @@ pub mod gateway;
 pub mod idempotency;
 pub mod limits;
 pub mod routes;
+pub mod sched;
 pub mod spool;
 pub mod store;
 pub mod tokens;

@@ -4,7 +4,8 @@
 //! forwarded upstream (over that thread's own connection pool) and answered on one thread,
 //! without the cross-thread wake-ups of a work-stealing runtime, which cost more than the
 //! forwarding itself on loopback. Everything the workers share (store, limits, notifications) is
-//! thread-safe and lives in [`AppState`].
+//! thread-safe and lives in [`AppState`]. On Linux the workers run as `SCHED_BATCH` threads
+//! ([`crate::sched`]).
 
 use axum::serve::ListenerExt;
 use std::io;
@@ -75,6 +76,9 @@ pub fn serve(listeners: Listeners, state: &AppState) -> io::Result<()> {
             std::thread::Builder::new()
                 .name(format!("proxy-worker-{index}"))
                 .spawn(move || -> io::Result<()> {
+                    if let Err(why) = crate::sched::prefer_throughput() {
+                        tracing::debug!(%why, "worker keeps the normal scheduling policy");
+                    }
                     tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()?

@@ -431,12 +431,23 @@ async fn worker_threads_share_tasks_wake_ups_and_limits() {
     assert!(read_log(&log).contains("workers=3"), "{}", read_log(&log));
     #[cfg(target_os = "linux")]
     {
-        let tasks = std::fs::read_dir(format!("/proc/{}/task", running.child.id()))
+        // Each worker thread's scheduling policy (field 41 of its stat; 3 is SCHED_BATCH).
+        let policies: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", running.child.id()))
             .expect("threads")
-            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
-            .filter(|name| name.starts_with("proxy-worker-"))
-            .count();
-        assert_eq!(tasks, 3, "one thread per worker");
+            .filter_map(|task| {
+                let path = task.ok()?.path();
+                let name = std::fs::read_to_string(path.join("comm")).ok()?;
+                let stat = std::fs::read_to_string(path.join("stat")).ok()?;
+                let fields = stat.rsplit_once(')')?.1;
+                let policy = fields.split_whitespace().nth(41 - 3)?.to_owned();
+                name.starts_with("proxy-worker-").then_some(policy)
+            })
+            .collect();
+        assert_eq!(policies.len(), 3, "one thread per worker");
+        assert!(
+            policies.iter().all(|p| p == "3"),
+            "SCHED_BATCH: {policies:?}"
+        );
     }
     let mut api_requests = 0;
     let answer = submit(&running.url, "faceswap").await;
