@@ -13,6 +13,9 @@
 #
 # Usage: bash bench/proxy/run.sh [DURATION_SECONDS] [CONNECTIONS] [STREAMS] [WEBHOOKS] [ROUNDS]
 # (STREAMS=0 skips the SSE part; ROUNDS defaults to 5: one round varies by up to 20% here.)
+# faceswap-proxy's workers run as SCHED_BATCH threads on Linux (crates/proxy/src/sched.rs);
+# NGINX_SCHED_BATCH=1 starts the nginx peer under the same policy (`chrt -b 0`), to compare
+# like with like.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -59,7 +62,9 @@ for part in upstream peer; do
   mkdir -p "$WORK/$part"/{body,proxy,fastcgi,uwsgi,scgi}
   sed -e "s#@WORK@#$WORK#g" -e "s#@UPSTREAM_PORT@#$UPSTREAM_PORT#g" -e "s#@NGINX_PORT@#$NGINX_PORT#g" \
       -e "s#@KEY@#$KEY#g" "bench/proxy/$part.conf.in" > "$WORK/$part.conf"
-  "$NGINX" -c "$WORK/$part.conf" -p "$WORK/$part" -e "$WORK/$part/error.log"
+  policy=()
+  if [ "$part" = peer ] && [ "${NGINX_SCHED_BATCH:-0}" = 1 ]; then policy=(chrt -b 0); fi
+  "${policy[@]}" "$NGINX" -c "$WORK/$part.conf" -p "$WORK/$part" -e "$WORK/$part/error.log"
 done
 
 HOST=127.0.0.1 PORT=$PROXY_PORT PUBLIC_URL="http://127.0.0.1:$PROXY_PORT" \
