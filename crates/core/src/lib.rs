@@ -5,8 +5,9 @@
 //! trusts the browser) and the sandbox (which answers like the provider) agree by construction.
 //!
 //! The crate has no wasm-bindgen, web-sys or tokio dependency and builds for `wasm32-unknown-unknown`
-//! as well as for native targets. Each provider lives in a module of its own ([`aifaceswap`] today);
-//! [`provider`] holds what providers have in common (auth scheme, how results are delivered).
+//! as well as for native targets. Each provider lives in a module of its own ([`aifaceswap`] today)
+//! that implements [`provider::Adapter`]; [`registry`] lists them for the proxy, the sandbox and
+//! the library.
 
 pub mod aifaceswap;
 pub mod base64_image;
@@ -15,9 +16,10 @@ pub mod media;
 mod number;
 pub mod parse;
 pub mod provider;
+pub mod registry;
 pub mod task;
 pub mod url;
 
 pub use error::{replace_first, ErrorCode, FieldError};
 pub use media::MediaType;
-pub use task::{TaskStatus, TaskView};
+pub use task::{LegacyTaskView, TaskStatus, TaskView};

@@ -29,6 +29,11 @@ pub fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, FieldError> {
     Ok(value)
 }
 
+/// Reads `T` from a JSON value, naming the field at fault.
+pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, FieldError> {
+    deserialize_with_path(value)
+}
+
 fn field_error_from_serde(path: &str, message: &str) -> FieldError {
     // serde reports a missing field at the parent's path: "missing field `source_image`".
     if let Some(name) = message

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use crate::provider::Cost;
+
 /// Where a task stands. `Succeeded`, `Failed` and `TimedOut` are terminal: nothing moves a task
 /// out of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -48,9 +50,12 @@ impl fmt::Display for TaskStatus {
     }
 }
 
-/// A stored task: `{"task_id","status","type","result_url","points","created_at","updated_at"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A stored task, as `GET /api/{provider}/tasks/{task_id}` answers it:
+/// `{"provider","task_id","status","type","result_url","points","cost","error","created_at","updated_at"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskView {
+    /// The provider's id (`aifaceswap`).
+    pub provider: String,
     /// The provider's task id.
     pub task_id: String,
     /// Where the task stands.
@@ -60,12 +65,51 @@ pub struct TaskView {
     pub kind: Option<i64>,
     /// URL of the result, once succeeded.
     pub result_url: Option<String>,
-    /// Credits the task cost.
+    /// What the provider said the task costs, in its own unit (aifaceswap's credits).
     pub points: Option<u64>,
+    /// The price the proxy charged the client's spend cap, in the provider's unit.
+    pub cost: Option<Cost>,
+    /// Why the task failed, in the provider's words, where it said.
+    pub error: Option<String>,
     /// RFC 3339 time the task was submitted.
     pub created_at: String,
     /// RFC 3339 time of the last change.
     pub updated_at: String,
+}
+
+/// The task as `GET /api/tasks/{task_id}` (aifaceswap's own route) answers it:
+/// `{"task_id","status","type","result_url","points","created_at","updated_at"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LegacyTaskView<'a> {
+    /// The provider's task id.
+    pub task_id: &'a str,
+    /// Where the task stands.
+    pub status: TaskStatus,
+    /// The provider's task type number.
+    #[serde(rename = "type")]
+    pub kind: Option<i64>,
+    /// URL of the result, once succeeded.
+    pub result_url: Option<&'a str>,
+    /// Credits the task cost.
+    pub points: Option<u64>,
+    /// RFC 3339 time the task was submitted.
+    pub created_at: &'a str,
+    /// RFC 3339 time of the last change.
+    pub updated_at: &'a str,
+}
+
+impl<'a> From<&'a TaskView> for LegacyTaskView<'a> {
+    fn from(view: &'a TaskView) -> Self {
+        Self {
+            task_id: &view.task_id,
+            status: view.status,
+            kind: view.kind,
+            result_url: view.result_url.as_deref(),
+            points: view.points,
+            created_at: &view.created_at,
+            updated_at: &view.updated_at,
+        }
+    }
 }
 
 #[cfg(test)]

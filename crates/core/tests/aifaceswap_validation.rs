@@ -87,7 +87,7 @@ fn documented_examples_pass_unchanged() {
         let body = valid(op);
         let request = parse(op, &body).unwrap_or_else(|e| panic!("{}: {e}", op.name()));
         assert_eq!(request.operation(), op);
-        let round_trip: Value = serde_json::from_slice(&request.to_json()).unwrap();
+        let round_trip: Value = serde_json::from_slice(&request.to_json().unwrap()).unwrap();
         assert_eq!(round_trip, body, "{} changed the body", op.name());
     }
 }
@@ -331,13 +331,13 @@ fn base64_images_accept_and_strip_a_data_prefix() {
 fn browser_webhook_can_be_replaced_by_the_proxy() {
     let mut request = parse(Operation::FaceSwap, &valid(Operation::FaceSwap)).unwrap();
     request.set_webhook(Some("http://127.0.0.1:8080/hooks/aifaceswap/tok".into()));
-    let body: Value = serde_json::from_slice(&request.to_json()).unwrap();
+    let body: Value = serde_json::from_slice(&request.to_json().unwrap()).unwrap();
     assert_eq!(
         body["webhook"],
         "http://127.0.0.1:8080/hooks/aifaceswap/tok"
     );
     request.set_webhook(None);
-    let body: Value = serde_json::from_slice(&request.to_json()).unwrap();
+    let body: Value = serde_json::from_slice(&request.to_json().unwrap()).unwrap();
     assert!(body.get("webhook").is_none());
 }
 
@@ -346,6 +346,6 @@ fn unknown_fields_are_dropped_not_forwarded() {
     let mut body = valid(Operation::ExtractFace);
     body["api_key"] = json!("sneaky");
     let request = parse(Operation::ExtractFace, &body).unwrap();
-    let forwarded: Value = serde_json::from_slice(&request.to_json()).unwrap();
+    let forwarded: Value = serde_json::from_slice(&request.to_json().unwrap()).unwrap();
     assert_eq!(forwarded, json!({"img": FACE}));
 }

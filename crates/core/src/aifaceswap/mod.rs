@@ -3,11 +3,13 @@
 //!
 //! Field names are exactly the provider's (`source_image`, `ref_info[].face_ref`, ...).
 
+mod adapter;
 mod credits;
 mod request;
 mod response;
 mod webhook;
 
+pub use adapter::{Aifaceswap, OPERATIONS};
 pub use credits::CreditInputs;
 pub use request::{
     check_duration, check_enhance, check_ref_count, ExtractBase64FaceRequest, ExtractFaceRequest,
@@ -17,14 +19,16 @@ pub use request::{
 pub use response::{Envelope, ExtractedBase64Faces, ExtractedFaces, FaceBox, TaskCreated};
 pub use webhook::WebhookCallback;
 
-use crate::provider::{AuthScheme, ProviderInfo, ProviderOperation, ResultDelivery};
+use crate::provider::{AuthScheme, CostUnit, ProviderInfo, ProviderOperation, ResultDelivery};
 
 /// The provider's fixed facts: Bearer auth, results by webhook only (there is no status endpoint).
 pub const PROVIDER: ProviderInfo = ProviderInfo {
     id: "aifaceswap",
     default_base_url: "https://aifaceswap.io",
     auth: AuthScheme::Bearer,
-    delivery: ResultDelivery::Webhook,
+    delivery: ResultDelivery::Callback,
+    callback_secret_header: None,
+    cost_unit: CostUnit::Credits,
 };
 
 /// The six operations of `POST api/aifaceswap/v1/{op}`.

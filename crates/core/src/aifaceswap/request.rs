@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{CreditInputs, Operation};
 use crate::base64_image::normalize_base64_image;
 use crate::number::serialize_whole_as_integer;
-use crate::parse::from_json;
+use crate::parse::{from_json, from_value};
 use crate::url::check_http_url;
 use crate::FieldError;
 
@@ -313,17 +313,42 @@ impl Request {
     }
 
     /// The request as the provider's JSON body.
-    pub fn to_json(&self) -> Vec<u8> {
-        let result = match self {
+    pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        match self {
             Request::FaceSwap(r) => serde_json::to_vec(r),
             Request::ExtractFace(r) => serde_json::to_vec(r),
             Request::MultiFaceSwap(r) => serde_json::to_vec(r),
             Request::VideoFaceSwap(r) => serde_json::to_vec(r),
             Request::ExtractBase64Face(r) => serde_json::to_vec(r),
             Request::MultiVideoFaceSwap(r) => serde_json::to_vec(r),
+        }
+    }
+
+    /// The request as a JSON value with the provider's field names.
+    pub fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
+        match self {
+            Request::FaceSwap(r) => serde_json::to_value(r),
+            Request::ExtractFace(r) => serde_json::to_value(r),
+            Request::MultiFaceSwap(r) => serde_json::to_value(r),
+            Request::VideoFaceSwap(r) => serde_json::to_value(r),
+            Request::ExtractBase64Face(r) => serde_json::to_value(r),
+            Request::MultiVideoFaceSwap(r) => serde_json::to_value(r),
+        }
+    }
+
+    /// Parses a JSON value of `op` (a form's fields, or a request prepared earlier) and
+    /// validates it.
+    pub fn from_value(op: Operation, value: &serde_json::Value) -> Result<Self, FieldError> {
+        let mut request = match op {
+            Operation::FaceSwap => Request::FaceSwap(from_value(value)?),
+            Operation::ExtractFace => Request::ExtractFace(from_value(value)?),
+            Operation::MultiFaceSwap => Request::MultiFaceSwap(from_value(value)?),
+            Operation::VideoFaceSwap => Request::VideoFaceSwap(from_value(value)?),
+            Operation::ExtractBase64Face => Request::ExtractBase64Face(from_value(value)?),
+            Operation::MultiVideoFaceSwap => Request::MultiVideoFaceSwap(from_value(value)?),
         };
-        // Plain structs of strings and numbers: serialisation cannot fail (validated numbers are finite).
-        result.unwrap_or_default()
+        request.validate()?;
+        Ok(request)
     }
 }
 

@@ -28,7 +28,7 @@ fn to_event(event: &TaskEvent) -> Event {
     Event::default()
         .event("status")
         .id(event.version.to_string())
-        .json_data(&event.view)
+        .json_data(faceswap_core::LegacyTaskView::from(&event.view))
         .unwrap_or_else(|_| Event::default().event("status"))
 }
 

@@ -181,7 +181,11 @@ async fn forward(
         Prepared::Json(mut api_request) => {
             // The browser's webhook is replaced by ours (or removed).
             api_request.set_webhook(webhook);
-            UpstreamBody::Json(api_request.to_json())
+            UpstreamBody::Json(
+                api_request
+                    .to_json()
+                    .map_err(|e| AppError::Internal(format!("request JSON: {e}")))?,
+            )
         }
         Prepared::Form(form) => UpstreamBody::Form(form.into_upstream(webhook)?),
     };

@@ -1,8 +1,9 @@
 //! `GET /api/tasks/{task_id}`: the stored task.
 
 use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use faceswap_core::TaskView;
+use faceswap_core::LegacyTaskView;
 
 use crate::limits::Admitted;
 use crate::{AppError, AppState};
@@ -15,12 +16,12 @@ pub async fn get_task(
     State(state): State<AppState>,
     _: Admitted,
     Path(task_id): Path<String>,
-) -> Result<Json<TaskView>, AppError> {
+) -> Result<Response, AppError> {
     if task_id.len() > MAX_TASK_ID {
         return Err(AppError::not_found("no such task"));
     }
     match state.store.task(&task_id).await? {
-        Some(event) => Ok(Json(event.view)),
+        Some(event) => Ok(Json(LegacyTaskView::from(&event.view)).into_response()),
         None => Err(AppError::not_found("no such task")),
     }
 }

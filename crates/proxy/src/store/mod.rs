@@ -37,7 +37,7 @@ impl From<StoreError> for crate::AppError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// What a webhook delivery did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Delivery {
     /// No such token (or it was discarded): 404, nothing changed.
     UnknownToken,

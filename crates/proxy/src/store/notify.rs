@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use tokio::sync::watch;
 
 /// A task state with its change counter (`version`, the SSE event id).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TaskEvent {
     /// Increases by one with every change of the task.
     pub version: u64,
@@ -110,6 +110,9 @@ mod tests {
         TaskEvent {
             version,
             view: TaskView {
+                provider: faceswap_core::aifaceswap::PROVIDER.id.to_owned(),
+                cost: None,
+                error: None,
                 task_id: "t".into(),
                 status,
                 kind: None,

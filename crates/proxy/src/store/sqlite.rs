@@ -139,6 +139,9 @@ fn task_from_row(row: &Row<'_>) -> rusqlite::Result<TaskEvent> {
     Ok(TaskEvent {
         version: u64::try_from(version).unwrap_or(0),
         view: TaskView {
+            provider: faceswap_core::aifaceswap::PROVIDER.id.to_owned(),
+            cost: None,
+            error: None,
             task_id: row.get(0)?,
             status: TaskStatus::from_word(&status).unwrap_or(TaskStatus::Pending),
             kind: row.get(2)?,

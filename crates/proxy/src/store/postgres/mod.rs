@@ -204,6 +204,9 @@ fn task_from_row(row: &Row) -> StoreResult<TaskEvent> {
     Ok(TaskEvent {
         version: u64::try_from(version).unwrap_or(0),
         view: TaskView {
+            provider: faceswap_core::aifaceswap::PROVIDER.id.to_owned(),
+            cost: None,
+            error: None,
             task_id: row.try_get(0).map_err(row_err)?,
             status: TaskStatus::from_word(&status).unwrap_or(TaskStatus::Pending),
             kind: row.try_get(2).map_err(row_err)?,

@@ -1,0 +1,383 @@
+//! aifaceswap behind the provider seam: routes `v1/{op}`, Bearer key, results by webhook only.
+
+use super::{Envelope, Operation, Request, TaskCreated, WebhookCallback, PROVIDER};
+use crate::provider::form::stand_in_field;
+use crate::provider::{
+    Adapter, BuildError, CallbackTarget, Cost, FaultKind, FormInput, OperationSpec, Part,
+    PartValue, Prepared, ProviderFault, ProviderInfo, ProviderOperation, SubmitOutcome, TaskUpdate,
+    UpstreamRequest,
+};
+use crate::FieldError;
+
+/// The aifaceswap adapter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Aifaceswap;
+
+const fn spec(
+    name: &'static str,
+    js_name: &'static str,
+    route: &'static str,
+    starts_task: bool,
+    file_fields: &'static [&'static str],
+) -> OperationSpec {
+    OperationSpec {
+        name,
+        js_name,
+        route,
+        starts_task,
+        file_fields,
+        form_text_fields: &[],
+        accepts_json: true,
+    }
+}
+
+/// The six operations, in [`Operation::ALL`] order.
+pub static OPERATIONS: [OperationSpec; 6] = [
+    spec(
+        "faceswap",
+        "faceSwap",
+        "v1/faceswap",
+        true,
+        &["source_image", "face_image"],
+    ),
+    spec(
+        "extract_face",
+        "extractFace",
+        "v1/extract_face",
+        false,
+        &["img"],
+    ),
+    spec(
+        "multi_faceswap",
+        "multiFaceSwap",
+        "v1/multi_faceswap",
+        true,
+        &[],
+    ),
+    spec(
+        "video_faceswap",
+        "videoFaceSwap",
+        "v1/video_faceswap",
+        true,
+        &[],
+    ),
+    spec(
+        "extract_base64_face",
+        "extractBase64Face",
+        "v1/extract_base64_face",
+        false,
+        &[],
+    ),
+    spec(
+        "multi_video_faceswap",
+        "multiVideoFaceSwap",
+        "v1/multi_video_faceswap",
+        true,
+        &[],
+    ),
+];
+
+impl Operation {
+    /// The operation's entry in the seam's table.
+    pub fn spec(self) -> &'static OperationSpec {
+        let index = Operation::ALL
+            .iter()
+            .position(|op| *op == self)
+            .unwrap_or_default();
+        &OPERATIONS[index]
+    }
+
+    /// The operation a seam entry describes.
+    pub fn of_spec(spec: &OperationSpec) -> Option<Self> {
+        Operation::from_name(spec.name)
+    }
+}
+
+fn operation_of_route(route: &str) -> Result<Operation, FieldError> {
+    route
+        .strip_prefix("v1/")
+        .and_then(Operation::from_name)
+        .ok_or_else(|| FieldError::new("operation", format!("no operation at {route:?}")))
+}
+
+fn prepared(request: &Request, multipart: bool) -> Result<Prepared, FieldError> {
+    let value = request
+        .to_value()
+        .map_err(|e| FieldError::new("body", format!("the request cannot be read: {e}")))?;
+    Ok(Prepared {
+        operation: request.operation().spec(),
+        request: value,
+        cost: Cost::credits(request.credits()),
+        multipart,
+    })
+}
+
+impl Adapter for Aifaceswap {
+    fn info(&self) -> &'static ProviderInfo {
+        &PROVIDER
+    }
+
+    fn operations(&self) -> &'static [OperationSpec] {
+        &OPERATIONS
+    }
+
+    fn prepare_json(&self, route: &str, body: &[u8]) -> Result<Prepared, FieldError> {
+        let op = operation_of_route(route)?;
+        prepared(&Request::from_json(op, body)?, false)
+    }
+
+    fn prepare_form(&self, route: &str, form: &FormInput) -> Result<Prepared, FieldError> {
+        let op = operation_of_route(route)?;
+        let value = serde_json::Value::Object(form.to_json_object());
+        prepared(&Request::from_value(op, &value)?, true)
+    }
+
+    fn upstream_request(
+        &self,
+        prepared: &Prepared,
+        callback: Option<&CallbackTarget>,
+    ) -> Result<UpstreamRequest, BuildError> {
+        let spec = prepared.operation;
+        let op = Operation::of_spec(spec).ok_or(BuildError::Shape {
+            operation: spec.name,
+            reason: FieldError::new("operation", "not an aifaceswap operation"),
+        })?;
+        let mut request =
+            Request::from_value(op, &prepared.request).map_err(|reason| BuildError::Shape {
+                operation: spec.name,
+                reason,
+            })?;
+        let webhook = callback.map(|target| target.url.clone());
+        if !prepared.multipart {
+            // The browser's webhook is replaced by the proxy's (or removed).
+            request.set_webhook(webhook);
+            return Ok(UpstreamRequest::post_json(
+                op.upstream_path(),
+                request.to_json()?,
+            ));
+        }
+        let mut parts: Vec<Part> = spec
+            .file_fields
+            .iter()
+            .filter_map(|&field| {
+                let value = prepared.request.get(field)?.as_str()?;
+                let value = match stand_in_field(value) {
+                    Some(file) => PartValue::File(file.to_owned()),
+                    None => PartValue::Text(value.to_owned()),
+                };
+                Some(Part {
+                    name: field.to_owned(),
+                    value,
+                })
+            })
+            .collect();
+        if let Some(url) = webhook {
+            parts.push(Part {
+                name: "webhook".to_owned(),
+                value: PartValue::Text(url),
+            });
+        }
+        Ok(UpstreamRequest::post_form(op.upstream_path(), parts))
+    }
+
+    fn read_submit(
+        &self,
+        prepared: &Prepared,
+        body: &[u8],
+    ) -> Result<SubmitOutcome, ProviderFault> {
+        let code = serde_json::from_slice::<EnvelopeCode>(body).map_err(|_| {
+            ProviderFault::malformed("the provider answered with something other than JSON")
+        })?;
+        match code.code {
+            Some(200) | None => {}
+            Some(429) => {
+                return Err(ProviderFault::new(
+                    FaultKind::RateLimited,
+                    "the provider is rate limiting requests; try again later",
+                ))
+            }
+            Some(code) => {
+                let status = u16::try_from(code).unwrap_or(0);
+                let mut fault = self.read_error(status, body);
+                fault.provider_code = Some(code.to_string());
+                return Err(fault);
+            }
+        }
+        if !prepared.operation.starts_task {
+            return Ok(SubmitOutcome::Immediate);
+        }
+        let created = serde_json::from_slice::<Envelope<TaskCreated>>(body)
+            .ok()
+            .and_then(|envelope| envelope.data)
+            .filter(|data| !data.task_id.trim().is_empty())
+            .ok_or_else(|| ProviderFault::malformed("the provider's answer has no task_id"))?;
+        Ok(SubmitOutcome::Started {
+            task_id: created.task_id,
+            points: Some(created.points),
+        })
+    }
+
+    fn read_error(&self, status: u16, body: &[u8]) -> ProviderFault {
+        let what = match status {
+            401 | 403 => "the provider refused the proxy's credentials".to_owned(),
+            _ => format!("the provider rejected the request (code {status})"),
+        };
+        let message = match provider_message(body) {
+            Some(message) => format!("{what}: {message}"),
+            None => what,
+        };
+        ProviderFault::new(FaultKind::Upstream, message)
+    }
+
+    fn read_callback(&self, body: &[u8]) -> Result<TaskUpdate, FieldError> {
+        let callback = WebhookCallback::from_json(body)?;
+        let mut update = if callback.success {
+            TaskUpdate::succeeded(
+                Some(callback.task_id),
+                callback.result_image.unwrap_or_default(),
+            )
+        } else {
+            TaskUpdate::failed(Some(callback.task_id), None)
+        };
+        update.kind = callback.kind;
+        Ok(update)
+    }
+}
+
+/// Only the envelope's `code`, read without building the whole JSON tree.
+#[derive(serde::Deserialize)]
+struct EnvelopeCode {
+    #[serde(default)]
+    code: Option<i64>,
+}
+
+/// The provider's `message`, shortened, where the body has one.
+pub(crate) fn provider_message(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Message {
+        message: String,
+    }
+    let message = serde_json::from_slice::<Message>(body).ok()?.message;
+    let message: String = message.chars().take(200).collect();
+    Some(message).filter(|m| !m.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::form::file_stand_in;
+    use crate::provider::{FormValue, UpstreamBody};
+    use crate::MediaType;
+
+    #[test]
+    fn the_table_follows_the_operations() {
+        for &op in Operation::ALL {
+            assert_eq!(op.spec().name, op.name());
+            assert_eq!(op.spec().starts_task, op.starts_task());
+            assert_eq!(op.spec().file_fields, op.file_fields());
+            assert_eq!(Operation::of_spec(op.spec()), Some(op));
+            assert!(Aifaceswap.serves_route(op.spec().route));
+        }
+        assert!(!Aifaceswap.serves_route("v2/faceswap"));
+    }
+
+    #[test]
+    fn json_submits_get_the_proxys_webhook_and_a_price() {
+        let prepared = Aifaceswap
+            .prepare_json(
+                "v1/video_faceswap",
+                br#"{"source_video":"https://a.example/v.mp4","face_image":"https://a.example/f.jpg","duration":5,"enhance":1,"webhook":"https://evil.example/"}"#,
+            )
+            .unwrap();
+        assert_eq!(prepared.cost, Cost::credits(20));
+        let callback = CallbackTarget {
+            url: "https://proxy.example/hooks/aifaceswap/t".into(),
+            secret: None,
+        };
+        let request = Aifaceswap
+            .upstream_request(&prepared, Some(&callback))
+            .unwrap();
+        assert_eq!(request.path, "api/aifaceswap/v1/video_faceswap");
+        let UpstreamBody::Json(json) = request.body else {
+            panic!("a JSON body")
+        };
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(json["webhook"], "https://proxy.example/hooks/aifaceswap/t");
+    }
+
+    #[test]
+    fn forms_send_files_as_parts_and_urls_as_text() {
+        let form = FormInput {
+            fields: vec![
+                ("source_image".into(), FormValue::File(MediaType::Png)),
+                (
+                    "face_image".into(),
+                    FormValue::Text("https://a.example/f.jpg".into()),
+                ),
+            ],
+        };
+        let prepared = Aifaceswap.prepare_form("v1/faceswap", &form).unwrap();
+        assert_eq!(
+            prepared.request["source_image"],
+            file_stand_in("source_image")
+        );
+        let request = Aifaceswap.upstream_request(&prepared, None).unwrap();
+        let UpstreamBody::Multipart(parts) = request.body else {
+            panic!("a form")
+        };
+        assert_eq!(parts[0].value, PartValue::File("source_image".into()));
+        assert_eq!(
+            parts[1].value,
+            PartValue::Text("https://a.example/f.jpg".into())
+        );
+        let missing = FormInput {
+            fields: vec![("img".into(), FormValue::Text("nope".into()))],
+        };
+        assert_eq!(
+            Aifaceswap
+                .prepare_form("v1/extract_face", &missing)
+                .unwrap_err()
+                .field,
+            "img"
+        );
+    }
+
+    #[test]
+    fn answers_read_as_outcomes_and_faults() {
+        let prepared = Aifaceswap
+            .prepare_json(
+                "v1/faceswap",
+                br#"{"source_image":"https://a.example/a.jpg","face_image":"https://a.example/f.jpg"}"#,
+            )
+            .unwrap();
+        assert_eq!(
+            Aifaceswap
+                .read_submit(
+                    &prepared,
+                    br#"{"code":200,"data":{"task_id":"t1","points":2}}"#
+                )
+                .unwrap(),
+            SubmitOutcome::Started {
+                task_id: "t1".into(),
+                points: Some(2)
+            }
+        );
+        let fault = Aifaceswap
+            .read_submit(&prepared, br#"{"code":10012,"message":"no face"}"#)
+            .unwrap_err();
+        assert_eq!(fault.provider_code.as_deref(), Some("10012"));
+        assert!(fault.message.ends_with("no face"), "{}", fault.message);
+        assert_eq!(
+            Aifaceswap
+                .read_submit(&prepared, br#"{"code":429}"#)
+                .unwrap_err()
+                .kind,
+            FaultKind::RateLimited
+        );
+        let update = Aifaceswap
+            .read_callback(br#"{"success":1,"type":1,"task_id":"t1","result_image":"https://r"}"#)
+            .unwrap();
+        assert_eq!(update.status, crate::TaskStatus::Succeeded);
+        assert_eq!(update.kind, Some(1));
+    }
+}

@@ -1,0 +1,148 @@
+//! The [`Adapter`] trait: one provider's rules, as plain functions of data.
+
+use super::{
+    Cost, FaultKind, FormInput, ProviderFault, ProviderInfo, SubmitOutcome, TaskUpdate,
+    UpstreamRequest,
+};
+use crate::FieldError;
+
+/// One operation as the proxy and the library's price table see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperationSpec {
+    /// The operation's name on the provider's wire (`faceswap`, `face-swap`, `basicswap`).
+    pub name: &'static str,
+    /// The library's method for it (`faceSwap`, `basicSwap`).
+    pub js_name: &'static str,
+    /// The browser-facing route under `/api/{provider}/` (`v1/faceswap`, `v1/task`). Several
+    /// operations may share one route; the body then tells them apart.
+    pub route: &'static str,
+    /// True when the call starts a task whose result comes later.
+    pub starts_task: bool,
+    /// The fields that may carry a file in a multipart submit; empty when the operation takes
+    /// JSON only.
+    pub file_fields: &'static [&'static str],
+    /// The text fields of a multipart submit besides the file fields (`enhance`).
+    pub form_text_fields: &'static [&'static str],
+    /// True when the operation takes a JSON body.
+    pub accepts_json: bool,
+}
+
+/// A validated, priced request, ready to be sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    /// The operation.
+    pub operation: &'static OperationSpec,
+    /// The request with the provider's field names, normalised by validation; files of a
+    /// multipart submit appear as their stand-in URLs ([`super::form::file_stand_in`]).
+    pub request: serde_json::Value,
+    /// What it costs.
+    pub cost: Cost,
+    /// True when it came (and goes upstream) as a multipart form.
+    pub multipart: bool,
+}
+
+/// Where the provider should deliver a task's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackTarget {
+    /// `PUBLIC_URL/hooks/{provider}/{token}`.
+    pub url: String,
+    /// The per-task secret, for providers that echo one
+    /// ([`ProviderInfo::callback_secret_header`]).
+    pub secret: Option<String>,
+}
+
+/// Why an upstream request could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The request could not be written as JSON.
+    #[error("the request cannot be serialised: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The prepared request does not parse as the operation's shape (a bug in the adapter).
+    #[error("the prepared request does not match {operation}: {reason}")]
+    Shape {
+        /// The operation.
+        operation: &'static str,
+        /// What did not match.
+        reason: FieldError,
+    },
+}
+
+/// One provider: how its requests are checked, priced and built, and how its answers read.
+///
+/// Every method is sans-IO. The proxy serves each registered adapter on the same generic routes
+/// (`/api/{id}/{route}`, `/hooks/{id}/{token}`, `/api/{id}/tasks/{task_id}`); the sandbox and the
+/// library use the same rules.
+pub trait Adapter: Send + Sync + 'static {
+    /// The provider's fixed facts.
+    fn info(&self) -> &'static ProviderInfo;
+
+    /// Every operation.
+    fn operations(&self) -> &'static [OperationSpec];
+
+    /// Parses, validates and prices a JSON submit to `route`.
+    fn prepare_json(&self, route: &str, body: &[u8]) -> Result<Prepared, FieldError>;
+
+    /// Validates and prices a multipart submit to `route`, whose fields the proxy read as the
+    /// route's operations list them ([`OperationSpec::file_fields`], `form_text_fields`).
+    fn prepare_form(&self, route: &str, form: &FormInput) -> Result<Prepared, FieldError>;
+
+    /// The upstream call for a prepared request; `callback` is set for task operations of
+    /// providers that call back.
+    fn upstream_request(
+        &self,
+        prepared: &Prepared,
+        callback: Option<&CallbackTarget>,
+    ) -> Result<UpstreamRequest, BuildError>;
+
+    /// Reads a successful (2xx) answer to a submit.
+    fn read_submit(&self, prepared: &Prepared, body: &[u8])
+        -> Result<SubmitOutcome, ProviderFault>;
+
+    /// Reads a non-2xx answer (other than redirects, 429 and 5xx, which the proxy judges the
+    /// same way for every provider).
+    fn read_error(&self, status: u16, body: &[u8]) -> ProviderFault {
+        let _ = body;
+        let message = match status {
+            401 | 403 => "the provider refused the proxy's credentials".to_owned(),
+            _ => format!("the provider rejected the request (code {status})"),
+        };
+        ProviderFault::new(FaultKind::Upstream, message)
+    }
+
+    /// The submit's answer as the browser gets it: unchanged, unless it echoes something the
+    /// browser must not see (PiAPI's callback secret).
+    fn browser_answer(&self, body: &[u8]) -> Vec<u8> {
+        body.to_vec()
+    }
+
+    /// Reads a callback body into an update. The secret, where the provider has one, has been
+    /// checked by then.
+    fn read_callback(&self, body: &[u8]) -> Result<TaskUpdate, FieldError>;
+
+    /// The status call of a polled provider's task.
+    fn poll_request(&self, task_id: &str) -> Option<UpstreamRequest> {
+        let _ = task_id;
+        None
+    }
+
+    /// Reads a successful (2xx) answer to [`Adapter::poll_request`].
+    fn read_poll(&self, task_id: &str, body: &[u8]) -> Result<TaskUpdate, ProviderFault> {
+        let _ = (task_id, body);
+        Err(ProviderFault::malformed(format!(
+            "{} has no status endpoint",
+            self.info().id
+        )))
+    }
+
+    /// True when some operation is served on `route`.
+    fn serves_route(&self, route: &str) -> bool {
+        self.operations().iter().any(|op| op.route == route)
+    }
+
+    /// The operation with this wire or JS name.
+    fn operation_named(&self, name: &str) -> Option<&'static OperationSpec> {
+        self.operations()
+            .iter()
+            .find(|op| op.name == name || op.js_name == name)
+    }
+}

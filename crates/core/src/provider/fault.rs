@@ -1,0 +1,75 @@
+//! A provider's refusal, read from its answer, in words the proxy maps to its error shape.
+
+use crate::ErrorCode;
+
+/// What kind of fault a provider reported; decides the proxy's `error` word and status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// A fault in the input (bad parameter, no face, wrong face count, bad format): 4xx
+    /// `invalid_parameter`, blamed on the browser's request.
+    InvalidInput,
+    /// A content refusal: 403 `forbidden`.
+    Refused,
+    /// The provider is rate limiting: 429 `rate_limited` with `Retry-After`.
+    RateLimited,
+    /// A fault of the operator's own key or account (invalid key, no balance), or any other
+    /// refusal the browser cannot fix: 502 `upstream_error`.
+    Upstream,
+}
+
+impl FaultKind {
+    /// The `error` word the proxy answers with.
+    pub const fn error_code(self) -> ErrorCode {
+        match self {
+            FaultKind::InvalidInput => ErrorCode::InvalidParameter,
+            FaultKind::Refused => ErrorCode::Forbidden,
+            FaultKind::RateLimited => ErrorCode::RateLimited,
+            FaultKind::Upstream => ErrorCode::UpstreamError,
+        }
+    }
+}
+
+/// A refusal read from a provider's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderFault {
+    /// What kind of fault.
+    pub kind: FaultKind,
+    /// A message a person can act on (the provider's own message is added by the proxy, with
+    /// the key removed).
+    pub message: String,
+    /// The provider's own error code, where it gave one (`no_face_detected`, `10012`, ...).
+    pub provider_code: Option<String>,
+    /// The request field at fault, with the provider's spelling, where the provider named one.
+    pub field: Option<String>,
+}
+
+impl ProviderFault {
+    /// A fault of `kind` with `message` and nothing else.
+    pub fn new(kind: FaultKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            provider_code: None,
+            field: None,
+        }
+    }
+
+    /// The fault with the provider's own code.
+    pub fn with_provider_code(mut self, code: impl Into<String>) -> Self {
+        self.provider_code = Some(code.into());
+        self
+    }
+
+    /// An answer that is not what the provider documents (not JSON, no task id, ...).
+    pub fn malformed(what: impl Into<String>) -> Self {
+        Self::new(FaultKind::Upstream, what)
+    }
+}
+
+impl std::fmt::Display for ProviderFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ProviderFault {}

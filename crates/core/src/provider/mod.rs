@@ -1,0 +1,96 @@
+//! The provider seam: what every face-swap provider has in common, and the [`Adapter`] trait that
+//! each provider module implements.
+//!
+//! An adapter is sans-IO (the shape of `quinn-proto` or `h2`'s codec): it parses, validates and
+//! prices a browser's request, builds the upstream request as plain data ([`UpstreamRequest`]),
+//! and reads the provider's answers (submit, callback, poll) into neutral values
+//! ([`SubmitOutcome`], [`TaskUpdate`], [`ProviderFault`]). The proxy does the I/O, the same way for
+//! every provider; [`crate::registry`] lists the adapters it serves.
+
+mod adapter;
+mod cost;
+mod fault;
+pub mod form;
+mod update;
+mod upstream;
+
+pub use adapter::{Adapter, BuildError, CallbackTarget, OperationSpec, Prepared};
+pub use cost::{Cost, CostUnit};
+pub use fault::{FaultKind, ProviderFault};
+pub use form::{FormInput, FormValue};
+pub use update::{SubmitOutcome, TaskUpdate};
+pub use upstream::{Part, PartValue, UpstreamBody, UpstreamMethod, UpstreamRequest};
+
+/// How the provider's API key is sent upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthScheme {
+    /// `Authorization: Bearer KEY` (aifaceswap, AceData).
+    Bearer,
+    /// The key as the value of a header of its own, for example `x-api-key` (PiAPI, AIPhotoCraft).
+    Header(&'static str),
+}
+
+/// How a task's result comes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultDelivery {
+    /// The provider POSTs the result to a callback URL given with the request; there is nothing
+    /// to poll.
+    Callback,
+    /// The proxy asks the provider's status endpoint until the task ends.
+    Polling,
+    /// A callback, and polling once no terminal callback came within a wait.
+    CallbackThenPolling,
+}
+
+impl ResultDelivery {
+    /// True when the proxy polls tasks of this provider (at once or after a wait).
+    pub const fn polls(self) -> bool {
+        !matches!(self, ResultDelivery::Callback)
+    }
+
+    /// True when the provider is given a callback URL.
+    pub const fn calls_back(self) -> bool {
+        !matches!(self, ResultDelivery::Polling)
+    }
+}
+
+/// The fixed facts about one provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderInfo {
+    /// Short name, used in proxy routes (`/api/{id}/...`, `/hooks/{id}/{token}`) and, in
+    /// capitals, in configuration (`{ID}_API_KEY`).
+    pub id: &'static str,
+    /// The public API's base URL.
+    pub default_base_url: &'static str,
+    /// How the key travels.
+    pub auth: AuthScheme,
+    /// How results arrive.
+    pub delivery: ResultDelivery,
+    /// The header in which the provider echoes a per-task callback secret, when it has one: the
+    /// proxy then makes a fresh secret per task and accepts a callback only with it.
+    pub callback_secret_header: Option<&'static str>,
+    /// The unit its prices are in.
+    pub cost_unit: CostUnit,
+}
+
+/// One operation of a provider, typed: its name in routes, its upstream path and whether it
+/// starts a task whose result arrives later. The browser library and the sandbox use these; the
+/// proxy uses the [`Adapter`] over them.
+pub trait ProviderOperation: Copy + Sized + 'static {
+    /// Every operation of the provider.
+    const ALL: &'static [Self];
+
+    /// The operation's name as it appears in the provider's path (`faceswap`).
+    fn name(self) -> &'static str;
+
+    /// Path relative to the provider's base URL (`api/aifaceswap/v1/faceswap`).
+    fn upstream_path(self) -> &'static str;
+
+    /// True when the call starts a task whose result is delivered later.
+    fn starts_task(self) -> bool;
+
+    /// The operation with this name, if the provider has one.
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|op| op.name() == name)
+    }
+}

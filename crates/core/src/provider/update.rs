@@ -1,0 +1,88 @@
+//! The neutral results of reading a provider's answers: what a submit started, and how a task
+//! moved (from a callback, a poll or a synchronous answer).
+
+use serde::{Deserialize, Serialize};
+
+use crate::TaskStatus;
+
+/// One change of a task as a provider reported it, whatever the channel.
+///
+/// `status` is [`TaskStatus::Pending`] for a progress report that ends nothing (PiAPI sends
+/// several webhooks per task); the store applies only terminal updates and keeps the first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskUpdate {
+    /// The provider's task id, when the answer names it (callbacks do; a poll's task is known).
+    pub task_id: Option<String>,
+    /// Where the task stands now.
+    pub status: TaskStatus,
+    /// URL of the result image or video, on success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_url: Option<String>,
+    /// The provider's task type number, where it has one (aifaceswap's `type`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<i64>,
+    /// Why the task failed, in the provider's words, shortened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl TaskUpdate {
+    /// A success with its result URL.
+    pub fn succeeded(task_id: Option<String>, result_url: String) -> Self {
+        Self {
+            task_id,
+            status: TaskStatus::Succeeded,
+            result_url: Some(result_url),
+            kind: None,
+            error: None,
+        }
+    }
+
+    /// A failure, with the provider's reason where it gave one.
+    pub fn failed(task_id: Option<String>, error: Option<String>) -> Self {
+        Self {
+            task_id,
+            status: TaskStatus::Failed,
+            result_url: None,
+            kind: None,
+            error,
+        }
+    }
+
+    /// A report that the task is still running.
+    pub fn pending(task_id: Option<String>) -> Self {
+        Self {
+            task_id,
+            status: TaskStatus::Pending,
+            result_url: None,
+            kind: None,
+            error: None,
+        }
+    }
+
+    /// True when the update ends the task.
+    pub fn is_terminal(&self) -> bool {
+        self.status.is_terminal()
+    }
+}
+
+/// What a provider's answer to a submit means.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubmitOutcome {
+    /// A task started; its result comes by callback or polling.
+    Started {
+        /// The provider's task id.
+        task_id: String,
+        /// What the provider says it costs, in its unit, where it says.
+        points: Option<u64>,
+    },
+    /// A task that is already finished in the submit's answer (AceData's synchronous mode).
+    Finished {
+        /// The provider's task id.
+        task_id: String,
+        /// How it ended.
+        update: TaskUpdate,
+    },
+    /// An answer that is the whole result (aifaceswap's extract operations): no task.
+    Immediate,
+}
