@@ -37,7 +37,7 @@ fi
 # the browser tests.
 missing=()
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
-# A C toolchain and make build the bundled SQLite and the proxy's allocator (jemalloc).
+# A C toolchain and make build the bundled SQLite.
 command -v cc >/dev/null || missing+=(gcc libc6-dev)
 command -v make >/dev/null || missing+=(make)
 if $want_test_tools; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes the test media in target/test-media/ (DESIGN.md section 8). Idempotent: what exists is kept.
+# Makes the test media in target/test-media/ (from the scikit-image wheel and the rustface crate). Idempotent: what exists is kept.
 #   astronaut.png, camera.png  from the scikit-image wheel on PyPI (skimage/data/)
 #   group29.png                the rustface crate's test.png (a 1927 group photo, 29 faces)
 #   two-faces.png              astronaut and camera side by side, 1024x512

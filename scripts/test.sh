@@ -19,6 +19,8 @@ cargo fmt --all -- --check
 
 step "clippy (native)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The proxy without its built-in sandbox (a production build) must build too.
+cargo clippy -p faceswap-proxy --no-default-features --lib --bins --locked -- -D warnings
 
 step "clippy (wasm32)"
 # Core's own tests use proptest, which does not build for wasm32: check its library there.

@@ -63,7 +63,7 @@ impl fmt::Display for FieldError {
 
 impl std::error::Error for FieldError {}
 
-/// The `error` word of every error body (DESIGN.md section 4), with its HTTP status.
+/// The `error` word of every error body, with its HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// A field of the request is missing or malformed.
@@ -95,7 +95,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// Every code, in the order of DESIGN.md.
+    /// Every code, in the order the README lists them.
     pub const ALL: [ErrorCode; 13] = [
         ErrorCode::InvalidParameter,
         ErrorCode::Unauthorized,

@@ -1,4 +1,4 @@
-//! Credit estimates (DESIGN.md section 7), including the provider's own examples, and property
+//! Credit estimates, including the provider's own examples, and property
 //! tests for the price rules.
 
 #![allow(clippy::unwrap_used)]

@@ -1,5 +1,5 @@
-//! The shared state and the router: API routes with their limits, webhook intake, uploads,
-//! health, the demo page and the built library.
+//! The shared state and the router: every provider's API routes with their limits, callback
+//! intake, uploads, health, the demo page and the built library.
 
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
@@ -16,13 +16,14 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
-use crate::cors::{vary_layer, AllowedOrigins};
+use crate::cors::AllowedOrigins;
 use crate::error::json_error_bodies;
 use crate::limits::{RateLimit, SpendCap};
-use crate::routes::{events, hooks, info, submit, tasks, uploads};
-use crate::store::TaskStore;
-use crate::upstream::{Upstream, UpstreamTarget};
-use crate::Config;
+use crate::providers::{Providers, ServedProvider};
+use crate::routes::{self, events, hooks, info, tasks, uploads};
+use crate::store::{StoreError, TaskStore};
+use crate::upstream::{Upstream, UpstreamConfigError};
+use crate::{AppError, Config};
 
 /// Shared state of every handler: one `Arc`, so a clone per request is one counter increment.
 #[derive(Clone)]
@@ -32,13 +33,15 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     /// Resolved configuration.
     pub config: Arc<Config>,
+    /// The providers served, with their upstream targets.
+    pub providers: Providers,
     /// Tasks, tokens, idempotency records and wake-ups.
     pub store: Arc<dyn TaskStore>,
-    /// The provider client.
+    /// The HTTP client of every upstream call.
     pub upstream: Upstream,
     /// Requests per minute per client.
     pub rate_limit: RateLimit,
-    /// Credits per hour per client.
+    /// Spending per hour per client and provider.
     pub spend_cap: SpendCap,
     /// The origins `/api` answers to in browsers (CORS).
     pub allowed_origins: AllowedOrigins,
@@ -64,75 +67,66 @@ impl std::fmt::Debug for AppState {
 }
 
 /// Why the proxy could not start.
-#[derive(Debug)]
-pub struct StartupError(pub String);
-
-impl std::fmt::Display for StartupError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for StartupError {}
-
-/// The upstream the configuration names: an explicit `AIFACESWAP_BASE_URL` (with the key, if
-/// any), or the provider's public URL when a key is set. `None` means sandbox mode: the caller
-/// starts the built-in sandbox and passes its address and key.
-pub fn configured_upstream(config: &Config) -> Option<UpstreamTarget> {
-    match (&config.upstream_base_url, &config.api_key) {
-        (Some(base_url), key) => Some(UpstreamTarget {
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            api_key: key.clone(),
-        }),
-        (None, Some(key)) => Some(UpstreamTarget {
-            base_url: faceswap_core::aifaceswap::PROVIDER
-                .default_base_url
-                .to_owned(),
-            api_key: Some(key.clone()),
-        }),
-        (None, None) => None,
-    }
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The database named by `DATABASE_URL` could not be opened.
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    /// `UPLOAD_DIR` could not be created.
+    #[error("cannot create UPLOAD_DIR: {0}")]
+    UploadDir(#[from] std::io::Error),
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamConfigError),
 }
 
 impl AppState {
-    /// Opens the store named by `DATABASE_URL` and builds the state around `upstream`.
-    ///
-    /// A PostgreSQL store's connections are driven by the runtime this is awaited on (the
-    /// binary's background runtime), which must outlive the state.
-    pub async fn new(config: Config, upstream: UpstreamTarget) -> Result<Self, StartupError> {
-        let driver = tokio::runtime::Handle::current();
-        let store = crate::store::open(config.database_url.as_str(), driver)
-            .await
-            .map_err(|e| StartupError(format!("cannot open the database: {e}")))?;
-        Self::with_store(config, upstream, store)
+    /// Opens the store named by `DATABASE_URL` and builds the state around `providers`.
+    pub async fn new(config: Config, providers: Providers) -> Result<Self, StartupError> {
+        let store =
+            crate::store::open(config.database_url.as_str(), tokio::runtime::Handle::current()).await?;
+        Self::with_store(config, providers, store)
     }
 
     /// The state around an already opened store.
     pub fn with_store(
         config: Config,
-        upstream: UpstreamTarget,
+        providers: Providers,
         store: Arc<dyn TaskStore>,
     ) -> Result<Self, StartupError> {
-        std::fs::create_dir_all(&config.upload_dir)
-            .map_err(|e| StartupError(format!("cannot create UPLOAD_DIR: {e}")))?;
-        let upstream = Upstream::new(upstream, config.upstream_timeout)
-            .map_err(|e| StartupError(e.to_string()))?;
+        std::fs::create_dir_all(&config.upload_dir)?;
+        let upstream = Upstream::new(config.upstream_timeout)?;
         Ok(Self(Arc::new(Shared {
             rate_limit: RateLimit::per_minute(config.rate_limit_per_min),
-            spend_cap: SpendCap::new(config.spend_cap_credits_per_hour, Duration::from_secs(3600)),
+            spend_cap: SpendCap::new(Duration::from_secs(3600)),
             upstream,
+            providers,
             store,
             allowed_origins: AllowedOrigins::from_config(&config),
             config: Arc::new(config),
             shutdown: CancellationToken::new(),
         })))
     }
+
+    /// The served provider with this id.
+    pub fn provider(&self, id: &str) -> Result<&ServedProvider, AppError> {
+        self.providers
+            .get(id)
+            .ok_or_else(|| AppError::not_found(format!("no provider named {id:?}")))
+    }
 }
 
-/// The path as logged: webhook tokens are never written.
+/// The path as logged: callback tokens are never written.
 pub fn redacted_path(path: &str) -> String {
-    if path.starts_with("/hooks/") {
-        return "/hooks/aifaceswap/[redacted]".to_owned();
+    if let Some(rest) = path.strip_prefix("/hooks/") {
+        let provider: String = rest
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(40)
+            .collect();
+        return format!("/hooks/{provider}/[redacted]");
     }
     path.chars().take(200).collect()
 }
@@ -144,13 +138,13 @@ fn form_limit(config: &Config) -> usize {
 
 /// The global request body limit: a request whose `Content-Length` is larger gets 413 before
 /// anything else is read.
-pub(crate) fn body_limit(config: &Config) -> usize {
+fn body_limit(config: &Config) -> usize {
     let json_limit = usize::try_from(config.json_max_bytes).unwrap_or(usize::MAX);
     form_limit(config).max(json_limit.saturating_add(1 << 10))
 }
 
-/// The span every request is handled in: method and path, never a webhook token.
-pub(crate) fn request_span<B>(request: &Request<B>) -> tracing::Span {
+/// The span every request is handled in: method and path, never a callback token.
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
     tracing::info_span!(
         "request",
         method = %request.method(),
@@ -158,31 +152,30 @@ pub(crate) fn request_span<B>(request: &Request<B>) -> tracing::Span {
     )
 }
 
-/// Builds the proxy's router.
-///
-/// Middleware is grouped with `ServiceBuilder` and applied in two `layer` calls: axum wraps (and
-/// clones per request) each route once per `layer` call, so one stack per group keeps that to
-/// one clone each.
+/// Builds the proxy's router: every registered provider's routes (`routes::provider`), the task
+/// routes of aifaceswap's first version, uploads, configuration, health, the demo page and the
+/// built library.
 pub fn app(state: AppState) -> Router {
     let config = Arc::clone(&state.config);
 
     // Every `/api` handler takes `limits::Admitted` first: the per-client rate limit.
-    let api = Router::new()
+    let api = state
+        .providers
+        .iter()
+        .fold(Router::new(), |router, provider| {
+            router.merge(routes::provider::api_router(provider.adapter))
+        })
+        .route("/api/tasks/{task_id}", get(tasks::get_aifaceswap_task))
         .route(
-            "/api/aifaceswap/v1/{op}",
-            // `submit` bounds its own time: a layer here would be cloned with the route per
-            // request.
-            post(submit::submit),
+            "/api/tasks/{task_id}/events",
+            get(events::aifaceswap_events),
         )
-        .route("/api/tasks/{task_id}", get(tasks::get_task))
-        .route("/api/tasks/{task_id}/events", get(events::events))
         .route("/api/uploads", post(uploads::upload))
         .route("/api/config", get(info::config))
         .route("/api", any(info::api_not_found))
         .route("/api/{*rest}", any(info::api_not_found))
         .layer(
             ServiceBuilder::new()
-                .layer(vary_layer())
                 .layer(state.allowed_origins.layer())
                 // Inside CORS: a browser can read the 413 of a body that is too large. (CORS
                 // wants a body type with a default value, which the limit's own is not.)
@@ -194,7 +187,7 @@ pub fn app(state: AppState) -> Router {
         );
 
     let others = Router::new()
-        .route("/hooks/aifaceswap/{token}", post(hooks::webhook))
+        .route("/hooks/{provider}/{token}", post(hooks::callback))
         .route("/uploads/{name}", get(uploads::serve))
         .route("/healthz", get(info::healthz))
         .nest_service("/pkg", ServeDir::new(&config.pkg_dir))
@@ -213,51 +206,4 @@ pub fn app(state: AppState) -> Router {
                 .layer(middleware::map_response(json_error_bodies)),
         )
         .with_state(state)
-}
-
-/// Starts the background sweep: overdue tasks become `timed_out`, old uploads, expired keys and
-/// idle limiter entries are removed. Runs until the runtime stops.
-pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(state.config.maintenance_interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            maintain(&state).await;
-        }
-    })
-}
-
-/// One maintenance pass (also called by tests).
-pub async fn maintain(state: &AppState) {
-    let now = crate::routes::now_ms();
-    match state.store.expire_overdue(now).await {
-        Ok(expired) => {
-            for view in expired {
-                tracing::info!(task_id = ?view.task_id, "task timed out");
-            }
-        }
-        Err(err) => tracing::error!(error = %err, "deadline sweep"),
-    }
-    let deadline = i64::try_from(state.config.task_deadline.as_millis()).unwrap_or(i64::MAX);
-    if let Err(err) = state
-        .store
-        .prune(
-            now - crate::idempotency::TTL_MS,
-            now.saturating_sub(deadline.saturating_mul(2)),
-        )
-        .await
-    {
-        tracing::error!(error = %err, "store prune");
-    }
-    let removed = crate::routes::uploads::remove_old_uploads(
-        &state.config.upload_dir,
-        state.config.upload_max_age,
-    )
-    .await;
-    if removed > 0 {
-        tracing::info!(removed, "old uploads removed");
-    }
-    state.rate_limit.prune();
-    state.spend_cap.prune();
 }

@@ -1,11 +1,15 @@
-//! Configuration from `--flags` and environment variables (DESIGN.md section 4).
+//! Configuration from `--flags` and environment variables: the proxy's own, and each registered
+//! provider's (`{PROVIDER}_API_KEY`, `{PROVIDER}_BASE_URL`, ...).
 
-use clap::Parser;
+use clap::{Arg, ArgMatches, CommandFactory, FromArgMatches, Parser};
+use faceswap_core::provider::{Adapter, CostUnit, ResultDelivery};
+use faceswap_core::registry;
 use secrecy::SecretString;
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// Command-line flags; each also reads the environment variable of the same name in capitals.
+/// Each registered provider adds its own (see [`ProviderSettings`]).
 #[derive(Parser)]
 #[command(
     name = "faceswap-proxy",
@@ -19,16 +23,6 @@ pub struct Cli {
     /// Port to listen on.
     #[arg(long, env = "PORT", default_value_t = 8080)]
     pub port: u16,
-    /// Worker threads serving requests, each with its own single-threaded runtime; 0 means one
-    /// per CPU.
-    #[arg(long, env = "WORKERS", default_value_t = 0)]
-    pub workers: usize,
-    /// The aifaceswap API key; unset means sandbox mode. Never printed.
-    #[arg(long, env = "AIFACESWAP_API_KEY", hide_env_values = true)]
-    pub aifaceswap_api_key: Option<String>,
-    /// Upstream base URL (default https://aifaceswap.io, or the built-in sandbox without a key).
-    #[arg(long, env = "AIFACESWAP_BASE_URL")]
-    pub aifaceswap_base_url: Option<String>,
     /// How the outside world reaches this proxy (webhooks, upload URLs); default http://HOST:PORT.
     #[arg(long, env = "PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -51,9 +45,13 @@ pub struct Cli {
     /// Requests per minute per client.
     #[arg(long, env = "RATE_LIMIT_PER_MIN", default_value_t = 600)]
     pub rate_limit_per_min: u32,
-    /// Credits per hour per client.
+    /// aifaceswap credits per hour per client (other providers: `{PROVIDER}_SPEND_CAP_PER_HOUR`).
     #[arg(long, env = "SPEND_CAP_CREDITS_PER_HOUR", default_value_t = 1000)]
     pub spend_cap_credits_per_hour: u64,
+    /// How often a polled provider's pending task is asked for, in milliseconds (the interval
+    /// doubles after each poll that finds the task still running, up to 30 s).
+    #[arg(long, env = "POLL_INTERVAL_MS", default_value_t = 3000)]
+    pub poll_interval_ms: u64,
     /// Longest wait for the provider's answer to one call, in seconds.
     #[arg(long, env = "UPSTREAM_TIMEOUT_SECS", default_value_t = 60)]
     pub upstream_timeout_secs: u64,
@@ -118,20 +116,46 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
-/// The proxy's settings, resolved from [`Cli`]. `Debug` never shows the key or the database
-/// password.
+/// One provider's settings: `{ID}_API_KEY`, `{ID}_BASE_URL`, and for priced or polled providers
+/// `{ID}_SPEND_CAP_PER_HOUR` and `{ID}_POLL_AFTER_MS` (flags `--{id}-api-key`, ...). `Debug`
+/// never shows the key.
+#[derive(Debug, Clone)]
+pub struct ProviderSettings {
+    /// The adapter.
+    pub adapter: &'static dyn Adapter,
+    /// The key; `None` sends none (and without a base URL means sandbox mode).
+    pub api_key: Option<SecretString>,
+    /// The upstream base URL, when set explicitly.
+    pub base_url: Option<String>,
+    /// What one client may spend per hour, in the provider's unit.
+    pub spend_cap_per_hour: f64,
+    /// For providers that call back and are polled too: how long a task waits for its callback
+    /// before the proxy polls.
+    pub poll_after: Duration,
+}
+
+impl ProviderSettings {
+    /// The provider's id.
+    pub fn id(&self) -> &'static str {
+        self.adapter.info().id
+    }
+
+    /// True when neither a key nor a base URL is set: the built-in sandbox answers.
+    pub fn sandbox_mode(&self) -> bool {
+        self.api_key.is_none() && self.base_url.is_none()
+    }
+}
+
+/// The proxy's settings, resolved from [`Cli`] and the providers' flags. `Debug` never shows a
+/// key or the database password.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Listen host.
     pub host: String,
     /// Listen port.
     pub port: u16,
-    /// Number of worker threads (at least 1).
-    pub workers: usize,
-    /// The provider key; `None` is sandbox mode.
-    pub api_key: Option<SecretString>,
-    /// Upstream base URL, when set explicitly.
-    pub upstream_base_url: Option<String>,
+    /// Each registered provider's settings, in registry order.
+    pub providers: Vec<ProviderSettings>,
     /// Public base URL without a trailing slash.
     pub public_url: String,
     /// Task store location.
@@ -144,8 +168,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Requests per minute per client.
     pub rate_limit_per_min: u32,
-    /// Credits per hour per client.
-    pub spend_cap_credits_per_hour: u64,
+    /// Interval of polls of a pending task (doubling up to [`MAX_POLL_INTERVAL`]).
+    pub poll_interval: Duration,
     /// Timeout of one upstream call.
     pub upstream_timeout: Duration,
     /// Largest JSON request body in bytes.
@@ -156,7 +180,7 @@ pub struct Config {
     pub upload_max_age: Duration,
     /// Interval of SSE keep-alive comments.
     pub sse_keepalive: Duration,
-    /// Interval of the maintenance sweep (deadlines, uploads, expired keys).
+    /// Interval of the maintenance sweep (deadlines, polls, uploads, expired keys).
     pub maintenance_interval: Duration,
     /// Demo page folder.
     pub www_dir: PathBuf,
@@ -164,19 +188,164 @@ pub struct Config {
     pub pkg_dir: PathBuf,
 }
 
-impl From<Cli> for Config {
-    fn from(cli: Cli) -> Self {
+/// The longest interval between two polls of one task.
+pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(30);
+
+/// A spend cap for providers whose cap is not set, per unit: generous for a demo, finite.
+fn default_spend_cap(unit: CostUnit) -> f64 {
+    match unit {
+        CostUnit::Credits => 1000.0,
+        CostUnit::Usd => 10.0,
+        CostUnit::Requests => 500.0,
+    }
+}
+
+/// The flags of one provider's settings.
+fn provider_args(command: clap::Command, adapter: &dyn Adapter) -> clap::Command {
+    let info = adapter.info();
+    let id = info.id;
+    let env = id.to_ascii_uppercase();
+    let mut command = command
+        .arg(
+            Arg::new(format!("{id}-api-key"))
+                .long(format!("{id}-api-key"))
+                .env(format!("{env}_API_KEY"))
+                .hide_env_values(true)
+                .help(format!(
+                    "The {id} API key; unset means the built-in sandbox answers. Never printed."
+                )),
+        )
+        .arg(
+            Arg::new(format!("{id}-base-url"))
+                .long(format!("{id}-base-url"))
+                .env(format!("{env}_BASE_URL"))
+                .help(format!(
+                    "The {id} upstream (default {}, or the built-in sandbox without a key).",
+                    info.default_base_url
+                )),
+        );
+    // aifaceswap's cap keeps its own name, SPEND_CAP_CREDITS_PER_HOUR.
+    if info.cost_unit != CostUnit::Credits {
+        command = command.arg(
+            Arg::new(format!("{id}-spend-cap-per-hour"))
+                .long(format!("{id}-spend-cap-per-hour"))
+                .env(format!("{env}_SPEND_CAP_PER_HOUR"))
+                .value_parser(clap::value_parser!(f64))
+                .help(format!(
+                    "What one client may spend on {id} per hour, in {}.",
+                    info.cost_unit.as_str()
+                )),
+        );
+    }
+    if info.delivery == ResultDelivery::CallbackThenPolling {
+        command = command.arg(
+            Arg::new(format!("{id}-poll-after-ms"))
+                .long(format!("{id}-poll-after-ms"))
+                .env(format!("{env}_POLL_AFTER_MS"))
+                .value_parser(clap::value_parser!(u64))
+                .default_value("30000")
+                .help(format!(
+                    "How long a {id} task waits for its callback before the proxy polls, in milliseconds."
+                )),
+        );
+    }
+    command
+}
+
+fn provider_settings(
+    matches: &ArgMatches,
+    cli: &Cli,
+    adapter: &'static dyn Adapter,
+) -> ProviderSettings {
+    let info = adapter.info();
+    let id = info.id;
+    let text = |name: &str| {
+        matches
+            .try_get_one::<String>(&format!("{id}-{name}"))
+            .ok()
+            .flatten()
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    };
+    let spend_cap_per_hour = if info.cost_unit == CostUnit::Credits {
+        cli.spend_cap_credits_per_hour as f64
+    } else {
+        matches
+            .try_get_one::<f64>(&format!("{id}-spend-cap-per-hour"))
+            .ok()
+            .flatten()
+            .copied()
+            .unwrap_or_else(|| default_spend_cap(info.cost_unit))
+    };
+    let poll_after_ms = matches
+        .try_get_one::<u64>(&format!("{id}-poll-after-ms"))
+        .ok()
+        .flatten()
+        .copied()
+        .unwrap_or(0);
+    ProviderSettings {
+        adapter,
+        api_key: text("api-key").map(SecretString::from),
+        base_url: text("base-url").map(|url| url.trim_end_matches('/').to_owned()),
+        spend_cap_per_hour,
+        poll_after: Duration::from_millis(poll_after_ms),
+    }
+}
+
+impl Config {
+    /// The command line: [`Cli`] and every registered provider's flags.
+    pub fn command() -> clap::Command {
+        registry::ADAPTERS
+            .iter()
+            .fold(Cli::command(), |command, adapter| {
+                provider_args(command, *adapter)
+            })
+    }
+
+    /// Parses flags and environment of this process (exits with clap's message on bad flags).
+    pub fn from_env_and_args() -> Self {
+        match Self::try_from_args(std::env::args_os()) {
+            Ok(config) => config,
+            Err(err) => err.exit(),
+        }
+    }
+
+    /// Parses the given flags (the first item is the program name), with the environment, for
+    /// the registered providers.
+    pub fn try_from_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Self::try_from_args_for(registry::ADAPTERS, args)
+    }
+
+    /// Parses the given flags for a proxy serving `adapters` (a test's own provider, say).
+    pub fn try_from_args_for<I, T>(
+        adapters: &[&'static dyn Adapter],
+        args: I,
+    ) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = Self::command(adapters).try_get_matches_from(args)?;
+        let cli = Cli::from_arg_matches(&matches)?;
+        let providers = adapters
+            .iter()
+            .map(|adapter| provider_settings(&matches, &cli, *adapter))
+            .collect();
+        Ok(Self::from_cli(cli, providers))
+    }
+
+    fn from_cli(cli: Cli, providers: Vec<ProviderSettings>) -> Self {
         let public_url = cli
             .public_url
             .unwrap_or_else(|| format!("http://{}:{}", cli.host, cli.port))
             .trim_end_matches('/')
             .to_owned();
         Self {
-            api_key: cli
-                .aifaceswap_api_key
-                .filter(|key| !key.trim().is_empty())
-                .map(SecretString::from),
-            upstream_base_url: cli.aifaceswap_base_url,
+            providers,
             public_url,
             database_url: DatabaseUrl(cli.database_url),
             upload_dir: cli.upload_dir,
@@ -189,49 +358,44 @@ impl From<Cli> for Config {
                 .map(str::to_owned)
                 .collect(),
             rate_limit_per_min: cli.rate_limit_per_min,
-            spend_cap_credits_per_hour: cli.spend_cap_credits_per_hour,
+            poll_interval: Duration::from_millis(cli.poll_interval_ms.max(10))
+                .min(MAX_POLL_INTERVAL),
             upstream_timeout: Duration::from_secs(cli.upstream_timeout_secs.max(1)),
             json_max_bytes: cli.json_max_bytes,
             task_deadline: Duration::from_millis(cli.task_deadline_ms.max(1)),
             upload_max_age: Duration::from_millis(cli.upload_max_age_ms.max(1)),
             sse_keepalive: Duration::from_millis(cli.sse_keepalive_ms.max(10)),
-            // Short deadlines or upload ages (tests) are honoured without tuning the sweep too.
+            // Short deadlines, upload ages or poll intervals (tests) are honoured without tuning
+            // the sweep too.
             maintenance_interval: Duration::from_millis(
                 cli.maintenance_interval_ms
                     .min(cli.task_deadline_ms / 4)
                     .min(cli.upload_max_age_ms / 4)
+                    .min(cli.poll_interval_ms)
                     .max(10),
             ),
             www_dir: cli.www_dir,
             pkg_dir: cli.pkg_dir,
             host: cli.host,
             port: cli.port,
-            workers: match cli.workers {
-                0 => std::thread::available_parallelism().map_or(1, usize::from),
-                n => n,
-            },
         }
     }
-}
 
-impl Config {
-    /// Parses flags and environment of this process.
-    pub fn from_env_and_args() -> Self {
-        Cli::parse().into()
+    /// The settings of the provider with this id.
+    pub fn provider(&self, id: &str) -> Option<&ProviderSettings> {
+        self.providers.iter().find(|provider| provider.id() == id)
     }
 
-    /// Parses the given flags (the first item is the program name), with the environment.
-    pub fn try_from_args<I, T>(args: I) -> Result<Self, clap::Error>
-    where
-        I: IntoIterator<Item = T>,
-        T: Into<std::ffi::OsString> + Clone,
-    {
-        Cli::try_parse_from(args).map(Self::from)
+    /// The settings of the provider with this id, to change (tests).
+    pub fn provider_mut(&mut self, id: &str) -> Option<&mut ProviderSettings> {
+        self.providers
+            .iter_mut()
+            .find(|provider| provider.id() == id)
     }
 
-    /// True when no key is set and the built-in sandbox answers instead of the provider.
+    /// True when every provider is answered by the built-in sandbox.
     pub fn sandbox_mode(&self) -> bool {
-        self.api_key.is_none()
+        self.providers.iter().all(ProviderSettings::sandbox_mode)
     }
 }
 
@@ -242,7 +406,7 @@ mod tests {
     fn parse(args: &[&str]) -> Config {
         let mut argv = vec!["faceswap-proxy"];
         argv.extend_from_slice(args);
-        Cli::try_parse_from(argv).expect("valid flags").into()
+        Config::try_from_args(argv).expect("valid flags")
     }
 
     #[test]
@@ -262,6 +426,8 @@ mod tests {
             ["https://a.example", "https://b.example"]
         );
         assert!(!config.sandbox_mode());
+        let aifaceswap = config.provider("aifaceswap").expect("registered");
+        assert!(!aifaceswap.sandbox_mode());
         assert!(!format!("{config:?}").contains("sk-very-secret"));
     }
 
@@ -288,9 +454,10 @@ mod tests {
             "postgres://proxy:[redacted]@db:5432/tasks"
         );
         assert_eq!(config.upload_max_bytes, 100 * 1024 * 1024);
-        assert!(config.rate_limit_per_min > 0 && config.spend_cap_credits_per_hour > 0);
+        assert!(config.rate_limit_per_min > 0);
+        assert!(config.providers.iter().all(|p| p.spend_cap_per_hour > 0.0));
+        assert!(config.sandbox_mode(), "no key: the sandbox answers");
+        assert_eq!(config.poll_interval, Duration::from_millis(3000));
         assert!(config.allowed_origins.is_empty());
-        assert!(config.workers >= 1, "one worker per CPU by default");
-        assert_eq!(parse(&["--workers", "3"]).workers, 3);
     }
 }

@@ -1,10 +1,13 @@
-//! The one error type of every handler, rendered as the JSON error body of DESIGN.md section 4:
-//! `{"code","error","message","field"?}`. 5xx bodies never say anything internal.
+//! The one error type of every handler, rendered as the JSON error body
+//! `{"code","error","message","field"?,"provider_code"?}`. 5xx bodies never say anything internal.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use faceswap_core::provider::{BuildError, ProviderFault};
 use faceswap_core::{ErrorCode, FieldError};
 use serde::Serialize;
+
+use crate::store::StoreError;
 
 /// Everything a request can fail with.
 #[derive(Debug)]
@@ -13,6 +16,8 @@ pub enum AppError {
     InvalidParameter(FieldError),
     /// No such route, operation, task, upload or webhook token.
     NotFound(String),
+    /// A callback without its task's secret.
+    Unauthorized(String),
     /// The body or a file is larger than allowed.
     PayloadTooLarge {
         /// What went over the limit.
@@ -45,13 +50,64 @@ pub enum AppError {
     IdempotencyConflict(String),
     /// The provider answered with an error.
     UpstreamError(String),
+    /// The provider refused the request; its meaning is kept (`provider_code`, `field`).
+    Provider(ProviderFault),
     /// The provider could not be reached.
     UpstreamUnavailable,
     /// The provider did not answer in time.
     UpstreamTimeout,
     /// A failure inside the proxy; logged (without secrets), never shown.
-    Internal(String),
+    Internal(InternalError),
 }
+
+/// What failed inside the proxy. Logged, never shown to a browser.
+#[derive(Debug, thiserror::Error)]
+pub enum InternalError {
+    /// The task store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The system had no randomness for a token.
+    #[error("no randomness: {0}")]
+    Random(#[from] getrandom::Error),
+    /// An adapter could not build an upstream request.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// Reading or writing a spooled or uploaded file failed.
+    #[error("file system: {0}")]
+    Io(#[from] std::io::Error),
+    /// An upload could not be moved into place.
+    #[error("upload persist: {0}")]
+    Persist(#[from] tempfile::PathPersistError),
+    /// An adapter named a form file the browser did not send.
+    #[error("no spooled file for {0}")]
+    MissingFile(String),
+    /// An upstream form part could not be built.
+    #[error("upstream form: {0}")]
+    Form(#[from] reqwest::Error),
+    /// A layer answered with a bare server error.
+    #[error("a layer answered {0} without a body")]
+    Bare(StatusCode),
+}
+
+/// Every internal failure converts into [`AppError::Internal`].
+macro_rules! internal_from {
+    ($($source:ty),*) => {$(
+        impl From<$source> for AppError {
+            fn from(err: $source) -> Self {
+                AppError::Internal(InternalError::from(err))
+            }
+        }
+    )*};
+}
+
+internal_from!(
+    StoreError,
+    getrandom::Error,
+    BuildError,
+    std::io::Error,
+    tempfile::PathPersistError,
+    reqwest::Error
+);
 
 #[derive(Serialize)]
 struct ErrorBody<'a> {
@@ -60,6 +116,8 @@ struct ErrorBody<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provider_code: Option<&'a str>,
 }
 
 impl AppError {
@@ -68,12 +126,14 @@ impl AppError {
         match self {
             AppError::InvalidParameter(_) => ErrorCode::InvalidParameter,
             AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::Unauthorized(_) => ErrorCode::Unauthorized,
             AppError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             AppError::UnsupportedMediaType { .. } => ErrorCode::UnsupportedMediaType,
             AppError::RateLimited { .. } => ErrorCode::RateLimited,
             AppError::SpendCapExceeded { .. } => ErrorCode::SpendCapExceeded,
             AppError::IdempotencyConflict(_) => ErrorCode::IdempotencyConflict,
             AppError::UpstreamError(_) => ErrorCode::UpstreamError,
+            AppError::Provider(fault) => fault.kind.error_code(),
             AppError::UpstreamUnavailable => ErrorCode::UpstreamUnavailable,
             AppError::UpstreamTimeout => ErrorCode::UpstreamTimeout,
             AppError::Internal(_) => ErrorCode::Internal,
@@ -97,12 +157,14 @@ impl AppError {
         match self {
             AppError::InvalidParameter(err) => &err.message,
             AppError::NotFound(m)
+            | AppError::Unauthorized(m)
             | AppError::PayloadTooLarge { message: m, .. }
             | AppError::UnsupportedMediaType { message: m, .. }
             | AppError::RateLimited { message: m, .. }
             | AppError::SpendCapExceeded { message: m, .. }
             | AppError::IdempotencyConflict(m)
             | AppError::UpstreamError(m) => m,
+            AppError::Provider(fault) => &fault.message,
             AppError::UpstreamUnavailable => "the provider could not be reached; try again later",
             AppError::UpstreamTimeout => "the provider did not answer in time; try again later",
             AppError::Internal(_) => "internal error",
@@ -114,6 +176,14 @@ impl AppError {
             AppError::InvalidParameter(err) => Some(&err.field),
             AppError::PayloadTooLarge { field, .. }
             | AppError::UnsupportedMediaType { field, .. } => field.as_deref(),
+            AppError::Provider(fault) => fault.field.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn provider_code(&self) -> Option<&str> {
+        match self {
+            AppError::Provider(fault) => fault.provider_code.as_deref(),
             _ => None,
         }
     }
@@ -158,14 +228,10 @@ impl IntoResponse for AppError {
             error: code.as_str(),
             message: self.message(),
             field: self.field(),
+            provider_code: self.provider_code(),
         };
-        let json = serde_json::to_vec(&body).unwrap_or_default();
-        let mut response = (status, json).into_response();
+        let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
         if let Some(secs) = self.retry_after() {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
@@ -201,7 +267,7 @@ pub async fn json_error_bodies(response: Response) -> Response {
             message: "unsupported content type".into(),
             field: None,
         },
-        s if s.is_server_error() => AppError::Internal(format!("bare {s}")),
+        s if s.is_server_error() => AppError::Internal(InternalError::Bare(s)),
         _ => AppError::InvalidParameter(FieldError::new("body", "the request is malformed")),
     };
     let mut replacement = error.into_response();

@@ -1,29 +1,29 @@
-//! faceswap-proxy: the backend that holds the provider's API key for faceswap-wasm.
+//! faceswap-proxy: the backend that holds the providers' API keys for faceswap-wasm.
 //!
-//! Build the router with [`app`] (tests drive it with `oneshot` or over loopback); the binary in
-//! `main.rs` reads [`Config`] from flags and environment, picks the upstream (the provider, an
-//! explicit base URL, or the built-in sandbox) and serves it on [`workers`].
+//! Build the router with [`app`] (tests drive it over loopback); the binary in `main.rs` reads
+//! [`Config`] from flags and environment, resolves the [`Providers`] (the built-in sandbox for
+//! those without a key) and serves the router with `axum::serve`.
 
 mod app;
 mod config;
-pub mod cors;
+mod cors;
 mod error;
-pub mod gateway;
 pub mod idempotency;
 pub mod limits;
+mod maintenance;
+pub mod poller;
+pub mod providers;
 pub mod routes;
-pub mod sched;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod spool;
 pub mod store;
 pub mod tokens;
 pub mod upstream;
-pub mod workers;
 
-pub use app::{
-    app, configured_upstream, maintain, redacted_path, spawn_maintenance, AppState, Shared,
-    StartupError,
-};
-pub use config::{Cli, Config, DatabaseUrl};
-pub use error::AppError;
-pub use gateway::Gateway;
-pub use upstream::{Upstream, UpstreamTarget};
+pub use app::{app, redacted_path, AppState, Shared, StartupError};
+pub use config::{Cli, Config, DatabaseUrl, ProviderSettings};
+pub use error::{AppError, InternalError};
+pub use maintenance::{maintain, spawn_maintenance};
+pub use providers::{Mode, Providers, ServedProvider};
+pub use upstream::{ProviderTarget, Upstream};

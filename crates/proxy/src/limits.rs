@@ -1,5 +1,5 @@
-//! Per-client limits: a request rate (GCRA, from `governor`) and a credit budget per hour computed
-//! with faceswap-core's prices. A client is its peer IP address.
+//! Per-client limits: a request rate (GCRA, from `governor`) and a budget per hour and provider,
+//! in the provider's unit, computed with faceswap-core's prices. A client is its peer IP address.
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -11,6 +11,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use faceswap_core::provider::Cost;
 
 use crate::{AppError, AppState};
 
@@ -95,15 +97,26 @@ impl FromRequestParts<AppState> for Admitted {
     }
 }
 
-/// Credits per hour per client, charged when a submit goes upstream and refunded when it fails.
-/// Spending is counted in one-minute buckets, so the cost per request stays constant however
-/// many requests a client makes in an hour.
+/// Spending per hour per client and provider, in the provider's unit: charged when a submit goes
+/// upstream and refunded when it fails. Spending is counted in one-minute buckets, so the cost
+/// per request stays constant however many requests a client makes in an hour.
 #[derive(Debug)]
 pub struct SpendCap {
-    cap: u64,
     buckets_per_window: u64,
     started: Instant,
-    spent: Mutex<HashMap<IpAddr, ClientSpend>>,
+    spent: Mutex<HashMap<(IpAddr, &'static str), ClientSpend>>,
+}
+
+/// Amounts are counted in thousandths of a unit, so that dollar prices add up exactly.
+const MILLI: f64 = 1000.0;
+
+fn to_milli(amount: f64) -> u64 {
+    // Saturating float-to-int cast: a negative or NaN price is free, a huge one is capped.
+    (amount * MILLI).round() as u64
+}
+
+fn from_milli(milli: u64) -> f64 {
+    milli as f64 / MILLI
 }
 
 /// One client's spending: per-minute totals inside the window, and their sum.
@@ -131,7 +144,7 @@ impl ClientSpend {
 #[derive(Debug)]
 pub struct Charge<'a> {
     cap: &'a SpendCap,
-    client: IpAddr,
+    client: (IpAddr, &'static str),
     bucket: u64,
     credits: u64,
     kept: bool,
@@ -153,10 +166,9 @@ impl Drop for Charge<'_> {
 }
 
 impl SpendCap {
-    /// At most `cap` credits per client per `window` (whole minutes, at least one).
-    pub fn new(cap: u64, window: Duration) -> Self {
+    /// Spending per client and provider over `window` (whole minutes, at least one).
+    pub fn new(window: Duration) -> Self {
         Self {
-            cap,
             buckets_per_window: (window.as_secs() / BUCKET.as_secs()).max(1),
             started: Instant::now(),
             spent: Mutex::new(HashMap::new()),
@@ -168,19 +180,30 @@ impl SpendCap {
         (elapsed.as_secs() / BUCKET.as_secs(), elapsed)
     }
 
-    /// Charges `credits` to `client`, or says how many seconds until the budget allows it.
-    pub fn charge(&self, client: IpAddr, credits: u64) -> Result<Charge<'_>, AppError> {
+    /// Charges `cost` to `client` at `provider`, whose cap per window is `cap` (in the cost's
+    /// unit), or says how many seconds until the budget allows it.
+    pub fn charge(
+        &self,
+        client: IpAddr,
+        provider: &'static str,
+        cap: f64,
+        cost: Cost,
+    ) -> Result<Charge<'_>, AppError> {
+        let key = (client, provider);
+        let credits = to_milli(cost.amount);
+        let unit = cost.unit.as_str();
+        let cap_milli = to_milli(cap);
         let (now_bucket, elapsed) = self.now_bucket();
         let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = spent.entry(client).or_default();
+        let entry = spent.entry(key).or_default();
         entry.expire(now_bucket, self.buckets_per_window);
-        if entry.total.saturating_add(credits) > self.cap {
+        if entry.total.saturating_add(credits) > cap_milli {
             // Wait until enough of the oldest minutes leave the window.
             let mut left = entry.total;
             let mut wait = BUCKET * u32::try_from(self.buckets_per_window).unwrap_or(60);
             for &(bucket, spent_then) in &entry.buckets {
                 left -= spent_then;
-                if left.saturating_add(credits) <= self.cap {
+                if left.saturating_add(credits) <= cap_milli {
                     let frees_at = BUCKET
                         * u32::try_from(bucket + self.buckets_per_window).unwrap_or(u32::MAX);
                     wait = frees_at.saturating_sub(elapsed);
@@ -190,9 +213,10 @@ impl SpendCap {
             return Err(AppError::SpendCapExceeded {
                 retry_after_secs: wait.as_secs().max(1),
                 message: format!(
-                    "this request costs {credits} credits but only {} of the {} credits per hour are left",
-                    self.cap.saturating_sub(entry.total),
-                    self.cap
+                    "this request costs {} {unit} but only {} of the {} {unit} per hour are left",
+                    from_milli(credits),
+                    from_milli(cap_milli.saturating_sub(entry.total)),
+                    from_milli(cap_milli),
                 ),
             });
         }
@@ -203,14 +227,14 @@ impl SpendCap {
         }
         Ok(Charge {
             cap: self,
-            client,
+            client: key,
             bucket: now_bucket,
             credits,
             kept: false,
         })
     }
 
-    fn refund(&self, client: IpAddr, bucket: u64, credits: u64) {
+    fn refund(&self, client: (IpAddr, &'static str), bucket: u64, credits: u64) {
         let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(entry) = spent.get_mut(&client) {
             if let Some((_, sum)) = entry.buckets.iter_mut().rev().find(|(b, _)| *b == bucket) {
@@ -238,15 +262,26 @@ mod tests {
 
     #[test]
     fn spend_cap_charges_refunds_and_refuses() {
-        let cap = SpendCap::new(10, Duration::from_secs(3600));
+        let cap = SpendCap::new(Duration::from_secs(3600));
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        cap.charge(ip, 5).expect("fits").keep();
-        drop(cap.charge(ip, 5).expect("fits")); // refunded
-        cap.charge(ip, 5).expect("fits").keep();
-        let err = cap.charge(ip, 2).expect_err("over the cap");
+        let five = Cost::credits(5);
+        cap.charge(ip, "a", 10.0, five).expect("fits").keep();
+        drop(cap.charge(ip, "a", 10.0, five).expect("fits")); // refunded
+        cap.charge(ip, "a", 10.0, five).expect("fits").keep();
+        let err = cap
+            .charge(ip, "a", 10.0, Cost::credits(2))
+            .expect_err("over the cap");
         assert!(
             matches!(err, AppError::SpendCapExceeded { retry_after_secs, .. } if retry_after_secs > 3000)
         );
+        // Another provider has a budget of its own, in its own unit.
+        let cent = Cost::new(0.01, faceswap_core::provider::CostUnit::Usd);
+        for _ in 0..3 {
+            cap.charge(ip, "b", 0.03, cent)
+                .expect("three cents fit")
+                .keep();
+        }
+        assert!(cap.charge(ip, "b", 0.03, cent).is_err());
     }
 
     #[test]

@@ -1,22 +1,14 @@
-//! The `faceswap-proxy` binary: configuration, logging, upstream choice, listener, maintenance,
-//! graceful shutdown.
-//!
-//! Requests are served by [`faceswap_proxy::workers`] (one single-threaded runtime per CPU); a
-//! small multi-threaded runtime beside them runs the built-in sandbox, the maintenance sweep and
-//! the signal handler.
+//! The `faceswap-proxy` binary: configuration, logging, the providers (the built-in sandbox for
+//! those without a key), the listener, maintenance and graceful shutdown.
 
-use faceswap_proxy::{configured_upstream, spawn_maintenance, workers, AppState, Config};
+use faceswap_proxy::{app, spawn_maintenance, AppState, Config, Providers};
 use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
-mod sandbox;
-
-/// jemalloc: a forward takes 13% fewer instructions than with glibc's malloc, for a tenth more
-/// memory with 10,000 open event streams (mimalloc, as fast, tripled it).
-#[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+#[tokio::main]
+async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         // Colours only on a terminal, not in log files.
         .with_ansi(std::io::stdout().is_terminal())
@@ -24,47 +16,61 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let config = Config::from_env_and_args();
-    let background = tokio::runtime::Builder::new_multi_thread()
-        .thread_name("proxy-background")
-        .enable_all()
-        .build()?;
-    let listeners = workers::Listeners::bind(&config.host, config.port, config.workers)?;
-    // Sandbox mode: no key and no explicit base URL. The sandbox stops when `_sandbox` drops.
-    let (upstream, _sandbox) = match configured_upstream(&config) {
-        Some(target) => (target, None),
-        None => {
-            let (target, running) = background.block_on(sandbox::start(&config))?;
-            (target, Some(running))
+    match run(Config::from_env_and_args()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            eprintln!("faceswap-proxy: {err}");
+            ExitCode::FAILURE
         }
+    }
+}
+
+async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
+    // The sandbox answers every provider without a key; it stops when `_sandbox` drops.
+    #[cfg(feature = "sandbox")]
+    let (sandbox, _sandbox) = if config.providers.iter().any(|p| p.sandbox_mode()) {
+        let (endpoint, running) = faceswap_proxy::sandbox::start(&config).await?;
+        (Some(endpoint), Some(running))
+    } else {
+        (None, None)
     };
-    tracing::info!(
-        address = %listeners.local_addr(),
-        workers = listeners.workers(),
-        mode = if config.sandbox_mode() { "sandbox" } else { "provider" },
-        upstream = %upstream.base_url,
-        "faceswap-proxy listening"
-    );
-    // PostgreSQL connections are driven on the background runtime, which outlives the workers.
-    let state = background.block_on(AppState::new(config, upstream))?;
-    let maintenance = {
-        let _entered = background.enter();
-        spawn_maintenance(state.clone())
-    };
+    #[cfg(not(feature = "sandbox"))]
+    let sandbox = None;
+    let providers = Providers::resolve(&config, sandbox.as_ref())?;
+    for provider in providers.iter() {
+        tracing::info!(
+            provider = provider.id(),
+            mode = ?provider.mode,
+            upstream = %provider.target.base_url,
+            "provider"
+        );
+    }
+    tracing::info!(address = %listener.local_addr()?, "faceswap-proxy listening");
+    let state = AppState::new(config, providers).await?;
+    let maintenance = spawn_maintenance(state.clone());
     let shutdown = state.shutdown.clone();
-    background.spawn(async move {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
         shutdown_signal().await;
         // Ends the event streams too, which would otherwise hold the shutdown open.
         shutdown.cancel();
-    });
-    workers::serve(listeners, &state)?;
+    })
+    .await?;
     maintenance.abort();
     Ok(())
 }
 
 async fn shutdown_signal() {
     let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %err, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
     };
     #[cfg(unix)]
     let terminate = async {

@@ -1,17 +1,28 @@
-//! Sandbox mode (no `AIFACESWAP_API_KEY`, no `AIFACESWAP_BASE_URL`): the built-in sandbox provider
-//! is started on a random loopback port with a random key, and the proxy forwards to it through
-//! the same upstream code as to the real provider.
+//! The built-in sandbox (cargo feature `sandbox`, on by default): started on a random loopback
+//! port with a random key when some provider has neither a key nor a base URL. The proxy calls it
+//! through the same upstream code as a real provider.
 
-use faceswap_proxy::{tokens, Config, UpstreamTarget};
 use faceswap_sandbox::{RunningSandbox, SandboxConfig};
 use secrecy::SecretString;
 use std::path::Path;
 
+use crate::providers::SandboxEndpoint;
+use crate::{tokens, Config};
+
+/// Why the sandbox did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// No randomness for its key.
+    #[error("no randomness for the sandbox's key: {0}")]
+    Random(#[from] getrandom::Error),
+    /// It could not start.
+    #[error("the sandbox did not start: {0}")]
+    Start(#[from] std::io::Error),
+}
+
 /// Starts the sandbox; it runs while the returned handle is held.
-pub async fn start(
-    config: &Config,
-) -> Result<(UpstreamTarget, RunningSandbox), Box<dyn std::error::Error>> {
-    let api_key = tokens::new_token().map_err(|e| format!("no randomness for the key: {e}"))?;
+pub async fn start(config: &Config) -> Result<(SandboxEndpoint, RunningSandbox), SandboxError> {
+    let api_key = tokens::new_token()?;
     let data_root = config.upload_dir.parent().unwrap_or(Path::new("."));
     let sandbox = faceswap_sandbox::spawn(SandboxConfig {
         api_key,
@@ -20,9 +31,9 @@ pub async fn start(
         ..SandboxConfig::default()
     })
     .await?;
-    let target = UpstreamTarget {
+    let endpoint = SandboxEndpoint {
         base_url: sandbox.base_url.clone(),
-        api_key: Some(SecretString::from(sandbox.api_key.clone())),
+        api_key: SecretString::from(sandbox.api_key.clone()),
     };
-    Ok((target, sandbox))
+    Ok((endpoint, sandbox))
 }

@@ -10,14 +10,17 @@ use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 use crate::idempotency::Fingerprint;
 
 /// Why spooling stopped.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum SpoolError {
     /// More than the limit arrived.
+    #[error("the file is larger than allowed")]
     TooLarge,
     /// The client's body broke off or was malformed; `true` when a limit layer cut it.
+    #[error("the body could not be read completely")]
     Body(bool),
     /// Writing the file failed.
-    Io(std::io::Error),
+    #[error("spool write: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// A spooled file, rewound to its start.
@@ -59,10 +62,10 @@ where
         if let Some(fp) = fingerprint.as_deref_mut() {
             fp.update_stream(&chunk);
         }
-        file.write_all(&chunk).await.map_err(SpoolError::Io)?;
+        file.write_all(&chunk).await?;
     }
-    file.flush().await.map_err(SpoolError::Io)?;
-    file.rewind().await.map_err(SpoolError::Io)?;
+    file.flush().await?;
+    file.rewind().await?;
     Ok(Spooled {
         file,
         len,

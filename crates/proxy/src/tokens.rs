@@ -25,6 +25,16 @@ pub fn hash(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
 }
 
+/// Compares two hashes without an early exit, so the time taken says nothing about where they
+/// differ.
+pub fn hashes_match(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |differ, (x, y)| differ | (x ^ y))
+            == 0
+}
+
 /// True when `token` has the shape of a token this proxy makes (64 lowercase hex characters).
 pub fn looks_like_token(token: &str) -> bool {
     token.len() == 64
@@ -58,5 +68,8 @@ mod tests {
         assert_ne!(hash(&a), a);
         assert_eq!(hash(&a), hash(&a));
         assert!(!looks_like_token("../etc/passwd"));
+        assert!(hashes_match(&hash("s"), &hash("s")));
+        assert!(!hashes_match(&hash("s"), &hash("t")));
+        assert!(!hashes_match("ab", "abc"));
     }
 }

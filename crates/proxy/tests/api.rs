@@ -137,8 +137,19 @@ async fn config_endpoint_names_the_mode_and_never_the_key() {
     assert!(!text.contains(KEY));
     let config: Value = serde_json::from_str(&text).expect("json");
     assert_eq!(
-        config,
-        json!({"mode": "provider", "provider": "aifaceswap"})
+        (&config["mode"], &config["provider"]),
+        (&json!("provider"), &json!("aifaceswap"))
+    );
+    let aifaceswap = config["providers"]
+        .as_array()
+        .expect("providers")
+        .iter()
+        .find(|p| p["id"] == "aifaceswap")
+        .expect("aifaceswap listed");
+    assert_eq!(aifaceswap["mode"], "live");
+    assert_eq!(
+        aifaceswap["operations"],
+        json!(["faceSwap", "extractFace", "multiFaceSwap", "videoFaceSwap", "extractBase64Face", "multiVideoFaceSwap"])
     );
     assert_eq!(proxy.get("/healthz").await.status(), 200);
 }

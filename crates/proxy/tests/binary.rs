@@ -75,7 +75,6 @@ async fn start_binary_with(
         .env("SSE_KEEPALIVE_MS", "50")
         .env("RUST_LOG", log)
         .env_remove("ALLOWED_ORIGINS")
-        .env_remove("WORKERS")
         .envs(extra_env.iter().copied())
         .stdin(Stdio::null())
         .stdout(out)
@@ -129,7 +128,7 @@ async fn tasks_survive_sigkill_and_finish_after_restart_on_postgres() {
         return;
     };
     let url = server.database().await;
-    survive_sigkill(&[("DATABASE_URL", &url), ("WORKERS", "2")]).await;
+    survive_sigkill(&[("DATABASE_URL", &url)]).await;
 }
 
 /// Pending tasks, `kill -9`, a restart on the same database, webhooks: every task succeeds.
@@ -413,10 +412,10 @@ async fn sigterm_ends_open_event_streams_and_exits() {
 }
 
 #[tokio::test]
-async fn worker_threads_share_tasks_wake_ups_and_limits() {
+async fn streams_on_many_connections_share_tasks_wake_ups_and_limits() {
     let fake = Fake::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let log = dir.path().join("workers.log");
+    let log = dir.path().join("connections.log");
     let limit = 40;
     let limit_text = limit.to_string();
     let running = start_binary_with(
@@ -425,35 +424,14 @@ async fn worker_threads_share_tasks_wake_ups_and_limits() {
         Some(&fake),
         "info",
         &log,
-        &[("WORKERS", "3"), ("RATE_LIMIT_PER_MIN", &limit_text)],
+        &[("RATE_LIMIT_PER_MIN", &limit_text)],
     )
     .await;
-    assert!(read_log(&log).contains("workers=3"), "{}", read_log(&log));
-    #[cfg(target_os = "linux")]
-    {
-        // Each worker thread's scheduling policy (field 41 of its stat; 3 is SCHED_BATCH).
-        let policies: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", running.child.id()))
-            .expect("threads")
-            .filter_map(|task| {
-                let path = task.ok()?.path();
-                let name = std::fs::read_to_string(path.join("comm")).ok()?;
-                let stat = std::fs::read_to_string(path.join("stat")).ok()?;
-                let fields = stat.rsplit_once(')')?.1;
-                let policy = fields.split_whitespace().nth(41 - 3)?.to_owned();
-                name.starts_with("proxy-worker-").then_some(policy)
-            })
-            .collect();
-        assert_eq!(policies.len(), 3, "one thread per worker");
-        assert!(
-            policies.iter().all(|p| p == "3"),
-            "SCHED_BATCH: {policies:?}"
-        );
-    }
     let mut api_requests = 0;
     let answer = submit(&running.url, "faceswap").await;
     api_requests += 1;
     let task_id = answer["data"]["task_id"].as_str().expect("id").to_owned();
-    // Each stream on its own connection, so the kernel spreads them over the workers.
+    // Each stream on its own connection, served by whichever runtime thread takes it.
     let mut streams = Vec::new();
     for _ in 0..12 {
         let response = reqwest::Client::new()
@@ -476,10 +454,10 @@ async fn worker_threads_share_tasks_wake_ups_and_limits() {
         let (_, data) = stream
             .next_event(Duration::from_secs(5))
             .await
-            .expect("every worker's stream is woken");
+            .expect("every stream is woken");
         assert_eq!(data["status"], "succeeded");
     }
-    // One rate limit for the process, not one per worker: fresh connections until refused.
+    // One rate limit for the process, not one per connection: fresh connections until refused.
     let mut allowed = api_requests;
     loop {
         let status = reqwest::Client::new()
@@ -495,7 +473,7 @@ async fn worker_threads_share_tasks_wake_ups_and_limits() {
         allowed += 1;
         assert!(
             allowed <= limit + 3,
-            "the limit is per worker: {allowed} allowed"
+            "the limit is not per connection: {allowed} allowed"
         );
     }
     assert!(allowed >= limit, "refused early: {allowed} of {limit}");
@@ -513,8 +491,8 @@ async fn two_proxies_on_one_postgres_database_wake_each_others_streams() {
         tempfile::tempdir().expect("tempdir"),
     );
     let (log_a, log_b) = (dir_a.path().join("a.log"), dir_b.path().join("b.log"));
-    let env_a = [("DATABASE_URL", database.as_str()), ("WORKERS", "2")];
-    let env_b = [("DATABASE_URL", database.as_str()), ("WORKERS", "3")];
+    let env_a = [("DATABASE_URL", database.as_str())];
+    let env_b = [("DATABASE_URL", database.as_str())];
     // Both start at once on the empty database: the schema is created once.
     let (a, b) = tokio::join!(
         start_binary_with(
@@ -539,7 +517,7 @@ async fn two_proxies_on_one_postgres_database_wake_each_others_streams() {
     let hook = fake.last().webhook().expect("hook");
     assert!(hook.starts_with(&a.url), "the webhook goes to A: {hook}");
     assert_eq!(status_of(&b.url, &task_id).await, "pending");
-    // Streams on B, each on its own connection so that B's workers share them.
+    // Streams on B, each on its own connection.
     let mut streams = Vec::new();
     for _ in 0..4 {
         let response = reqwest::Client::new()

@@ -1,4 +1,4 @@
-//! Credit prices (DESIGN.md section 7, from the provider's price table).
+//! Credit prices, from the provider's price table.
 
 use super::Operation;
 

@@ -107,7 +107,7 @@ impl Operation {
         }
     }
 
-    /// Credits this operation costs for the given inputs (DESIGN.md section 7).
+    /// Credits this operation costs for the given inputs (the provider's price table).
     pub fn credits(self, inputs: &CreditInputs) -> u64 {
         credits::credits(self, inputs)
     }

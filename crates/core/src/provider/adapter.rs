@@ -150,3 +150,9 @@ pub trait Adapter: Send + Sync + 'static {
             .find(|op| op.name == name || op.js_name == name)
     }
 }
+
+impl std::fmt::Debug for dyn Adapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.info().id)
+    }
+}

@@ -1,4 +1,5 @@
-//! `GET /api/tasks/{task_id}/events`: Server-Sent Events. A `status` event with the task's JSON at
+//! `GET /api/{provider}/tasks/{task_id}/events` (and aifaceswap's `GET /api/tasks/{task_id}/events`):
+//! Server-Sent Events. A `status` event with the task's JSON at
 //! connect and on each change (its id is the task's change counter, so `Last-Event-ID` resumes),
 //! keep-alive comments, and the end of the stream after a terminal status. Wake-ups come from the
 //! store's [`crate::store::Notifier`]; no stream polls the database.
@@ -8,15 +9,29 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
-use std::convert::Infallible;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use faceswap_core::aifaceswap::PROVIDER as AIFACESWAP;
+use faceswap_core::LegacyTaskView;
+
 use crate::limits::Admitted;
-use crate::store::TaskEvent;
+use crate::routes::tasks::task_key;
+use crate::routes::TaskPath;
+use crate::store::{TaskEvent, TaskKey};
 use crate::{AppError, AppState};
 
+/// Which JSON shape the events carry.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// The full task view.
+    Full,
+    /// aifaceswap's first-version view.
+    Legacy,
+}
+
 struct Cursor {
+    shape: Shape,
     receiver: watch::Receiver<Option<TaskEvent>>,
     shutdown: CancellationToken,
     first: Option<TaskEvent>,
@@ -24,27 +39,47 @@ struct Cursor {
     done: bool,
 }
 
-fn to_event(event: &TaskEvent) -> Event {
-    Event::default()
+fn to_event(event: &TaskEvent, shape: Shape) -> Result<Event, axum::Error> {
+    let status = Event::default()
         .event("status")
-        .id(event.version.to_string())
-        .json_data(faceswap_core::LegacyTaskView::from(&event.view))
-        .unwrap_or_else(|_| Event::default().event("status"))
+        .id(event.version.to_string());
+    match shape {
+        Shape::Full => status.json_data(&event.view),
+        Shape::Legacy => status.json_data(LegacyTaskView::from(&event.view)),
+    }
 }
 
 /// The event stream of one task, or 404 `not_found`.
 pub async fn events(
     State(state): State<AppState>,
     _: Admitted,
+    Path(TaskPath { provider, task_id }): Path<TaskPath>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let key = task_key(&state, &provider, task_id)?;
+    stream(state, key, &headers, Shape::Full).await
+}
+
+/// The event stream of an aifaceswap task in the first version's shape.
+pub async fn aifaceswap_events(
+    State(state): State<AppState>,
+    _: Admitted,
     Path(task_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    if task_id.len() > 200 {
-        return Err(AppError::not_found("no such task"));
-    }
+    let key = task_key(&state, AIFACESWAP.id, task_id)?;
+    stream(state, key, &headers, Shape::Legacy).await
+}
+
+async fn stream(
+    state: AppState,
+    key: TaskKey,
+    headers: &HeaderMap,
+    shape: Shape,
+) -> Result<Response, AppError> {
     // Subscribe before reading, so that no change between the two is missed.
-    let receiver = state.store.notifier().subscribe(&task_id);
-    let Some(current) = state.store.task(&task_id).await? else {
+    let receiver = state.store.notifier().subscribe(&key);
+    let Some(current) = state.store.task(&key).await? else {
         return Err(AppError::not_found("no such task"));
     };
     let last_sent = headers
@@ -53,6 +88,7 @@ pub async fn events(
         .and_then(|v| v.trim().parse::<u64>().ok())
         .unwrap_or(0);
     let cursor = Cursor {
+        shape,
         receiver,
         shutdown: state.shutdown.clone(),
         first: Some(current),
@@ -67,7 +103,8 @@ pub async fn events(
             if first.version > cursor.last_sent {
                 cursor.last_sent = first.version;
                 cursor.done = first.view.status.is_terminal();
-                return Some((Ok::<_, Infallible>(to_event(&first)), cursor));
+                let event = to_event(&first, cursor.shape);
+                return Some((event, cursor));
             }
             if first.view.status.is_terminal() {
                 return None;
@@ -85,7 +122,8 @@ pub async fn events(
             if let Some(event) = latest.filter(|e| e.version > cursor.last_sent) {
                 cursor.last_sent = event.version;
                 cursor.done = event.view.status.is_terminal();
-                return Some((Ok(to_event(&event)), cursor));
+                let event = to_event(&event, cursor.shape);
+                return Some((event, cursor));
             }
         }
     });

@@ -1,17 +1,18 @@
-//! The multipart form of faceswap (`source_image`, `face_image`) and extract_face (`img`): each
-//! file field is either a file, spooled to an unnamed temporary file and checked by its magic
-//! bytes (jpeg, png or webp), or a text URL checked by faceswap-core's URL rule. The browser's
-//! `webhook` and any other field are dropped. The form then streams to the provider from disk.
+//! Multipart submits, for every provider: each file field an operation lists is either a file,
+//! spooled to an unnamed temporary file and checked by its magic bytes (jpeg, png or webp), or a
+//! text URL; the operation's text fields are read as text; anything else (a browser's `webhook`,
+//! unknown fields) is dropped. The adapter validates the result as a [`FormInput`]; the files
+//! stream to the provider from disk.
 
 use axum::extract::multipart::{Field, Multipart, MultipartError};
 use axum::http::StatusCode;
-use faceswap_core::aifaceswap::Operation;
-use faceswap_core::url::check_http_url;
+use faceswap_core::provider::{FormInput, FormValue, OperationSpec};
 use faceswap_core::FieldError;
-use reqwest::multipart::{Form, Part};
+use reqwest::multipart::Part;
 use std::path::Path;
 use tokio_util::io::ReaderStream;
 
+use crate::error::InternalError;
 use crate::idempotency::Fingerprint;
 use crate::spool::{spool, SpoolError, Spooled};
 use crate::AppError;
@@ -19,14 +20,31 @@ use crate::AppError;
 /// Longest text field accepted in a form.
 const MAX_TEXT: usize = 8 * 1024;
 
-enum Value {
-    Url(String),
-    File(Spooled),
+/// The files of a form, on disk (unnamed: they vanish when dropped, even after a crash).
+#[derive(Debug, Default)]
+pub struct SpooledFiles {
+    files: Vec<(String, Spooled)>,
 }
 
-/// A validated form, its files on disk (unnamed: they vanish when dropped, even after a crash).
-pub struct SpooledForm {
-    fields: Vec<(&'static str, Value)>,
+impl SpooledFiles {
+    /// The file sent under `field`, as an upstream part streamed from disk.
+    pub fn part(&mut self, field: &str) -> Result<Part, AppError> {
+        let index = self
+            .files
+            .iter()
+            .position(|(name, _)| name == field)
+            .ok_or_else(|| AppError::Internal(InternalError::MissingFile(field.to_owned())))?;
+        let (name, spooled) = self.files.swap_remove(index);
+        let body = reqwest::Body::wrap_stream(ReaderStream::new(spooled.file));
+        let part = Part::stream_with_length(body, spooled.len);
+        match spooled.media {
+            Some(media) => part
+                .file_name(format!("{name}.{}", media.extension()))
+                .mime_str(media.content_type())
+                .map_err(AppError::from),
+            None => Ok(part),
+        }
+    }
 }
 
 fn multipart_error(err: MultipartError, field: Option<&str>) -> AppError {
@@ -49,7 +67,7 @@ async fn read_text(field: Field<'_>, name: &str) -> Result<String, AppError> {
         .map_err(|e| multipart_error(e, Some(name)))?
     {
         if text.len() + chunk.len() > MAX_TEXT {
-            return Err(FieldError::new(name, format!("{name} is too long for a URL")).into());
+            return Err(FieldError::new(name, format!("{name} is too long")).into());
         }
         text.extend_from_slice(&chunk);
     }
@@ -57,70 +75,98 @@ async fn read_text(field: Field<'_>, name: &str) -> Result<String, AppError> {
         .map_err(|_| FieldError::new(name, format!("{name} is not valid UTF-8")).into())
 }
 
-/// Reads and validates the form of `op`, spooling files under `dir` (at most `max_bytes` each).
+/// What a field of the form is, for the operations served on one route.
+enum FieldKind {
+    File,
+    Text,
+}
+
+fn kind_of(operations: &[&OperationSpec], name: &str) -> Option<FieldKind> {
+    if operations.iter().any(|op| op.file_fields.contains(&name)) {
+        Some(FieldKind::File)
+    } else if operations
+        .iter()
+        .any(|op| op.form_text_fields.contains(&name))
+    {
+        Some(FieldKind::Text)
+    } else {
+        None
+    }
+}
+
+/// Reads the form of a route served by `operations`, spooling files under `dir` (at most
+/// `max_bytes` each).
 pub async fn read_form(
-    op: Operation,
+    operations: &[&OperationSpec],
     mut multipart: Multipart,
     dir: &Path,
     max_bytes: u64,
     fingerprint: &mut Fingerprint,
-) -> Result<SpooledForm, AppError> {
-    let mut fields: Vec<(&'static str, Value)> = Vec::new();
+) -> Result<(FormInput, SpooledFiles), AppError> {
+    let mut input = FormInput::default();
+    let mut files = SpooledFiles::default();
     while let Some(field) = multipart
         .next_field()
         .await
         .map_err(|e| multipart_error(e, None))?
     {
-        let Some(name) = field
-            .name()
-            .and_then(|n| op.file_fields().iter().copied().find(|f| *f == n))
-        else {
+        let Some(name) = field.name().map(str::to_owned) else {
+            drain(field).await?;
+            continue;
+        };
+        let Some(kind) = kind_of(operations, &name) else {
             // The browser's webhook and unknown fields are never forwarded.
             drain(field).await?;
             continue;
         };
-        if fields.iter().any(|(n, _)| *n == name) {
-            return Err(FieldError::new(name, format!("{name} is given twice")).into());
+        if input.get(&name).is_some() {
+            return Err(FieldError::new(&name, format!("{name} is given twice")).into());
         }
         fingerprint.update(name.as_bytes());
-        if field.file_name().is_some() {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(|e| AppError::Internal(format!("spool folder: {e}")))?;
-            let file = tempfile::tempfile_in(dir)
-                .map_err(|e| AppError::Internal(format!("spool file: {e}")))?;
-            let spooled = spool(
-                field,
-                file,
-                max_bytes,
-                Some(fingerprint),
-                |e: &MultipartError| e.status() == StatusCode::PAYLOAD_TOO_LARGE,
-            )
-            .await
-            .map_err(|err| spool_error(err, name, max_bytes))?;
-            match spooled.media {
-                Some(media) if media.is_image() => {}
+        let is_file = matches!(kind, FieldKind::File) && field.file_name().is_some();
+        if is_file {
+            let spooled = spool_file(field, &name, dir, max_bytes, fingerprint).await?;
+            let media = match spooled.media {
+                Some(media) if media.is_image() => media,
+                _ if spooled.len == 0 => {
+                    return Err(FieldError::new(&name, format!("{name} is an empty file")).into())
+                }
                 _ => {
                     return Err(AppError::UnsupportedMediaType {
                         message: format!("{name} must be a jpeg, png or webp image"),
-                        field: Some(name.to_owned()),
+                        field: Some(name),
                     })
                 }
-            }
-            fields.push((name, Value::File(spooled)));
+            };
+            input.fields.push((name.clone(), FormValue::File(media)));
+            files.files.push((name, spooled));
         } else {
-            let text = read_text(field, name).await?;
-            check_http_url(name, &text)?;
+            let text = read_text(field, &name).await?;
             fingerprint.update(text.as_bytes());
-            fields.push((name, Value::Url(text)));
+            input.fields.push((name, FormValue::Text(text)));
         }
     }
-    for &name in op.file_fields() {
-        if !fields.iter().any(|(n, _)| *n == name) {
-            return Err(FieldError::required(name).into());
-        }
-    }
-    Ok(SpooledForm { fields })
+    Ok((input, files))
+}
+
+async fn spool_file(
+    field: Field<'_>,
+    name: &str,
+    dir: &Path,
+    max_bytes: u64,
+    fingerprint: &mut Fingerprint,
+) -> Result<Spooled, AppError> {
+    tokio::fs::create_dir_all(dir).await?;
+    let file = tempfile::tempfile_in(dir)?;
+    spool(
+        field,
+        file,
+        max_bytes,
+        Some(fingerprint),
+        |e: &MultipartError| e.status() == StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await
+    .map_err(|err| spool_error(err, name, max_bytes))
 }
 
 async fn drain(mut field: Field<'_>) -> Result<(), AppError> {
@@ -143,34 +189,6 @@ pub fn spool_error(err: SpoolError, field: &str, max_bytes: u64) -> AppError {
         SpoolError::Body(false) => {
             FieldError::new(field, format!("{field} could not be read completely")).into()
         }
-        SpoolError::Io(e) => AppError::Internal(format!("spool write: {e}")),
-    }
-}
-
-impl SpooledForm {
-    /// The form for the provider, with `webhook` added when given.
-    pub fn into_upstream(self, webhook: Option<String>) -> Result<Form, AppError> {
-        let mut form = Form::new();
-        for (name, value) in self.fields {
-            form = match value {
-                Value::Url(url) => form.text(name, url),
-                Value::File(spooled) => {
-                    let media = spooled.media;
-                    let body = reqwest::Body::wrap_stream(ReaderStream::new(spooled.file));
-                    let mut part = Part::stream_with_length(body, spooled.len);
-                    if let Some(media) = media {
-                        part = part
-                            .file_name(format!("{name}.{}", media.extension()))
-                            .mime_str(media.content_type())
-                            .map_err(|e| AppError::Internal(format!("mime: {e}")))?;
-                    }
-                    form.part(name, part)
-                }
-            };
-        }
-        if let Some(url) = webhook {
-            form = form.text("webhook", url);
-        }
-        Ok(form)
+        SpoolError::Io(e) => AppError::from(e),
     }
 }

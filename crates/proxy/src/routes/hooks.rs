@@ -1,42 +1,47 @@
-//! `POST /hooks/aifaceswap/{token}`: the provider's callback. The token is looked up by its hash;
-//! an unknown token, or a callback about another task than the token's, gets 404 and changes
-//! nothing. A repeated or late delivery changes nothing either. Tokens never reach a log.
+//! `POST /hooks/{provider}/{token}`: a provider's callback. The token is looked up by its hash;
+//! an unknown token, a token of another provider, or a callback about another task than the
+//! token's gets 404 and changes nothing. Where the provider echoes a per-task secret, a callback
+//! without it (or with a wrong one) gets 401 and changes nothing. A repeated or late delivery
+//! changes nothing either. Tokens and secrets never reach a log.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use bytes::Bytes;
-use faceswap_core::aifaceswap::WebhookCallback;
 use serde_json::{json, Value};
 
 use crate::routes::now_ms;
-use crate::store::Delivery;
-use crate::tokens::{hash, looks_like_token};
+use crate::store::{Delivery, TokenRecord};
+use crate::tokens::{hash, hashes_match, looks_like_token};
 use crate::{AppError, AppState};
 
-/// Stores the callback and wakes the task's streams.
-pub async fn webhook(
+fn unknown() -> AppError {
+    AppError::not_found("unknown webhook")
+}
+
+/// Stores the callback's update and wakes the task's streams.
+pub async fn callback(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    Path((provider_id, token)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
+    let provider = state.provider(&provider_id).map_err(|_| unknown())?;
     if !looks_like_token(&token) {
-        return Err(AppError::not_found("unknown webhook"));
+        return Err(unknown());
     }
     let token_hash = hash(&token);
-    let callback = match WebhookCallback::from_json(&body) {
-        Ok(callback) => callback,
-        Err(err) => {
-            if state.store.token_exists(&token_hash).await? {
-                return Err(err.into());
-            }
-            return Err(AppError::not_found("unknown webhook"));
-        }
+    let record = match state.store.token(&token_hash).await? {
+        Some(record) if record.provider == provider.id() => record,
+        _ => return Err(unknown()),
     };
-    let delivery = state
-        .store
-        .deliver(&token_hash, &callback, now_ms())
-        .await?;
+    check_secret(
+        provider.adapter.info().callback_secret_header,
+        &record,
+        &headers,
+    )?;
+    let update = provider.adapter.read_callback(&body)?;
+    let delivery = state.store.deliver(&token_hash, &update, now_ms()).await?;
     let outcome = match &delivery {
         Delivery::UnknownToken => "unknown token",
         Delivery::WrongTask => "task mismatch",
@@ -44,12 +49,33 @@ pub async fn webhook(
         Delivery::Applied(_) => "applied",
         Delivery::Unchanged(_) => "unchanged",
     };
-    tracing::info!(task_id = ?callback.task_id, success = callback.success, outcome, "webhook");
+    tracing::info!(provider = provider.id(), task_id = ?update.task_id, status = %update.status, outcome, "callback");
     match delivery {
-        Delivery::UnknownToken | Delivery::WrongTask => Err(AppError::not_found("unknown webhook")),
+        Delivery::UnknownToken | Delivery::WrongTask => Err(unknown()),
         Delivery::Held | Delivery::Applied(_) | Delivery::Unchanged(_) => Ok((
             StatusCode::OK,
             Json(json!({ "code": 200, "message": "OK" })),
+        )),
+    }
+}
+
+/// A provider with a per-task secret must echo the token's secret in its header.
+fn check_secret(
+    header: Option<&'static str>,
+    record: &TokenRecord,
+    headers: &HeaderMap,
+) -> Result<(), AppError> {
+    let (Some(header), Some(expected)) = (header, &record.secret_hash) else {
+        return Ok(());
+    };
+    let presented = headers
+        .get(header)
+        .and_then(|value| value.to_str().ok())
+        .map(hash);
+    match presented {
+        Some(presented) if hashes_match(&presented, expected) => Ok(()),
+        _ => Err(AppError::Unauthorized(
+            "the callback does not carry its task's secret".into(),
         )),
     }
 }

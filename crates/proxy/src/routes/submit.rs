@@ -1,34 +1,28 @@
-//! `POST /api/aifaceswap/v1/{op}`: validate with faceswap-core, apply the limits and the
-//! idempotency key, make a webhook token for task operations, call the provider once, and answer
-//! its JSON unchanged.
+//! `POST /api/{provider}/{route}`: validate with the provider's adapter, apply the limits and the
+//! idempotency key, make a callback token for task operations, call the provider once, bind the
+//! task it started, and answer its JSON (unchanged, unless the adapter removes an echoed secret).
 
 use axum::body::to_bytes;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
-use faceswap_core::aifaceswap::{
-    CreditInputs, Envelope, Operation, Request as ApiRequest, TaskCreated,
+use faceswap_core::provider::{
+    Adapter, CallbackTarget, OperationSpec, Prepared, ResultDelivery, SubmitOutcome,
 };
-use faceswap_core::provider::ProviderOperation;
 use faceswap_core::FieldError;
 use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::idempotency::{self, Begin, Fingerprint};
-use crate::limits::Admitted;
-use crate::routes::form::read_form;
+use crate::poller::millis;
+use crate::providers::ServedProvider;
+use crate::routes::form::{read_form, SpooledFiles};
 use crate::routes::now_ms;
-use crate::store::TaskStore;
+use crate::store::{NewTask, NewToken, TaskKey};
 use crate::tokens;
-use crate::upstream::UpstreamBody;
+use crate::upstream::{fault_error, judge};
 use crate::{AppError, AppState};
-
-/// What goes upstream once validated.
-enum Prepared {
-    Json(ApiRequest),
-    Form(crate::routes::form::SpooledForm),
-}
 
 fn json_response(status: u16, body: impl Into<axum::body::Body>) -> Response {
     let mut response = Response::new(body.into());
@@ -40,7 +34,7 @@ fn json_response(status: u16, body: impl Into<axum::body::Body>) -> Response {
     response
 }
 
-/// Whether the request's body is a multipart form (by its `Content-Type`, without allocating).
+/// Whether the request's body is a multipart form (by its `Content-Type`).
 pub fn is_multipart(request: &Request) -> bool {
     const MULTIPART: &[u8] = b"multipart/form-data";
     request
@@ -55,74 +49,87 @@ pub fn is_multipart(request: &Request) -> bool {
         })
 }
 
-/// `POST /api/aifaceswap/v1/{op}` as an axum handler.
+/// Forwards one submit of an admitted `client` to `route` of the provider `adapter`. The whole
+/// submit, body upload included, ends with 504 `upstream_timeout` after twice the upstream
+/// timeout and a minute.
 pub async fn submit(
-    State(state): State<AppState>,
-    Admitted(client): Admitted,
-    Path(op_name): Path<String>,
-    request: Request,
-) -> Result<Response, AppError> {
-    let op = Operation::from_name(&op_name)
-        .ok_or_else(|| AppError::not_found(format!("no operation named {op_name:?}")))?;
-    submit_operation(&state, client, op, request).await
-}
-
-/// Forwards one operation for an admitted `client` (the handler above, and the gateway's direct
-/// path for JSON submits). The whole submit, body upload included, ends with 504
-/// `upstream_timeout` after twice the upstream timeout and a minute.
-pub async fn submit_operation(
-    state: &AppState,
+    state: AppState,
     client: IpAddr,
-    op: Operation,
+    adapter: &'static dyn Adapter,
+    route: &'static str,
     request: Request,
 ) -> Result<Response, AppError> {
     let limit = state.config.upstream_timeout * 2 + Duration::from_secs(60);
-    // Boxed, like `forward` below: these futures are kilobytes, and every layer that holds one
-    // by value copies it again.
-    tokio::time::timeout(limit, Box::pin(submit_within(state, client, op, request)))
-        .await
-        .map_err(|_| AppError::UpstreamTimeout)?
+    tokio::time::timeout(
+        limit,
+        submit_within(&state, client, adapter, route, request),
+    )
+    .await
+    .map_err(|_| AppError::UpstreamTimeout)?
 }
 
 async fn submit_within(
     state: &AppState,
     client: IpAddr,
-    op: Operation,
+    adapter: &'static dyn Adapter,
+    route: &'static str,
     request: Request,
 ) -> Result<Response, AppError> {
+    let provider = state.provider(adapter.info().id)?;
     let key = idempotency::key_from(request.headers())?;
-    let mut fingerprint = Fingerprint::new(op.name());
+    let mut fingerprint = Fingerprint::new(&format!("{}/{route}", adapter.info().id));
+    let operations: Vec<&OperationSpec> = adapter
+        .operations()
+        .iter()
+        .filter(|op| op.route == route)
+        .collect();
+    let first = operations
+        .first()
+        .ok_or_else(|| AppError::not_found("no such operation"))?;
 
     // Validate everything before anything is spent or sent.
-    let (prepared, credits) = if is_multipart(&request) {
-        if !op.accepts_files() {
+    let (prepared, mut files) = if is_multipart(&request) {
+        if operations.iter().all(|op| op.file_fields.is_empty()) {
             return Err(AppError::UnsupportedMediaType {
-                message: format!("{} takes a JSON body, not a multipart form", op.name()),
+                message: format!("{} takes a JSON body, not a multipart form", first.name),
                 field: None,
             });
         }
-        // Boxed: the form reader's future is large, and JSON bodies should not carry it.
-        let form = Box::pin(spool_form(state, op, request, &mut fingerprint)).await?;
-        (Prepared::Form(form), op.credits(&CreditInputs::default()))
+        let multipart = Multipart::from_request(request, state)
+            .await
+            .map_err(|e| AppError::from(FieldError::new("body", e.body_text())))?;
+        let (form, files) = read_form(
+            &operations,
+            multipart,
+            &state.config.upload_dir.join(".spool"),
+            state.config.upload_max_bytes,
+            &mut fingerprint,
+        )
+        .await?;
+        (adapter.prepare_form(route, &form)?, files)
     } else {
+        if !operations.iter().any(|op| op.accepts_json) {
+            return Err(AppError::UnsupportedMediaType {
+                message: format!("{} takes a multipart form, not JSON", first.name),
+                field: None,
+            });
+        }
         let limit = usize::try_from(state.config.json_max_bytes).unwrap_or(usize::MAX);
         let body = to_bytes(request.into_body(), limit).await.map_err(|_| {
             AppError::too_large(format!("the JSON body is larger than {limit} bytes"))
         })?;
-        let api_request = ApiRequest::from_json(op, &body)?;
         fingerprint.update(&body);
-        let credits = api_request.credits();
-        (Prepared::Json(api_request), credits)
+        (adapter.prepare_json(route, &body)?, SpooledFiles::default())
     };
 
-    let stale_ms = i64::try_from(state.config.upstream_timeout.as_millis() * 2).unwrap_or(i64::MAX);
+    let stale_ms = millis(state.config.upstream_timeout * 2);
     let key = match idempotency::begin(state.store.as_ref(), key, fingerprint, now_ms(), stale_ms)
         .await?
     {
         Begin::Replay(status, body) => return Ok(json_response(status, body)),
         Begin::Proceed(key) => key,
     };
-    let result = Box::pin(forward(state, op, prepared, client, credits)).await;
+    let result = Box::pin(forward(state, provider, client, &prepared, &mut files)).await;
     if let Some(key) = key {
         let recorded = match &result {
             Ok(body) => state.store.idempotency_finish(&key, 200, body).await,
@@ -135,106 +142,140 @@ async fn submit_within(
     result.map(|body| json_response(200, body))
 }
 
-/// Reads a multipart submit into spooled files, validated.
-async fn spool_form(
+/// A task operation's callback token, recorded before the upstream call.
+struct Token {
+    hash: String,
+    callback: CallbackTarget,
+}
+
+async fn make_token(
     state: &AppState,
-    op: Operation,
-    request: Request,
-    fingerprint: &mut Fingerprint,
-) -> Result<crate::routes::form::SpooledForm, AppError> {
-    let multipart = Multipart::from_request(request, state)
-        .await
-        .map_err(|e| AppError::from(FieldError::new("body", e.body_text())))?;
-    read_form(
-        op,
-        multipart,
-        &state.config.upload_dir.join(".spool"),
-        state.config.upload_max_bytes,
-        fingerprint,
-    )
-    .await
+    provider: &ServedProvider,
+    prepared: &Prepared,
+) -> Result<Token, AppError> {
+    let info = provider.adapter.info();
+    let token = tokens::new_token()?;
+    let secret = match info.callback_secret_header {
+        Some(_) => Some(tokens::new_token()?),
+        None => None,
+    };
+    let hash = tokens::hash(&token);
+    state
+        .store
+        .create_token(&NewToken {
+            token_hash: hash.clone(),
+            provider: info.id.to_owned(),
+            operation: prepared.operation.name.to_owned(),
+            secret_hash: secret.as_deref().map(tokens::hash),
+            now_ms: now_ms(),
+        })
+        .await?;
+    let callback = CallbackTarget {
+        url: format!("{}/hooks/{}/{token}", state.config.public_url, info.id),
+        secret,
+    };
+    Ok(Token { hash, callback })
 }
 
 async fn forward(
     state: &AppState,
-    op: Operation,
-    prepared: Prepared,
-    client: std::net::IpAddr,
-    credits: u64,
+    provider: &ServedProvider,
+    client: IpAddr,
+    prepared: &Prepared,
+    files: &mut SpooledFiles,
 ) -> Result<Bytes, AppError> {
-    let charge = state.spend_cap.charge(client, credits)?;
-    let token = if op.starts_task() {
-        let token = tokens::new_token().map_err(|e| AppError::Internal(format!("random: {e}")))?;
-        let token_hash = tokens::hash(&token);
-        state
-            .store
-            .create_token(&token_hash, op.name(), now_ms())
-            .await?;
-        Some((token, token_hash))
-    } else {
-        None
+    let adapter = provider.adapter;
+    let charge = state.spend_cap.charge(
+        client,
+        adapter.info().id,
+        provider.settings.spend_cap_per_hour,
+        prepared.cost,
+    )?;
+    let token = match prepared.operation.starts_task {
+        true => Some(make_token(state, provider, prepared).await?),
+        false => None,
     };
-    let webhook = token
+    let callback = token
         .as_ref()
-        .map(|(token, _)| format!("{}/hooks/aifaceswap/{token}", state.config.public_url));
-    let body = match prepared {
-        Prepared::Json(mut api_request) => {
-            // The browser's webhook is replaced by ours (or removed).
-            api_request.set_webhook(webhook);
-            UpstreamBody::Json(
-                api_request
-                    .to_json()
-                    .map_err(|e| AppError::Internal(format!("request JSON: {e}")))?,
-            )
+        .filter(|_| adapter.info().delivery.calls_back())
+        .map(|token| &token.callback);
+    let result: Result<Bytes, AppError> = async {
+        let request = adapter.upstream_request(prepared, callback)?;
+        let answer = state
+            .upstream
+            .send(&provider.target, request, files)
+            .await?;
+        let body = judge(answer, adapter, &provider.target)?;
+        let outcome = adapter
+            .read_submit(prepared, &body)
+            .map_err(|fault| fault_error(fault, None, &provider.target))?;
+        if let Some(token) = &token {
+            bind(state, provider, prepared, &token.hash, outcome).await?;
         }
-        Prepared::Form(form) => UpstreamBody::Form(form.into_upstream(webhook)?),
-    };
-    let answer = state.upstream.call(op, body).await;
-    let token_hash = token.map(|(_, hash)| hash);
-    let answer = match (answer, &token_hash) {
-        (Ok(body), Some(token_hash)) => bind(state.store.as_ref(), state, token_hash, &body)
-            .await
-            .map(|()| body),
-        (answer, _) => answer,
-    };
-    match answer {
+        Ok(Bytes::from(adapter.browser_answer(&body)))
+    }
+    .await;
+    match result {
         Ok(body) => {
             charge.keep();
             Ok(body)
         }
         Err(err) => {
-            if let Some(token_hash) = token_hash {
-                if let Err(e) = state.store.discard_token(&token_hash).await {
+            if let Some(token) = token {
+                if let Err(e) = state.store.discard_token(&token.hash).await {
                     tracing::error!(error = %e, "discard token");
                 }
             }
-            tracing::info!(operation = op.name(), error = %err.code(), "submit failed");
+            tracing::info!(
+                provider = adapter.info().id,
+                operation = prepared.operation.name,
+                error = %err.code(),
+                "submit failed"
+            );
             Err(err)
         }
     }
 }
 
+/// Stores the task a submit started (or finished), bound to its token.
 async fn bind(
-    store: &dyn TaskStore,
     state: &AppState,
+    provider: &ServedProvider,
+    prepared: &Prepared,
     token_hash: &str,
-    body: &[u8],
+    outcome: SubmitOutcome,
 ) -> Result<(), AppError> {
-    let created = serde_json::from_slice::<Envelope<TaskCreated>>(body)
-        .ok()
-        .and_then(|envelope| envelope.data)
-        .filter(|data| !data.task_id.trim().is_empty())
-        .ok_or_else(|| AppError::UpstreamError("the provider's answer has no task_id".into()))?;
-    let deadline = i64::try_from(state.config.task_deadline.as_millis()).unwrap_or(i64::MAX);
-    let view = store
-        .bind_task(
-            token_hash,
-            &created.task_id,
-            Some(created.points),
-            now_ms(),
-            deadline,
-        )
+    let (task_id, points, finished) = match outcome {
+        SubmitOutcome::Started { task_id, points } => (task_id, points, None),
+        SubmitOutcome::Finished { task_id, update } => (task_id, None, Some(update)),
+        SubmitOutcome::Immediate => {
+            return Err(AppError::UpstreamError(
+                "the provider's answer has no task_id".into(),
+            ))
+        }
+    };
+    let now = now_ms();
+    let first_poll = match provider.adapter.info().delivery {
+        ResultDelivery::Callback => None,
+        ResultDelivery::Polling => Some(state.config.poll_interval),
+        ResultDelivery::CallbackThenPolling => Some(provider.settings.poll_after),
+    };
+    let key = TaskKey::new(provider.id(), task_id);
+    let view = state
+        .store
+        .bind_task(&NewTask {
+            token_hash: token_hash.to_owned(),
+            key: key.clone(),
+            points,
+            cost: Some(prepared.cost),
+            next_poll_ms: first_poll.map(|wait| now.saturating_add(millis(wait))),
+            deadline_after_ms: millis(state.config.task_deadline),
+            now_ms: now,
+        })
         .await?;
-    tracing::info!(task_id = ?view.task_id, status = %view.status, "task submitted");
+    tracing::info!(provider = %view.provider, task_id = ?view.task_id, status = %view.status, "task submitted");
+    if let Some(update) = finished {
+        state.store.apply(&key, &update, now).await?;
+    }
     Ok(())
 }

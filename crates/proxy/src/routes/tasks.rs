@@ -1,26 +1,50 @@
-//! `GET /api/tasks/{task_id}`: the stored task.
+//! `GET /api/{provider}/tasks/{task_id}`: the stored task; `GET /api/tasks/{task_id}`: an
+//! aifaceswap task in the shape of the first version.
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use faceswap_core::aifaceswap::PROVIDER as AIFACESWAP;
 use faceswap_core::LegacyTaskView;
 
 use crate::limits::Admitted;
+use crate::routes::TaskPath;
+use crate::store::TaskKey;
 use crate::{AppError, AppState};
 
 /// Longest task id looked up.
-const MAX_TASK_ID: usize = 200;
+pub const MAX_TASK_ID: usize = 200;
+
+/// The key of a task route, or 404 for an unknown provider or an overlong id.
+pub fn task_key(state: &AppState, provider: &str, task_id: String) -> Result<TaskKey, AppError> {
+    let provider = state.provider(provider)?;
+    if task_id.len() > MAX_TASK_ID {
+        return Err(AppError::not_found("no such task"));
+    }
+    Ok(TaskKey::new(provider.id(), task_id))
+}
 
 /// The task, or 404 `not_found`.
 pub async fn get_task(
     State(state): State<AppState>,
     _: Admitted,
+    Path(TaskPath { provider, task_id }): Path<TaskPath>,
+) -> Result<Response, AppError> {
+    let key = task_key(&state, &provider, task_id)?;
+    match state.store.task(&key).await? {
+        Some(event) => Ok(Json(event.view).into_response()),
+        None => Err(AppError::not_found("no such task")),
+    }
+}
+
+/// An aifaceswap task as `{"task_id","status","type","result_url","points","created_at","updated_at"}`.
+pub async fn get_aifaceswap_task(
+    State(state): State<AppState>,
+    _: Admitted,
     Path(task_id): Path<String>,
 ) -> Result<Response, AppError> {
-    if task_id.len() > MAX_TASK_ID {
-        return Err(AppError::not_found("no such task"));
-    }
-    match state.store.task(&task_id).await? {
+    let key = task_key(&state, AIFACESWAP.id, task_id)?;
+    match state.store.task(&key).await? {
         Some(event) => Ok(Json(LegacyTaskView::from(&event.view)).into_response()),
         None => Err(AppError::not_found("no such task")),
     }

@@ -43,11 +43,8 @@ where
     S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
 {
     let dir = spool_dir(&state.config.upload_dir);
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|e| AppError::Internal(format!("upload folder: {e}")))?;
-    let temp = tempfile::NamedTempFile::new_in(&dir)
-        .map_err(|e| AppError::Internal(format!("upload file: {e}")))?;
+    tokio::fs::create_dir_all(&dir).await?;
+    let temp = tempfile::NamedTempFile::new_in(&dir)?;
     let (file, path) = temp.into_parts();
     let spooled = spool(stream, file, state.config.upload_max_bytes, None, too_large)
         .await
@@ -121,12 +118,11 @@ pub async fn upload(
             field: Some("file".into()),
         });
     };
-    let stem = tokens::new_upload_stem().map_err(|e| AppError::Internal(format!("random: {e}")))?;
+    let stem = tokens::new_upload_stem()?;
     let name = format!("{stem}.{}", media.extension());
     let size = spooled.len;
     drop(spooled.file);
-    path.persist(state.config.upload_dir.join(&name))
-        .map_err(|e| AppError::Internal(format!("upload persist: {e}")))?;
+    path.persist(state.config.upload_dir.join(&name))?;
     tracing::info!(size, content_type = media.content_type(), "upload stored");
     Ok(Json(Uploaded {
         url: format!("{}/uploads/{name}", state.config.public_url),

@@ -1,353 +1,217 @@
-//! The one way out to the provider: a fixed operation path under a base URL, the key as
-//! `Authorization: Bearer`, no browser header, no redirects, a timeout, and no retry.
-//! Base URL and key are plain inputs, so the real provider, the built-in sandbox and a test's fake
-//! provider go through the same code.
-//!
-//! JSON bodies (every operation's usual form, and the hot path) go over HTTP/1.1 connections kept
-//! per worker thread ([`pool`]); the multipart file forms of faceswap and extract_face go through
-//! reqwest, whose multipart encoder streams the spooled files. Both answers are judged by the same
-//! rules ([`answer`]).
+//! The one way out to the providers: one reqwest client for every upstream call. The path and
+//! body come from the provider's adapter ([`UpstreamRequest`]), the key travels as the adapter's
+//! [`AuthScheme`] says, no browser header is forwarded, redirects are never followed, nothing is
+//! retried (a submit spends credits), and every call has a timeout. Base URL and key are plain
+//! inputs, so a real provider, the built-in sandbox and a test's fake provider go through the
+//! same code.
 
 mod answer;
-pub mod pool;
 
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+pub use answer::{fault_error, judge};
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use bytes::Bytes;
-use faceswap_core::aifaceswap::Operation;
-use faceswap_core::provider::ProviderOperation;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use rustls::pki_types::ServerName;
+use faceswap_core::provider::{
+    AuthScheme, PartValue, ProviderInfo, UpstreamBody, UpstreamMethod, UpstreamRequest,
+};
 use secrecy::{ExposeSecret, SecretString};
-use std::sync::Arc;
 use std::time::Duration;
-use thread_local::ThreadLocal;
 
-use self::answer::{judge, too_large};
-use self::pool::{ConnectionPool, Endpoint};
+use crate::routes::form::SpooledFiles;
 use crate::AppError;
-
-/// Where the provider is and the key it wants.
-#[derive(Clone)]
-pub struct UpstreamTarget {
-    /// Base URL, for example `https://aifaceswap.io`.
-    pub base_url: String,
-    /// The key sent as `Authorization: Bearer KEY`; `None` sends no Authorization.
-    pub api_key: Option<SecretString>,
-}
-
-impl std::fmt::Debug for UpstreamTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UpstreamTarget")
-            .field("base_url", &self.base_url)
-            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
-            .finish()
-    }
-}
-
-/// A request body for the provider.
-pub enum UpstreamBody {
-    /// A JSON body (already validated and re-serialised by faceswap-core).
-    Json(Vec<u8>),
-    /// A multipart form (the file forms of faceswap and extract_face), streamed from disk.
-    Form(reqwest::multipart::Form),
-}
-
-/// The provider client.
-///
-/// Each thread that calls it gets its own connection pools: the proxy serves on several
-/// single-threaded runtimes (one per core, like nginx's workers), and a pooled connection is
-/// driven by the runtime that opened it, so sharing one pool would turn every call into
-/// cross-thread wake-ups.
-pub struct Upstream {
-    json_pools: ThreadLocal<ConnectionPool>,
-    form_clients: ThreadLocal<reqwest::Client>,
-    endpoint: Arc<Endpoint>,
-    target: UpstreamTarget,
-    timeout: Duration,
-    /// `Authorization: Bearer KEY`, built once and marked sensitive.
-    authorization: Option<HeaderValue>,
-    /// `Host: HOST[:PORT]` of the base URL.
-    host: HeaderValue,
-    /// The full URL of each operation, in [`Operation::ALL`] order (for reqwest).
-    urls: Vec<Uri>,
-    /// The path of each operation's URL, as sent on a pooled connection.
-    paths: Vec<Uri>,
-}
-
-impl std::fmt::Debug for Upstream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Upstream")
-            .field("target", &self.target)
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Why an [`Upstream`] cannot be built.
-#[derive(Debug)]
-pub struct UpstreamConfigError(String);
-
-impl std::fmt::Display for UpstreamConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UpstreamConfigError {}
 
 /// Longest provider answer read, in bytes.
 const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 
 const USER_AGENT: &str = concat!("faceswap-proxy/", env!("CARGO_PKG_VERSION"));
 
-/// How long an unused pooled connection is kept.
-const POOL_IDLE: Duration = Duration::from_secs(60);
+/// Why a provider's target or the client cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamConfigError {
+    /// The base URL is not an http(s) URL.
+    #[error("{variable} {url:?} is not an http(s) URL")]
+    BaseUrl {
+        /// The variable that set it (`AIFACESWAP_BASE_URL`).
+        variable: String,
+        /// The URL.
+        url: String,
+    },
+    /// The key cannot travel in a header.
+    #[error("{variable} is not a valid header value")]
+    Key {
+        /// The variable that set it (`AIFACESWAP_API_KEY`).
+        variable: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
 
-/// Most idle provider connections kept per worker thread.
-const POOL_MAX_IDLE: usize = 256;
+/// Where one provider is and how its key travels.
+#[derive(Clone)]
+pub struct ProviderTarget {
+    /// Base URL without a trailing slash, for example `https://aifaceswap.io`.
+    pub base_url: String,
+    /// The key's header, built once and marked sensitive; `None` sends no key.
+    auth: Option<(HeaderName, HeaderValue)>,
+    /// The key itself, to remove it from any provider message shown to a browser.
+    key: Option<SecretString>,
+}
 
-/// The connection endpoint and `Host` header of `base` (an `http` or `https` URL).
-fn endpoint_of(
-    base: &Uri,
-    tls: &Arc<rustls::ClientConfig>,
-    connect_timeout: Duration,
-) -> Result<(Endpoint, HeaderValue), UpstreamConfigError> {
-    let bad = || UpstreamConfigError(format!("AIFACESWAP_BASE_URL {base} is not an http(s) URL"));
-    let authority = base.authority().ok_or_else(bad)?;
-    let secure = match base.scheme_str() {
-        Some("https") => true,
-        Some("http") => false,
-        _ => return Err(bad()),
-    };
-    let host = authority.host();
-    let host = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host)
-        .to_owned();
-    let port = authority
-        .port_u16()
-        .unwrap_or(if secure { 443 } else { 80 });
-    let tls = if secure {
-        let name = ServerName::try_from(host.clone()).map_err(|_| bad())?;
-        let mut config = rustls::ClientConfig::clone(tls);
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Some((tokio_rustls::TlsConnector::from(Arc::new(config)), name))
-    } else {
-        None
-    };
-    let host_header = HeaderValue::from_str(authority.as_str()).map_err(|_| bad())?;
-    let endpoint = Endpoint {
-        host,
-        port,
-        tls,
-        connect_timeout,
-    };
-    Ok((endpoint, host_header))
+impl std::fmt::Debug for ProviderTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderTarget")
+            .field("base_url", &self.base_url)
+            .field("key", &self.key.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+impl ProviderTarget {
+    /// The target at `base_url` with `key`, sent the way `info` says.
+    pub fn new(
+        info: &ProviderInfo,
+        base_url: &str,
+        key: Option<SecretString>,
+    ) -> Result<Self, UpstreamConfigError> {
+        let variable = |what: &str| format!("{}_{what}", info.id.to_ascii_uppercase());
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        let parsed = reqwest::Url::parse(&base_url).ok();
+        if !parsed.is_some_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host()) {
+            return Err(UpstreamConfigError::BaseUrl {
+                variable: variable("BASE_URL"),
+                url: base_url,
+            });
+        }
+        let auth = match &key {
+            None => None,
+            Some(key) => {
+                let bad_key = || UpstreamConfigError::Key {
+                    variable: variable("API_KEY"),
+                };
+                let (name, value) = match info.auth {
+                    AuthScheme::Bearer => (
+                        axum::http::header::AUTHORIZATION,
+                        format!("Bearer {}", key.expose_secret()),
+                    ),
+                    AuthScheme::Header(name) => (
+                        HeaderName::from_static(name),
+                        key.expose_secret().to_owned(),
+                    ),
+                };
+                let mut value = HeaderValue::try_from(value).map_err(|_| bad_key())?;
+                value.set_sensitive(true);
+                Some((name, value))
+            }
+        };
+        Ok(Self {
+            base_url,
+            auth,
+            key,
+        })
+    }
+
+    /// `text` with the key replaced by `[redacted]`.
+    pub fn redact(&self, text: &str) -> String {
+        match &self.key {
+            Some(key) if !key.expose_secret().is_empty() => {
+                text.replace(key.expose_secret(), "[redacted]")
+            }
+            _ => text.to_owned(),
+        }
+    }
+}
+
+/// A provider's answer, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The headers (`Retry-After`, rate-limit headers).
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+/// The HTTP client of every upstream call.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    client: reqwest::Client,
 }
 
 impl Upstream {
-    /// A client for `target` whose calls give up after `timeout`.
-    pub fn new(target: UpstreamTarget, timeout: Duration) -> Result<Self, UpstreamConfigError> {
-        let base = target.base_url.trim_end_matches('/');
-        let not_http = || {
-            UpstreamConfigError(format!(
-                "AIFACESWAP_BASE_URL {base:?} is not an http(s) URL"
-            ))
-        };
-        let base_uri = base.parse::<Uri>().map_err(|_| not_http())?;
-        let mut urls = Vec::with_capacity(Operation::ALL.len());
-        let mut paths = Vec::with_capacity(Operation::ALL.len());
-        for op in Operation::ALL {
-            let url = format!("{base}/{}", op.upstream_path())
-                .parse::<Uri>()
-                .ok()
-                .filter(|uri| uri.host().is_some())
-                .ok_or_else(not_http)?;
-            let path = url
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/")
-                .parse::<Uri>()
-                .map_err(|_| not_http())?;
-            urls.push(url);
-            paths.push(path);
-        }
-        let authorization = match &target.api_key {
-            Some(key) => {
-                let mut value = HeaderValue::try_from(format!("Bearer {}", key.expose_secret()))
-                    .map_err(|_| {
-                        UpstreamConfigError("the API key is not a valid header value".into())
-                    })?;
-                value.set_sensitive(true);
-                Some(value)
-            }
-            None => None,
-        };
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| UpstreamConfigError(format!("TLS: {e}")))?
-        .with_root_certificates(rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        })
-        .with_no_client_auth();
-        let connect_timeout = timeout.min(Duration::from_secs(10));
-        let (endpoint, host) = endpoint_of(&base_uri, &Arc::new(tls), connect_timeout)?;
-        let upstream = Self {
-            json_pools: ThreadLocal::new(),
-            form_clients: ThreadLocal::new(),
-            endpoint: Arc::new(endpoint),
-            target,
-            timeout,
-            authorization,
-            host,
-            urls,
-            paths,
-        };
-        // Build the form client now, so one that cannot be built fails at startup.
-        upstream
-            .build_form_client()
-            .map_err(|e| UpstreamConfigError(format!("cannot build the HTTP client: {e}")))?;
-        Ok(upstream)
-    }
-
-    fn build_form_client(&self) -> Result<reqwest::Client, reqwest::Error> {
-        reqwest::Client::builder()
+    /// A client whose calls give up after `timeout`.
+    pub fn new(timeout: Duration) -> Result<Self, UpstreamConfigError> {
+        let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             // A submit spends credits: never sent twice, not even after a protocol-level refusal.
             .retry(reqwest::retry::never())
-            .connect_timeout(self.endpoint.connect_timeout)
-            .timeout(self.timeout)
-            .pool_idle_timeout(POOL_IDLE)
-            .tcp_nodelay(true)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .timeout(timeout)
             .user_agent(USER_AGENT)
-            .build()
+            .build()?;
+        Ok(Self { client })
     }
 
-    /// The base URL calls go to.
-    pub fn base_url(&self) -> &str {
-        &self.target.base_url
-    }
-
-    fn index(op: Operation) -> Result<usize, AppError> {
-        Operation::ALL
-            .iter()
-            .position(|known| *known == op)
-            .ok_or_else(|| AppError::Internal(format!("no URL for {}", op.name())))
-    }
-
-    /// Calls `op` once. On success returns the provider's JSON body unchanged; every fault is
-    /// mapped to an [`AppError`] (429 with its `Retry-After`, 5xx, timeouts, redirects).
-    pub async fn call(&self, op: Operation, body: UpstreamBody) -> Result<Bytes, AppError> {
-        let index = Self::index(op)?;
-        let (status, headers, body) = match body {
-            UpstreamBody::Json(json) => self.send_json(index, json).await?,
-            UpstreamBody::Form(form) => Box::pin(self.send_form(index, form)).await?,
-        };
-        judge(status, &headers, body, self.target.api_key.as_ref())
-    }
-
-    /// This thread's idle connections to the provider.
-    fn pool(&self) -> &ConnectionPool {
-        self.json_pools
-            .get_or(|| ConnectionPool::new(Arc::clone(&self.endpoint), POOL_MAX_IDLE, POOL_IDLE))
-    }
-
-    async fn send_json(
+    /// Sends `request` to `target` once, streaming the form's files from disk.
+    pub async fn send(
         &self,
-        index: usize,
-        json: Vec<u8>,
-    ) -> Result<(StatusCode, HeaderMap, Bytes), AppError> {
-        let path = self
-            .paths
-            .get(index)
-            .ok_or_else(|| AppError::Internal("no operation path".into()))?;
-        let mut request = hyper::Request::new(Full::new(Bytes::from(json)));
-        *request.method_mut() = Method::POST;
-        *request.uri_mut() = path.clone();
-        let headers = request.headers_mut();
-        headers.insert(header::HOST, self.host.clone());
-        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
-        if let Some(authorization) = &self.authorization {
-            headers.insert(header::AUTHORIZATION, authorization.clone());
-        }
-        let pool = self.pool();
-        let exchange = async {
-            let mut connection = pool.take().await.map_err(|err| {
-                tracing::warn!(error = %err, "provider unreachable");
-                AppError::UpstreamUnavailable
-            })?;
-            let response = connection
-                .sender
-                .send_request(request)
-                .await
-                .map_err(|err| {
-                    tracing::warn!(error = %err, "provider connection failed");
-                    AppError::UpstreamUnavailable
-                })?;
-            let (parts, body) = response.into_parts();
-            let body = Limited::new(body, MAX_ANSWER_BYTES)
-                .collect()
-                .await
-                .map_err(|err| {
-                    if err.downcast_ref::<LengthLimitError>().is_some() {
-                        too_large()
-                    } else {
-                        AppError::UpstreamUnavailable
-                    }
-                })?
-                .to_bytes();
-            // Read whole: the connection can carry the next request.
-            pool.put_back(connection);
-            Ok((parts.status, parts.headers, body))
+        target: &ProviderTarget,
+        request: UpstreamRequest,
+        files: &mut SpooledFiles,
+    ) -> Result<Answer, AppError> {
+        let url = format!("{}/{}", target.base_url, request.path);
+        let method = match request.method {
+            UpstreamMethod::Get => reqwest::Method::GET,
+            UpstreamMethod::Post => reqwest::Method::POST,
         };
-        tokio::time::timeout(self.timeout, exchange)
-            .await
-            .map_err(|_| AppError::UpstreamTimeout)?
-    }
-
-    async fn send_form(
-        &self,
-        index: usize,
-        form: reqwest::multipart::Form,
-    ) -> Result<(StatusCode, HeaderMap, Bytes), AppError> {
-        let url = self
-            .urls
-            .get(index)
-            .ok_or_else(|| AppError::Internal("no operation URL".into()))?;
-        let client = self
-            .form_clients
-            .get_or_try(|| self.build_form_client())
-            .map_err(|e| AppError::Internal(format!("cannot build the HTTP client: {e}")))?;
-        let mut request = client
-            .post(url.to_string())
-            .header(header::ACCEPT, "application/json")
-            .multipart(form);
-        if let Some(authorization) = &self.authorization {
-            request = request.header(header::AUTHORIZATION, authorization.clone());
+        let mut builder = self
+            .client
+            .request(method, url)
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some((name, value)) = &target.auth {
+            builder = builder.header(name, value.clone());
         }
-        let mut response = request.send().await.map_err(map_send_error)?;
+        builder = match request.body {
+            UpstreamBody::Empty => builder,
+            UpstreamBody::Json(json) => builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(json),
+            UpstreamBody::Multipart(parts) => {
+                let mut form = reqwest::multipart::Form::new();
+                for part in parts {
+                    form = match part.value {
+                        PartValue::Text(text) => form.text(part.name, text),
+                        PartValue::File(field) => {
+                            let file = files.part(&field)?;
+                            form.part(part.name, file)
+                        }
+                    };
+                }
+                builder.multipart(form)
+            }
+        };
+        let mut response = builder.send().await.map_err(send_error)?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(map_send_error)? {
+        while let Some(chunk) = response.chunk().await.map_err(send_error)? {
             if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                return Err(too_large());
+                return Err(AppError::UpstreamError(
+                    "the provider's answer is too large".into(),
+                ));
             }
             body.extend_from_slice(&chunk);
         }
-        Ok((status, headers, Bytes::from(body)))
+        Ok(Answer {
+            status,
+            headers,
+            body: Bytes::from(body),
+        })
     }
 }
 
-fn map_send_error(err: reqwest::Error) -> AppError {
+fn send_error(err: reqwest::Error) -> AppError {
     if err.is_timeout() {
         AppError::UpstreamTimeout
     } else {

@@ -10,7 +10,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use faceswap_proxy::{spawn_maintenance, AppState, Config, Gateway, UpstreamTarget};
+use faceswap_proxy::{app, spawn_maintenance, AppState, Config, Providers};
+use std::net::SocketAddr;
 use secrecy::SecretString;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -294,17 +295,22 @@ pub async fn proxy_with_key(fake: &Fake, key: Option<&str>, extra: &[&str]) -> P
     }
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     let mut config = Config::try_from_args(args).expect("flags");
-    config.api_key = key.map(|k| SecretString::from(k.to_owned()));
-    let target = faceswap_proxy::configured_upstream(&config).expect("explicit upstream");
-    let target = UpstreamTarget {
-        base_url: target.base_url,
-        api_key: target.api_key,
-    };
-    let state = AppState::new(config, target).await.expect("state");
+    config
+        .provider_mut("aifaceswap")
+        .expect("registered")
+        .api_key = key.map(|k| SecretString::from(k.to_owned()));
+    serve(config, listener, dir).await
+}
+
+/// Serves `config` on `listener` in-process, with the maintenance sweeps.
+pub async fn serve(config: Config, listener: tokio::net::TcpListener, dir: tempfile::TempDir) -> Proxy {
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let providers = Providers::resolve(&config, None).expect("providers");
+    let state = AppState::new(config, providers).await.expect("state");
     spawn_maintenance(state.clone());
-    let gateway = Gateway::new(state.clone());
+    let router = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move {
-        let _ = axum::serve(listener, gateway).await;
+        let _ = axum::serve(listener, router).await;
     });
     Proxy {
         url,

@@ -1,0 +1,52 @@
+//! The background sweeps: overdue tasks become `timed_out`; old uploads, expired idempotency keys
+//! and idle limiter entries are removed; and pending tasks of polled providers are polled (see
+//! [`crate::poller`]).
+
+use crate::routes::now_ms;
+use crate::{poller, AppState};
+
+/// Starts the sweeps; they run until the runtime stops or the returned handle is aborted.
+pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(state.config.maintenance_interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            tokio::join!(maintain(&state), poller::poll_due(&state));
+        }
+    })
+}
+
+/// One pass of the deadline and clean-up sweep (also called by tests).
+pub async fn maintain(state: &AppState) {
+    let now = now_ms();
+    match state.store.expire_overdue(now).await {
+        Ok(expired) => {
+            for view in expired {
+                tracing::info!(provider = %view.provider, task_id = ?view.task_id, "task timed out");
+            }
+        }
+        Err(err) => tracing::error!(error = %err, "deadline sweep"),
+    }
+    let deadline = i64::try_from(state.config.task_deadline.as_millis()).unwrap_or(i64::MAX);
+    if let Err(err) = state
+        .store
+        .prune(
+            now - crate::idempotency::TTL_MS,
+            now.saturating_sub(deadline.saturating_mul(2)),
+        )
+        .await
+    {
+        tracing::error!(error = %err, "store prune");
+    }
+    let removed = crate::routes::uploads::remove_old_uploads(
+        &state.config.upload_dir,
+        state.config.upload_max_age,
+    )
+    .await;
+    if removed > 0 {
+        tracing::info!(removed, "old uploads removed");
+    }
+    state.rate_limit.prune();
+    state.spend_cap.prune();
+}

@@ -1,0 +1,105 @@
+//! The poll sweep: pending tasks of providers that must be polled are asked for once per task
+//! (not once per waiting browser), by one proxy at a time when several share a database (the
+//! store leases each due task), and resumed after a restart (the next poll time is stored).
+//! Between polls the interval doubles, from `POLL_INTERVAL_MS` up to 30 s.
+
+use faceswap_core::provider::TaskUpdate;
+use futures_util::future::join_all;
+use std::time::Duration;
+
+use crate::config::MAX_POLL_INTERVAL;
+use crate::routes::form::SpooledFiles;
+use crate::routes::now_ms;
+use crate::store::PollClaim;
+use crate::upstream::{fault_error, judge};
+use crate::{AppError, AppState};
+
+/// Most tasks polled in one sweep of one proxy.
+const POLLS_PER_SWEEP: u32 = 32;
+
+/// Polls every due task once.
+pub async fn poll_due(state: &AppState) {
+    let now = now_ms();
+    let lease = millis(state.config.upstream_timeout * 2);
+    let claims = match state.store.claim_polls(now, lease, POLLS_PER_SWEEP).await {
+        Ok(claims) => claims,
+        Err(err) => {
+            tracing::error!(error = %err, "poll sweep");
+            return;
+        }
+    };
+    join_all(claims.into_iter().map(|claim| poll_one(state, claim))).await;
+}
+
+/// The wait before the poll after `attempts` earlier ones.
+pub fn poll_interval(first: Duration, attempts: u32) -> Duration {
+    first
+        .saturating_mul(1u32.checked_shl(attempts.min(16)).unwrap_or(u32::MAX))
+        .min(MAX_POLL_INTERVAL)
+}
+
+async fn poll_one(state: &AppState, claim: PollClaim) {
+    let key = &claim.key;
+    let outcome = match ask(state, &claim).await {
+        Ok(update) if update.is_terminal() => {
+            match state.store.apply(key, &update, now_ms()).await {
+                Ok(Some((true, view))) => {
+                    tracing::info!(provider = %key.provider, task_id = ?key.task_id, status = %view.status, "task polled");
+                    return;
+                }
+                Ok(_) => return,
+                Err(err) => Err(AppError::from(err)),
+            }
+        }
+        Ok(_) => Ok(()),
+        Err(err) => Err(err),
+    };
+    if let Err(err) = outcome {
+        tracing::warn!(provider = %key.provider, task_id = ?key.task_id, error = %err.code(), "poll failed");
+    }
+    let wait = poll_interval(state.config.poll_interval, claim.attempts.saturating_add(1));
+    if let Err(err) = state
+        .store
+        .schedule_poll(key, now_ms().saturating_add(millis(wait)))
+        .await
+    {
+        tracing::error!(error = %err, "poll schedule");
+    }
+}
+
+/// One status call, read by the provider's adapter.
+async fn ask(state: &AppState, claim: &PollClaim) -> Result<TaskUpdate, AppError> {
+    let provider = state.provider(&claim.key.provider)?;
+    let adapter = provider.adapter;
+    let Some(request) = adapter.poll_request(&claim.key.task_id) else {
+        return Ok(TaskUpdate::pending(Some(claim.key.task_id.clone())));
+    };
+    let answer = state
+        .upstream
+        .send(&provider.target, request, &mut SpooledFiles::default())
+        .await?;
+    let body = judge(answer, adapter, &provider.target)?;
+    adapter
+        .read_poll(&claim.key.task_id, &body)
+        .map_err(|fault| fault_error(fault, None, &provider.target))
+}
+
+/// Milliseconds of a duration, saturating.
+pub fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_double_up_to_thirty_seconds() {
+        let first = Duration::from_millis(3000);
+        assert_eq!(poll_interval(first, 0), first);
+        assert_eq!(poll_interval(first, 1), Duration::from_millis(6000));
+        assert_eq!(poll_interval(first, 3), Duration::from_millis(24000));
+        assert_eq!(poll_interval(first, 4), MAX_POLL_INTERVAL);
+        assert_eq!(poll_interval(first, u32::MAX), MAX_POLL_INTERVAL);
+    }
+}

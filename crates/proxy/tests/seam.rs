@@ -1,0 +1,393 @@
+//! The provider seam: a provider defined only in this file (one adapter and a fake upstream on
+//! loopback) is served by the proxy through the generic routes, the task store, the callback
+//! intake with a per-task secret, Server-Sent Events and the poll sweep, with no edit anywhere
+//! else.
+
+mod common;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use common::{serve, Proxy, SseReader};
+use faceswap_core::provider::{
+    Adapter, AuthScheme, BuildError, CallbackTarget, Cost, CostUnit, FaultKind, FormInput,
+    OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo, ResultDelivery,
+    SubmitOutcome, TaskUpdate, UpstreamRequest,
+};
+use faceswap_core::url::check_http_url;
+use faceswap_core::{FieldError, TaskStatus};
+use faceswap_proxy::Config;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// "Echo", a provider that exists only here: its key in `x-echo-key`, results by callback (with
+/// the task's secret echoed in `x-echo-secret`) and by polling `GET jobs/{id}`, priced per
+/// request.
+struct Echo;
+
+static ECHO: ProviderInfo = ProviderInfo {
+    id: "echo",
+    default_base_url: "https://echo.invalid",
+    auth: AuthScheme::Header("x-echo-key"),
+    delivery: ResultDelivery::CallbackThenPolling,
+    callback_secret_header: Some("x-echo-secret"),
+    cost_unit: CostUnit::Requests,
+};
+
+static OPERATIONS: [OperationSpec; 1] = [OperationSpec {
+    name: "swap",
+    js_name: "swap",
+    route: "v2/swap",
+    starts_task: true,
+    file_fields: &[],
+    form_text_fields: &[],
+    accepts_json: true,
+}];
+
+/// A job as the fake provider reports it: `{"job","state","url"?}`.
+fn job_update(body: &[u8]) -> Result<TaskUpdate, FieldError> {
+    let value: Value = faceswap_core::parse::from_json(body)?;
+    let job = value["job"]
+        .as_str()
+        .ok_or_else(|| FieldError::required("job"))?
+        .to_owned();
+    Ok(match value["state"].as_str() {
+        Some("done") => TaskUpdate::succeeded(
+            Some(job),
+            value["url"]
+                .as_str()
+                .ok_or_else(|| FieldError::required("url"))?
+                .to_owned(),
+        ),
+        Some("failed") => TaskUpdate::failed(Some(job), value["reason"].as_str().map(Into::into)),
+        Some("running") => TaskUpdate::pending(Some(job)),
+        _ => return Err(FieldError::new("state", "state must be done, failed or running")),
+    })
+}
+
+impl Adapter for Echo {
+    fn info(&self) -> &'static ProviderInfo {
+        &ECHO
+    }
+
+    fn operations(&self) -> &'static [OperationSpec] {
+        &OPERATIONS
+    }
+
+    fn price(&self, _: &OperationSpec, _: &PriceInputs) -> Cost {
+        Cost::new(1.0, CostUnit::Requests)
+    }
+
+    fn prepare_json(&self, _route: &str, body: &[u8]) -> Result<Prepared, FieldError> {
+        let value: Value = faceswap_core::parse::from_json(body)?;
+        let image = value["image"]
+            .as_str()
+            .ok_or_else(|| FieldError::required("image"))?;
+        check_http_url("image", image)?;
+        Ok(Prepared {
+            operation: &OPERATIONS[0],
+            request: json!({ "image": image }),
+            cost: Cost::new(1.0, CostUnit::Requests),
+            multipart: false,
+        })
+    }
+
+    fn prepare_form(&self, _: &str, _: &FormInput) -> Result<Prepared, FieldError> {
+        Err(FieldError::new("body", "echo takes JSON"))
+    }
+
+    fn upstream_request(
+        &self,
+        prepared: &Prepared,
+        callback: Option<&CallbackTarget>,
+    ) -> Result<UpstreamRequest, BuildError> {
+        let body = json!({
+            "image": prepared.request["image"],
+            "notify": callback.map(|c| c.url.clone()),
+            "secret": callback.and_then(|c| c.secret.clone()),
+        });
+        Ok(UpstreamRequest::post_json("jobs", serde_json::to_vec(&body)?))
+    }
+
+    fn read_submit(&self, _: &Prepared, body: &[u8]) -> Result<SubmitOutcome, ProviderFault> {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|_| ProviderFault::malformed("not JSON"))?;
+        if let Some(code) = value["error"].as_str() {
+            return Err(
+                ProviderFault::new(FaultKind::InvalidInput, "echo refused the image")
+                    .with_provider_code(code),
+            );
+        }
+        let job = value["job"]
+            .as_str()
+            .ok_or_else(|| ProviderFault::malformed("no job"))?;
+        Ok(SubmitOutcome::Started {
+            task_id: job.to_owned(),
+            points: None,
+        })
+    }
+
+    fn browser_answer(&self, body: &[u8]) -> Vec<u8> {
+        // Echo repeats the callback secret in its answer; the browser must never see it.
+        let mut value: Value = serde_json::from_slice(body).unwrap_or_default();
+        if let Some(object) = value.as_object_mut() {
+            object.remove("secret");
+        }
+        serde_json::to_vec(&value).unwrap_or_default()
+    }
+
+    fn read_callback(&self, body: &[u8]) -> Result<TaskUpdate, FieldError> {
+        job_update(body)
+    }
+
+    fn poll_request(&self, task_id: &str) -> Option<UpstreamRequest> {
+        Some(UpstreamRequest::get(format!("jobs/{task_id}")))
+    }
+
+    fn read_poll(&self, _: &str, body: &[u8]) -> Result<TaskUpdate, ProviderFault> {
+        job_update(body).map_err(|err| ProviderFault::malformed(err.message))
+    }
+}
+
+/// The fake Echo upstream: jobs by id, every request's path and key recorded.
+#[derive(Clone, Default)]
+struct FakeEcho {
+    jobs: Arc<Mutex<HashMap<String, Value>>>,
+    submits: Arc<Mutex<Vec<Value>>>,
+    seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+}
+
+impl FakeEcho {
+    async fn start(self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let router = Router::new()
+            .route("/jobs", post(submit))
+            .route("/jobs/{id}", get(status))
+            .with_state(self);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        url
+    }
+
+    fn record(&self, path: String, headers: &HeaderMap) {
+        let key = headers
+            .get("x-echo-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        self.seen.lock().expect("lock").push((path, key));
+    }
+
+    fn finish(&self, job: &str) {
+        self.jobs.lock().expect("lock").insert(
+            job.to_owned(),
+            json!({"job": job, "state": "done", "url": "https://cdn.echo.example/out.jpg"}),
+        );
+    }
+}
+
+async fn submit(
+    State(fake): State<FakeEcho>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    fake.record("/jobs".into(), &headers);
+    let job = format!("job-{}", fake.submits.lock().expect("lock").len() + 1);
+    fake.jobs
+        .lock()
+        .expect("lock")
+        .insert(job.clone(), json!({"job": job, "state": "running"}));
+    let secret = body["secret"].clone();
+    fake.submits.lock().expect("lock").push(body);
+    Json(json!({"job": job, "secret": secret}))
+}
+
+async fn status(
+    State(fake): State<FakeEcho>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, StatusCode> {
+    fake.record(format!("/jobs/{id}"), &headers);
+    let job = fake.jobs.lock().expect("lock").get(&id).cloned();
+    job.map(Json).ok_or(StatusCode::NOT_FOUND)
+}
+
+static ADAPTERS: [&dyn Adapter; 1] = [&Echo];
+
+async fn echo_proxy(upstream: &str, poll_after_ms: &str) -> Proxy {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let config = Config::try_from_args_for(
+        &ADAPTERS,
+        [
+            "faceswap-proxy",
+            "--public-url",
+            &url,
+            "--database-url",
+            &format!("sqlite://{}", dir.path().join("tasks.db").display()),
+            "--upload-dir",
+            &dir.path().join("uploads").display().to_string(),
+            "--echo-base-url",
+            upstream,
+            "--echo-api-key",
+            "echo-key-123",
+            "--echo-poll-after-ms",
+            poll_after_ms,
+            "--poll-interval-ms",
+            "50",
+        ],
+    )
+    .expect("flags");
+    serve(config, listener, dir).await
+}
+
+async fn submit_swap(proxy: &Proxy) -> String {
+    let response = proxy
+        .http
+        .post(format!("{}/api/echo/v2/swap", proxy.url))
+        .json(&json!({"image": "https://img.example/a.jpg", "notify": "https://evil.example/"}))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.expect("json");
+    assert!(answer.get("secret").is_none(), "the secret never reaches the browser");
+    answer["job"].as_str().expect("job").to_owned()
+}
+
+async fn events(proxy: &Proxy, job: &str) -> SseReader {
+    let response = proxy
+        .get(&format!("/api/echo/tasks/{job}/events"))
+        .await;
+    assert_eq!(response.status(), 200);
+    SseReader::new(response)
+}
+
+#[tokio::test]
+async fn a_provider_defined_in_a_test_is_polled_to_its_result() {
+    let fake = FakeEcho::default();
+    let upstream = fake.clone().start().await;
+    let proxy = echo_proxy(&upstream, "0").await;
+
+    let config: Value = proxy.get("/api/config").await.json().await.expect("config");
+    assert_eq!(
+        config["providers"],
+        json!([{"id": "echo", "mode": "live", "operations": ["swap"]}])
+    );
+
+    let job = submit_swap(&proxy).await;
+    let task: Value = proxy
+        .get(&format!("/api/echo/tasks/{job}"))
+        .await
+        .json()
+        .await
+        .expect("task");
+    assert_eq!(task["provider"], "echo");
+    assert_eq!(task["status"], "pending");
+    assert_eq!(task["cost"], json!({"amount": 1.0, "unit": "requests"}));
+    let mut stream = events(&proxy, &job).await;
+    let (_, first) = stream
+        .next_event(Duration::from_secs(5))
+        .await
+        .expect("state at connect");
+    assert_eq!(first["status"], "pending");
+
+    // The poll sweep asks while the job runs, then finds it done.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    fake.finish(&job);
+    let (_, done) = stream
+        .next_event(Duration::from_secs(5))
+        .await
+        .expect("the poll's result");
+    assert_eq!(done["status"], "succeeded");
+    assert_eq!(done["result_url"], "https://cdn.echo.example/out.jpg");
+    assert!(stream.next(Duration::from_secs(5)).await.is_none(), "ends after terminal");
+
+    let seen = fake.seen.lock().expect("lock").clone();
+    let polls = seen.iter().filter(|(path, _)| *path == format!("/jobs/{job}")).count();
+    assert!(polls >= 2, "polled while running and once done: {seen:?}");
+    assert!(
+        seen.iter().all(|(_, key)| key.as_deref() == Some("echo-key-123")),
+        "every call carries the key the adapter's scheme names"
+    );
+    // Polling stops at the terminal state.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fake.seen.lock().expect("lock").len(), seen.len());
+    // The first version's task route is aifaceswap's alone.
+    assert_eq!(proxy.get(&format!("/api/tasks/{job}")).await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_provider_defined_in_a_test_calls_back_with_its_tasks_secret() {
+    let fake = FakeEcho::default();
+    let upstream = fake.clone().start().await;
+    let proxy = echo_proxy(&upstream, "600000").await;
+    let job = submit_swap(&proxy).await;
+    let submitted = fake.submits.lock().expect("lock")[0].clone();
+    let hook = submitted["notify"].as_str().expect("callback URL").to_owned();
+    let secret = submitted["secret"].as_str().expect("a secret").to_owned();
+    assert!(hook.starts_with(&format!("{}/hooks/echo/", proxy.url)));
+    assert!(secret.len() >= 32, "at least 128 random bits");
+    let mut stream = events(&proxy, &job).await;
+    stream.next_event(Duration::from_secs(5)).await.expect("pending");
+
+    let call_back = |secret: Option<&str>, state: &str| {
+        let mut request = proxy
+            .http
+            .post(&hook)
+            .json(&json!({"job": job, "state": state, "url": "https://cdn.echo.example/cb.jpg"}));
+        if let Some(secret) = secret {
+            request = request.header("x-echo-secret", secret);
+        }
+        async move { request.send().await.expect("callback").status().as_u16() }
+    };
+    assert_eq!(call_back(None, "done").await, 401);
+    assert_eq!(call_back(Some("wrong"), "done").await, 401);
+    assert_eq!(call_back(Some(&secret), "running").await, 200);
+    let task: Value = proxy
+        .get(&format!("/api/echo/tasks/{job}"))
+        .await
+        .json()
+        .await
+        .expect("task");
+    assert_eq!(task["status"], "pending", "neither a forged nor a progress callback ends it");
+
+    assert_eq!(call_back(Some(&secret), "done").await, 200);
+    let (_, done) = stream
+        .next_event(Duration::from_secs(5))
+        .await
+        .expect("the callback's result");
+    assert_eq!(done["status"], "succeeded");
+    assert_eq!(done["result_url"], "https://cdn.echo.example/cb.jpg");
+    // A repeated delivery changes nothing; another provider's path does not know the token.
+    assert_eq!(call_back(Some(&secret), "failed").await, 200);
+    let task = proxy.state.store.task(&faceswap_proxy::store::TaskKey::new("echo", job.clone())).await;
+    assert_eq!(task.expect("store").expect("task").view.status, TaskStatus::Succeeded);
+    let elsewhere = hook.replace("/hooks/echo/", "/hooks/aifaceswap/");
+    let status = proxy
+        .http
+        .post(&elsewhere)
+        .header("x-echo-secret", &secret)
+        .json(&json!({"job": job, "state": "done", "url": "https://x.example/y.jpg"}))
+        .send()
+        .await
+        .expect("callback")
+        .status();
+    assert_eq!(status, 404);
+    // With a callback in time, the task is never polled.
+    assert!(fake
+        .seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .all(|(path, _)| path == "/jobs"));
+}
