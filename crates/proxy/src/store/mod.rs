@@ -11,7 +11,7 @@ pub mod sqlite;
 pub use notify::{Notifier, TaskEvent};
 
 use async_trait::async_trait;
-use faceswap_core::aifaceswap::WebhookCallback;
+use faceswap_core::provider::{Cost, TaskUpdate};
 use faceswap_core::TaskView;
 use std::sync::Arc;
 
@@ -36,19 +36,92 @@ impl From<StoreError> for crate::AppError {
 /// Result of the store's operations.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// What a webhook delivery did.
+/// A task's identity: tasks are stored per provider.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskKey {
+    /// The provider's id (`aifaceswap`).
+    pub provider: String,
+    /// The provider's task id.
+    pub task_id: String,
+}
+
+impl TaskKey {
+    /// The key of `task_id` at `provider`.
+    pub fn new(provider: impl Into<String>, task_id: impl Into<String>) -> Self {
+        Self {
+            provider: provider.into(),
+            task_id: task_id.into(),
+        }
+    }
+}
+
+/// A callback token, recorded (by its hash) before the upstream call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// The provider the token belongs to; a callback on another provider's path is unknown.
+    pub provider: String,
+    /// The operation's wire name.
+    pub operation: String,
+    /// SHA-256 of the per-task callback secret, hex, for providers that echo one.
+    pub secret_hash: Option<String>,
+    /// When it was made.
+    pub now_ms: i64,
+}
+
+/// What the store knows of a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// The provider it belongs to.
+    pub provider: String,
+    /// The task bound to it, once the submit was answered.
+    pub task_id: Option<String>,
+    /// SHA-256 of its callback secret, hex, where the provider has one.
+    pub secret_hash: Option<String>,
+}
+
+/// A submitted task to bind to its token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTask {
+    /// SHA-256 of the task's token, hex.
+    pub token_hash: String,
+    /// The task.
+    pub key: TaskKey,
+    /// What the provider says it costs, in its own unit.
+    pub points: Option<u64>,
+    /// What the proxy charged for it.
+    pub cost: Option<Cost>,
+    /// When the proxy first polls it; `None` for providers that are never polled.
+    pub next_poll_ms: Option<i64>,
+    /// The task times out this long after its token was made.
+    pub deadline_after_ms: i64,
+    /// Now.
+    pub now_ms: i64,
+}
+
+/// What a callback delivery did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Delivery {
     /// No such token (or it was discarded): 404, nothing changed.
     UnknownToken,
     /// The token belongs to another task than the callback names: 404, nothing changed.
     WrongTask,
-    /// The submit has not been answered yet: the callback is held until the task id is bound.
+    /// The submit has not been answered yet: the update is held until the task id is bound.
     Held,
     /// The task moved to a terminal state.
     Applied(TaskView),
-    /// A repeated or late delivery: the task was already terminal and stays as it was.
+    /// A repeated or late delivery, or a progress report: the task stays as it was.
     Unchanged(TaskView),
+}
+
+/// A pending task whose poll is due, leased to this proxy until the lease ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollClaim {
+    /// The task.
+    pub key: TaskKey,
+    /// How many polls were made before this one.
+    pub attempts: u32,
 }
 
 /// How an `Idempotency-Key` stands when a submit begins.
@@ -70,41 +143,54 @@ pub trait TaskStore: Send + Sync + 'static {
     /// Answers when the store is usable.
     async fn ping(&self) -> StoreResult<()>;
 
-    /// Records a new webhook token (by its hash) before the upstream call.
-    async fn create_token(&self, token_hash: &str, operation: &str, now_ms: i64)
-        -> StoreResult<()>;
+    /// Records a new callback token (by its hash) before the upstream call.
+    async fn create_token(&self, token: &NewToken) -> StoreResult<()>;
 
-    /// Forgets a token whose submit failed; later webhooks to it get 404.
+    /// Forgets a token whose submit failed; later callbacks to it get 404.
     async fn discard_token(&self, token_hash: &str) -> StoreResult<()>;
 
-    /// Binds the provider's task id to the token and creates the pending task; a callback that
-    /// arrived earlier for the same task is applied at once. The task times out `deadline_after_ms`
-    /// after the token was made. Returns the task as it now stands.
-    async fn bind_task(
-        &self,
-        token_hash: &str,
-        task_id: &str,
-        points: Option<u64>,
-        now_ms: i64,
-        deadline_after_ms: i64,
-    ) -> StoreResult<TaskView>;
+    /// The token with this hash, bound or not.
+    async fn token(&self, token_hash: &str) -> StoreResult<Option<TokenRecord>>;
 
-    /// Applies a webhook delivered to the token with this hash, in one transaction.
+    /// Binds the provider's task id to the token and creates the pending task; an update that
+    /// arrived earlier for the same task is applied at once. Returns the task as it now stands.
+    async fn bind_task(&self, task: &NewTask) -> StoreResult<TaskView>;
+
+    /// Applies a callback delivered to the token with this hash, in one transaction.
     async fn deliver(
         &self,
         token_hash: &str,
-        callback: &WebhookCallback,
+        update: &TaskUpdate,
         now_ms: i64,
     ) -> StoreResult<Delivery>;
 
-    /// True when the token exists (bound or not).
-    async fn token_exists(&self, token_hash: &str) -> StoreResult<bool>;
+    /// Applies an update read by a poll or from a synchronous answer to a bound task; returns
+    /// whether it changed the task, and the task, or `None` for an unknown task.
+    async fn apply(
+        &self,
+        key: &TaskKey,
+        update: &TaskUpdate,
+        now_ms: i64,
+    ) -> StoreResult<Option<(bool, TaskView)>>;
 
     /// The task and its change counter (the SSE event id).
-    async fn task(&self, task_id: &str) -> StoreResult<Option<TaskEvent>>;
+    async fn task(&self, key: &TaskKey) -> StoreResult<Option<TaskEvent>>;
 
     /// Marks every pending task past its deadline `timed_out`; returns them.
     async fn expire_overdue(&self, now_ms: i64) -> StoreResult<Vec<TaskView>>;
+
+    /// Leases up to `limit` pending tasks whose poll is due and whose lease is free, for
+    /// `lease_ms`: while several proxies share a database, one polls a task at a time.
+    async fn claim_polls(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<PollClaim>>;
+
+    /// Ends this proxy's lease of a polled task and sets its next poll time (the attempt count
+    /// goes up by one).
+    async fn schedule_poll(&self, key: &TaskKey, next_poll_ms: i64) -> StoreResult<()>;
 
     /// Starts a submit under an `Idempotency-Key`.
     async fn idempotency_begin(
