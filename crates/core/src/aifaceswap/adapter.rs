@@ -1,11 +1,11 @@
 //! aifaceswap behind the provider seam: routes `v1/{op}`, Bearer key, results by webhook only.
 
-use super::{Envelope, Operation, Request, TaskCreated, WebhookCallback, PROVIDER};
+use super::{CreditInputs, Envelope, Operation, Request, TaskCreated, WebhookCallback, PROVIDER};
 use crate::provider::form::stand_in_field;
 use crate::provider::{
     Adapter, BuildError, CallbackTarget, Cost, FaultKind, FormInput, OperationSpec, Part,
-    PartValue, Prepared, ProviderFault, ProviderInfo, ProviderOperation, SubmitOutcome, TaskUpdate,
-    UpstreamRequest,
+    PartValue, Prepared, PriceInputs, ProviderFault, ProviderInfo, ProviderOperation,
+    SubmitOutcome, TaskUpdate, UpstreamRequest,
 };
 use crate::FieldError;
 
@@ -119,6 +119,18 @@ impl Adapter for Aifaceswap {
 
     fn operations(&self) -> &'static [OperationSpec] {
         &OPERATIONS
+    }
+
+    fn price(&self, operation: &OperationSpec, inputs: &PriceInputs) -> Cost {
+        let Some(op) = Operation::of_spec(operation) else {
+            return Cost::credits(0);
+        };
+        let defaults = CreditInputs::default();
+        Cost::credits(op.credits(&CreditInputs {
+            duration: inputs.duration.unwrap_or(defaults.duration),
+            enhance: inputs.enhance.unwrap_or(defaults.enhance),
+            faces: inputs.faces.unwrap_or(defaults.faces),
+        }))
     }
 
     fn prepare_json(&self, route: &str, body: &[u8]) -> Result<Prepared, FieldError> {
@@ -290,6 +302,12 @@ mod tests {
             )
             .unwrap();
         assert_eq!(prepared.cost, Cost::credits(20));
+        let inputs = PriceInputs {
+            duration: Some(5.0),
+            enhance: Some(1),
+            ..PriceInputs::default()
+        };
+        assert_eq!(Aifaceswap.price(prepared.operation, &inputs), prepared.cost);
         let callback = CallbackTarget {
             url: "https://proxy.example/hooks/aifaceswap/t".into(),
             secret: None,

@@ -1,8 +1,8 @@
 //! The [`Adapter`] trait: one provider's rules, as plain functions of data.
 
 use super::{
-    Cost, FaultKind, FormInput, ProviderFault, ProviderInfo, SubmitOutcome, TaskUpdate,
-    UpstreamRequest,
+    Cost, FaultKind, FormInput, PriceInputs, ProviderFault, ProviderInfo, SubmitOutcome,
+    TaskUpdate, UpstreamRequest,
 };
 use crate::FieldError;
 
@@ -78,6 +78,10 @@ pub trait Adapter: Send + Sync + 'static {
 
     /// Every operation.
     fn operations(&self) -> &'static [OperationSpec];
+
+    /// The price of one task of `operation` for these inputs, as shown before a request is
+    /// made; a prepared request is priced by [`Adapter::prepare_json`] from its own fields.
+    fn price(&self, operation: &OperationSpec, inputs: &PriceInputs) -> Cost;
 
     /// Parses, validates and prices a JSON submit to `route`.
     fn prepare_json(&self, route: &str, body: &[u8]) -> Result<Prepared, FieldError>;

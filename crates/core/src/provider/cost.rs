@@ -46,3 +46,18 @@ impl Cost {
         Self::new(credits as f64, CostUnit::Credits)
     }
 }
+
+/// What a price may depend on, for a price shown before a request is made
+/// (`estimateCost(provider, operation, params)`). Operations read what they need; absent values
+/// take the operation's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PriceInputs {
+    /// Video length in seconds.
+    pub duration: Option<f64>,
+    /// Enhancement level (aifaceswap's 0, 1 or 2).
+    pub enhance: Option<u8>,
+    /// Number of faces replaced.
+    pub faces: Option<usize>,
+    /// Number of video frames, where a provider prices by frame.
+    pub frames: Option<u64>,
+}

@@ -15,7 +15,7 @@ mod update;
 mod upstream;
 
 pub use adapter::{Adapter, BuildError, CallbackTarget, OperationSpec, Prepared};
-pub use cost::{Cost, CostUnit};
+pub use cost::{Cost, CostUnit, PriceInputs};
 pub use fault::{FaultKind, ProviderFault};
 pub use form::{FormInput, FormValue};
 pub use update::{SubmitOutcome, TaskUpdate};
