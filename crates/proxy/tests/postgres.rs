@@ -12,7 +12,9 @@ use common::pg::{self, PgServer};
 use faceswap_core::provider::TaskUpdate;
 use faceswap_core::TaskStatus;
 use faceswap_proxy::store::postgres::PostgresStore;
-use faceswap_proxy::store::{Delivery, NewTask, NewToken, TaskEvent, TaskKey, TaskStore};
+use faceswap_proxy::store::{
+    Delivery, NewTask, NewToken, StoreError, TaskEvent, TaskKey, TaskStore,
+};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -441,6 +443,50 @@ async fn a_database_of_the_previous_proxy_is_upgraded_once_with_nothing_lost() {
         .map(|row| row.get(0))
         .collect();
     assert_eq!(versions, vec![1, 2]);
+    drop(client);
+    let _ = driver.await;
+}
+
+#[tokio::test]
+async fn a_corrupt_row_is_an_error_never_a_default() {
+    let Some(server) = pg::server() else {
+        return;
+    };
+    let url = server.database().await;
+    let store = PostgresStore::connect(&url, Handle::current())
+        .await
+        .expect("store");
+    store.create_token(&token("h")).await.expect("token");
+    store
+        .bind_task(&task("h", "t", 60_000))
+        .await
+        .expect("bind");
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let driver = tokio::spawn(connection);
+    client
+        .batch_execute("UPDATE tasks SET cost_amount = 1, cost_unit = 'euros'")
+        .await
+        .expect("spoil");
+    assert!(
+        matches!(
+            store.task(&key("t")).await,
+            Err(StoreError::Corrupt { column: "tasks.cost_unit", ref value }) if value == "euros"
+        ),
+        "an unknown unit"
+    );
+    client
+        .batch_execute("UPDATE tasks SET cost_amount = NULL, cost_unit = NULL, status = 'done'")
+        .await
+        .expect("spoil");
+    assert!(matches!(
+        store.deliver("h", &success("t"), 10).await,
+        Err(StoreError::Corrupt {
+            column: "tasks.status",
+            ..
+        })
+    ));
     drop(client);
     let _ = driver.await;
 }
