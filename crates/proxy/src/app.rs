@@ -83,8 +83,11 @@ pub enum StartupError {
 impl AppState {
     /// Opens the store named by `DATABASE_URL` and builds the state around `providers`.
     pub async fn new(config: Config, providers: Providers) -> Result<Self, StartupError> {
-        let store =
-            crate::store::open(config.database_url.as_str(), tokio::runtime::Handle::current()).await?;
+        let store = crate::store::open(
+            config.database_url.as_str(),
+            tokio::runtime::Handle::current(),
+        )
+        .await?;
         Self::with_store(config, providers, store)
     }
 

@@ -293,13 +293,11 @@ fn provider_settings(
 }
 
 impl Config {
-    /// The command line: [`Cli`] and every registered provider's flags.
-    pub fn command() -> clap::Command {
-        registry::ADAPTERS
-            .iter()
-            .fold(Cli::command(), |command, adapter| {
-                provider_args(command, *adapter)
-            })
+    /// The command line: [`Cli`] and the flags of each of `adapters`.
+    pub fn command(adapters: &[&'static dyn Adapter]) -> clap::Command {
+        adapters.iter().fold(Cli::command(), |command, adapter| {
+            provider_args(command, *adapter)
+        })
     }
 
     /// Parses flags and environment of this process (exits with clap's message on bad flags).
@@ -365,13 +363,11 @@ impl Config {
             task_deadline: Duration::from_millis(cli.task_deadline_ms.max(1)),
             upload_max_age: Duration::from_millis(cli.upload_max_age_ms.max(1)),
             sse_keepalive: Duration::from_millis(cli.sse_keepalive_ms.max(10)),
-            // Short deadlines, upload ages or poll intervals (tests) are honoured without tuning
-            // the sweep too.
+            // Short deadlines or upload ages (tests) are honoured without tuning the sweep too.
             maintenance_interval: Duration::from_millis(
                 cli.maintenance_interval_ms
                     .min(cli.task_deadline_ms / 4)
                     .min(cli.upload_max_age_ms / 4)
-                    .min(cli.poll_interval_ms)
                     .max(10),
             ),
             www_dir: cli.www_dir,

@@ -5,14 +5,23 @@
 use crate::routes::now_ms;
 use crate::{poller, AppState};
 
-/// Starts the sweeps; they run until the runtime stops or the returned handle is aborted.
+/// Starts the sweeps: the deadline and clean-up sweep every `MAINTENANCE_INTERVAL_MS`, the poll
+/// sweep every `POLL_INTERVAL_MS`. They run until the runtime stops or the returned handle is
+/// aborted.
 pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(state.config.maintenance_interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let every = |period| {
+            let mut ticker = tokio::time::interval(period);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticker
+        };
+        let mut maintenance = every(state.config.maintenance_interval);
+        let mut polls = every(state.config.poll_interval);
         loop {
-            ticker.tick().await;
-            tokio::join!(maintain(&state), poller::poll_due(&state));
+            tokio::select! {
+                _ = maintenance.tick() => maintain(&state).await,
+                _ = polls.tick() => poller::poll_due(&state).await,
+            }
         }
     })
 }

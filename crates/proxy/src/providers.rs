@@ -172,6 +172,9 @@ mod tests {
             (Mode::Live, "https://aifaceswap.io")
         );
         let bad = Providers::resolve(&config(&["--aifaceswap-base-url", "ftp://x"]), None);
-        assert!(bad.expect_err("not http").to_string().contains("AIFACESWAP_BASE_URL"));
+        assert!(bad
+            .expect_err("not http")
+            .to_string()
+            .contains("AIFACESWAP_BASE_URL"));
     }
 }

@@ -1,28 +1,75 @@
-//! What only the PostgreSQL store does: several stores on one database (schema creation at once,
-//! concurrent deadline sweeps, wake-ups across instances by LISTEN/NOTIFY, the LISTEN
-//! connection's reconnection), connections driven on one runtime while used from others, and
-//! start-up errors that never show the password.
+//! What only the PostgreSQL store does: several stores on one database (migrations at once, on
+//! an empty database and on one the previous proxy made; concurrent deadline sweeps and poll
+//! claims; wake-ups across instances by LISTEN/NOTIFY, per provider; the LISTEN connection's
+//! reconnection), connections driven on one runtime while used from others, and start-up errors
+//! that never show the password.
 
 mod common;
+#[path = "common/legacy.rs"]
+mod legacy;
 
 use common::pg::{self, PgServer};
-use faceswap_core::aifaceswap::WebhookCallback;
+use faceswap_core::provider::TaskUpdate;
 use faceswap_core::TaskStatus;
 use faceswap_proxy::store::postgres::PostgresStore;
-use faceswap_proxy::store::{Delivery, TaskEvent, TaskStore};
+use faceswap_proxy::store::{
+    Delivery, NewTask, NewToken, StoreError, TaskEvent, TaskKey, TaskStore,
+};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::runtime::Handle;
 use tokio::sync::watch;
 
-fn success(task_id: &str) -> WebhookCallback {
-    WebhookCallback {
-        success: true,
+/// aifaceswap's success callback, as its adapter reads it.
+fn success(task_id: &str) -> TaskUpdate {
+    TaskUpdate {
         kind: Some(1),
-        task_id: task_id.into(),
-        result_image: Some("https://cdn.example/r.jpg".into()),
+        ..TaskUpdate::succeeded(Some(task_id.into()), "https://cdn.example/r.jpg".into())
     }
+}
+
+fn key(task_id: &str) -> TaskKey {
+    TaskKey::new("aifaceswap", task_id)
+}
+
+/// A new token of `provider`.
+fn token_of(provider: &str, token_hash: &str) -> NewToken {
+    NewToken {
+        token_hash: token_hash.into(),
+        provider: provider.into(),
+        operation: "faceswap".into(),
+        secret_hash: None,
+        now_ms: 0,
+    }
+}
+
+/// A new aifaceswap token made at 0.
+fn token(token_hash: &str) -> NewToken {
+    token_of("aifaceswap", token_hash)
+}
+
+/// A task of `key.provider` made at 0, due for its first poll at `next_poll_ms`.
+fn task_of(
+    token_hash: &str,
+    key: TaskKey,
+    deadline_after_ms: i64,
+    next_poll_ms: Option<i64>,
+) -> NewTask {
+    NewTask {
+        token_hash: token_hash.into(),
+        key,
+        points: None,
+        cost: None,
+        next_poll_ms,
+        deadline_after_ms,
+        now_ms: 0,
+    }
+}
+
+/// An aifaceswap task made at 0.
+fn task(token_hash: &str, task_id: &str, deadline_after_ms: i64) -> NewTask {
+    task_of(token_hash, key(task_id), deadline_after_ms, None)
 }
 
 /// Two stores on one fresh database, connected at the same time (the schema is created once).
@@ -56,8 +103,8 @@ async fn concurrent_sweeps_time_each_task_out_once() {
     let count = 60;
     for i in 0..count {
         let hash = format!("h{i}");
-        a.create_token(&hash, "faceswap", 0).await.expect("token");
-        a.bind_task(&hash, &format!("t{i}"), None, 0, 100)
+        a.create_token(&token(&hash)).await.expect("token");
+        a.bind_task(&task(&hash, &format!("t{i}"), 100))
             .await
             .expect("bind");
     }
@@ -75,7 +122,7 @@ async fn concurrent_sweeps_time_each_task_out_once() {
     assert_eq!(unique.len(), count);
     for i in 0..count {
         let event = b
-            .task(&format!("t{i}"))
+            .task(&key(&format!("t{i}")))
             .await
             .expect("task")
             .expect("exists");
@@ -89,11 +136,17 @@ async fn a_webhook_on_one_instance_wakes_the_streams_of_another() {
     let Some((_server, _, a, b)) = two_stores().await else {
         return;
     };
-    a.create_token("h", "faceswap", 0).await.expect("token");
-    let mut on_b = b.notifier().subscribe("t");
-    a.bind_task("h", "t", Some(2), 0, 60_000)
-        .await
-        .expect("bind on A");
+    a.create_token(&token("h")).await.expect("token");
+    let mut on_b = b.notifier().subscribe(&key("t"));
+    // A's own stream is open from the start, so that A's notification echoes, whenever they
+    // come, reach a live channel.
+    let mut on_a = a.notifier().subscribe(&key("t"));
+    a.bind_task(&NewTask {
+        points: Some(2),
+        ..task("h", "t", 60_000)
+    })
+    .await
+    .expect("bind on A");
     let bound = next_event(&mut on_b, Duration::from_secs(1)).await;
     assert_eq!(bound.version, 1);
     assert_eq!(bound.view.status, TaskStatus::Pending);
@@ -102,8 +155,10 @@ async fn a_webhook_on_one_instance_wakes_the_streams_of_another() {
     let event = next_event(&mut on_b, Duration::from_secs(1)).await;
     assert_eq!(event.version, 2);
     assert_eq!(event.view.status, TaskStatus::Succeeded);
-    // The store that made the change is not woken twice by its own notification.
-    let mut on_a = a.notifier().subscribe("t");
+    // The store that made the change published it at once, and is not woken again by its own
+    // notifications (of the bind and of the delivery).
+    let local = on_a.borrow_and_update().clone().expect("published by A");
+    assert_eq!(local.version, 2);
     assert!(
         tokio::time::timeout(Duration::from_millis(300), on_a.changed())
             .await
@@ -117,9 +172,9 @@ async fn a_change_made_while_the_listen_connection_is_down_still_wakes_the_strea
     let Some((server, url, a, b)) = two_stores().await else {
         return;
     };
-    a.create_token("h", "faceswap", 0).await.expect("token");
-    a.bind_task("h", "t", None, 0, 60_000).await.expect("bind");
-    let mut on_b = b.notifier().subscribe("t");
+    a.create_token(&token("h")).await.expect("token");
+    a.bind_task(&task("h", "t", 60_000)).await.expect("bind");
+    let mut on_b = b.notifier().subscribe(&key("t"));
     let database = url.rsplit('/').next().expect("database name");
     let terminated = server
         .query_text(&format!(
@@ -138,11 +193,9 @@ async fn a_change_made_while_the_listen_connection_is_down_still_wakes_the_strea
     };
     assert_eq!(event.view.status, TaskStatus::Succeeded);
     // Listening again: a later change on A reaches B.
-    a.create_token("h2", "faceswap", 0).await.expect("token");
-    let mut second = b.notifier().subscribe("t2");
-    a.bind_task("h2", "t2", None, 0, 60_000)
-        .await
-        .expect("bind");
+    a.create_token(&token("h2")).await.expect("token");
+    let mut second = b.notifier().subscribe(&key("t2"));
+    a.bind_task(&task("h2", "t2", 60_000)).await.expect("bind");
     let event = next_event(&mut second, Duration::from_secs(2)).await;
     assert_eq!(event.view.task_id, "t2");
 }
@@ -177,12 +230,9 @@ async fn connections_run_on_the_driver_runtime_whatever_runtime_uses_them() {
                         let store = Arc::clone(&worker_store);
                         tokio::spawn(async move {
                             let hash = format!("w{i}");
+                            store.create_token(&token(&hash)).await.expect("token");
                             store
-                                .create_token(&hash, "faceswap", 0)
-                                .await
-                                .expect("token");
-                            store
-                                .bind_task(&hash, &format!("wt{i}"), None, 0, 60_000)
+                                .bind_task(&task(&hash, &format!("wt{i}"), 60_000))
                                 .await
                                 .expect("bind");
                         })
@@ -251,4 +301,192 @@ async fn a_unix_socket_url_connects() {
         .expect("store over the socket");
     store.ping().await.expect("ping");
     assert!(format!("{store:?}").contains(&server.dir().display().to_string()));
+}
+
+#[tokio::test]
+async fn concurrent_poll_claims_from_two_stores_never_take_one_task_twice() {
+    let Some((_server, _, a, b)) = two_stores().await else {
+        return;
+    };
+    let count = 60;
+    for i in 0..count {
+        let hash = format!("h{i}");
+        a.create_token(&token(&hash)).await.expect("token");
+        a.bind_task(&task_of(
+            &hash,
+            key(&format!("t{i}")),
+            1_000_000,
+            Some(i64::from(i)),
+        ))
+        .await
+        .expect("bind");
+    }
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    // Several claims at once from each store, small batches, until everything is leased.
+    let claimers: Vec<_> = [&a, &b, &a, &b]
+        .into_iter()
+        .map(|store| {
+            let store = Arc::clone(store);
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let claims = store.claim_polls(1000, 60_000, 7).await.expect("claim");
+                    if claims.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(claims.into_iter().map(|c| c.key));
+                }
+            })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for claimer in claimers {
+        claimed.extend(claimer.await.expect("claimer"));
+    }
+    let unique: HashSet<_> = claimed.iter().cloned().collect();
+    assert_eq!(
+        claimed.len(),
+        count as usize,
+        "each task claimed once: {claimed:?}"
+    );
+    assert_eq!(unique.len(), count as usize);
+    // Leased: neither store gets any again before the lease ends; after it, they come back.
+    assert!(a
+        .claim_polls(2000, 60_000, 100)
+        .await
+        .expect("claim")
+        .is_empty());
+    assert!(b
+        .claim_polls(2000, 60_000, 100)
+        .await
+        .expect("claim")
+        .is_empty());
+    let (late_a, late_b) = tokio::join!(
+        a.claim_polls(61_000, 60_000, 100),
+        b.claim_polls(61_000, 60_000, 100)
+    );
+    let (late_a, late_b) = (late_a.expect("claim A"), late_b.expect("claim B"));
+    assert_eq!(late_a.len() + late_b.len(), count as usize);
+    let late: HashSet<_> = late_a
+        .iter()
+        .chain(&late_b)
+        .map(|c| c.key.clone())
+        .collect();
+    assert_eq!(late.len(), count as usize);
+}
+
+#[tokio::test]
+async fn notifications_name_the_provider_so_one_task_id_at_two_providers_stays_apart() {
+    let Some((_server, _, a, b)) = two_stores().await else {
+        return;
+    };
+    let piapi = TaskKey::new("piapi", "t");
+    a.create_token(&token("h-a")).await.expect("token");
+    a.create_token(&token_of("piapi", "h-p"))
+        .await
+        .expect("token");
+    a.bind_task(&task("h-a", "t", 60_000)).await.expect("bind");
+    a.bind_task(&task_of("h-p", piapi.clone(), 60_000, None))
+        .await
+        .expect("bind");
+    let mut on_b = b.notifier().subscribe(&piapi);
+    a.deliver("h-a", &success("t"), 10).await.expect("deliver");
+    a.deliver("h-p", &TaskUpdate::failed(Some("t".into()), None), 20)
+        .await
+        .expect("deliver");
+    let event = loop {
+        let event = next_event(&mut on_b, Duration::from_secs(2)).await;
+        assert_eq!(event.view.provider, "piapi", "{event:?}");
+        if event.version == 2 {
+            break event;
+        }
+    };
+    assert_eq!(event.view.status, TaskStatus::Failed);
+}
+
+#[tokio::test]
+async fn a_database_of_the_previous_proxy_is_upgraded_once_with_nothing_lost() {
+    let Some(server) = pg::server() else {
+        return;
+    };
+    let url = server.database().await;
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let driver = tokio::spawn(connection);
+    client
+        .batch_execute(legacy::POSTGRES_SCHEMA)
+        .await
+        .expect("old schema");
+    client.batch_execute(legacy::ROWS).await.expect("old rows");
+    // Two proxies start together on it: one migrates, the other finds it done.
+    let (a, b) = tokio::join!(
+        PostgresStore::connect(&url, Handle::current()),
+        PostgresStore::connect(&url, Handle::current())
+    );
+    let (a, b) = (a.expect("store A"), b.expect("store B"));
+    legacy::assert_upgraded(&a).await;
+    let early = b
+        .task(&key("t-early"))
+        .await
+        .expect("task")
+        .expect("exists");
+    assert_eq!(early.view.status, TaskStatus::Succeeded);
+    let versions: Vec<i64> = client
+        .query(
+            "SELECT version FROM schema_migrations ORDER BY version",
+            &[],
+        )
+        .await
+        .expect("ledger")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(versions, vec![1, 2]);
+    drop(client);
+    let _ = driver.await;
+}
+
+#[tokio::test]
+async fn a_corrupt_row_is_an_error_never_a_default() {
+    let Some(server) = pg::server() else {
+        return;
+    };
+    let url = server.database().await;
+    let store = PostgresStore::connect(&url, Handle::current())
+        .await
+        .expect("store");
+    store.create_token(&token("h")).await.expect("token");
+    store
+        .bind_task(&task("h", "t", 60_000))
+        .await
+        .expect("bind");
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let driver = tokio::spawn(connection);
+    client
+        .batch_execute("UPDATE tasks SET cost_amount = 1, cost_unit = 'euros'")
+        .await
+        .expect("spoil");
+    assert!(
+        matches!(
+            store.task(&key("t")).await,
+            Err(StoreError::Corrupt { column: "tasks.cost_unit", ref value }) if value == "euros"
+        ),
+        "an unknown unit"
+    );
+    client
+        .batch_execute("UPDATE tasks SET cost_amount = NULL, cost_unit = NULL, status = 'done'")
+        .await
+        .expect("spoil");
+    assert!(matches!(
+        store.deliver("h", &success("t"), 10).await,
+        Err(StoreError::Corrupt {
+            column: "tasks.status",
+            ..
+        })
+    ));
+    drop(client);
+    let _ = driver.await;
 }

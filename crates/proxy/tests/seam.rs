@@ -64,7 +64,12 @@ fn job_update(body: &[u8]) -> Result<TaskUpdate, FieldError> {
         ),
         Some("failed") => TaskUpdate::failed(Some(job), value["reason"].as_str().map(Into::into)),
         Some("running") => TaskUpdate::pending(Some(job)),
-        _ => return Err(FieldError::new("state", "state must be done, failed or running")),
+        _ => {
+            return Err(FieldError::new(
+                "state",
+                "state must be done, failed or running",
+            ))
+        }
     })
 }
 
@@ -109,12 +114,15 @@ impl Adapter for Echo {
             "notify": callback.map(|c| c.url.clone()),
             "secret": callback.and_then(|c| c.secret.clone()),
         });
-        Ok(UpstreamRequest::post_json("jobs", serde_json::to_vec(&body)?))
+        Ok(UpstreamRequest::post_json(
+            "jobs",
+            serde_json::to_vec(&body)?,
+        ))
     }
 
     fn read_submit(&self, _: &Prepared, body: &[u8]) -> Result<SubmitOutcome, ProviderFault> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|_| ProviderFault::malformed("not JSON"))?;
+        let value: Value =
+            serde_json::from_slice(body).map_err(|_| ProviderFault::malformed("not JSON"))?;
         if let Some(code) = value["error"].as_str() {
             return Err(
                 ProviderFault::new(FaultKind::InvalidInput, "echo refused the image")
@@ -260,14 +268,15 @@ async fn submit_swap(proxy: &Proxy) -> String {
         .expect("submit");
     assert_eq!(response.status(), 200);
     let answer: Value = response.json().await.expect("json");
-    assert!(answer.get("secret").is_none(), "the secret never reaches the browser");
+    assert!(
+        answer.get("secret").is_none(),
+        "the secret never reaches the browser"
+    );
     answer["job"].as_str().expect("job").to_owned()
 }
 
 async fn events(proxy: &Proxy, job: &str) -> SseReader {
-    let response = proxy
-        .get(&format!("/api/echo/tasks/{job}/events"))
-        .await;
+    let response = proxy.get(&format!("/api/echo/tasks/{job}/events")).await;
     assert_eq!(response.status(), 200);
     SseReader::new(response)
 }
@@ -310,13 +319,20 @@ async fn a_provider_defined_in_a_test_is_polled_to_its_result() {
         .expect("the poll's result");
     assert_eq!(done["status"], "succeeded");
     assert_eq!(done["result_url"], "https://cdn.echo.example/out.jpg");
-    assert!(stream.next(Duration::from_secs(5)).await.is_none(), "ends after terminal");
+    assert!(
+        stream.next(Duration::from_secs(5)).await.is_none(),
+        "ends after terminal"
+    );
 
     let seen = fake.seen.lock().expect("lock").clone();
-    let polls = seen.iter().filter(|(path, _)| *path == format!("/jobs/{job}")).count();
+    let polls = seen
+        .iter()
+        .filter(|(path, _)| *path == format!("/jobs/{job}"))
+        .count();
     assert!(polls >= 2, "polled while running and once done: {seen:?}");
     assert!(
-        seen.iter().all(|(_, key)| key.as_deref() == Some("echo-key-123")),
+        seen.iter()
+            .all(|(_, key)| key.as_deref() == Some("echo-key-123")),
         "every call carries the key the adapter's scheme names"
     );
     // Polling stops at the terminal state.
@@ -333,12 +349,18 @@ async fn a_provider_defined_in_a_test_calls_back_with_its_tasks_secret() {
     let proxy = echo_proxy(&upstream, "600000").await;
     let job = submit_swap(&proxy).await;
     let submitted = fake.submits.lock().expect("lock")[0].clone();
-    let hook = submitted["notify"].as_str().expect("callback URL").to_owned();
+    let hook = submitted["notify"]
+        .as_str()
+        .expect("callback URL")
+        .to_owned();
     let secret = submitted["secret"].as_str().expect("a secret").to_owned();
     assert!(hook.starts_with(&format!("{}/hooks/echo/", proxy.url)));
     assert!(secret.len() >= 32, "at least 128 random bits");
     let mut stream = events(&proxy, &job).await;
-    stream.next_event(Duration::from_secs(5)).await.expect("pending");
+    stream
+        .next_event(Duration::from_secs(5))
+        .await
+        .expect("pending");
 
     let call_back = |secret: Option<&str>, state: &str| {
         let mut request = proxy
@@ -359,7 +381,10 @@ async fn a_provider_defined_in_a_test_calls_back_with_its_tasks_secret() {
         .json()
         .await
         .expect("task");
-    assert_eq!(task["status"], "pending", "neither a forged nor a progress callback ends it");
+    assert_eq!(
+        task["status"], "pending",
+        "neither a forged nor a progress callback ends it"
+    );
 
     assert_eq!(call_back(Some(&secret), "done").await, 200);
     let (_, done) = stream
@@ -370,8 +395,15 @@ async fn a_provider_defined_in_a_test_calls_back_with_its_tasks_secret() {
     assert_eq!(done["result_url"], "https://cdn.echo.example/cb.jpg");
     // A repeated delivery changes nothing; another provider's path does not know the token.
     assert_eq!(call_back(Some(&secret), "failed").await, 200);
-    let task = proxy.state.store.task(&faceswap_proxy::store::TaskKey::new("echo", job.clone())).await;
-    assert_eq!(task.expect("store").expect("task").view.status, TaskStatus::Succeeded);
+    let task = proxy
+        .state
+        .store
+        .task(&faceswap_proxy::store::TaskKey::new("echo", job.clone()))
+        .await;
+    assert_eq!(
+        task.expect("store").expect("task").view.status,
+        TaskStatus::Succeeded
+    );
     let elsewhere = hook.replace("/hooks/echo/", "/hooks/aifaceswap/");
     let status = proxy
         .http

@@ -1,23 +1,72 @@
 //! Store conformance: the same behaviour tests run against `SqliteStore` and `PostgresStore`
-//! (a throwaway PostgreSQL server, see `common/pg.rs`), through `Arc<dyn TaskStore>`.
+//! (a throwaway PostgreSQL server, see `common/pg.rs`), through `Arc<dyn TaskStore>`; then what
+//! only SQLite shows (a database of the previous proxy upgraded, a corrupt row reported).
 
 mod common;
+#[path = "common/legacy.rs"]
+mod legacy;
 
 use common::pg::{self, PgServer};
-use faceswap_core::aifaceswap::WebhookCallback;
+use faceswap_core::provider::{Cost, CostUnit, TaskUpdate};
 use faceswap_core::TaskStatus;
 use faceswap_proxy::store::postgres::PostgresStore;
 use faceswap_proxy::store::sqlite::SqliteStore;
-use faceswap_proxy::store::{Delivery, IdempotencyBegin, TaskStore};
+use faceswap_proxy::store::{
+    Delivery, IdempotencyBegin, NewTask, NewToken, PollClaim, StoreError, TaskKey, TaskStore,
+    TokenRecord,
+};
 use std::sync::Arc;
 
-fn callback(task_id: &str, success: bool) -> WebhookCallback {
-    WebhookCallback {
-        success,
-        kind: Some(1),
-        task_id: task_id.into(),
-        result_image: success.then(|| "https://cdn.example/r.jpg".to_owned()),
+/// aifaceswap, the provider of most tests.
+const AIFACESWAP: &str = "aifaceswap";
+
+fn key(task_id: &str) -> TaskKey {
+    TaskKey::new(AIFACESWAP, task_id)
+}
+
+/// A new aifaceswap token.
+fn token(token_hash: &str, now_ms: i64) -> NewToken {
+    NewToken {
+        token_hash: token_hash.into(),
+        provider: AIFACESWAP.into(),
+        operation: "faceswap".into(),
+        secret_hash: None,
+        now_ms,
     }
+}
+
+/// An aifaceswap task to bind.
+fn task(
+    token_hash: &str,
+    task_id: &str,
+    points: Option<u64>,
+    now_ms: i64,
+    deadline_after_ms: i64,
+) -> NewTask {
+    NewTask {
+        token_hash: token_hash.into(),
+        key: key(task_id),
+        points,
+        cost: None,
+        next_poll_ms: None,
+        deadline_after_ms,
+        now_ms,
+    }
+}
+
+/// An aifaceswap callback as the adapter reads it: type 1, and the result URL on success.
+fn callback(task_id: &str, success: bool) -> TaskUpdate {
+    let mut update = if success {
+        TaskUpdate::succeeded(Some(task_id.into()), "https://cdn.example/r.jpg".into())
+    } else {
+        TaskUpdate::failed(Some(task_id.into()), None)
+    };
+    update.kind = Some(1);
+    update
+}
+
+async fn token_exists(store: &dyn TaskStore, token_hash: &str) -> bool {
+    store.token(token_hash).await.expect("token").is_some()
 }
 
 fn sqlite() -> Arc<dyn TaskStore> {
@@ -65,14 +114,17 @@ conformance!(
     concurrent_idempotency_begins_start_once,
     prune_removes_old_keys_and_unbound_tokens,
     changes_wake_local_subscribers_in_order,
+    the_same_task_id_at_two_providers_is_two_tasks,
+    a_held_neutral_update_applies_at_bind_and_progress_is_not_held,
+    progress_updates_change_nothing,
+    updates_from_polls_apply_once,
+    poll_claims_lease_due_pending_tasks,
+    binding_needs_the_token_of_the_task,
 );
 
 async fn held_callback_applies_on_bind_and_terminal_states_stay(store: Arc<dyn TaskStore>) {
-    store
-        .create_token("h1", "faceswap", 1000)
-        .await
-        .expect("token");
-    assert!(store.token_exists("h1").await.expect("exists"));
+    store.create_token(&token("h1", 1000)).await.expect("token");
+    assert!(token_exists(store.as_ref(), "h1").await);
     assert_eq!(
         store
             .deliver("h1", &callback("t1", true), 1001)
@@ -89,9 +141,10 @@ async fn held_callback_applies_on_bind_and_terminal_states_stay(store: Arc<dyn T
         Delivery::Held
     );
     let view = store
-        .bind_task("h1", "t1", Some(2), 1002, 10_000)
+        .bind_task(&task("h1", "t1", Some(2), 1002, 10_000))
         .await
         .expect("bind");
+    assert_eq!(view.provider, AIFACESWAP);
     assert_eq!(view.status, TaskStatus::Succeeded);
     assert_eq!(view.points, Some(2));
     assert_eq!(view.kind, Some(1));
@@ -99,6 +152,7 @@ async fn held_callback_applies_on_bind_and_terminal_states_stay(store: Arc<dyn T
         view.result_url.as_deref(),
         Some("https://cdn.example/r.jpg")
     );
+    assert_eq!(view.error, None);
     assert_eq!(view.created_at, "1970-01-01T00:00:01Z");
     assert_eq!(view.updated_at, "1970-01-01T00:00:01.002Z");
     let late = store
@@ -120,19 +174,19 @@ async fn held_callback_applies_on_bind_and_terminal_states_stay(store: Arc<dyn T
             .expect("deliver"),
         Delivery::UnknownToken
     );
-    assert!(!store.token_exists("nope").await.expect("exists"));
+    assert!(!token_exists(store.as_ref(), "nope").await);
 }
 
 async fn a_bound_task_is_delivered_once_and_a_late_failure_changes_nothing(
     store: Arc<dyn TaskStore>,
 ) {
-    store.create_token("h", "faceswap", 0).await.expect("token");
+    store.create_token(&token("h", 0)).await.expect("token");
     let view = store
-        .bind_task("h", "t", Some(5), 10, 60_000)
+        .bind_task(&task("h", "t", Some(5), 10, 60_000))
         .await
         .expect("bind");
     assert_eq!(view.status, TaskStatus::Pending);
-    let event = store.task("t").await.expect("task").expect("exists");
+    let event = store.task(&key("t")).await.expect("task").expect("exists");
     assert_eq!(event.version, 1);
     let applied = store
         .deliver("h", &callback("t", true), 20)
@@ -149,30 +203,31 @@ async fn a_bound_task_is_delivered_once_and_a_late_failure_changes_nothing(
         .await
         .expect("deliver");
     assert!(matches!(&failure, Delivery::Unchanged(v) if v.status == TaskStatus::Succeeded));
-    let event = store.task("t").await.expect("task").expect("exists");
+    let event = store.task(&key("t")).await.expect("task").expect("exists");
     assert_eq!(event.version, 2, "one change only");
     assert_eq!(event.view.status, TaskStatus::Succeeded);
-    assert!(store.task("missing").await.expect("task").is_none());
+    assert!(store.task(&key("missing")).await.expect("task").is_none());
     // A discarded token is unknown; a bound token cannot be discarded.
-    store
-        .create_token("gone", "faceswap", 0)
-        .await
-        .expect("token");
+    store.create_token(&token("gone", 0)).await.expect("token");
     store.discard_token("gone").await.expect("discard");
-    assert!(!store.token_exists("gone").await.expect("exists"));
+    assert!(!token_exists(store.as_ref(), "gone").await);
     store.discard_token("h").await.expect("discard");
-    assert!(store.token_exists("h").await.expect("exists"));
+    assert!(token_exists(store.as_ref(), "h").await);
 }
 
 async fn overdue_tasks_time_out_once(store: Arc<dyn TaskStore>) {
-    store.create_token("h", "faceswap", 0).await.expect("token");
-    store.bind_task("h", "t", None, 0, 100).await.expect("bind");
+    store.create_token(&token("h", 0)).await.expect("token");
+    store
+        .bind_task(&task("h", "t", None, 0, 100))
+        .await
+        .expect("bind");
     assert!(store.expire_overdue(50).await.expect("sweep").is_empty());
     let expired = store.expire_overdue(100).await.expect("sweep");
     assert_eq!(expired.len(), 1);
     assert_eq!(expired[0].status, TaskStatus::TimedOut);
+    assert_eq!(expired[0].provider, AIFACESWAP);
     assert!(store.expire_overdue(200).await.expect("sweep").is_empty());
-    let event = store.task("t").await.expect("task").expect("exists");
+    let event = store.task(&key("t")).await.expect("task").expect("exists");
     assert_eq!(event.version, 2);
     // A webhook after the deadline does not revive it.
     let late = store
@@ -243,20 +298,11 @@ async fn concurrent_idempotency_begins_start_once(store: Arc<dyn TaskStore>) {
 }
 
 async fn prune_removes_old_keys_and_unbound_tokens(store: Arc<dyn TaskStore>) {
+    store.create_token(&token("old", 0)).await.expect("token");
+    store.create_token(&token("new", 500)).await.expect("token");
+    store.create_token(&token("bound", 0)).await.expect("token");
     store
-        .create_token("old", "faceswap", 0)
-        .await
-        .expect("token");
-    store
-        .create_token("new", "faceswap", 500)
-        .await
-        .expect("token");
-    store
-        .create_token("bound", "faceswap", 0)
-        .await
-        .expect("token");
-    store
-        .bind_task("bound", "t", None, 0, 10_000)
+        .bind_task(&task("bound", "t", None, 0, 10_000))
         .await
         .expect("bind");
     assert_eq!(
@@ -273,12 +319,12 @@ async fn prune_removes_old_keys_and_unbound_tokens(store: Arc<dyn TaskStore>) {
             .expect("begin"),
         IdempotencyBegin::Started
     );
-    let receiver = store.notifier().subscribe("t");
+    let receiver = store.notifier().subscribe(&key("t"));
     drop(receiver);
     store.prune(100, 100).await.expect("prune");
-    assert!(!store.token_exists("old").await.expect("exists"));
-    assert!(store.token_exists("new").await.expect("exists"));
-    assert!(store.token_exists("bound").await.expect("exists"));
+    assert!(!token_exists(store.as_ref(), "old").await);
+    assert!(token_exists(store.as_ref(), "new").await);
+    assert!(token_exists(store.as_ref(), "bound").await);
     assert_eq!(store.notifier().channel_count(), 0);
     assert_eq!(
         store
@@ -299,10 +345,10 @@ async fn prune_removes_old_keys_and_unbound_tokens(store: Arc<dyn TaskStore>) {
 }
 
 async fn changes_wake_local_subscribers_in_order(store: Arc<dyn TaskStore>) {
-    store.create_token("h", "faceswap", 0).await.expect("token");
-    let mut receiver = store.notifier().subscribe("t");
+    store.create_token(&token("h", 0)).await.expect("token");
+    let mut receiver = store.notifier().subscribe(&key("t"));
     store
-        .bind_task("h", "t", None, 0, 10_000)
+        .bind_task(&task("h", "t", None, 0, 10_000))
         .await
         .expect("bind");
     tokio::time::timeout(std::time::Duration::from_secs(5), receiver.changed())
@@ -328,4 +374,454 @@ async fn changes_wake_local_subscribers_in_order(store: Arc<dyn TaskStore>) {
         }
         assert_eq!(event.version, 1, "never backwards");
     }
+}
+
+async fn the_same_task_id_at_two_providers_is_two_tasks(store: Arc<dyn TaskStore>) {
+    let piapi = TaskKey::new("piapi", "t");
+    store.create_token(&token("h-a", 0)).await.expect("token");
+    store
+        .create_token(&NewToken {
+            token_hash: "h-p".into(),
+            provider: "piapi".into(),
+            operation: "face-swap".into(),
+            secret_hash: Some("secret-hash".into()),
+            now_ms: 0,
+        })
+        .await
+        .expect("token");
+    let mut on_piapi = store.notifier().subscribe(&piapi);
+    store
+        .bind_task(&task("h-a", "t", Some(2), 10, 60_000))
+        .await
+        .expect("bind aifaceswap");
+    let bound = store
+        .bind_task(&NewTask {
+            token_hash: "h-p".into(),
+            key: piapi.clone(),
+            points: None,
+            cost: Some(Cost::new(0.01, CostUnit::Usd)),
+            next_poll_ms: None,
+            deadline_after_ms: 60_000,
+            now_ms: 10,
+        })
+        .await
+        .expect("bind piapi");
+    assert_eq!(bound.provider, "piapi");
+    assert_eq!(bound.cost, Some(Cost::new(0.01, CostUnit::Usd)));
+    assert_eq!(
+        store.token("h-p").await.expect("token"),
+        Some(TokenRecord {
+            provider: "piapi".into(),
+            task_id: Some("t".into()),
+            secret_hash: Some("secret-hash".into()),
+        })
+    );
+    let applied = store
+        .deliver("h-a", &callback("t", true), 20)
+        .await
+        .expect("deliver");
+    assert!(matches!(&applied, Delivery::Applied(v) if v.provider == AIFACESWAP));
+    assert!(
+        on_piapi
+            .borrow()
+            .as_ref()
+            .is_some_and(|e| e.view.provider == "piapi" && e.version == 1),
+        "the aifaceswap change is not the piapi task's"
+    );
+    let piapi_task = store.task(&piapi).await.expect("task").expect("exists");
+    assert_eq!(piapi_task.view.status, TaskStatus::Pending, "untouched");
+    assert_eq!(piapi_task.version, 1);
+    let failed = store
+        .deliver(
+            "h-p",
+            &TaskUpdate::failed(Some("t".into()), Some("no face found".into())),
+            30,
+        )
+        .await
+        .expect("deliver");
+    assert!(
+        matches!(&failed, Delivery::Applied(v) if v.provider == "piapi"
+            && v.status == TaskStatus::Failed
+            && v.error.as_deref() == Some("no face found")
+            && v.cost == Some(Cost::new(0.01, CostUnit::Usd))),
+        "{failed:?}"
+    );
+    let aifaceswap_task = store.task(&key("t")).await.expect("task").expect("exists");
+    assert_eq!(aifaceswap_task.view.status, TaskStatus::Succeeded);
+    assert_eq!(aifaceswap_task.view.points, Some(2));
+    // The piapi stream holds its own task's newest state, never aifaceswap's.
+    let event = on_piapi.borrow_and_update().clone().expect("an event");
+    assert_eq!(event.view.provider, "piapi");
+    assert_eq!(event.version, 2);
+}
+
+async fn a_held_neutral_update_applies_at_bind_and_progress_is_not_held(store: Arc<dyn TaskStore>) {
+    let piapi_token = |hash: &str| NewToken {
+        token_hash: hash.into(),
+        provider: "piapi".into(),
+        operation: "face-swap".into(),
+        secret_hash: None,
+        now_ms: 100,
+    };
+    let piapi_task = |hash: &str, task_id: &str| NewTask {
+        token_hash: hash.into(),
+        key: TaskKey::new("piapi", task_id),
+        points: None,
+        cost: Some(Cost::new(0.5, CostUnit::Usd)),
+        next_poll_ms: None,
+        deadline_after_ms: 60_000,
+        now_ms: 200,
+    };
+    store.create_token(&piapi_token("h1")).await.expect("token");
+    for update in [
+        TaskUpdate::pending(Some("t1".into())),
+        TaskUpdate::failed(Some("t1".into()), Some("NSFW input".into())),
+        TaskUpdate::succeeded(Some("t1".into()), "https://r.example/late".into()),
+    ] {
+        assert_eq!(
+            store.deliver("h1", &update, 150).await.expect("deliver"),
+            Delivery::Held
+        );
+    }
+    let view = store
+        .bind_task(&piapi_task("h1", "t1"))
+        .await
+        .expect("bind");
+    assert_eq!(view.status, TaskStatus::Failed, "the first terminal update");
+    assert_eq!(view.error.as_deref(), Some("NSFW input"));
+    assert_eq!(view.result_url, None);
+    assert_eq!(view.cost, Some(Cost::new(0.5, CostUnit::Usd)));
+    assert_eq!(view.updated_at, "1970-01-01T00:00:00.2Z");
+    // A progress report alone is not held: the bound task is pending.
+    store.create_token(&piapi_token("h2")).await.expect("token");
+    assert_eq!(
+        store
+            .deliver("h2", &TaskUpdate::pending(Some("t2".into())), 150)
+            .await
+            .expect("deliver"),
+        Delivery::Held
+    );
+    let view = store
+        .bind_task(&piapi_task("h2", "t2"))
+        .await
+        .expect("bind");
+    assert_eq!(view.status, TaskStatus::Pending);
+    let event = store
+        .task(&TaskKey::new("piapi", "t2"))
+        .await
+        .expect("task")
+        .expect("exists");
+    assert_eq!(event.version, 1);
+    // An update held for another task than the one bound is dropped.
+    store.create_token(&piapi_token("h3")).await.expect("token");
+    store
+        .deliver(
+            "h3",
+            &TaskUpdate::succeeded(Some("other".into()), "https://r.example/x".into()),
+            150,
+        )
+        .await
+        .expect("deliver");
+    let view = store
+        .bind_task(&piapi_task("h3", "t3"))
+        .await
+        .expect("bind");
+    assert_eq!(view.status, TaskStatus::Pending);
+}
+
+async fn progress_updates_change_nothing(store: Arc<dyn TaskStore>) {
+    store.create_token(&token("h", 0)).await.expect("token");
+    store
+        .bind_task(&task("h", "t", None, 0, 60_000))
+        .await
+        .expect("bind");
+    let receiver = store.notifier().subscribe(&key("t"));
+    let progress = store
+        .deliver("h", &TaskUpdate::pending(Some("t".into())), 10)
+        .await
+        .expect("deliver");
+    assert!(
+        matches!(&progress, Delivery::Unchanged(v) if v.status == TaskStatus::Pending
+            && v.updated_at == "1970-01-01T00:00:00Z"),
+        "{progress:?}"
+    );
+    // A progress report without a task id goes to the bound task, and changes nothing either.
+    let progress = store
+        .deliver("h", &TaskUpdate::pending(None), 11)
+        .await
+        .expect("deliver");
+    assert!(matches!(&progress, Delivery::Unchanged(_)));
+    let (changed, view) = store
+        .apply(&key("t"), &TaskUpdate::pending(None), 12)
+        .await
+        .expect("apply")
+        .expect("known task");
+    assert!(!changed);
+    assert_eq!(view.status, TaskStatus::Pending);
+    let event = store.task(&key("t")).await.expect("task").expect("exists");
+    assert_eq!(event.version, 1);
+    // (On PostgreSQL the bind's own notification may still arrive: version 1 again.)
+    assert!(
+        receiver.borrow().as_ref().is_none_or(|e| e.version == 1),
+        "no stream is told of a change by a progress report"
+    );
+    // A terminal update without a task id applies to the bound task.
+    let applied = store
+        .deliver("h", &TaskUpdate::failed(None, None), 13)
+        .await
+        .expect("deliver");
+    assert!(matches!(&applied, Delivery::Applied(v) if v.status == TaskStatus::Failed));
+    let progress = store
+        .deliver("h", &TaskUpdate::pending(Some("t".into())), 14)
+        .await
+        .expect("deliver");
+    assert!(matches!(&progress, Delivery::Unchanged(v) if v.status == TaskStatus::Failed));
+}
+
+async fn updates_from_polls_apply_once(store: Arc<dyn TaskStore>) {
+    store.create_token(&token("h", 0)).await.expect("token");
+    store
+        .bind_task(&task("h", "t", None, 0, 60_000))
+        .await
+        .expect("bind");
+    let mut receiver = store.notifier().subscribe(&key("t"));
+    let success = TaskUpdate::succeeded(None, "https://cdn.example/p.jpg".into());
+    let (changed, view) = store
+        .apply(&key("t"), &success, 50)
+        .await
+        .expect("apply")
+        .expect("known task");
+    assert!(changed);
+    assert_eq!(view.status, TaskStatus::Succeeded);
+    assert_eq!(
+        view.result_url.as_deref(),
+        Some("https://cdn.example/p.jpg")
+    );
+    assert!(receiver.has_changed().expect("open"), "streams are woken");
+    assert_eq!(
+        receiver.borrow_and_update().as_ref().map(|e| e.version),
+        Some(2)
+    );
+    let (changed, view) = store
+        .apply(&key("t"), &TaskUpdate::failed(None, None), 60)
+        .await
+        .expect("apply")
+        .expect("known task");
+    assert!(!changed);
+    assert_eq!(view.status, TaskStatus::Succeeded);
+    assert!(store
+        .apply(&key("unknown"), &success, 70)
+        .await
+        .expect("apply")
+        .is_none());
+    assert!(store
+        .apply(&TaskKey::new("piapi", "t"), &success, 70)
+        .await
+        .expect("apply")
+        .is_none());
+}
+
+async fn poll_claims_lease_due_pending_tasks(store: Arc<dyn TaskStore>) {
+    let polled = |hash: &str, task_id: &str, next_poll_ms: Option<i64>| NewTask {
+        token_hash: hash.into(),
+        key: key(task_id),
+        points: None,
+        cost: None,
+        next_poll_ms,
+        deadline_after_ms: 1_000_000,
+        now_ms: 0,
+    };
+    for (hash, task_id, next) in [
+        ("h1", "t1", Some(100)),
+        ("h2", "t2", Some(200)),
+        ("h3", "t3", None),
+        ("h4", "t4", Some(100)),
+    ] {
+        store.create_token(&token(hash, 0)).await.expect("token");
+        store
+            .bind_task(&polled(hash, task_id, next))
+            .await
+            .expect("bind");
+    }
+    // t4 ends before its poll is due: it is never claimed.
+    store
+        .deliver("h4", &callback("t4", true), 50)
+        .await
+        .expect("deliver");
+    let claim = |now: i64, limit: u32| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .claim_polls(now, 1000, limit)
+                .await
+                .expect("claim polls")
+        }
+    };
+    let claimed = |key: TaskKey, attempts: u32| PollClaim { key, attempts };
+    assert!(claim(50, 10).await.is_empty(), "nothing due yet");
+    assert_eq!(claim(150, 10).await, vec![claimed(key("t1"), 0)]);
+    assert!(claim(160, 10).await.is_empty(), "t1 is leased");
+    assert_eq!(claim(250, 10).await, vec![claimed(key("t2"), 0)]);
+    // The poll of t1 is done: its next one is due at 300.
+    store
+        .schedule_poll(&key("t1"), 300)
+        .await
+        .expect("schedule");
+    assert!(claim(299, 10).await.is_empty());
+    assert_eq!(claim(300, 10).await, vec![claimed(key("t1"), 1)]);
+    // A lease that ran out (its proxy stopped) frees the task: t2's ended at 1250.
+    assert!(claim(1249, 10).await.is_empty());
+    assert_eq!(claim(1250, 10).await, vec![claimed(key("t2"), 0)]);
+    // The limit bounds a claim; the earliest due comes first.
+    store
+        .schedule_poll(&key("t1"), 5000)
+        .await
+        .expect("schedule");
+    store
+        .schedule_poll(&key("t2"), 4000)
+        .await
+        .expect("schedule");
+    assert_eq!(claim(6000, 1).await, vec![claimed(key("t2"), 1)]);
+    assert_eq!(claim(6000, 1).await, vec![claimed(key("t1"), 2)]);
+    // An ended task is not claimed again.
+    store
+        .apply(&key("t1"), &TaskUpdate::failed(None, None), 6001)
+        .await
+        .expect("apply");
+    store
+        .schedule_poll(&key("t1"), 7000)
+        .await
+        .expect("schedule");
+    store
+        .schedule_poll(&key("t2"), 7000)
+        .await
+        .expect("schedule");
+    assert_eq!(claim(100_000, 10).await, vec![claimed(key("t2"), 2)]);
+}
+
+async fn binding_needs_the_token_of_the_task(store: Arc<dyn TaskStore>) {
+    let bind = |task: NewTask| {
+        let store = Arc::clone(&store);
+        async move { store.bind_task(&task).await }
+    };
+    assert!(matches!(
+        bind(task("missing", "t", None, 0, 1000)).await,
+        Err(StoreError::Bind(_))
+    ));
+    store.create_token(&token("h", 0)).await.expect("token");
+    let mut other_provider = task("h", "t", None, 0, 1000);
+    other_provider.key = TaskKey::new("piapi", "t");
+    assert!(matches!(
+        bind(other_provider).await,
+        Err(StoreError::Bind(_))
+    ));
+    bind(task("h", "t", None, 0, 1000)).await.expect("bind");
+    // Binding again is harmless; another task on the same token is refused.
+    let again = bind(task("h", "t", None, 0, 1000)).await.expect("rebind");
+    assert_eq!(again.status, TaskStatus::Pending);
+    assert!(matches!(
+        bind(task("h", "u", None, 0, 1000)).await,
+        Err(StoreError::Bind(_))
+    ));
+    let event = store.task(&key("t")).await.expect("task").expect("exists");
+    assert_eq!(event.version, 1);
+    assert!(store.task(&key("u")).await.expect("task").is_none());
+}
+
+/// A SQLite database file the previous proxy made, with rows of every kind.
+fn legacy_sqlite_file() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let conn = rusqlite::Connection::open(dir.path().join("tasks.db")).expect("open");
+    conn.execute_batch(legacy::SQLITE_SCHEMA)
+        .expect("old schema");
+    conn.execute_batch(legacy::ROWS).expect("old rows");
+    dir
+}
+
+#[tokio::test]
+async fn a_sqlite_database_of_the_previous_proxy_is_upgraded_with_nothing_lost() {
+    let dir = legacy_sqlite_file();
+    let path = dir.path().join("tasks.db");
+    let store = SqliteStore::open(&path).expect("upgraded");
+    legacy::assert_upgraded(&store).await;
+    drop(store);
+    // Opened again: recorded once per migration, nothing re-run, the changes kept.
+    let store = SqliteStore::open(&path).expect("reopened");
+    let bound = store
+        .task(&key("t-early"))
+        .await
+        .expect("task")
+        .expect("exists");
+    assert_eq!(bound.view.status, TaskStatus::Succeeded);
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let versions: Vec<(i64, String)> = conn
+        .prepare("SELECT version, name FROM schema_migrations ORDER BY version")
+        .expect("prepare")
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(
+        versions,
+        vec![(1, "initial".to_owned()), (2, "provider_keys".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn a_sqlite_database_migrated_by_a_newer_proxy_is_refused() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = dir.path().join("tasks.db");
+    drop(SqliteStore::open(&path).expect("new"));
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    conn.execute(
+        "INSERT INTO schema_migrations (version, name) VALUES (99, 'future')",
+        [],
+    )
+    .expect("insert");
+    drop(conn);
+    assert!(matches!(
+        SqliteStore::open(&path),
+        Err(StoreError::NewerSchema { found: 99, .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_corrupt_row_is_an_error_never_a_default() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = dir.path().join("tasks.db");
+    let store = SqliteStore::open(&path).expect("store");
+    store.create_token(&token("h", 0)).await.expect("token");
+    store
+        .bind_task(&task("h", "t", None, 0, 1000))
+        .await
+        .expect("bind");
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    conn.execute("UPDATE tasks SET status = 'done'", [])
+        .expect("spoil");
+    match store.task(&key("t")).await {
+        Err(StoreError::Corrupt { column, value }) => {
+            assert_eq!(column, "tasks.status");
+            assert_eq!(value, "done");
+        }
+        other => panic!("{other:?}"),
+    }
+    conn.execute(
+        "UPDATE tasks SET status = 'pending', cost_amount = 1, cost_unit = 'euros'",
+        [],
+    )
+    .expect("spoil");
+    assert!(matches!(
+        store.task(&key("t")).await,
+        Err(StoreError::Corrupt {
+            column: "tasks.cost_unit",
+            ..
+        })
+    ));
+    let err = store.task(&key("t")).await.expect_err("corrupt");
+    assert!(
+        matches!(faceswap_proxy::AppError::from(err),
+            faceswap_proxy::AppError::Internal(detail) if detail.to_string().contains("euros")),
+        "logged as an internal error"
+    );
 }

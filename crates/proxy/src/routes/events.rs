@@ -17,7 +17,6 @@ use faceswap_core::LegacyTaskView;
 
 use crate::limits::Admitted;
 use crate::routes::tasks::task_key;
-use crate::routes::TaskPath;
 use crate::store::{TaskEvent, TaskKey};
 use crate::{AppError, AppState};
 
@@ -49,14 +48,14 @@ fn to_event(event: &TaskEvent, shape: Shape) -> Result<Event, axum::Error> {
     }
 }
 
-/// The event stream of one task, or 404 `not_found`.
+/// The event stream of one task of `provider`, or 404 `not_found`.
 pub async fn events(
-    State(state): State<AppState>,
-    _: Admitted,
-    Path(TaskPath { provider, task_id }): Path<TaskPath>,
+    state: AppState,
+    provider: &'static str,
+    task_id: String,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let key = task_key(&state, &provider, task_id)?;
+    let key = task_key(&state, provider, task_id)?;
     stream(state, key, &headers, Shape::Full).await
 }
 

@@ -9,7 +9,6 @@ pub mod submit;
 pub mod tasks;
 pub mod uploads;
 
-use serde::Deserialize;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch.
@@ -18,13 +17,4 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
-}
-
-/// The path of a task route: `/api/{provider}/tasks/{task_id}`.
-#[derive(Debug, Deserialize)]
-pub struct TaskPath {
-    /// The provider's id.
-    pub provider: String,
-    /// The provider's task id.
-    pub task_id: String,
 }

@@ -2,7 +2,8 @@
 //! route (`POST /api/{id}/{route}`), and its tasks (`GET /api/{id}/tasks/{task_id}` and
 //! `/events`). Its callbacks arrive on the shared `POST /hooks/{provider}/{token}`.
 
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
+use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::Router;
 use faceswap_core::provider::Adapter;
@@ -29,9 +30,23 @@ pub fn api_router(adapter: &'static dyn Adapter) -> Router<AppState> {
         )
     });
     router
-        .route("/api/{provider}/tasks/{task_id}", get(tasks::get_task))
         .route(
-            "/api/{provider}/tasks/{task_id}/events",
-            get(events::events),
+            &format!("/api/{id}/tasks/{{task_id}}"),
+            get(
+                move |State(state): State<AppState>, _: Admitted, Path(task_id): Path<String>| {
+                    tasks::get_task(state, id, task_id)
+                },
+            ),
+        )
+        .route(
+            &format!("/api/{id}/tasks/{{task_id}}/events"),
+            get(
+                move |State(state): State<AppState>,
+                      _: Admitted,
+                      Path(task_id): Path<String>,
+                      headers: HeaderMap| {
+                    events::events(state, id, task_id, headers)
+                },
+            ),
         )
 }

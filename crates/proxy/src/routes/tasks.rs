@@ -8,7 +8,6 @@ use faceswap_core::aifaceswap::PROVIDER as AIFACESWAP;
 use faceswap_core::LegacyTaskView;
 
 use crate::limits::Admitted;
-use crate::routes::TaskPath;
 use crate::store::TaskKey;
 use crate::{AppError, AppState};
 
@@ -24,13 +23,13 @@ pub fn task_key(state: &AppState, provider: &str, task_id: String) -> Result<Tas
     Ok(TaskKey::new(provider.id(), task_id))
 }
 
-/// The task, or 404 `not_found`.
+/// The task of `provider`, or 404 `not_found`.
 pub async fn get_task(
-    State(state): State<AppState>,
-    _: Admitted,
-    Path(TaskPath { provider, task_id }): Path<TaskPath>,
+    state: AppState,
+    provider: &'static str,
+    task_id: String,
 ) -> Result<Response, AppError> {
-    let key = task_key(&state, &provider, task_id)?;
+    let key = task_key(&state, provider, task_id)?;
     match state.store.task(&key).await? {
         Some(event) => Ok(Json(event.view).into_response()),
         None => Err(AppError::not_found("no such task")),

@@ -3,33 +3,28 @@
 //! [`TaskStore`] is the one interface the routes use. [`sqlite::SqliteStore`] is the embedded
 //! default; [`postgres::PostgresStore`] lets several proxies share one database, with
 //! LISTEN/NOTIFY feeding each proxy's [`Notifier`]. [`open`] picks one from `DATABASE_URL`.
+//!
+//! Tasks are keyed by [`TaskKey`] (provider and task id). What the two backends share lives once:
+//! the schema in the SQL files of `crates/proxy/migrations/` (`migrations`), applied in order by
+//! both; the decisions (what a delivery does, whether an update changes a task, how an
+//! idempotency key stands) as plain functions (`rules`); the reading of stored values, where an
+//! unknown value is [`StoreError::Corrupt`] (`row`). The backends only run SQL.
 
+mod error;
+mod migrations;
 mod notify;
 pub mod postgres;
+mod row;
+mod rules;
 pub mod sqlite;
 
+pub use error::{StoreError, StoreResult};
 pub use notify::{Notifier, TaskEvent};
 
 use async_trait::async_trait;
 use faceswap_core::provider::{Cost, TaskUpdate};
 use faceswap_core::TaskView;
 use std::sync::Arc;
-
-/// A failure of the store itself (I/O, a corrupt row); shown to clients only as `internal`.
-#[derive(Debug)]
-pub struct StoreError(pub String);
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "store: {}", self.0)
-    }
-}
-
-impl std::error::Error for StoreError {}
-
-
-/// Result of the store's operations.
-pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A task's identity: tasks are stored per provider.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -149,9 +144,16 @@ pub trait TaskStore: Send + Sync + 'static {
 
     /// Binds the provider's task id to the token and creates the pending task; an update that
     /// arrived earlier for the same task is applied at once. Returns the task as it now stands.
+    /// Binding again to the same task changes nothing; an unknown token, another provider's
+    /// token or a token bound to another task is [`StoreError::Bind`].
     async fn bind_task(&self, task: &NewTask) -> StoreResult<TaskView>;
 
     /// Applies a callback delivered to the token with this hash, in one transaction.
+    ///
+    /// Before the task is bound, the first terminal update is held on the token (a progress
+    /// report is answered [`Delivery::Held`] but not stored); once bound, an update naming
+    /// another task is [`Delivery::WrongTask`], a terminal update moves a pending task
+    /// ([`Delivery::Applied`]), and anything else leaves it as it is ([`Delivery::Unchanged`]).
     async fn deliver(
         &self,
         token_hash: &str,
@@ -175,7 +177,8 @@ pub trait TaskStore: Send + Sync + 'static {
     async fn expire_overdue(&self, now_ms: i64) -> StoreResult<Vec<TaskView>>;
 
     /// Leases up to `limit` pending tasks whose poll is due and whose lease is free, for
-    /// `lease_ms`: while several proxies share a database, one polls a task at a time.
+    /// `lease_ms`, the earliest due first: while several proxies share a database, one polls a
+    /// task at a time. A task that has ended is never claimed.
     async fn claim_polls(
         &self,
         now_ms: i64,
@@ -216,9 +219,8 @@ pub trait TaskStore: Send + Sync + 'static {
 pub async fn open(url: &str, driver: tokio::runtime::Handle) -> StoreResult<Arc<dyn TaskStore>> {
     if url.starts_with("sqlite:") {
         let url = url.to_owned();
-        let store = tokio::task::spawn_blocking(move || sqlite::SqliteStore::from_url(&url))
-            .await
-            .map_err(|e| StoreError(e.to_string()))??;
+        let store =
+            tokio::task::spawn_blocking(move || sqlite::SqliteStore::from_url(&url)).await??;
         return Ok(Arc::new(store));
     }
     if postgres::is_postgres_url(url) {
@@ -226,7 +228,5 @@ pub async fn open(url: &str, driver: tokio::runtime::Handle) -> StoreResult<Arc<
             postgres::PostgresStore::connect(url, driver).await?,
         ));
     }
-    Err(StoreError(
-        "DATABASE_URL must be sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE".into(),
-    ))
+    Err(StoreError::UnsupportedUrl)
 }

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::watch;
 
+use super::TaskKey;
+
 /// A task state with its change counter (`version`, the SSE event id).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskEvent {
@@ -16,24 +18,31 @@ pub struct TaskEvent {
     pub view: TaskView,
 }
 
-/// Per-task channels of [`TaskEvent`]s.
+impl TaskEvent {
+    /// The key of the event's task.
+    pub fn key(&self) -> TaskKey {
+        TaskKey::new(&self.view.provider, &self.view.task_id)
+    }
+}
+
+/// Per-task channels of [`TaskEvent`]s, by [`TaskKey`].
 #[derive(Debug, Default)]
 pub struct Notifier {
-    channels: Mutex<HashMap<String, watch::Sender<Option<TaskEvent>>>>,
+    channels: Mutex<HashMap<TaskKey, watch::Sender<Option<TaskEvent>>>>,
 }
 
 impl Notifier {
-    /// A receiver that sees every later change of `task_id`.
-    pub fn subscribe(&self, task_id: &str) -> watch::Receiver<Option<TaskEvent>> {
+    /// A receiver that sees every later change of the task.
+    pub fn subscribe(&self, key: &TaskKey) -> watch::Receiver<Option<TaskEvent>> {
         let mut channels = self
             .channels
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match channels.get(task_id) {
+        match channels.get(key) {
             Some(sender) => sender.subscribe(),
             None => {
                 let (sender, receiver) = watch::channel(None);
-                channels.insert(task_id.to_owned(), sender);
+                channels.insert(key.clone(), sender);
                 receiver
             }
         }
@@ -47,10 +56,10 @@ impl Notifier {
             .channels
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let task_id = event.view.task_id.clone();
-        if let Some(sender) = channels.get(&task_id) {
+        let key = event.key();
+        if let Some(sender) = channels.get(&key) {
             if sender.receiver_count() == 0 {
-                channels.remove(&task_id);
+                channels.remove(&key);
             } else {
                 sender.send_if_modified(|current| match current {
                     Some(held) if held.version >= event.version => false,
@@ -63,23 +72,23 @@ impl Notifier {
         }
     }
 
-    /// True when some stream waits on `task_id`.
-    pub fn is_watched(&self, task_id: &str) -> bool {
+    /// True when some stream waits on the task.
+    pub fn is_watched(&self, key: &TaskKey) -> bool {
         self.channels
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(task_id)
+            .get(key)
             .is_some_and(|sender| sender.receiver_count() > 0)
     }
 
     /// The tasks some stream waits on.
-    pub fn watched_tasks(&self) -> Vec<String> {
+    pub fn watched_tasks(&self) -> Vec<TaskKey> {
         self.channels
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .iter()
             .filter(|(_, sender)| sender.receiver_count() > 0)
-            .map(|(task_id, _)| task_id.clone())
+            .map(|(key, _)| key.clone())
             .collect()
     }
 
@@ -106,11 +115,11 @@ mod tests {
     use super::*;
     use faceswap_core::TaskStatus;
 
-    fn event(version: u64, status: TaskStatus) -> TaskEvent {
+    fn event(provider: &str, version: u64, status: TaskStatus) -> TaskEvent {
         TaskEvent {
             version,
             view: TaskView {
-                provider: faceswap_core::aifaceswap::PROVIDER.id.to_owned(),
+                provider: provider.into(),
                 cost: None,
                 error: None,
                 task_id: "t".into(),
@@ -127,16 +136,21 @@ mod tests {
     #[test]
     fn publish_keeps_events_monotonic_and_sends_each_version_once() {
         let notifier = Notifier::default();
-        assert!(!notifier.is_watched("t"));
-        let mut receiver = notifier.subscribe("t");
-        assert!(notifier.is_watched("t"));
-        assert_eq!(notifier.watched_tasks(), vec!["t".to_owned()]);
-        notifier.publish(event(2, TaskStatus::Succeeded));
+        let key = TaskKey::new("aifaceswap", "t");
+        assert!(!notifier.is_watched(&key));
+        let mut receiver = notifier.subscribe(&key);
+        assert!(notifier.is_watched(&key));
+        assert_eq!(notifier.watched_tasks(), vec![key.clone()]);
+        // The same task id at another provider is another task.
+        notifier.publish(event("piapi", 5, TaskStatus::Failed));
+        assert!(!receiver.has_changed().unwrap_or(true));
+        assert!(!notifier.is_watched(&TaskKey::new("piapi", "t")));
+        notifier.publish(event("aifaceswap", 2, TaskStatus::Succeeded));
         assert!(receiver.has_changed().unwrap_or(false));
         receiver.mark_unchanged();
         // The echo of the same version, and an older state, change nothing.
-        notifier.publish(event(2, TaskStatus::Succeeded));
-        notifier.publish(event(1, TaskStatus::Pending));
+        notifier.publish(event("aifaceswap", 2, TaskStatus::Succeeded));
+        notifier.publish(event("aifaceswap", 1, TaskStatus::Pending));
         assert!(!receiver.has_changed().unwrap_or(true));
         assert_eq!(
             receiver.borrow().as_ref().map(|e| e.version),
@@ -144,7 +158,7 @@ mod tests {
             "the newest state stays"
         );
         drop(receiver);
-        assert!(!notifier.is_watched("t"));
+        assert!(!notifier.is_watched(&key));
         assert!(notifier.watched_tasks().is_empty());
     }
 }

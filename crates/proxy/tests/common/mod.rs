@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use faceswap_proxy::{app, spawn_maintenance, AppState, Config, Providers};
-use std::net::SocketAddr;
 use secrecy::SecretString;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -303,7 +303,11 @@ pub async fn proxy_with_key(fake: &Fake, key: Option<&str>, extra: &[&str]) -> P
 }
 
 /// Serves `config` on `listener` in-process, with the maintenance sweeps.
-pub async fn serve(config: Config, listener: tokio::net::TcpListener, dir: tempfile::TempDir) -> Proxy {
+pub async fn serve(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    dir: tempfile::TempDir,
+) -> Proxy {
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let providers = Providers::resolve(&config, None).expect("providers");
     let state = AppState::new(config, providers).await.expect("state");

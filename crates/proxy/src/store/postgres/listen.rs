@@ -1,6 +1,7 @@
 //! The LISTEN side of the task channel: one dedicated connection per store receives
-//! `NOTIFY faceswap_tasks, '<task id>'` from every proxy on the database, loads the task when
-//! some stream here waits on it, and publishes it to the local [`crate::store::Notifier`].
+//! `NOTIFY faceswap_tasks, '<provider>/<task id>'` from every proxy on the database, loads the
+//! task when some stream here waits on it, and publishes it to the local
+//! [`crate::store::Notifier`].
 //!
 //! When the connection drops, it reconnects with backoff, then re-loads every task that has
 //! waiting streams, so a change made during the gap still wakes them.
@@ -12,10 +13,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
-use super::pool::{pg_err, Connector, APPLICATION_NAME};
-use super::schema::CHANNEL;
+use super::pool::{Connector, APPLICATION_NAME};
+use super::schema::{parse_payload, CHANNEL};
 use super::{load_task, Shared};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{StoreResult, TaskKey};
 
 /// The `application_name` of the LISTEN connection (unless the URL sets one).
 const LISTEN_APPLICATION_NAME: &str = "faceswap-proxy-listen";
@@ -25,11 +26,11 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 /// The longest pause between two reconnections.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// A live LISTEN connection: its client (dropping it closes the connection) and the task ids
+/// A live LISTEN connection: its client (dropping it closes the connection) and the payloads
 /// notified on it.
 struct Session {
     _client: Client,
-    task_ids: mpsc::UnboundedReceiver<String>,
+    payloads: mpsc::UnboundedReceiver<String>,
 }
 
 /// Stops the listening task when the store goes away.
@@ -50,8 +51,7 @@ pub(super) async fn start(shared: Arc<Shared>) -> StoreResult<Listener> {
         let shared = Arc::clone(&shared);
         driver
             .spawn(async move { open(shared.pool.manager()).await })
-            .await
-            .map_err(|e| StoreError(format!("PostgreSQL LISTEN task: {e}")))??
+            .await??
     };
     Ok(Listener(driver.spawn(relay(session, shared))))
 }
@@ -62,8 +62,8 @@ async fn open(connector: &Connector) -> StoreResult<Session> {
     if config.get_application_name() == Some(APPLICATION_NAME) {
         config.application_name(LISTEN_APPLICATION_NAME);
     }
-    let (client, mut connection) = config.connect(NoTls).await.map_err(pg_err)?;
-    let (sender, task_ids) = mpsc::unbounded_channel();
+    let (client, mut connection) = config.connect(NoTls).await?;
+    let (sender, payloads) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
         while let Some(message) = messages.next().await {
@@ -81,25 +81,25 @@ async fn open(connector: &Connector) -> StoreResult<Session> {
             }
         }
     });
-    client
-        .batch_execute(&format!("LISTEN {CHANNEL}"))
-        .await
-        .map_err(pg_err)?;
+    client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
     Ok(Session {
         _client: client,
-        task_ids,
+        payloads,
     })
 }
 
 /// Relays notifications until the store is dropped, reconnecting whenever the connection ends.
 async fn relay(mut session: Session, shared: Arc<Shared>) {
     loop {
-        while let Some(task_id) = session.task_ids.recv().await {
-            refresh(&shared, &task_id).await;
+        while let Some(payload) = session.payloads.recv().await {
+            match parse_payload(&payload) {
+                Some(key) => refresh(&shared, &key).await,
+                None => tracing::warn!(payload, "a task notification without provider/task_id"),
+            }
         }
         session = reconnect(shared.pool.manager()).await;
-        for task_id in shared.notifier.watched_tasks() {
-            refresh(&shared, &task_id).await;
+        for key in shared.notifier.watched_tasks() {
+            refresh(&shared, &key).await;
         }
     }
 }
@@ -127,11 +127,11 @@ async fn reconnect(connector: &Connector) -> Session {
 }
 
 /// Publishes the task's current state when a stream here waits on it.
-async fn refresh(shared: &Shared, task_id: &str) {
-    if !shared.notifier.is_watched(task_id) {
+async fn refresh(shared: &Shared, key: &TaskKey) {
+    if !shared.notifier.is_watched(key) {
         return;
     }
-    match load_task(shared, task_id).await {
+    match load_task(shared, key).await {
         Ok(Some(event)) => shared.notifier.publish(event),
         Ok(None) => {}
         Err(err) => tracing::warn!(error = %err, "loading a notified task"),

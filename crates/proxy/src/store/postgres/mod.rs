@@ -1,34 +1,42 @@
 //! [`TaskStore`] on PostgreSQL, for several proxies sharing one database.
 //!
-//! The semantics are those of [`super::sqlite::SqliteStore`]; what several instances add:
+//! The decisions are [`crate::store::rules`]', as for [`super::sqlite::SqliteStore`]; what
+//! several instances add:
 //! - the token row is locked (`SELECT ... FOR UPDATE`) by both `bind_task` and `deliver`, so a
-//!   webhook that reaches proxy A while proxy B binds the task is either held and applied by the
-//!   bind, or applied after it, never lost;
-//! - a terminal task is never moved back: updates are `... WHERE status = 'pending'`, which
-//!   PostgreSQL re-checks on the newest row version after waiting for a concurrent writer;
-//! - `expire_overdue` locks the due rows with `FOR UPDATE SKIP LOCKED`, so proxies sweeping at
-//!   once time each task out exactly once, and never deadlock on each other;
+//!   callback that reaches proxy A while proxy B binds the task is either held and applied by
+//!   the bind, or applied after it, never lost;
+//! - a task row is locked while an update is judged and written, so two deliveries (or a
+//!   delivery and a poll) never both move it: the first terminal update stays;
+//! - `expire_overdue` and `claim_polls` lock the due rows with `FOR UPDATE SKIP LOCKED`, so
+//!   proxies sweeping or claiming at once take each task once, and never wait on each other;
 //! - idempotency keys are claimed with `INSERT ... ON CONFLICT DO NOTHING`, then read under a row
 //!   lock;
-//! - every change to a task sends `pg_notify('faceswap_tasks', task_id)` in its transaction, and
-//!   each store's LISTEN connection ([`listen`]) wakes the local streams of that task.
+//! - every change to a task sends `pg_notify('faceswap_tasks', 'provider/task_id')` in its
+//!   transaction, and each store's LISTEN connection ([`listen`]) wakes the local streams of
+//!   that task.
 
 mod listen;
 mod pool;
 mod schema;
 
+pub use pool::{describe_error, describe_pool_error, ConnectError};
+
 use async_trait::async_trait;
-use faceswap_core::aifaceswap::WebhookCallback;
-use faceswap_core::{TaskStatus, TaskView};
+use faceswap_core::provider::TaskUpdate;
+use faceswap_core::TaskView;
 use std::sync::Arc;
 use tokio::runtime::Handle;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row};
 
-use pool::{pg_err, pool_err, Conn, Connector, Pool, Statements};
+use pool::{Conn, Connector, Pool, Statements};
 
-use super::sqlite::rfc3339;
-use super::{Delivery, IdempotencyBegin, Notifier, StoreError, StoreResult, TaskEvent, TaskStore};
+use super::row::{self, task_columns, TaskRow};
+use super::rules::{self, DeliveryPlan, IdempotencyRow, IdempotencyStep, TaskChange, TokenRow};
+use super::{
+    Delivery, IdempotencyBegin, NewTask, NewToken, Notifier, PollClaim, StoreError, StoreResult,
+    TaskEvent, TaskKey, TaskStore, TokenRecord,
+};
 
 /// What the store and its LISTEN task share.
 struct Shared {
@@ -60,28 +68,34 @@ pub fn is_postgres_url(url: &str) -> bool {
 }
 
 impl PostgresStore {
-    /// Connects to the database at `url` (`postgres://USER:PASSWORD@HOST:PORT/DB`), creates the
-    /// schema where it is missing and starts listening for the changes other proxies make.
+    /// Connects to the database at `url` (`postgres://USER:PASSWORD@HOST:PORT/DB`), brings its
+    /// schema up to date and starts listening for the changes other proxies make.
     ///
     /// Every connection is driven by a task on `driver`, which must stay alive (and, for a
     /// current-thread runtime, be run) as long as the store is used; the store itself may be used
     /// from any runtime. Errors never include the password.
     pub async fn connect(url: &str, driver: Handle) -> StoreResult<Self> {
-        let config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError(format!("invalid DATABASE_URL: {}", pg_err(e).0)))?;
+        let config: tokio_postgres::Config = url.parse().map_err(StoreError::InvalidUrl)?;
         let place = pool::describe(&config);
-        let at = |err: StoreError| StoreError(format!("{place}: {}", err.0));
-        let pool = Connector::new(config, driver).into_pool()?;
+        let pool = Connector::new(config, driver)
+            .into_pool()
+            .map_err(|e| StoreError::from(e).at(&place))?;
         {
-            let mut conn = pool.get().await.map_err(pool_err).map_err(at)?;
-            schema::create(&mut conn.client).await.map_err(at)?;
+            let mut conn = pool
+                .get()
+                .await
+                .map_err(|e| StoreError::from(e).at(&place))?;
+            schema::migrate(&mut conn.client)
+                .await
+                .map_err(|e| e.at(&place))?;
         }
         let shared = Arc::new(Shared {
             pool,
             notifier: Arc::new(Notifier::default()),
         });
-        let listener = listen::start(Arc::clone(&shared)).await.map_err(at)?;
+        let listener = listen::start(Arc::clone(&shared))
+            .await
+            .map_err(|e| e.at(&place))?;
         Ok(Self {
             shared,
             _listener: Arc::new(listener),
@@ -89,7 +103,7 @@ impl PostgresStore {
     }
 
     async fn conn(&self) -> StoreResult<deadpool::managed::Object<Connector>> {
-        self.shared.pool.get().await.map_err(pool_err)
+        Ok(self.shared.pool.get().await?)
     }
 }
 
@@ -106,7 +120,7 @@ impl<C: GenericClient + Sync> Db<'_, C> {
         params: &[&(dyn ToSql + Sync)],
     ) -> StoreResult<Vec<Row>> {
         let statement = self.statements.get(self.client, sql).await?;
-        self.client.query(&statement, params).await.map_err(pg_err)
+        Ok(self.client.query(&statement, params).await?)
     }
 
     async fn query_opt(
@@ -115,10 +129,7 @@ impl<C: GenericClient + Sync> Db<'_, C> {
         params: &[&(dyn ToSql + Sync)],
     ) -> StoreResult<Option<Row>> {
         let statement = self.statements.get(self.client, sql).await?;
-        self.client
-            .query_opt(&statement, params)
-            .await
-            .map_err(pg_err)
+        Ok(self.client.query_opt(&statement, params).await?)
     }
 
     async fn execute(
@@ -127,102 +138,131 @@ impl<C: GenericClient + Sync> Db<'_, C> {
         params: &[&(dyn ToSql + Sync)],
     ) -> StoreResult<u64> {
         let statement = self.statements.get(self.client, sql).await?;
-        self.client
-            .execute(&statement, params)
-            .await
-            .map_err(pg_err)
+        Ok(self.client.execute(&statement, params).await?)
     }
 
     /// Tells every proxy on the database (this one included) that the task changed; sent when
     /// the surrounding transaction commits.
-    async fn notify(&mut self, task_id: &str) -> StoreResult<()> {
-        self.execute("SELECT pg_notify($1, $2)", &[&schema::CHANNEL, &task_id])
+    async fn notify(&mut self, key: &TaskKey) -> StoreResult<()> {
+        let payload = schema::payload(key);
+        self.execute("SELECT pg_notify($1, $2)", &[&schema::CHANNEL, &payload])
             .await
             .map(drop)
     }
 
-    async fn load_task(&mut self, task_id: &str) -> StoreResult<Option<TaskEvent>> {
-        const SQL: &str =
-            "SELECT task_id, status, kind, result_url, points, created_ms, updated_ms, version
-             FROM tasks WHERE task_id = $1";
-        self.query_opt(SQL, &[&task_id])
+    async fn load_task(&mut self, key: &TaskKey) -> StoreResult<Option<TaskEvent>> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            task_columns!(),
+            " FROM tasks WHERE provider = $1 AND task_id = $2"
+        );
+        self.query_opt(SQL, &[&key.provider, &key.task_id])
             .await?
-            .map(|row| task_from_row(&row))
+            .map(|row| task_row(&row)?.into_event())
             .transpose()
     }
 
-    /// Moves a pending task to the callback's terminal state; a terminal task stays as it is.
-    /// Returns whether it changed, and the task.
-    async fn apply_callback(
+    async fn load_token(&mut self, token_hash: &str) -> StoreResult<Option<TokenRow>> {
+        let row = self
+            .query_opt(
+                "SELECT provider, operation, task_id, held_update, created_ms FROM hook_tokens
+                 WHERE token_hash = $1 FOR UPDATE",
+                &[&token_hash],
+            )
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        Ok(Some(TokenRow {
+            provider: row.try_get(0)?,
+            operation: row.try_get(1)?,
+            task_id: row.try_get(2)?,
+            held: row.try_get(3)?,
+            created_ms: row.try_get(4)?,
+        }))
+    }
+
+    /// Applies `update` to the task (locked meanwhile) as [`rules::transition`] says; returns
+    /// whether it changed, and the task, or `None` for an unknown task.
+    async fn apply_update(
         &mut self,
-        task_id: &str,
-        callback: &WebhookCallback,
+        key: &TaskKey,
+        update: &TaskUpdate,
         now_ms: i64,
     ) -> StoreResult<Option<(bool, TaskEvent)>> {
-        const SQL: &str =
-            "UPDATE tasks SET status = $2, kind = COALESCE($3, kind), result_url = $4,
-                 updated_ms = $5, version = version + 1
-             WHERE task_id = $1 AND status = 'pending'
-             RETURNING task_id, status, kind, result_url, points, created_ms, updated_ms, version";
-        let status = if callback.success {
-            TaskStatus::Succeeded
-        } else {
-            TaskStatus::Failed
+        const LOCK: &str = concat!(
+            "SELECT ",
+            task_columns!(),
+            " FROM tasks WHERE provider = $1 AND task_id = $2 FOR UPDATE"
+        );
+        const WRITE: &str = concat!(
+            "UPDATE tasks SET status = $3, kind = $4, result_url = $5, error = $6,
+                 updated_ms = $7, version = version + 1
+             WHERE provider = $1 AND task_id = $2 RETURNING ",
+            task_columns!()
+        );
+        let Some(row) = self.query_opt(LOCK, &[&key.provider, &key.task_id]).await? else {
+            return Ok(None);
         };
-        let result_url = callback
-            .result_image
-            .as_deref()
-            .filter(|_| callback.success);
-        let changed = self
+        let event = task_row(&row)?.into_event()?;
+        let Some(change) = rules::transition(&event.view, update) else {
+            return Ok(Some((false, event)));
+        };
+        let TaskChange {
+            status,
+            kind,
+            result_url,
+            error,
+        } = change;
+        let row = self
             .query_opt(
-                SQL,
+                WRITE,
                 &[
-                    &task_id,
+                    &key.provider,
+                    &key.task_id,
                     &status.as_str(),
-                    &callback.kind,
+                    &kind,
                     &result_url,
+                    &error,
                     &now_ms,
                 ],
             )
-            .await?;
-        if let Some(row) = changed {
-            self.notify(task_id).await?;
-            return Ok(Some((true, task_from_row(&row)?)));
-        }
-        Ok(self.load_task(task_id).await?.map(|event| (false, event)))
+            .await?
+            .ok_or_else(|| vanished(key))?;
+        self.notify(key).await?;
+        Ok(Some((true, task_row(&row)?.into_event()?)))
     }
 }
 
-fn row_err(err: tokio_postgres::Error) -> StoreError {
-    StoreError(format!("PostgreSQL row: {err}"))
+fn vanished(key: &TaskKey) -> StoreError {
+    StoreError::Vanished {
+        provider: key.provider.clone(),
+        task_id: key.task_id.clone(),
+    }
 }
 
-fn task_from_row(row: &Row) -> StoreResult<TaskEvent> {
-    let status: String = row.try_get(1).map_err(row_err)?;
-    let points: Option<i64> = row.try_get(4).map_err(row_err)?;
-    let version: i64 = row.try_get(7).map_err(row_err)?;
-    Ok(TaskEvent {
-        version: u64::try_from(version).unwrap_or(0),
-        view: TaskView {
-            provider: faceswap_core::aifaceswap::PROVIDER.id.to_owned(),
-            cost: None,
-            error: None,
-            task_id: row.try_get(0).map_err(row_err)?,
-            status: TaskStatus::from_word(&status).unwrap_or(TaskStatus::Pending),
-            kind: row.try_get(2).map_err(row_err)?,
-            result_url: row.try_get(3).map_err(row_err)?,
-            points: points.and_then(|p| u64::try_from(p).ok()),
-            created_at: rfc3339(row.try_get(5).map_err(row_err)?),
-            updated_at: rfc3339(row.try_get(6).map_err(row_err)?),
-        },
+fn task_row(row: &Row) -> StoreResult<TaskRow> {
+    Ok(TaskRow {
+        provider: row.try_get(0)?,
+        task_id: row.try_get(1)?,
+        status: row.try_get(2)?,
+        kind: row.try_get(3)?,
+        result_url: row.try_get(4)?,
+        points: row.try_get(5)?,
+        cost_amount: row.try_get(6)?,
+        cost_unit: row.try_get(7)?,
+        error: row.try_get(8)?,
+        created_ms: row.try_get(9)?,
+        updated_ms: row.try_get(10)?,
+        version: row.try_get(11)?,
     })
 }
 
 /// The task as it now stands, on a pooled connection (used by the LISTEN task).
-async fn load_task(shared: &Shared, task_id: &str) -> StoreResult<Option<TaskEvent>> {
-    let mut conn = shared.pool.get().await.map_err(pool_err)?;
+async fn load_task(shared: &Shared, key: &TaskKey) -> StoreResult<Option<TaskEvent>> {
+    let mut conn = shared.pool.get().await?;
     let Conn { client, statements } = &mut *conn;
-    Db { client, statements }.load_task(task_id).await
+    Db { client, statements }.load_task(key).await
 }
 
 #[async_trait]
@@ -236,18 +276,20 @@ impl TaskStore for PostgresStore {
             .map(drop)
     }
 
-    async fn create_token(
-        &self,
-        token_hash: &str,
-        operation: &str,
-        now_ms: i64,
-    ) -> StoreResult<()> {
+    async fn create_token(&self, token: &NewToken) -> StoreResult<()> {
         let mut conn = self.conn().await?;
         let Conn { client, statements } = &mut *conn;
         Db { client, statements }
             .execute(
-                "INSERT INTO hook_tokens (token_hash, operation, created_ms) VALUES ($1, $2, $3)",
-                &[&token_hash, &operation, &now_ms],
+                "INSERT INTO hook_tokens (token_hash, provider, operation, secret_hash, created_ms)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &token.token_hash,
+                    &token.provider,
+                    &token.operation,
+                    &token.secret_hash,
+                    &token.now_ms,
+                ],
             )
             .await
             .map(drop)
@@ -265,70 +307,71 @@ impl TaskStore for PostgresStore {
             .map(drop)
     }
 
-    async fn bind_task(
-        &self,
-        token_hash: &str,
-        task_id: &str,
-        points: Option<u64>,
-        now_ms: i64,
-        deadline_after_ms: i64,
-    ) -> StoreResult<TaskView> {
+    async fn token(&self, token_hash: &str) -> StoreResult<Option<TokenRecord>> {
         let mut conn = self.conn().await?;
         let Conn { client, statements } = &mut *conn;
-        let tx = client.transaction().await.map_err(pg_err)?;
+        let row = Db { client, statements }
+            .query_opt(
+                "SELECT provider, task_id, secret_hash FROM hook_tokens WHERE token_hash = $1",
+                &[&token_hash],
+            )
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        Ok(Some(TokenRecord {
+            provider: row.try_get(0)?,
+            task_id: row.try_get(1)?,
+            secret_hash: row.try_get(2)?,
+        }))
+    }
+
+    async fn bind_task(&self, task: &NewTask) -> StoreResult<TaskView> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        let tx = client.transaction().await?;
         let mut db = Db {
             client: &tx,
             statements,
         };
-        let token = db
-            .query_opt(
-                "SELECT operation, held_callback, created_ms FROM hook_tokens
-                 WHERE token_hash = $1 FOR UPDATE",
-                &[&token_hash],
-            )
-            .await?;
-        let (operation, held, created_ms): (String, Option<String>, i64) = match token {
-            Some(row) => (
-                row.try_get(0).map_err(row_err)?,
-                row.try_get(1).map_err(row_err)?,
-                row.try_get(2).map_err(row_err)?,
-            ),
-            None => (String::new(), None, now_ms),
-        };
+        let key = &task.key;
+        let token = rules::check_bind(db.load_token(&task.token_hash).await?, key)?;
         db.execute(
-            "UPDATE hook_tokens SET task_id = $2, held_callback = NULL WHERE token_hash = $1",
-            &[&token_hash, &task_id],
+            "UPDATE hook_tokens SET task_id = $2, held_update = NULL WHERE token_hash = $1",
+            &[&task.token_hash, &key.task_id],
         )
         .await?;
-        let points = points.and_then(|p| i64::try_from(p).ok());
+        let (cost_amount, cost_unit) = row::cost_columns(task.cost.as_ref());
         db.execute(
-            "INSERT INTO tasks (task_id, token_hash, operation, status, points, created_ms,
-                 updated_ms, deadline_ms, version)
-             VALUES ($1, $2, $3, 'pending', $4, $5, $5, $6, 1)
-             ON CONFLICT (task_id) DO NOTHING",
+            "INSERT INTO tasks (provider, task_id, token_hash, operation, status, points,
+                 cost_amount, cost_unit, created_ms, updated_ms, deadline_ms, next_poll_ms,
+                 poll_attempts, version)
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $8, $9, $10, 0, 1)
+             ON CONFLICT (provider, task_id) DO NOTHING",
             &[
-                &task_id,
-                &token_hash,
-                &operation,
-                &points,
-                &created_ms,
-                &created_ms.saturating_add(deadline_after_ms),
+                &key.provider,
+                &key.task_id,
+                &task.token_hash,
+                &token.operation,
+                &row::points_column(task.points)?,
+                &cost_amount,
+                &cost_unit,
+                &token.created_ms,
+                &token.created_ms.saturating_add(task.deadline_after_ms),
+                &task.next_poll_ms,
             ],
         )
         .await?;
-        let held = held
-            .and_then(|json| WebhookCallback::from_json(json.as_bytes()).ok())
-            .filter(|callback| callback.task_id == task_id);
-        let event = match held {
-            Some(callback) => db
-                .apply_callback(task_id, &callback, now_ms)
+        let event = match rules::held_for_bind(token.held.as_deref(), &key.task_id)? {
+            Some(update) => db
+                .apply_update(key, &update, task.now_ms)
                 .await?
                 .map(|(_, event)| event),
-            None => db.load_task(task_id).await?,
+            None => db.load_task(key).await?,
         };
-        let event = event.ok_or_else(|| StoreError(format!("task {task_id:?} vanished")))?;
-        db.notify(task_id).await?;
-        tx.commit().await.map_err(pg_err)?;
+        let event = event.ok_or_else(|| vanished(key))?;
+        db.notify(key).await?;
+        tx.commit().await?;
         let view = event.view.clone();
         self.shared.notifier.publish(event);
         Ok(view)
@@ -337,88 +380,91 @@ impl TaskStore for PostgresStore {
     async fn deliver(
         &self,
         token_hash: &str,
-        callback: &WebhookCallback,
+        update: &TaskUpdate,
         now_ms: i64,
     ) -> StoreResult<Delivery> {
         let mut conn = self.conn().await?;
         let Conn { client, statements } = &mut *conn;
-        let tx = client.transaction().await.map_err(pg_err)?;
+        let tx = client.transaction().await?;
         let mut db = Db {
             client: &tx,
             statements,
         };
-        let token = db
-            .query_opt(
-                "SELECT task_id, held_callback FROM hook_tokens WHERE token_hash = $1 FOR UPDATE",
-                &[&token_hash],
-            )
-            .await?;
-        let token: Option<(Option<String>, Option<String>)> = match token {
-            Some(row) => Some((
-                row.try_get(0).map_err(row_err)?,
-                row.try_get(1).map_err(row_err)?,
-            )),
-            None => None,
-        };
-        let (delivery, event) = match token {
-            None => (Delivery::UnknownToken, None),
-            Some((None, held)) => {
-                if held.is_none() {
-                    let json = serde_json::to_string(callback)
-                        .map_err(|e| StoreError(format!("callback JSON: {e}")))?;
+        let token = db.load_token(token_hash).await?;
+        let (delivery, event) = match rules::plan_delivery(token.as_ref(), update)? {
+            DeliveryPlan::UnknownToken => (Delivery::UnknownToken, None),
+            DeliveryPlan::WrongTask => (Delivery::WrongTask, None),
+            DeliveryPlan::Hold(held) => {
+                if let Some(json) = held {
                     db.execute(
-                        "UPDATE hook_tokens SET held_callback = $2 WHERE token_hash = $1",
+                        "UPDATE hook_tokens SET held_update = $2 WHERE token_hash = $1",
                         &[&token_hash, &json],
                     )
                     .await?;
                 }
                 (Delivery::Held, None)
             }
-            Some((Some(bound), _)) if bound != callback.task_id => (Delivery::WrongTask, None),
-            Some((Some(bound), _)) => match db.apply_callback(&bound, callback, now_ms).await? {
+            DeliveryPlan::Apply(key) => match db.apply_update(&key, update, now_ms).await? {
                 Some((true, event)) => (Delivery::Applied(event.view.clone()), Some(event)),
                 Some((false, event)) => (Delivery::Unchanged(event.view), None),
                 None => (Delivery::UnknownToken, None),
             },
         };
-        tx.commit().await.map_err(pg_err)?;
+        tx.commit().await?;
         if let Some(event) = event {
             self.shared.notifier.publish(event);
         }
         Ok(delivery)
     }
 
-    async fn token_exists(&self, token_hash: &str) -> StoreResult<bool> {
+    async fn apply(
+        &self,
+        key: &TaskKey,
+        update: &TaskUpdate,
+        now_ms: i64,
+    ) -> StoreResult<Option<(bool, TaskView)>> {
         let mut conn = self.conn().await?;
         let Conn { client, statements } = &mut *conn;
-        Db { client, statements }
-            .query_opt(
-                "SELECT 1 FROM hook_tokens WHERE token_hash = $1",
-                &[&token_hash],
-            )
-            .await
-            .map(|row| row.is_some())
+        let tx = client.transaction().await?;
+        let applied = Db {
+            client: &tx,
+            statements,
+        }
+        .apply_update(key, update, now_ms)
+        .await?;
+        tx.commit().await?;
+        Ok(applied.map(|(changed, event)| {
+            let view = event.view.clone();
+            if changed {
+                self.shared.notifier.publish(event);
+            }
+            (changed, view)
+        }))
     }
 
-    async fn task(&self, task_id: &str) -> StoreResult<Option<TaskEvent>> {
-        load_task(&self.shared, task_id).await
+    async fn task(&self, key: &TaskKey) -> StoreResult<Option<TaskEvent>> {
+        load_task(&self.shared, key).await
     }
 
     async fn expire_overdue(&self, now_ms: i64) -> StoreResult<Vec<TaskView>> {
         // One statement, so one transaction: lock the due rows that no other sweep or delivery
         // holds, time them out, and notify each.
-        const SQL: &str = "WITH due AS (
-                 SELECT task_id FROM tasks WHERE status = 'pending' AND deadline_ms <= $1
-                 ORDER BY task_id FOR UPDATE SKIP LOCKED
+        const SQL: &str = concat!(
+            "WITH due AS (
+                 SELECT provider, task_id FROM tasks
+                 WHERE status = 'pending' AND deadline_ms <= $1
+                 ORDER BY provider, task_id FOR UPDATE SKIP LOCKED
              ), expired AS (
                  UPDATE tasks SET status = 'timed_out', updated_ms = $1, version = version + 1
-                 FROM due WHERE tasks.task_id = due.task_id AND tasks.status = 'pending'
-                 RETURNING tasks.task_id, tasks.status, tasks.kind, tasks.result_url,
-                     tasks.points, tasks.created_ms, tasks.updated_ms, tasks.version
+                 FROM due
+                 WHERE tasks.provider = due.provider AND tasks.task_id = due.task_id
+                     AND tasks.status = 'pending'
+                 RETURNING tasks.*
              )
-             SELECT task_id, status, kind, result_url, points, created_ms, updated_ms, version,
-                 pg_notify($2, task_id)
-             FROM expired";
+             SELECT ",
+            task_columns!(),
+            ", pg_notify($2, provider || '/' || task_id) FROM expired"
+        );
         let rows = {
             let mut conn = self.conn().await?;
             let Conn { client, statements } = &mut *conn;
@@ -428,13 +474,65 @@ impl TaskStore for PostgresStore {
         };
         let events = rows
             .iter()
-            .map(task_from_row)
+            .map(|row| task_row(row)?.into_event())
             .collect::<StoreResult<Vec<_>>>()?;
         let views = events.iter().map(|e| e.view.clone()).collect();
         for event in events {
             self.shared.notifier.publish(event);
         }
         Ok(views)
+    }
+
+    async fn claim_polls(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<PollClaim>> {
+        // One statement: the due rows no other proxy holds are locked (a concurrent claim skips
+        // them, and re-checks the lease of any row committed meanwhile) and leased.
+        const SQL: &str = "WITH due AS (
+                 SELECT provider, task_id FROM tasks
+                 WHERE status = 'pending' AND next_poll_ms <= $1
+                     AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
+                 ORDER BY next_poll_ms, provider, task_id LIMIT $3
+                 FOR UPDATE SKIP LOCKED
+             )
+             UPDATE tasks SET lease_until_ms = $2
+             FROM due WHERE tasks.provider = due.provider AND tasks.task_id = due.task_id
+             RETURNING tasks.provider, tasks.task_id, tasks.poll_attempts";
+        let rows = {
+            let mut conn = self.conn().await?;
+            let Conn { client, statements } = &mut *conn;
+            Db { client, statements }
+                .query(
+                    SQL,
+                    &[&now_ms, &now_ms.saturating_add(lease_ms), &i64::from(limit)],
+                )
+                .await?
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(PollClaim {
+                    key: TaskKey::new(row.try_get::<_, String>(0)?, row.try_get::<_, String>(1)?),
+                    attempts: row::count("tasks.poll_attempts", row.try_get(2)?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn schedule_poll(&self, key: &TaskKey, next_poll_ms: i64) -> StoreResult<()> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        Db { client, statements }
+            .execute(
+                "UPDATE tasks SET next_poll_ms = $3, poll_attempts = poll_attempts + 1,
+                     lease_until_ms = NULL
+                 WHERE provider = $1 AND task_id = $2",
+                &[&key.provider, &key.task_id, &next_poll_ms],
+            )
+            .await
+            .map(drop)
     }
 
     async fn idempotency_begin(
@@ -447,7 +545,7 @@ impl TaskStore for PostgresStore {
     ) -> StoreResult<IdempotencyBegin> {
         let mut conn = self.conn().await?;
         let Conn { client, statements } = &mut *conn;
-        let tx = client.transaction().await.map_err(pg_err)?;
+        let tx = client.transaction().await?;
         let mut db = Db {
             client: &tx,
             statements,
@@ -476,34 +574,33 @@ impl TaskStore for PostgresStore {
             else {
                 continue;
             };
-            let stored: String = row.try_get(0).map_err(row_err)?;
-            let done: bool = row.try_get(1).map_err(row_err)?;
-            let status: Option<i32> = row.try_get(2).map_err(row_err)?;
-            let body: Option<Vec<u8>> = row.try_get(3).map_err(row_err)?;
-            let created: i64 = row.try_get(4).map_err(row_err)?;
-            let expired = now_ms - created > ttl_ms || (!done && now_ms - created > stale_ms);
-            outcome = Some(if expired {
-                db.execute(
-                    "UPDATE idempotency SET fingerprint = $2, done = FALSE, status = NULL,
-                         body = NULL, created_ms = $3 WHERE key = $1",
-                    &[&key, &fingerprint, &now_ms],
-                )
-                .await?;
-                IdempotencyBegin::Started
-            } else if stored != fingerprint {
-                IdempotencyBegin::Conflict
-            } else if done {
-                IdempotencyBegin::Replay(
-                    status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200),
-                    body.unwrap_or_default(),
-                )
-            } else {
-                IdempotencyBegin::InProgress
-            });
+            let row = IdempotencyRow {
+                fingerprint: row.try_get(0)?,
+                done: row.try_get(1)?,
+                status: row.try_get::<_, Option<i32>>(2)?.map(i64::from),
+                body: row.try_get(3)?,
+                created_ms: row.try_get(4)?,
+            };
+            outcome = Some(
+                match rules::idempotency_step(Some(row), fingerprint, now_ms, ttl_ms, stale_ms)? {
+                    // Not reached with a row; the claim above inserts.
+                    IdempotencyStep::Insert => continue,
+                    IdempotencyStep::Restart => {
+                        db.execute(
+                            "UPDATE idempotency SET fingerprint = $2, done = FALSE, status = NULL,
+                                 body = NULL, created_ms = $3 WHERE key = $1",
+                            &[&key, &fingerprint, &now_ms],
+                        )
+                        .await?;
+                        IdempotencyBegin::Started
+                    }
+                    IdempotencyStep::Answer(answer) => answer,
+                },
+            );
             break;
         }
-        tx.commit().await.map_err(pg_err)?;
-        outcome.ok_or_else(|| StoreError("idempotency record kept changing".into()))
+        tx.commit().await?;
+        outcome.ok_or(StoreError::Contended)
     }
 
     async fn idempotency_finish(&self, key: &str, status: u16, body: &[u8]) -> StoreResult<()> {

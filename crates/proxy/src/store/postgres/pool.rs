@@ -13,8 +13,6 @@ use std::time::Duration;
 use tokio::runtime::Handle;
 use tokio_postgres::{Client, GenericClient, NoTls, Statement};
 
-use crate::store::StoreError;
-
 /// The pool of [`Conn`]s.
 pub(super) type Pool = managed::Pool<Connector>;
 
@@ -27,24 +25,40 @@ pub(super) const APPLICATION_NAME: &str = "faceswap-proxy";
 /// How long a query waits for a free connection or for a new one to open.
 const POOL_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A store error from a PostgreSQL error. Its text holds no password: tokio-postgres never
-/// prints the connection settings' password.
-pub(super) fn pg_err(err: tokio_postgres::Error) -> StoreError {
+/// Why a pooled connection could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// PostgreSQL refused or could not be reached.
+    #[error("PostgreSQL: {}", describe_error(.0))]
+    Postgres(#[from] tokio_postgres::Error),
+    /// The connecting task on the driver runtime did not finish.
+    #[error("PostgreSQL connect task: {0}")]
+    Driver(#[from] tokio::task::JoinError),
+}
+
+/// The text of a PostgreSQL error: the server's message and SQLSTATE code, or the client's error
+/// with its causes. It holds no password: tokio-postgres never prints the connection settings'
+/// password.
+pub fn describe_error(err: &tokio_postgres::Error) -> String {
     match err.as_db_error() {
-        Some(db) => StoreError(format!(
-            "PostgreSQL: {} ({})",
-            db.message(),
-            db.code().code()
-        )),
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
         None => {
-            let mut text = format!("PostgreSQL: {err}");
-            let mut source = std::error::Error::source(&err);
+            let mut text = err.to_string();
+            let mut source = std::error::Error::source(err);
             while let Some(cause) = source {
                 text.push_str(&format!(": {cause}"));
                 source = cause.source();
             }
-            StoreError(text)
+            text
         }
+    }
+}
+
+/// The text of a pool failure: a failed connection as its own error, else what the pool says.
+pub fn describe_pool_error(err: &managed::PoolError<ConnectError>) -> String {
+    match err {
+        managed::PoolError::Backend(err) => err.to_string(),
+        other => format!("PostgreSQL pool: {other}"),
     }
 }
 
@@ -99,7 +113,7 @@ impl Connector {
     }
 
     /// A pool over this connector.
-    pub(super) fn into_pool(self) -> Result<Pool, StoreError> {
+    pub(super) fn into_pool(self) -> Result<Pool, managed::BuildError> {
         Pool::builder(self)
             .max_size(MAX_CONNECTIONS)
             .runtime(deadpool::Runtime::Tokio1)
@@ -107,7 +121,6 @@ impl Connector {
             .create_timeout(Some(POOL_TIMEOUT))
             .recycle_timeout(Some(POOL_TIMEOUT))
             .build()
-            .map_err(|e| StoreError(format!("PostgreSQL pool: {e}")))
     }
 }
 
@@ -131,11 +144,11 @@ impl Statements {
         &mut self,
         client: &impl GenericClient,
         sql: &'static str,
-    ) -> Result<Statement, StoreError> {
+    ) -> Result<Statement, tokio_postgres::Error> {
         if let Some(statement) = self.0.get(sql) {
             return Ok(statement.clone());
         }
-        let statement = client.prepare(sql).await.map_err(pg_err)?;
+        let statement = client.prepare(sql).await?;
         self.0.insert(sql, statement.clone());
         Ok(statement)
     }
@@ -143,9 +156,9 @@ impl Statements {
 
 impl managed::Manager for Connector {
     type Type = Conn;
-    type Error = StoreError;
+    type Error = ConnectError;
 
-    async fn create(&self) -> Result<Conn, StoreError> {
+    async fn create(&self) -> Result<Conn, ConnectError> {
         let config = self.config.clone();
         let client = self
             .driver
@@ -158,28 +171,18 @@ impl managed::Manager for Connector {
                 });
                 Ok::<_, tokio_postgres::Error>(client)
             })
-            .await
-            .map_err(|e| StoreError(format!("PostgreSQL connect task: {e}")))?
-            .map_err(pg_err)?;
+            .await??;
         Ok(Conn {
             client,
             statements: Statements::default(),
         })
     }
 
-    async fn recycle(&self, conn: &mut Conn, _: &Metrics) -> RecycleResult<StoreError> {
+    async fn recycle(&self, conn: &mut Conn, _: &Metrics) -> RecycleResult<ConnectError> {
         if conn.client.is_closed() {
             return Err(RecycleError::message("the connection is closed"));
         }
         Ok(())
-    }
-}
-
-/// The store error of a pool failure.
-pub(super) fn pool_err(err: managed::PoolError<StoreError>) -> StoreError {
-    match err {
-        managed::PoolError::Backend(err) => err,
-        other => StoreError(format!("PostgreSQL pool: {other}")),
     }
 }
 

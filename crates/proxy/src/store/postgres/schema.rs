@@ -1,58 +1,99 @@
-//! The PostgreSQL schema, created at start. Several proxies may start at once on an empty
-//! database: concurrent `CREATE TABLE IF NOT EXISTS` can still collide in PostgreSQL's catalogs,
-//! so the creation runs in one transaction under a transaction-scoped advisory lock.
+//! Brings a PostgreSQL database to the newest schema ([`crate::store::migrations`]). Several
+//! proxies may start at once: the migrations run in one transaction under a transaction-scoped
+//! advisory lock, so one proxy applies them and the others find them recorded.
 
-use tokio_postgres::Client;
+use tokio_postgres::{Client, GenericClient};
 
-use super::pool::pg_err;
-use crate::store::StoreResult;
+use crate::store::migrations::{self, Conversion, LEDGER};
+use crate::store::{StoreResult, TaskKey};
 
-/// The advisory lock key of the schema creation ("faceswap" in ASCII).
+/// The advisory lock key of the schema changes ("faceswap" in ASCII).
 const SCHEMA_LOCK: i64 = 0x6661_6365_7377_6170;
 
-/// The channel of task changes; the payload is the task id.
+/// The channel of task changes; the payload is [`payload`].
 pub(super) const CHANNEL: &str = "faceswap_tasks";
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS hook_tokens (
-    token_hash    TEXT PRIMARY KEY,
-    operation     TEXT NOT NULL,
-    task_id       TEXT,
-    held_callback TEXT,
-    created_ms    BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS hook_tokens_unbound ON hook_tokens(created_ms) WHERE task_id IS NULL;
-CREATE TABLE IF NOT EXISTS tasks (
-    task_id     TEXT PRIMARY KEY,
-    token_hash  TEXT NOT NULL,
-    operation   TEXT NOT NULL,
-    status      TEXT NOT NULL,
-    kind        BIGINT,
-    result_url  TEXT,
-    points      BIGINT,
-    created_ms  BIGINT NOT NULL,
-    updated_ms  BIGINT NOT NULL,
-    deadline_ms BIGINT NOT NULL,
-    version     BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tasks_pending_deadline ON tasks(deadline_ms) WHERE status = 'pending';
-CREATE TABLE IF NOT EXISTS idempotency (
-    key         TEXT PRIMARY KEY,
-    fingerprint TEXT NOT NULL,
-    done        BOOLEAN NOT NULL,
-    status      INTEGER,
-    body        BYTEA,
-    created_ms  BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency(created_ms);
-";
+/// A task's notification payload: `provider/task_id` (provider ids are lowercase ASCII without
+/// `/`; a task id may hold one).
+pub(super) fn payload(key: &TaskKey) -> String {
+    format!("{}/{}", key.provider, key.task_id)
+}
 
-/// Creates the tables that do not exist yet.
-pub(super) async fn create(client: &mut Client) -> StoreResult<()> {
-    let tx = client.transaction().await.map_err(pg_err)?;
+/// The task a notification names.
+pub(super) fn parse_payload(payload: &str) -> Option<TaskKey> {
+    let (provider, task_id) = payload.split_once('/')?;
+    (!provider.is_empty() && !task_id.is_empty()).then(|| TaskKey::new(provider, task_id))
+}
+
+/// Applies the migrations the database lacks.
+pub(super) async fn migrate(client: &mut Client) -> StoreResult<()> {
+    let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
-        .await
-        .map_err(pg_err)?;
-    tx.batch_execute(SCHEMA).await.map_err(pg_err)?;
-    tx.commit().await.map_err(pg_err)
+        .await?;
+    tx.batch_execute(LEDGER).await?;
+    let applied: Vec<i64> = tx
+        .query("SELECT version FROM schema_migrations", &[])
+        .await?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
+    for migration in migrations::pending(&applied)? {
+        tx.batch_execute(migration.sql).await?;
+        if let Some(conversion) = migration.conversion {
+            convert(&tx, conversion).await?;
+        }
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+            &[&migration.version, &migration.name],
+        )
+        .await?;
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "PostgreSQL schema migrated"
+        );
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn convert(client: &impl GenericClient, conversion: Conversion) -> StoreResult<()> {
+    match conversion {
+        Conversion::HeldCallbacksToUpdates => {
+            let rows = client
+                .query(
+                    "SELECT token_hash, held_update FROM hook_tokens WHERE held_update IS NOT NULL",
+                    &[],
+                )
+                .await?;
+            for row in rows {
+                let token_hash: String = row.try_get(0)?;
+                let json: String = row.try_get(1)?;
+                if let Some(update) = migrations::held_as_update(&json)? {
+                    client
+                        .execute(
+                            "UPDATE hook_tokens SET held_update = $2 WHERE token_hash = $1",
+                            &[&token_hash, &update],
+                        )
+                        .await?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_carry_provider_and_task_id() {
+        let key = TaskKey::new("piapi", "a/b");
+        assert_eq!(payload(&key), "piapi/a/b");
+        assert_eq!(parse_payload(&payload(&key)), Some(key));
+        assert_eq!(parse_payload("no-provider"), None);
+        assert_eq!(parse_payload("/t"), None);
+        assert_eq!(parse_payload("p/"), None);
+    }
 }

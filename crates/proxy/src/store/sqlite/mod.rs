@@ -1,0 +1,537 @@
+//! [`TaskStore`] on SQLite (WAL, synchronous FULL): one connection behind a mutex, used from
+//! blocking threads, so that a commit is on disk before the answer goes out. Every operation is
+//! one transaction; the decisions are [`crate::store::rules`]'.
+
+mod migrate;
+
+use async_trait::async_trait;
+use faceswap_core::provider::TaskUpdate;
+use faceswap_core::TaskView;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use super::row::{self, task_columns, TaskRow};
+use super::rules::{self, DeliveryPlan, IdempotencyRow, IdempotencyStep, TaskChange, TokenRow};
+use super::{
+    Delivery, IdempotencyBegin, NewTask, NewToken, Notifier, PollClaim, StoreError, StoreResult,
+    TaskEvent, TaskKey, TaskStore, TokenRecord,
+};
+
+/// The SQLite task store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    notifier: Arc<Notifier>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating when needed) the database at `path`, with its folder, and brings its
+    /// schema up to date.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        Self::init(Connection::open(path)?)
+    }
+
+    /// A private in-memory database (unit tests).
+    pub fn in_memory() -> StoreResult<Self> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    /// Opens the store named by a `sqlite://PATH` URL (also `sqlite:PATH`).
+    pub fn from_url(url: &str) -> StoreResult<Self> {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or(StoreError::UnsupportedUrl)?;
+        let path = path.split('?').next().unwrap_or(path);
+        if path == ":memory:" {
+            return Self::in_memory();
+        }
+        Self::open(Path::new(path))
+    }
+
+    fn init(mut conn: Connection) -> StoreResult<Self> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "busy_timeout", 5000)?;
+        migrate::migrate(&mut conn)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            notifier: Arc::new(Notifier::default()),
+        })
+    }
+
+    async fn with<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await?
+    }
+}
+
+fn task_row(row: &Row<'_>) -> rusqlite::Result<TaskRow> {
+    Ok(TaskRow {
+        provider: row.get(0)?,
+        task_id: row.get(1)?,
+        status: row.get(2)?,
+        kind: row.get(3)?,
+        result_url: row.get(4)?,
+        points: row.get(5)?,
+        cost_amount: row.get(6)?,
+        cost_unit: row.get(7)?,
+        error: row.get(8)?,
+        created_ms: row.get(9)?,
+        updated_ms: row.get(10)?,
+        version: row.get(11)?,
+    })
+}
+
+fn load_task(conn: &Connection, key: &TaskKey) -> StoreResult<Option<TaskEvent>> {
+    conn.query_row(
+        concat!(
+            "SELECT ",
+            task_columns!(),
+            " FROM tasks WHERE provider = ?1 AND task_id = ?2"
+        ),
+        params![key.provider, key.task_id],
+        task_row,
+    )
+    .optional()?
+    .map(TaskRow::into_event)
+    .transpose()
+}
+
+fn load_token(conn: &Connection, token_hash: &str) -> StoreResult<Option<TokenRow>> {
+    Ok(conn
+        .query_row(
+            "SELECT provider, operation, task_id, held_update, created_ms FROM hook_tokens
+             WHERE token_hash = ?1",
+            params![token_hash],
+            |row| {
+                Ok(TokenRow {
+                    provider: row.get(0)?,
+                    operation: row.get(1)?,
+                    task_id: row.get(2)?,
+                    held: row.get(3)?,
+                    created_ms: row.get(4)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Applies `update` to the task as [`rules::transition`] says; returns whether it changed, and
+/// the task, or `None` for an unknown task.
+fn apply_update(
+    conn: &Connection,
+    key: &TaskKey,
+    update: &TaskUpdate,
+    now_ms: i64,
+) -> StoreResult<Option<(bool, TaskEvent)>> {
+    let Some(event) = load_task(conn, key)? else {
+        return Ok(None);
+    };
+    let Some(change) = rules::transition(&event.view, update) else {
+        return Ok(Some((false, event)));
+    };
+    let TaskChange {
+        status,
+        kind,
+        result_url,
+        error,
+    } = change;
+    let event = conn
+        .query_row(
+            concat!(
+                "UPDATE tasks SET status = ?3, kind = ?4, result_url = ?5, error = ?6,
+                     updated_ms = ?7, version = version + 1
+                 WHERE provider = ?1 AND task_id = ?2 RETURNING ",
+                task_columns!()
+            ),
+            params![
+                key.provider,
+                key.task_id,
+                status.as_str(),
+                kind,
+                result_url,
+                error,
+                now_ms
+            ],
+            task_row,
+        )?
+        .into_event()?;
+    Ok(Some((true, event)))
+}
+
+#[async_trait]
+impl TaskStore for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.with(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
+    async fn create_token(&self, token: &NewToken) -> StoreResult<()> {
+        let token = token.clone();
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO hook_tokens (token_hash, provider, operation, secret_hash, created_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    token.token_hash,
+                    token.provider,
+                    token.operation,
+                    token.secret_hash,
+                    token.now_ms
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn discard_token(&self, token_hash: &str) -> StoreResult<()> {
+        let token_hash = token_hash.to_owned();
+        self.with(move |conn| {
+            conn.execute(
+                "DELETE FROM hook_tokens WHERE token_hash = ?1 AND task_id IS NULL",
+                params![token_hash],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn token(&self, token_hash: &str) -> StoreResult<Option<TokenRecord>> {
+        let token_hash = token_hash.to_owned();
+        self.with(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT provider, task_id, secret_hash FROM hook_tokens WHERE token_hash = ?1",
+                    params![token_hash],
+                    |row| {
+                        Ok(TokenRecord {
+                            provider: row.get(0)?,
+                            task_id: row.get(1)?,
+                            secret_hash: row.get(2)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn bind_task(&self, task: &NewTask) -> StoreResult<TaskView> {
+        let task = task.clone();
+        let event = self
+            .with(move |conn| {
+                let tx = conn.transaction()?;
+                let token = rules::check_bind(load_token(&tx, &task.token_hash)?, &task.key)?;
+                tx.execute(
+                    "UPDATE hook_tokens SET task_id = ?2, held_update = NULL WHERE token_hash = ?1",
+                    params![task.token_hash, task.key.task_id],
+                )?;
+                let (cost_amount, cost_unit) = row::cost_columns(task.cost.as_ref());
+                tx.execute(
+                    "INSERT INTO tasks (provider, task_id, token_hash, operation, status, points,
+                         cost_amount, cost_unit, created_ms, updated_ms, deadline_ms,
+                         next_poll_ms, poll_attempts, version)
+                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8, ?8, ?9, ?10, 0, 1)
+                     ON CONFLICT (provider, task_id) DO NOTHING",
+                    params![
+                        task.key.provider,
+                        task.key.task_id,
+                        task.token_hash,
+                        token.operation,
+                        row::points_column(task.points)?,
+                        cost_amount,
+                        cost_unit,
+                        token.created_ms,
+                        token.created_ms.saturating_add(task.deadline_after_ms),
+                        task.next_poll_ms
+                    ],
+                )?;
+                let event = match rules::held_for_bind(token.held.as_deref(), &task.key.task_id)? {
+                    Some(update) => {
+                        apply_update(&tx, &task.key, &update, task.now_ms)?.map(|(_, event)| event)
+                    }
+                    None => load_task(&tx, &task.key)?,
+                };
+                let event = event.ok_or_else(|| StoreError::Vanished {
+                    provider: task.key.provider.clone(),
+                    task_id: task.key.task_id.clone(),
+                })?;
+                tx.commit()?;
+                Ok(event)
+            })
+            .await?;
+        let view = event.view.clone();
+        self.notifier.publish(event);
+        Ok(view)
+    }
+
+    async fn deliver(
+        &self,
+        token_hash: &str,
+        update: &TaskUpdate,
+        now_ms: i64,
+    ) -> StoreResult<Delivery> {
+        let (token_hash, update) = (token_hash.to_owned(), update.clone());
+        let (delivery, event) = self
+            .with(move |conn| {
+                let tx = conn.transaction()?;
+                let token = load_token(&tx, &token_hash)?;
+                let result = match rules::plan_delivery(token.as_ref(), &update)? {
+                    DeliveryPlan::UnknownToken => (Delivery::UnknownToken, None),
+                    DeliveryPlan::WrongTask => (Delivery::WrongTask, None),
+                    DeliveryPlan::Hold(held) => {
+                        if let Some(json) = held {
+                            tx.execute(
+                                "UPDATE hook_tokens SET held_update = ?2 WHERE token_hash = ?1",
+                                params![token_hash, json],
+                            )?;
+                        }
+                        (Delivery::Held, None)
+                    }
+                    DeliveryPlan::Apply(key) => match apply_update(&tx, &key, &update, now_ms)? {
+                        Some((true, event)) => (Delivery::Applied(event.view.clone()), Some(event)),
+                        Some((false, event)) => (Delivery::Unchanged(event.view), None),
+                        None => (Delivery::UnknownToken, None),
+                    },
+                };
+                tx.commit()?;
+                Ok(result)
+            })
+            .await?;
+        if let Some(event) = event {
+            self.notifier.publish(event);
+        }
+        Ok(delivery)
+    }
+
+    async fn apply(
+        &self,
+        key: &TaskKey,
+        update: &TaskUpdate,
+        now_ms: i64,
+    ) -> StoreResult<Option<(bool, TaskView)>> {
+        let (key, update) = (key.clone(), update.clone());
+        let applied = self
+            .with(move |conn| {
+                let tx = conn.transaction()?;
+                let applied = apply_update(&tx, &key, &update, now_ms)?;
+                tx.commit()?;
+                Ok(applied)
+            })
+            .await?;
+        Ok(applied.map(|(changed, event)| {
+            let view = event.view.clone();
+            if changed {
+                self.notifier.publish(event);
+            }
+            (changed, view)
+        }))
+    }
+
+    async fn task(&self, key: &TaskKey) -> StoreResult<Option<TaskEvent>> {
+        let key = key.clone();
+        self.with(move |conn| load_task(conn, &key)).await
+    }
+
+    async fn expire_overdue(&self, now_ms: i64) -> StoreResult<Vec<TaskView>> {
+        let events = self
+            .with(move |conn| {
+                let tx = conn.transaction()?;
+                let rows = {
+                    let mut statement = tx.prepare(concat!(
+                        "UPDATE tasks SET status = 'timed_out', updated_ms = ?1,
+                             version = version + 1
+                         WHERE status = 'pending' AND deadline_ms <= ?1 RETURNING ",
+                        task_columns!()
+                    ))?;
+                    let rows = statement.query_map(params![now_ms], task_row)?;
+                    rows.collect::<rusqlite::Result<Vec<_>>>()?
+                };
+                tx.commit()?;
+                rows.into_iter()
+                    .map(TaskRow::into_event)
+                    .collect::<StoreResult<Vec<_>>>()
+            })
+            .await?;
+        let views = events.iter().map(|e| e.view.clone()).collect();
+        for event in events {
+            self.notifier.publish(event);
+        }
+        Ok(views)
+    }
+
+    async fn claim_polls(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<PollClaim>> {
+        self.with(move |conn| {
+            let tx = conn.transaction()?;
+            let rows = {
+                let mut statement = tx.prepare(
+                    "UPDATE tasks SET lease_until_ms = ?2
+                     WHERE (provider, task_id) IN (
+                         SELECT provider, task_id FROM tasks
+                         WHERE status = 'pending' AND next_poll_ms <= ?1
+                             AND (lease_until_ms IS NULL OR lease_until_ms <= ?1)
+                         ORDER BY next_poll_ms, provider, task_id LIMIT ?3)
+                     RETURNING provider, task_id, poll_attempts",
+                )?;
+                let rows = statement.query_map(
+                    params![now_ms, now_ms.saturating_add(lease_ms), i64::from(limit)],
+                    |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, i64>(2)?,
+                        ))
+                    },
+                )?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            tx.commit()?;
+            rows.into_iter()
+                .map(|(provider, task_id, attempts)| {
+                    Ok(PollClaim {
+                        key: TaskKey::new(provider, task_id),
+                        attempts: row::count("tasks.poll_attempts", attempts)?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn schedule_poll(&self, key: &TaskKey, next_poll_ms: i64) -> StoreResult<()> {
+        let key = key.clone();
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE tasks SET next_poll_ms = ?3, poll_attempts = poll_attempts + 1,
+                     lease_until_ms = NULL
+                 WHERE provider = ?1 AND task_id = ?2",
+                params![key.provider, key.task_id, next_poll_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn idempotency_begin(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+        stale_ms: i64,
+    ) -> StoreResult<IdempotencyBegin> {
+        let (key, fingerprint) = (key.to_owned(), fingerprint.to_owned());
+        self.with(move |conn| {
+            let tx = conn.transaction()?;
+            let existing = tx
+                .query_row(
+                    "SELECT fingerprint, done, status, body, created_ms FROM idempotency
+                     WHERE key = ?1",
+                    params![key],
+                    |row| {
+                        Ok(IdempotencyRow {
+                            fingerprint: row.get(0)?,
+                            done: row.get(1)?,
+                            status: row.get(2)?,
+                            body: row.get(3)?,
+                            created_ms: row.get(4)?,
+                        })
+                    },
+                )
+                .optional()?;
+            let outcome =
+                match rules::idempotency_step(existing, &fingerprint, now_ms, ttl_ms, stale_ms)? {
+                    IdempotencyStep::Insert => {
+                        tx.execute(
+                            "INSERT INTO idempotency (key, fingerprint, done, created_ms)
+                             VALUES (?1, ?2, FALSE, ?3)",
+                            params![key, fingerprint, now_ms],
+                        )?;
+                        IdempotencyBegin::Started
+                    }
+                    IdempotencyStep::Restart => {
+                        tx.execute(
+                            "UPDATE idempotency SET fingerprint = ?2, done = FALSE, status = NULL,
+                                 body = NULL, created_ms = ?3 WHERE key = ?1",
+                            params![key, fingerprint, now_ms],
+                        )?;
+                        IdempotencyBegin::Started
+                    }
+                    IdempotencyStep::Answer(answer) => answer,
+                };
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn idempotency_finish(&self, key: &str, status: u16, body: &[u8]) -> StoreResult<()> {
+        let (key, body) = (key.to_owned(), body.to_vec());
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE idempotency SET done = TRUE, status = ?2, body = ?3 WHERE key = ?1",
+                params![key, i64::from(status), body],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn idempotency_abandon(&self, key: &str) -> StoreResult<()> {
+        let key = key.to_owned();
+        self.with(move |conn| {
+            conn.execute(
+                "DELETE FROM idempotency WHERE key = ?1 AND NOT done",
+                params![key],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn prune(&self, idempotency_before_ms: i64, tokens_before_ms: i64) -> StoreResult<()> {
+        self.with(move |conn| {
+            conn.execute(
+                "DELETE FROM idempotency WHERE created_ms < ?1",
+                params![idempotency_before_ms],
+            )?;
+            conn.execute(
+                "DELETE FROM hook_tokens WHERE task_id IS NULL AND created_ms < ?1",
+                params![tokens_before_ms],
+            )?;
+            Ok(())
+        })
+        .await?;
+        self.notifier.prune();
+        Ok(())
+    }
+
+    fn notifier(&self) -> &Notifier {
+        &self.notifier
+    }
+}
