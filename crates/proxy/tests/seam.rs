@@ -165,8 +165,11 @@ impl Adapter for Echo {
 struct FakeEcho {
     jobs: Arc<Mutex<HashMap<String, Value>>>,
     submits: Arc<Mutex<Vec<Value>>>,
-    seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
 }
+
+/// A request the fake saw: its path and its `x-echo-key`.
+type Seen = (String, Option<String>);
 
 impl FakeEcho {
     async fn start(self) -> String {
