@@ -79,21 +79,15 @@ fn find_operation<A: Adapter>(
 }
 
 /// Reads `duration`, `enhance`, `faces` (or `refInfo.length`) and `frames` from `params`, which
-/// may be undefined.
-fn read_inputs(params: &JsValue) -> Result<PriceInputs, ClientError> {
-    let duration = js::get(params, "duration");
-    let duration = if js::is_absent(&duration) {
-        None
-    } else {
-        Some(
-            duration
-                .as_f64()
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .ok_or_else(|| {
-                    ClientError::invalid_field("duration", "duration must be seconds, 0 or more")
-                })?,
-        )
-    };
+/// may be undefined; each must be a number of 0 or more, whole but for `duration`.
+pub fn read_inputs(params: &JsValue) -> Result<PriceInputs, ClientError> {
+    let duration = js::optional_number(params, "duration")?;
+    if duration.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
+        return Err(ClientError::invalid_field(
+            "duration",
+            "duration must be seconds, 0 or more",
+        ));
+    }
     let enhance = match whole_number(params, "enhance")? {
         Some(level) => Some(u8::try_from(level).map_err(|_| {
             ClientError::invalid_field("enhance", "enhance must be a level from 0 to 255")
