@@ -65,6 +65,14 @@ fn client() -> FaceSwapClient {
     FaceSwapClient::new(object("{ baseUrl: '/api', timeoutMs: 5000 }")).unwrap()
 }
 
+/// The rejection of an `extractFace` of a URL.
+async fn extract_face_error() -> JsValue {
+    let request = object("{ img: 'https://cdn.example/a.jpg' }");
+    JsFuture::from(client().extract_face(request, JsValue::UNDEFINED))
+        .await
+        .unwrap_err()
+}
+
 const TASK: &str = "{ task_id: 't/1', status: 'succeeded', result_url: 'https://r.example/a.jpg', created_at: 'a', updated_at: 'b' }";
 
 #[wasm_bindgen_test]
@@ -100,12 +108,7 @@ async fn submits_go_to_the_providers_route_and_errors_carry_the_provider_code() 
     let fetch = FakeFetch::install(
         "(url) => [502, { error: 'upstream_error', message: 'the provider rejected the request', provider_code: '10012' }]",
     );
-    let err = JsFuture::from(client().extract_face(
-        object("{ img: 'https://cdn.example/a.jpg' }"),
-        JsValue::UNDEFINED,
-    ))
-    .await
-    .unwrap_err();
+    let err = extract_face_error().await;
     assert_eq!(prop(&err, "code"), "upstream_error");
     assert_eq!(prop(&err, "status"), 502);
     assert_eq!(prop(&err, "providerCode"), "10012");
@@ -115,12 +118,7 @@ async fn submits_go_to_the_providers_route_and_errors_carry_the_provider_code() 
 #[wasm_bindgen_test]
 async fn an_unknown_error_word_becomes_the_code_of_its_status() {
     let _fetch = FakeFetch::install("(url) => [429, { error: 'slow_down', message: 'wait' }]");
-    let err = JsFuture::from(client().extract_face(
-        object("{ img: 'https://cdn.example/a.jpg' }"),
-        JsValue::UNDEFINED,
-    ))
-    .await
-    .unwrap_err();
+    let err = extract_face_error().await;
     assert_eq!(prop(&err, "code"), "rate_limited");
     assert!(prop(&err, "providerCode").is_undefined());
 }
