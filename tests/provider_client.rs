@@ -116,6 +116,18 @@ async fn submits_go_to_the_providers_route_and_errors_carry_the_provider_code() 
 }
 
 #[wasm_bindgen_test]
+async fn a_refusal_inside_aifaceswaps_envelope_carries_its_code() {
+    let _fetch = FakeFetch::install("(url) => [200, { code: 10012, message: 'no face found' }]");
+    let err = extract_face_error().await;
+    assert_eq!(prop(&err, "code"), "upstream_error");
+    assert_eq!(prop(&err, "providerCode"), "10012");
+    assert!(prop(&err, "message")
+        .as_string()
+        .unwrap()
+        .contains("no face found"));
+}
+
+#[wasm_bindgen_test]
 async fn an_unknown_error_word_becomes_the_code_of_its_status() {
     let _fetch = FakeFetch::install("(url) => [429, { error: 'slow_down', message: 'wait' }]");
     let err = extract_face_error().await;
