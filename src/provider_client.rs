@@ -35,6 +35,14 @@ impl TaskRoutes {
             TaskRoutes::PerProvider
         }
     }
+
+    /// The path of `provider`'s task whose id is `encoded_id` (already percent-encoded).
+    pub fn task_path(self, provider: &str, encoded_id: &str) -> String {
+        match self {
+            TaskRoutes::Legacy => format!("/tasks/{encoded_id}"),
+            TaskRoutes::PerProvider => format!("/{provider}/tasks/{encoded_id}"),
+        }
+    }
 }
 
 /// Per-call options: `{ signal?, idempotencyKey? }`.
@@ -125,11 +133,8 @@ impl ProviderClient {
 
     /// The path of task `task_id`, already percent-encoded; `/events` appended for its stream.
     pub fn task_path(&self, task_id: &str) -> String {
-        let id = js_sys::encode_uri_component(task_id);
-        match TaskRoutes::of(self.provider) {
-            TaskRoutes::Legacy => format!("/tasks/{id}"),
-            TaskRoutes::PerProvider => format!("/{}/tasks/{id}", self.provider),
-        }
+        let id = String::from(js_sys::encode_uri_component(task_id));
+        TaskRoutes::of(self.provider).task_path(self.provider, &id)
     }
 
     /// POSTs a JSON object built from `(field, value)` pairs to `operation`'s route and returns
@@ -189,5 +194,24 @@ impl ProviderClient {
         options: &JsValue,
     ) -> Result<JsValue, ClientError> {
         crate::wait::wait_for_result(self, task_id, options).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aifaceswap_keeps_its_own_task_routes_and_others_get_theirs() {
+        assert_eq!(TaskRoutes::of("aifaceswap"), TaskRoutes::Legacy);
+        assert_eq!(TaskRoutes::of("piapi"), TaskRoutes::PerProvider);
+        assert_eq!(
+            TaskRoutes::of("aifaceswap").task_path("aifaceswap", "t%2F1"),
+            "/tasks/t%2F1"
+        );
+        assert_eq!(
+            TaskRoutes::of("piapi").task_path("piapi", "t1"),
+            "/piapi/tasks/t1"
+        );
     }
 }
