@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # Builds the browser library into pkg/: wasm32 release build, wasm-bindgen --target web, wasm-opt
 # from npm's binaryen package (Debian's binaryen is too old for current modules).
+# On a fresh clone it first installs what it needs (scripts/setup.sh installs only what is
+# missing); the npm tools run from node_modules/.bin, never through npx, so nothing else is fetched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+bin=node_modules/.bin
+for tool in wasm-opt esbuild; do
+  if [[ ! -x "$bin/$tool" ]]; then
+    printf '[build] %s/%s is missing after setup: run npm ci (package-lock.json pins binaryen and esbuild)\n' "$bin" "$tool" >&2
+    exit 1
+  fi
+done
 
 profile=wasm-release
 # Panic locations carry source paths into the wasm: strip the machine-specific prefixes (shorter,
@@ -19,7 +30,7 @@ wasm="$target_dir/wasm32-unknown-unknown/$profile/faceswap_wasm.wasm"
 rm -rf pkg.tmp && mkdir -p pkg.tmp
 # No producers section: it only names the compilers (about 90 bytes gzipped).
 wasm-bindgen "$wasm" --out-dir pkg.tmp --target web --typescript --no-demangle --remove-producers-section
-npx --no-install wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+"$bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg.tmp/faceswap_wasm_bg.wasm -o pkg.tmp/faceswap_wasm_bg.wasm
 # The face detector: a second module in pkg/detect/, loaded by the library's worker on first use.
@@ -28,13 +39,13 @@ RUSTFLAGS="${RUSTFLAGS:-} $remap -C target-feature=+simd128" CARGO_TARGET_DIR="$
   cargo build -p faceswap-detect --lib --target wasm32-unknown-unknown --profile detect-release
 wasm-bindgen "$target_dir/detect-wasm/wasm32-unknown-unknown/detect-release/faceswap_detect.wasm" \
   --out-dir pkg.tmp/detect --target web --typescript
-npx --no-install wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+"$bin/wasm-opt" -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg.tmp/detect/faceswap_detect_bg.wasm -o pkg.tmp/detect/faceswap_detect_bg.wasm
 cp crates/detect/js/index.js crates/detect/js/worker.js pkg.tmp/detect/
 
 # The JS glue ships minified (the .d.ts keeps every doc comment); bundlers would minify it anyway.
-npx --no-install esbuild pkg.tmp/faceswap_wasm.js --minify --format=esm --log-level=warning \
+"$bin/esbuild" pkg.tmp/faceswap_wasm.js --minify --format=esm --log-level=warning \
   --outfile=pkg.tmp/faceswap_wasm.js --allow-overwrite
 rm -rf pkg && mv pkg.tmp pkg
 for file in faceswap_wasm_bg.wasm faceswap_wasm.js detect/faceswap_detect_bg.wasm; do

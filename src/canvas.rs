@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::error::ClientError;
+use crate::error::{ClientError, ErrorCode};
 use crate::js;
 
 #[wasm_bindgen]
@@ -126,8 +126,7 @@ fn has_offscreen_canvas() -> bool {
 impl Surface {
     /// A `width` x `height` surface.
     pub fn new(width: u32, height: u32) -> Result<Self, ClientError> {
-        let unavailable =
-            |_| ClientError::new("internal", "no canvas is available in this context");
+        let unavailable = |_| ClientError::internal("no canvas is available in this context");
         let offscreen = has_offscreen_canvas();
         let canvas = if offscreen {
             AnyCanvas::new_offscreen(width, height).map_err(unavailable)?
@@ -139,7 +138,7 @@ impl Surface {
         };
         let context = canvas
             .get_context("2d")
-            .ok_or_else(|| ClientError::new("internal", "the canvas has no 2d context"))?;
+            .ok_or_else(|| ClientError::internal("the canvas has no 2d context"))?;
         Ok(Self {
             canvas,
             context,
@@ -163,7 +162,7 @@ impl Surface {
             .draw_image(image, sx, sy, sw, sh, 0.0, 0.0, dw, dh)
             .map_err(|err| {
                 ClientError::new(
-                    "invalid_parameter",
+                    ErrorCode::INVALID_PARAMETER,
                     format!("the image cannot be drawn: {}", describe(&err)),
                 )
             })
@@ -199,49 +198,46 @@ impl Surface {
             .await
             .map_err(|e| encode_error(&e))?;
         blob.dyn_into::<web_sys::Blob>()
-            .map_err(|_| ClientError::new("internal", "the browser could not encode the image"))
+            .map_err(|_| ClientError::internal("the browser could not encode the image"))
     }
 }
 
 /// Base64 (no `data:` prefix) of a Blob, through the browser's `FileReader`.
 pub async fn blob_to_base64(blob: &web_sys::Blob) -> Result<String, ClientError> {
-    let reader = web_sys::FileReader::new()
-        .map_err(|_| ClientError::new("internal", "FileReader unavailable"))?;
+    let reader =
+        web_sys::FileReader::new().map_err(|_| ClientError::internal("FileReader unavailable"))?;
     let promise = Promise::new(&mut |resolve, reject| {
         reader.set_onload(Some(resolve.unchecked_ref()));
         reader.set_onerror(Some(reject.unchecked_ref()));
     });
     reader
         .read_as_data_url(blob)
-        .map_err(|_| ClientError::new("internal", "the image cannot be read"))?;
+        .map_err(|_| ClientError::internal("the image cannot be read"))?;
     JsFuture::from(promise)
         .await
-        .map_err(|_| ClientError::new("internal", "the image cannot be read"))?;
-    let url = reader
+        .map_err(|_| ClientError::internal("the image cannot be read"))?;
+    reader
         .result()
         .ok()
         .and_then(|r| r.as_string())
-        .unwrap_or_default();
-    Ok(url
-        .split_once(',')
-        .map(|(_, data)| data.to_owned())
-        .unwrap_or_default())
+        .and_then(|url| url.split_once(',').map(|(_, data)| data.to_owned()))
+        .ok_or_else(|| ClientError::internal("the image cannot be read as a data: URL"))
 }
 
 fn encode_error(err: &JsValue) -> ClientError {
     let name = js::get(err, "name").as_string().unwrap_or_default();
     if name == "SecurityError" {
         ClientError::new(
-            "tainted_canvas",
+            ErrorCode::TaintedCanvas,
             "the video or image comes from another origin without CORS, so the browser forbids reading its pixels; \
              set crossOrigin=\"anonymous\" on the element (before setting src) and serve the file with \
              Access-Control-Allow-Origin",
         )
     } else {
-        ClientError::new(
-            "internal",
-            format!("the browser could not encode the image: {}", describe(err)),
-        )
+        ClientError::internal(format!(
+            "the browser could not encode the image: {}",
+            describe(err)
+        ))
     }
 }
 

@@ -8,7 +8,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::HtmlVideoElement;
 
 use crate::canvas::{blob_to_base64, Encoding, Surface};
-use crate::error::ClientError;
+use crate::error::{ClientError, ErrorCode};
 use crate::js;
 
 /// How long a video may take to have data, or to finish a seek.
@@ -227,7 +227,7 @@ async fn wait_for(
         Ok(_) => Ok(()),
         Err(_) if video.error().is_some() => check_usable(video),
         Err(_) => Err(ClientError::new(
-            "timeout",
+            ErrorCode::Timeout,
             format!("{what} within {} s", (ms / 1000.0) as u64),
         )),
     }

@@ -1,24 +1,22 @@
-//! `FaceSwapClient`: one async method per provider operation, plus `upload` and
-//! `waitForResult`, all through the proxy at `baseUrl`.
+//! `FaceSwapClient`, aifaceswap's class: one async method per operation, plus `upload`,
+//! `waitForResult` and `buildRefInfo`, all through the proxy at `baseUrl`. What every provider's
+//! class shares (options, submits, uploads, waits) is the [`ProviderClient`] it holds.
 
+use faceswap_core::aifaceswap::PROVIDER;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 use crate::error::ClientError;
-use crate::http::Http;
 use crate::js::{self, run};
 use crate::ops::{images, videos};
+use crate::provider_client::ProviderClient;
 use crate::refinfo::build_ref_info;
-use crate::upload::upload_blob;
-use crate::wait::wait_for_result;
 
-/// Per-call time limit when the options give none.
-const DEFAULT_TIMEOUT_MS: f64 = 60_000.0;
-
-/// A client of `faceswap-proxy`. It never holds the provider's key: the proxy does.
+/// A client of `faceswap-proxy` for aifaceswap. It never holds the provider's key: the proxy
+/// does.
 #[wasm_bindgen]
 pub struct FaceSwapClient {
-    http: Http,
+    core: ProviderClient,
 }
 
 #[wasm_bindgen]
@@ -29,35 +27,8 @@ impl FaceSwapClient {
     pub fn new(
         #[wasm_bindgen(unchecked_optional_param_type = "FaceSwapClientOptions")] options: JsValue,
     ) -> Result<FaceSwapClient, JsValue> {
-        let base = js::get(&options, "baseUrl");
-        let base_url = if js::is_absent(&base) {
-            "/api".to_owned()
-        } else {
-            base.as_string()
-                .filter(|b| !b.trim().is_empty())
-                .ok_or_else(|| {
-                    ClientError::invalid_field(
-                        "baseUrl",
-                        "baseUrl must be a non-empty string such as \"/api\"",
-                    )
-                })?
-        };
-        let timeout = js::get(&options, "timeoutMs");
-        let timeout_ms = if js::is_absent(&timeout) {
-            DEFAULT_TIMEOUT_MS
-        } else {
-            timeout
-                .as_f64()
-                .filter(|ms| ms.is_finite() && *ms > 0.0)
-                .ok_or_else(|| {
-                    ClientError::invalid_field(
-                        "timeoutMs",
-                        "timeoutMs must be a number of milliseconds above 0",
-                    )
-                })?
-        };
         Ok(Self {
-            http: Http::new(&base_url, timeout_ms),
+            core: ProviderClient::from_options(PROVIDER.id, &options)?,
         })
     }
 
@@ -136,7 +107,8 @@ impl FaceSwapClient {
         )
     }
 
-    /// Follows a task until it ends. Resolves the task when it succeeded; rejects with
+    /// Follows a task until it ends (through aifaceswap's own task routes `/tasks/{id}`).
+    /// Resolves the task when it succeeded; rejects with
     /// `code: "task_failed"` or `"timeout"` (the task attached as `task`), `"aborted"` when
     /// `signal` fires. `onStatus` is called on each status change.
     #[wasm_bindgen(js_name = waitForResult, unchecked_return_type = "Promise<Task>")]
@@ -193,23 +165,23 @@ impl FaceSwapClient {
     /// Starts `call` with its arguments in order (`request, options` for the operations, unused
     /// ones undefined).
     fn call(&self, call: Call, a: JsValue, b: JsValue, c: JsValue) -> Promise {
-        let http = self.http.clone();
+        let client = self.core.clone();
         run(Box::pin(async move {
             match call {
-                Call::FaceSwap => images::face_swap(&http, &a, &b).await,
-                Call::ExtractFace => images::extract_face(&http, &a, &b).await,
-                Call::MultiFaceSwap => images::multi_face_swap(&http, &a, &b).await,
-                Call::VideoFaceSwap => videos::video_face_swap(&http, &a, &b).await,
-                Call::ExtractBase64Face => images::extract_base64_face(&http, &a, &b).await,
-                Call::MultiVideoFaceSwap => videos::multi_video_face_swap(&http, &a, &b).await,
-                Call::WaitForResult => wait_for_result(&http, &a, &b).await,
-                Call::BuildRefInfo => build_ref_info(&http, &a, &b, &c).await,
+                Call::FaceSwap => images::face_swap(&client, &a, &b).await,
+                Call::ExtractFace => images::extract_face(&client, &a, &b).await,
+                Call::MultiFaceSwap => images::multi_face_swap(&client, &a, &b).await,
+                Call::VideoFaceSwap => videos::video_face_swap(&client, &a, &b).await,
+                Call::ExtractBase64Face => images::extract_base64_face(&client, &a, &b).await,
+                Call::MultiVideoFaceSwap => videos::multi_video_face_swap(&client, &a, &b).await,
+                Call::WaitForResult => client.wait_for_result(&a, &b).await,
+                Call::BuildRefInfo => build_ref_info(&client, &a, &b, &c).await,
                 Call::Upload => {
                     let blob: web_sys::Blob = wasm_bindgen::JsCast::dyn_into(a).map_err(|_| {
                         ClientError::invalid_field("file", "file must be a Blob or File")
                     })?;
                     let signal = js::signal_option(&b);
-                    upload_blob(&http, &blob, signal.as_ref()).await
+                    client.upload(&blob, signal.as_ref()).await
                 }
             }
         }))

@@ -3,21 +3,15 @@
 use faceswap_core::aifaceswap::{
     check_duration, check_enhance, check_ref_count, CreditInputs, Operation,
 };
-use faceswap_core::provider::ProviderOperation;
+use faceswap_core::provider::{PriceInputs, ProviderOperation};
 use faceswap_core::FieldError;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
+use crate::cost::read_inputs;
 use crate::error::ClientError;
-use crate::js;
 
-/// The parameters that decide a price.
-#[derive(Debug, Default, Clone, Copy)]
-struct PriceParams {
-    duration: Option<f64>,
-    enhance: Option<i64>,
-    faces: Option<usize>,
-}
+/// The parameters that decide a price, read as `estimateCost` reads them.
+type PriceParams = PriceInputs;
 
 /// Credits an operation will cost, computed with the same rules as the proxy's spend cap.
 ///
@@ -31,35 +25,9 @@ pub fn estimate_credits(
     #[wasm_bindgen(unchecked_param_type = "PriceParams")] params: JsValue,
 ) -> Result<f64, JsValue> {
     let op = parse_operation(operation).map_err(ClientError::invalid)?;
-    let params = read_params(&params)?;
+    let params = read_inputs(&params)?;
     let inputs = price_inputs(op, params).map_err(ClientError::invalid)?;
     Ok(op.credits(&inputs) as f64)
-}
-
-fn read_params(params: &JsValue) -> Result<PriceParams, ClientError> {
-    let duration = js::get(params, "duration");
-    let duration =
-        if js::is_absent(&duration) {
-            None
-        } else {
-            Some(duration.as_f64().ok_or_else(|| {
-                ClientError::invalid_field("duration", "duration must be a number")
-            })?)
-        };
-    let ref_info = js::get(params, "refInfo");
-    let faces = if js::is_absent(&ref_info) {
-        None
-    } else {
-        let list = ref_info
-            .dyn_into::<js_sys::Array>()
-            .map_err(|_| ClientError::invalid_field("refInfo", "refInfo must be an array"))?;
-        Some(list.length() as usize)
-    };
-    Ok(PriceParams {
-        duration,
-        enhance: js::optional_integer(params, "enhance")?,
-        faces,
-    })
 }
 
 fn parse_operation(name: &str) -> Result<Operation, FieldError> {
@@ -84,7 +52,7 @@ fn price_inputs(op: Operation, params: PriceParams) -> Result<CreditInputs, Fiel
             .ok_or_else(|| FieldError::required("duration"))?;
         check_duration(duration)?;
         inputs.duration = duration;
-        inputs.enhance = check_enhance(params.enhance)?;
+        inputs.enhance = check_enhance(params.enhance.map(i64::from))?;
     }
     if op == Operation::MultiVideoFaceSwap {
         let faces = params.faces.unwrap_or(0);

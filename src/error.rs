@@ -1,12 +1,95 @@
-//! The library's error: every rejection is a JS `Error` (name `FaceSwapError`) with `code`,
-//! `status` (when HTTP gave one), `field` (when one input is at fault, in the JS API's camelCase)
-//! and a message a person can act on.
+//! The library's error: every rejection is a JS `Error` (name `FaceSwapError`) with `code` (an
+//! [`ErrorCode`] word), `status` (when HTTP gave one), `field` (when one input is at fault, in the
+//! JS API's camelCase), `providerCode` (the provider's own code, when the proxy passed one on) and
+//! a message a person can act on.
 
-use faceswap_core::{ErrorCode, FieldError};
+use faceswap_core::FieldError;
 use js_sys::Object;
 use wasm_bindgen::JsValue;
 
 use crate::js;
+
+/// The proxy's error words, as `faceswap_core` defines them.
+type ProxyCode = faceswap_core::ErrorCode;
+
+/// Every `code` a [`ClientError`] can carry: the proxy's words, and those the library finds on
+/// its own side. The `.d.ts` union `FaceSwapErrorCode` lists exactly these words (a test checks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// A word of the proxy's error bodies (`invalid_parameter`, `rate_limited`, ...).
+    Proxy(ProxyCode),
+    /// The request never got an HTTP answer.
+    NetworkError,
+    /// A call or a wait took longer than allowed, or a task got no result in time.
+    Timeout,
+    /// The caller's `AbortSignal` fired.
+    Aborted,
+    /// The provider reported that the task failed.
+    TaskFailed,
+    /// A canvas could not be read because its pixels came from another origin without CORS.
+    TaintedCanvas,
+}
+
+impl ErrorCode {
+    /// `invalid_parameter`.
+    pub const INVALID_PARAMETER: Self = Self::Proxy(ProxyCode::InvalidParameter);
+    /// `upstream_error`: the provider (or the proxy on its behalf) answered something unusable.
+    pub const UPSTREAM_ERROR: Self = Self::Proxy(ProxyCode::UpstreamError);
+    /// `internal`: the browser could not do something it should be able to.
+    pub const INTERNAL: Self = Self::Proxy(ProxyCode::Internal);
+
+    /// The library's own codes, after the proxy's.
+    const LIBRARY: [ErrorCode; 5] = [
+        ErrorCode::NetworkError,
+        ErrorCode::Timeout,
+        ErrorCode::Aborted,
+        ErrorCode::TaskFailed,
+        ErrorCode::TaintedCanvas,
+    ];
+
+    /// Every code: the proxy's in their order, then the library's.
+    pub fn all() -> impl Iterator<Item = ErrorCode> {
+        ProxyCode::ALL
+            .into_iter()
+            .map(ErrorCode::Proxy)
+            .chain(Self::LIBRARY)
+    }
+
+    /// The snake_case word JavaScript sees as `error.code`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Proxy(code) => code.as_str(),
+            ErrorCode::NetworkError => "network_error",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Aborted => "aborted",
+            ErrorCode::TaskFailed => "task_failed",
+            ErrorCode::TaintedCanvas => "tainted_canvas",
+        }
+    }
+
+    /// The proxy's code for an error answer without a known word, by its HTTP status.
+    pub fn for_status(status: u16) -> Self {
+        Self::Proxy(match status {
+            400 | 422 => ProxyCode::InvalidParameter,
+            401 => ProxyCode::Unauthorized,
+            403 => ProxyCode::Forbidden,
+            404 => ProxyCode::NotFound,
+            413 => ProxyCode::PayloadTooLarge,
+            415 => ProxyCode::UnsupportedMediaType,
+            429 => ProxyCode::RateLimited,
+            503 => ProxyCode::UpstreamUnavailable,
+            504 => ProxyCode::UpstreamTimeout,
+            500 => ProxyCode::Internal,
+            _ => ProxyCode::UpstreamError,
+        })
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, word: &&str) -> bool {
+        self.as_str() == *word
+    }
+}
 
 /// An error on its way to JavaScript. Boxed, so that `Result<_, ClientError>` stays one word
 /// wide inside the library's async state machines (which keeps the wasm small).
@@ -16,15 +99,16 @@ pub struct ClientError(Box<ErrorDetails>);
 /// What a [`ClientError`] carries.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorDetails {
-    /// The error word: one of the proxy's codes, or `network_error`, `timeout`, `aborted`,
-    /// `task_failed`, `tainted_canvas`.
-    pub code: String,
+    /// The error word.
+    pub code: ErrorCode,
     /// What went wrong, for a person.
     pub message: String,
     /// The HTTP status, when the error came from an HTTP answer.
     pub status: Option<u16>,
     /// The input at fault, in camelCase (`refInfo[1].faceRef`).
     pub field: Option<String>,
+    /// The provider's own error code, when the proxy passed one on (`provider_code`).
+    pub provider_code: Option<String>,
     /// Seconds to wait before trying again (`rate_limited`).
     pub retry_after: Option<f64>,
     /// The task, for `task_failed` and task time-outs.
@@ -46,12 +130,13 @@ impl std::ops::DerefMut for ClientError {
 
 impl ClientError {
     /// An error with `code` and `message` only.
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self(Box::new(ErrorDetails {
-            code: code.to_owned(),
+            code,
             message: message.into(),
             status: None,
             field: None,
+            provider_code: None,
             retry_after: None,
             task: None,
         }))
@@ -64,7 +149,7 @@ impl ClientError {
 
     /// An `invalid_parameter` error about the JS field `field` (already camelCase).
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
-        let mut err = Self::new(ErrorCode::InvalidParameter.as_str(), message);
+        let mut err = Self::new(ErrorCode::INVALID_PARAMETER, message);
         err.field = Some(field.to_owned());
         err
     }
@@ -72,20 +157,23 @@ impl ClientError {
     /// The request never got an HTTP answer.
     pub fn network(detail: &str) -> Self {
         Self::new(
-            "network_error",
+            ErrorCode::NetworkError,
             format!("the proxy could not be reached ({detail}); check the network and the client's baseUrl"),
         )
     }
 
     /// The caller's `AbortSignal` fired.
     pub fn aborted() -> Self {
-        Self::new("aborted", "the call was aborted by its AbortSignal")
+        Self::new(
+            ErrorCode::Aborted,
+            "the call was aborted by its AbortSignal",
+        )
     }
 
     /// The call took longer than `ms` milliseconds.
     pub fn timeout(ms: f64) -> Self {
         Self::new(
-            "timeout",
+            ErrorCode::Timeout,
             // Whole milliseconds: formatting an f64 would pull float printing into the wasm.
             format!(
                 "no answer within {} ms; raise timeoutMs or try again later",
@@ -94,11 +182,24 @@ impl ClientError {
         )
     }
 
-    /// An error answer of the proxy: its JSON body `{code, error, message, field}` when it has
-    /// one, otherwise a code derived from the status.
+    /// An `upstream_error`: an answer the library cannot use.
+    pub fn upstream(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::UPSTREAM_ERROR, message)
+    }
+
+    /// An `internal` error: the browser could not do something it should be able to.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::INTERNAL, message)
+    }
+
+    /// An error answer of the proxy: its JSON body `{error, message, field, provider_code}` when
+    /// it has one. A word the library does not know (from a newer proxy) is replaced by the code
+    /// of the status, so `code` is always one of [`ErrorCode`]'s.
     pub fn from_http(status: u16, body: &JsValue, retry_after: Option<f64>) -> Self {
-        let word = js::get(body, "error").as_string();
-        let code = word.unwrap_or_else(|| code_for_status(status).to_owned());
+        let code = js::get(body, "error")
+            .as_string()
+            .and_then(|word| ProxyCode::from_word(&word))
+            .map_or_else(|| ErrorCode::for_status(status), ErrorCode::Proxy);
         let snake_field = js::get(body, "field").as_string();
         let mut message = js::get(body, "message")
             .as_string()
@@ -107,29 +208,20 @@ impl ClientError {
             message = camel_case_words(&message);
             camel_case_path(&snake)
         });
-        let mut err = Self::new(&code, message);
+        let mut err = Self::new(code, message);
         err.status = Some(status);
         err.field = field;
         err.retry_after = retry_after;
+        err.provider_code = provider_code(&js::get(body, "provider_code"));
         err
     }
 }
 
-fn code_for_status(status: u16) -> &'static str {
-    let code = match status {
-        400 | 422 => ErrorCode::InvalidParameter,
-        401 => ErrorCode::Unauthorized,
-        403 => ErrorCode::Forbidden,
-        404 => ErrorCode::NotFound,
-        413 => ErrorCode::PayloadTooLarge,
-        415 => ErrorCode::UnsupportedMediaType,
-        429 => ErrorCode::RateLimited,
-        503 => ErrorCode::UpstreamUnavailable,
-        504 => ErrorCode::UpstreamTimeout,
-        500 => ErrorCode::Internal,
-        _ => ErrorCode::UpstreamError,
-    };
-    code.as_str()
+/// The proxy's `provider_code`, a string or a number (aifaceswap's codes are numbers).
+fn provider_code(value: &JsValue) -> Option<String> {
+    value
+        .as_string()
+        .or_else(|| value.as_f64().map(|n| (n as i64).to_string()))
 }
 
 impl From<ClientError> for JsValue {
@@ -143,6 +235,9 @@ impl From<ClientError> for JsValue {
         }
         if let Some(field) = &err.field {
             js::set(object, "field", &field.as_str().into());
+        }
+        if let Some(code) = &err.provider_code {
+            js::set(object, "providerCode", &code.as_str().into());
         }
         if let Some(seconds) = err.retry_after {
             js::set(object, "retryAfter", &seconds.into());
@@ -240,5 +335,19 @@ mod tests {
         assert_eq!(code_for_status(429), "rate_limited");
         assert_eq!(code_for_status(502), "upstream_error");
         assert_eq!(code_for_status(404), "not_found");
+    }
+
+    fn code_for_status(status: u16) -> ErrorCode {
+        ErrorCode::for_status(status)
+    }
+
+    #[test]
+    fn every_code_has_its_own_word() {
+        let words: Vec<&str> = ErrorCode::all().map(ErrorCode::as_str).collect();
+        for (i, word) in words.iter().enumerate() {
+            assert!(!words[..i].contains(word), "{word} twice");
+        }
+        assert_eq!(words.len(), faceswap_core::ErrorCode::ALL.len() + 5);
+        assert!(words.contains(&"tainted_canvas"));
     }
 }

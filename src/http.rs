@@ -181,8 +181,7 @@ impl Http {
             .map_err(|_| ClientError::network("the answer has no body"))?;
         JsFuture::from(promise).await.map_err(|err| {
             if err.is_instance_of::<js_sys::SyntaxError>() {
-                ClientError::new(
-                    "upstream_error",
+                ClientError::upstream(
                     "the proxy's answer is not JSON; is baseUrl pointing at faceswap-proxy?",
                 )
             } else {
@@ -208,25 +207,6 @@ impl Fate {
             _ => ClientError::network(&describe(err)),
         }
     }
-}
-
-/// The provider's envelope `{"code":200,"data":{...},"message":"OK"}`: its `data`, or an
-/// `upstream_error` with the provider's message.
-pub fn envelope_data(envelope: &JsValue) -> Result<JsValue, ClientError> {
-    let code = js::get(envelope, "code").as_f64();
-    let data = js::get(envelope, "data");
-    if code == Some(200.0) && data.is_object() {
-        return Ok(data);
-    }
-    let message = js::get(envelope, "message")
-        .as_string()
-        .unwrap_or_else(|| "the provider's answer has no data".to_owned());
-    let mut err = ClientError::new(
-        "upstream_error",
-        format!("the provider refused the request: {message}"),
-    );
-    err.status = code.map(|c| c as u16);
-    Err(err)
 }
 
 fn describe(err: &JsValue) -> String {

@@ -143,6 +143,18 @@ pub fn number_field(object: &JsValue, name: &str) -> Result<f64, ClientError> {
         .ok_or_else(|| ClientError::invalid_field(name, format!("{name} must be a number")))
 }
 
+/// An optional number; anything else than a number is an error naming the field.
+pub fn optional_number(object: &JsValue, name: &str) -> Result<Option<f64>, ClientError> {
+    let value = get(object, name);
+    if is_absent(&value) {
+        return Ok(None);
+    }
+    value
+        .as_f64()
+        .map(Some)
+        .ok_or_else(|| ClientError::invalid_field(name, format!("{name} must be a number")))
+}
+
 /// An optional integer (`enhance`); a non-integer is an error naming the field.
 pub fn optional_integer(object: &JsValue, name: &str) -> Result<Option<i64>, ClientError> {
     let value = get(object, name);

@@ -1,6 +1,7 @@
 //! Inputs that may be a URL string or a Blob: reading them, checking a Blob's type by its magic
 //! bytes before anything is sent, and turning Blobs into URLs through the proxy's uploads.
 
+use faceswap_core::provider::form::file_stand_in;
 use faceswap_core::MediaType;
 use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
@@ -9,12 +10,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob, FormData};
 
 use crate::error::ClientError;
-use crate::http::Http;
 use crate::js;
-use crate::upload::upload_blob;
-
-/// Stands in for a Blob's URL while the request is validated, before anything is uploaded.
-pub const PENDING_UPLOAD_URL: &str = "https://pending-upload.invalid/blob";
+use crate::provider_client::ProviderClient;
 
 /// What a media field holds.
 pub enum Source {
@@ -34,11 +31,13 @@ pub enum Kind {
 }
 
 impl Source {
-    /// The URL to validate with: the string itself, or [`PENDING_UPLOAD_URL`] for a Blob.
-    pub fn url_for_validation(&self) -> String {
+    /// The URL to validate with: the string itself, or for a Blob the stand-in URL of the
+    /// provider's field `field` (faceswap-core's one rule for a file standing in for a URL), so
+    /// nothing is uploaded for a request that would be refused.
+    pub fn url_for_validation(&self, field: &str) -> String {
         match self {
             Source::Url(url) => url.clone(),
-            Source::Blob(_) => PENDING_UPLOAD_URL.to_owned(),
+            Source::Blob(_) => file_stand_in(field),
         }
     }
 }
@@ -92,17 +91,17 @@ pub async fn check_blobs(sources: &[(&Source, Kind, String)]) -> Result<(), Clie
 
 /// The URL of `source`, uploading a Blob through the proxy first.
 pub async fn resolve_url(
-    http: &Http,
+    client: &ProviderClient,
     source: &Source,
     signal: Option<&AbortSignal>,
 ) -> Result<String, ClientError> {
     match source {
         Source::Url(url) => Ok(url.clone()),
         Source::Blob(blob) => {
-            let uploaded = upload_blob(http, blob, signal).await?;
+            let uploaded = client.upload(blob, signal).await?;
             js::get(&uploaded, "url")
                 .as_string()
-                .ok_or_else(|| ClientError::new("upstream_error", "the upload answer has no url"))
+                .ok_or_else(|| ClientError::upstream("the upload answer has no url"))
         }
     }
 }

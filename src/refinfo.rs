@@ -6,14 +6,14 @@ use js_sys::{Array, Object};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::ClientError;
-use crate::http::Http;
 use crate::js;
 use crate::media::{check_blob, resolve_url, source_value, Kind, Source};
+use crate::provider_client::ProviderClient;
 
 /// Builds `[{ faceRef, faceUrl }]` from `crops[i]` and `faces[i]`; refuses more than three pairs
 /// or lists of different lengths, checks every crop and URL, and uploads Blob faces.
 pub async fn build_ref_info(
-    http: &Http,
+    client: &ProviderClient,
     crops: &JsValue,
     faces: &JsValue,
     options: &JsValue,
@@ -50,7 +50,7 @@ pub async fn build_ref_info(
         let source = source_value(face, &format!("faces[{i}]"))?;
         let mut info = RefInfo {
             face_ref,
-            face_url: source.url_for_validation(),
+            face_url: source.url_for_validation("face_url"),
         };
         info.validate().map_err(|e| {
             let field = if e.field == "face_ref" {
@@ -71,7 +71,7 @@ pub async fn build_ref_info(
     let signal = js::signal_option(options);
     let list = Array::new();
     for (mut info, source) in pairs {
-        info.face_url = resolve_url(http, &source, signal.as_ref()).await?;
+        info.face_url = resolve_url(client, &source, signal.as_ref()).await?;
         let item = Object::new();
         js::set(&item, "faceRef", &JsValue::from_str(&info.face_ref));
         js::set(&item, "faceUrl", &JsValue::from_str(&info.face_url));

@@ -1,5 +1,6 @@
-//! The task object handed to JavaScript: the proxy's `{task_id, status, type, result_url,
-//! points, created_at, updated_at}` in camelCase, absent fields left out.
+//! The task object handed to JavaScript: the proxy's `{provider, task_id, status, type,
+//! result_url, points, cost, error, created_at, updated_at}` in camelCase, absent fields left out
+//! except `provider`, which is the client's when the answer has none (aifaceswap's own routes).
 
 use faceswap_core::TaskStatus;
 use js_sys::Object;
@@ -9,24 +10,36 @@ use crate::error::ClientError;
 use crate::js;
 
 /// Converts the proxy's task JSON; fails when it lacks a task id or a known status.
-pub fn task_from_json(json: &JsValue) -> Result<(JsValue, TaskStatus), ClientError> {
+/// `provider` is the client's provider id, used when the answer does not name one.
+pub fn task_from_json(
+    json: &JsValue,
+    provider: &str,
+) -> Result<(JsValue, TaskStatus), ClientError> {
     let task_id = js::get(json, "task_id");
     let status = js::get(json, "status")
         .as_string()
         .and_then(|s| TaskStatus::from_word(&s));
     let (Some(_), Some(status)) = (task_id.as_string(), status) else {
-        return Err(ClientError::new(
-            "upstream_error",
+        return Err(ClientError::upstream(
             "the proxy's task has no task_id or status",
         ));
     };
     let task = Object::new();
+    let named = js::get(json, "provider");
+    let provider = if named.as_string().is_some() {
+        named
+    } else {
+        JsValue::from_str(provider)
+    };
+    js::set(&task, "provider", &provider);
     js::set(&task, "taskId", &task_id);
     js::set(&task, "status", &status.as_str().into());
     for (from, to) in [
         ("type", "type"),
         ("result_url", "resultUrl"),
         ("points", "points"),
+        ("cost", "cost"),
+        ("error", "error"),
         ("created_at", "createdAt"),
         ("updated_at", "updatedAt"),
     ] {

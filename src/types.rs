@@ -57,11 +57,17 @@ export interface Uploaded { url: string; size: number; contentType: string; }
 export type TaskStatus = 'pending' | 'succeeded' | 'failed' | 'timed_out';
 /** A task as the proxy stores it. */
 export interface Task {
+  /** The provider's id (`aifaceswap`): the proxy's, or the client's when the proxy does not say. */
+  provider: string;
   taskId: string;
   status: TaskStatus;
   type?: number;
   resultUrl?: string;
   points?: number;
+  /** What the proxy charged the spend cap for it, in the provider's unit. */
+  cost?: Cost;
+  /** Why the task failed, in the provider's words, where it said. */
+  error?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -88,6 +94,8 @@ export interface FaceSwapError extends Error {
   status?: number;
   /** The input at fault, camelCase (`refInfo[1].faceRef`). */
   field?: string;
+  /** The provider's own error code, when the proxy passed one on. */
+  providerCode?: string;
   /** Seconds to wait before retrying (`rate_limited`). */
   retryAfter?: number;
   /** The task, for `task_failed` and task time-outs. */
@@ -135,4 +143,51 @@ export type OperationName =
   | 'faceswap' | 'extract_face' | 'multi_faceswap' | 'video_faceswap' | 'extract_base64_face' | 'multi_video_faceswap';
 /** What decides a price; a request object can be passed as is. */
 export interface PriceParams { duration?: number; enhance?: Enhance; refInfo?: readonly unknown[]; }
+
+/** The unit a provider prices in. */
+export type CostUnit = 'credits' | 'usd' | 'requests';
+/** A price: `amount` of `unit`. */
+export interface Cost { amount: number; unit: CostUnit; }
+/** What `estimateCost` reads; absent values take the operation's default, and a request object can be passed as is. */
+export interface CostParams {
+  /** Video length in seconds. */
+  duration?: number;
+  /** Enhancement level. */
+  enhance?: number;
+  /** Number of faces replaced; `refInfo.length` when absent. */
+  faces?: number;
+  refInfo?: readonly unknown[];
+  /** Number of video frames, where a provider prices by frame. */
+  frames?: number;
+}
 "#;
+
+#[cfg(test)]
+mod tests {
+    use crate::error::ErrorCode;
+
+    /// The quoted words of the `FaceSwapErrorCode` union in this file's TypeScript section.
+    fn union_words() -> Vec<String> {
+        let source = include_str!("types.rs");
+        let start = source
+            .find("export type FaceSwapErrorCode =")
+            .expect("the union is declared");
+        let union = &source[start..];
+        let union = &union[..union.find(';').expect("the union ends")];
+        union
+            .split('\'')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_typescript_union_lists_exactly_the_error_codes() {
+        let mut declared = union_words();
+        let mut codes: Vec<String> = ErrorCode::all().map(|c| c.as_str().to_owned()).collect();
+        declared.sort();
+        codes.sort();
+        assert_eq!(declared, codes);
+    }
+}

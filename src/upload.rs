@@ -20,10 +20,7 @@ pub async fn upload_blob(
     let answer = http.json(call).await?;
     let url = js::get(&answer, "url");
     if url.as_string().is_none() {
-        return Err(ClientError::new(
-            "upstream_error",
-            "the upload answer has no url",
-        ));
+        return Err(ClientError::upstream("the upload answer has no url"));
     }
     let result = Object::new();
     js::set(&result, "url", &url);

@@ -1,6 +1,7 @@
-//! `waitForResult`: follow a task until it ends, by streaming `/tasks/{id}/events` (resuming with
-//! `Last-Event-ID` after a dropped connection) and falling back to polling `/tasks/{id}` with
-//! backoff when streaming is unavailable.
+//! `waitForResult`: follow a task until it ends, by streaming its `/events` (resuming with
+//! `Last-Event-ID` after a dropped connection) and falling back to polling the task with backoff
+//! when streaming is unavailable. Which routes a provider's tasks have is
+//! [`ProviderClient::task_path`]'s choice.
 
 use faceswap_core::TaskStatus;
 use js_sys::{Array, Function, Uint8Array, JSON};
@@ -9,9 +10,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, TextDecodeOptions, TextDecoder};
 
-use crate::error::ClientError;
-use crate::http::{Call, Http};
+use crate::error::{ClientError, ErrorCode};
+use crate::http::Call;
 use crate::js;
+use crate::provider_client::ProviderClient;
 use crate::sse::SseParser;
 use crate::task::task_from_json;
 
@@ -30,7 +32,7 @@ enum StreamEnd {
 }
 
 struct Waiter<'a> {
-    http: &'a Http,
+    client: &'a ProviderClient,
     task_id: String,
     signal: AbortSignal,
     user_signal: Option<AbortSignal>,
@@ -43,7 +45,7 @@ struct Waiter<'a> {
 /// Waits for `task_id` to end; resolves the task when it succeeded, rejects with `task_failed`
 /// or `timeout` (the task attached as `task`) otherwise.
 pub async fn wait_for_result(
-    http: &Http,
+    client: &ProviderClient,
     task_id: &JsValue,
     options: &JsValue,
 ) -> Result<JsValue, ClientError> {
@@ -68,7 +70,7 @@ pub async fn wait_for_result(
     }
     let signal = js::abort_signal_any(&signals);
     let mut waiter = Waiter {
-        http,
+        client,
         task_id,
         signal,
         user_signal,
@@ -129,10 +131,10 @@ impl Waiter<'_> {
             ],
             None => vec![("Accept", "text/event-stream")],
         };
-        let mut call = Call::get(format!("/tasks/{}/events", encode_segment(&self.task_id)));
+        let mut call = Call::get(self.client.task_path(&self.task_id) + "/events");
         call.signal = Some(&self.signal);
         call.headers = &headers;
-        let response = self.http.send(call).await?;
+        let response = self.client.http().send(call).await?;
         let is_stream = response
             .headers()
             .get("Content-Type")
@@ -163,10 +165,9 @@ impl Waiter<'_> {
                 if event.event != "status" {
                     continue;
                 }
-                let json = JSON::parse(&event.data).map_err(|_| {
-                    ClientError::new("upstream_error", "a status event is not JSON")
-                })?;
-                let task = task_from_json(&json)?;
+                let json = JSON::parse(&event.data)
+                    .map_err(|_| ClientError::upstream("a status event is not JSON"))?;
+                let task = task_from_json(&json, self.client.provider())?;
                 self.last_event_id = parser.last_event_id().map(str::to_owned);
                 if let Some(done) = self.observe(task) {
                     let _ = reader.cancel();
@@ -176,12 +177,12 @@ impl Waiter<'_> {
         }
     }
 
-    /// One `GET /tasks/{id}`.
+    /// One `GET` of the task.
     async fn poll_once(&mut self) -> Result<Option<(JsValue, TaskStatus)>, ClientError> {
-        let mut call = Call::get(format!("/tasks/{}", encode_segment(&self.task_id)));
+        let mut call = Call::get(self.client.task_path(&self.task_id));
         call.signal = Some(&self.signal);
-        let json = self.http.json(call).await?;
-        Ok(self.observe(task_from_json(&json)?))
+        let json = self.client.http().json(call).await?;
+        Ok(self.observe(task_from_json(&json, self.client.provider())?))
     }
 
     /// Reports a status change to `onStatus`; returns the task when it is terminal.
@@ -200,14 +201,14 @@ impl Waiter<'_> {
         let mut err = match status {
             TaskStatus::Succeeded | TaskStatus::Pending => return Ok(task),
             TaskStatus::Failed => ClientError::new(
-                "task_failed",
+                ErrorCode::TaskFailed,
                 format!(
                     "task {} failed at the provider (for example, no face was found)",
                     self.task_id
                 ),
             ),
             TaskStatus::TimedOut => ClientError::new(
-                "timeout",
+                ErrorCode::Timeout,
                 format!(
                     "task {} got no result from the provider before the proxy's deadline",
                     self.task_id
@@ -242,21 +243,19 @@ impl Waiter<'_> {
 
     /// Errors that retrying cannot fix: aborts, time-outs and the proxy's 4xx answers.
     fn is_final(&self, err: &ClientError) -> bool {
-        matches!(err.code.as_str(), "aborted" | "timeout")
+        matches!(err.code, ErrorCode::Aborted | ErrorCode::Timeout)
             || err
                 .status
                 .is_some_and(|s| (400..500).contains(&s) && s != 429 && s != 408)
     }
 
     fn explain(&self, err: ClientError) -> ClientError {
-        if err.code == "timeout" || err.code == "aborted" || err.code == "network_error" {
+        if matches!(
+            err.code,
+            ErrorCode::Timeout | ErrorCode::Aborted | ErrorCode::NetworkError
+        ) {
             return self.check_signal().err().unwrap_or(err);
         }
         err
     }
-}
-
-/// Percent-encodes a path segment.
-fn encode_segment(segment: &str) -> String {
-    String::from(js_sys::encode_uri_component(segment))
 }

@@ -1,10 +1,11 @@
-// The demo page: loads the package from /pkg/, shows which provider answers, and mounts the four
-// flows in keyboard-reachable tabs.
+// The demo page: loads the package from /pkg/, shows which providers answer and in which mode, and
+// mounts the four (aifaceswap) flows in keyboard-reachable tabs.
 import init, { FaceSwapClient } from '/pkg/faceswap_wasm.js';
 import { mountGroup } from './flows/group.js';
 import { mountMultiVideo } from './flows/multivideo.js';
 import { mountPhoto } from './flows/photo.js';
 import { mountVideo } from './flows/video.js';
+import { providersOf, showProviders } from './providers.js';
 
 await init();
 const client = new FaceSwapClient({ baseUrl: '/api', timeoutMs: 120_000 });
@@ -15,6 +16,7 @@ try {
   mode.textContent = config.mode === 'sandbox' ? 'Sandbox: local provider, no key, no credits' : `Live provider: ${config.provider}`;
   mode.classList.add(config.mode === 'sandbox' ? 'sandbox' : 'provider');
   document.body.dataset.mode = config.mode;
+  showProviders(document.getElementById('providers'), providersOf(config));
 } catch {
   mode.textContent = 'Provider mode unknown';
 }

@@ -8,18 +8,18 @@ use js_sys::Object;
 use wasm_bindgen::JsValue;
 use web_sys::FormData;
 
-use super::{json_body, string_array, submit, task_created, CallOptions};
+use super::{string_array, submit_form, submit_json, task_created, CallOptions};
 use crate::error::ClientError;
-use crate::http::Http;
 use crate::js;
 use crate::media::{
     any_blob, append_to_form, check_blob, check_blobs, resolve_url, source_field, source_list,
     Kind, Source,
 };
+use crate::provider_client::ProviderClient;
 
 /// `faceSwap({ sourceImage, faceImage })`: Blobs go as multipart files, strings as URLs.
 pub async fn face_swap(
-    http: &Http,
+    client: &ProviderClient,
     request: &JsValue,
     options: &JsValue,
 ) -> Result<JsValue, ClientError> {
@@ -28,14 +28,14 @@ pub async fn face_swap(
     let source = source_field(&request, "sourceImage")?;
     let face = source_field(&request, "faceImage")?;
     FaceSwapRequest {
-        source_image: source.url_for_validation(),
-        face_image: face.url_for_validation(),
+        source_image: source.url_for_validation("source_image"),
+        face_image: face.url_for_validation("face_image"),
         webhook: None,
     }
     .validate()
     .map_err(ClientError::invalid)?;
 
-    let body = if any_blob(&[&source, &face]) {
+    let data = if any_blob(&[&source, &face]) {
         let form = FormData::new().map_err(|_| ClientError::network("FormData unavailable"))?;
         for (name, input, field) in [
             ("source_image", &source, "sourceImage"),
@@ -47,20 +47,23 @@ pub async fn face_swap(
             };
             append_to_form(&form, name, input, media)?;
         }
-        crate::http::Body::Form(form)
+        submit_form(client, Operation::FaceSwap, form, &options).await?
     } else {
-        json_body(&[
-            ("source_image", source.url_for_validation().into()),
-            ("face_image", face.url_for_validation().into()),
-        ])
+        let fields = [
+            (
+                "source_image",
+                source.url_for_validation("source_image").into(),
+            ),
+            ("face_image", face.url_for_validation("face_image").into()),
+        ];
+        submit_json(client, Operation::FaceSwap, &fields, &options).await?
     };
-    let data = submit(http, Operation::FaceSwap, body, &options).await?;
     task_created(&data)
 }
 
 /// `extractFace({ img })`: the face boxes of an image; a Blob goes as a multipart file.
 pub async fn extract_face(
-    http: &Http,
+    client: &ProviderClient,
     request: &JsValue,
     options: &JsValue,
 ) -> Result<JsValue, ClientError> {
@@ -68,21 +71,28 @@ pub async fn extract_face(
     let options = CallOptions::read(options)?;
     let img = source_field(&request, "img")?;
     ExtractFaceRequest {
-        img: img.url_for_validation(),
+        img: img.url_for_validation("img"),
     }
     .validate()
     .map_err(ClientError::invalid)?;
 
-    let body = match &img {
+    let data = match &img {
         Source::Blob(blob) => {
             let media = check_blob(blob, Kind::Image, "img").await?;
             let form = FormData::new().map_err(|_| ClientError::network("FormData unavailable"))?;
             append_to_form(&form, "img", &img, Some(media))?;
-            crate::http::Body::Form(form)
+            submit_form(client, Operation::ExtractFace, form, &options).await?
         }
-        Source::Url(url) => json_body(&[("img", url.into())]),
+        Source::Url(url) => {
+            submit_json(
+                client,
+                Operation::ExtractFace,
+                &[("img", url.into())],
+                &options,
+            )
+            .await?
+        }
     };
-    let data = submit(http, Operation::ExtractFace, body, &options).await?;
     let result = Object::new();
     js::set(&result, "faces", &js::get(&data, "faces"));
     js::set(&result, "points", &js::get(&data, "points"));
@@ -91,7 +101,7 @@ pub async fn extract_face(
 
 /// `multiFaceSwap({ sourceImage, faceImage: [...], index: [...] })`: Blobs are uploaded first.
 pub async fn multi_face_swap(
-    http: &Http,
+    client: &ProviderClient,
     request: &JsValue,
     options: &JsValue,
 ) -> Result<JsValue, ClientError> {
@@ -101,8 +111,11 @@ pub async fn multi_face_swap(
     let faces = source_list(&request, "faceImage")?;
     let index = integer_list(&request, "index")?;
     let mut core = MultiFaceSwapRequest {
-        source_image: source.url_for_validation(),
-        face_image: faces.iter().map(Source::url_for_validation).collect(),
+        source_image: source.url_for_validation("source_image"),
+        face_image: faces
+            .iter()
+            .map(|face| face.url_for_validation("face_image"))
+            .collect(),
         index,
         webhook: None,
     };
@@ -118,27 +131,27 @@ pub async fn multi_face_swap(
     check_blobs(&checks).await?;
 
     let signal = options.signal.as_ref();
-    core.source_image = resolve_url(http, &source, signal).await?;
+    core.source_image = resolve_url(client, &source, signal).await?;
     for (slot, face) in core.face_image.iter_mut().zip(&faces) {
-        *slot = resolve_url(http, face, signal).await?;
+        *slot = resolve_url(client, face, signal).await?;
     }
     let index: js_sys::Array = core
         .index
         .iter()
         .map(|&i| JsValue::from_f64(i as f64))
         .collect();
-    let body = json_body(&[
+    let fields = [
         ("source_image", core.source_image.as_str().into()),
         ("face_image", string_array(&core.face_image)),
         ("index", index.into()),
-    ]);
-    let data = submit(http, Operation::MultiFaceSwap, body, &options).await?;
+    ];
+    let data = submit_json(client, Operation::MultiFaceSwap, &fields, &options).await?;
     task_created(&data)
 }
 
 /// `extractBase64Face({ base64Img })`: face boxes of a base64 image (a `data:` prefix is fine).
 pub async fn extract_base64_face(
-    http: &Http,
+    client: &ProviderClient,
     request: &JsValue,
     options: &JsValue,
 ) -> Result<JsValue, ClientError> {
@@ -148,8 +161,8 @@ pub async fn extract_base64_face(
         base64_img: js::string_field(&request, "base64Img")?,
     };
     core.validate().map_err(ClientError::invalid)?;
-    let body = json_body(&[("base64_img", core.base64_img.as_str().into())]);
-    let data = submit(http, Operation::ExtractBase64Face, body, &options).await?;
+    let fields = [("base64_img", core.base64_img.as_str().into())];
+    let data = submit_json(client, Operation::ExtractBase64Face, &fields, &options).await?;
     let result = Object::new();
     js::set(&result, "pos", &js::get(&data, "pos"));
     Ok(result.into())

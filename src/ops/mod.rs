@@ -1,83 +1,63 @@
-//! The provider's operations, one module per family, and what they share: submitting a body
-//! with an Idempotency-Key and unwrapping the provider's envelope.
+//! aifaceswap's operations, one module per family, and what they share: submitting through the
+//! [`ProviderClient`] and unwrapping aifaceswap's envelope `{"code":200,"data":{...}}`.
 
 pub mod images;
 pub mod videos;
 
 use faceswap_core::aifaceswap::Operation;
-use faceswap_core::provider::ProviderOperation;
-use js_sys::{Object, JSON};
+use js_sys::Object;
 use wasm_bindgen::JsValue;
+use web_sys::FormData;
 
 use crate::error::ClientError;
-use crate::http::{envelope_data, Body, Call, Http};
 use crate::js;
+pub use crate::provider_client::CallOptions;
+use crate::provider_client::ProviderClient;
 
-/// Per-call options: `{ signal?, idempotencyKey? }`.
-pub struct CallOptions {
-    /// The caller's abort signal.
-    pub signal: Option<web_sys::AbortSignal>,
-    /// The caller's key, or a fresh random one.
-    pub idempotency_key: String,
-}
-
-impl CallOptions {
-    /// Reads the options object (which may be undefined).
-    pub fn read(options: &JsValue) -> Result<Self, ClientError> {
-        let key = js::get(options, "idempotencyKey");
-        let idempotency_key = if js::is_absent(&key) {
-            js::random_key()
-        } else {
-            match key.as_string() {
-                Some(key) if !key.is_empty() && key.len() <= 255 => key,
-                _ => {
-                    return Err(ClientError::invalid_field(
-                        "idempotencyKey",
-                        "idempotencyKey must be a non-empty string of at most 255 characters",
-                    ))
-                }
-            }
-        };
-        Ok(Self {
-            signal: js::signal_option(options),
-            idempotency_key,
-        })
-    }
-}
-
-/// POSTs `body` to the proxy's route for `op` and returns the envelope's `data`.
-pub async fn submit(
-    http: &Http,
+/// POSTs a JSON body of `(field, value)` pairs to `op` and returns the envelope's `data`.
+pub async fn submit_json(
+    client: &ProviderClient,
     op: Operation,
-    body: Body,
+    fields: &[(&str, JsValue)],
     options: &CallOptions,
 ) -> Result<JsValue, ClientError> {
-    let mut call = Call::post(format!("/aifaceswap/v1/{}", op.name()), body);
-    call.signal = options.signal.as_ref();
-    call.idempotency_key = Some(options.idempotency_key.clone());
-    call.timeout_ms = Some(http.timeout_ms());
-    let envelope = http.json(call).await?;
-    envelope_data(&envelope)
+    envelope_data(&client.submit_json(op.spec(), fields, options).await?)
 }
 
-/// A JSON body built from `(field, value)` pairs.
-pub fn json_body(fields: &[(&str, JsValue)]) -> Body {
-    let object = Object::new();
-    for (name, value) in fields {
-        js::set(&object, name, value);
+/// POSTs a multipart form to `op` and returns the envelope's `data`.
+pub async fn submit_form(
+    client: &ProviderClient,
+    op: Operation,
+    form: FormData,
+    options: &CallOptions,
+) -> Result<JsValue, ClientError> {
+    envelope_data(&client.submit_form(op.spec(), form, options).await?)
+}
+
+/// The provider's envelope `{"code":200,"data":{...},"message":"OK"}`: its `data`, or an
+/// `upstream_error` with the provider's message and code.
+fn envelope_data(envelope: &JsValue) -> Result<JsValue, ClientError> {
+    let code = js::get(envelope, "code").as_f64();
+    let data = js::get(envelope, "data");
+    if code == Some(200.0) && data.is_object() {
+        return Ok(data);
     }
-    let text = JSON::stringify(&object)
-        .map(String::from)
-        .unwrap_or_default();
-    Body::Json(text)
+    let mut err = match js::get(envelope, "message").as_string() {
+        Some(message) => {
+            ClientError::upstream(format!("the provider refused the request: {message}"))
+        }
+        None => ClientError::upstream("the provider's answer has no data"),
+    };
+    err.status = code.map(|c| c as u16);
+    err.provider_code = code.map(|c| (c as i64).to_string());
+    Err(err)
 }
 
 /// `{ taskId, points }` from a task operation's `data`.
 pub fn task_created(data: &JsValue) -> Result<JsValue, ClientError> {
     let task_id = js::get(data, "task_id");
     if task_id.as_string().is_none() {
-        return Err(ClientError::new(
-            "upstream_error",
+        return Err(ClientError::upstream(
             "the provider's answer has no task_id",
         ));
     }

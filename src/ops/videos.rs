@@ -7,15 +7,15 @@ use faceswap_core::aifaceswap::{
 use js_sys::{Array, Object};
 use wasm_bindgen::JsValue;
 
-use super::{json_body, submit, task_created, CallOptions};
+use super::{submit_json, task_created, CallOptions};
 use crate::error::ClientError;
-use crate::http::Http;
 use crate::js;
 use crate::media::{check_blobs, resolve_url, source_field, Kind};
+use crate::provider_client::ProviderClient;
 
 /// `videoFaceSwap({ sourceVideo, faceImage, duration, enhance? })`.
 pub async fn video_face_swap(
-    http: &Http,
+    client: &ProviderClient,
     request: &JsValue,
     options: &JsValue,
 ) -> Result<JsValue, ClientError> {
@@ -24,8 +24,8 @@ pub async fn video_face_swap(
     let video = source_field(&request, "sourceVideo")?;
     let face = source_field(&request, "faceImage")?;
     let mut core = VideoFaceSwapRequest {
-        source_video: video.url_for_validation(),
-        face_image: face.url_for_validation(),
+        source_video: video.url_for_validation("source_video"),
+        face_image: face.url_for_validation("face_image"),
         duration: js::number_field(&request, "duration")?,
         enhance: js::optional_integer(&request, "enhance")?,
         webhook: None,
@@ -38,8 +38,8 @@ pub async fn video_face_swap(
     .await?;
 
     let signal = options.signal.as_ref();
-    core.source_video = resolve_url(http, &video, signal).await?;
-    core.face_image = resolve_url(http, &face, signal).await?;
+    core.source_video = resolve_url(client, &video, signal).await?;
+    core.face_image = resolve_url(client, &face, signal).await?;
     let mut fields = vec![
         ("source_video", JsValue::from_str(&core.source_video)),
         ("face_image", JsValue::from_str(&core.face_image)),
@@ -48,13 +48,13 @@ pub async fn video_face_swap(
     if let Some(level) = core.enhance {
         fields.push(("enhance", JsValue::from_f64(level as f64)));
     }
-    let data = submit(http, Operation::VideoFaceSwap, json_body(&fields), &options).await?;
+    let data = submit_json(client, Operation::VideoFaceSwap, &fields, &options).await?;
     task_created(&data)
 }
 
 /// `multiVideoFaceSwap({ sourceVideo, refInfo: [{ faceRef, faceUrl }], duration, enhance? })`.
 pub async fn multi_video_face_swap(
-    http: &Http,
+    client: &ProviderClient,
     request: &JsValue,
     options: &JsValue,
 ) -> Result<JsValue, ClientError> {
@@ -76,12 +76,12 @@ pub async fn multi_video_face_swap(
         let face_url = source_field(&entry, "faceUrl").map_err(|e| prefix(e, &path))?;
         ref_info.push(RefInfo {
             face_ref,
-            face_url: face_url.url_for_validation(),
+            face_url: face_url.url_for_validation("face_url"),
         });
         face_urls.push(face_url);
     }
     let mut core = MultiVideoFaceSwapRequest {
-        source_video: video.url_for_validation(),
+        source_video: video.url_for_validation("source_video"),
         ref_info,
         duration: js::number_field(&request, "duration")?,
         enhance: js::optional_integer(&request, "enhance")?,
@@ -98,10 +98,10 @@ pub async fn multi_video_face_swap(
     check_blobs(&checks).await?;
 
     let signal = options.signal.as_ref();
-    core.source_video = resolve_url(http, &video, signal).await?;
+    core.source_video = resolve_url(client, &video, signal).await?;
     let list = Array::new();
     for (info, source) in core.ref_info.iter_mut().zip(&face_urls) {
-        info.face_url = resolve_url(http, source, signal).await?;
+        info.face_url = resolve_url(client, source, signal).await?;
         let item = Object::new();
         js::set(&item, "face_ref", &JsValue::from_str(&info.face_ref));
         js::set(&item, "face_url", &JsValue::from_str(&info.face_url));
@@ -115,13 +115,7 @@ pub async fn multi_video_face_swap(
     if let Some(level) = core.enhance {
         fields.push(("enhance", JsValue::from_f64(level as f64)));
     }
-    let data = submit(
-        http,
-        Operation::MultiVideoFaceSwap,
-        json_body(&fields),
-        &options,
-    )
-    .await?;
+    let data = submit_json(client, Operation::MultiVideoFaceSwap, &fields, &options).await?;
     task_created(&data)
 }
 

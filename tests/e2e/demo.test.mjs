@@ -51,6 +51,18 @@ test('the page says it runs against the sandbox', async () => {
   assert.ok(!/AIFACESWAP_API_KEY|Bearer /.test(html));
 });
 
+test('the page lists the providers with their modes', async () => {
+  const items = await page.$$eval('#providers li', (list) => list.map((li) => ({ id: li.dataset.provider, mode: li.dataset.mode, text: li.textContent })));
+  const config = await page.evaluate(async () => (await fetch('/api/config')).json());
+  assert.ok(items.length >= 1);
+  const own = items.find((item) => item.id === config.provider);
+  assert.ok(own, JSON.stringify(items));
+  assert.equal(own.mode, 'sandbox');
+  assert.match(own.text, /Sandbox/);
+  assert.match(own.text, /faceSwap/);
+  assert.equal(await page.isVisible('#providers'), true);
+});
+
 test('photo swap', async () => {
   await page.click('#tab-photo');
   await pickSample('#flow-photo [data-input="sourceImage"]', 'Astronaut');

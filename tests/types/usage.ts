@@ -1,8 +1,10 @@
 // A typed usage example of the package, compiled with `tsc --noEmit` in `npm test`: every option
 // and result has a precise type, and mistakes fail to compile (see the @ts-expect-error lines).
 import init, {
+  estimateCost,
   estimateCredits,
   FaceSwapClient,
+  type Cost,
   type ExtractedFaces,
   type FaceSwapError,
   type Task,
@@ -37,20 +39,24 @@ export async function swapEveryWay(photo: Blob, face: File, video: Blob, faceRef
   });
   const uploaded = await client.upload(face);
   const credits: number = estimateCredits('multiVideoFaceSwap', { duration: 3, refInfo: pos });
+  const cost: Cost = estimateCost('aifaceswap', 'videoFaceSwap', { duration: 3, enhance: 1 });
+  console.log(cost.amount, cost.unit === 'credits', task.provider, task.cost?.unit);
 
   try {
     await client.waitForResult(video2.taskId);
   } catch (e) {
     const err = e as FaceSwapError;
-    if (err.code === 'task_failed' && err.task) console.log(err.task.status, err.field, err.status);
+    if (err.code === 'task_failed' && err.task) console.log(err.task.status, err.field, err.status, err.providerCode);
   }
 
   // @ts-expect-error enhance is 0, 1 or 2
   await client.videoFaceSwap({ sourceVideo: video, faceImage: face, duration: 3, enhance: 3 });
   // @ts-expect-error faceImage is required
   await client.faceSwap({ sourceImage: photo });
+  // @ts-expect-error a cost's unit is one of three words
+  const unit: 'points' = cost.unit;
   // @ts-expect-error index holds numbers
   await client.multiFaceSwap({ sourceImage: photo, faceImage: [face], index: ['0'] });
 
-  return [task.resultUrl ?? '', multi.taskId, video1.taskId, uploaded.contentType, String(credits)];
+  return [task.resultUrl ?? '', unit, multi.taskId, video1.taskId, uploaded.contentType, String(credits)];
 }

@@ -1,0 +1,217 @@
+//! The provider-neutral core of every client class: where the proxy is, how long calls may take,
+//! which provider the client speaks for, and the calls all providers share: submitting an
+//! operation (JSON or multipart), uploading a file and following a task until it ends.
+//!
+//! A provider's class (`FaceSwapClient` for aifaceswap) holds one [`ProviderClient`] and adds only
+//! what its provider's requests and answers look like.
+
+use faceswap_core::provider::OperationSpec;
+use js_sys::{Object, JSON};
+use wasm_bindgen::JsValue;
+use web_sys::{AbortSignal, Blob, FormData};
+
+use crate::error::ClientError;
+use crate::http::{Body, Call, Http};
+use crate::js;
+
+/// Per-call time limit when the options give none.
+const DEFAULT_TIMEOUT_MS: f64 = 60_000.0;
+
+/// Where the proxy serves a provider's tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskRoutes {
+    /// `/tasks/{id}` and `/tasks/{id}/events`: aifaceswap's own routes, kept for it.
+    Legacy,
+    /// `/{provider}/tasks/{id}` and `/{provider}/tasks/{id}/events`: the routes every provider has.
+    PerProvider,
+}
+
+impl TaskRoutes {
+    /// The routes the client of `provider` uses: the one place this is decided.
+    pub fn of(provider: &str) -> Self {
+        if provider == faceswap_core::aifaceswap::PROVIDER.id {
+            TaskRoutes::Legacy
+        } else {
+            TaskRoutes::PerProvider
+        }
+    }
+
+    /// The path of `provider`'s task whose id is `encoded_id` (already percent-encoded).
+    pub fn task_path(self, provider: &str, encoded_id: &str) -> String {
+        match self {
+            TaskRoutes::Legacy => format!("/tasks/{encoded_id}"),
+            TaskRoutes::PerProvider => format!("/{provider}/tasks/{encoded_id}"),
+        }
+    }
+}
+
+/// Per-call options: `{ signal?, idempotencyKey? }`.
+pub struct CallOptions {
+    /// The caller's abort signal.
+    pub signal: Option<AbortSignal>,
+    /// The caller's key, or a fresh random one.
+    pub idempotency_key: String,
+}
+
+impl CallOptions {
+    /// Reads the options object (which may be undefined).
+    pub fn read(options: &JsValue) -> Result<Self, ClientError> {
+        let key = js::get(options, "idempotencyKey");
+        let idempotency_key = if js::is_absent(&key) {
+            js::random_key()
+        } else {
+            match key.as_string() {
+                Some(key) if !key.is_empty() && key.len() <= 255 => key,
+                _ => {
+                    return Err(ClientError::invalid_field(
+                        "idempotencyKey",
+                        "idempotencyKey must be a non-empty string of at most 255 characters",
+                    ))
+                }
+            }
+        };
+        Ok(Self {
+            signal: js::signal_option(options),
+            idempotency_key,
+        })
+    }
+}
+
+/// What every client class holds: the proxy's address, the time limit and the provider's id.
+#[derive(Debug, Clone)]
+pub struct ProviderClient {
+    http: Http,
+    provider: &'static str,
+}
+
+impl ProviderClient {
+    /// A client of `provider` configured by `options.baseUrl` (default `"/api"`) and
+    /// `options.timeoutMs` (default 60000); either may be absent, as may `options`.
+    pub fn from_options(provider: &'static str, options: &JsValue) -> Result<Self, ClientError> {
+        let base = js::get(options, "baseUrl");
+        let base_url = if js::is_absent(&base) {
+            "/api".to_owned()
+        } else {
+            base.as_string()
+                .filter(|b| !b.trim().is_empty())
+                .ok_or_else(|| {
+                    ClientError::invalid_field(
+                        "baseUrl",
+                        "baseUrl must be a non-empty string such as \"/api\"",
+                    )
+                })?
+        };
+        let timeout = js::get(options, "timeoutMs");
+        let timeout_ms = if js::is_absent(&timeout) {
+            DEFAULT_TIMEOUT_MS
+        } else {
+            timeout
+                .as_f64()
+                .filter(|ms| ms.is_finite() && *ms > 0.0)
+                .ok_or_else(|| {
+                    ClientError::invalid_field(
+                        "timeoutMs",
+                        "timeoutMs must be a number of milliseconds above 0",
+                    )
+                })?
+        };
+        Ok(Self {
+            http: Http::new(&base_url, timeout_ms),
+            provider,
+        })
+    }
+
+    /// The provider's id (`aifaceswap`).
+    pub fn provider(&self) -> &'static str {
+        self.provider
+    }
+
+    /// The HTTP side: base URL and default time limit.
+    pub fn http(&self) -> &Http {
+        &self.http
+    }
+
+    /// The path of task `task_id`, already percent-encoded; `/events` appended for its stream.
+    pub fn task_path(&self, task_id: &str) -> String {
+        let id = String::from(js_sys::encode_uri_component(task_id));
+        TaskRoutes::of(self.provider).task_path(self.provider, &id)
+    }
+
+    /// POSTs a JSON object built from `(field, value)` pairs to `operation`'s route and returns
+    /// the proxy's answer.
+    pub async fn submit_json(
+        &self,
+        operation: &OperationSpec,
+        fields: &[(&str, JsValue)],
+        options: &CallOptions,
+    ) -> Result<JsValue, ClientError> {
+        let object = Object::new();
+        for (name, value) in fields {
+            js::set(&object, name, value);
+        }
+        let text = JSON::stringify(&object)
+            .map(String::from)
+            .map_err(|_| ClientError::internal("the request cannot be written as JSON"))?;
+        self.submit(operation, Body::Json(text), options).await
+    }
+
+    /// POSTs a multipart form to `operation`'s route and returns the proxy's answer.
+    pub async fn submit_form(
+        &self,
+        operation: &OperationSpec,
+        form: FormData,
+        options: &CallOptions,
+    ) -> Result<JsValue, ClientError> {
+        self.submit(operation, Body::Form(form), options).await
+    }
+
+    async fn submit(
+        &self,
+        operation: &OperationSpec,
+        body: Body,
+        options: &CallOptions,
+    ) -> Result<JsValue, ClientError> {
+        let mut call = Call::post(format!("/{}/{}", self.provider, operation.route), body);
+        call.signal = options.signal.as_ref();
+        call.idempotency_key = Some(options.idempotency_key.clone());
+        call.timeout_ms = Some(self.http.timeout_ms());
+        self.http.json(call).await
+    }
+
+    /// Stores `blob` on the proxy; resolves `{ url, size, contentType }`.
+    pub async fn upload(
+        &self,
+        blob: &Blob,
+        signal: Option<&AbortSignal>,
+    ) -> Result<JsValue, ClientError> {
+        crate::upload::upload_blob(&self.http, blob, signal).await
+    }
+
+    /// Follows task `task_id` until it ends (see [`crate::wait`]).
+    pub async fn wait_for_result(
+        &self,
+        task_id: &JsValue,
+        options: &JsValue,
+    ) -> Result<JsValue, ClientError> {
+        crate::wait::wait_for_result(self, task_id, options).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aifaceswap_keeps_its_own_task_routes_and_others_get_theirs() {
+        assert_eq!(TaskRoutes::of("aifaceswap"), TaskRoutes::Legacy);
+        assert_eq!(TaskRoutes::of("piapi"), TaskRoutes::PerProvider);
+        assert_eq!(
+            TaskRoutes::of("aifaceswap").task_path("aifaceswap", "t%2F1"),
+            "/tasks/t%2F1"
+        );
+        assert_eq!(
+            TaskRoutes::of("piapi").task_path("piapi", "t1"),
+            "/piapi/tasks/t1"
+        );
+    }
+}

@@ -1,0 +1,36 @@
+// The providers the proxy serves, from its `GET /api/config` answer, and their list on the page.
+
+/** FaceSwapClient's operations: what a proxy that does not list its providers serves. */
+export const FACE_SWAP_OPERATIONS = ['faceSwap', 'extractFace', 'multiFaceSwap', 'videoFaceSwap', 'extractBase64Face', 'multiVideoFaceSwap'];
+
+/**
+ * The providers of a `GET /api/config` answer `{mode, provider, providers: [{id, mode, operations}]}`.
+ * A proxy that answers only `{mode, provider}` serves that one provider with all of
+ * FaceSwapClient's operations.
+ */
+export function providersOf(config) {
+  if (Array.isArray(config?.providers)) return config.providers;
+  if (typeof config?.provider !== 'string') return [];
+  return [{ id: config.provider, mode: config.mode, operations: FACE_SWAP_OPERATIONS }];
+}
+
+/** Fills `list` with one item per provider: its id, a Sandbox or Live badge, and its operations. */
+export function showProviders(list, providers) {
+  list.replaceChildren(...providers.map((provider) => {
+    const item = document.createElement('li');
+    item.dataset.provider = provider.id;
+    item.dataset.mode = provider.mode;
+    const name = document.createElement('strong');
+    name.textContent = provider.id;
+    const sandbox = provider.mode === 'sandbox';
+    const badge = document.createElement('span');
+    badge.className = `badge ${sandbox ? 'sandbox' : 'provider'}`;
+    badge.textContent = sandbox ? 'Sandbox' : 'Live';
+    const operations = document.createElement('span');
+    operations.className = 'operations';
+    operations.textContent = (provider.operations ?? []).join(', ');
+    item.append(name, ' ', badge, ' ', operations);
+    return item;
+  }));
+  list.hidden = providers.length === 0;
+}
