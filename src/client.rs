@@ -107,7 +107,7 @@ impl FaceSwapClient {
         )
     }
 
-    /// Follows a task until it ends (through aifaceswap's own task routes `/tasks/{id}`).
+    /// Follows a task until it ends (`/aifaceswap/tasks/{id}/events` under the base URL).
     /// Resolves the task when it succeeded; rejects with
     /// `code: "task_failed"` or `"timeout"` (the task attached as `task`), `"aborted"` when
     /// `signal` fires. `onStatus` is called on each status change.

@@ -17,32 +17,11 @@ use crate::js;
 /// Per-call time limit when the options give none.
 const DEFAULT_TIMEOUT_MS: f64 = 60_000.0;
 
-/// Where the proxy serves a provider's tasks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskRoutes {
-    /// `/tasks/{id}` and `/tasks/{id}/events`: aifaceswap's own routes, kept for it.
-    Legacy,
-    /// `/{provider}/tasks/{id}` and `/{provider}/tasks/{id}/events`: the routes every provider has.
-    PerProvider,
-}
-
-impl TaskRoutes {
-    /// The routes the client of `provider` uses: the one place this is decided.
-    pub fn of(provider: &str) -> Self {
-        if provider == faceswap_core::aifaceswap::PROVIDER.id {
-            TaskRoutes::Legacy
-        } else {
-            TaskRoutes::PerProvider
-        }
-    }
-
-    /// The path of `provider`'s task whose id is `encoded_id` (already percent-encoded).
-    pub fn task_path(self, provider: &str, encoded_id: &str) -> String {
-        match self {
-            TaskRoutes::Legacy => format!("/tasks/{encoded_id}"),
-            TaskRoutes::PerProvider => format!("/{provider}/tasks/{encoded_id}"),
-        }
-    }
+/// The path of `provider`'s task whose id is `encoded_id` (already percent-encoded), under the
+/// proxy's API: `/{provider}/tasks/{id}`, the route every provider has (`/events` is appended
+/// for its stream).
+pub fn task_path(provider: &str, encoded_id: &str) -> String {
+    format!("/{provider}/tasks/{encoded_id}")
 }
 
 /// Per-call options: `{ signal?, idempotencyKey? }`.
@@ -134,7 +113,7 @@ impl ProviderClient {
     /// The path of task `task_id`, already percent-encoded; `/events` appended for its stream.
     pub fn task_path(&self, task_id: &str) -> String {
         let id = String::from(js_sys::encode_uri_component(task_id));
-        TaskRoutes::of(self.provider).task_path(self.provider, &id)
+        task_path(self.provider, &id)
     }
 
     /// POSTs a JSON object built from `(field, value)` pairs to `operation`'s route and returns
@@ -202,16 +181,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn aifaceswap_keeps_its_own_task_routes_and_others_get_theirs() {
-        assert_eq!(TaskRoutes::of("aifaceswap"), TaskRoutes::Legacy);
-        assert_eq!(TaskRoutes::of("piapi"), TaskRoutes::PerProvider);
-        assert_eq!(
-            TaskRoutes::of("aifaceswap").task_path("aifaceswap", "t%2F1"),
-            "/tasks/t%2F1"
-        );
-        assert_eq!(
-            TaskRoutes::of("piapi").task_path("piapi", "t1"),
-            "/piapi/tasks/t1"
-        );
+    fn every_provider_follows_its_tasks_on_its_own_routes() {
+        assert_eq!(task_path("aifaceswap", "t%2F1"), "/aifaceswap/tasks/t%2F1");
+        assert_eq!(task_path("piapi", "t1"), "/piapi/tasks/t1");
     }
 }

@@ -84,10 +84,14 @@ async fn face_swap_tasks_are_read_on_aifaceswaps_own_routes_and_name_their_provi
     assert_eq!(prop(&task, "provider"), "aifaceswap");
     assert_eq!(prop(&task, "taskId"), "t/1");
     assert_eq!(prop(&task, "resultUrl"), "https://r.example/a.jpg");
-    // Not an event stream, so the wait polls; both on `/tasks/{id}`, the id percent-encoded.
+    // Not an event stream, so the wait polls; both on the provider's task route, the id
+    // percent-encoded.
     assert_eq!(
         fetch.urls(),
-        ["/api/tasks/t%2F1/events", "/api/tasks/t%2F1"]
+        [
+            "/api/aifaceswap/tasks/t%2F1/events",
+            "/api/aifaceswap/tasks/t%2F1"
+        ]
     );
 }
 
