@@ -160,7 +160,17 @@ async fn detect_blocking(
     let faces = tokio::task::spawn_blocking(move || jobs::detect(field, &bytes))
         .await
         .map_err(|_| ApiError::internal())??;
-    Ok(faces.iter().map(|f| f.to_face_box()).collect())
+    Ok(faces.iter().map(face_box).collect())
+}
+
+/// A box as the provider writes it: `[x1, y1, x2, y2]` in whole pixels.
+fn face_box(face: &crate::detect::Face) -> faceswap_core::aifaceswap::FaceBox {
+    faceswap_core::aifaceswap::FaceBox([
+        f64::from(face.x1.round()),
+        f64::from(face.y1.round()),
+        f64::from(face.x2.round()),
+        f64::from(face.y2.round()),
+    ])
 }
 
 /// Parses a JSON body, or for faceswap and extract_face a multipart form whose file parts stand in
