@@ -1,5 +1,5 @@
 //! Native half of `bench/detect`: faceswap-detect on a 1024x512 RGBA frame given as raw bytes
-//! (`cargo run --release -p faceswap-detect --example detect-bench -- FRAME.rgba WIDTH HEIGHT ROUNDS`).
+//! (`cargo run --release -p faceswap-bench --bin detect-bench -- FRAME.rgba WIDTH HEIGHT ROUNDS`).
 //! Prints one JSON line: the median milliseconds per frame and the boxes found.
 
 #![allow(clippy::print_stdout)]

@@ -1,6 +1,7 @@
 //! Benchmark of the sandbox provider on this machine: face detection milliseconds per 1024x512
 //! frame, and video swap frames per second on the 3-second 1024x512 two-face video, with a plain
-//! ffmpeg transcode of the same video as the named peer. Run by `bench/sandbox/run.sh`.
+//! ffmpeg transcode of the same video as the named peer. Run by `bench/sandbox/run.sh`
+//! (`cargo run --release -p faceswap-bench --bin sandbox-bench`).
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 use faceswap_sandbox::detect::FaceDetector;
@@ -14,7 +15,7 @@ const VIDEO_BUDGET: Duration = Duration::from_secs(30);
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
+        .join("..")
         .canonicalize()
         .unwrap()
 }
