@@ -4,17 +4,18 @@
 
 #![allow(clippy::print_stdout)]
 
+use std::error::Error;
 use std::time::Instant;
 
-fn main() -> Result<(), String> {
+fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
     let [_, path, width, height, rounds] = args.as_slice() else {
         return Err("usage: detect-bench FRAME.rgba WIDTH HEIGHT ROUNDS".into());
     };
-    let rgba = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-    let width: u32 = width.parse().map_err(|_| "bad width")?;
-    let height: u32 = height.parse().map_err(|_| "bad height")?;
-    let rounds: usize = rounds.parse().map_err(|_| "bad rounds")?;
+    let rgba = std::fs::read(path)?;
+    let width: u32 = width.parse()?;
+    let height: u32 = height.parse()?;
+    let rounds: usize = rounds.parse()?;
     let mut times = Vec::with_capacity(rounds);
     let mut faces = Vec::new();
     for _ in 0..rounds.max(1) {
@@ -40,7 +41,7 @@ fn main() -> Result<(), String> {
         .collect();
     println!(
         "{{\"median_ms\":{:.3},\"boxes\":[{}]}}",
-        times[times.len() / 2],
+        times.get(times.len() / 2).copied().unwrap_or(f64::NAN),
         boxes.join(",")
     );
     Ok(())
