@@ -7,15 +7,22 @@
 use std::error::Error;
 use std::time::Instant;
 
+/// A whole-number argument, or an error naming it.
+fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{name} must be a whole number, not {value:?}"))
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
     let [_, path, width, height, rounds] = args.as_slice() else {
         return Err("usage: detect-bench FRAME.rgba WIDTH HEIGHT ROUNDS".into());
     };
-    let rgba = std::fs::read(path)?;
-    let width: u32 = width.parse()?;
-    let height: u32 = height.parse()?;
-    let rounds: usize = rounds.parse()?;
+    let rgba = std::fs::read(path).map_err(|err| format!("{path}: {err}"))?;
+    let width: u32 = number("WIDTH", width)?;
+    let height: u32 = number("HEIGHT", height)?;
+    let rounds: usize = number("ROUNDS", rounds)?;
     let mut times = Vec::with_capacity(rounds);
     let mut faces = Vec::new();
     for _ in 0..rounds.max(1) {
