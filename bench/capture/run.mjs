@@ -1,10 +1,10 @@
 // captureFrame + cropFaces (three crops) on a 1920x1080 H.264 video, through the library and
 // through a plain JavaScript implementation of the same steps in the same page; prints both
-// medians and their ratio (target: at most 1.1).
+// medians and their ratio (target: at most 1.1). scripts/bench.sh builds pkg/ and the proxy first.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchChromium, root, startProxy } from '../../tests/e2e/harness.mjs';
+import { launchChromium, root, startProxy } from '../harness.mjs';
 
 const ROUNDS = Number(process.env.CAPTURE_ROUNDS ?? 30);
 const media = join(root, 'target', 'test-media');

@@ -1,20 +1,28 @@
 //! Native half of `bench/detect`: faceswap-detect on a 1024x512 RGBA frame given as raw bytes
-//! (`cargo run --release -p faceswap-detect --example detect-bench -- FRAME.rgba WIDTH HEIGHT ROUNDS`).
+//! (`cargo run --release -p faceswap-bench --bin detect-bench -- FRAME.rgba WIDTH HEIGHT ROUNDS`).
 //! Prints one JSON line: the median milliseconds per frame and the boxes found.
 
 #![allow(clippy::print_stdout)]
 
+use std::error::Error;
 use std::time::Instant;
 
-fn main() -> Result<(), String> {
+/// A whole-number argument, or an error naming it.
+fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{name} must be a whole number, not {value:?}"))
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
     let [_, path, width, height, rounds] = args.as_slice() else {
         return Err("usage: detect-bench FRAME.rgba WIDTH HEIGHT ROUNDS".into());
     };
-    let rgba = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-    let width: u32 = width.parse().map_err(|_| "bad width")?;
-    let height: u32 = height.parse().map_err(|_| "bad height")?;
-    let rounds: usize = rounds.parse().map_err(|_| "bad rounds")?;
+    let rgba = std::fs::read(path).map_err(|err| format!("{path}: {err}"))?;
+    let width: u32 = number("WIDTH", width)?;
+    let height: u32 = number("HEIGHT", height)?;
+    let rounds: usize = number("ROUNDS", rounds)?;
     let mut times = Vec::with_capacity(rounds);
     let mut faces = Vec::new();
     for _ in 0..rounds.max(1) {
@@ -40,7 +48,7 @@ fn main() -> Result<(), String> {
         .collect();
     println!(
         "{{\"median_ms\":{:.3},\"boxes\":[{}]}}",
-        times[times.len() / 2],
+        times.get(times.len() / 2).copied().unwrap_or(f64::NAN),
         boxes.join(",")
     );
     Ok(())

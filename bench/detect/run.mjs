@@ -1,15 +1,16 @@
 // Milliseconds per 1024x512 frame for face detection: faceswap-detect as wasm in headless Chromium
 // and natively (the same rustface code on the same RGBA pixels, release build), in the same run;
-// prints both medians and their ratio (target: at most 1.5).
+// prints both medians and their ratio (target: at most 1.5). scripts/bench.sh builds pkg/, the
+// proxy and the native half (faceswap-bench's detect-bench) first.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium, root, startProxy, targetDir } from '../../tests/e2e/harness.mjs';
+import { built, launchChromium, root, startProxy, targetDir } from '../harness.mjs';
 
 const ROUNDS = Number(process.env.DETECT_ROUNDS ?? 15);
 execFileSync('bash', [join(root, 'scripts', 'samples.sh')], { stdio: 'inherit' });
-execFileSync('cargo', ['build', '--release', '-p', 'faceswap-detect', '--example', 'detect-bench'], { cwd: root, stdio: 'inherit' });
+const nativeBench = built(join(targetDir, 'release', 'detect-bench'));
 
 const proxy = await startProxy();
 const browser = await launchChromium();
@@ -39,7 +40,7 @@ try {
   }, ROUNDS);
   const frame = join(mkdtempSync(join(tmpdir(), 'detect-bench-')), 'frame.rgba');
   writeFileSync(frame, Buffer.from(wasm.rgba, 'base64'));
-  const native = JSON.parse(execFileSync(join(targetDir, 'release', 'examples', 'detect-bench'), [frame, String(wasm.width), String(wasm.height), String(ROUNDS)]).toString());
+  const native = JSON.parse(execFileSync(nativeBench, [frame, String(wasm.width), String(wasm.height), String(ROUNDS)]).toString());
   console.log(`face detection on a ${wasm.width}x${wasm.height} frame (two-faces.png), median of ${ROUNDS}:`);
   console.log(`  wasm in headless Chromium (simd128): ${wasm.median.toFixed(1)} ms, ${wasm.faces} faces`);
   console.log(`  native (release, same code):         ${native.median_ms.toFixed(1)} ms, ${native.boxes.length} faces`);

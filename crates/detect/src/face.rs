@@ -55,16 +55,6 @@ impl Face {
             score: self.score.min(other.score),
         }
     }
-
-    /// The box as the provider writes it: `[x1, y1, x2, y2]` in whole pixels.
-    pub fn to_face_box(&self) -> faceswap_core::aifaceswap::FaceBox {
-        faceswap_core::aifaceswap::FaceBox([
-            f64::from(self.x1.round()),
-            f64::from(self.y1.round()),
-            f64::from(self.x2.round()),
-            f64::from(self.y2.round()),
-        ])
-    }
 }
 
 #[cfg(test)]

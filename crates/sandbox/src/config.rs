@@ -10,7 +10,8 @@ use crate::faults::Faults;
 /// (none when they are unset).
 #[derive(Clone)]
 pub struct SandboxConfig {
-    /// The Bearer key every API call must carry (401 otherwise).
+    /// The key every provider API call must carry, the way that provider sends it (401
+    /// otherwise).
     pub api_key: String,
     /// Where results (images and videos) are stored and served from.
     pub data_dir: PathBuf,

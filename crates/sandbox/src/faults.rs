@@ -3,6 +3,9 @@
 //! or through the loopback-only `/__sandbox/faults` route.
 
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+use crate::state::SandboxState;
 
 /// The fault knobs. The default injects nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -34,17 +37,21 @@ pub struct Faults {
 }
 
 impl Faults {
-    /// Reads the `SANDBOX_*` variables listed on each field; unset or unreadable means none.
+    /// Reads the `SANDBOX_*` variables listed on each field; unset means none, and so does an
+    /// unreadable value (with a warning in the log).
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     /// Like [`Faults::from_env`] with a custom variable lookup.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
-        let num = |name: &str| {
-            get(name)
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .unwrap_or(0)
+        let num = |name: &str| match get(name).map(|v| v.trim().parse::<u64>()) {
+            None => 0,
+            Some(Ok(value)) => value,
+            Some(Err(err)) => {
+                tracing::warn!("{name} is not a whole number ({err}): the knob stays off");
+                0
+            }
         };
         let flag = |name: &str| {
             get(name).is_some_and(|v| {
@@ -118,6 +125,16 @@ impl Faults {
             false
         }
     }
+}
+
+/// What every provider's API call goes through first: the `latency_ms` wait, then one call's
+/// share of the counters. Each provider module answers an injected fault in its own shape.
+pub async fn before_call(state: &SandboxState) -> Injected {
+    let (latency, injected) = state.with_faults(|f| (f.latency_ms, f.take_for_call()));
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    injected
 }
 
 #[cfg(test)]

@@ -1,37 +1,25 @@
-//! faceswap-sandbox: the aifaceswap API answered on this machine, for development and tests.
+//! faceswap-sandbox: the hosted face-swap APIs answered on this machine, for development and
+//! tests.
 //!
-//! It speaks the provider's paths, Bearer auth, envelopes, points and webhook body, with real face
-//! detection (rustface, SeetaFace frontal model) and a classical swap (scale, colour transfer in
-//! L*a*b*, feathered elliptical blend); videos go through Debian's ffmpeg as subprocesses.
-//! Every request shape and validation rule comes from faceswap-core.
+//! One [`engine`] does the work whatever the provider: real face detection (rustface, SeetaFace
+//! frontal model, through faceswap-detect), a classical swap (scale, colour transfer in L*a*b*,
+//! feathered elliptical blend), videos through Debian's ffmpeg as subprocesses, tasks, results
+//! and webhooks. One module per provider API ([`providers`]) speaks that provider's paths, key
+//! scheme, envelopes and callback bodies on one port with one key. Every request shape and
+//! validation rule comes from faceswap-core.
 
-pub mod color;
+pub mod admin;
+pub mod app;
 pub mod config;
-pub mod detect;
+pub mod engine;
 pub mod error;
 pub mod faults;
-pub mod fetch;
-pub mod jobs;
-pub mod routes;
+pub mod providers;
 pub mod server;
-pub mod similarity;
 pub mod state;
-pub mod store;
-pub mod swap;
-pub mod tasks;
-pub mod video;
-pub mod webhook;
 
+pub use app::app;
 pub use config::SandboxConfig;
 pub use faults::Faults;
-pub use routes::app;
 pub use server::{spawn, spawn_on, RunningSandbox};
 pub use state::{SandboxState, TaskRecord, TaskState};
-
-use faceswap_core::aifaceswap::Operation;
-use faceswap_core::provider::ProviderOperation;
-
-/// The operations the sandbox serves: exactly the provider's.
-pub fn operations() -> &'static [Operation] {
-    Operation::ALL
-}

@@ -5,7 +5,7 @@ use faceswap_sandbox::{spawn_on, Faults, SandboxConfig};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
-/// The aifaceswap API on this machine: real detection, classical swaps, no key, no internet.
+/// The face-swap providers' APIs on this machine: real detection, classical swaps, no internet.
 #[derive(Parser)]
 #[command(name = "faceswap-sandbox", version)]
 struct Cli {
@@ -15,7 +15,7 @@ struct Cli {
     /// Port to listen on (0 picks a free one).
     #[arg(long, env = "SANDBOX_PORT", default_value_t = 8090)]
     port: u16,
-    /// The Bearer key callers must send.
+    /// The key callers must send (as each provider's API sends it).
     #[arg(
         long,
         env = "SANDBOX_API_KEY",

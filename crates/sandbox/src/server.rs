@@ -5,8 +5,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::app::app;
 use crate::config::SandboxConfig;
-use crate::routes::app;
 use crate::state::SandboxState;
 
 /// A sandbox serving in the background. Dropping it stops the server.
@@ -14,7 +14,7 @@ use crate::state::SandboxState;
 pub struct RunningSandbox {
     /// Where it listens, `http://127.0.0.1:PORT`, no trailing slash.
     pub base_url: String,
-    /// The Bearer key it requires.
+    /// The key every provider API requires (each reads it as its provider sends it).
     pub api_key: String,
     /// Its state (fault knobs, task records), for tests.
     pub state: SandboxState,

@@ -1,16 +1,17 @@
 //! Shared state of every handler: configuration, HTTP client, result store, fault knobs and the
 //! record of tasks.
 
+use faceswap_core::provider::Cost;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Semaphore;
 
 use crate::config::SandboxConfig;
+use crate::engine::fetch::{Fetcher, OriginPolicy};
+use crate::engine::store::ResultStore;
+use crate::engine::webhook::WebhookSender;
 use crate::faults::Faults;
-use crate::fetch::{Fetcher, OriginPolicy};
-use crate::store::ResultStore;
-use crate::webhook::WebhookSender;
 
 /// Where a task stands in the sandbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -18,25 +19,30 @@ use crate::webhook::WebhookSender;
 pub enum TaskState {
     /// Still running.
     Pending,
-    /// Done; `result_image` is set.
+    /// Done; `result_url` is set.
     Succeeded,
     /// Failed; `error` says why.
     Failed,
 }
 
-/// What the sandbox remembers about a task (`GET /__sandbox/tasks/{task_id}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What the sandbox remembers about a task, whatever its provider
+/// (`GET /__sandbox/tasks/{task_id}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TaskRecord {
     /// The task's id.
     pub task_id: String,
-    /// The operation's name.
+    /// The provider whose API started it.
+    pub provider: &'static str,
+    /// The operation's name on that provider's wire.
     pub operation: String,
     /// Where it stands.
     pub status: TaskState,
-    /// Credits charged.
-    pub points: u64,
-    /// URL of the result once it succeeded.
-    pub result_image: Option<String>,
+    /// What it costs, in the provider's unit.
+    pub cost: Cost,
+    /// URL of the result once it succeeded (`result_image` in JSON, as the record has always
+    /// named it).
+    #[serde(rename = "result_image")]
+    pub result_url: Option<String>,
     /// Why it failed.
     pub error: Option<String>,
 }

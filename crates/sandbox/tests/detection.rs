@@ -6,11 +6,11 @@ mod common;
 use base64::Engine;
 use common::*;
 use faceswap_core::base64_image::BASE64;
-use faceswap_sandbox::detect::FaceDetector;
+use faceswap_sandbox::engine::detect::FaceDetector;
 use faceswap_sandbox::{spawn, SandboxConfig};
 use serde_json::json;
 
-fn count(name: &str) -> Vec<faceswap_sandbox::detect::Face> {
+fn count(name: &str) -> Vec<faceswap_sandbox::engine::detect::Face> {
     FaceDetector::new().unwrap().detect_rgb(&media_rgb(name))
 }
 

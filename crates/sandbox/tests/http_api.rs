@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use faceswap_core::aifaceswap::WebhookCallback;
-use faceswap_sandbox::detect::FaceDetector;
+use faceswap_sandbox::engine::detect::FaceDetector;
 use faceswap_sandbox::{spawn, RunningSandbox, SandboxConfig};
 use serde_json::json;
 
@@ -429,8 +429,7 @@ async fn multi_video_faceswap_over_http_matches_by_base64_reference() {
         face.height() as u32,
     )
     .to_image();
-    let face_ref = faceswap_core::base64_image::BASE64
-        .encode(faceswap_sandbox::jobs::encode_png(&crop).unwrap());
+    let face_ref = faceswap_core::base64_image::BASE64.encode(jobs::encode_png(&crop).unwrap());
     let (status, body, _) = post_json(
         &sandbox.base_url,
         "test-key",

@@ -5,9 +5,8 @@
 mod common;
 
 use common::*;
-use faceswap_sandbox::detect::{Face, FaceDetector};
-use faceswap_sandbox::jobs;
-use faceswap_sandbox::swap::region_bounds;
+use faceswap_sandbox::engine::detect::{Face, FaceDetector};
+use faceswap_sandbox::engine::swap::region_bounds;
 use image::RgbImage;
 
 fn rect(face: &Face) -> (u32, u32, u32, u32) {

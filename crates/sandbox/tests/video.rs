@@ -5,10 +5,10 @@
 mod common;
 
 use base64::Engine;
+use common::jobs::{self, Reference};
 use common::*;
 use faceswap_core::base64_image::BASE64;
-use faceswap_sandbox::detect::{Face, FaceDetector};
-use faceswap_sandbox::jobs::{self, Reference};
+use faceswap_sandbox::engine::detect::{Face, FaceDetector};
 use image::RgbImage;
 use std::path::PathBuf;
 

@@ -2,6 +2,8 @@
 //! inputs and receives webhooks, and image/video measurements.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod jobs;
+
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, StatusCode};
@@ -125,7 +127,7 @@ impl Origin {
 /// A 128x128 PNG of one colour: no face in it.
 pub fn flat_png() -> Vec<u8> {
     let img = RgbImage::from_pixel(128, 128, image::Rgb([40, 90, 160]));
-    faceswap_sandbox::jobs::encode_png(&img).unwrap()
+    jobs::encode_png(&img).unwrap()
 }
 
 type OriginState = (PathBuf, mpsc::UnboundedSender<Hook>);

@@ -1,12 +1,11 @@
-//! Delivering `{success, type, task_id, result_image}` to a task's webhook, with the fault knobs
-//! for duplicates, delays and reordering.
+//! Delivering a task's callback (a JSON body its provider module wrote) to the URL the request
+//! gave, with the fault knobs for duplicates, delays and reordering.
 
-use faceswap_core::aifaceswap::WebhookCallback;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::fetch::{FetchError, Fetcher};
 use crate::faults::Faults;
-use crate::fetch::Fetcher;
 
 /// Attempts per delivery (a failed POST or a 5xx answer is retried).
 pub const ATTEMPTS: u32 = 3;
@@ -16,10 +15,28 @@ pub const REORDER_HOLD: Duration = Duration::from_secs(2);
 /// One webhook to deliver.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
+    /// The task it reports on (for logs).
+    pub task_id: String,
     /// Where to POST.
     pub url: String,
-    /// What to POST.
-    pub callback: WebhookCallback,
+    /// The JSON body, in the provider's shape.
+    pub body: Vec<u8>,
+    /// Headers besides `Content-Type` (a provider's callback secret).
+    pub headers: Vec<(String, String)>,
+}
+
+/// Why a webhook was not delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The URL is outside the origin policy.
+    #[error(transparent)]
+    Policy(#[from] FetchError),
+    /// The receiver kept answering 5xx.
+    #[error("the receiver answered {0}")]
+    Status(reqwest::StatusCode),
+    /// The POST itself failed.
+    #[error("POST failed: {0}")]
+    Post(#[from] reqwest::Error),
 }
 
 /// Sends webhooks; holds at most one back when reordering.
@@ -87,41 +104,38 @@ impl WebhookSender {
     async fn send_copies(&self, delivery: &Delivery, copies: u32) {
         for _ in 0..copies {
             if let Err(why) = self.send(delivery).await {
-                tracing::warn!(task_id = %delivery.callback.task_id, "webhook not delivered: {why}");
+                tracing::warn!(task_id = %delivery.task_id, "webhook not delivered: {why}");
             }
         }
     }
 
     /// POSTs one callback, retrying failures; the URL must pass the origin policy.
-    pub async fn send(&self, delivery: &Delivery) -> Result<(), String> {
-        let url = self
-            .fetcher
-            .policy()
-            .check("webhook", &delivery.url)
-            .map_err(|err| err.message)?;
-        let body = serde_json::to_vec(&delivery.callback).map_err(|err| err.to_string())?;
-        let mut last = String::new();
-        for attempt in 0..ATTEMPTS {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
-            }
-            let sent = self
+    pub async fn send(&self, delivery: &Delivery) -> Result<(), SendError> {
+        let url = self.fetcher.policy().check("webhook", &delivery.url)?;
+        let mut attempt = 0;
+        loop {
+            let mut request = self
                 .fetcher
                 .client()
                 .post(url.clone())
                 .header("content-type", "application/json")
                 .timeout(self.timeout)
-                .body(body.clone())
-                .send()
-                .await;
-            match sent {
+                .body(delivery.body.clone());
+            for (name, value) in &delivery.headers {
+                request = request.header(name.as_str(), value.as_str());
+            }
+            let failure = match request.send().await {
                 Ok(response) if response.status().is_server_error() => {
-                    last = format!("the receiver answered {}", response.status());
+                    SendError::Status(response.status())
                 }
                 Ok(_) => return Ok(()),
-                Err(err) => last = format!("POST failed: {err}"),
+                Err(err) => SendError::Post(err),
+            };
+            attempt += 1;
+            if attempt >= ATTEMPTS {
+                return Err(failure);
             }
+            tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
         }
-        Err(last)
     }
 }

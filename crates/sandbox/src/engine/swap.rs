@@ -3,8 +3,8 @@
 
 use image::RgbImage;
 
-use crate::color::{lab_to_rgb, rgb_to_lab, transfer, Lab, Stats, StatsBuilder};
-use crate::detect::Face;
+use super::color::{lab_to_rgb, rgb_to_lab, transfer, Lab, Stats, StatsBuilder};
+use super::detect::Face;
 
 /// The swapped region is the face box grown by this factor about its centre, so the forehead,
 /// cheeks and chin come along; the mask is the ellipse inscribed in that region.

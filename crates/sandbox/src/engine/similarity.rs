@@ -3,7 +3,7 @@
 
 use image::RgbImage;
 
-use crate::detect::Face;
+use super::detect::Face;
 
 /// Thumbnail side, in pixels.
 const SIDE: usize = 16;

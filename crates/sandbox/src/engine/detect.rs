@@ -29,15 +29,24 @@ impl FaceDetector {
 
     /// The faces of a colour image, sorted left to right.
     pub fn detect_rgb(&mut self, rgb: &RgbImage) -> Vec<Face> {
-        self.detect_gray(&to_gray(rgb))
+        let (width, height) = rgb.dimensions();
+        let gray = faceswap_detect::to_gray(rgb.as_raw(), 3);
+        self.inner.detect_gray(&gray, width, height)
     }
 }
 
 /// Luma of an RGB image, with faceswap-detect's conversion (the browser uses the same one).
 pub fn to_gray(rgb: &RgbImage) -> GrayImage {
-    let (w, h) = rgb.dimensions();
-    let gray = faceswap_detect::to_gray(rgb.as_raw(), 3);
-    GrayImage::from_raw(w, h, gray).unwrap_or_else(|| GrayImage::new(w, h))
+    let (width, height) = rgb.dimensions();
+    let mut gray = GrayImage::new(width, height);
+    // One luma byte per pixel: the two buffers have the same length.
+    for (out, luma) in gray
+        .iter_mut()
+        .zip(faceswap_detect::to_gray(rgb.as_raw(), 3))
+    {
+        *out = luma;
+    }
+    gray
 }
 
 #[cfg(test)]

@@ -3,13 +3,12 @@
 //! mp4 (yuv420p, faststart) with the source's audio track.
 
 use image::RgbImage;
-use std::fmt;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use crate::detect::{Face, FaceDetector};
+use super::detect::{Face, FaceDetector};
 
 /// Faces are detected on every this many frames; frames between get interpolated boxes.
 pub const KEY_INTERVAL: u64 = 5;
@@ -20,26 +19,87 @@ pub const MAX_SECONDS: f64 = 600.0;
 /// Longest a video swap may take; past it ffmpeg is stopped and the task fails.
 pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
+/// Frame rate used when ffprobe reports none in 0..=240 frames per second.
+pub const FALLBACK_FRAME_RATE: &str = "25/1";
+
 /// Why a video could not be processed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum VideoError {
     /// ffmpeg or ffprobe could not be started.
-    Tool(String),
-    /// The input is not a video ffmpeg can read, or is outside the limits.
-    Input(String),
-    /// Reading, writing or encoding failed.
-    Io(String),
+    #[error("cannot run {tool}: {source}")]
+    Tool {
+        /// `ffmpeg` or `ffprobe`.
+        tool: &'static str,
+        /// Why it did not start.
+        source: std::io::Error,
+    },
+    /// The file is not an mp4, webm or mov video.
+    #[error("source_video must be an mp4, webm or mov video")]
+    NotVideo,
+    /// ffprobe could not read it.
+    #[error("the file is not a video ffmpeg can read")]
+    Unreadable,
+    /// ffprobe's answer was not JSON.
+    #[error("ffprobe gave no readable answer")]
+    Probe(#[source] serde_json::Error),
+    /// There is no video stream.
+    #[error("the file has no video stream")]
+    NoVideoStream,
+    /// Frames outside the size limit.
+    #[error("frames of {width}x{height} are outside what the sandbox accepts (up to 3840x2160)")]
+    FrameSize {
+        /// Width ffprobe reported (0 when none).
+        width: u64,
+        /// Height ffprobe reported (0 when none).
+        height: u64,
+    },
+    /// Longer than [`MAX_SECONDS`].
+    #[error("the video lasts {0:.0} s; the sandbox accepts up to {MAX_SECONDS:.0} s")]
+    TooLong(f64),
+    /// The input file could not be read.
+    #[error("cannot read the video: {0}")]
+    Read(#[source] std::io::Error),
+    /// A log file could not be made.
+    #[error("cannot write a log: {0}")]
+    Log(#[source] std::io::Error),
+    /// A child process has no pipe.
+    #[error("the {0} has no pipe")]
+    NoPipe(&'static str),
+    /// Reading decoded frames failed.
+    #[error("reading frames failed: {0}")]
+    Frames(#[source] std::io::Error),
+    /// The decoder stopped inside a frame.
+    #[error("the decoder stopped inside a frame")]
+    PartialFrame,
+    /// A frame buffer did not match the frame size.
+    #[error("a frame has the wrong size")]
+    FrameBuffer,
+    /// The encoder stopped taking frames.
+    #[error("the encoder stopped: {source} ({log})")]
+    EncoderStopped {
+        /// The write error.
+        source: std::io::Error,
+        /// The end of the encoder's log.
+        log: String,
+    },
+    /// Waiting for a child failed.
+    #[error("waiting for the {tool} failed: {source}")]
+    Wait {
+        /// `decoder` or `encoder`.
+        tool: &'static str,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The swap ran past [`DEADLINE`].
+    #[error("the swap took longer than {} minutes", DEADLINE.as_secs() / 60)]
+    Deadline,
+    /// The decoder failed or gave no frame.
+    #[error("the video could not be decoded ({0})")]
+    Decode(String),
+    /// The encoder failed.
+    #[error("encoding failed ({0})")]
+    Encode(String),
 }
-
-impl fmt::Display for VideoError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            VideoError::Tool(m) | VideoError::Input(m) | VideoError::Io(m) => f.write_str(m),
-        }
-    }
-}
-
-impl std::error::Error for VideoError {}
 
 /// What ffprobe says about a video.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,8 +110,8 @@ pub struct VideoInfo {
     pub height: u32,
     /// Frame rate as ffmpeg writes it (`25/1`, `30000/1001`).
     pub frame_rate: String,
-    /// Container duration in seconds.
-    pub duration: f64,
+    /// Container duration in seconds, when the container gives one.
+    pub duration: Option<f64>,
     /// Whether there is an audio stream.
     pub has_audio: bool,
 }
@@ -62,11 +122,9 @@ pub fn probe(path: &Path) -> Result<VideoInfo, VideoError> {
     let mut head = [0u8; faceswap_core::media::SNIFF_LEN];
     let read = File::open(path)
         .and_then(|mut f| f.read(&mut head))
-        .map_err(|err| VideoError::Io(format!("cannot read the video: {err}")))?;
+        .map_err(VideoError::Read)?;
     if faceswap_core::MediaType::sniff(&head[..read]).is_none_or(|kind| kind.is_image()) {
-        return Err(VideoError::Input(
-            "source_video must be an mp4, webm or mov video".to_owned(),
-        ));
+        return Err(VideoError::NotVideo);
     }
     let output = Command::new("ffprobe")
         .args(["-v", "error", "-show_entries"])
@@ -75,26 +133,32 @@ pub fn probe(path: &Path) -> Result<VideoInfo, VideoError> {
         .arg(path)
         .stdin(Stdio::null())
         .output()
-        .map_err(|err| VideoError::Tool(format!("cannot run ffprobe: {err}")))?;
+        .map_err(|source| VideoError::Tool {
+            tool: "ffprobe",
+            source,
+        })?;
     if !output.status.success() {
-        return Err(VideoError::Input(
-            "the file is not a video ffmpeg can read".to_owned(),
-        ));
+        return Err(VideoError::Unreadable);
     }
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .map_err(|_| VideoError::Input("ffprobe gave no readable answer".to_owned()))?;
-    let streams = json["streams"].as_array().cloned().unwrap_or_default();
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).map_err(VideoError::Probe)?;
+    let streams: &[serde_json::Value] = json["streams"].as_array().map_or(&[], Vec::as_slice);
     let video = streams
         .iter()
         .find(|s| s["codec_type"] == "video")
-        .ok_or_else(|| VideoError::Input("the file has no video stream".to_owned()))?;
-    let width = video["width"].as_u64().unwrap_or(0);
-    let height = video["height"].as_u64().unwrap_or(0);
-    if width == 0 || height == 0 || width * height > MAX_PIXELS {
-        return Err(VideoError::Input(format!(
-            "frames of {width}x{height} are outside what the sandbox accepts (up to 3840x2160)"
-        )));
-    }
+        .ok_or(VideoError::NoVideoStream)?;
+    let size = (video["width"].as_u64(), video["height"].as_u64());
+    let (width, height) = match size {
+        (Some(width), Some(height)) if width > 0 && height > 0 && width * height <= MAX_PIXELS => {
+            (width, height)
+        }
+        (width, height) => {
+            return Err(VideoError::FrameSize {
+                width: width.unwrap_or(0),
+                height: height.unwrap_or(0),
+            })
+        }
+    };
     let rate = |key: &str| {
         video[key]
             .as_str()
@@ -103,15 +167,12 @@ pub fn probe(path: &Path) -> Result<VideoInfo, VideoError> {
     };
     let frame_rate = rate("r_frame_rate")
         .or_else(|| rate("avg_frame_rate"))
-        .unwrap_or_else(|| "25/1".to_owned());
+        .unwrap_or_else(|| FALLBACK_FRAME_RATE.to_owned());
     let duration = json["format"]["duration"]
         .as_str()
-        .and_then(|d| d.parse::<f64>().ok())
-        .unwrap_or(0.0);
-    if duration > MAX_SECONDS {
-        return Err(VideoError::Input(format!(
-            "the video lasts {duration:.0} s; the sandbox accepts up to {MAX_SECONDS:.0} s"
-        )));
+        .and_then(|d| d.parse::<f64>().ok());
+    if let Some(duration) = duration.filter(|d| *d > MAX_SECONDS) {
+        return Err(VideoError::TooLong(duration));
     }
     Ok(VideoInfo {
         width: width as u32,
@@ -222,20 +283,22 @@ fn read_frame(reader: &mut impl Read, buf: &mut [u8]) -> Result<bool, VideoError
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(err) => return Err(VideoError::Io(format!("reading frames failed: {err}"))),
+            Err(err) => return Err(VideoError::Frames(err)),
         }
     }
     match filled {
         0 => Ok(false),
         n if n == buf.len() => Ok(true),
-        _ => Err(VideoError::Io(
-            "the decoder stopped inside a frame".to_owned(),
-        )),
+        _ => Err(VideoError::PartialFrame),
     }
 }
 
+/// The last lines of an ffmpeg log, for an error message.
 fn tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) => return format!("its log is unreadable: {err}"),
+    };
     let lines: Vec<&str> = text.lines().rev().take(3).collect();
     lines.into_iter().rev().collect::<Vec<_>>().join("; ")
 }
@@ -254,9 +317,7 @@ pub fn swap_video(
     let (width, height) = (info.width, info.height);
     let decoder_log = work_dir.join("decoder.log");
     let encoder_log = work_dir.join("encoder.log");
-    let log_file = |path: &Path| {
-        File::create(path).map_err(|err| VideoError::Io(format!("cannot write a log: {err}")))
-    };
+    let log_file = |path: &Path| File::create(path).map_err(VideoError::Log);
     let decoder = Command::new("ffmpeg")
         .args([
             "-hide_banner",
@@ -282,7 +343,10 @@ pub fn swap_video(
         .stdout(Stdio::piped())
         .stderr(log_file(&decoder_log)?)
         .spawn()
-        .map_err(|err| VideoError::Tool(format!("cannot run ffmpeg: {err}")))?;
+        .map_err(|source| VideoError::Tool {
+            tool: "ffmpeg",
+            source,
+        })?;
     // yuv420p needs even sides: an odd edge is padded by one pixel.
     let pad = "pad=ceil(iw/2)*2:ceil(ih/2)*2";
     let mut encode = Command::new("ffmpeg");
@@ -318,11 +382,14 @@ pub fn swap_video(
         .spawn()
     {
         Ok(child) => child,
-        Err(err) => {
+        Err(source) => {
             let mut decoder = decoder;
             let _ = decoder.kill();
             let _ = decoder.wait();
-            return Err(VideoError::Tool(format!("cannot run ffmpeg: {err}")));
+            return Err(VideoError::Tool {
+                tool: "ffmpeg",
+                source,
+            });
         }
     };
     let mut children = Children { decoder, encoder };
@@ -330,23 +397,23 @@ pub fn swap_video(
         .decoder
         .stdout
         .take()
-        .ok_or_else(|| VideoError::Io("the decoder has no output".to_owned()))?;
+        .ok_or(VideoError::NoPipe("decoder"))?;
     let mut frames_out = children
         .encoder
         .stdin
         .take()
-        .ok_or_else(|| VideoError::Io("the encoder has no input".to_owned()))?;
+        .ok_or(VideoError::NoPipe("encoder"))?;
 
     let frame_len = width as usize * height as usize * 3;
     let mut stats = SwapStats::default();
     let mut write = |frame: &RgbImage, stats: &mut SwapStats| -> Result<(), VideoError> {
         stats.frames += 1;
-        frames_out.write_all(frame.as_raw()).map_err(|err| {
-            VideoError::Io(format!(
-                "the encoder stopped: {err} ({})",
-                tail(&encoder_log)
-            ))
-        })
+        frames_out
+            .write_all(frame.as_raw())
+            .map_err(|source| VideoError::EncoderStopped {
+                source,
+                log: tail(&encoder_log),
+            })
     };
     let mut detect =
         |frame: &RgbImage, index: u64, stats: &mut SwapStats, editor: &mut dyn FrameEditor| {
@@ -373,13 +440,9 @@ pub fn swap_video(
             break;
         }
         if started.elapsed() > DEADLINE {
-            return Err(VideoError::Io(format!(
-                "the swap took longer than {} minutes",
-                DEADLINE.as_secs() / 60
-            )));
+            return Err(VideoError::Deadline);
         }
-        let frame = RgbImage::from_raw(width, height, buf)
-            .ok_or_else(|| VideoError::Io("a frame has the wrong size".to_owned()))?;
+        let frame = RgbImage::from_raw(width, height, buf).ok_or(VideoError::FrameBuffer)?;
         if index % KEY_INTERVAL == 0 {
             let mut frame = frame;
             let key = detect(&frame, index, &mut stats, editor);
@@ -419,25 +482,19 @@ pub fn swap_video(
         }
     }
     drop(frames_out);
-    let decoded = children
-        .decoder
-        .wait()
-        .map_err(|err| VideoError::Io(format!("waiting for the decoder failed: {err}")))?;
-    let encoded = children
-        .encoder
-        .wait()
-        .map_err(|err| VideoError::Io(format!("waiting for the encoder failed: {err}")))?;
+    let decoded = children.decoder.wait().map_err(|source| VideoError::Wait {
+        tool: "decoder",
+        source,
+    })?;
+    let encoded = children.encoder.wait().map_err(|source| VideoError::Wait {
+        tool: "encoder",
+        source,
+    })?;
     if !decoded.success() || stats.frames == 0 {
-        return Err(VideoError::Input(format!(
-            "the video could not be decoded ({})",
-            tail(&decoder_log)
-        )));
+        return Err(VideoError::Decode(tail(&decoder_log)));
     }
     if !encoded.success() {
-        return Err(VideoError::Io(format!(
-            "encoding failed ({})",
-            tail(&encoder_log)
-        )));
+        return Err(VideoError::Encode(tail(&encoder_log)));
     }
     Ok(stats)
 }

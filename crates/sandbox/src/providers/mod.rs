@@ -1,0 +1,19 @@
+//! One module per provider API, each on its provider's real paths with its own `router()`: it
+//! checks the key the way its provider's [`faceswap_core::provider::AuthScheme`] says, validates
+//! with faceswap-core, hands a [`crate::engine::tasks::Job`] to the engine and answers (and calls
+//! back) in its provider's shapes. All share one port and one key. A new provider (PiAPI on
+//! `/api/v1/task`, AIPhotoCraft on `/api/faceswap/...`, AceData on `/face/swap`) is one more
+//! module merged in [`router`].
+
+pub mod aifaceswap;
+pub mod auth;
+pub mod form;
+
+use axum::Router;
+
+use crate::state::SandboxState;
+
+/// Every provider's routes.
+pub fn router() -> Router<SandboxState> {
+    Router::new().merge(aifaceswap::router())
+}
