@@ -1,4 +1,4 @@
-//! Face detection on the package images (DESIGN.md section 8), directly and through the API.
+//! Face detection on the package images (scikit-image and rustface test media), directly and through the API.
 #![allow(clippy::unwrap_used)]
 
 mod common;
