@@ -3,7 +3,7 @@
 # measured in the same run); `npm run bench -- bundle capture` runs those. Each benchmark's builds
 # come first, so a fresh clone can run any one of them:
 #   bundle   pkg/ (scripts/build.sh)
-#   capture  pkg/ and the proxy's debug binary (bench/harness.mjs starts it)
+#   capture  pkg/ and the proxy's debug binary (scripts/harness.mjs starts it)
 #   detect   pkg/, the proxy's debug binary and faceswap-bench's detect-bench (release)
 #   proxy    builds its release binaries itself (bench/proxy/run.sh)
 #   sandbox  builds faceswap-bench's sandbox-bench itself (bench/sandbox/run.sh)

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchChromium, root, startProxy } from '../harness.mjs';
+import { launchChromium, root, startProxy } from '../../scripts/harness.mjs';
 
 const ROUNDS = Number(process.env.CAPTURE_ROUNDS ?? 30);
 const media = join(root, 'target', 'test-media');

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { built, launchChromium, root, startProxy, targetDir } from '../harness.mjs';
+import { built, launchChromium, root, startProxy, targetDir } from '../../scripts/harness.mjs';
 
 const ROUNDS = Number(process.env.DETECT_ROUNDS ?? 15);
 execFileSync('bash', [join(root, 'scripts', 'samples.sh')], { stdio: 'inherit' });

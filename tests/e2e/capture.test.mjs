@@ -7,7 +7,7 @@ import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchChromium, root, startProxy } from './harness.mjs';
+import { launchChromium, root, startProxy } from '../../scripts/harness.mjs';
 
 const media = join(root, 'target', 'test-media');
 let proxy;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchChromium, root, startProxy } from './harness.mjs';
+import { launchChromium, root, startProxy } from '../../scripts/harness.mjs';
 
 const output = join(root, 'test-output');
 let proxy;

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freePort, launchChromium, root, startProxy } from './harness.mjs';
+import { freePort, launchChromium, root, startProxy } from '../../scripts/harness.mjs';
 
 const media = join(root, 'target', 'test-media');
 let proxy;

@@ -2,7 +2,7 @@
 // library runs in Chromium.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchChromium, startProxy } from './harness.mjs';
+import { launchChromium, startProxy } from '../../scripts/harness.mjs';
 
 let proxy;
 let browser;

@@ -1,15 +1,22 @@
-// Shared end-to-end harness: starts the real proxy binary on a free loopback port and Debian's
-// Chromium through playwright-core.
+// What the end-to-end tests and the browser benchmarks share: the proxy's debug binary on a free
+// loopback port (serving pkg/ and the demo's samples) and Debian's Chromium through
+// playwright-core. `npm test` and scripts/bench.sh build the proxy first.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
-export const root = resolve(import.meta.dirname, '..', '..');
+export const root = resolve(import.meta.dirname, '..');
 /** Cargo's target folder (CARGO_TARGET_DIR when set). */
 export const targetDir = resolve(root, process.env.CARGO_TARGET_DIR ?? 'target');
+
+/** A binary the scripts build; says how to build it when it is missing. */
+export function built(path) {
+  if (!existsSync(path)) throw new Error(`${path} is missing: \`npm test\` and \`npm run bench -- NAME\` build it`);
+  return path;
+}
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort() {
@@ -26,8 +33,8 @@ export function freePort() {
 /** Starts the debug build of faceswap-proxy with a fresh data folder; resolves once /healthz answers. */
 export async function startProxy(env = {}) {
   const port = await freePort();
-  const data = mkdtempSync(join(tmpdir(), 'faceswap-e2e-'));
-  const child = spawn(join(targetDir, 'debug', 'faceswap-proxy'), [], {
+  const data = mkdtempSync(join(tmpdir(), 'faceswap-harness-'));
+  const child = spawn(built(join(targetDir, 'debug', 'faceswap-proxy')), [], {
     cwd: root,
     env: {
       ...process.env,
