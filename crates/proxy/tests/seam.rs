@@ -11,8 +11,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use common::{serve, Proxy, SseReader};
 use faceswap_core::provider::{
-    Adapter, AuthScheme, BuildError, CallbackTarget, Cost, CostUnit, FaultKind, FormInput,
-    OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo, ResultDelivery,
+    Adapter, AdapterSettings, AuthScheme, BuildError, CallbackTarget, Cost, CostUnit, FaultKind,
+    FormInput, OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo, ResultDelivery,
     SubmitOutcome, TaskUpdate, UpstreamRequest,
 };
 use faceswap_core::url::check_http_url;
@@ -35,6 +35,7 @@ static ECHO: ProviderInfo = ProviderInfo {
     delivery: ResultDelivery::CallbackThenPolling,
     callback_secret_header: Some("x-echo-secret"),
     cost_unit: CostUnit::Requests,
+    settings: &[],
 };
 
 static OPERATIONS: [OperationSpec; 1] = [OperationSpec {
@@ -108,6 +109,7 @@ impl Adapter for Echo {
         &self,
         prepared: &Prepared,
         callback: Option<&CallbackTarget>,
+        _settings: &AdapterSettings,
     ) -> Result<UpstreamRequest, BuildError> {
         let body = json!({
             "image": prepared.request["image"],
