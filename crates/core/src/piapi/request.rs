@@ -259,13 +259,11 @@ impl Request {
     }
 }
 
-/// True when `value` starts with `http://` or `https://`, in any case.
-fn is_http(value: &str) -> bool {
-    ["http://", "https://"].iter().any(|scheme| {
-        value
-            .get(..scheme.len())
-            .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
-    })
+/// True when `value` is meant as a URL (it has a scheme, `://`, or starts with `//`): the URL
+/// rule then judges it, so `ftp://...` is refused as a URL, not as bad base64. Base64 never
+/// holds `:`.
+fn is_url(value: &str) -> bool {
+    value.contains("://") || value.starts_with("//")
 }
 
 /// The extension of a URL's path (before `?` or `#`), lower-cased.
@@ -282,7 +280,7 @@ pub fn check_image(field: &str, value: &str) -> Result<(), FieldError> {
     if value.is_empty() {
         return Err(FieldError::required(field));
     }
-    if is_http(value) {
+    if is_url(value) {
         check_http_url(field, value)?;
         return match url_extension(value).as_deref() {
             Some("jpg" | "jpeg" | "png" | "webp") => Ok(()),
@@ -300,7 +298,7 @@ pub fn check_video(field: &str, value: &str) -> Result<(), FieldError> {
     if value.is_empty() {
         return Err(FieldError::required(field));
     }
-    if is_http(value) {
+    if is_url(value) {
         check_http_url(field, value)?;
         return match url_extension(value).as_deref() {
             Some("mp4") => Ok(()),
@@ -518,5 +516,19 @@ mod tests {
             field(json!({"model": "x", "task_type": "face-swap", "input": {}})),
             "model"
         );
+    }
+
+    #[test]
+    fn a_url_of_another_scheme_is_judged_as_a_url() {
+        for value in [
+            "ftp://a.example/t.jpg",
+            "//a.example/t.jpg",
+            "file:///t.png",
+        ] {
+            let err = check_image("input.target_image", value).unwrap_err();
+            assert_eq!(err.field, "input.target_image");
+            assert!(err.message.contains("http"), "{value}: {}", err.message);
+        }
+        assert!(check_video("input.target_video", "HTTPS://A.EXAMPLE/V.MP4").is_ok());
     }
 }
