@@ -15,6 +15,7 @@ pub mod error;
 pub mod media;
 mod number;
 pub mod parse;
+pub mod piapi;
 pub mod provider;
 pub mod registry;
 pub mod task;

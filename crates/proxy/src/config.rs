@@ -2,7 +2,7 @@
 //! provider's (`{PROVIDER}_API_KEY`, `{PROVIDER}_BASE_URL`, ...).
 
 use clap::{Arg, ArgMatches, CommandFactory, FromArgMatches, Parser};
-use faceswap_core::provider::{Adapter, CostUnit, ResultDelivery};
+use faceswap_core::provider::{Adapter, AdapterSettings, CostUnit, ResultDelivery};
 use faceswap_core::registry;
 use secrecy::SecretString;
 use std::path::PathBuf;
@@ -116,9 +116,9 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
-/// One provider's settings: `{ID}_API_KEY`, `{ID}_BASE_URL`, and for priced or polled providers
-/// `{ID}_SPEND_CAP_PER_HOUR` and `{ID}_POLL_AFTER_MS` (flags `--{id}-api-key`, ...). `Debug`
-/// never shows the key.
+/// One provider's settings: `{ID}_API_KEY`, `{ID}_BASE_URL`, for priced or polled providers
+/// `{ID}_SPEND_CAP_PER_HOUR` and `{ID}_POLL_AFTER_MS`, and one `{ID}_{NAME}` per setting the
+/// adapter declares (flags `--{id}-api-key`, ...). `Debug` never shows the key.
 #[derive(Debug, Clone)]
 pub struct ProviderSettings {
     /// The adapter.
@@ -132,6 +132,9 @@ pub struct ProviderSettings {
     /// For providers that call back and are polled too: how long a task waits for its callback
     /// before the proxy polls.
     pub poll_after: Duration,
+    /// The values of the adapter's own settings ([`faceswap_core::provider::SettingSpec`]),
+    /// checked against their allowed words; handed to the adapter's `upstream_request`.
+    pub adapter_settings: AdapterSettings,
 }
 
 impl ProviderSettings {
@@ -249,6 +252,15 @@ fn provider_args(command: clap::Command, adapter: &dyn Adapter) -> clap::Command
                 )),
         );
     }
+    for setting in info.settings {
+        command = command.arg(
+            Arg::new(setting.flag(id))
+                .long(setting.flag(id))
+                .env(setting.env_var(id))
+                .value_parser(clap::builder::PossibleValuesParser::new(setting.allowed))
+                .help(format!("{} (unset: not sent)", setting.help)),
+        );
+    }
     command
 }
 
@@ -283,12 +295,26 @@ fn provider_settings(
         .flatten()
         .copied()
         .unwrap_or(0);
+    let adapter_settings =
+        info.settings
+            .iter()
+            .fold(AdapterSettings::new(), |settings, setting| {
+                match matches
+                    .try_get_one::<String>(&setting.flag(id))
+                    .ok()
+                    .flatten()
+                {
+                    Some(value) => settings.with(setting.name, value.clone()),
+                    None => settings,
+                }
+            });
     ProviderSettings {
         adapter,
         api_key: text("api-key").map(SecretString::from),
         base_url: text("base-url").map(|url| url.trim_end_matches('/').to_owned()),
         spend_cap_per_hour,
         poll_after: Duration::from_millis(poll_after_ms),
+        adapter_settings,
     }
 }
 

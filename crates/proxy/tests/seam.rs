@@ -11,9 +11,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use common::{serve, Proxy, SseReader};
 use faceswap_core::provider::{
-    Adapter, AuthScheme, BuildError, CallbackTarget, Cost, CostUnit, FaultKind, FormInput,
-    OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo, ResultDelivery,
-    SubmitOutcome, TaskUpdate, UpstreamRequest,
+    Adapter, AdapterSettings, AuthScheme, BuildError, CallbackTarget, Cost, CostUnit, FaultKind,
+    FormInput, OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo, ResultDelivery,
+    SettingSpec, SubmitOutcome, TaskUpdate, UpstreamRequest,
 };
 use faceswap_core::url::check_http_url;
 use faceswap_core::{FieldError, TaskStatus};
@@ -25,7 +25,7 @@ use std::time::Duration;
 
 /// "Echo", a provider that exists only here: its key in `x-echo-key`, results by callback (with
 /// the task's secret echoed in `x-echo-secret`) and by polling `GET jobs/{id}`, priced per
-/// request.
+/// request, with one setting of its own (`--echo-region`, sent as `region`).
 struct Echo;
 
 static ECHO: ProviderInfo = ProviderInfo {
@@ -35,6 +35,11 @@ static ECHO: ProviderInfo = ProviderInfo {
     delivery: ResultDelivery::CallbackThenPolling,
     callback_secret_header: Some("x-echo-secret"),
     cost_unit: CostUnit::Requests,
+    settings: &[SettingSpec {
+        name: "region",
+        help: "Where Echo runs the jobs",
+        allowed: &["eu", "us"],
+    }],
 };
 
 static OPERATIONS: [OperationSpec; 1] = [OperationSpec {
@@ -108,9 +113,11 @@ impl Adapter for Echo {
         &self,
         prepared: &Prepared,
         callback: Option<&CallbackTarget>,
+        settings: &AdapterSettings,
     ) -> Result<UpstreamRequest, BuildError> {
         let body = json!({
             "image": prepared.request["image"],
+            "region": settings.get("region"),
             "notify": callback.map(|c| c.url.clone()),
             "secret": callback.and_then(|c| c.secret.clone()),
         });
@@ -255,6 +262,8 @@ async fn echo_proxy(upstream: &str, poll_after_ms: &str) -> Proxy {
             poll_after_ms,
             "--poll-interval-ms",
             "50",
+            "--echo-region",
+            "eu",
         ],
     )
     .expect("flags");
@@ -359,6 +368,10 @@ async fn a_provider_defined_in_a_test_calls_back_with_its_tasks_secret() {
     let secret = submitted["secret"].as_str().expect("a secret").to_owned();
     assert!(hook.starts_with(&format!("{}/hooks/echo/", proxy.url)));
     assert!(secret.len() >= 32, "at least 128 random bits");
+    assert_eq!(
+        submitted["region"], "eu",
+        "the operator's setting reaches the adapter"
+    );
     let mut stream = events(&proxy, &job).await;
     stream
         .next_event(Duration::from_secs(5))

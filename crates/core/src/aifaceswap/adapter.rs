@@ -3,9 +3,9 @@
 use super::{CreditInputs, Envelope, Operation, Request, TaskCreated, WebhookCallback, PROVIDER};
 use crate::provider::form::stand_in_field;
 use crate::provider::{
-    Adapter, BuildError, CallbackTarget, Cost, FaultKind, FormInput, OperationSpec, Part,
-    PartValue, Prepared, PriceInputs, ProviderFault, ProviderInfo, ProviderOperation,
-    SubmitOutcome, TaskUpdate, UpstreamRequest,
+    Adapter, AdapterSettings, BuildError, CallbackTarget, Cost, FaultKind, FormInput,
+    OperationSpec, Part, PartValue, Prepared, PriceInputs, ProviderFault, ProviderInfo,
+    ProviderOperation, SubmitOutcome, TaskUpdate, UpstreamRequest,
 };
 use crate::FieldError;
 
@@ -148,6 +148,7 @@ impl Adapter for Aifaceswap {
         &self,
         prepared: &Prepared,
         callback: Option<&CallbackTarget>,
+        _settings: &AdapterSettings,
     ) -> Result<UpstreamRequest, BuildError> {
         let spec = prepared.operation;
         let op = Operation::of_spec(spec).ok_or(BuildError::Shape {
@@ -313,7 +314,7 @@ mod tests {
             secret: None,
         };
         let request = Aifaceswap
-            .upstream_request(&prepared, Some(&callback))
+            .upstream_request(&prepared, Some(&callback), &AdapterSettings::new())
             .unwrap();
         assert_eq!(request.path, "api/aifaceswap/v1/video_faceswap");
         let UpstreamBody::Json(json) = request.body else {
@@ -339,7 +340,9 @@ mod tests {
             prepared.request["source_image"],
             file_stand_in("source_image")
         );
-        let request = Aifaceswap.upstream_request(&prepared, None).unwrap();
+        let request = Aifaceswap
+            .upstream_request(&prepared, None, &AdapterSettings::new())
+            .unwrap();
         let UpstreamBody::Multipart(parts) = request.body else {
             panic!("a form")
         };

@@ -29,6 +29,7 @@ pub const PROVIDER: ProviderInfo = ProviderInfo {
     delivery: ResultDelivery::Callback,
     callback_secret_header: None,
     cost_unit: CostUnit::Credits,
+    settings: &[],
 };
 
 /// The six operations of `POST api/aifaceswap/v1/{op}`.

@@ -1,8 +1,8 @@
 //! The [`Adapter`] trait: one provider's rules, as plain functions of data.
 
 use super::{
-    Cost, FaultKind, FormInput, PriceInputs, ProviderFault, ProviderInfo, SubmitOutcome,
-    TaskUpdate, UpstreamRequest,
+    AdapterSettings, Cost, FaultKind, FormInput, PriceInputs, ProviderFault, ProviderInfo,
+    SubmitOutcome, TaskUpdate, UpstreamRequest,
 };
 use crate::FieldError;
 
@@ -91,11 +91,13 @@ pub trait Adapter: Send + Sync + 'static {
     fn prepare_form(&self, route: &str, form: &FormInput) -> Result<Prepared, FieldError>;
 
     /// The upstream call for a prepared request; `callback` is set for task operations of
-    /// providers that call back.
+    /// providers that call back; `settings` holds the operator's values of
+    /// [`ProviderInfo::settings`].
     fn upstream_request(
         &self,
         prepared: &Prepared,
         callback: Option<&CallbackTarget>,
+        settings: &AdapterSettings,
     ) -> Result<UpstreamRequest, BuildError>;
 
     /// Reads a successful (2xx) answer to a submit.

@@ -11,6 +11,7 @@ mod adapter;
 mod cost;
 mod fault;
 pub mod form;
+mod settings;
 mod update;
 mod upstream;
 
@@ -18,6 +19,7 @@ pub use adapter::{Adapter, BuildError, CallbackTarget, OperationSpec, Prepared};
 pub use cost::{Cost, CostUnit, PriceInputs};
 pub use fault::{FaultKind, ProviderFault};
 pub use form::{FormInput, FormValue};
+pub use settings::{AdapterSettings, SettingSpec};
 pub use update::{SubmitOutcome, TaskUpdate};
 pub use upstream::{Part, PartValue, UpstreamBody, UpstreamMethod, UpstreamRequest};
 
@@ -71,6 +73,9 @@ pub struct ProviderInfo {
     pub callback_secret_header: Option<&'static str>,
     /// The unit its prices are in.
     pub cost_unit: CostUnit,
+    /// Settings the operator may give beyond the key and base URL (PiAPI's `service_mode`);
+    /// their values reach [`Adapter::upstream_request`].
+    pub settings: &'static [SettingSpec],
 }
 
 /// One operation of a provider, typed: its name in routes, its upstream path and whether it

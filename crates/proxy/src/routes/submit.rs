@@ -200,7 +200,8 @@ async fn forward(
         .filter(|_| adapter.info().delivery.calls_back())
         .map(|token| &token.callback);
     let result: Result<Bytes, AppError> = async {
-        let request = adapter.upstream_request(prepared, callback)?;
+        let request =
+            adapter.upstream_request(prepared, callback, &provider.settings.adapter_settings)?;
         let answer = state
             .upstream
             .send(&provider.target, request, files)
