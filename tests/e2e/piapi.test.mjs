@@ -142,7 +142,7 @@ describe('PiAPI through the proxy and the sandbox', () => {
     ]);
   });
 
-  piapiTest('bad input is refused with its field, and nothing is sent', async () => {
+  test('bad input is refused with its field, and nothing is sent (no proxy support needed)', async () => {
     const result = await inPage(async (lib, client, blobs) => {
       let calls = 0;
       const realFetch = globalThis.fetch;
@@ -175,5 +175,82 @@ describe('PiAPI through the proxy and the sandbox', () => {
       ],
       calls: 0,
     });
+  });
+});
+
+describe("the demo's provider picker", () => {
+  /** The demo page; `/api/config` lists PiAPI even where this proxy does not serve it yet. */
+  async function demoPage() {
+    const demo = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors = [];
+    demo.on('pageerror', (e) => errors.push(e.message));
+    await demo.route('**/api/config', async (route) => {
+      const response = await route.fetch();
+      const config = await response.json();
+      const providers = [...(config.providers ?? [])];
+      if (!providers.some((p) => p.id === 'piapi')) {
+        providers.push({ id: 'piapi', mode: 'sandbox', operations: ['faceSwap', 'multiFaceSwap', 'videoFaceSwap'] });
+      }
+      await route.fulfill({ response, json: { ...config, providers } });
+    });
+    await demo.goto(proxy.url);
+    await demo.waitForSelector('body[data-ready="true"]');
+    return { demo, errors };
+  }
+
+  async function pickSample(demo, within, label) {
+    await demo.locator(within).getByRole('button', { name: label, exact: true }).click();
+    await demo.waitForFunction((sel) => document.querySelector(sel)?.dataset.filled === 'true', within);
+  }
+
+  test('offers the listed providers; on PiAPI a refused input shows next to its field, nothing sent', async () => {
+    const { demo, errors } = await demoPage();
+    try {
+      assert.equal(await demo.isVisible('#picker'), true);
+      assert.deepEqual(await demo.$$eval('#provider-picker option', (options) => options.map((o) => o.value)), ['aifaceswap', 'piapi']);
+      assert.match(await demo.textContent('#flow-photo .estimate'), /2 credits/);
+      await demo.selectOption('#provider-picker', 'piapi');
+      assert.equal(await demo.getAttribute('body', 'data-provider'), 'piapi');
+      assert.doesNotMatch(await demo.textContent('#flow-photo .estimate'), /credits/);
+
+      let sent = 0;
+      await demo.route('**/api/piapi/**', (route) => { sent += 1; return route.continue(); });
+      await demo.route('**/api/uploads', (route) => { sent += 1; return route.continue(); });
+      const url = '#flow-photo [data-input="sourceImage"] input[type="url"]';
+      await demo.fill(url, 'https://x.example/a.gif');
+      await demo.dispatchEvent(url, 'change');
+      await pickSample(demo, '#flow-photo [data-input="faceImage"]', 'Cameraman');
+      await demo.click('#flow-photo button.primary');
+      const fieldError = '#flow-photo [data-input="sourceImage"] .field-error';
+      await demo.waitForFunction((sel) => document.querySelector(sel).textContent.length > 0, fieldError);
+      assert.match(await demo.textContent(fieldError), /targetImage must be a URL ending in \.jpg/);
+      assert.equal(sent, 0);
+
+      await demo.selectOption('#provider-picker', 'aifaceswap');
+      assert.match(await demo.textContent('#flow-photo .estimate'), /2 credits/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await demo.close();
+    }
+  });
+
+  piapiTest('the photo flow runs on PiAPI and shows the result', async () => {
+    const { demo, errors } = await demoPage();
+    try {
+      await demo.selectOption('#provider-picker', 'piapi');
+      await pickSample(demo, '#flow-photo [data-input="sourceImage"]', 'Astronaut');
+      await pickSample(demo, '#flow-photo [data-input="faceImage"]', 'Cameraman');
+      assert.match(await demo.textContent('#flow-photo .estimate'), /\$0\.01/);
+      await demo.click('#flow-photo button.primary');
+      await demo.waitForSelector('#flow-photo[data-done="true"]', { timeout: 60_000 });
+      const size = await demo.$eval('#flow-photo .result .result-media', (img) => new Promise((ok) => {
+        if (img.complete && img.naturalWidth) ok([img.naturalWidth, img.naturalHeight]);
+        else { img.onload = () => ok([img.naturalWidth, img.naturalHeight]); img.onerror = () => ok(null); }
+      }));
+      assert.deepEqual(size, [512, 512]);
+      assert.deepEqual(errors, []);
+    } finally {
+      await demo.close();
+    }
   });
 });
