@@ -139,7 +139,7 @@ impl PiApiClient {
 /// One operation, whichever of the three: reads the request (`targetImage` or `targetVideo`,
 /// `swapImage`, the faces indexes but for `faceSwap`, `duration` for the video), validates it
 /// with faceswap-core (Blobs seen as stand-ins), uploads Blobs, and submits. One function for the
-/// three keeps one copy of the Blob checks and uploads in the wasm (about 8 KB gzipped less than
+/// three keeps one copy of the Blob checks and uploads in the wasm (about 0.8 KB gzipped less than
 /// one function each).
 async fn submit_operation(
     client: &ProviderClient,
