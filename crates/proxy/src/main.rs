@@ -59,6 +59,14 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         header_read_timeout_ms = limits.header_read_timeout.as_millis(),
         "connection limits"
     );
+    match faceswap_proxy::serve::open_file_limit() {
+        Some(files) => {
+            if let Some(warning) = limits.file_limit_warning(files) {
+                tracing::warn!("{warning}");
+            }
+        }
+        None => tracing::debug!("the open-file limit is unknown here"),
+    }
     serve(listener, app(state), limits, async move {
         shutdown_signal().await;
         // Ends the event streams too, which would otherwise hold the shutdown open.

@@ -46,6 +46,44 @@ impl ConnectionLimits {
     }
 }
 
+/// File descriptors kept for everything but client connections: the database, spooled and
+/// uploaded files, upstream calls, the built-in sandbox.
+pub const RESERVED_FILES: u64 = 256;
+
+/// The soft open-file limit of this process, where the system says (Linux: `/proc/self/limits`).
+pub fn open_file_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    soft_open_files(&limits)
+}
+
+/// The soft limit of the `Max open files` line of a `/proc/<pid>/limits` text.
+fn soft_open_files(limits: &str) -> Option<u64> {
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))?;
+    line.trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+impl ConnectionLimits {
+    /// A warning when `max_connections` and [`RESERVED_FILES`] do not fit in the open-file limit
+    /// `files`: connections would then run the process out of descriptors before the cap.
+    pub fn file_limit_warning(&self, files: u64) -> Option<String> {
+        let needed = u64::try_from(self.max_connections)
+            .unwrap_or(u64::MAX)
+            .saturating_add(RESERVED_FILES);
+        (needed > files).then(|| {
+            format!(
+                "MAX_CONNECTIONS ({}) and {RESERVED_FILES} descriptors for the rest exceed the open-file limit ({files}): lower MAX_CONNECTIONS or raise the limit",
+                self.max_connections
+            )
+        })
+    }
+}
+
 /// The open connections, in total and per client address.
 #[derive(Debug, Default)]
 struct Open {
@@ -140,6 +178,10 @@ pub async fn serve(
     let slots = Slots::new(limits);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    // Refusals are counted and logged with the first refusal ten seconds or more after the last
+    // report, so a flood cannot flood the log.
+    let mut refused: u64 = 0;
+    let mut reported = tokio::time::Instant::now();
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -158,8 +200,13 @@ pub async fn serve(
             Ok(slot) => slot,
             Err(full) => {
                 // Closed at once: its descriptor is free again before the next accept.
-                tracing::debug!(client = %peer.ip(), ?full, "connection refused: too many open");
                 drop(stream);
+                refused = refused.saturating_add(1);
+                if reported.elapsed() >= Duration::from_secs(10) {
+                    tracing::warn!(refused, last_client = %peer.ip(), last_cap = ?full, "connections refused: too many open");
+                    refused = 0;
+                    reported = tokio::time::Instant::now();
+                }
                 continue;
             }
         };
@@ -208,5 +255,23 @@ mod tests {
         drop(a1);
         let _c1 = slots.take(c).expect("a slot came back");
         assert_eq!(slots.take(a).err(), Some(Full::Total));
+    }
+
+    #[test]
+    fn the_defaults_fit_a_1024_file_limit_and_a_bigger_cap_is_named() {
+        let text = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                    Max processes             63432                63432                processes \n\
+                    Max open files            1024                 524288               files     \n";
+        assert_eq!(soft_open_files(text), Some(1024));
+        assert_eq!(soft_open_files("Max processes 1 1 processes"), None);
+        let mut limits = ConnectionLimits {
+            max_connections: 512,
+            max_connections_per_client: 64,
+            header_read_timeout: Duration::from_secs(10),
+        };
+        assert_eq!(limits.file_limit_warning(1024), None);
+        limits.max_connections = 1000;
+        let warning = limits.file_limit_warning(1024).expect("a warning");
+        assert!(warning.contains("MAX_CONNECTIONS (1000)"), "{warning}");
     }
 }
