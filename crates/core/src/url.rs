@@ -1,13 +1,29 @@
 //! The URL rule: wherever the provider expects a URL, only an absolute `http` or `https` URL with a
-//! host is accepted. No other scheme (no `file:`, `data:`, `javascript:`), no whitespace, no
-//! control characters.
+//! host is accepted, at most [`MAX_URL_BYTES`] long. No other scheme (no `file:`, `data:`,
+//! `javascript:`), no whitespace, no control characters. The same rule holds for every form a URL
+//! comes in (a JSON field, a multipart text field) and for the result URLs providers send back.
 
 use crate::FieldError;
 
-/// Checks that `value`, the content of `field`, is an absolute http(s) URL.
+/// The longest URL accepted, in bytes (a signed storage URL is well under 2 KiB).
+pub const MAX_URL_BYTES: usize = 8 * 1024;
+
+/// The error for a URL in `field` longer than [`MAX_URL_BYTES`].
+pub fn too_long(field: &str) -> FieldError {
+    FieldError::new(
+        field,
+        format!("{field} is longer than {MAX_URL_BYTES} bytes"),
+    )
+}
+
+/// Checks that `value`, the content of `field`, is an absolute http(s) URL of at most
+/// [`MAX_URL_BYTES`] bytes.
 pub fn check_http_url(field: &str, value: &str) -> Result<(), FieldError> {
     if value.is_empty() {
         return Err(FieldError::required(field));
+    }
+    if value.len() > MAX_URL_BYTES {
+        return Err(too_long(field));
     }
     // `get` rather than indexing keeps slicing panics out of the browser library.
     let scheme = |name: &str| {
@@ -133,5 +149,16 @@ mod tests {
             check_http_url("img", "").unwrap_err().message,
             "img is required"
         );
+    }
+
+    #[test]
+    fn caps_the_length() {
+        let at_cap = format!("https://h.example/{}", "a".repeat(MAX_URL_BYTES - 18));
+        assert_eq!(at_cap.len(), MAX_URL_BYTES);
+        assert_eq!(check_http_url("img", &at_cap), Ok(()));
+        let over = format!("{at_cap}a");
+        let err = check_http_url("source_image", &over).unwrap_err();
+        assert_eq!(err, too_long("source_image"));
+        assert_eq!(err.message, "source_image is longer than 8192 bytes");
     }
 }

@@ -92,6 +92,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .env("AIFACESWAP_API_KEY", "bench-key")
         .env("RATE_LIMIT_PER_MIN", "100000000")
         .env("SPEND_CAP_CREDITS_PER_HOUR", "100000000")
+        // Every stream comes from this one address, over the default per-client cap.
+        .env("MAX_CONNECTIONS", (streams + 1024).to_string())
+        .env("MAX_CONNECTIONS_PER_CLIENT", (streams + 1024).to_string())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()?;

@@ -16,7 +16,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
-use crate::cors::AllowedOrigins;
+use crate::cors::{spending_origin, AllowedOrigins};
 use crate::error::json_error_bodies;
 use crate::limits::{RateLimit, SpendCap};
 use crate::providers::{Providers, ServedProvider};
@@ -180,6 +180,13 @@ pub fn app(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(state.allowed_origins.layer())
+                // Inside CORS (which answers preflights): a spending request from another
+                // origin is refused before its body is read; the refusal is readable by
+                // nobody but the origins CORS allows.
+                .layer(middleware::from_fn_with_state(
+                    state.allowed_origins.clone(),
+                    spending_origin,
+                ))
                 // Inside CORS: a browser can read the 413 of a body that is too large. (CORS
                 // wants a body type with a default value, which the limit's own is not.)
                 .layer(MapResponseLayer::new(|response: Response<_>| {

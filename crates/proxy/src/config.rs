@@ -81,6 +81,18 @@ pub struct Cli {
         help_heading = "Timings (tests shorten them)"
     )]
     pub maintenance_interval_ms: u64,
+    /// Most connections open at once, all clients together (keep it well below the open-file
+    /// limit: the database, uploads and upstream calls need descriptors too).
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Most connections open at once from one client address (behind a load balancer, every
+    /// connection comes from its address: raise this to MAX_CONNECTIONS there).
+    #[arg(long, env = "MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_client: u32,
+    /// A connection that has not sent a whole request head this many milliseconds after it opened,
+    /// or after its previous answer (an idle keep-alive connection), is closed.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_ms: u64,
     /// Folder of the demo page served at `/`.
     #[arg(long, env = "WWW_DIR", default_value = "www")]
     pub www_dir: PathBuf,
@@ -185,6 +197,12 @@ pub struct Config {
     pub sse_keepalive: Duration,
     /// Interval of the maintenance sweep (deadlines, polls, uploads, expired keys).
     pub maintenance_interval: Duration,
+    /// Most connections open at once, in total.
+    pub max_connections: usize,
+    /// Most connections open at once from one client address.
+    pub max_connections_per_client: usize,
+    /// Longest wait for a whole request head, on a new or an idle kept-alive connection.
+    pub header_read_timeout: Duration,
     /// Demo page folder.
     pub www_dir: PathBuf,
     /// Built library folder.
@@ -396,6 +414,10 @@ impl Config {
                     .min(cli.upload_max_age_ms / 4)
                     .max(10),
             ),
+            max_connections: usize::try_from(cli.max_connections).unwrap_or(usize::MAX),
+            max_connections_per_client: usize::try_from(cli.max_connections_per_client)
+                .unwrap_or(usize::MAX),
+            header_read_timeout: Duration::from_millis(cli.header_read_timeout_ms),
             www_dir: cli.www_dir,
             pkg_dir: cli.pkg_dir,
             host: cli.host,
@@ -481,5 +503,10 @@ mod tests {
         assert!(config.sandbox_mode(), "no key: the sandbox answers");
         assert_eq!(config.poll_interval, Duration::from_millis(3000));
         assert!(config.allowed_origins.is_empty());
+        // Safe under a 1,024 open-file limit, with room for one client's browser and the rest.
+        assert_eq!(config.max_connections, 512);
+        assert_eq!(config.max_connections_per_client, 64);
+        assert_eq!(config.header_read_timeout, Duration::from_secs(10));
+        assert!(Config::try_from_args(["faceswap-proxy", "--max-connections", "0"]).is_err());
     }
 }

@@ -1,31 +1,95 @@
-//! CORS for `/api`: the origins of `ALLOWED_ORIGINS`, as tower-http's `CorsLayer`.
+//! Browsers and origins on `/api`: CORS for the origins of `ALLOWED_ORIGINS` (tower-http's
+//! `CorsLayer`), and the origin rule of every request that spends (credits or disk): one whose
+//! `Origin` is neither the proxy's own nor allowed, or that a browser marks
+//! `Sec-Fetch-Site: cross-site` without an `Origin`, is refused with 403 `forbidden` before its
+//! body is read. Requests without either header (curl, servers) pass; `/hooks/...` is not a
+//! browser route and is not under this rule.
 
-use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::Config;
+use crate::{AppError, Config};
 
-/// The origins allowed to call `/api` from a browser, parsed once from `ALLOWED_ORIGINS`.
+/// The origins allowed to call `/api` from a browser, parsed once from `ALLOWED_ORIGINS`, and the
+/// proxy's own origin (of `PUBLIC_URL`).
 #[derive(Clone, Debug)]
-pub struct AllowedOrigins(Arc<[HeaderValue]>);
+pub struct AllowedOrigins {
+    listed: Arc<[HeaderValue]>,
+    public: Arc<str>,
+}
+
+/// `scheme://authority` of a URL, lowercased (an origin as browsers send it).
+fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    format!("{scheme}://{authority}").to_ascii_lowercase()
+}
 
 impl AllowedOrigins {
     /// The origins of `config` (entries that are not valid header values can never match).
     pub fn from_config(config: &Config) -> Self {
-        Self(
-            config
+        Self {
+            listed: config
                 .allowed_origins
                 .iter()
                 .filter_map(|o| o.parse().ok())
                 .collect(),
-        )
+            public: origin_of(&config.public_url).into(),
+        }
     }
 
-    /// Whether `origin` (an `Origin` header) is allowed.
+    /// Whether `origin` (an `Origin` header) is allowed by `ALLOWED_ORIGINS` (CORS).
     pub fn allows(&self, origin: &HeaderValue) -> bool {
-        self.0.contains(origin)
+        self.listed.contains(origin)
+    }
+
+    /// Whether `origin` is the proxy's own: the origin of `PUBLIC_URL`, or the request's own
+    /// `Host` (a page served by this proxy under whatever name it was reached).
+    fn is_own(&self, origin: &str, host: Option<&HeaderValue>) -> bool {
+        if origin.eq_ignore_ascii_case(&self.public) {
+            return true;
+        }
+        let authority = origin.split_once("://").map(|(_, rest)| rest);
+        match (authority, host.and_then(|h| h.to_str().ok())) {
+            (Some(authority), Some(host)) => {
+                !host.is_empty() && authority.eq_ignore_ascii_case(host)
+            }
+            _ => false,
+        }
+    }
+
+    /// The origin rule of a request that spends: `Ok` for the proxy's own origin, an allowed
+    /// one, or no browser origin at all; 403 `forbidden` otherwise.
+    pub fn check(&self, headers: &HeaderMap) -> Result<(), AppError> {
+        let refused = |from: &str| {
+            AppError::Forbidden(format!(
+                "requests from {from} may not use this proxy; add the origin to ALLOWED_ORIGINS"
+            ))
+        };
+        match headers.get(header::ORIGIN) {
+            Some(origin) => {
+                let text = origin.to_str().unwrap_or_default();
+                if self.allows(origin) || self.is_own(text, headers.get(header::HOST)) {
+                    Ok(())
+                } else {
+                    Err(refused(&format!(
+                        "the origin {:?}",
+                        text.chars().take(100).collect::<String>()
+                    )))
+                }
+            }
+            None => match headers.get("sec-fetch-site") {
+                Some(site) if site.as_bytes().eq_ignore_ascii_case(b"cross-site") => {
+                    Err(refused("another site"))
+                }
+                _ => Ok(()),
+            },
+        }
     }
 
     /// The router's CORS layer: preflights and answers.
@@ -43,5 +107,86 @@ impl AllowedOrigins {
             ])
             .expose_headers([header::RETRY_AFTER])
             .max_age(Duration::from_secs(600))
+    }
+}
+
+/// Middleware of `/api`: every request but `GET`, `HEAD` and `OPTIONS` (which spend nothing and
+/// whose answers CORS keeps from other origins) must pass [`AllowedOrigins::check`].
+pub async fn spending_origin(
+    State(origins): State<AllowedOrigins>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    match origins.check(request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(err) => {
+            tracing::info!(error = %err.code(), "cross-origin request refused");
+            err.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origins(public: &str, listed: &[&str]) -> AllowedOrigins {
+        AllowedOrigins {
+            listed: listed
+                .iter()
+                .map(|o| HeaderValue::from_str(o).expect("ascii"))
+                .collect(),
+            public: origin_of(public).into(),
+        }
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                (
+                    HeaderName::from_static(name),
+                    HeaderValue::from_str(value).expect("ascii"),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn own_allowed_and_originless_requests_pass_others_do_not() {
+        let rule = origins("https://Faceswap.example/base/", &["https://app.example"]);
+        for ok in [
+            headers(&[]),
+            headers(&[("origin", "https://faceswap.example")]),
+            headers(&[
+                ("origin", "http://127.0.0.1:8080"),
+                ("host", "127.0.0.1:8080"),
+            ]),
+            headers(&[
+                ("origin", "https://app.example"),
+                ("sec-fetch-site", "cross-site"),
+            ]),
+            headers(&[("sec-fetch-site", "same-origin")]),
+        ] {
+            assert!(rule.check(&ok).is_ok(), "{ok:?}");
+        }
+        for refused in [
+            headers(&[("origin", "https://evil.example")]),
+            headers(&[("origin", "null")]),
+            headers(&[
+                ("origin", "http://127.0.0.1:9999"),
+                ("host", "127.0.0.1:8080"),
+            ]),
+            headers(&[("sec-fetch-site", "cross-site")]),
+        ] {
+            let err = rule.check(&refused).expect_err("refused");
+            assert_eq!(err.code().as_str(), "forbidden", "{refused:?}");
+        }
     }
 }

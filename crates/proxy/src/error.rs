@@ -18,6 +18,8 @@ pub enum AppError {
     NotFound(String),
     /// A callback without its task's secret.
     Unauthorized(String),
+    /// A spending request from a browser page of another origin.
+    Forbidden(String),
     /// The body or a file is larger than allowed.
     PayloadTooLarge {
         /// What went over the limit.
@@ -127,6 +129,7 @@ impl AppError {
             AppError::InvalidParameter(_) => ErrorCode::InvalidParameter,
             AppError::NotFound(_) => ErrorCode::NotFound,
             AppError::Unauthorized(_) => ErrorCode::Unauthorized,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
             AppError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             AppError::UnsupportedMediaType { .. } => ErrorCode::UnsupportedMediaType,
             AppError::RateLimited { .. } => ErrorCode::RateLimited,
@@ -158,6 +161,7 @@ impl AppError {
             AppError::InvalidParameter(err) => &err.message,
             AppError::NotFound(m)
             | AppError::Unauthorized(m)
+            | AppError::Forbidden(m)
             | AppError::PayloadTooLarge { message: m, .. }
             | AppError::UnsupportedMediaType { message: m, .. }
             | AppError::RateLimited { message: m, .. }

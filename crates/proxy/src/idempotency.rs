@@ -1,9 +1,12 @@
 //! `Idempotency-Key` on submits: the same key with the same body within 24 h answers the first
-//! answer again without calling upstream; with another body, 422 `idempotency_conflict`.
+//! answer again without calling upstream; with another body, 422 `idempotency_conflict`. A key
+//! belongs to the client that sent it (its peer IP, as `limits::client_of` gives it): the same key
+//! from another client is another key, so learning a key never reveals an answer.
 
 use axum::http::HeaderMap;
 use faceswap_core::FieldError;
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 
 use crate::store::{IdempotencyBegin, TaskStore};
 use crate::tokens::hex;
@@ -64,18 +67,24 @@ impl Fingerprint {
     }
 }
 
+/// The key as stored: the client's address, a space (which a key never holds), the key.
+pub fn scoped(client: IpAddr, key: &str) -> String {
+    format!("{client} {key}")
+}
+
 /// What a submit does about its key.
 #[derive(Debug)]
 pub enum Begin {
-    /// Go on; record the answer under this key (if any).
+    /// Go on; record the answer under this stored key (if any, already [`scoped`]).
     Proceed(Option<String>),
     /// Answer this again (status, body).
     Replay(u16, Vec<u8>),
 }
 
-/// Looks the key up; conflicts become errors.
+/// Looks up `client`'s key; conflicts become errors.
 pub async fn begin(
     store: &dyn TaskStore,
+    client: IpAddr,
     key: Option<String>,
     fingerprint: Fingerprint,
     now_ms: i64,
@@ -84,6 +93,7 @@ pub async fn begin(
     let Some(key) = key else {
         return Ok(Begin::Proceed(None));
     };
+    let key = scoped(client, &key);
     match store
         .idempotency_begin(&key, &fingerprint.finish(), now_ms, TTL_MS, stale_ms)
         .await?

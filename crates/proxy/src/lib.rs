@@ -2,7 +2,8 @@
 //!
 //! Build the router with [`app`] (tests drive it over loopback); the binary in `main.rs` reads
 //! [`Config`] from flags and environment, resolves the [`Providers`] (the built-in sandbox for
-//! those without a key) and serves the router with `axum::serve`.
+//! those without a key) and serves the router with [`serve()`], hyper's HTTP/1.1 server within the
+//! configured [`ConnectionLimits`].
 
 mod app;
 mod config;
@@ -16,6 +17,7 @@ pub mod providers;
 pub mod routes;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod serve;
 pub mod spool;
 pub mod store;
 pub mod tokens;
@@ -26,4 +28,5 @@ pub use config::{Cli, Config, DatabaseUrl, ProviderSettings};
 pub use error::{AppError, InternalError};
 pub use maintenance::{maintain, spawn_maintenance};
 pub use providers::{Mode, Providers, ServedProvider};
+pub use serve::{serve, ConnectionLimits};
 pub use upstream::{ProviderTarget, Upstream};

@@ -1,9 +1,10 @@
 //! The `faceswap-proxy` binary: configuration, logging, the providers (the built-in sandbox for
 //! those without a key), the listener, maintenance and graceful shutdown.
 
-use faceswap_proxy::{app, spawn_maintenance, AppState, Config, Providers};
+use faceswap_proxy::{
+    app, serve, spawn_maintenance, AppState, Config, ConnectionLimits, Providers,
+};
 use std::io::IsTerminal;
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
@@ -51,16 +52,27 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::new(config, providers).await?;
     let maintenance = spawn_maintenance(state.clone());
     let shutdown = state.shutdown.clone();
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let limits = ConnectionLimits::from_config(&state.config);
+    tracing::info!(
+        max_connections = limits.max_connections,
+        max_connections_per_client = limits.max_connections_per_client,
+        header_read_timeout_ms = limits.header_read_timeout.as_millis(),
+        "connection limits"
+    );
+    match faceswap_proxy::serve::open_file_limit() {
+        Some(files) => {
+            if let Some(warning) = limits.file_limit_warning(files) {
+                tracing::warn!("{warning}");
+            }
+        }
+        None => tracing::debug!("the open-file limit is unknown here"),
+    }
+    serve(listener, app(state), limits, async move {
         shutdown_signal().await;
         // Ends the event streams too, which would otherwise hold the shutdown open.
         shutdown.cancel();
     })
-    .await?;
+    .await;
     maintenance.abort();
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::config::MAX_POLL_INTERVAL;
 use crate::routes::form::SpooledFiles;
-use crate::routes::now_ms;
+use crate::routes::{checked_update, now_ms};
 use crate::store::PollClaim;
 use crate::upstream::{fault_error, judge};
 use crate::{AppError, AppState};
@@ -81,6 +81,7 @@ async fn ask(state: &AppState, claim: &PollClaim) -> Result<TaskUpdate, AppError
     let body = judge(answer, adapter, &provider.target)?;
     adapter
         .read_poll(&claim.key.task_id, &body)
+        .map(|update| checked_update(provider.id(), update))
         .map_err(|fault| fault_error(fault, None, &provider.target))
 }
 

@@ -1,6 +1,7 @@
 //! The real `faceswap-proxy` binary: durability across SIGKILL (SQLite and PostgreSQL), logs at
 //! trace level that hold neither the key nor any webhook token, several worker threads sharing
-//! one state, and several processes sharing one PostgreSQL database.
+//! one state, several processes sharing one PostgreSQL database, and idle connections that
+//! cannot lock other clients out under a 1,024 open-file limit.
 
 mod common;
 
@@ -43,6 +44,20 @@ async fn start_binary_with(
     log_file: &Path,
     extra_env: &[(&str, &str)],
 ) -> Running {
+    let command = Command::new(env!("CARGO_BIN_EXE_faceswap-proxy"));
+    start_command(command, dir, port, fake, log, log_file, extra_env).await
+}
+
+/// Starts the binary as `command` runs it (directly, or under `prlimit`).
+async fn start_command(
+    mut command: Command,
+    dir: &Path,
+    port: u16,
+    fake: Option<&Fake>,
+    log: &str,
+    log_file: &Path,
+    extra_env: &[(&str, &str)],
+) -> Running {
     let url = format!("http://127.0.0.1:{port}");
     let out = std::fs::OpenOptions::new()
         .create(true)
@@ -50,7 +65,6 @@ async fn start_binary_with(
         .open(log_file)
         .expect("log");
     let err = out.try_clone().expect("log");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_faceswap-proxy"));
     match fake {
         Some(fake) => command
             .env("AIFACESWAP_BASE_URL", &fake.url)
@@ -409,6 +423,87 @@ async fn sigterm_ends_open_event_streams_and_exits() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_never_lock_other_clients_out_under_1024_files() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("idle.log");
+    let port = free_port();
+    let mut command = Command::new("prlimit");
+    command.args([
+        "--nofile=1024:1024",
+        "--",
+        env!("CARGO_BIN_EXE_faceswap-proxy"),
+    ]);
+    let running = start_command(
+        command,
+        dir.path(),
+        port,
+        Some(&fake),
+        "info",
+        &log,
+        &[("HEADER_READ_TIMEOUT_MS", "3000")],
+    )
+    .await;
+    let limits =
+        std::fs::read_to_string(format!("/proc/{}/limits", running.child.id())).expect("limits");
+    assert!(
+        limits
+            .lines()
+            .any(|l| l.starts_with("Max open files") && l.contains(" 1024 ")),
+        "{limits}"
+    );
+
+    // 1,100 connections that send the start of a request head and nothing more.
+    let mut idle = Vec::new();
+    for _ in 0..1100 {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect");
+        // A connection the proxy has already closed may refuse the write; it is closed anyway.
+        let _ = stream.write_all(b"GET /healthz HTTP/1.1\r\n").await;
+        idle.push(stream);
+    }
+    // Another client is answered within a second.
+    let other = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .timeout(Duration::from_secs(1))
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let answer = other
+        .get(format!("{}/healthz", running.url))
+        .send()
+        .await
+        .expect("healthz answered within a second");
+    assert_eq!(answer.status(), 200);
+    assert!(started.elapsed() < Duration::from_secs(1));
+
+    // Every idle connection is closed: those over the per-client cap at once, the others when
+    // their header read timeout ends.
+    let closed = futures_util::future::join_all(idle.into_iter().map(|mut stream| async move {
+        let mut buffer = [0u8; 1024];
+        tokio::time::timeout(Duration::from_secs(15), async {
+            loop {
+                match stream.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await
+        .is_ok()
+    }))
+    .await;
+    assert!(closed.iter().all(|&c| c), "every idle connection is closed");
+    // And the client that held them is served again.
+    let answer = reqwest::get(format!("{}/healthz", running.url))
+        .await
+        .expect("healthz");
+    assert_eq!(answer.status(), 200);
 }
 
 #[tokio::test]

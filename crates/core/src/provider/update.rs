@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::TaskStatus;
+use crate::url::check_http_url;
+use crate::{FieldError, TaskStatus};
 
 /// One change of a task as a provider reported it, whatever the channel.
 ///
@@ -64,6 +65,32 @@ impl TaskUpdate {
     pub fn is_terminal(&self) -> bool {
         self.status.is_terminal()
     }
+
+    /// Holds the result URL to the URL rule of every input ([`check_http_url`]), whatever the
+    /// provider: a browser is only ever handed an absolute http(s) URL of bounded length. An
+    /// update whose `result_url` breaks the rule becomes a failure saying why, with the rule's
+    /// error (to log); any other update is returned as it is.
+    pub fn checked(self) -> (Self, Option<FieldError>) {
+        let Some(url) = self.result_url.as_deref() else {
+            return (self, None);
+        };
+        match check_http_url("result_url", url) {
+            Ok(()) => (self, None),
+            Err(err) => {
+                let failed = Self {
+                    kind: self.kind,
+                    ..Self::failed(
+                        self.task_id,
+                        Some(format!(
+                            "the provider's result was refused: {}",
+                            err.message
+                        )),
+                    )
+                };
+                (failed, Some(err))
+            }
+        }
+    }
 }
 
 /// What a provider's answer to a submit means.
@@ -85,4 +112,37 @@ pub enum SubmitOutcome {
     },
     /// An answer that is the whole result (aifaceswap's extract operations): no task.
     Immediate,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_urls_follow_the_url_rule() {
+        let ok = TaskUpdate::succeeded(Some("t".into()), "https://cdn.example/r.png".into());
+        assert_eq!(ok.clone().checked(), (ok, None));
+        let failed = TaskUpdate::failed(Some("t".into()), Some("no face".into()));
+        assert_eq!(failed.clone().checked(), (failed, None));
+        for bad in [
+            "javascript:alert(document.domain)".to_owned(),
+            "data:text/html,<script>alert(1)</script>".to_owned(),
+            format!(
+                "https://cdn.example/{}",
+                "a".repeat(crate::url::MAX_URL_BYTES)
+            ),
+        ] {
+            let (update, err) = TaskUpdate::succeeded(Some("t".into()), bad.clone()).checked();
+            assert_eq!(update.status, TaskStatus::Failed, "{bad}");
+            assert_eq!(update.result_url, None, "{bad}");
+            assert_eq!(update.task_id.as_deref(), Some("t"));
+            let err = err.expect("an error to log");
+            assert_eq!(err.field, "result_url");
+            let reason = update.error.expect("a reason");
+            assert!(
+                reason.starts_with("the provider's result was refused: result_url"),
+                "{reason}"
+            );
+        }
+    }
 }

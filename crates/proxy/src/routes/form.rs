@@ -7,7 +7,7 @@
 use axum::extract::multipart::{Field, Multipart, MultipartError};
 use axum::http::StatusCode;
 use faceswap_core::provider::{FormInput, FormValue, OperationSpec};
-use faceswap_core::FieldError;
+use faceswap_core::{url, FieldError};
 use reqwest::multipart::Part;
 use std::path::Path;
 use tokio_util::io::ReaderStream;
@@ -17,7 +17,8 @@ use crate::idempotency::Fingerprint;
 use crate::spool::{spool, SpoolError, Spooled};
 use crate::AppError;
 
-/// Longest text field accepted in a form.
+/// Longest text field accepted in a form, other than a URL (a URL field follows core's URL rule,
+/// [`url::MAX_URL_BYTES`]).
 const MAX_TEXT: usize = 8 * 1024;
 
 /// The files of a form, on disk (unnamed: they vanish when dropped, even after a crash).
@@ -58,7 +59,9 @@ fn multipart_error(err: MultipartError, field: Option<&str>) -> AppError {
     }
 }
 
-async fn read_text(field: Field<'_>, name: &str) -> Result<String, AppError> {
+/// Reads a text field; a URL (a file field sent as text) is cut off by core's URL rule, so the
+/// error is the one a JSON body gets.
+async fn read_text(field: Field<'_>, name: &str, kind: &FieldKind) -> Result<String, AppError> {
     let mut field = field;
     let mut text = Vec::new();
     while let Some(chunk) = field
@@ -66,8 +69,17 @@ async fn read_text(field: Field<'_>, name: &str) -> Result<String, AppError> {
         .await
         .map_err(|e| multipart_error(e, Some(name)))?
     {
-        if text.len() + chunk.len() > MAX_TEXT {
-            return Err(FieldError::new(name, format!("{name} is too long")).into());
+        let too_long = match kind {
+            FieldKind::File if text.len() + chunk.len() > url::MAX_URL_BYTES => {
+                Some(url::too_long(name))
+            }
+            FieldKind::Text if text.len() + chunk.len() > MAX_TEXT => {
+                Some(FieldError::new(name, format!("{name} is too long")))
+            }
+            _ => None,
+        };
+        if let Some(err) = too_long {
+            return Err(err.into());
         }
         text.extend_from_slice(&chunk);
     }
@@ -141,7 +153,7 @@ pub async fn read_form(
             input.fields.push((name.clone(), FormValue::File(media)));
             files.files.push((name, spooled));
         } else {
-            let text = read_text(field, &name).await?;
+            let text = read_text(field, &name, &kind).await?;
             fingerprint.update(text.as_bytes());
             input.fields.push((name, FormValue::Text(text)));
         }

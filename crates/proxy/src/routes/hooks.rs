@@ -10,7 +10,7 @@ use axum::Json;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use crate::routes::now_ms;
+use crate::routes::{checked_update, now_ms};
 use crate::store::{Delivery, TokenRecord};
 use crate::tokens::{hash, hashes_match, looks_like_token};
 use crate::{AppError, AppState};
@@ -40,7 +40,7 @@ pub async fn callback(
         &record,
         &headers,
     )?;
-    let update = provider.adapter.read_callback(&body)?;
+    let update = checked_update(provider.id(), provider.adapter.read_callback(&body)?);
     let delivery = state.store.deliver(&token_hash, &update, now_ms()).await?;
     let outcome = match &delivery {
         Delivery::UnknownToken => "unknown token",

@@ -18,7 +18,7 @@ use crate::idempotency::{self, Begin, Fingerprint};
 use crate::poller::millis;
 use crate::providers::ServedProvider;
 use crate::routes::form::{read_form, SpooledFiles};
-use crate::routes::now_ms;
+use crate::routes::{checked_update, now_ms};
 use crate::store::{NewTask, NewToken, TaskKey};
 use crate::tokens;
 use crate::upstream::{fault_error, judge};
@@ -34,19 +34,29 @@ fn json_response(status: u16, body: impl Into<axum::body::Body>) -> Response {
     response
 }
 
-/// Whether the request's body is a multipart form (by its `Content-Type`).
-pub fn is_multipart(request: &Request) -> bool {
-    const MULTIPART: &[u8] = b"multipart/form-data";
+/// Whether the request's `Content-Type` is the media type `essence` (parameters aside).
+fn has_media_type(request: &Request, essence: &[u8]) -> bool {
     request
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|value| {
+            let value = value.as_bytes();
+            let end = value.iter().position(|&b| b == b';').unwrap_or(value.len());
             value
-                .as_bytes()
-                .trim_ascii_start()
-                .get(..MULTIPART.len())
-                .is_some_and(|start| start.eq_ignore_ascii_case(MULTIPART))
+                .get(..end)
+                .is_some_and(|media| media.trim_ascii().eq_ignore_ascii_case(essence))
         })
+}
+
+/// Whether the request's body is a multipart form (by its `Content-Type`).
+pub fn is_multipart(request: &Request) -> bool {
+    has_media_type(request, b"multipart/form-data")
+}
+
+/// Whether the request's body is labelled JSON. Only `application/json` is: a browser must ask
+/// (preflight) before sending it from another origin, which `text/plain` or a form would not.
+pub fn is_json(request: &Request) -> bool {
+    has_media_type(request, b"application/json")
 }
 
 /// Forwards one submit of an admitted `client` to `route` of the provider `adapter`. The whole
@@ -114,6 +124,15 @@ async fn submit_within(
                 field: None,
             });
         }
+        if !is_json(&request) {
+            return Err(AppError::UnsupportedMediaType {
+                message: format!(
+                    "{} takes a JSON body sent as Content-Type: application/json",
+                    first.name
+                ),
+                field: None,
+            });
+        }
         let limit = usize::try_from(state.config.json_max_bytes).unwrap_or(usize::MAX);
         let body = to_bytes(request.into_body(), limit).await.map_err(|_| {
             AppError::too_large(format!("the JSON body is larger than {limit} bytes"))
@@ -123,8 +142,15 @@ async fn submit_within(
     };
 
     let stale_ms = millis(state.config.upstream_timeout * 2);
-    let key = match idempotency::begin(state.store.as_ref(), key, fingerprint, now_ms(), stale_ms)
-        .await?
+    let key = match idempotency::begin(
+        state.store.as_ref(),
+        client,
+        key,
+        fingerprint,
+        now_ms(),
+        stale_ms,
+    )
+    .await?
     {
         Begin::Replay(status, body) => return Ok(json_response(status, body)),
         Begin::Proceed(key) => key,
@@ -248,7 +274,9 @@ async fn bind(
 ) -> Result<(), AppError> {
     let (task_id, points, finished) = match outcome {
         SubmitOutcome::Started { task_id, points } => (task_id, points, None),
-        SubmitOutcome::Finished { task_id, update } => (task_id, None, Some(update)),
+        SubmitOutcome::Finished { task_id, update } => {
+            (task_id, None, Some(checked_update(provider.id(), update)))
+        }
         SubmitOutcome::Immediate => {
             return Err(AppError::UpstreamError(
                 "the provider's answer has no task_id".into(),

@@ -72,6 +72,7 @@ pub(crate) fn held_as_update(held: &str) -> StoreResult<Option<String>> {
     }
     let update = Aifaceswap
         .read_callback(held.as_bytes())
+        .map(|update| crate::routes::checked_update("aifaceswap", update))
         .map_err(|_| StoreError::corrupt("hook_tokens.held_update", held))?;
     Ok(Some(serde_json::to_string(&update)?))
 }

@@ -10,9 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use faceswap_proxy::{app, spawn_maintenance, AppState, Config, Providers};
+use faceswap_proxy::serve::serve as serve_router;
+use faceswap_proxy::{app, spawn_maintenance, AppState, Config, ConnectionLimits, Providers};
 use secrecy::SecretString;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -312,10 +312,14 @@ pub async fn serve(
     let providers = Providers::resolve(&config, None).expect("providers");
     let state = AppState::new(config, providers).await.expect("state");
     spawn_maintenance(state.clone());
-    let router = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
+    let limits = ConnectionLimits::from_config(&state.config);
+    let router = app(state.clone());
+    tokio::spawn(serve_router(
+        listener,
+        router,
+        limits,
+        std::future::pending(),
+    ));
     Proxy {
         url,
         state,
