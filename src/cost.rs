@@ -39,7 +39,7 @@ pub fn estimate_cost(
             "provider",
             format!(
                 "provider \"{provider}\" is not one of {}",
-                PROVIDERS.join(", ")
+                comma_list(PROVIDERS.iter().copied())
             ),
         )),
     }
@@ -50,6 +50,18 @@ pub fn estimate_cost(
 /// The ids of the providers [`estimate_cost`] prices: every adapter of
 /// `faceswap_core::registry`, in its order.
 const PROVIDERS: [&str; 1] = [faceswap_core::aifaceswap::PROVIDER.id];
+
+/// `words` separated by commas, without `[T]::join`'s generic machinery (about 1 KB of wasm).
+fn comma_list<'a>(words: impl Iterator<Item = &'a str>) -> String {
+    let mut list = String::new();
+    for word in words {
+        if !list.is_empty() {
+            list.push_str(", ");
+        }
+        list.push_str(word);
+    }
+    list
+}
 
 /// The price of `adapter`'s operation `operation` (JS or wire name).
 fn price<A: Adapter>(
@@ -66,13 +78,13 @@ fn find_operation<A: Adapter>(
     operation: &str,
 ) -> Result<&'static OperationSpec, FieldError> {
     adapter.operation_named(operation).ok_or_else(|| {
-        let known: Vec<&str> = adapter.operations().iter().map(|op| op.js_name).collect();
+        let known = comma_list(adapter.operations().iter().map(|op| op.js_name));
         FieldError::new(
             "operation",
             format!(
                 "operation \"{operation}\" is not one of {}'s: {}",
                 adapter.info().id,
-                known.join(", ")
+                known
             ),
         )
     })
