@@ -50,7 +50,13 @@ pub fn replace_first(message: &str, from: &str, to: &str) -> String {
             .position(|window| window == from.as_bytes())
     };
     match at.and_then(|at| Some((message.get(..at)?, message.get(at + from.len()..)?))) {
-        Some((before, after)) => [before, to, after].concat(),
+        Some((before, after)) => {
+            let mut replaced = String::with_capacity(before.len() + to.len() + after.len());
+            replaced.push_str(before);
+            replaced.push_str(to);
+            replaced.push_str(after);
+            replaced
+        }
         None => message.to_owned(),
     }
 }

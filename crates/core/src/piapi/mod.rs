@@ -112,17 +112,17 @@ impl Operation {
             return Ok(op);
         }
         if Self::ALL.iter().any(|op| op.model() == model) {
-            let allowed: Vec<&str> = Self::ALL
-                .iter()
-                .filter(|op| op.model() == model)
-                .map(|op| op.task_type())
-                .collect();
+            // Built by hand: `[&str]::join` links a generic joiner into the browser library.
+            let mut allowed = String::new();
+            for op in Self::ALL.iter().filter(|op| op.model() == model) {
+                if !allowed.is_empty() {
+                    allowed.push_str(" or ");
+                }
+                allowed.push_str(op.task_type());
+            }
             return Err(crate::FieldError::new(
                 "task_type",
-                format!(
-                    "task_type must be {} for model {model}",
-                    allowed.join(" or ")
-                ),
+                format!("task_type must be {allowed} for model {model}"),
             ));
         }
         Err(crate::FieldError::new(
