@@ -327,8 +327,8 @@ pub fn check_video(field: &str, value: &str) -> Result<(), FieldError> {
 }
 
 /// Reads a faces index (`"0,2"`): comma-separated integers from 0, each at most once.
-pub fn parse_faces_index(field: &str, value: &str) -> Result<Vec<u32>, FieldError> {
-    let mut faces: Vec<u32> = Vec::new();
+pub fn parse_faces_index(field: &str, value: &str) -> Result<Vec<u64>, FieldError> {
+    let mut faces: Vec<u64> = Vec::new();
     for part in value.split(',') {
         let part = part.trim_ascii();
         if part.starts_with('-') && part.len() > 1 {
@@ -342,9 +342,9 @@ pub fn parse_faces_index(field: &str, value: &str) -> Result<Vec<u32>, FieldErro
         // Digits folded by hand: `str::parse` links integer parsing into the browser library.
         let face = (!part.is_empty())
             .then(|| {
-                part.bytes().try_fold(0u32, |number, byte| {
+                part.bytes().try_fold(0u64, |number, byte| {
                     let digit = byte.checked_sub(b'0').filter(|d| *d <= 9)?;
-                    number.checked_mul(10)?.checked_add(u32::from(digit))
+                    number.checked_mul(10)?.checked_add(u64::from(digit))
                 })
             })
             .flatten()
