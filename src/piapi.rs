@@ -278,7 +278,7 @@ fn faces_index(request: &JsValue, field: &str) -> Result<Option<String>, ClientE
         Ok(list) => Ok(Some(String::from(list.join(",")))),
         Err(_) => Err(ClientError::invalid_field(
             field,
-            format!("{field} must be a list of face numbers such as [0, 1], or a string such as \"0,1\""),
+            format!("{field} must be face numbers: [0, 1] or \"0,1\""),
         )),
     }
 }
