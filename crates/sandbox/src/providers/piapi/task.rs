@@ -176,7 +176,7 @@ fn pairs(swap: &str, target: &str) -> Result<Vec<FacePair>, FieldError> {
     let (swap_field, target_field) = ("input.swap_faces_index", "input.target_faces_index");
     let from = parse_faces_index(swap_field, swap)?;
     let at = parse_faces_index(target_field, target)?;
-    let place = |field: &str, i: usize, n: u32| {
+    let place = |field: &str, i: usize, n: u64| {
         usize::try_from(n).map_err(|_| FieldError::new(field, format!("{field}[{i}] is too large")))
     };
     from.iter()
