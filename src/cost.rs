@@ -8,6 +8,7 @@
 //! it names exactly the registry's adapters and that both price alike.
 
 use faceswap_core::aifaceswap::Aifaceswap;
+use faceswap_core::piapi::PiApi;
 use faceswap_core::provider::{Adapter, Cost, OperationSpec, PriceInputs};
 use faceswap_core::FieldError;
 use js_sys::{Array, Object};
@@ -35,6 +36,7 @@ pub fn estimate_cost(
     let inputs = read_inputs(&params)?;
     let cost = match provider {
         id if id == Aifaceswap.info().id => price(&Aifaceswap, operation, &inputs),
+        id if id == PiApi.info().id => price(&PiApi, operation, &inputs),
         _ => Err(FieldError::new(
             "provider",
             format!(
@@ -49,7 +51,10 @@ pub fn estimate_cost(
 
 /// The ids of the providers [`estimate_cost`] prices: every adapter of
 /// `faceswap_core::registry`, in its order.
-const PROVIDERS: [&str; 1] = [faceswap_core::aifaceswap::PROVIDER.id];
+const PROVIDERS: [&str; 2] = [
+    faceswap_core::aifaceswap::PROVIDER.id,
+    faceswap_core::piapi::PROVIDER.id,
+];
 
 /// `words` separated by commas, without `[T]::join`'s generic machinery (about 1 KB of wasm).
 fn comma_list<'a>(words: impl Iterator<Item = &'a str>) -> String {
@@ -165,6 +170,15 @@ mod tests {
         for op in dynamic.operations() {
             assert_eq!(
                 price(&Aifaceswap, op.js_name, &inputs).unwrap(),
+                dynamic.price(op, &inputs),
+                "{}",
+                op.js_name
+            );
+        }
+        let dynamic = adapter("piapi").unwrap();
+        for op in dynamic.operations() {
+            assert_eq!(
+                price(&PiApi, op.js_name, &inputs).unwrap(),
                 dynamic.price(op, &inputs),
                 "{}",
                 op.js_name

@@ -1,10 +1,11 @@
 //! Every provider the project serves, by id.
 
 use crate::aifaceswap::Aifaceswap;
+use crate::piapi::PiApi;
 use crate::provider::Adapter;
 
 /// The registered adapters, in the order `/api/config` lists them.
-pub static ADAPTERS: &[&dyn Adapter] = &[&Aifaceswap];
+pub static ADAPTERS: &[&dyn Adapter] = &[&Aifaceswap, &PiApi];
 
 /// The adapter with this id (`aifaceswap`).
 pub fn adapter(id: &str) -> Option<&'static dyn Adapter> {

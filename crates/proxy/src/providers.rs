@@ -165,11 +165,22 @@ mod tests {
             (aifaceswap.mode, aifaceswap.target.base_url.as_str()),
             (Mode::Sandbox, "http://127.0.0.1:9")
         );
-        let live = Providers::resolve(&config(&["--aifaceswap-api-key", "k"]), None).expect("key");
+        let piapi = providers.get("piapi").expect("served");
+        assert_eq!(piapi.mode, Mode::Sandbox);
+        let live = Providers::resolve(
+            &config(&["--aifaceswap-api-key", "k", "--piapi-api-key", "k2"]),
+            None,
+        )
+        .expect("key");
         let aifaceswap = live.get("aifaceswap").expect("served");
         assert_eq!(
             (aifaceswap.mode, aifaceswap.target.base_url.as_str()),
             (Mode::Live, "https://aifaceswap.io")
+        );
+        let piapi = live.get("piapi").expect("served");
+        assert_eq!(
+            (piapi.mode, piapi.target.base_url.as_str()),
+            (Mode::Live, "https://api.piapi.ai")
         );
         let bad = Providers::resolve(&config(&["--aifaceswap-base-url", "ftp://x"]), None);
         assert!(bad

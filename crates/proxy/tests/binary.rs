@@ -73,6 +73,9 @@ async fn start_command(
             .env_remove("AIFACESWAP_BASE_URL")
             .env_remove("AIFACESWAP_API_KEY"),
     };
+    command
+        .env_remove("PIAPI_BASE_URL")
+        .env_remove("PIAPI_API_KEY");
     let child = command
         .env("HOST", "127.0.0.1")
         .env("PORT", port.to_string())
@@ -383,6 +386,99 @@ async fn without_key_or_base_url_the_builtin_sandbox_answers() {
         status == "succeeded" || status == "failed",
         "the sandbox's webhook ended the task: {last}"
     );
+}
+
+/// A test photo from `target/test-media/` (made by `scripts/test-media.sh` when missing).
+fn test_media(name: &str) -> Vec<u8> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let path = root.join("target/test-media").join(name);
+    if !path.exists() {
+        let status = Command::new("bash")
+            .arg(root.join("scripts/test-media.sh"))
+            .current_dir(&root)
+            .status()
+            .expect("bash runs scripts/test-media.sh");
+        assert!(status.success(), "scripts/test-media.sh failed");
+    }
+    std::fs::read(path).expect("test media")
+}
+
+#[tokio::test]
+async fn piapi_face_swap_through_the_builtin_sandbox_ends_by_webhook() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("piapi.log");
+    // Polling starts only after ten minutes: the task can end by webhook alone.
+    let running = start_binary_with(
+        dir.path(),
+        free_port(),
+        None,
+        "info",
+        &log,
+        &[("PIAPI_POLL_AFTER_MS", "600000")],
+    )
+    .await;
+    let url = running.url.clone();
+    let http = reqwest::Client::new();
+    let config: Value = http
+        .get(format!("{url}/api/config"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let piapi = config["providers"]
+        .as_array()
+        .expect("providers")
+        .iter()
+        .find(|p| p["id"] == "piapi")
+        .expect("piapi listed");
+    assert_eq!(piapi["mode"], "sandbox");
+    let photo = faceswap_core::base64_image::BASE64.encode(test_media("camera.png"));
+    let response = http
+        .post(format!("{url}/api/piapi/v1/task"))
+        .json(&serde_json::json!({
+            "model": "Qubico/image-toolkit",
+            "task_type": "face-swap",
+            "input": { "target_image": photo, "swap_image": photo },
+        }))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.expect("json");
+    assert_eq!(answer["code"], 200, "{answer}");
+    assert!(answer["data"].get("config").is_none(), "{answer}");
+    assert!(answer.get("config").is_none());
+    let task_id = answer["data"]["task_id"]
+        .as_str()
+        .expect("task id")
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let view = loop {
+        let view: Value = http
+            .get(format!("{url}/api/piapi/tasks/{task_id}"))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        if view["status"] != "pending" {
+            break view;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no webhook ended the task: {view}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(view["status"], "succeeded", "{view}");
+    let result = view["result_url"].as_str().expect("result_url");
+    let image = reqwest::get(result).await.expect("result");
+    assert_eq!(image.status(), 200);
+    assert_eq!(image.headers()["access-control-allow-origin"], "*");
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
-//! PiAPI served by the proxy (not yet registered: the proxy here serves it with
-//! `Config::try_from_args_for(&[&PiApi], ...)`) against a fake PiAPI on loopback: the three
+//! PiAPI served by the proxy (alone here, with `Config::try_from_args_for(&[&PiApi], ...)`)
+//! against a fake PiAPI on loopback: the three
 //! accepted (model, task_type) pairs, the index checks, the proxy's own `config` (webhook
 //! endpoint, fresh secret, `service_mode` from `PIAPI_SERVICE_MODE` only) never shown to a
 //! browser nor logged, webhooks with their task's secret, polling when no webhook comes (also

@@ -1,5 +1,5 @@
 //! Fault knobs for tests: added latency, 429 with `Retry-After`, 5xx answers, failed tasks, and
-//! duplicate, early, late or out-of-order webhooks. Set from `SANDBOX_*` environment variables
+//! duplicate, early, late, out-of-order or missing webhooks. Set from `SANDBOX_*` environment variables
 //! or through the loopback-only `/__sandbox/faults` route.
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,9 @@ pub struct Faults {
     /// The task runs and its webhook is delivered before the submit is answered
     /// (`SANDBOX_WEBHOOK_BEFORE_RESPONSE`).
     pub webhook_before_response: bool,
+    /// No webhook is sent at all, so results must be polled where the provider can be polled
+    /// (PiAPI's Get Task) (`SANDBOX_DROP_WEBHOOKS`).
+    pub drop_webhooks: bool,
     /// Webhooks are delivered out of order: each is held back until the next task's webhook
     /// has gone out (or 2 s have passed) (`SANDBOX_REORDER_WEBHOOKS`).
     pub reorder_webhooks: bool,
@@ -73,6 +76,7 @@ impl Faults {
             webhook_delay_ms: num("SANDBOX_WEBHOOK_DELAY_MS"),
             webhook_before_response: flag("SANDBOX_WEBHOOK_BEFORE_RESPONSE"),
             reorder_webhooks: flag("SANDBOX_REORDER_WEBHOOKS"),
+            drop_webhooks: flag("SANDBOX_DROP_WEBHOOKS"),
         }
     }
 

@@ -62,6 +62,7 @@ struct Inner {
     store: ResultStore,
     faults: Mutex<Faults>,
     tasks: Mutex<HashMap<String, TaskRecord>>,
+    requests: Mutex<HashMap<String, serde_json::Value>>,
     jobs: Semaphore,
 }
 
@@ -96,6 +97,7 @@ impl SandboxState {
                 webhooks,
                 store,
                 tasks: Mutex::new(HashMap::new()),
+                requests: Mutex::new(HashMap::new()),
                 jobs: Semaphore::new(permits),
             }),
         })
@@ -154,6 +156,17 @@ impl SandboxState {
     /// Stores or replaces a task's record.
     pub fn put_task(&self, record: TaskRecord) {
         lock(&self.inner.tasks).insert(record.task_id.clone(), record);
+    }
+
+    /// What a provider module kept of a task's request, to answer about the task later (PiAPI's
+    /// Get Task echoes the task's model, input and config).
+    pub fn request(&self, task_id: &str) -> Option<serde_json::Value> {
+        lock(&self.inner.requests).get(task_id).cloned()
+    }
+
+    /// Keeps what a provider module needs of a task's request.
+    pub fn put_request(&self, task_id: &str, request: serde_json::Value) {
+        lock(&self.inner.requests).insert(task_id.to_owned(), request);
     }
 
     /// The public URL of a stored result file.

@@ -284,6 +284,10 @@ pub async fn proxy_with_key(fake: &Fake, key: Option<&str>, extra: &[&str]) -> P
         uploads,
         "--aifaceswap-base-url".into(),
         fake.url.clone(),
+        // Every registered provider needs an upstream without a sandbox; the fake answers as
+        // aifaceswap, and these tests call no other provider.
+        "--piapi-base-url".into(),
+        fake.url.clone(),
     ];
     for (flag, value) in [
         ("--rate-limit-per-min", "100000"),

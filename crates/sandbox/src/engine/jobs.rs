@@ -43,6 +43,20 @@ pub struct Replacement {
     pub face: Input,
 }
 
+/// One pairing of a paired swap: face `from` of the image holding the new faces goes onto face
+/// `at` of the target (both counted left to right, from 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacePair {
+    /// What the request calls the choice of `from` (`input.swap_faces_index[0]`), for messages.
+    pub from_label: String,
+    /// What the request calls the choice of `at` (`input.target_faces_index[0]`), for messages.
+    pub at_label: String,
+    /// The new face's place in the image holding the new faces.
+    pub from: usize,
+    /// The replaced face's place in the target.
+    pub at: usize,
+}
+
 /// One reference of a multi-video swap: the crop that shows who, and the new face's image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
@@ -142,6 +156,64 @@ pub fn face_swap(source: &Input, face: &Input) -> Result<Vec<u8>, JobError> {
     encode(&image)
 }
 
+/// Only the largest face of `source` gets the face of `face`. Answers PNG bytes.
+pub fn largest_face_swap(source: &Input, face: &Input) -> Result<Vec<u8>, JobError> {
+    let mut detector = detector()?;
+    let new_face = source_face(face, &mut detector)?;
+    let (mut image, targets) = targets(source, &mut detector)?;
+    let target = largest(&targets).ok_or_else(|| JobError::NoFace(source.field.clone()))?;
+    paste(&mut image, &target, &new_face);
+    encode(&image)
+}
+
+/// The new faces of `face` that `pairs` take, in the order of `pairs`.
+fn paired_faces(
+    face: &Input,
+    pairs: &[FacePair],
+    detector: &mut FaceDetector,
+) -> Result<Vec<SourceFace>, JobError> {
+    let image = decode(face)?;
+    let found = detector.detect_rgb(&image);
+    pairs
+        .iter()
+        .map(|pair| {
+            let at = found.get(pair.from).ok_or_else(|| JobError::NoSuchFace {
+                label: pair.from_label.clone(),
+                at: pair.from,
+                image: face.field.clone(),
+                faces: found.len(),
+            })?;
+            SourceFace::from_image(&image, at)
+                .ok_or_else(|| JobError::FaceTooSmall(face.field.clone()))
+        })
+        .collect()
+}
+
+/// For each pair, face `at` of `source` gets face `from` of `face`. Answers PNG bytes.
+pub fn paired_face_swap(
+    source: &Input,
+    face: &Input,
+    pairs: &[FacePair],
+) -> Result<Vec<u8>, JobError> {
+    let mut detector = detector()?;
+    let new_faces = paired_faces(face, pairs, &mut detector)?;
+    let (mut image, targets) = targets(source, &mut detector)?;
+    let mut plan = Vec::with_capacity(pairs.len());
+    for (pair, new_face) in pairs.iter().zip(&new_faces) {
+        let target = targets.get(pair.at).ok_or_else(|| JobError::NoSuchFace {
+            label: pair.at_label.clone(),
+            at: pair.at,
+            image: source.field.clone(),
+            faces: targets.len(),
+        })?;
+        plan.push((*target, new_face));
+    }
+    for (target, new_face) in plan {
+        paste(&mut image, &target, new_face);
+    }
+    encode(&image)
+}
+
 /// Each replacement's face (left to right) of `source` gets its new face. Answers PNG bytes.
 pub fn multi_face_swap(source: &Input, replacements: &[Replacement]) -> Result<Vec<u8>, JobError> {
     let mut detector = detector()?;
@@ -177,6 +249,29 @@ impl FrameEditor for EveryFace {
     fn edit(&mut self, frame: &mut RgbImage, faces: &[(Face, usize)]) {
         for (target, _) in faces {
             paste(frame, target, &self.face);
+        }
+    }
+}
+
+/// Swaps the faces of a video by their place in the frame, left to right.
+struct ByPlace {
+    /// The place each new face goes to.
+    at: Vec<usize>,
+    faces: Vec<SourceFace>,
+}
+
+impl FrameEditor for ByPlace {
+    fn label(&mut self, _frame: &RgbImage, faces: &[Face]) -> Vec<Option<usize>> {
+        (0..faces.len())
+            .map(|place| self.at.iter().position(|&at| at == place))
+            .collect()
+    }
+
+    fn edit(&mut self, frame: &mut RgbImage, faces: &[(Face, usize)]) {
+        for (target, label) in faces {
+            if let Some(face) = self.faces.get(*label) {
+                paste(frame, target, face);
+            }
         }
     }
 }
@@ -220,6 +315,25 @@ pub fn video_face_swap(
         &mut detector,
         &mut EveryFace { face },
     )?)
+}
+
+/// For each pair, face `at` of every detection frame of the video at `input` (left to right)
+/// gets face `from` of `face`; a frame with fewer faces keeps the ones it lacks unchanged. The
+/// result is written to `output` (mp4); `work` holds ffmpeg's logs.
+pub fn paired_video_face_swap(
+    input: &Path,
+    output: &Path,
+    work: &Path,
+    face: &Input,
+    pairs: &[FacePair],
+) -> Result<SwapStats, JobError> {
+    let mut detector = detector()?;
+    let faces = paired_faces(face, pairs, &mut detector)?;
+    let mut editor = ByPlace {
+        at: pairs.iter().map(|pair| pair.at).collect(),
+        faces,
+    };
+    Ok(swap_video(input, output, work, &mut detector, &mut editor)?)
 }
 
 /// The appearance descriptor of a reference crop: of the face found in it, or of the whole crop

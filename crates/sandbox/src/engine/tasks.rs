@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::detect::Face;
 use super::fetch::{FetchError, Source, Uploads};
-use super::jobs::{self, Input, JobError, Reference, Replacement};
+use super::jobs::{self, FacePair, Input, JobError, Reference, Replacement};
 use super::store::ResultStore;
 use super::video::SwapStats;
 use crate::state::{SandboxState, TaskRecord, TaskState};
@@ -42,6 +42,32 @@ pub enum Job {
         source: Source,
         /// The image holding the new face.
         face: Source,
+    },
+    /// Only the largest face of `source` gets the face of `face`; the result is a PNG.
+    LargestFaceSwap {
+        /// The image whose largest face is replaced.
+        source: Source,
+        /// The image holding the new face.
+        face: Source,
+    },
+    /// Faces of `source` get faces of `face`, paired by place; the result is a PNG.
+    PairedFaceSwap {
+        /// The image whose faces are replaced.
+        source: Source,
+        /// The image holding the new faces.
+        face: Source,
+        /// Which face of `face` goes onto which face of `source`.
+        pairs: Vec<FacePair>,
+    },
+    /// Faces of a video get faces of `face`, paired by place in each frame; the result is an
+    /// mp4.
+    PairedVideoFaceSwap {
+        /// The video.
+        video: Source,
+        /// The image holding the new faces.
+        face: Source,
+        /// Which face of `face` goes onto which face of each frame.
+        pairs: Vec<FacePair>,
     },
     /// Chosen faces of `source` get new faces; the result is a PNG.
     MultiFaceSwap {
@@ -194,6 +220,34 @@ async fn work(state: &SandboxState, task: &Task) -> Result<String, TaskError> {
                 tokio::try_join!(image(state, source, uploads), image(state, face, uploads))?;
             let png = blocking(move || jobs::face_swap(&source, &face)).await?;
             save_image(state, task_id, png).await
+        }
+        Job::LargestFaceSwap { source, face } => {
+            let (source, face) =
+                tokio::try_join!(image(state, source, uploads), image(state, face, uploads))?;
+            let png = blocking(move || jobs::largest_face_swap(&source, &face)).await?;
+            save_image(state, task_id, png).await
+        }
+        Job::PairedFaceSwap {
+            source,
+            face,
+            pairs,
+        } => {
+            let (source, face) =
+                tokio::try_join!(image(state, source, uploads), image(state, face, uploads))?;
+            let pairs = pairs.clone();
+            let png = blocking(move || jobs::paired_face_swap(&source, &face, &pairs)).await?;
+            save_image(state, task_id, png).await
+        }
+        Job::PairedVideoFaceSwap { video, face, pairs } => {
+            let face = image(state, face, uploads).await?;
+            let scratch = fetch_video(state, task_id, video, uploads).await?;
+            let pairs = pairs.clone();
+            let swapped = scratch
+                .run(move |input, output, dir| {
+                    jobs::paired_video_face_swap(input, output, dir, &face, &pairs)
+                })
+                .await;
+            finish_video(state, task_id, scratch, swapped).await
         }
         Job::MultiFaceSwap {
             source,

@@ -57,9 +57,14 @@ impl WebhookSender {
         }
     }
 
-    /// Delivers `delivery` as the faults say: after `webhook_delay_ms`, `1 + duplicate_webhooks`
-    /// times, and, when reordering, after the next task's webhook.
+    /// Delivers `delivery` as the faults say: not at all with `drop_webhooks`, else after
+    /// `webhook_delay_ms`, `1 + duplicate_webhooks` times, and, when reordering, after the next
+    /// task's webhook.
     pub async fn deliver(&self, delivery: Delivery, faults: &Faults) {
+        if faults.drop_webhooks {
+            tracing::info!(task_id = %delivery.task_id, "webhook dropped (drop_webhooks fault knob)");
+            return;
+        }
         if faults.webhook_delay_ms > 0 {
             tokio::time::sleep(Duration::from_millis(faults.webhook_delay_ms)).await;
         }

@@ -1,13 +1,14 @@
 //! One module per provider API, each on its provider's real paths with its own `router()`: it
 //! checks the key the way its provider's [`faceswap_core::provider::AuthScheme`] says, validates
 //! with faceswap-core, hands a [`crate::engine::tasks::Job`] to the engine and answers (and calls
-//! back) in its provider's shapes. All share one port and one key. A new provider (PiAPI on
-//! `/api/v1/task`, AIPhotoCraft on `/api/faceswap/...`, AceData on `/face/swap`) is one more
-//! module merged in [`router`].
+//! back) in its provider's shapes. All share one port and one key: [`aifaceswap`] on
+//! `/api/aifaceswap/v1/{op}`, [`piapi`] on `/api/v1/task`. A new provider (AIPhotoCraft on
+//! `/api/faceswap/...`, AceData on `/face/swap`) is one more module merged in [`router`].
 
 pub mod aifaceswap;
 pub mod auth;
 pub mod form;
+pub mod piapi;
 
 use axum::Router;
 
@@ -15,5 +16,7 @@ use crate::state::SandboxState;
 
 /// Every provider's routes.
 pub fn router() -> Router<SandboxState> {
-    Router::new().merge(aifaceswap::router())
+    Router::new()
+        .merge(aifaceswap::router())
+        .merge(piapi::router())
 }

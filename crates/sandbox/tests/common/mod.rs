@@ -62,6 +62,8 @@ pub struct Hook {
     pub name: String,
     /// The JSON body.
     pub body: serde_json::Value,
+    /// The `x-webhook-secret` header, if it came with one.
+    pub secret: Option<String>,
 }
 
 /// A loopback server standing in for the proxy: serves `target/test-media/` at `/media/`, a
@@ -151,10 +153,15 @@ async fn serve_media(
 async fn receive_hook(
     State((_, tx)): State<OriginState>,
     UrlPath(name): UrlPath<String>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> StatusCode {
     let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-    let _ = tx.send(Hook { name, body });
+    let secret = headers
+        .get("x-webhook-secret")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let _ = tx.send(Hook { name, body, secret });
     StatusCode::OK
 }
 
