@@ -183,7 +183,7 @@ async fn submit_operation(
     }
     core_request(op, &urls, &swap_index, &target_index, duration)?
         .validate()
-        .map_err(invalid)?;
+        .map_err(ClientError::invalid)?;
 
     let signal = options.signal.as_ref();
     for (url, (source, ..)) in urls.iter_mut().zip(&media) {
@@ -224,7 +224,9 @@ fn core_request(
                 } else {
                     "target_faces_index"
                 };
-                return Err(invalid(FieldError::required(format!("input.{missing}"))));
+                return Err(ClientError::invalid(FieldError::required(format!(
+                    "input.{missing}"
+                ))));
             };
             Request::MultiFaceSwap(MultiFaceSwapInput {
                 target_image: target,
@@ -283,22 +285,6 @@ fn faces_index(request: &JsValue, field: &str) -> Result<Option<String>, ClientE
     }
 }
 
-/// A core validation error in the JS API's terms: `input.swap_faces_index` is the request's
-/// `swapFacesIndex`.
-fn invalid(err: FieldError) -> ClientError {
-    let field = err.field.strip_prefix("input.").unwrap_or(&err.field);
-    // `replace_first` rather than `str::replace`, which would link a string searcher.
-    let mut message = err.message.clone();
-    loop {
-        let shorter = faceswap_core::replace_first(&message, "input.", "");
-        if shorter.len() == message.len() {
-            break;
-        }
-        message = shorter;
-    }
-    ClientError::invalid(FieldError::new(field, message))
-}
-
 /// POSTs `{model, task_type, input, duration?}` to `/piapi/v1/task` and reads PiAPI's envelope
 /// `{code, data: {task_id, status, ...}, message}` into `{ taskId, status }`.
 async fn submit(
@@ -338,23 +324,6 @@ async fn submit(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn core_fields_become_the_requests_camel_case() {
-        let err = invalid(FieldError::new(
-            "input.target_faces_index",
-            "input.target_faces_index lists 1 faces and input.swap_faces_index 2; they pair one to one",
-        ));
-        assert_eq!(err.field.as_deref(), Some("targetFacesIndex"));
-        assert_eq!(
-            err.message,
-            "targetFacesIndex lists 1 faces and swapFacesIndex 2; they pair one to one"
-        );
-        assert_eq!(
-            invalid(FieldError::new("duration", "d")).field.as_deref(),
-            Some("duration")
-        );
-    }
 
     #[test]
     fn a_blobs_stand_in_passes_piapis_rules_for_its_kind_only() {
