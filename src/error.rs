@@ -249,8 +249,13 @@ impl From<ClientError> for JsValue {
     }
 }
 
-/// Renames every snake_case word of a message (the provider's field names) to camelCase:
-/// "index has 1 entries but face_image has 2" becomes "... but faceImage has 2".
+/// The wrapper object some providers put their inputs in (PiAPI's `{"input": {...}}`): the JS
+/// requests are flat, so `input.swap_faces_index` is the request's `swapFacesIndex`.
+const WIRE_WRAPPER: &str = "input";
+
+/// Renames every provider field name of a message to the JS API's: snake_case words become
+/// camelCase ("index has 1 entries but face_image has 2" becomes "... but faceImage has 2") and
+/// the [`WIRE_WRAPPER`] is dropped.
 pub fn camel_case_words(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut word = String::new();
@@ -263,9 +268,15 @@ pub fn camel_case_words(message: &str) -> String {
         });
         word.clear();
     };
-    for c in message.chars() {
+    let mut chars = message.chars().peekable();
+    while let Some(c) = chars.next() {
         if c.is_ascii_alphanumeric() || c == '_' {
             word.push(c);
+        } else if c == '.'
+            && word == WIRE_WRAPPER
+            && chars.peek().is_some_and(char::is_ascii_lowercase)
+        {
+            word.clear();
         } else {
             flush(&mut word, &mut out);
             out.push(c);
@@ -275,8 +286,13 @@ pub fn camel_case_words(message: &str) -> String {
     out
 }
 
-/// `ref_info[0].face_ref` becomes `refInfo[0].faceRef`.
+/// A provider's field path in the JS API's names: `ref_info[0].face_ref` becomes
+/// `refInfo[0].faceRef`, `input.swap_faces_index` becomes `swapFacesIndex`.
 pub fn camel_case_path(path: &str) -> String {
+    let path = path
+        .strip_prefix(WIRE_WRAPPER)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .unwrap_or(path);
     let mut out = String::with_capacity(path.len());
     let mut upper_next = false;
     for c in path.chars() {
@@ -304,6 +320,8 @@ mod tests {
         );
         assert_eq!(camel_case_path("base64_img"), "base64Img");
         assert_eq!(camel_case_path("index"), "index");
+        assert_eq!(camel_case_path("input.swap_faces_index"), "swapFacesIndex");
+        assert_eq!(camel_case_path("inputs.x_y"), "inputs.xY");
     }
 
     #[test]
@@ -323,6 +341,12 @@ mod tests {
         assert_eq!(
             camel_case_words("ref_info[0].face_ref must hold a JPEG"),
             "refInfo[0].faceRef must hold a JPEG"
+        );
+        assert_eq!(
+            camel_case_words(
+                "input.target_faces_index lists 1 faces and input.swap_faces_index 2; check the input."
+            ),
+            "targetFacesIndex lists 1 faces and swapFacesIndex 2; check the input."
         );
         assert_eq!(
             camel_case_words("_private and trailing_ stay"),

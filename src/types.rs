@@ -4,7 +4,7 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
-/** Options of `new FaceSwapClient(options)`. */
+/** Options of `new FaceSwapClient(options)` and `new PiApiClient(options)`. */
 export interface FaceSwapClientOptions {
   /** Where faceswap-proxy's API is mounted; default "/api". */
   baseUrl?: string;
@@ -41,6 +41,18 @@ export interface ExtractBase64FaceRequest { base64Img: string; }
 export interface RefInfo { faceRef: string; faceUrl: ImageInput; }
 /** `multiVideoFaceSwap`: replace 1 to 3 faces of `sourceVideo`. */
 export interface MultiVideoFaceSwapRequest { sourceVideo: VideoInput; refInfo: RefInfo[]; duration: number; enhance?: Enhance; }
+
+/** PiAPI's faces index: face numbers from 0, as a list `[0, 1]` or as PiAPI's string `"0,1"`. */
+export type FacesIndex = readonly number[] | string;
+/** `PiApiClient.faceSwap`: replace the largest face of `targetImage` with the face of `swapImage` (URLs ending in .jpg, .jpeg, .png or .webp, base64, or Blobs). */
+export interface PiApiFaceSwapRequest { targetImage: ImageInput; swapImage: ImageInput; }
+/** `PiApiClient.multiFaceSwap`: the faces of `targetImage` at `targetFacesIndex` become the faces of `swapImage` at `swapFacesIndex`, pairwise. */
+export interface PiApiMultiFaceSwapRequest { targetImage: ImageInput; swapImage: ImageInput; swapFacesIndex: FacesIndex; targetFacesIndex: FacesIndex; }
+/** `PiApiClient.videoFaceSwap`: put `swapImage` onto the faces of an MP4 video; the two indexes together or not at all; `duration` (seconds) only prices the task. */
+export type PiApiVideoFaceSwapRequest = { targetVideo: VideoInput; swapImage: ImageInput; duration?: number; } &
+  ({ swapFacesIndex: FacesIndex; targetFacesIndex: FacesIndex; } | { swapFacesIndex?: undefined; targetFacesIndex?: undefined; });
+/** A task PiAPI started: its id and PiAPI's status word, lower case (`pending`, `processing`, ...). */
+export interface PiApiTaskCreated { taskId: string; status: string; }
 
 /** A face box `[x1, y1, x2, y2]` in pixels from the top-left corner. */
 export type FaceBox = [number, number, number, number];

@@ -1,6 +1,9 @@
-// The demo page: loads the package from /pkg/, shows which providers answer and in which mode, and
-// mounts the four (aifaceswap) flows in keyboard-reachable tabs.
-import init, { FaceSwapClient } from '/pkg/faceswap_wasm.js';
+// The demo page: loads the package from /pkg/, shows which providers answer and in which mode, lets
+// the photo, group photo and video flows run on any listed provider that has a client class (the
+// picker), and mounts the four flows in keyboard-reachable tabs (multi-person video is
+// aifaceswap's).
+import init from '/pkg/faceswap_wasm.js';
+import { backendFor, runnableIds } from './backends.js';
 import { mountGroup } from './flows/group.js';
 import { mountMultiVideo } from './flows/multivideo.js';
 import { mountPhoto } from './flows/photo.js';
@@ -8,7 +11,11 @@ import { mountVideo } from './flows/video.js';
 import { providersOf, showProviders } from './providers.js';
 
 await init();
-const client = new FaceSwapClient({ baseUrl: '/api', timeoutMs: 120_000 });
+const options = { baseUrl: '/api', timeoutMs: 120_000 };
+const backends = new Map([['aifaceswap', backendFor('aifaceswap', options)]]);
+let picked = backends.get('aifaceswap');
+/** The backend the flows run on now. */
+const backend = () => picked;
 
 const mode = document.getElementById('mode');
 try {
@@ -16,15 +23,35 @@ try {
   mode.textContent = config.mode === 'sandbox' ? 'Sandbox: local provider, no key, no credits' : `Live provider: ${config.provider}`;
   mode.classList.add(config.mode === 'sandbox' ? 'sandbox' : 'provider');
   document.body.dataset.mode = config.mode;
-  showProviders(document.getElementById('providers'), providersOf(config));
+  const providers = providersOf(config);
+  showProviders(document.getElementById('providers'), providers);
+  showPicker(runnableIds(providers));
 } catch {
   mode.textContent = 'Provider mode unknown';
 }
 
-mountPhoto(document.getElementById('flow-photo'), client);
-mountGroup(document.getElementById('flow-group'), client);
-mountVideo(document.getElementById('flow-video'), client);
-mountMultiVideo(document.getElementById('flow-multivideo'), client);
+/** Offers `ids` in the picker (shown when there is a choice); picking one re-prices the flows. */
+function showPicker(ids) {
+  const select = document.getElementById('provider-picker');
+  select.replaceChildren(...ids.map((id) => Object.assign(document.createElement('option'), { value: id, textContent: id })));
+  document.getElementById('picker').hidden = ids.length < 2;
+  if (ids.length && !ids.includes(picked.id)) pick(ids[0]);
+  select.value = picked.id;
+  select.addEventListener('change', () => pick(select.value));
+}
+
+function pick(id) {
+  if (!backends.has(id)) backends.set(id, backendFor(id, options));
+  picked = backends.get(id);
+  document.body.dataset.provider = id;
+  document.dispatchEvent(new CustomEvent('provider-change'));
+}
+
+mountPhoto(document.getElementById('flow-photo'), backend);
+mountGroup(document.getElementById('flow-group'), backend);
+mountVideo(document.getElementById('flow-video'), backend);
+mountMultiVideo(document.getElementById('flow-multivideo'), backends.get('aifaceswap').client);
+document.body.dataset.provider = picked.id;
 
 const tabs = [...document.querySelectorAll('[role="tab"]')];
 function select(tab) {

@@ -30,7 +30,13 @@ const bundled = await build({
 });
 const fal = gz(bundled.outputFiles[0].contents);
 
+// The budget grows with the providers served: 60 KiB for the shared code and aifaceswap's
+// FaceSwapClient, 4 KiB for each further provider's class (PiApiClient, ...).
+const providerClasses = readFileSync(join(root, 'pkg', 'faceswap_wasm.d.ts'), 'utf8')
+  .match(/^export class \w+Client\b/gm) ?? [];
+const budget = (60 + 4 * Math.max(0, providerClasses.length - 1)) * 1024;
+
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 console.log(`faceswap-wasm: wasm ${wasm.length} B (gzip ${gz(wasm)} B) + js ${glue.length} B (gzip ${gz(glue)} B) + ${snippets.length} snippet(s) (gzip ${snippetBytes} B) = ${ours} B gzipped (${kib(ours)})`);
 console.log(`@fal-ai/client ${falVersion} (esbuild, minified): ${bundled.outputFiles[0].contents.length} B, ${fal} B gzipped (${kib(fal)})`);
-console.log(`ratio faceswap-wasm / @fal-ai/client = ${(ours / fal).toFixed(2)}  (budget: ${kib(60 * 1024)}, ${ours <= 60 * 1024 ? 'within' : 'OVER'})`);
+console.log(`ratio faceswap-wasm / @fal-ai/client = ${(ours / fal).toFixed(2)}  (budget for ${providerClasses.length} provider classes: ${kib(budget)}, ${ours <= budget ? 'within' : 'OVER'})`);

@@ -35,8 +35,9 @@ pub async fn submit_form(
 }
 
 /// The provider's envelope `{"code":200,"data":{...},"message":"OK"}`: its `data`, or an
-/// `upstream_error` with the provider's message and code.
-fn envelope_data(envelope: &JsValue) -> Result<JsValue, ClientError> {
+/// `upstream_error` with the provider's message and code. PiAPI's answers have the same keys
+/// (`PiApiClient` reads them here too).
+pub fn envelope_data(envelope: &JsValue) -> Result<JsValue, ClientError> {
     let code = js::get(envelope, "code").as_f64();
     let data = js::get(envelope, "data");
     if code == Some(200.0) && data.is_object() {

@@ -4,9 +4,11 @@ import init, {
   estimateCost,
   estimateCredits,
   FaceSwapClient,
+  PiApiClient,
   type Cost,
   type ExtractedFaces,
   type FaceSwapError,
+  type PiApiTaskCreated,
   type Task,
   type TaskCreated,
 } from '../../pkg/faceswap_wasm.js';
@@ -59,4 +61,30 @@ export async function swapEveryWay(photo: Blob, face: File, video: Blob, faceRef
   await client.multiFaceSwap({ sourceImage: photo, faceImage: [face], index: ['0'] });
 
   return [task.resultUrl ?? '', unit, multi.taskId, video1.taskId, uploaded.contentType, String(credits)];
+}
+
+export async function swapOnPiApi(photo: Blob, face: File, video: Blob): Promise<string[]> {
+  await init();
+  const piapi = new PiApiClient({ baseUrl: '/api', timeoutMs: 30_000 });
+  const created: PiApiTaskCreated = await piapi.faceSwap({ targetImage: photo, swapImage: 'https://cdn.example/face.png' });
+  const done: Task = await piapi.waitForResult(created.taskId, { onStatus: (t) => console.log(t.status) });
+  const multi = await piapi.multiFaceSwap(
+    { targetImage: 'https://cdn.example/group.jpg', swapImage: face, swapFacesIndex: [0, 1], targetFacesIndex: '1,0' },
+    { idempotencyKey: 'order-43' },
+  );
+  const clip = await piapi.videoFaceSwap({ targetVideo: video, swapImage: face, duration: 4 });
+  const chosen = await piapi.videoFaceSwap({ targetVideo: video, swapImage: face, swapFacesIndex: '0', targetFacesIndex: [1] });
+  const uploaded = await piapi.upload(face);
+  const dollars: Cost = estimateCost('piapi', 'videoFaceSwap', { duration: 4 });
+
+  // @ts-expect-error PiAPI's requests name targetImage and swapImage
+  await piapi.faceSwap({ sourceImage: photo, faceImage: face });
+  // @ts-expect-error multiFaceSwap needs both indexes
+  await piapi.multiFaceSwap({ targetImage: photo, swapImage: face, swapFacesIndex: [0] });
+  // @ts-expect-error a faces index holds numbers
+  await piapi.multiFaceSwap({ targetImage: photo, swapImage: face, swapFacesIndex: [true], targetFacesIndex: [0] });
+  // @ts-expect-error the video's indexes go together
+  await piapi.videoFaceSwap({ targetVideo: video, swapImage: face, swapFacesIndex: [0] });
+
+  return [done.resultUrl ?? '', multi.status, clip.taskId, chosen.taskId, uploaded.url, String(dollars.amount)];
 }

@@ -1,6 +1,6 @@
 // Group photo: find the faces, draw them as numbered boxes, pick the ones to replace, choose a new
-// face for each, then one multi swap.
-import { detectFaces, estimateCredits } from '/pkg/faceswap_wasm.js';
+// face for each, then the swap on the provider picked (`backend()`, see ../backends.js).
+import { detectFaces } from '/pkg/faceswap_wasm.js';
 import { SAMPLES, clearErrors, h, mediaInput, progress, showError, showResult } from '../ui.js';
 
 /** Draws numbered, clickable boxes over `image` (boxes in the image's own pixels). */
@@ -22,14 +22,14 @@ export function drawBoxes(stage, boxes, naturalWidth, naturalHeight, onToggle) {
   });
 }
 
-export function mountGroup(section, client) {
+export function mountGroup(section, backend) {
   const chosen = new Map(); // face index -> media input for its new face
   const stage = h('div', { class: 'stage' });
   const cards = h('div', { class: 'faces' });
   const find = h('button', { type: 'button', class: 'primary', disabled: true }, 'Find faces (free, in your browser)');
-  const findPaid = h('button', { type: 'button', disabled: true }, 'Find faces with the API (2 credits)');
+  const findPaid = h('button', { type: 'button', disabled: true });
   const submit = h('button', { type: 'button', class: 'primary', disabled: true }, 'Swap chosen faces');
-  const estimate = h('span', { class: 'estimate' }, `Swap costs ${estimateCredits('multiFaceSwap', {})} credits`);
+  const estimate = h('span', { class: 'estimate' });
   const hint = h('p', { class: 'hint' });
   const wait = progress();
   const error = h('p', { class: 'flow-error', role: 'alert' });
@@ -38,6 +38,10 @@ export function mountGroup(section, client) {
     find.disabled = !photo.value();
     findPaid.disabled = !photo.value();
     submit.disabled = chosen.size === 0 || [...chosen.values()].some((input) => !input.value());
+    const picked = backend();
+    findPaid.hidden = !picked.extractFace;
+    findPaid.textContent = picked.extractFaceLabel ?? '';
+    estimate.textContent = `Swap costs ${picked.price('multiFaceSwap', {})}${picked.id === 'piapi' ? ' per chosen face' : ''}`;
   };
   const photo = mediaInput({
     field: 'sourceImage', label: 'Group photo', kind: 'image', samples: SAMPLES.group,
@@ -53,6 +57,8 @@ export function mountGroup(section, client) {
   section.append(h('h2', {}, 'Group photo'), h('div', { class: 'inputs' }, photo.element),
     h('div', { class: 'actions' }, find, findPaid), hint, stage, cards,
     h('div', { class: 'actions' }, submit, estimate, wait.element), error, result);
+  refresh();
+  document.addEventListener('provider-change', refresh);
 
   const findWith = (paid) => async () => {
     clearErrors([photo], error);
@@ -62,7 +68,7 @@ export function mountGroup(section, client) {
       const image = stage.querySelector('img');
       await image.decode();
       const faces = paid
-        ? (await wait.run(() => client.extractFace({ img: photo.value() }))).faces
+        ? (await wait.run(() => backend().extractFace(photo.value()))).faces
         : (await wait.run(() => detectFaces(image))).boxes;
       chosen.clear();
       cards.replaceChildren();
@@ -96,14 +102,10 @@ export function mountGroup(section, client) {
     submit.disabled = true;
     const order = [...chosen.keys()].sort((a, b) => a - b);
     try {
-      const task = await wait.run(async (signal) => {
-        const { taskId } = await client.multiFaceSwap({
-          sourceImage: photo.value(),
-          faceImage: order.map((i) => chosen.get(i).value()),
-          index: order,
-        }, { signal });
-        return client.waitForResult(taskId, { signal, onStatus: (t) => wait.update(t) });
-      });
+      const task = await wait.run((signal) => backend().groupSwap({
+        sourceImage: photo.value(),
+        faces: order.map((index) => ({ index, image: chosen.get(index).value() })),
+      }, { signal, onStatus: (t) => wait.update(t) }));
       showResult(result, { original: photo.value(), originalKind: 'image', resultUrl: task.resultUrl, kind: 'image' });
       section.dataset.done = 'true';
     } catch (e) {

@@ -1,0 +1,337 @@
+//! `PiApiClient`, PiAPI's class: `faceSwap`, `multiFaceSwap` and `videoFaceSwap` (all on
+//! `/api/piapi/v1/task`), plus `upload` and `waitForResult`, over the shared [`ProviderClient`].
+//!
+//! Each operation reads the JS request (camelCase), validates it with faceswap-core's PiAPI
+//! request shape before anything is sent, uploads Blobs (PiAPI takes URLs or base64, never a
+//! multipart file), then submits PiAPI's own body `{model, task_type, input}`.
+
+use faceswap_core::piapi::{
+    FaceSwapInput, MultiFaceSwapInput, Operation, Request, VideoFaceSwapInput, PROVIDER,
+};
+use faceswap_core::provider::form::file_stand_in;
+use faceswap_core::FieldError;
+use js_sys::{Array, Object, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::error::ClientError;
+use crate::js::{self, run};
+use crate::media::{check_blob, resolve_url, source_field, Kind, Source};
+use crate::ops::envelope_data;
+use crate::provider_client::{CallOptions, ProviderClient};
+
+/// A client of `faceswap-proxy` for PiAPI's face swaps. It never holds the provider's key: the
+/// proxy does.
+#[wasm_bindgen]
+pub struct PiApiClient {
+    core: ProviderClient,
+}
+
+#[wasm_bindgen]
+impl PiApiClient {
+    /// A client for the proxy at `options.baseUrl` (default `"/api"`), with `options.timeoutMs`
+    /// (default 60000) as the time limit of each call.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_optional_param_type = "FaceSwapClientOptions")] options: JsValue,
+    ) -> Result<PiApiClient, JsValue> {
+        Ok(Self {
+            core: ProviderClient::from_options(PROVIDER.id, &options)?,
+        })
+    }
+
+    /// Replaces the largest face of `targetImage` with the face of `swapImage` (each a URL
+    /// ending in .jpg, .jpeg, .png or .webp, base64, or a Blob, which is uploaded first).
+    /// Resolves `{ taskId, status }`; follow the task with `waitForResult`.
+    #[wasm_bindgen(js_name = faceSwap, unchecked_return_type = "Promise<PiApiTaskCreated>")]
+    pub fn face_swap(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PiApiFaceSwapRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        self.call(Call::FaceSwap, request, options)
+    }
+
+    /// Replaces the faces of `targetImage` at `targetFacesIndex` with the faces of `swapImage`
+    /// at `swapFacesIndex`, pairwise (faces count from 0; a list `[0, 1]` or a string `"0,1"`).
+    /// Resolves `{ taskId, status }`.
+    #[wasm_bindgen(js_name = multiFaceSwap, unchecked_return_type = "Promise<PiApiTaskCreated>")]
+    pub fn multi_face_swap(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PiApiMultiFaceSwapRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        self.call(Call::MultiFaceSwap, request, options)
+    }
+
+    /// Puts the face of `swapImage` onto the faces of `targetVideo` (an MP4: a URL ending in
+    /// .mp4, base64, or a Blob, which is uploaded first); `swapFacesIndex` and
+    /// `targetFacesIndex` choose faces, both or neither; `duration` (seconds) only prices the
+    /// task. Resolves `{ taskId, status }`.
+    #[wasm_bindgen(js_name = videoFaceSwap, unchecked_return_type = "Promise<PiApiTaskCreated>")]
+    pub fn video_face_swap(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PiApiVideoFaceSwapRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        self.call(Call::VideoFaceSwap, request, options)
+    }
+
+    /// Follows a task until it ends (`/piapi/tasks/{id}/events` under the base URL). Resolves
+    /// the task when it succeeded (`resultUrl` is the image or video); rejects with
+    /// `code: "task_failed"` or `"timeout"` (the task attached as `task`), `"aborted"` when
+    /// `signal` fires. `onStatus` is called on each status change.
+    #[wasm_bindgen(js_name = waitForResult, unchecked_return_type = "Promise<Task>")]
+    pub fn wait_for_result(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] task_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
+    ) -> Promise {
+        self.call(Call::WaitForResult, task_id, options)
+    }
+
+    /// Stores a file on the proxy; resolves `{ url, size, contentType }` with a URL the provider
+    /// can fetch.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Uploaded>")]
+    pub fn upload(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Blob")] file: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        self.call(Call::Upload, file, options)
+    }
+}
+
+/// The calls of [`PiApiClient`], started by one future that matches on them (one state machine
+/// for the five methods, as in `FaceSwapClient`, which keeps the wasm smaller).
+#[derive(Clone, Copy)]
+enum Call {
+    FaceSwap,
+    MultiFaceSwap,
+    VideoFaceSwap,
+    WaitForResult,
+    Upload,
+}
+
+impl PiApiClient {
+    /// Starts `call` with its two arguments (`request, options`, or `taskId, options`).
+    fn call(&self, call: Call, a: JsValue, b: JsValue) -> Promise {
+        let client = self.core.clone();
+        run(Box::pin(async move {
+            let op = match call {
+                Call::FaceSwap => Operation::FaceSwap,
+                Call::MultiFaceSwap => Operation::MultiFaceSwap,
+                Call::VideoFaceSwap => Operation::VideoFaceSwap,
+                Call::WaitForResult => return client.wait_for_result(&a, &b).await,
+                Call::Upload => {
+                    let blob: web_sys::Blob = a.dyn_into().map_err(|_| {
+                        ClientError::invalid_field("file", "file must be a Blob or File")
+                    })?;
+                    let signal = js::signal_option(&b);
+                    return client.upload(&blob, signal.as_ref()).await;
+                }
+            };
+            submit_operation(&client, op, &a, &b).await
+        }))
+    }
+}
+
+/// One operation, whichever of the three: reads the request (`targetImage` or `targetVideo`,
+/// `swapImage`, the faces indexes but for `faceSwap`, `duration` for the video), validates it
+/// with faceswap-core (Blobs seen as stand-ins), uploads Blobs, and submits. One function for the
+/// three keeps one copy of the Blob checks and uploads in the wasm (about 0.8 KB gzipped less than
+/// one function each).
+async fn submit_operation(
+    client: &ProviderClient,
+    op: Operation,
+    request: &JsValue,
+    options: &JsValue,
+) -> Result<JsValue, ClientError> {
+    let request = js::request_object(request, op.spec().js_name)?;
+    let options = CallOptions::read(options)?;
+    let (target_field, target_kind, target_wire) = match op {
+        Operation::VideoFaceSwap => ("targetVideo", Kind::Video, "target_video"),
+        _ => ("targetImage", Kind::Image, "target_image"),
+    };
+    let media = [
+        (
+            source_field(&request, target_field)?,
+            target_kind,
+            target_wire,
+        ),
+        (
+            source_field(&request, "swapImage")?,
+            Kind::Image,
+            "swap_image",
+        ),
+    ];
+    let (swap_index, target_index) = match op {
+        Operation::FaceSwap => (None, None),
+        _ => (
+            faces_index(&request, "swapFacesIndex")?,
+            faces_index(&request, "targetFacesIndex")?,
+        ),
+    };
+    let duration = match op {
+        Operation::VideoFaceSwap => js::optional_number(&request, "duration")?,
+        _ => None,
+    };
+
+    let mut urls = [String::new(), String::new()];
+    for (url, (source, kind, wire)) in urls.iter_mut().zip(&media) {
+        *url = stand_in(source, *kind, wire).await?;
+    }
+    core_request(op, &urls, &swap_index, &target_index, duration)?
+        .validate()
+        .map_err(ClientError::invalid)?;
+
+    let signal = options.signal.as_ref();
+    for (url, (source, ..)) in urls.iter_mut().zip(&media) {
+        *url = resolve_url(client, source, signal).await?;
+    }
+    let input = Object::new();
+    for (url, (_, _, wire)) in urls.iter().zip(&media) {
+        js::set(&input, wire, &JsValue::from_str(url));
+    }
+    if let (Some(swap), Some(target)) = (&swap_index, &target_index) {
+        js::set(&input, "swap_faces_index", &JsValue::from_str(swap));
+        js::set(&input, "target_faces_index", &JsValue::from_str(target));
+    }
+    submit(client, op, input, duration, &options).await
+}
+
+/// faceswap-core's request of `op` from the values read: `urls` are the target's and the swap
+/// image's (stand-ins for Blobs). The multi-face swap needs both indexes.
+fn core_request(
+    op: Operation,
+    urls: &[String; 2],
+    swap_index: &Option<String>,
+    target_index: &Option<String>,
+    duration: Option<f64>,
+) -> Result<Request, ClientError> {
+    let [target, swap_image] = urls.clone();
+    Ok(match op {
+        Operation::FaceSwap => Request::FaceSwap(FaceSwapInput {
+            target_image: target,
+            swap_image,
+        }),
+        Operation::MultiFaceSwap => {
+            let (Some(swap_faces_index), Some(target_faces_index)) =
+                (swap_index.clone(), target_index.clone())
+            else {
+                let missing = if swap_index.is_none() {
+                    "swap_faces_index"
+                } else {
+                    "target_faces_index"
+                };
+                return Err(ClientError::invalid(FieldError::required(format!(
+                    "input.{missing}"
+                ))));
+            };
+            Request::MultiFaceSwap(MultiFaceSwapInput {
+                target_image: target,
+                swap_image,
+                swap_faces_index,
+                target_faces_index,
+            })
+        }
+        Operation::VideoFaceSwap => Request::VideoFaceSwap {
+            input: VideoFaceSwapInput {
+                target_video: target,
+                swap_image,
+                swap_faces_index: swap_index.clone(),
+                target_faces_index: target_index.clone(),
+            },
+            duration,
+        },
+    })
+}
+
+/// The value validation sees for a media field: a string as given (a URL or base64), and for a
+/// Blob, after checking its kind by its magic bytes, core's stand-in for the file of
+/// `wire_field` named like its upload will be (`target_image.png`): PiAPI's rule judges a URL by
+/// its extension, and the proxy names an upload by its type. Nothing is uploaded yet.
+async fn stand_in(source: &Source, kind: Kind, wire_field: &str) -> Result<String, ClientError> {
+    match source {
+        Source::Url(value) => Ok(value.clone()),
+        Source::Blob(blob) => {
+            let js_field = crate::error::camel_case_path(wire_field);
+            let media = check_blob(blob, kind, &js_field).await?;
+            Ok(file_stand_in(&format!(
+                "{wire_field}.{}",
+                media.extension()
+            )))
+        }
+    }
+}
+
+/// Reads a faces index given as a list of face numbers (`[0, 1]`) or as PiAPI's string
+/// (`"0,1"`) into PiAPI's string; absent is `None`. The list is joined as it is, so every rule
+/// about the numbers stays in faceswap-core's validation.
+fn faces_index(request: &JsValue, field: &str) -> Result<Option<String>, ClientError> {
+    let value = js::get(request, field);
+    if js::is_absent(&value) {
+        return Ok(None);
+    }
+    if let Some(text) = value.as_string() {
+        return Ok(Some(text));
+    }
+    match value.dyn_into::<Array>() {
+        Ok(list) => Ok(Some(String::from(list.join(",")))),
+        Err(_) => Err(ClientError::invalid_field(
+            field,
+            format!("{field} must be face numbers: [0, 1] or \"0,1\""),
+        )),
+    }
+}
+
+/// POSTs `{model, task_type, input, duration?}` to `/piapi/v1/task` and reads PiAPI's envelope
+/// `{code, data: {task_id, status, ...}, message}` into `{ taskId, status }`.
+async fn submit(
+    client: &ProviderClient,
+    op: Operation,
+    input: Object,
+    duration: Option<f64>,
+    options: &CallOptions,
+) -> Result<JsValue, ClientError> {
+    let mut fields = vec![
+        ("model", JsValue::from_str(op.model())),
+        ("task_type", JsValue::from_str(op.task_type())),
+        ("input", input.into()),
+    ];
+    if let Some(seconds) = duration {
+        fields.push(("duration", JsValue::from_f64(seconds)));
+    }
+    let answer = client.submit_json(op.spec(), &fields, options).await?;
+    let data = envelope_data(&answer)?;
+    let task_id = js::get(&data, "task_id");
+    if task_id.as_string().is_none() {
+        return Err(ClientError::upstream(
+            "the provider's answer has no task_id",
+        ));
+    }
+    let status = js::get(&data, "status")
+        .as_string()
+        .map_or(JsValue::UNDEFINED, |s| {
+            JsValue::from_str(&s.to_ascii_lowercase())
+        });
+    let result = Object::new();
+    js::set(&result, "taskId", &task_id);
+    js::set(&result, "status", &status);
+    Ok(result.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blobs_stand_in_passes_piapis_rules_for_its_kind_only() {
+        use faceswap_core::piapi::{check_image, check_video};
+        let image = file_stand_in("target_image.png");
+        assert!(check_image("input.target_image", &image).is_ok());
+        assert!(check_image("input.target_image", &file_stand_in("target_image")).is_err());
+        assert!(check_video("input.target_video", &file_stand_in("target_video.mp4")).is_ok());
+        assert!(check_video("input.target_video", &file_stand_in("target_video.webm")).is_err());
+    }
+}
