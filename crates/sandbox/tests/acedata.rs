@@ -103,6 +103,8 @@ async fn the_key_is_a_bearer_token_and_errors_are_acedatas_envelope() {
         ("target_image_url", json!("")),
         ("timeout", json!(0)),
         ("timeout", json!(301)),
+        ("callback_url", json!(7)),
+        ("callback_url", json!("file:///tmp/hook")),
     ] {
         let mut bad = valid.clone();
         bad[field] = value;

@@ -20,6 +20,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use faceswap_core::acedata::{Request, PROVIDER, SUBMIT_PATH};
 use faceswap_core::provider::Cost;
+use faceswap_core::FieldError;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -63,8 +64,13 @@ async fn swap(state: SandboxState, headers: &HeaderMap, body: &[u8]) -> Result<R
     }
     let request = Request::from_json(body)?;
     let callback = serde_json::from_slice::<WithCallback>(body)
-        .ok()
-        .and_then(|with| with.callback_url);
+        .map_err(|_| {
+            ApiError::field(FieldError::new(
+                "callback_url",
+                "callback_url must be a URL",
+            ))
+        })?
+        .callback_url;
     if let Some(url) = &callback {
         state.fetcher().policy().check("callback_url", url)?;
     }
