@@ -130,6 +130,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn task_ids_are_safe_in_paths_and_logs() {
+        assert!(is_safe_task_id("0f8e-42_AB"));
+        assert!(is_safe_task_id(&"a".repeat(MAX_TASK_ID_BYTES)));
+        for bad in ["", "../x", "a/b", "a b", "t\n", "é"] {
+            assert!(!is_safe_task_id(bad), "{bad:?}");
+        }
+        assert!(!is_safe_task_id(&"a".repeat(MAX_TASK_ID_BYTES + 1)));
+    }
+
+    #[test]
     fn statuses_round_trip_and_only_pending_is_open() {
         for s in [
             TaskStatus::Pending,
