@@ -5,10 +5,11 @@
 //! trusts the browser) and the sandbox (which answers like the provider) agree by construction.
 //!
 //! The crate has no wasm-bindgen, web-sys or tokio dependency and builds for `wasm32-unknown-unknown`
-//! as well as for native targets. Each provider lives in a module of its own ([`aifaceswap`] today)
-//! that implements [`provider::Adapter`]; [`registry`] lists them for the proxy, the sandbox and
-//! the library.
+//! as well as for native targets. Each provider lives in a module of its own ([`aifaceswap`],
+//! [`piapi`], [`acedata`]) that implements [`provider::Adapter`]; [`registry`] lists them for the
+//! proxy, the sandbox and the library.
 
+pub mod acedata;
 pub mod aifaceswap;
 pub mod base64_image;
 pub mod error;

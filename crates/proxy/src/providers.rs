@@ -167,8 +167,19 @@ mod tests {
         );
         let piapi = providers.get("piapi").expect("served");
         assert_eq!(piapi.mode, Mode::Sandbox);
+        assert_eq!(
+            providers.get("acedata").expect("served").mode,
+            Mode::Sandbox
+        );
         let live = Providers::resolve(
-            &config(&["--aifaceswap-api-key", "k", "--piapi-api-key", "k2"]),
+            &config(&[
+                "--aifaceswap-api-key",
+                "k",
+                "--piapi-api-key",
+                "k2",
+                "--acedata-api-key",
+                "k3",
+            ]),
             None,
         )
         .expect("key");
@@ -181,6 +192,11 @@ mod tests {
         assert_eq!(
             (piapi.mode, piapi.target.base_url.as_str()),
             (Mode::Live, "https://api.piapi.ai")
+        );
+        let acedata = live.get("acedata").expect("served");
+        assert_eq!(
+            (acedata.mode, acedata.target.base_url.as_str()),
+            (Mode::Live, "https://api.acedata.cloud")
         );
         let bad = Providers::resolve(&config(&["--aifaceswap-base-url", "ftp://x"]), None);
         assert!(bad

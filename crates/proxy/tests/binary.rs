@@ -75,7 +75,10 @@ async fn start_command(
     };
     command
         .env_remove("PIAPI_BASE_URL")
-        .env_remove("PIAPI_API_KEY");
+        .env_remove("PIAPI_API_KEY")
+        .env_remove("ACEDATA_BASE_URL")
+        .env_remove("ACEDATA_API_KEY")
+        .env_remove("ACEDATA_DELIVERY");
     let child = command
         .env("HOST", "127.0.0.1")
         .env("PORT", port.to_string())
@@ -479,6 +482,89 @@ async fn piapi_face_swap_through_the_builtin_sandbox_ends_by_webhook() {
     let image = reqwest::get(result).await.expect("result");
     assert_eq!(image.status(), 200);
     assert_eq!(image.headers()["access-control-allow-origin"], "*");
+}
+
+/// An AceData face swap of `camera.png`'s face onto `astronaut.png` through the proxy binary's
+/// built-in sandbox, with `ACEDATA_DELIVERY` = `delivery`: the task's view once it ended, and the
+/// submit's answer.
+async fn acedata_swap_through_the_builtin_sandbox(delivery: &str) -> (Value, Value) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("acedata.log");
+    let running = start_binary_with(
+        dir.path(),
+        free_port(),
+        None,
+        "info",
+        &log,
+        &[("ACEDATA_DELIVERY", delivery)],
+    )
+    .await;
+    let url = running.url.clone();
+    let http = reqwest::Client::new();
+    let mut images = Vec::new();
+    for name in ["camera.png", "astronaut.png"] {
+        let uploaded: Value = http
+            .post(format!("{url}/api/uploads"))
+            .header("content-type", "image/png")
+            .body(test_media(name))
+            .send()
+            .await
+            .expect("upload")
+            .json()
+            .await
+            .expect("json");
+        images.push(uploaded["url"].as_str().expect("url").to_owned());
+    }
+    let response = http
+        .post(format!("{url}/api/acedata/face/swap"))
+        .json(&serde_json::json!({
+            "source_image_url": images[0],
+            "target_image_url": images[1],
+            "callback_url": "https://evil.example/hook",
+        }))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.expect("json");
+    let task_id = answer["task_id"].as_str().expect("task id").to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let view = loop {
+        let view: Value = http
+            .get(format!("{url}/api/acedata/tasks/{task_id}"))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        if view["status"] != "pending" {
+            break view;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no callback ended the task: {view}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(view["status"], "succeeded", "{view}");
+    let result = view["result_url"].as_str().expect("result_url");
+    let image = reqwest::get(result).await.expect("result");
+    assert_eq!(image.status(), 200);
+    (view, answer)
+}
+
+#[tokio::test]
+async fn acedata_face_swap_through_the_builtin_sandbox_ends_by_callback() {
+    let (_, answer) = acedata_swap_through_the_builtin_sandbox("callback").await;
+    assert!(answer.get("image_url").is_none(), "{answer}");
+}
+
+#[tokio::test]
+async fn acedata_face_swap_through_the_builtin_sandbox_answers_synchronously() {
+    let (view, answer) = acedata_swap_through_the_builtin_sandbox("synchronous").await;
+    assert_eq!(answer["image_url"], view["result_url"], "{answer}");
+    assert!(answer["image_width"].as_u64().expect("width") > 0);
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! The provider seam: a provider defined only in this file (one adapter and a fake upstream on
 //! loopback) is served by the proxy through the generic routes, the task store, the callback
-//! intake with a per-task secret, Server-Sent Events and the poll sweep, with no edit anywhere
-//! else.
+//! intake with a per-task secret, Server-Sent Events, the poll sweep, and an upstream call
+//! allowed longer than the proxy's timeout (up to the adapter's longest wait), with no edit
+//! anywhere else.
 
 mod common;
 
@@ -25,8 +26,12 @@ use std::time::Duration;
 
 /// "Echo", a provider that exists only here: its key in `x-echo-key`, results by callback (with
 /// the task's secret echoed in `x-echo-secret`) and by polling `GET jobs/{id}`, priced per
-/// request, with one setting of its own (`--echo-region`, sent as `region`).
+/// request, with one setting of its own (`--echo-region`, sent as `region`). A submit may ask
+/// for a longer upstream call (`allow_ms`), up to [`ECHO_LONGEST_WAIT`].
 struct Echo;
+
+/// The longest upstream call Echo may ask for.
+const ECHO_LONGEST_WAIT: Duration = Duration::from_millis(2000);
 
 static ECHO: ProviderInfo = ProviderInfo {
     id: "echo",
@@ -99,7 +104,7 @@ impl Adapter for Echo {
         check_http_url("image", image)?;
         Ok(Prepared {
             operation: &OPERATIONS[0],
-            request: json!({ "image": image }),
+            request: json!({ "image": image, "allow_ms": value["allow_ms"], "sleep_ms": value["sleep_ms"] }),
             cost: Cost::new(1.0, CostUnit::Requests),
             multipart: false,
         })
@@ -120,11 +125,17 @@ impl Adapter for Echo {
             "region": settings.get("region"),
             "notify": callback.map(|c| c.url.clone()),
             "secret": callback.and_then(|c| c.secret.clone()),
+            "sleep_ms": prepared.request["sleep_ms"],
         });
-        Ok(UpstreamRequest::post_json(
-            "jobs",
-            serde_json::to_vec(&body)?,
-        ))
+        let request = UpstreamRequest::post_json("jobs", serde_json::to_vec(&body)?);
+        Ok(match prepared.request["allow_ms"].as_u64() {
+            Some(ms) => request.with_timeout(Duration::from_millis(ms)),
+            None => request,
+        })
+    }
+
+    fn longest_upstream_wait(&self) -> Option<Duration> {
+        Some(ECHO_LONGEST_WAIT)
     }
 
     fn read_submit(&self, _: &Prepared, body: &[u8]) -> Result<SubmitOutcome, ProviderFault> {
@@ -216,6 +227,9 @@ async fn submit(
     Json(body): Json<Value>,
 ) -> Json<Value> {
     fake.record("/jobs".into(), &headers);
+    if let Some(ms) = body["sleep_ms"].as_u64() {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
     let job = format!("job-{}", fake.submits.lock().expect("lock").len() + 1);
     fake.jobs
         .lock()
@@ -239,6 +253,10 @@ async fn status(
 static ADAPTERS: [&dyn Adapter; 1] = [&Echo];
 
 async fn echo_proxy(upstream: &str, poll_after_ms: &str) -> Proxy {
+    echo_proxy_with(upstream, poll_after_ms, &[]).await
+}
+
+async fn echo_proxy_with(upstream: &str, poll_after_ms: &str, extra: &[&str]) -> Proxy {
     let dir = tempfile::tempdir().expect("tempdir");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -264,7 +282,9 @@ async fn echo_proxy(upstream: &str, poll_after_ms: &str) -> Proxy {
             "50",
             "--echo-region",
             "eu",
-        ],
+        ]
+        .into_iter()
+        .chain(extra.iter().copied()),
     )
     .expect("flags");
     serve(config, listener, dir).await
@@ -438,4 +458,37 @@ async fn a_provider_defined_in_a_test_calls_back_with_its_tasks_secret() {
         .expect("lock")
         .iter()
         .all(|(path, _)| path == "/jobs"));
+}
+
+#[tokio::test]
+async fn a_call_may_take_longer_than_the_proxys_timeout_up_to_its_adapters_longest_wait() {
+    let fake = FakeEcho::default();
+    let upstream = fake.clone().start().await;
+    let proxy = echo_proxy_with(&upstream, "600000", &["--upstream-timeout-secs", "1"]).await;
+    let swap = |allow_ms: u64, sleep_ms: u64| {
+        let request = proxy.http.post(format!("{}/api/echo/v2/swap", proxy.url)).json(
+            &json!({"image": "https://img.example/a.jpg", "allow_ms": allow_ms, "sleep_ms": sleep_ms}),
+        );
+        async move {
+            let started = std::time::Instant::now();
+            let response = request.send().await.expect("submit");
+            let status = response.status().as_u16();
+            let answer: Value = response.json().await.expect("json");
+            (status, answer["error"].clone(), started.elapsed())
+        }
+    };
+    // Longer than the proxy's 1 s, within what the request asked for.
+    let (status, error, _) = swap(1800, 1300).await;
+    assert_eq!(status, 200, "{error}");
+    // Past what the request asked for.
+    let (status, error, took) = swap(1200, 2500).await;
+    assert_eq!((status, error), (504, json!("upstream_timeout")));
+    assert!(took < Duration::from_millis(2000), "{took:?}");
+    // Asking for more than the adapter's longest wait gets the longest wait.
+    let (status, error, took) = swap(60_000, 3000).await;
+    assert_eq!((status, error), (504, json!("upstream_timeout")));
+    assert!(
+        took >= ECHO_LONGEST_WAIT && took < Duration::from_millis(2900),
+        "{took:?}"
+    );
 }

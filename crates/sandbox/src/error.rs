@@ -88,6 +88,9 @@ impl ApiError {
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 "the sandbox is failing on purpose (error_next fault knob)",
             )),
+            Injected::Refused => Some(Self::forbidden(
+                "the content is refused (refuse_next fault knob)",
+            )),
         }
     }
 }

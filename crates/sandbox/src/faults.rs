@@ -1,6 +1,6 @@
-//! Fault knobs for tests: added latency, 429 with `Retry-After`, 5xx answers, failed tasks, and
-//! duplicate, early, late, out-of-order or missing webhooks. Set from `SANDBOX_*` environment variables
-//! or through the loopback-only `/__sandbox/faults` route.
+//! Fault knobs for tests: added latency, 429 with `Retry-After`, 5xx answers, content refusals
+//! (403), failed tasks, and duplicate, early, late, out-of-order or missing webhooks. Set from
+//! `SANDBOX_*` environment variables or through the loopback-only `/__sandbox/faults` route.
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -21,6 +21,9 @@ pub struct Faults {
     pub error_next: u32,
     /// The 5xx status of those answers (`SANDBOX_ERROR_STATUS`; 0 means 500).
     pub error_status: u16,
+    /// The next this many API calls are refused as content the provider will not process: 403
+    /// (AceData's `forbidden`) (`SANDBOX_REFUSE_NEXT`).
+    pub refuse_next: u32,
     /// The next this many tasks end in failure (`success: 0`) whatever their input
     /// (`SANDBOX_FAIL_TASKS_NEXT`).
     pub fail_tasks_next: u32,
@@ -71,6 +74,7 @@ impl Faults {
             retry_after_secs: num("SANDBOX_RETRY_AFTER_SECS"),
             error_next: small("SANDBOX_ERROR_NEXT"),
             error_status: u16::try_from(num("SANDBOX_ERROR_STATUS")).unwrap_or(0),
+            refuse_next: small("SANDBOX_REFUSE_NEXT"),
             fail_tasks_next: small("SANDBOX_FAIL_TASKS_NEXT"),
             duplicate_webhooks: small("SANDBOX_DUPLICATE_WEBHOOKS"),
             webhook_delay_ms: num("SANDBOX_WEBHOOK_DELAY_MS"),
@@ -104,6 +108,8 @@ pub enum Injected {
     RateLimited(u64),
     /// Answer this 5xx status.
     ServerError(u16),
+    /// Answer 403: the content is refused.
+    Refused,
 }
 
 impl Faults {
@@ -116,6 +122,10 @@ impl Faults {
         if self.error_next > 0 {
             self.error_next -= 1;
             return Injected::ServerError(self.server_error_status());
+        }
+        if self.refuse_next > 0 {
+            self.refuse_next -= 1;
+            return Injected::Refused;
         }
         Injected::None
     }
@@ -154,6 +164,7 @@ mod tests {
             ("SANDBOX_RETRY_AFTER_SECS", "7"),
             ("SANDBOX_ERROR_NEXT", "1"),
             ("SANDBOX_ERROR_STATUS", "503"),
+            ("SANDBOX_REFUSE_NEXT", "1"),
             ("SANDBOX_REORDER_WEBHOOKS", "true"),
             ("SANDBOX_DUPLICATE_WEBHOOKS", "x"),
         ]
@@ -165,6 +176,7 @@ mod tests {
         assert_eq!(faults.duplicate_webhooks, 0);
         assert_eq!(faults.take_for_call(), Injected::RateLimited(7));
         assert_eq!(faults.take_for_call(), Injected::ServerError(503));
+        assert_eq!(faults.take_for_call(), Injected::Refused);
         assert_eq!(faults.take_for_call(), Injected::None);
         assert_eq!(Faults::from_lookup(|_| None), Faults::default());
         assert_eq!(Faults::default().server_error_status(), 500);

@@ -2,9 +2,10 @@
 //! checks the key the way its provider's [`faceswap_core::provider::AuthScheme`] says, validates
 //! with faceswap-core, hands a [`crate::engine::tasks::Job`] to the engine and answers (and calls
 //! back) in its provider's shapes. All share one port and one key: [`aifaceswap`] on
-//! `/api/aifaceswap/v1/{op}`, [`piapi`] on `/api/v1/task`. A new provider (AIPhotoCraft on
-//! `/api/faceswap/...`, AceData on `/face/swap`) is one more module merged in [`router`].
+//! `/api/aifaceswap/v1/{op}`, [`piapi`] on `/api/v1/task`, [`acedata`] on `/face/swap`. A new
+//! provider (AIPhotoCraft on `/api/faceswap/...`) is one more module merged in [`router`].
 
+pub mod acedata;
 pub mod aifaceswap;
 pub mod auth;
 pub mod form;
@@ -19,4 +20,5 @@ pub fn router() -> Router<SandboxState> {
     Router::new()
         .merge(aifaceswap::router())
         .merge(piapi::router())
+        .merge(acedata::router())
 }

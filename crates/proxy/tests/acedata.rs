@@ -1,0 +1,542 @@
+//! AceData served by the proxy (alone here, with `Config::try_from_args_for(&[&AceData], ...)`)
+//! against a fake AceData on loopback: the proxy's `callback_url` in place of the browser's,
+//! callbacks that end a task once and only on their token, the synchronous answer stored as
+//! succeeded at once (with a call allowed to take longer than the proxy's upstream timeout),
+//! AceData's refusals with their code, the upstream timeout, bad input kept from upstream, and
+//! the spend cap in requests.
+
+mod common;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use common::{Proxy, SseReader};
+use faceswap_core::acedata::AceData;
+use faceswap_core::provider::Adapter;
+use faceswap_proxy::{app, spawn_maintenance, AppState, Config, Providers};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The operator's AceData key in these tests.
+const KEY: &str = "acedata-key-0a9b8c7d6e-secret";
+
+static ADAPTERS: [&dyn Adapter; 1] = [&AceData];
+
+// ---------------------------------------------------------------------------------------------
+// The fake AceData: `POST /face/swap` answers `{task_id}` when a `callback_url` came, else the
+// finished image, as AceData does.
+
+#[derive(Clone, Default)]
+struct FakeAceData {
+    submits: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
+    /// The next submits' refusal: HTTP status and body.
+    refusal: Arc<Mutex<Option<(u16, Value)>>>,
+    /// How long each answer takes.
+    delay: Arc<Mutex<Duration>>,
+    /// Answer the finished image even when a callback URL came.
+    always_finished: Arc<Mutex<bool>>,
+}
+
+impl FakeAceData {
+    async fn start(self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let router = Router::new()
+            .route("/face/swap", post(face_swap))
+            .with_state(self);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        url
+    }
+
+    fn submitted(&self, index: usize) -> (HeaderMap, Value) {
+        self.submits.lock().expect("lock")[index].clone()
+    }
+
+    fn submit_count(&self) -> usize {
+        self.submits.lock().expect("lock").len()
+    }
+
+    fn refuse(&self, status: u16, code: &str, message: &str) {
+        *self.refusal.lock().expect("lock") = Some((
+            status,
+            json!({"success": false, "error": {"code": code, "message": message}, "trace_id": "tr-42"}),
+        ));
+    }
+}
+
+async fn face_swap(
+    State(fake): State<FakeAceData>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let task_id = format!("ace-{}", fake.submit_count() + 1);
+    fake.submits
+        .lock()
+        .expect("lock")
+        .push((headers, body.clone()));
+    let delay = *fake.delay.lock().expect("lock");
+    tokio::time::sleep(delay).await;
+    if let Some((status, answer)) = fake.refusal.lock().expect("lock").clone() {
+        let mut response =
+            (StatusCode::from_u16(status).expect("status"), Json(answer)).into_response();
+        if status == 429 {
+            response
+                .headers_mut()
+                .insert("retry-after", "17".parse().expect("header"));
+        }
+        return response;
+    }
+    let finished =
+        *fake.always_finished.lock().expect("lock") || body.get("callback_url").is_none();
+    if finished {
+        Json(
+            json!({"image_url": format!("https://cdn.acedata.example/{task_id}.png"),
+            "image_width": 512, "image_height": 640, "image_size": 70_000, "task_id": task_id}),
+        )
+        .into_response()
+    } else {
+        Json(json!({ "task_id": task_id })).into_response()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The proxy.
+
+/// A proxy that can be stopped: its server and its sweeps are aborted on drop.
+struct Running {
+    proxy: Proxy,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// A proxy serving AceData at `upstream`, with `extra` flags.
+async fn start(upstream: &str, extra: &[&str]) -> Running {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let mut args = vec![
+        "faceswap-proxy".to_owned(),
+        "--public-url".into(),
+        url.clone(),
+        "--database-url".into(),
+        format!("sqlite://{}", dir.path().join("tasks.db").display()),
+        "--upload-dir".into(),
+        dir.path().join("uploads").display().to_string(),
+        "--acedata-base-url".into(),
+        upstream.to_owned(),
+        "--acedata-api-key".into(),
+        KEY.to_owned(),
+        "--rate-limit-per-min".into(),
+        "100000".into(),
+    ];
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    let config = Config::try_from_args_for(&ADAPTERS, args).expect("flags");
+    let providers = Providers::resolve(&config, None).expect("providers");
+    let state = AppState::new(config, providers).await.expect("state");
+    let sweeps = spawn_maintenance(state.clone());
+    let router = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Running {
+        proxy: Proxy {
+            url,
+            state,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            dir,
+        },
+        tasks: vec![sweeps, server],
+    }
+}
+
+fn swap_body() -> Value {
+    json!({"source_image_url": "https://img.example/face.jpg",
+        "target_image_url": "https://img.example/picture.png"})
+}
+
+async fn submit(proxy: &Proxy, body: &Value) -> (u16, HeaderMap, Value) {
+    let response = proxy
+        .http
+        .post(format!("{}/api/acedata/face/swap", proxy.url))
+        .json(body)
+        .send()
+        .await
+        .expect("submit");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.json().await.expect("json"))
+}
+
+async fn submit_ok(proxy: &Proxy, body: &Value) -> (String, Value) {
+    let (status, _, answer) = submit(proxy, body).await;
+    assert_eq!(status, 200, "{answer}");
+    let id = answer["task_id"].as_str().expect("task_id").to_owned();
+    (id, answer)
+}
+
+async fn task(proxy: &Proxy, id: &str) -> Value {
+    let response = proxy.get(&format!("/api/acedata/tasks/{id}")).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("task")
+}
+
+async fn callback(url: &str, body: &Value) -> u16 {
+    reqwest::Client::new()
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .expect("callback")
+        .status()
+        .as_u16()
+}
+
+fn succeeded(task_id: &str) -> Value {
+    json!({"success": true, "task_id": task_id,
+        "image_url": format!("https://cdn.acedata.example/{task_id}.png"),
+        "image_width": 512, "image_height": 640, "image_size": 70_000})
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn callbacks_end_a_task_once_and_only_on_its_token() {
+    let fake = FakeAceData::default();
+    let upstream = fake.clone().start().await;
+    let running = start(&upstream, &[]).await;
+    let proxy = &running.proxy;
+
+    let config: Value = proxy.get("/api/config").await.json().await.expect("config");
+    assert_eq!(
+        config["providers"],
+        json!([{"id": "acedata", "mode": "live", "operations": ["faceSwap"]}])
+    );
+
+    let mut body = swap_body();
+    body["callback_url"] = json!("https://evil.example/hook");
+    body["timeout"] = json!(90);
+    let (id, answer) = submit_ok(proxy, &body).await;
+    assert_eq!(answer, json!({ "task_id": id }));
+
+    // The proxy's callback URL and key went upstream; the browser's callback URL did not.
+    let (headers, sent) = fake.submitted(0);
+    assert_eq!(
+        headers.get("authorization").and_then(|v| v.to_str().ok()),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    let hook = sent["callback_url"]
+        .as_str()
+        .expect("callback_url")
+        .to_owned();
+    assert!(
+        hook.starts_with(&format!("{}/hooks/acedata/", proxy.url)),
+        "{hook}"
+    );
+    assert!(!sent.to_string().contains("evil.example"), "{sent}");
+    assert_eq!(
+        (
+            &sent["source_image_url"],
+            &sent["target_image_url"],
+            &sent["timeout"]
+        ),
+        (
+            &body["source_image_url"],
+            &body["target_image_url"],
+            &json!(90)
+        )
+    );
+
+    let view = task(proxy, &id).await;
+    assert_eq!(view["status"], "pending");
+    assert_eq!(view["cost"], json!({"amount": 1.0, "unit": "requests"}));
+    let mut stream = SseReader::new(proxy.get(&format!("/api/acedata/tasks/{id}/events")).await);
+    let (_, first) = stream
+        .next_event(Duration::from_secs(5))
+        .await
+        .expect("event");
+    assert_eq!(first["status"], "pending");
+
+    // Forged callbacks change nothing: another token, or this token about another task.
+    let forged = format!("{}/hooks/acedata/{}", proxy.url, "ab".repeat(32));
+    assert_eq!(callback(&forged, &succeeded(&id)).await, 404);
+    let other_provider = hook.replace("/hooks/acedata/", "/hooks/piapi/");
+    assert_eq!(callback(&other_provider, &succeeded(&id)).await, 404);
+    assert_eq!(callback(&hook, &succeeded("ace-other")).await, 404);
+    assert_eq!(task(proxy, &id).await, view, "nothing changed");
+
+    // The real callback ends the task and its stream.
+    assert_eq!(callback(&hook, &succeeded(&id)).await, 200);
+    let (_, last) = stream
+        .next_event(Duration::from_secs(5))
+        .await
+        .expect("event");
+    assert_eq!(last["status"], "succeeded");
+    assert_eq!(
+        last["result_url"],
+        format!("https://cdn.acedata.example/{id}.png")
+    );
+    assert!(
+        stream.next_event(Duration::from_secs(5)).await.is_none(),
+        "the stream ends after a terminal status"
+    );
+    let done = task(proxy, &id).await;
+    assert_eq!(done["status"], "succeeded");
+
+    // A duplicate, or a later failure, changes nothing.
+    assert_eq!(callback(&hook, &succeeded(&id)).await, 200);
+    let failure = json!({"success": false, "task_id": id,
+        "error": {"code": "api_error", "message": "late"}});
+    assert_eq!(callback(&hook, &failure).await, 200);
+    assert_eq!(task(proxy, &id).await, done);
+
+    // A failed task keeps AceData's reason.
+    let (second, _) = submit_ok(proxy, &swap_body()).await;
+    let second_hook = fake.submitted(1).1["callback_url"]
+        .as_str()
+        .expect("callback_url")
+        .to_owned();
+    assert_ne!(second_hook, hook, "a token per task");
+    let failure = json!({"success": false, "task_id": second,
+        "error": {"code": "api_error", "message": "no face found in source_image_url"}});
+    assert_eq!(callback(&second_hook, &failure).await, 200);
+    let failed = task(proxy, &second).await;
+    assert_eq!(failed["status"], "failed");
+    assert!(failed["error"]
+        .as_str()
+        .expect("error")
+        .contains("no face found"));
+
+    // An answer that already carries the image finishes the task at once.
+    *fake.always_finished.lock().expect("lock") = true;
+    let (third, answer) = submit_ok(proxy, &swap_body()).await;
+    assert!(answer["image_url"].is_string(), "{answer}");
+    let view = task(proxy, &third).await;
+    assert_eq!(view["status"], "succeeded");
+    assert_eq!(
+        view["result_url"],
+        format!("https://cdn.acedata.example/{third}.png")
+    );
+}
+
+#[tokio::test]
+async fn a_synchronous_answer_is_stored_as_succeeded_at_once() {
+    let fake = FakeAceData::default();
+    *fake.delay.lock().expect("lock") = Duration::from_millis(2500);
+    let upstream = fake.clone().start().await;
+    // AceData's answer takes longer than the proxy's upstream timeout: a synchronous call may.
+    let running = start(
+        &upstream,
+        &[
+            "--acedata-delivery",
+            "synchronous",
+            "--upstream-timeout-secs",
+            "1",
+        ],
+    )
+    .await;
+    let proxy = &running.proxy;
+
+    let mut body = swap_body();
+    body["callback_url"] = json!("https://evil.example/hook");
+    body["timeout"] = json!(30);
+    let started = Instant::now();
+    let (id, answer) = submit_ok(proxy, &body).await;
+    assert!(started.elapsed() >= Duration::from_millis(2500));
+    assert_eq!(
+        answer["image_url"],
+        format!("https://cdn.acedata.example/{id}.png")
+    );
+    assert_eq!(answer["image_width"], 512);
+    let (_, sent) = fake.submitted(0);
+    assert!(sent.get("callback_url").is_none(), "{sent}");
+    assert_eq!(sent["timeout"], 30);
+
+    let view = task(proxy, &id).await;
+    assert_eq!(view["status"], "succeeded");
+    assert_eq!(view["result_url"], answer["image_url"]);
+    let mut stream = SseReader::new(proxy.get(&format!("/api/acedata/tasks/{id}/events")).await);
+    let (_, first) = stream
+        .next_event(Duration::from_secs(5))
+        .await
+        .expect("event");
+    assert_eq!(first["status"], "succeeded");
+    assert_eq!(first["result_url"], answer["image_url"]);
+    assert!(stream.next_event(Duration::from_secs(5)).await.is_none());
+}
+
+#[tokio::test]
+async fn a_slow_answer_with_a_callback_is_an_upstream_timeout() {
+    let fake = FakeAceData::default();
+    *fake.delay.lock().expect("lock") = Duration::from_secs(3);
+    let upstream = fake.clone().start().await;
+    let running = start(&upstream, &["--upstream-timeout-secs", "1"]).await;
+    let started = Instant::now();
+    let (status, _, answer) = submit(&running.proxy, &swap_body()).await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (504, Some("upstream_timeout")),
+        "{answer}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(2900),
+        "the proxy's timeout, not AceData's answer"
+    );
+    assert_eq!(fake.submit_count(), 1);
+}
+
+#[tokio::test]
+async fn acedatas_refusals_keep_their_meaning_and_code() {
+    let fake = FakeAceData::default();
+    let upstream = fake.clone().start().await;
+    let running = start(&upstream, &[]).await;
+    let proxy = &running.proxy;
+    for (status, code, error, http) in [
+        (403, "forbidden", "forbidden", 403),
+        (401, "invalid_token", "upstream_error", 502),
+        (400, "token_mismatched", "upstream_error", 502),
+        (400, "api_not_implemented", "upstream_error", 502),
+        (400, "bad_request", "invalid_parameter", 400),
+    ] {
+        fake.refuse(status, code, &format!("{code}: token {KEY} refused"));
+        let (got, _, answer) = submit(proxy, &swap_body()).await;
+        assert_eq!(
+            (got, answer["error"].as_str()),
+            (http, Some(error)),
+            "{code}: {answer}"
+        );
+        assert_eq!(answer["provider_code"], code, "{answer}");
+        assert!(!answer.to_string().contains(KEY), "{answer}");
+    }
+    fake.refuse(429, "too_many_requests", "slow down");
+    let (got, headers, answer) = submit(proxy, &swap_body()).await;
+    assert_eq!((got, answer["error"].as_str()), (429, Some("rate_limited")));
+    assert_eq!(headers["retry-after"], "17");
+    fake.refuse(500, "api_error", "internal");
+    let (got, _, answer) = submit(proxy, &swap_body()).await;
+    assert_eq!(
+        (got, answer["error"].as_str()),
+        (502, Some("upstream_error"))
+    );
+    let sent = fake.submit_count();
+    assert_eq!(sent, 7);
+    // No refused submit left a task behind.
+    for i in 1..=sent {
+        let response = proxy.get(&format!("/api/acedata/tasks/ace-{i}")).await;
+        assert_eq!(response.status(), 404);
+    }
+}
+
+#[tokio::test]
+async fn bad_input_never_reaches_acedata() {
+    let fake = FakeAceData::default();
+    let upstream = fake.clone().start().await;
+    let running = start(&upstream, &[]).await;
+    let proxy = &running.proxy;
+    let with = |field: &str, value: Value| {
+        let mut body = swap_body();
+        body[field] = value;
+        body
+    };
+    let mut missing = swap_body();
+    missing
+        .as_object_mut()
+        .expect("object")
+        .remove("source_image_url");
+    for (body, field) in [
+        (
+            with("source_image_url", json!("file:///etc/passwd")),
+            "source_image_url",
+        ),
+        (
+            with("target_image_url", json!("data:image/png;base64,AAAA")),
+            "target_image_url",
+        ),
+        (
+            with("target_image_url", json!("https://img.example/a b.png")),
+            "target_image_url",
+        ),
+        (with("timeout", json!(0)), "timeout"),
+        (with("timeout", json!(100_000)), "timeout"),
+        (with("timeout", json!("60")), "timeout"),
+        (with("face_index", json!(0)), "face_index"),
+        (missing, "source_image_url"),
+    ] {
+        let (status, _, answer) = submit(proxy, &body).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(answer["error"], "invalid_parameter", "{answer}");
+        assert_eq!(answer["field"], field, "{body}: {answer}");
+    }
+    let form =
+        reqwest::multipart::Form::new().text("source_image_url", "https://img.example/a.jpg");
+    let response = proxy
+        .http
+        .post(format!("{}/api/acedata/face/swap", proxy.url))
+        .multipart(form)
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(response.status(), 415);
+    assert_eq!(fake.submit_count(), 0, "nothing refused went upstream");
+}
+
+#[tokio::test]
+async fn the_spend_cap_is_in_requests() {
+    let fake = FakeAceData::default();
+    let upstream = fake.clone().start().await;
+    let running = start(&upstream, &["--acedata-spend-cap-per-hour", "2"]).await;
+    let proxy = &running.proxy;
+    submit_ok(proxy, &swap_body()).await;
+    // A refused call is not spent.
+    fake.refuse(403, "forbidden", "no");
+    let (status, _, _) = submit(proxy, &swap_body()).await;
+    assert_eq!(status, 403);
+    *fake.refusal.lock().expect("lock") = None;
+    submit_ok(proxy, &swap_body()).await;
+    let (status, _, answer) = submit(proxy, &swap_body()).await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (429, Some("spend_cap_exceeded")),
+        "{answer}"
+    );
+    assert_eq!(
+        fake.submit_count(),
+        3,
+        "the capped submit never went upstream"
+    );
+}
+
+#[test]
+fn the_delivery_setting_is_checked_when_the_proxy_starts() {
+    let args = |value: &str| {
+        vec![
+            "faceswap-proxy".to_owned(),
+            "--acedata-base-url".into(),
+            "http://127.0.0.1:9".into(),
+            "--acedata-delivery".into(),
+            value.to_owned(),
+        ]
+    };
+    assert!(Config::try_from_args_for(&ADAPTERS, args("synchronous")).is_ok());
+    assert!(Config::try_from_args_for(&ADAPTERS, args("callback")).is_ok());
+    assert!(Config::try_from_args_for(&ADAPTERS, args("sometimes")).is_err());
+}
