@@ -8,6 +8,7 @@
 //! it names exactly the registry's adapters and that both price alike.
 
 use faceswap_core::aifaceswap::Aifaceswap;
+use faceswap_core::aiphotocraft::AiPhotoCraft;
 use faceswap_core::piapi::PiApi;
 use faceswap_core::provider::{Adapter, Cost, OperationSpec, PriceInputs};
 use faceswap_core::FieldError;
@@ -37,6 +38,7 @@ pub fn estimate_cost(
     let cost = match provider {
         id if id == Aifaceswap.info().id => price(&Aifaceswap, operation, &inputs),
         id if id == PiApi.info().id => price(&PiApi, operation, &inputs),
+        id if id == AiPhotoCraft.info().id => price(&AiPhotoCraft, operation, &inputs),
         _ => Err(FieldError::new(
             "provider",
             format!(
@@ -51,9 +53,10 @@ pub fn estimate_cost(
 
 /// The ids of the providers [`estimate_cost`] prices: every adapter of
 /// `faceswap_core::registry`, in its order.
-const PROVIDERS: [&str; 2] = [
+const PROVIDERS: [&str; 3] = [
     faceswap_core::aifaceswap::PROVIDER.id,
     faceswap_core::piapi::PROVIDER.id,
+    faceswap_core::aiphotocraft::PROVIDER.id,
 ];
 
 /// `words` separated by commas, without `[T]::join`'s generic machinery (about 1 KB of wasm).
@@ -179,6 +182,15 @@ mod tests {
         for op in dynamic.operations() {
             assert_eq!(
                 price(&PiApi, op.js_name, &inputs).unwrap(),
+                dynamic.price(op, &inputs),
+                "{}",
+                op.js_name
+            );
+        }
+        let dynamic = adapter("aiphotocraft").unwrap();
+        for op in dynamic.operations() {
+            assert_eq!(
+                price(&AiPhotoCraft, op.js_name, &inputs).unwrap(),
                 dynamic.price(op, &inputs),
                 "{}",
                 op.js_name

@@ -10,6 +10,7 @@
 //! the library.
 
 pub mod aifaceswap;
+pub mod aiphotocraft;
 pub mod base64_image;
 pub mod error;
 pub mod media;

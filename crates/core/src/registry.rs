@@ -1,11 +1,12 @@
 //! Every provider the project serves, by id.
 
 use crate::aifaceswap::Aifaceswap;
+use crate::aiphotocraft::AiPhotoCraft;
 use crate::piapi::PiApi;
 use crate::provider::Adapter;
 
 /// The registered adapters, in the order `/api/config` lists them.
-pub static ADAPTERS: &[&dyn Adapter] = &[&Aifaceswap, &PiApi];
+pub static ADAPTERS: &[&dyn Adapter] = &[&Aifaceswap, &PiApi, &AiPhotoCraft];
 
 /// The adapter with this id (`aifaceswap`).
 pub fn adapter(id: &str) -> Option<&'static dyn Adapter> {
