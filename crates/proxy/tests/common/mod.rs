@@ -288,6 +288,8 @@ pub async fn proxy_with_key(fake: &Fake, key: Option<&str>, extra: &[&str]) -> P
         // aifaceswap, and these tests call no other provider.
         "--piapi-base-url".into(),
         fake.url.clone(),
+        "--aiphotocraft-base-url".into(),
+        fake.url.clone(),
     ];
     for (flag, value) in [
         ("--rate-limit-per-min", "100000"),
