@@ -650,3 +650,84 @@ async fn the_sandbox_swaps_end_to_end_and_its_no_face_reaches_the_browser() {
     assert_eq!(answer["provider_code"], "no_face_detected");
     assert_eq!(answer["field"], "srcimage");
 }
+
+fn epoch_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test]
+async fn a_spent_provider_budget_is_not_called_until_its_reset() {
+    let fake = FakeApc::default();
+    let upstream = fake.clone().start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Polls at once: a poll made while the budget is spent would show in the fake's count.
+    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let proxy = &running.proxy;
+
+    // The last request of the budget: accepted, and its answer says none is left for 3 s.
+    *fake.rate.lock().unwrap() = Some((0, epoch_now() + 3));
+    let (status, _, answer) = submit(proxy, "swapfacesameimage", same_image()).await;
+    assert_eq!(status, 200, "{answer}");
+    let id = answer["data"]["task_id"].as_str().unwrap().to_owned();
+    let calls = fake.calls();
+    assert_eq!(calls, 1);
+
+    for _ in 0..3 {
+        let (status, headers, answer) = submit(proxy, "swapfacesameimage", same_image()).await;
+        assert_eq!(status, 429, "{answer}");
+        assert_eq!(answer["error"], "rate_limited");
+        let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=3).contains(&retry), "until the reset: {retry}");
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        fake.calls(),
+        calls,
+        "no submit and no poll reached the provider while spent"
+    );
+    assert_eq!(task(proxy, &id).await["status"], "pending");
+
+    // After the reset the provider is called again: the submit, and the pending task's polls.
+    *fake.rate.lock().unwrap() = Some((99, epoch_now() + 3600));
+    fake.set_status(
+        &id,
+        "completed",
+        Some("https://cdn.aiphotocraft.example/r.png"),
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (status, _, answer) = submit(proxy, "swapfacesameimage", same_image()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(fake.submits().len(), 2);
+    wait_for_status(proxy, &id, "succeeded").await;
+}
+
+#[tokio::test]
+async fn the_providers_own_429_is_rate_limited_and_remembered() {
+    let fake = FakeApc::default();
+    let upstream = fake.clone().start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let proxy = &running.proxy;
+    let reset = epoch_now() + 60;
+    *fake.rate.lock().unwrap() = Some((0, reset));
+    *fake.refusal.lock().unwrap() = Some((
+        429,
+        json!({"success": false, "error": {"code": "rate_limit_exceeded",
+            "message": "Rate limit exceeded", "details": {"reset_at": reset}}}),
+    ));
+    let (status, headers, answer) = submit(proxy, "swapfacesameimage", same_image()).await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (429, Some("rate_limited")),
+        "{answer}"
+    );
+    assert!(headers.contains_key("retry-after"));
+    let (status, headers, _) = submit(proxy, "swapfacesameimage", same_image()).await;
+    assert_eq!(status, 429);
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((50..=60).contains(&retry), "{retry}");
+    assert_eq!(fake.submits().len(), 1, "the second never went upstream");
+}

@@ -3,6 +3,7 @@
 
 use super::{Operation, Request, PROVIDER, REQUESTS_PER_OPERATION, STATUS_PATH};
 use crate::provider::form::stand_in_field;
+use crate::provider::rate_limit;
 use crate::provider::{
     Adapter, AdapterSettings, BuildError, CallbackTarget, Cost, FormInput, OperationSpec, Part,
     PartValue, Prepared, PriceInputs, ProviderFault, ProviderInfo, ProviderOperation,
@@ -158,6 +159,11 @@ impl Adapter for AiPhotoCraft {
 
     fn read_error(&self, status: u16, body: &[u8]) -> ProviderFault {
         super::read_error(status, body)
+    }
+
+    /// `X-RateLimit-Remaining: 0` until `X-RateLimit-Reset` (epoch seconds).
+    fn exhausted_until(&self, headers: &[(&str, &str)], now: u64) -> Option<u64> {
+        rate_limit::x_ratelimit_exhausted_until(headers, now)
     }
 
     fn read_callback(&self, _body: &[u8]) -> Result<TaskUpdate, FieldError> {
@@ -336,5 +342,18 @@ mod tests {
         assert_eq!(fault.kind, FaultKind::InvalidInput);
         assert_eq!(fault.provider_code.as_deref(), Some("no_face_detected"));
         assert!(AiPhotoCraft.read_callback(b"{}").is_err());
+        let spent = [
+            ("X-RateLimit-Remaining", "0"),
+            ("X-RateLimit-Reset", "1764550800"),
+        ];
+        assert_eq!(
+            AiPhotoCraft.exhausted_until(&spent, 1_764_547_200),
+            Some(1_764_550_800)
+        );
+        assert_eq!(
+            crate::piapi::PiApi.exhausted_until(&spent, 1_764_547_200),
+            None,
+            "by default no budget is read"
+        );
     }
 }

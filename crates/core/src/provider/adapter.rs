@@ -140,6 +140,16 @@ pub trait Adapter: Send + Sync + 'static {
         )))
     }
 
+    /// When an answer's headers (`(name, value)` pairs, names in any case) say the provider's
+    /// own request budget is spent: the epoch second (UTC) it is renewed. `now` is the current
+    /// epoch second. The proxy then answers `rate_limited` for this provider until then without
+    /// calling it. By default a provider announces no budget ([`super::rate_limit`] reads the
+    /// common `X-RateLimit-*` headers).
+    fn exhausted_until(&self, headers: &[(&str, &str)], now: u64) -> Option<u64> {
+        let _ = (headers, now);
+        None
+    }
+
     /// True when some operation is served on `route`.
     fn serves_route(&self, route: &str) -> bool {
         self.operations().iter().any(|op| op.route == route)

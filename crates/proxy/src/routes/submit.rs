@@ -21,7 +21,7 @@ use crate::routes::form::{read_form, SpooledFiles};
 use crate::routes::{checked_update, now_ms};
 use crate::store::{NewTask, NewToken, TaskKey};
 use crate::tokens;
-use crate::upstream::{fault_error, judge};
+use crate::upstream::{fault_error, judge, now_secs};
 use crate::{AppError, AppState};
 
 fn json_response(status: u16, body: impl Into<axum::body::Body>) -> Response {
@@ -211,6 +211,8 @@ async fn forward(
     files: &mut SpooledFiles,
 ) -> Result<Bytes, AppError> {
     let adapter = provider.adapter;
+    // A provider whose own budget is spent is not called (nor is anything charged) until its reset.
+    state.provider_budgets.check(adapter, now_secs())?;
     let charge = state.spend_cap.charge(
         client,
         adapter.info().id,
@@ -232,6 +234,9 @@ async fn forward(
             .upstream
             .send(&provider.target, request, files)
             .await?;
+        state
+            .provider_budgets
+            .observe(adapter, &answer.headers, now_secs());
         let body = judge(answer, adapter, &provider.target)?;
         let outcome = adapter
             .read_submit(prepared, &body)
