@@ -731,3 +731,197 @@ async fn the_providers_own_429_is_rate_limited_and_remembered() {
     assert!((50..=60).contains(&retry), "{retry}");
     assert_eq!(fake.submits().len(), 1, "the second never went upstream");
 }
+
+// ---------------------------------------------------------------------------------------------
+// URL inputs: read by the proxy only from its own uploads and FETCH_ALLOWED_ORIGINS.
+
+/// An origin on loopback serving `/a.png`, `/big.png` (2 KiB) and `/redirect` (to a private
+/// address); it counts the requests it gets.
+async fn origin() -> (String, Arc<Mutex<usize>>) {
+    let hits = Arc::new(Mutex::new(0usize));
+    let counted = |hits: Arc<Mutex<usize>>, response: Response| {
+        *hits.lock().unwrap() += 1;
+        response
+    };
+    let (a, b, c) = (hits.clone(), hits.clone(), hits.clone());
+    let router = Router::new()
+        .route(
+            "/a.png",
+            get(move || async move { counted(a, PNG.into_response()) }),
+        )
+        .route(
+            "/big.png",
+            get(move || async move {
+                let mut big = PNG.to_vec();
+                big.resize(2048, 0);
+                counted(b, big.into_response())
+            }),
+        )
+        .route(
+            "/redirect",
+            get(move || async move {
+                let to = [("location", "http://10.0.0.1/a.png")];
+                counted(c, (StatusCode::FOUND, to).into_response())
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (url, hits)
+}
+
+fn by_url(url: &str) -> Form {
+    form(vec![("srcimage", Part::text(url.to_owned()))])
+}
+
+#[tokio::test]
+async fn urls_are_read_only_from_allowed_public_origins() {
+    let fake = FakeApc::default();
+    let upstream = fake.clone().start().await;
+    let (origin, hits) = origin().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = origin.rsplit(':').next().unwrap().to_owned();
+    let listed = format!(
+        "{origin},http://localhost:{port},https://localhost:{port},https://127.0.0.1:{port},\
+         https://[::ffff:127.0.0.1]:{port},https://img.example"
+    );
+    // Listed, but loopback (also by name, after resolution) and plain http: refused by default.
+    let running = start(
+        &upstream,
+        &dir.path().join("tasks.db"),
+        &["--fetch-allowed-origins", &listed],
+    )
+    .await;
+    let proxy = &running.proxy;
+    for (url, says) in [
+        (format!("{origin}/a.png"), "must be an https URL"),
+        (
+            format!("http://localhost:{port}/a.png"),
+            "must be an https URL",
+        ),
+        // Listed over https: refused by the address, after resolution, before connecting.
+        (
+            format!("https://localhost:{port}/a.png"),
+            "resolves to a loopback or private address",
+        ),
+        (
+            format!("https://127.0.0.1:{port}/a.png"),
+            "resolves to a loopback or private address",
+        ),
+        (
+            format!("https://[::ffff:127.0.0.1]:{port}/a.png"),
+            "resolves to a link-local, reserved or otherwise non-public address",
+        ),
+        (
+            "https://elsewhere.example/a.png".to_owned(),
+            "may not fetch",
+        ),
+        (
+            "http://169.254.169.254/latest/meta-data/".to_owned(),
+            "may not fetch",
+        ),
+    ] {
+        let (status, _, answer) = submit(proxy, "swapfacesameimage", by_url(&url)).await;
+        assert_eq!(status, 400, "{url}: {answer}");
+        assert_eq!(answer["error"], "invalid_parameter");
+        assert_eq!(answer["field"], "srcimage", "{answer}");
+        let message = answer["message"].as_str().unwrap();
+        assert!(message.contains(says), "{url}: {message}");
+    }
+    assert_eq!(*hits.lock().unwrap(), 0, "nothing was fetched");
+    assert_eq!(fake.calls(), 0, "nothing was sent upstream");
+}
+
+#[tokio::test]
+async fn an_explicitly_allowed_private_origin_is_fetched_within_the_rules() {
+    let fake = FakeApc::default();
+    let upstream = fake.clone().start().await;
+    let (origin, hits) = origin().await;
+    let dir = tempfile::tempdir().unwrap();
+    let listed = format!("{origin},http://169.254.169.254");
+    let running = start(
+        &upstream,
+        &dir.path().join("tasks.db"),
+        &[
+            "--fetch-allowed-origins",
+            &listed,
+            "--fetch-allow-private",
+            "--upload-max-bytes",
+            "1024",
+        ],
+    )
+    .await;
+    let proxy = &running.proxy;
+    let (status, _, answer) = submit(
+        proxy,
+        "swapfacesameimage",
+        by_url(&format!("{origin}/a.png")),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let sent = fake.submits();
+    assert_eq!(sent[0].part("srcimage").2, PNG, "sent upstream as the file");
+    assert!(sent[0].part("srcimage").1.is_some(), "as a file part");
+
+    for (url, says) in [
+        (
+            "http://169.254.169.254/latest/meta-data/".to_owned(),
+            "never fetches",
+        ),
+        (format!("{origin}/redirect"), "redirect"),
+        (format!("{origin}/big.png"), "larger than 1024 bytes"),
+    ] {
+        let (status, _, answer) = submit(proxy, "swapfacesameimage", by_url(&url)).await;
+        assert_eq!(status, 400, "{url}: {answer}");
+        assert_eq!(answer["field"], "srcimage");
+        let message = answer["message"].as_str().unwrap();
+        assert!(message.contains(says), "{url}: {message}");
+    }
+    assert_eq!(
+        *hits.lock().unwrap(),
+        3,
+        "a.png, the redirect (not followed), big.png"
+    );
+    assert_eq!(
+        fake.submits().len(),
+        1,
+        "only the readable input went upstream"
+    );
+}
+
+#[tokio::test]
+async fn the_proxys_own_uploads_are_read_from_disk() {
+    let fake = FakeApc::default();
+    let upstream = fake.clone().start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let proxy = &running.proxy;
+    let uploaded: Value = proxy
+        .http
+        .post(format!("{}/api/uploads", proxy.url))
+        .multipart(form(vec![("file", image(JPEG, "me.jpg"))]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = uploaded["url"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("{}/uploads/", proxy.url)),
+        "{uploaded}"
+    );
+    let (status, _, answer) = submit(proxy, "swapfacesameimage", by_url(url)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(fake.submits()[0].part("srcimage").2, JPEG);
+
+    let missing = format!("{}/uploads/{}.png", proxy.url, "0".repeat(32));
+    let (status, _, answer) = submit(proxy, "swapfacesameimage", by_url(&missing)).await;
+    assert_eq!((status, answer["field"].as_str()), (400, Some("srcimage")));
+    let escape = format!("{}/uploads/../tasks.db", proxy.url);
+    let (status, _, answer) = submit(proxy, "swapfacesameimage", by_url(&escape)).await;
+    assert_eq!((status, answer["field"].as_str()), (400, Some("srcimage")));
+    assert_eq!(fake.submits().len(), 1);
+}

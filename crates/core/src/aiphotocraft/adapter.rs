@@ -161,6 +161,11 @@ impl Adapter for AiPhotoCraft {
         super::read_error(status, body)
     }
 
+    /// Images are files: a URL input is read by the proxy and sent as one.
+    fn files_only(&self) -> bool {
+        true
+    }
+
     /// `X-RateLimit-Remaining: 0` until `X-RateLimit-Reset` (epoch seconds).
     fn exhausted_until(&self, headers: &[(&str, &str)], now: u64) -> Option<u64> {
         rate_limit::x_ratelimit_exhausted_until(headers, now)
@@ -342,6 +347,7 @@ mod tests {
         assert_eq!(fault.kind, FaultKind::InvalidInput);
         assert_eq!(fault.provider_code.as_deref(), Some("no_face_detected"));
         assert!(AiPhotoCraft.read_callback(b"{}").is_err());
+        assert!(AiPhotoCraft.files_only() && !crate::piapi::PiApi.files_only());
         let spent = [
             ("X-RateLimit-Remaining", "0"),
             ("X-RateLimit-Reset", "1764550800"),

@@ -140,6 +140,13 @@ pub trait Adapter: Send + Sync + 'static {
         )))
     }
 
+    /// True when the provider takes its file fields as files only (AIPhotoCraft): a URL the
+    /// browser sends as the text of a file field is then read by the proxy, under its fetch
+    /// rules, and sent upstream as a file. By default URLs travel as text.
+    fn files_only(&self) -> bool {
+        false
+    }
+
     /// When an answer's headers (`(name, value)` pairs, names in any case) say the provider's
     /// own request budget is spent: the epoch second (UTC) it is renewed. `now` is the current
     /// epoch second. The proxy then answers `rate_limited` for this provider until then without

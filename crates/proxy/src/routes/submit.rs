@@ -14,6 +14,7 @@ use faceswap_core::FieldError;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::fetch::{fetch_url_inputs, FetchPolicy};
 use crate::idempotency::{self, Begin, Fingerprint};
 use crate::poller::millis;
 use crate::providers::ServedProvider;
@@ -108,14 +109,21 @@ async fn submit_within(
         let multipart = Multipart::from_request(request, state)
             .await
             .map_err(|e| AppError::from(FieldError::new("body", e.body_text())))?;
-        let (form, files) = read_form(
+        let spool_dir = state.config.upload_dir.join(".spool");
+        let (mut form, mut files) = read_form(
             &operations,
             multipart,
-            &state.config.upload_dir.join(".spool"),
+            &spool_dir,
             state.config.upload_max_bytes,
             &mut fingerprint,
         )
         .await?;
+        if adapter.files_only() {
+            // Every field is checked before any URL input is read.
+            adapter.prepare_form(route, &form)?;
+            let policy = FetchPolicy::from_config(&state.config);
+            fetch_url_inputs(&policy, &operations, &mut form, &mut files, &spool_dir).await?;
+        }
         (adapter.prepare_form(route, &form)?, files)
     } else {
         if !operations.iter().any(|op| op.accepts_json) {
