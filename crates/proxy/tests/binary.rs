@@ -75,7 +75,11 @@ async fn start_command(
     };
     command
         .env_remove("PIAPI_BASE_URL")
-        .env_remove("PIAPI_API_KEY");
+        .env_remove("PIAPI_API_KEY")
+        .env_remove("AIPHOTOCRAFT_BASE_URL")
+        .env_remove("AIPHOTOCRAFT_API_KEY")
+        .env_remove("FETCH_ALLOWED_ORIGINS")
+        .env_remove("FETCH_ALLOW_PRIVATE");
     let child = command
         .env("HOST", "127.0.0.1")
         .env("PORT", port.to_string())

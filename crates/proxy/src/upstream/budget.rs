@@ -7,6 +7,7 @@
 use axum::http::HeaderMap;
 use faceswap_core::provider::Adapter;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -23,6 +24,9 @@ pub fn now_secs() -> u64 {
 #[derive(Debug, Default)]
 pub struct ProviderBudgets {
     exhausted: Mutex<HashMap<&'static str, u64>>,
+    /// False while no budget is spent: the common case then takes no lock on the forwarding
+    /// path.
+    any: AtomicBool,
 }
 
 impl ProviderBudgets {
@@ -35,6 +39,9 @@ impl ProviderBudgets {
     /// `Ok` when `adapter`'s provider may be called at `now`; 429 `rate_limited` with the seconds
     /// until its reset while its budget is spent.
     pub fn check(&self, adapter: &dyn Adapter, now: u64) -> Result<(), AppError> {
+        if !self.any.load(Ordering::Acquire) {
+            return Ok(());
+        }
         let id = adapter.info().id;
         let mut exhausted = self.lock();
         match exhausted.get(id).copied() {
@@ -47,6 +54,7 @@ impl ProviderBudgets {
             }),
             Some(_) => {
                 exhausted.remove(id);
+                self.any.store(!exhausted.is_empty(), Ordering::Release);
                 Ok(())
             }
             None => Ok(()),
@@ -63,17 +71,22 @@ impl ProviderBudgets {
         let id = adapter.info().id;
         match adapter.exhausted_until(&pairs, now) {
             Some(until) => {
-                if self.lock().insert(id, until).is_none() {
+                let mut exhausted = self.lock();
+                if exhausted.insert(id, until).is_none() {
                     tracing::warn!(
                         provider = id,
                         until,
                         "the provider's request budget is spent"
                     );
                 }
+                self.any.store(true, Ordering::Release);
             }
-            None => {
-                self.lock().remove(id);
+            None if self.any.load(Ordering::Acquire) => {
+                let mut exhausted = self.lock();
+                exhausted.remove(id);
+                self.any.store(!exhausted.is_empty(), Ordering::Release);
             }
+            None => {}
         }
     }
 }
