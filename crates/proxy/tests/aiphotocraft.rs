@@ -336,6 +336,11 @@ async fn the_four_routes_forward_the_providers_form_with_the_key() {
     assert_eq!(sent[0].part("enhance").2, b"true");
     assert_eq!(sent[1].part("swap_index").2, b"2,1");
     assert_eq!(
+        sent[1].part("enhance").2,
+        b"false",
+        "the provider requires it"
+    );
+    assert_eq!(
         sent[2].names(),
         ["srcimage", "targetimage1", "targetimage2"]
     );

@@ -308,6 +308,25 @@ async fn face_counts_formats_and_fields_are_refused_as_the_provider_words_them()
 
     let (status, _, body) = submit(
         base,
+        "basicswap",
+        Some(KEY),
+        form(vec![
+            ("srcimage", file(media_bytes("astronaut.png"))),
+            ("targetimage", file(media_bytes("two-faces.png"))),
+            ("enhance", Part::text("false")),
+        ]),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (code, details) = error_code(&body);
+    assert_eq!(
+        (code.as_str(), details["field"].as_str()),
+        ("face_count_mismatch", Some("targetimage")),
+        "one face each"
+    );
+
+    let (status, _, body) = submit(
+        base,
         "swapfacesameimage",
         Some(KEY),
         form(vec![("srcimage", file(b"not an image at all".to_vec()))]),

@@ -133,14 +133,14 @@ impl Adapter for AiPhotoCraft {
                 },
             })
             .collect();
-        for (field, value) in request.to_object() {
-            if op.text_fields().contains(&field.as_str()) {
-                if let Some(text) = value.as_str() {
-                    parts.push(Part {
-                        name: field,
-                        value: PartValue::Text(text.to_owned()),
-                    });
-                }
+        // The text fields in the operation's order, in their normal form.
+        let object = request.to_object();
+        for &field in op.text_fields() {
+            if let Some(text) = object.get(field).and_then(|v| v.as_str()) {
+                parts.push(Part {
+                    name: field.to_owned(),
+                    value: PartValue::Text(text.to_owned()),
+                });
             }
         }
         Ok(UpstreamRequest::post_form(op.upstream_path(), parts))
@@ -294,8 +294,17 @@ mod tests {
         let UpstreamBody::Multipart(parts) = request.body else {
             panic!("a form")
         };
-        assert_eq!(parts.len(), 3);
-        assert_eq!(parts[2].value, PartValue::Text("2,1".into()));
+        let text: Vec<_> = parts[2..]
+            .iter()
+            .map(|p| (p.name.as_str(), p.value.clone()))
+            .collect();
+        assert_eq!(
+            text,
+            [
+                ("swap_index", PartValue::Text("2,1".into())),
+                ("enhance", PartValue::Text("false".into()))
+            ]
+        );
         let err = AiPhotoCraft
             .prepare_form(
                 "faceswap/swap1from2",

@@ -88,11 +88,12 @@ impl Operation {
         }
     }
 
-    /// The text fields besides the files.
+    /// The text fields besides the files. `enhance` is required by the provider on both swaps
+    /// that document it; it defaults to `"false"` here and is always sent.
     pub const fn text_fields(self) -> &'static [&'static str] {
         match self {
             Operation::BasicSwap => &["enhance"],
-            Operation::CoupleSwap => &["swap_index"],
+            Operation::CoupleSwap => &["swap_index", "enhance"],
             Operation::Swap1From2 | Operation::SwapFaceSameImage => &[],
         }
     }

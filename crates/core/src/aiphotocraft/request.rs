@@ -72,7 +72,7 @@ pub struct Request {
     pub operation: Operation,
     /// `(field, value)` for each file field, in the provider's order.
     pub images: Vec<(&'static str, String)>,
-    /// `enhance` of a basic swap (`false` when not sent).
+    /// `enhance` of a basic or couple swap (`false` when not sent).
     pub enhance: bool,
     /// `swap_index` of a couple swap (`"1,2"` when not sent).
     pub swap_index: SwapIndex,
@@ -102,8 +102,8 @@ impl Request {
             }
             images.push((field, value.to_owned()));
         }
-        let enhance = match (operation, text("enhance")?) {
-            (Operation::BasicSwap, Some(value)) => check_enhance(value)?,
+        let enhance = match text("enhance")? {
+            Some(value) if operation.text_fields().contains(&"enhance") => check_enhance(value)?,
             _ => false,
         };
         let swap_index = match (operation, text("swap_index")?) {
@@ -126,18 +126,15 @@ impl Request {
             .iter()
             .map(|(field, value)| ((*field).to_owned(), Value::String(value.clone())))
             .collect();
-        match self.operation {
-            Operation::BasicSwap => {
-                let enhance = if self.enhance { "true" } else { "false" };
-                object.insert("enhance".into(), Value::String(enhance.into()));
-            }
-            Operation::CoupleSwap => {
-                object.insert(
-                    "swap_index".into(),
-                    Value::String(self.swap_index.as_str().into()),
-                );
-            }
-            Operation::Swap1From2 | Operation::SwapFaceSameImage => {}
+        if self.operation == Operation::CoupleSwap {
+            object.insert(
+                "swap_index".into(),
+                Value::String(self.swap_index.as_str().into()),
+            );
+        }
+        if self.operation.text_fields().contains(&"enhance") {
+            let enhance = if self.enhance { "true" } else { "false" };
+            object.insert("enhance".into(), Value::String(enhance.into()));
         }
         object
     }
@@ -216,6 +213,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(couple.to_object()["swap_index"], "1,2");
+        assert_eq!(couple.to_object()["enhance"], "false", "always sent");
         assert_eq!(
             Request::from_object(Operation::CoupleSwap, &couple.to_object()),
             Ok(couple)

@@ -8,10 +8,10 @@ use crate::engine::fetch::Source;
 use crate::engine::jobs::FacePair;
 use crate::engine::tasks::{Job, ReplacementSource};
 
-/// How many faces a file field must show: at least one, or exactly two.
+/// How many faces a file field must show: exactly one, or exactly two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Faces {
-    /// One face (the largest is used when there are more).
+    /// Exactly one face.
     One,
     /// Exactly two faces.
     Two,
@@ -33,6 +33,10 @@ pub fn face_count_error(field: &str, needed: Faces, found: usize) -> Option<(Err
         (_, 0) => Some((
             ErrorCode::NoFaceDetected,
             format!("No face detected in {field}"),
+        )),
+        (Faces::One, n) if n != 1 => Some((
+            ErrorCode::FaceCountMismatch,
+            format!("{field} must contain exactly 1 face, found {n}"),
         )),
         (Faces::Two, n) if n != 2 => Some((
             ErrorCode::FaceCountMismatch,
@@ -57,7 +61,7 @@ fn pair(label: &str, from: usize, at: usize) -> FacePair {
 
 /// The engine's work for a checked request (its files are in the request's uploads).
 ///
-/// - `basicswap`: the face of `srcimage` onto the largest face of `targetimage`;
+/// - `basicswap`: the face of `srcimage` onto the face of `targetimage`;
 /// - `faceswap2`: the two faces of `srcimage` onto the two faces of `targetimage`, face
 ///   `swap_index[i]` (1-based) onto face `i + 1`, left to right;
 /// - `swap1from2`: the face of `targetimage1` onto the left face of `srcimage`, that of
@@ -121,6 +125,10 @@ mod tests {
             Some(ErrorCode::FaceCountMismatch)
         );
         assert_eq!(face_count_error("srcimage", Faces::Two, 2), None);
-        assert_eq!(face_count_error("srcimage", Faces::One, 3), None);
+        assert_eq!(
+            face_count_error("srcimage", Faces::One, 3).map(|e| e.0),
+            Some(ErrorCode::FaceCountMismatch)
+        );
+        assert_eq!(face_count_error("srcimage", Faces::One, 1), None);
     }
 }
