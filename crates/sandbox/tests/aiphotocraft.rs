@@ -357,6 +357,21 @@ async fn face_counts_formats_and_fields_are_refused_as_the_provider_words_them()
     .await;
     assert_eq!(status, 400);
     assert_eq!(error_code(&body).1["field"], "targetimage1");
+
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/faceswap/basicswap"))
+        .header("X-Api-Key", KEY)
+        .json(&serde_json::json!({"srcimage": "https://img.example/a.png"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body = response.bytes().await.unwrap();
+    assert_eq!(
+        error_code(&body).0,
+        "invalid_parameter",
+        "in the provider's shape"
+    );
 }
 
 #[tokio::test]

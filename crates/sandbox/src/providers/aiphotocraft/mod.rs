@@ -13,7 +13,7 @@
 mod budget;
 mod job;
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{FromRequest, Multipart, Path, Request as HttpRequest, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -162,9 +162,9 @@ async fn submit(
     State(state): State<SandboxState>,
     Extension(budget): Extension<Arc<Budget>>,
     Path(op): Path<String>,
-    headers: HeaderMap,
-    multipart: Multipart,
+    request: HttpRequest,
 ) -> Response {
+    let headers = request.headers().clone();
     let answer = async {
         admit(&state, &headers).await?;
         let standing = budget
@@ -173,6 +173,21 @@ async fn submit(
                 details: json!({ "reset_at": standing.reset }),
                 standing: Some(standing),
                 ..Refusal::new(ErrorCode::RateLimitExceeded, "Rate limit exceeded")
+            })?;
+        let multipart = Multipart::from_request(request, &state)
+            .await
+            .map_err(|rejection| {
+                Refusal::new(
+                    ErrorCode::InvalidParameter,
+                    format!(
+                        "the body must be a multipart form: {}",
+                        rejection.body_text()
+                    ),
+                )
+            })
+            .map_err(|refusal| Refusal {
+                standing: Some(standing),
+                ..refusal
             })?;
         start(&state, &op, multipart)
             .await
