@@ -29,6 +29,41 @@ const KEY: &str = "apc-key-0a1b2c3d4e-secret";
 static ADAPTERS: [&dyn Adapter; 1] = [&AiPhotoCraft];
 
 // ---------------------------------------------------------------------------------------------
+// Every log line of this test binary, at trace level.
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn logs() -> &'static Captured {
+    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
+        captured
+    })
+}
+
+fn log_text() -> String {
+    String::from_utf8_lossy(&logs().0.lock().unwrap()).into_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
 // The fake AIPhotoCraft.
 
 /// One part the fake received: name, file name (for files) and bytes.
@@ -176,6 +211,7 @@ async fn start_with(
     db: &std::path::Path,
     extra: &[&str],
 ) -> Running {
+    logs();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let mut args: Vec<String> = [
@@ -561,6 +597,9 @@ async fn refusals_reach_the_browser_with_the_providers_code() {
             "the key never shows: {answer}"
         );
     }
+    let logs = log_text();
+    assert!(logs.contains("submit failed"), "the refusals were logged");
+    assert!(!logs.contains(KEY), "the key is never logged");
 }
 
 #[tokio::test]
