@@ -5,9 +5,9 @@ use super::{Operation, Request, PROVIDER, REQUESTS_PER_OPERATION, STATUS_PATH};
 use crate::provider::form::stand_in_field;
 use crate::provider::rate_limit;
 use crate::provider::{
-    Adapter, AdapterSettings, BuildError, CallbackTarget, Cost, FormInput, OperationSpec, Part,
-    PartValue, Prepared, PriceInputs, ProviderFault, ProviderInfo, ProviderOperation,
-    SubmitOutcome, TaskUpdate, UpstreamRequest,
+    is_safe_task_id, Adapter, AdapterSettings, BuildError, CallbackTarget, Cost, FormInput,
+    OperationSpec, Part, PartValue, Prepared, PriceInputs, ProviderFault, ProviderInfo,
+    ProviderOperation, SubmitOutcome, TaskUpdate, UpstreamRequest,
 };
 use crate::FieldError;
 
@@ -179,8 +179,7 @@ impl Adapter for AiPhotoCraft {
     }
 
     fn poll_request(&self, task_id: &str) -> Option<UpstreamRequest> {
-        super::response::safe_task_id(task_id)
-            .then(|| UpstreamRequest::get(format!("{STATUS_PATH}/{task_id}")))
+        is_safe_task_id(task_id).then(|| UpstreamRequest::get(format!("{STATUS_PATH}/{task_id}")))
     }
 
     fn read_poll(&self, task_id: &str, body: &[u8]) -> Result<TaskUpdate, ProviderFault> {

@@ -10,13 +10,10 @@
 
 use serde_json::Value;
 
-use crate::provider::{FaultKind, ProviderFault, TaskUpdate};
+use crate::provider::{is_safe_task_id, FaultKind, ProviderFault, TaskUpdate};
 
 /// Path of the task-status endpoint, before the task id.
 pub const STATUS_PATH: &str = "api/task-status";
-
-/// Longest task id accepted from AIPhotoCraft.
-const MAX_TASK_ID: usize = 128;
 
 /// Longest provider message kept, in characters.
 const MAX_MESSAGE: usize = 200;
@@ -132,15 +129,6 @@ fn shorten(message: &str) -> String {
     message.trim().chars().take(MAX_MESSAGE).collect()
 }
 
-/// True for a task id that is safe in a path: letters, digits, `-` and `_`.
-pub(super) fn safe_task_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_TASK_ID
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 /// The task id of a submit's 2xx answer: `task_id` or `id`, in `data` or at the top level. An
 /// answer with `success: false` is the fault it carries.
 pub fn read_task_id(body: &[u8]) -> Result<String, ProviderFault> {
@@ -153,7 +141,7 @@ pub fn read_task_id(body: &[u8]) -> Result<String, ProviderFault> {
     ["task_id", "id"]
         .iter()
         .find_map(|name| find(&value, name).and_then(text))
-        .filter(|id| safe_task_id(id))
+        .filter(|id| is_safe_task_id(id))
         .ok_or_else(|| ProviderFault::malformed("AIPhotoCraft's answer has no usable task_id"))
 }
 

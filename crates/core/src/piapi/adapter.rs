@@ -6,9 +6,9 @@ use super::{
     Operation, Request, Task, TaskEnvelope, TaskError, WebhookBody, PROVIDER, SERVICE_MODE,
 };
 use crate::provider::{
-    Adapter, AdapterSettings, BuildError, CallbackTarget, Cost, CostUnit, FaultKind, FormInput,
-    OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo, ProviderOperation,
-    SubmitOutcome, TaskUpdate, UpstreamRequest,
+    is_safe_task_id, Adapter, AdapterSettings, BuildError, CallbackTarget, Cost, CostUnit,
+    FaultKind, FormInput, OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo,
+    ProviderOperation, SubmitOutcome, TaskUpdate, UpstreamRequest,
 };
 use crate::FieldError;
 
@@ -18,9 +18,6 @@ pub struct PiApi;
 
 /// The browser-facing route of every operation, under `/api/piapi/`.
 pub const ROUTE: &str = "v1/task";
-
-/// Longest task id accepted from PiAPI (its ids are UUIDs).
-const MAX_TASK_ID: usize = 128;
 
 const fn spec(name: &'static str, js_name: &'static str) -> OperationSpec {
     OperationSpec {
@@ -54,15 +51,6 @@ impl Operation {
 
 fn shape_error(operation: &'static str, reason: FieldError) -> BuildError {
     BuildError::Shape { operation, reason }
-}
-
-/// A task id that is safe in a path: letters, digits, `-` and `_`.
-fn safe_task_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_TASK_ID
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Words of PiAPI's messages that tell a refusal's kind, lower case.
@@ -218,7 +206,7 @@ impl Adapter for PiApi {
         body: &[u8],
     ) -> Result<SubmitOutcome, ProviderFault> {
         let task = read_envelope(body)?;
-        if !safe_task_id(&task.task_id) {
+        if !is_safe_task_id(&task.task_id) {
             return Err(ProviderFault::malformed(
                 "PiAPI's answer has no usable data.task_id",
             ));
@@ -270,7 +258,7 @@ impl Adapter for PiApi {
     }
 
     fn poll_request(&self, task_id: &str) -> Option<UpstreamRequest> {
-        safe_task_id(task_id)
+        is_safe_task_id(task_id)
             .then(|| UpstreamRequest::get(format!("{}/{task_id}", super::SUBMIT_PATH)))
     }
 

@@ -22,7 +22,9 @@ pub use fault::{FaultKind, ProviderFault};
 pub use form::{FormInput, FormValue};
 pub use settings::{AdapterSettings, SettingSpec};
 pub use update::{SubmitOutcome, TaskUpdate};
-pub use upstream::{Part, PartValue, UpstreamBody, UpstreamMethod, UpstreamRequest};
+pub use upstream::{
+    is_safe_task_id, Part, PartValue, UpstreamBody, UpstreamMethod, UpstreamRequest, MAX_TASK_ID,
+};
 
 /// How the provider's API key is sent upstream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,18 @@
 //! The upstream request as data: what the proxy sends, built by an adapter without any I/O.
 
+/// Longest provider task id accepted in a status path.
+pub const MAX_TASK_ID: usize = 128;
+
+/// True for a provider's task id that is safe as one segment of a status path: 1 to
+/// [`MAX_TASK_ID`] letters, digits, `-` and `_`.
+pub fn is_safe_task_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_TASK_ID
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The HTTP method of an upstream call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpstreamMethod {
