@@ -22,7 +22,7 @@ use crate::limits::{RateLimit, SpendCap};
 use crate::providers::{Providers, ServedProvider};
 use crate::routes::{self, events, hooks, info, tasks, uploads};
 use crate::store::{StoreError, TaskStore};
-use crate::upstream::{Upstream, UpstreamConfigError};
+use crate::upstream::{ProviderBudgets, Upstream, UpstreamConfigError};
 use crate::{AppError, Config};
 
 /// Shared state of every handler: one `Arc`, so a clone per request is one counter increment.
@@ -39,6 +39,8 @@ pub struct Shared {
     pub store: Arc<dyn TaskStore>,
     /// The HTTP client of every upstream call.
     pub upstream: Upstream,
+    /// Providers whose own request budget is spent, until its reset.
+    pub provider_budgets: ProviderBudgets,
     /// Requests per minute per client.
     pub rate_limit: RateLimit,
     /// Spending per hour per client and provider.
@@ -103,6 +105,7 @@ impl AppState {
             rate_limit: RateLimit::per_minute(config.rate_limit_per_min),
             spend_cap: SpendCap::new(Duration::from_secs(3600)),
             upstream,
+            provider_budgets: ProviderBudgets::default(),
             providers,
             store,
             allowed_origins: AllowedOrigins::from_config(&config),

@@ -42,6 +42,15 @@ pub struct Cli {
     /// CORS allowlist, comma separated; empty means same origin only.
     #[arg(long, env = "ALLOWED_ORIGINS", default_value = "")]
     pub allowed_origins: String,
+    /// Origins (https://host[:port]) the proxy may fetch URL inputs from for providers that take
+    /// files only (AIPhotoCraft), comma separated; its own uploads are always readable.
+    #[arg(long, env = "FETCH_ALLOWED_ORIGINS", default_value = "")]
+    pub fetch_allowed_origins: String,
+    /// Lets the origins of FETCH_ALLOWED_ORIGINS be plain http and resolve to loopback or private
+    /// addresses (RFC 1918, IPv6 ULA): for tests and closed networks only. Link-local and cloud
+    /// metadata addresses stay refused.
+    #[arg(long, env = "FETCH_ALLOW_PRIVATE", default_value_t = false)]
+    pub fetch_allow_private: bool,
     /// Requests per minute per client.
     #[arg(long, env = "RATE_LIMIT_PER_MIN", default_value_t = 600)]
     pub rate_limit_per_min: u32,
@@ -181,6 +190,10 @@ pub struct Config {
     pub upload_max_bytes: u64,
     /// Origins allowed by CORS; empty: same origin only.
     pub allowed_origins: Vec<String>,
+    /// Origins URL inputs may be fetched from (`FETCH_ALLOWED_ORIGINS`).
+    pub fetch_allowed_origins: Vec<String>,
+    /// Whether those origins may be http and private addresses (`FETCH_ALLOW_PRIVATE`).
+    pub fetch_allow_private: bool,
     /// Requests per minute per client.
     pub rate_limit_per_min: u32,
     /// Interval of polls of a pending task (doubling up to [`MAX_POLL_INTERVAL`]).
@@ -399,6 +412,14 @@ impl Config {
                 .filter(|origin| !origin.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            fetch_allowed_origins: cli
+                .fetch_allowed_origins
+                .split(',')
+                .map(str::trim)
+                .filter(|origin| !origin.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            fetch_allow_private: cli.fetch_allow_private,
             rate_limit_per_min: cli.rate_limit_per_min,
             poll_interval: Duration::from_millis(cli.poll_interval_ms.max(10))
                 .min(MAX_POLL_INTERVAL),

@@ -9,6 +9,7 @@ mod app;
 mod config;
 mod cors;
 mod error;
+pub mod fetch;
 pub mod idempotency;
 pub mod limits;
 mod maintenance;

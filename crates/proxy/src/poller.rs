@@ -11,7 +11,7 @@ use crate::config::MAX_POLL_INTERVAL;
 use crate::routes::form::SpooledFiles;
 use crate::routes::{checked_update, now_ms};
 use crate::store::PollClaim;
-use crate::upstream::{fault_error, judge};
+use crate::upstream::{fault_error, judge, now_secs};
 use crate::{AppError, AppState};
 
 /// Most tasks polled in one sweep of one proxy.
@@ -74,10 +74,15 @@ async fn ask(state: &AppState, claim: &PollClaim) -> Result<TaskUpdate, AppError
     let Some(request) = adapter.poll_request(&claim.key.task_id) else {
         return Ok(TaskUpdate::pending(Some(claim.key.task_id.clone())));
     };
+    // While the provider's own budget is spent, polls wait (and back off) like failed ones.
+    state.provider_budgets.check(adapter, now_secs())?;
     let answer = state
         .upstream
         .send(&provider.target, request, &mut SpooledFiles::default())
         .await?;
+    state
+        .provider_budgets
+        .observe(adapter, &answer.headers, now_secs());
     let body = judge(answer, adapter, &provider.target)?;
     adapter
         .read_poll(&claim.key.task_id, &body)

@@ -177,8 +177,10 @@ mod tests {
                 "k",
                 "--piapi-api-key",
                 "k2",
-                "--acedata-api-key",
+                "--aiphotocraft-api-key",
                 "k3",
+                "--acedata-api-key",
+                "k4",
             ]),
             None,
         )

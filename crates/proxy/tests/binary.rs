@@ -78,7 +78,11 @@ async fn start_command(
         .env_remove("PIAPI_API_KEY")
         .env_remove("ACEDATA_BASE_URL")
         .env_remove("ACEDATA_API_KEY")
-        .env_remove("ACEDATA_DELIVERY");
+        .env_remove("ACEDATA_DELIVERY")
+        .env_remove("AIPHOTOCRAFT_BASE_URL")
+        .env_remove("AIPHOTOCRAFT_API_KEY")
+        .env_remove("FETCH_ALLOWED_ORIGINS")
+        .env_remove("FETCH_ALLOW_PRIVATE");
     let child = command
         .env("HOST", "127.0.0.1")
         .env("PORT", port.to_string())

@@ -32,6 +32,42 @@ pub struct SandboxConfig {
     pub fetch_timeout: Duration,
     /// Time allowed for delivering one webhook.
     pub webhook_timeout: Duration,
+    /// The per-key request budget of providers that announce one in `X-RateLimit-*` headers
+    /// (AIPhotoCraft).
+    pub rate_budget: RateBudget,
+}
+
+/// A per-key request budget per hour and per day. The default is high enough for any test run;
+/// `SANDBOX_RATE_LIMIT_PER_HOUR` and `SANDBOX_RATE_LIMIT_PER_DAY` set it, and a test sets a
+/// small one to see it run out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateBudget {
+    /// Requests per clock hour.
+    pub per_hour: u64,
+    /// Requests per UTC day.
+    pub per_day: u64,
+}
+
+impl Default for RateBudget {
+    fn default() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+impl RateBudget {
+    /// The budget from `SANDBOX_RATE_LIMIT_PER_HOUR` / `_PER_DAY` through `get` (100 000 and
+    /// 1 000 000 when unset or unreadable).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        let read = |name: &str, default: u64| {
+            get(name)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(default)
+        };
+        Self {
+            per_hour: read("SANDBOX_RATE_LIMIT_PER_HOUR", 100_000),
+            per_day: read("SANDBOX_RATE_LIMIT_PER_DAY", 1_000_000),
+        }
+    }
 }
 
 impl Default for SandboxConfig {
@@ -47,6 +83,7 @@ impl Default for SandboxConfig {
             max_body_bytes: 64 * 1024 * 1024,
             fetch_timeout: Duration::from_secs(30),
             webhook_timeout: Duration::from_secs(10),
+            rate_budget: RateBudget::default(),
         }
     }
 }
@@ -64,6 +101,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("fetch_timeout", &self.fetch_timeout)
             .field("webhook_timeout", &self.webhook_timeout)
+            .field("rate_budget", &self.rate_budget)
             .finish()
     }
 }
@@ -81,5 +119,13 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("very-secret-key"));
         assert!(shown.contains("<redacted>"));
+    }
+
+    #[test]
+    fn the_rate_budget_reads_its_variables() {
+        let budget = RateBudget::from_lookup(|name| {
+            (name == "SANDBOX_RATE_LIMIT_PER_HOUR").then(|| " 3 ".to_owned())
+        });
+        assert_eq!((budget.per_hour, budget.per_day), (3, 1_000_000));
     }
 }

@@ -19,7 +19,7 @@ pub mod server;
 pub mod state;
 
 pub use app::app;
-pub use config::SandboxConfig;
+pub use config::{RateBudget, SandboxConfig};
 pub use faults::Faults;
 pub use server::{spawn, spawn_on, RunningSandbox};
 pub use state::{SandboxState, TaskRecord, TaskState};

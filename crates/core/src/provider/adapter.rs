@@ -149,6 +149,23 @@ pub trait Adapter: Send + Sync + 'static {
         )))
     }
 
+    /// True when the provider takes its file fields as files only (AIPhotoCraft): a URL the
+    /// browser sends as the text of a file field is then read by the proxy, under its fetch
+    /// rules, and sent upstream as a file. By default URLs travel as text.
+    fn files_only(&self) -> bool {
+        false
+    }
+
+    /// When an answer's headers (`(name, value)` pairs, names in any case) say the provider's
+    /// own request budget is spent: the epoch second (UTC) it is renewed. `now` is the current
+    /// epoch second. The proxy then answers `rate_limited` for this provider until then without
+    /// calling it. By default a provider announces no budget ([`super::rate_limit`] reads the
+    /// common `X-RateLimit-*` headers).
+    fn exhausted_until(&self, headers: &[(&str, &str)], now: u64) -> Option<u64> {
+        let _ = (headers, now);
+        None
+    }
+
     /// True when some operation is served on `route`.
     fn serves_route(&self, route: &str) -> bool {
         self.operations().iter().any(|op| op.route == route)

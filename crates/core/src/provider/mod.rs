@@ -11,6 +11,7 @@ mod adapter;
 mod cost;
 mod fault;
 pub mod form;
+pub mod rate_limit;
 mod settings;
 mod update;
 mod upstream;

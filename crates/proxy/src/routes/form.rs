@@ -28,6 +28,12 @@ pub struct SpooledFiles {
 }
 
 impl SpooledFiles {
+    /// Keeps `spooled` as the file of `field` (a URL input the proxy read).
+    pub fn insert(&mut self, field: String, spooled: Spooled) {
+        self.files.retain(|(name, _)| *name != field);
+        self.files.push((field, spooled));
+    }
+
     /// The file sent under `field`, as an upstream part streamed from disk.
     pub fn part(&mut self, field: &str) -> Result<Part, AppError> {
         let index = self

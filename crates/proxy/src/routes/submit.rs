@@ -14,6 +14,7 @@ use faceswap_core::FieldError;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::fetch::{fetch_url_inputs, FetchPolicy};
 use crate::idempotency::{self, Begin, Fingerprint};
 use crate::poller::millis;
 use crate::providers::ServedProvider;
@@ -21,7 +22,7 @@ use crate::routes::form::{read_form, SpooledFiles};
 use crate::routes::{checked_update, now_ms};
 use crate::store::{NewTask, NewToken, TaskKey};
 use crate::tokens;
-use crate::upstream::{fault_error, judge};
+use crate::upstream::{fault_error, judge, now_secs};
 use crate::{AppError, AppState};
 
 fn json_response(status: u16, body: impl Into<axum::body::Body>) -> Response {
@@ -117,14 +118,21 @@ async fn submit_within(
         let multipart = Multipart::from_request(request, state)
             .await
             .map_err(|e| AppError::from(FieldError::new("body", e.body_text())))?;
-        let (form, files) = read_form(
+        let spool_dir = state.config.upload_dir.join(".spool");
+        let (mut form, mut files) = read_form(
             &operations,
             multipart,
-            &state.config.upload_dir.join(".spool"),
+            &spool_dir,
             state.config.upload_max_bytes,
             &mut fingerprint,
         )
         .await?;
+        if adapter.files_only() {
+            // Every field is checked before any URL input is read.
+            adapter.prepare_form(route, &form)?;
+            let policy = FetchPolicy::from_config(&state.config);
+            fetch_url_inputs(&policy, &operations, &mut form, &mut files, &spool_dir).await?;
+        }
         (adapter.prepare_form(route, &form)?, files)
     } else {
         if !operations.iter().any(|op| op.accepts_json) {
@@ -220,6 +228,8 @@ async fn forward(
     files: &mut SpooledFiles,
 ) -> Result<Bytes, AppError> {
     let adapter = provider.adapter;
+    // A provider whose own budget is spent is not called (nor is anything charged) until its reset.
+    state.provider_budgets.check(adapter, now_secs())?;
     let charge = state.spend_cap.charge(
         client,
         adapter.info().id,
@@ -246,6 +256,9 @@ async fn forward(
             .upstream
             .send(&provider.target, request, files)
             .await?;
+        state
+            .provider_budgets
+            .observe(adapter, &answer.headers, now_secs());
         let body = judge(answer, adapter, &provider.target)?;
         let outcome = adapter
             .read_submit(prepared, &body)

@@ -133,7 +133,7 @@ pub async fn upload(
 }
 
 /// The media type of a stored upload's name (`<32 hex>.<ext>`), if it is one.
-fn stored_type(name: &str) -> Option<MediaType> {
+pub(crate) fn stored_type(name: &str) -> Option<MediaType> {
     let (stem, ext) = name.split_once('.')?;
     let valid_stem =
         stem.len() == 32 && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));

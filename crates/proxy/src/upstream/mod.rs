@@ -6,8 +6,10 @@
 //! same code.
 
 mod answer;
+mod budget;
 
 pub use answer::{fault_error, judge};
+pub use budget::{now_secs, ProviderBudgets};
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use bytes::Bytes;

@@ -2,11 +2,13 @@
 //! checks the key the way its provider's [`faceswap_core::provider::AuthScheme`] says, validates
 //! with faceswap-core, hands a [`crate::engine::tasks::Job`] to the engine and answers (and calls
 //! back) in its provider's shapes. All share one port and one key: [`aifaceswap`] on
-//! `/api/aifaceswap/v1/{op}`, [`piapi`] on `/api/v1/task`, [`acedata`] on `/face/swap`. A new
-//! provider (AIPhotoCraft on `/api/faceswap/...`) is one more module merged in [`router`].
+//! `/api/aifaceswap/v1/{op}`, [`piapi`] on `/api/v1/task`, [`aiphotocraft`] on `/api/faceswap/...`
+//! and `/api/task-status/{task_id}`, [`acedata`] on `/face/swap`. A new provider is one more
+//! module merged in [`router`].
 
 pub mod acedata;
 pub mod aifaceswap;
+pub mod aiphotocraft;
 pub mod auth;
 pub mod form;
 pub mod piapi;
@@ -20,5 +22,6 @@ pub fn router() -> Router<SandboxState> {
     Router::new()
         .merge(aifaceswap::router())
         .merge(piapi::router())
+        .merge(aiphotocraft::router())
         .merge(acedata::router())
 }
