@@ -7,6 +7,7 @@
 //! over the bundle budget). [`PROVIDERS`] lists them in the registry's order; a test checks that
 //! it names exactly the registry's adapters and that both price alike.
 
+use faceswap_core::acedata::AceData;
 use faceswap_core::aifaceswap::Aifaceswap;
 use faceswap_core::piapi::PiApi;
 use faceswap_core::provider::{Adapter, Cost, OperationSpec, PriceInputs};
@@ -37,6 +38,7 @@ pub fn estimate_cost(
     let cost = match provider {
         id if id == Aifaceswap.info().id => price(&Aifaceswap, operation, &inputs),
         id if id == PiApi.info().id => price(&PiApi, operation, &inputs),
+        id if id == AceData.info().id => price(&AceData, operation, &inputs),
         _ => Err(FieldError::new(
             "provider",
             format!(
@@ -51,9 +53,10 @@ pub fn estimate_cost(
 
 /// The ids of the providers [`estimate_cost`] prices: every adapter of
 /// `faceswap_core::registry`, in its order.
-const PROVIDERS: [&str; 2] = [
+const PROVIDERS: [&str; 3] = [
     faceswap_core::aifaceswap::PROVIDER.id,
     faceswap_core::piapi::PROVIDER.id,
+    faceswap_core::acedata::PROVIDER.id,
 ];
 
 /// `words` separated by commas, without `[T]::join`'s generic machinery (about 1 KB of wasm).
@@ -184,6 +187,19 @@ mod tests {
                 op.js_name
             );
         }
+        let dynamic = adapter("acedata").unwrap();
+        for op in dynamic.operations() {
+            assert_eq!(
+                price(&AceData, op.js_name, &inputs).unwrap(),
+                dynamic.price(op, &inputs),
+                "{}",
+                op.js_name
+            );
+        }
+        assert_eq!(
+            price(&AceData, "faceSwap", &PriceInputs::default()).unwrap(),
+            Cost::new(1.0, faceswap_core::provider::CostUnit::Requests)
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! that implements [`provider::Adapter`]; [`registry`] lists them for the proxy, the sandbox and
 //! the library.
 
+pub mod acedata;
 pub mod aifaceswap;
 pub mod base64_image;
 pub mod error;

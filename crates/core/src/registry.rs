@@ -1,11 +1,12 @@
 //! Every provider the project serves, by id.
 
+use crate::acedata::AceData;
 use crate::aifaceswap::Aifaceswap;
 use crate::piapi::PiApi;
 use crate::provider::Adapter;
 
 /// The registered adapters, in the order `/api/config` lists them.
-pub static ADAPTERS: &[&dyn Adapter] = &[&Aifaceswap, &PiApi];
+pub static ADAPTERS: &[&dyn Adapter] = &[&Aifaceswap, &PiApi, &AceData];
 
 /// The adapter with this id (`aifaceswap`).
 pub fn adapter(id: &str) -> Option<&'static dyn Adapter> {

@@ -5,6 +5,19 @@ use std::fmt;
 
 use crate::provider::Cost;
 
+/// Longest task id accepted from a provider, in bytes (providers' ids are UUIDs or hex).
+pub const MAX_TASK_ID_BYTES: usize = 128;
+
+/// True when a provider's task id is safe in a path and a log: 1 to [`MAX_TASK_ID_BYTES`]
+/// letters, digits, `-` and `_`.
+pub fn is_safe_task_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_TASK_ID_BYTES
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Where a task stands. `Succeeded`, `Failed` and `TimedOut` are terminal: nothing moves a task
 /// out of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -75,7 +75,10 @@ async fn start_command(
     };
     command
         .env_remove("PIAPI_BASE_URL")
-        .env_remove("PIAPI_API_KEY");
+        .env_remove("PIAPI_API_KEY")
+        .env_remove("ACEDATA_BASE_URL")
+        .env_remove("ACEDATA_API_KEY")
+        .env_remove("ACEDATA_DELIVERY");
     let child = command
         .env("HOST", "127.0.0.1")
         .env("PORT", port.to_string())

@@ -10,6 +10,7 @@ use crate::provider::{
     OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo, ProviderOperation,
     SubmitOutcome, TaskUpdate, UpstreamRequest,
 };
+use crate::task::is_safe_task_id;
 use crate::FieldError;
 
 /// The PiAPI adapter.
@@ -18,9 +19,6 @@ pub struct PiApi;
 
 /// The browser-facing route of every operation, under `/api/piapi/`.
 pub const ROUTE: &str = "v1/task";
-
-/// Longest task id accepted from PiAPI (its ids are UUIDs).
-const MAX_TASK_ID: usize = 128;
 
 const fn spec(name: &'static str, js_name: &'static str) -> OperationSpec {
     OperationSpec {
@@ -54,15 +52,6 @@ impl Operation {
 
 fn shape_error(operation: &'static str, reason: FieldError) -> BuildError {
     BuildError::Shape { operation, reason }
-}
-
-/// A task id that is safe in a path: letters, digits, `-` and `_`.
-fn safe_task_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_TASK_ID
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Words of PiAPI's messages that tell a refusal's kind, lower case.
@@ -218,7 +207,7 @@ impl Adapter for PiApi {
         body: &[u8],
     ) -> Result<SubmitOutcome, ProviderFault> {
         let task = read_envelope(body)?;
-        if !safe_task_id(&task.task_id) {
+        if !is_safe_task_id(&task.task_id) {
             return Err(ProviderFault::malformed(
                 "PiAPI's answer has no usable data.task_id",
             ));
@@ -270,7 +259,7 @@ impl Adapter for PiApi {
     }
 
     fn poll_request(&self, task_id: &str) -> Option<UpstreamRequest> {
-        safe_task_id(task_id)
+        is_safe_task_id(task_id)
             .then(|| UpstreamRequest::get(format!("{}/{task_id}", super::SUBMIT_PATH)))
     }
 

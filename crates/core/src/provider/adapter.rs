@@ -5,6 +5,7 @@ use super::{
     SubmitOutcome, TaskUpdate, UpstreamRequest,
 };
 use crate::FieldError;
+use core::time::Duration;
 
 /// One operation as the proxy and the library's price table see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +100,14 @@ pub trait Adapter: Send + Sync + 'static {
         callback: Option<&CallbackTarget>,
         settings: &AdapterSettings,
     ) -> Result<UpstreamRequest, BuildError>;
+
+    /// The longest an upstream call of this adapter may take when its request asks for more
+    /// than the proxy's upstream timeout ([`UpstreamRequest::timeout`]); `None` (the default)
+    /// when no call does. The proxy holds every request's timeout to it and lets a submit of
+    /// this provider run that much longer.
+    fn longest_upstream_wait(&self) -> Option<Duration> {
+        None
+    }
 
     /// Reads a successful (2xx) answer to a submit.
     fn read_submit(&self, prepared: &Prepared, body: &[u8])

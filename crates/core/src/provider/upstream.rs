@@ -1,5 +1,7 @@
 //! The upstream request as data: what the proxy sends, built by an adapter without any I/O.
 
+use core::time::Duration;
+
 /// The HTTP method of an upstream call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpstreamMethod {
@@ -48,6 +50,10 @@ pub struct UpstreamRequest {
     pub path: String,
     /// The body.
     pub body: UpstreamBody,
+    /// How long the call may take, when the provider answers slowly by design (AceData's
+    /// synchronous face swap); `None` keeps the proxy's upstream timeout. The proxy holds it to
+    /// the adapter's [`crate::provider::Adapter::longest_upstream_wait`].
+    pub timeout: Option<Duration>,
 }
 
 impl UpstreamRequest {
@@ -57,6 +63,7 @@ impl UpstreamRequest {
             method: UpstreamMethod::Post,
             path: path.into(),
             body: UpstreamBody::Json(json),
+            timeout: None,
         }
     }
 
@@ -66,6 +73,7 @@ impl UpstreamRequest {
             method: UpstreamMethod::Post,
             path: path.into(),
             body: UpstreamBody::Multipart(parts),
+            timeout: None,
         }
     }
 
@@ -75,6 +83,13 @@ impl UpstreamRequest {
             method: UpstreamMethod::Get,
             path: path.into(),
             body: UpstreamBody::Empty,
+            timeout: None,
         }
+    }
+
+    /// The same call, allowed to take `timeout` ([`UpstreamRequest::timeout`]).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
     }
 }

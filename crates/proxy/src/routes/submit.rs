@@ -59,9 +59,18 @@ pub fn is_json(request: &Request) -> bool {
     has_media_type(request, b"application/json")
 }
 
+/// The longest one upstream call of `adapter` may take: the proxy's upstream timeout, or the
+/// adapter's longest wait where that is longer ([`Adapter::longest_upstream_wait`]).
+fn longest_call(state: &AppState, adapter: &dyn Adapter) -> Duration {
+    let timeout = state.config.upstream_timeout;
+    adapter
+        .longest_upstream_wait()
+        .map_or(timeout, |wait| wait.max(timeout))
+}
+
 /// Forwards one submit of an admitted `client` to `route` of the provider `adapter`. The whole
-/// submit, body upload included, ends with 504 `upstream_timeout` after twice the upstream
-/// timeout and a minute.
+/// submit, body upload included, ends with 504 `upstream_timeout` after twice the longest
+/// upstream call of the provider and a minute.
 pub async fn submit(
     state: AppState,
     client: IpAddr,
@@ -69,7 +78,7 @@ pub async fn submit(
     route: &'static str,
     request: Request,
 ) -> Result<Response, AppError> {
-    let limit = state.config.upstream_timeout * 2 + Duration::from_secs(60);
+    let limit = longest_call(&state, adapter) * 2 + Duration::from_secs(60);
     tokio::time::timeout(
         limit,
         submit_within(&state, client, adapter, route, request),
@@ -141,7 +150,7 @@ async fn submit_within(
         (adapter.prepare_json(route, &body)?, SpooledFiles::default())
     };
 
-    let stale_ms = millis(state.config.upstream_timeout * 2);
+    let stale_ms = millis(longest_call(state, adapter) * 2);
     let key = match idempotency::begin(
         state.store.as_ref(),
         client,
@@ -226,8 +235,13 @@ async fn forward(
         .filter(|_| adapter.info().delivery.calls_back())
         .map(|token| &token.callback);
     let result: Result<Bytes, AppError> = async {
-        let request =
+        let mut request =
             adapter.upstream_request(prepared, callback, &provider.settings.adapter_settings)?;
+        // A request may ask for longer than the proxy's timeout, never beyond the adapter's
+        // longest wait.
+        request.timeout = request
+            .timeout
+            .map(|asked| asked.min(longest_call(state, adapter)));
         let answer = state
             .upstream
             .send(&provider.target, request, files)

@@ -153,7 +153,9 @@ impl Upstream {
         Ok(Self { client })
     }
 
-    /// Sends `request` to `target` once, streaming the form's files from disk.
+    /// Sends `request` to `target` once, streaming the form's files from disk; the call gives up
+    /// after the request's own timeout where it has one (the caller holds it to the adapter's
+    /// longest wait), else after the client's.
     pub async fn send(
         &self,
         target: &ProviderTarget,
@@ -169,6 +171,9 @@ impl Upstream {
             .client
             .request(method, url)
             .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(timeout) = request.timeout {
+            builder = builder.timeout(timeout);
+        }
         if let Some((name, value)) = &target.auth {
             builder = builder.header(name, value.clone());
         }

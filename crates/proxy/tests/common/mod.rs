@@ -285,8 +285,10 @@ pub async fn proxy_with_key(fake: &Fake, key: Option<&str>, extra: &[&str]) -> P
         "--aifaceswap-base-url".into(),
         fake.url.clone(),
         // Every registered provider needs an upstream without a sandbox; the fake answers as
-        // aifaceswap, and these tests call no other provider.
+        // aifaceswap, and these tests call no other provider (PiAPI and AceData have their own).
         "--piapi-base-url".into(),
+        fake.url.clone(),
+        "--acedata-base-url".into(),
         fake.url.clone(),
     ];
     for (flag, value) in [
