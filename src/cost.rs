@@ -9,6 +9,7 @@
 
 use faceswap_core::acedata::AceData;
 use faceswap_core::aifaceswap::Aifaceswap;
+use faceswap_core::aiphotocraft::AiPhotoCraft;
 use faceswap_core::piapi::PiApi;
 use faceswap_core::provider::{Adapter, Cost, OperationSpec, PriceInputs};
 use faceswap_core::FieldError;
@@ -38,6 +39,7 @@ pub fn estimate_cost(
     let cost = match provider {
         id if id == Aifaceswap.info().id => price(&Aifaceswap, operation, &inputs),
         id if id == PiApi.info().id => price(&PiApi, operation, &inputs),
+        id if id == AiPhotoCraft.info().id => price(&AiPhotoCraft, operation, &inputs),
         id if id == AceData.info().id => price(&AceData, operation, &inputs),
         _ => Err(FieldError::new(
             "provider",
@@ -53,9 +55,10 @@ pub fn estimate_cost(
 
 /// The ids of the providers [`estimate_cost`] prices: every adapter of
 /// `faceswap_core::registry`, in its order.
-const PROVIDERS: [&str; 3] = [
+const PROVIDERS: [&str; 4] = [
     faceswap_core::aifaceswap::PROVIDER.id,
     faceswap_core::piapi::PROVIDER.id,
+    faceswap_core::aiphotocraft::PROVIDER.id,
     faceswap_core::acedata::PROVIDER.id,
 ];
 
@@ -169,32 +172,26 @@ mod tests {
             faces: Some(2),
             frames: Some(90),
         };
-        let dynamic = adapter("aifaceswap").unwrap();
-        for op in dynamic.operations() {
-            assert_eq!(
-                price(&Aifaceswap, op.js_name, &inputs).unwrap(),
-                dynamic.price(op, &inputs),
-                "{}",
-                op.js_name
-            );
-        }
-        let dynamic = adapter("piapi").unwrap();
-        for op in dynamic.operations() {
-            assert_eq!(
-                price(&PiApi, op.js_name, &inputs).unwrap(),
-                dynamic.price(op, &inputs),
-                "{}",
-                op.js_name
-            );
-        }
-        let dynamic = adapter("acedata").unwrap();
-        for op in dynamic.operations() {
-            assert_eq!(
-                price(&AceData, op.js_name, &inputs).unwrap(),
-                dynamic.price(op, &inputs),
-                "{}",
-                op.js_name
-            );
+        // Each adapter called by its own type, as `estimate_cost` does, against the registry's.
+        type Typed = fn(&str, &PriceInputs) -> Result<Cost, FieldError>;
+        let typed: [(&str, Typed); 4] = [
+            ("aifaceswap", |op, inputs| price(&Aifaceswap, op, inputs)),
+            ("piapi", |op, inputs| price(&PiApi, op, inputs)),
+            ("aiphotocraft", |op, inputs| {
+                price(&AiPhotoCraft, op, inputs)
+            }),
+            ("acedata", |op, inputs| price(&AceData, op, inputs)),
+        ];
+        for (id, typed_price) in typed {
+            let dynamic = adapter(id).unwrap();
+            for op in dynamic.operations() {
+                assert_eq!(
+                    typed_price(op.js_name, &inputs).unwrap(),
+                    dynamic.price(op, &inputs),
+                    "{id} {}",
+                    op.js_name
+                );
+            }
         }
         assert_eq!(
             price(&AceData, "faceSwap", &PriceInputs::default()).unwrap(),

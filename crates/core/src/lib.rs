@@ -11,6 +11,7 @@
 
 pub mod acedata;
 pub mod aifaceswap;
+pub mod aiphotocraft;
 pub mod base64_image;
 pub mod error;
 pub mod media;

@@ -2,11 +2,12 @@
 
 use crate::acedata::AceData;
 use crate::aifaceswap::Aifaceswap;
+use crate::aiphotocraft::AiPhotoCraft;
 use crate::piapi::PiApi;
 use crate::provider::Adapter;
 
 /// The registered adapters, in the order `/api/config` lists them.
-pub static ADAPTERS: &[&dyn Adapter] = &[&Aifaceswap, &PiApi, &AceData];
+pub static ADAPTERS: &[&dyn Adapter] = &[&Aifaceswap, &PiApi, &AiPhotoCraft, &AceData];
 
 /// The adapter with this id (`aifaceswap`).
 pub fn adapter(id: &str) -> Option<&'static dyn Adapter> {

@@ -168,7 +168,14 @@ mod tests {
         let piapi = providers.get("piapi").expect("served");
         assert_eq!(piapi.mode, Mode::Sandbox);
         let live = Providers::resolve(
-            &config(&["--aifaceswap-api-key", "k", "--piapi-api-key", "k2"]),
+            &config(&[
+                "--aifaceswap-api-key",
+                "k",
+                "--piapi-api-key",
+                "k2",
+                "--aiphotocraft-api-key",
+                "k3",
+            ]),
             None,
         )
         .expect("key");
