@@ -63,7 +63,7 @@ const PROVIDERS: [&str; 4] = [
 ];
 
 /// `words` separated by commas, without `[T]::join`'s generic machinery (about 1 KB of wasm).
-fn comma_list<'a>(words: impl Iterator<Item = &'a str>) -> String {
+pub(crate) fn comma_list<'a>(words: impl Iterator<Item = &'a str>) -> String {
     let mut list = String::new();
     for word in words {
         if !list.is_empty() {
