@@ -162,8 +162,8 @@ pub(crate) async fn submit_operation(
             continue;
         }
         let text = text_value(&value, &field)?;
-        let checked = match op {
-            Operation::BasicSwap => check_enhance(&text).map(|on| on.to_string()),
+        let checked = match *wire {
+            "enhance" => check_enhance(&text).map(|on| on.to_string()),
             _ => check_swap_index(&text).map(|order| order.as_str().to_owned()),
         };
         let checked = checked.map_err(ClientError::invalid)?;
