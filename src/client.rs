@@ -6,8 +6,7 @@ use faceswap_core::aifaceswap::PROVIDER;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-use crate::error::ClientError;
-use crate::js::{self, run};
+use crate::js::run;
 use crate::ops::{images, videos};
 use crate::provider_client::ProviderClient;
 use crate::refinfo::build_ref_info;
@@ -176,13 +175,7 @@ impl FaceSwapClient {
                 Call::MultiVideoFaceSwap => videos::multi_video_face_swap(&client, &a, &b).await,
                 Call::WaitForResult => client.wait_for_result(&a, &b).await,
                 Call::BuildRefInfo => build_ref_info(&client, &a, &b, &c).await,
-                Call::Upload => {
-                    let blob: web_sys::Blob = wasm_bindgen::JsCast::dyn_into(a).map_err(|_| {
-                        ClientError::invalid_field("file", "file must be a Blob or File")
-                    })?;
-                    let signal = js::signal_option(&b);
-                    client.upload(&blob, signal.as_ref()).await
-                }
+                Call::Upload => client.upload_call(a, &b).await,
             }
         }))
     }

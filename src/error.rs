@@ -253,6 +253,12 @@ impl From<ClientError> for JsValue {
 /// requests are flat, so `input.swap_faces_index` is the request's `swapFacesIndex`.
 const WIRE_WRAPPER: &str = "input";
 
+/// Provider field names that run two words together (AIPhotoCraft's `srcimage`, `targetimage1`),
+/// with the JS API's spelling of those words. The JS name of such a field, lower-cased, is its
+/// provider name.
+pub const RUN_TOGETHER: [(&str, &str); 2] =
+    [("srcimage", "srcImage"), ("targetimage", "targetImage")];
+
 /// Renames every provider field name of a message to the JS API's: snake_case words become
 /// camelCase ("index has 1 entries but face_image has 2" becomes "... but faceImage has 2") and
 /// the [`WIRE_WRAPPER`] is dropped.
@@ -261,7 +267,8 @@ pub fn camel_case_words(message: &str) -> String {
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
         let is_snake = word.contains('_') && !word.starts_with('_') && !word.ends_with('_');
-        out.push_str(&if is_snake {
+        let runs_together = RUN_TOGETHER.iter().any(|(wire, _)| word.starts_with(wire));
+        out.push_str(&if is_snake || runs_together {
             camel_case_path(word)
         } else {
             std::mem::take(word)
@@ -293,6 +300,11 @@ pub fn camel_case_path(path: &str) -> String {
         .strip_prefix(WIRE_WRAPPER)
         .and_then(|rest| rest.strip_prefix('.'))
         .unwrap_or(path);
+    for (wire, js) in RUN_TOGETHER {
+        if let Some(rest) = path.strip_prefix(wire) {
+            return format!("{js}{rest}");
+        }
+    }
     let mut out = String::with_capacity(path.len());
     let mut upper_next = false;
     for c in path.chars() {
@@ -322,6 +334,8 @@ mod tests {
         assert_eq!(camel_case_path("index"), "index");
         assert_eq!(camel_case_path("input.swap_faces_index"), "swapFacesIndex");
         assert_eq!(camel_case_path("inputs.x_y"), "inputs.xY");
+        assert_eq!(camel_case_path("srcimage"), "srcImage");
+        assert_eq!(camel_case_path("targetimage2"), "targetImage2");
     }
 
     #[test]
@@ -347,6 +361,10 @@ mod tests {
                 "input.target_faces_index lists 1 faces and input.swap_faces_index 2; check the input."
             ),
             "targetFacesIndex lists 1 faces and swapFacesIndex 2; check the input."
+        );
+        assert_eq!(
+            camel_case_words("srcimage has 1 face; targetimage1 needs one"),
+            "srcImage has 1 face; targetImage1 needs one"
         );
         assert_eq!(
             camel_case_words("_private and trailing_ stay"),

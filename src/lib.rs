@@ -3,6 +3,8 @@
 //!
 //! `lib.rs` holds modules and re-exports only; each module is one capability.
 
+mod acedata;
+mod aiphotocraft;
 mod allocator;
 mod canvas;
 mod capture;
@@ -21,11 +23,14 @@ mod piapi;
 mod provider_client;
 mod refinfo;
 mod sse;
+mod swap_face;
 mod task;
 mod types;
 mod upload;
 mod wait;
 
+pub use acedata::AceDataClient;
+pub use aiphotocraft::AiPhotoCraftClient;
 pub use capture::capture_frame;
 pub use client::FaceSwapClient;
 pub use cost::estimate_cost;
@@ -34,3 +39,4 @@ pub use crop::crop_faces;
 pub use detect::detect_faces;
 pub use error::ClientError;
 pub use piapi::PiApiClient;
+pub use swap_face::swap_face;

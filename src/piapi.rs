@@ -123,13 +123,7 @@ impl PiApiClient {
                 Call::MultiFaceSwap => Operation::MultiFaceSwap,
                 Call::VideoFaceSwap => Operation::VideoFaceSwap,
                 Call::WaitForResult => return client.wait_for_result(&a, &b).await,
-                Call::Upload => {
-                    let blob: web_sys::Blob = a.dyn_into().map_err(|_| {
-                        ClientError::invalid_field("file", "file must be a Blob or File")
-                    })?;
-                    let signal = js::signal_option(&b);
-                    return client.upload(&blob, signal.as_ref()).await;
-                }
+                Call::Upload => return client.upload_call(a, &b).await,
             };
             submit_operation(&client, op, &a, &b).await
         }))
@@ -141,7 +135,7 @@ impl PiApiClient {
 /// with faceswap-core (Blobs seen as stand-ins), uploads Blobs, and submits. One function for the
 /// three keeps one copy of the Blob checks and uploads in the wasm (about 0.8 KB gzipped less than
 /// one function each).
-async fn submit_operation(
+pub(crate) async fn submit_operation(
     client: &ProviderClient,
     op: Operation,
     request: &JsValue,

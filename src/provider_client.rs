@@ -24,6 +24,20 @@ pub fn task_path(provider: &str, encoded_id: &str) -> String {
     format!("/{provider}/tasks/{encoded_id}")
 }
 
+/// `{ taskId }` from a submit's answer, whichever shape the provider gives it: `task_id` (or
+/// `id`) at the top level or in `data`. An answer without one is an `upstream_error`.
+pub fn task_created(answer: &JsValue) -> Result<JsValue, ClientError> {
+    let data = js::get(answer, "data");
+    let task_id = ["task_id", "id"]
+        .iter()
+        .flat_map(|name| [js::get(answer, name), js::get(&data, name)])
+        .find(|id| id.is_string())
+        .ok_or_else(|| ClientError::upstream("the provider's answer has no task_id"))?;
+    let result = Object::new();
+    js::set(&result, "taskId", &task_id);
+    Ok(result.into())
+}
+
 /// Per-call options: `{ signal?, idempotencyKey? }`.
 pub struct CallOptions {
     /// The caller's abort signal.
@@ -164,6 +178,18 @@ impl ProviderClient {
         signal: Option<&AbortSignal>,
     ) -> Result<JsValue, ClientError> {
         crate::upload::upload_blob(&self.http, blob, signal).await
+    }
+
+    /// `upload(file, options)` of every client class: `file` must be a Blob (or File).
+    pub async fn upload_call(
+        &self,
+        file: JsValue,
+        options: &JsValue,
+    ) -> Result<JsValue, ClientError> {
+        let blob: Blob = wasm_bindgen::JsCast::dyn_into(file)
+            .map_err(|_| ClientError::invalid_field("file", "file must be a Blob or File"))?;
+        let signal = js::signal_option(options);
+        self.upload(&blob, signal.as_ref()).await
     }
 
     /// Follows task `task_id` until it ends (see [`crate::wait`]).

@@ -4,7 +4,7 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
-/** Options of `new FaceSwapClient(options)` and `new PiApiClient(options)`. */
+/** Options of every client class's constructor (`new FaceSwapClient(options)`, `new PiApiClient(options)`, ...). */
 export interface FaceSwapClientOptions {
   /** Where faceswap-proxy's API is mounted; default "/api". */
   baseUrl?: string;
@@ -53,6 +53,30 @@ export type PiApiVideoFaceSwapRequest = { targetVideo: VideoInput; swapImage: Im
   ({ swapFacesIndex: FacesIndex; targetFacesIndex: FacesIndex; } | { swapFacesIndex?: undefined; targetFacesIndex?: undefined; });
 /** A task PiAPI started: its id and PiAPI's status word, lower case (`pending`, `processing`, ...). */
 export interface PiApiTaskCreated { taskId: string; status: string; }
+
+/** `AiPhotoCraftClient.basicSwap`: the face of `srcImage` onto the face of `targetImage` (one face each); `enhance` restores the face with GFPGAN. */
+export interface BasicSwapRequest { srcImage: ImageInput; targetImage: ImageInput; enhance?: boolean | 'true' | 'false'; }
+/** A couple swap's order, counting faces from 1 left to right: `[1, 2]` keeps it, `[2, 1]` crosses it (or the string forms `"1,2"`, `"2,1"`). */
+export type SwapIndex = readonly [1, 2] | readonly [2, 1] | '1,2' | '2,1';
+/** `AiPhotoCraftClient.coupleSwap`: the two faces of `srcImage` onto the two faces of `targetImage`, in `swapIndex`'s order (default `[1, 2]`). */
+export interface CoupleSwapRequest { srcImage: ImageInput; targetImage: ImageInput; swapIndex?: SwapIndex; }
+/** `AiPhotoCraftClient.swap1From2`: the faces of `targetImage1` and `targetImage2` (one each) onto the two faces of `srcImage`. */
+export interface Swap1From2Request { srcImage: ImageInput; targetImage1: ImageInput; targetImage2: ImageInput; }
+/** `AiPhotoCraftClient.swapFaceSameImage`: the two faces of `srcImage` exchanged. */
+export interface SwapFaceSameImageRequest { srcImage: ImageInput; }
+/** `AceDataClient.faceSwap`: the face of `sourceImageUrl` onto the picture `targetImageUrl`; `timeout` is AceData's own limit in seconds (1 to 300). */
+export interface AceDataFaceSwapRequest { sourceImageUrl: ImageInput; targetImageUrl: ImageInput; timeout?: number; }
+/** A task AIPhotoCraft or AceData started. */
+export interface ProviderTaskCreated { taskId: string; }
+
+/** The providers this library speaks to. */
+export type ProviderId = 'aifaceswap' | 'piapi' | 'aiphotocraft' | 'acedata';
+/** `swapFace`: the face of `face` onto the picture `target`, with any provider. */
+export interface SwapFaceRequest { target: ImageInput; face: ImageInput; }
+/** Options of `swapFace`: where the proxy is, and the call's options. */
+export interface SwapFaceOptions extends FaceSwapClientOptions, CallOptions {}
+/** A task `swapFace` started, to follow with that provider's client. */
+export interface SwapFaceResult { provider: ProviderId; taskId: string; }
 
 /** A face box `[x1, y1, x2, y2]` in pixels from the top-left corner. */
 export type FaceBox = [number, number, number, number];

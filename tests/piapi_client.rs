@@ -7,17 +7,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use faceswap_wasm::PiApiClient;
-use js_sys::{Array, Function, Promise, Reflect, JSON};
+use js_sys::Promise;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
+
+mod common;
+use common::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 const TARGET: &str = "https://cdn.example/group.jpg";
 const SWAP: &str = "https://cdn.example/face.png";
 const VIDEO: &str = "https://cdn.example/clip.mp4";
-const PNG_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 
 /// PiAPI's answer to Create Task, as the proxy passes it on.
 const CREATED: &str = "[200, { code: 200, data: { task_id: 'pi-1', status: 'Pending', model: 'Qubico/image-toolkit' }, message: 'success' }]";
@@ -25,88 +27,8 @@ const CREATED: &str = "[200, { code: 200, data: { task_id: 'pi-1', status: 'Pend
 const UPLOADED: &str =
     "[200, { url: 'http://127.0.0.1/uploads/0123.png', size: 70, content_type: 'image/png' }]";
 
-/// Replaces the global `fetch` with `answer(path)` (returning `[status, body]`) and records each
-/// request as `{ path, method, body }` (the body as text when it is text) in
-/// `globalThis.__requests`; the real `fetch` comes back on drop.
-struct FakeFetch {
-    original: JsValue,
-}
-
-impl FakeFetch {
-    fn install(answer: &str) -> Self {
-        let global = js_sys::global();
-        let original = Reflect::get(&global, &"fetch".into()).unwrap();
-        Reflect::set(&global, &"__requests".into(), &Array::new()).unwrap();
-        let fake = Function::new_with_args(
-            "answer",
-            "return async function(request, init) {
-                const req = new Request(request, init);
-                const path = new URL(req.url).pathname;
-                const type = req.headers.get('content-type') ?? '';
-                const body = type.includes('json') ? await req.text() : null;
-                globalThis.__requests.push({ path, method: req.method, type, body });
-                const [status, json] = answer(path);
-                return new Response(JSON.stringify(json), { status, headers: { 'Content-Type': 'application/json' } });
-            };",
-        )
-        .call1(&JsValue::NULL, &js_sys::eval(answer).unwrap())
-        .unwrap();
-        Reflect::set(&global, &"fetch".into(), &fake).unwrap();
-        Self { original }
-    }
-
-    fn requests(&self) -> Vec<JsValue> {
-        Array::from(&Reflect::get(&js_sys::global(), &"__requests".into()).unwrap()).to_vec()
-    }
-
-    fn paths(&self) -> Vec<String> {
-        self.requests()
-            .iter()
-            .map(|r| prop(r, "path").as_string().unwrap())
-            .collect()
-    }
-
-    /// The JSON body of the last request, written back as canonical JSON text.
-    fn last_body(&self) -> String {
-        let last = self.requests().pop().unwrap();
-        let parsed = JSON::parse(&prop(&last, "body").as_string().unwrap()).unwrap();
-        String::from(JSON::stringify(&parsed).unwrap())
-    }
-}
-
-impl Drop for FakeFetch {
-    fn drop(&mut self) {
-        Reflect::set(&js_sys::global(), &"fetch".into(), &self.original).unwrap();
-    }
-}
-
-fn object(source: &str) -> JsValue {
-    js_sys::eval(&format!("({source})")).unwrap()
-}
-
-fn prop(value: &JsValue, name: &str) -> JsValue {
-    Reflect::get(value, &name.into()).unwrap()
-}
-
 fn client() -> PiApiClient {
     PiApiClient::new(object("{ baseUrl: '/api', timeoutMs: 5000 }")).unwrap()
-}
-
-/// Canonical JSON text of a JS object literal.
-fn json(source: &str) -> String {
-    String::from(JSON::stringify(&object(source)).unwrap())
-}
-
-async fn rejection(promise: Promise) -> JsValue {
-    match JsFuture::from(promise).await {
-        Ok(value) => panic!("expected a rejection, got {value:?}"),
-        Err(err) => err,
-    }
-}
-
-/// A PNG Blob.
-fn png_blob() -> String {
-    format!("new Blob([Uint8Array.from(atob('{PNG_BASE64}'), c => c.charCodeAt(0))], {{ type: 'image/png' }})")
 }
 
 #[wasm_bindgen_test]

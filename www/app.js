@@ -1,9 +1,10 @@
 // The demo page: loads the package from /pkg/, shows which providers answer and in which mode, lets
 // the photo, group photo and video flows run on any listed provider that has a client class (the
-// picker), and mounts the four flows in keyboard-reachable tabs (multi-person video is
-// aifaceswap's).
+// picker), and mounts the flows in keyboard-reachable tabs (multi-person video is aifaceswap's;
+// "swap two people" is AIPhotoCraft's and shows when the proxy serves it).
 import init from '/pkg/faceswap_wasm.js';
 import { backendFor, runnableIds } from './backends.js';
+import { mountCouple } from './flows/couple.js';
 import { mountGroup } from './flows/group.js';
 import { mountMultiVideo } from './flows/multivideo.js';
 import { mountPhoto } from './flows/photo.js';
@@ -26,6 +27,10 @@ try {
   const providers = providersOf(config);
   showProviders(document.getElementById('providers'), providers);
   showPicker(runnableIds(providers));
+  if (providers.some((p) => p.id === 'aiphotocraft')) {
+    mountCouple(document.getElementById('flow-couple'), backendFor('aiphotocraft', options).client);
+    document.getElementById('tab-couple-item').hidden = false;
+  }
 } catch {
   mode.textContent = 'Provider mode unknown';
 }
@@ -68,7 +73,9 @@ tabs.forEach((tab, i) => {
   tab.addEventListener('click', () => select(tab));
   tab.addEventListener('keydown', (e) => {
     const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
-    if (step) select(tabs[(i + step + tabs.length) % tabs.length]);
+    const shown = tabs.filter((t) => !t.closest('[hidden]'));
+    const at = shown.indexOf(tab);
+    if (step) select(shown[(at + step + shown.length) % shown.length]);
   });
 });
 document.body.dataset.ready = 'true';

@@ -1,15 +1,50 @@
 // The providers the demo's photo, group photo and video flows can run on, each through its client
-// class: aifaceswap through FaceSwapClient, PiAPI through PiApiClient. The flows speak
-// FaceSwapClient's terms (sourceImage, faceImage, sourceVideo); a backend turns them into its
+// class: FaceSwapClient (aifaceswap), PiApiClient, AiPhotoCraftClient and AceDataClient. The flows
+// speak FaceSwapClient's terms (sourceImage, faceImage, sourceVideo); a backend turns them into its
 // class's request and names its errors' fields in the flows' terms again, so each error still
-// shows next to the input at fault.
-import { FaceSwapClient, PiApiClient, estimateCost, estimateCredits } from '/pkg/faceswap_wasm.js';
+// shows next to the input at fault. A backend without an operation (`groupSwap: null`) tells its
+// flow so.
+import {
+  AceDataClient, AiPhotoCraftClient, FaceSwapClient, PiApiClient, estimateCost, estimateCredits,
+} from '/pkg/faceswap_wasm.js';
 
 /** The providers a flow can run on, in the order the picker offers them. */
-export const RUNNABLE = ['aifaceswap', 'piapi'];
+export const RUNNABLE = ['aifaceswap', 'piapi', 'aiphotocraft', 'acedata'];
 
 /** PiApiClient's fields in the flows' terms. */
 const PIAPI_FIELDS = { targetImage: 'sourceImage', swapImage: 'faceImage', targetVideo: 'sourceVideo' };
+/** AiPhotoCraftClient's fields in the flows' terms. */
+const AIPHOTOCRAFT_FIELDS = { targetImage: 'sourceImage', srcImage: 'faceImage' };
+/** AceDataClient's fields in the flows' terms. */
+const ACEDATA_FIELDS = { targetImageUrl: 'sourceImage', sourceImageUrl: 'faceImage' };
+
+/** Runs `work`, renaming a rejection's field by `fields` (a class's names to the flows'). */
+async function renamed(fields, work) {
+  try {
+    return await work();
+  } catch (e) {
+    if (e && fields[e.field]) e.field = fields[e.field];
+    throw e;
+  }
+}
+
+/** Prices `operation` of provider `id` in its own unit (`$0.01`, `1 request`). */
+function priceIn(id) {
+  return (operation, params) => {
+    try {
+      const { amount, unit } = estimateCost(id, operation, params);
+      if (unit === 'usd') return `$${amount}`;
+      return `${amount} ${amount === 1 ? unit.replace(/s$/, '') : unit}`;
+    } catch {
+      return 'an amount this build cannot price';
+    }
+  };
+}
+
+/** An error shaped like the library's, for a choice a provider cannot run. */
+function refusal(message, field) {
+  return Object.assign(new Error(message), { name: 'FaceSwapError', code: 'invalid_parameter', field });
+}
 
 /** Submits, then waits for the task; resolves the finished task. */
 async function submitAndWait(client, submit, { signal, onStatus }) {
@@ -27,6 +62,7 @@ function aifaceswap(options) {
     extractFace: (img) => client.extractFace({ img }),
     extractFaceLabel: 'Find faces with the API (2 credits)',
     price: (operation, params) => `${estimateCredits(operation, params)} credits`,
+    groupPrice: () => `${estimateCredits('multiFaceSwap', {})} credits`,
     faceSwap: ({ sourceImage, faceImage }, wait) =>
       submitAndWait(client, (o) => client.faceSwap({ sourceImage, faceImage }, o), wait),
     groupSwap: ({ sourceImage, faces }, wait) =>
@@ -43,31 +79,18 @@ function aifaceswap(options) {
 /** PiAPI: errors renamed to the flows' fields; prices in US dollars. */
 function piapi(options) {
   const client = new PiApiClient(options);
-  const renamed = async (work) => {
-    try {
-      return await work();
-    } catch (e) {
-      if (e && PIAPI_FIELDS[e.field]) e.field = PIAPI_FIELDS[e.field];
-      throw e;
-    }
-  };
+  const price = priceIn('piapi');
   return {
     id: 'piapi',
     client,
     extractFace: null,
-    price: (operation, params) => {
-      try {
-        const { amount } = estimateCost('piapi', operation, params);
-        return `$${amount}`;
-      } catch {
-        return 'an amount this build cannot price';
-      }
-    },
-    faceSwap: ({ sourceImage, faceImage }, wait) => renamed(() =>
+    price,
+    groupPrice: () => `${price('multiFaceSwap', {})} per chosen face`,
+    faceSwap: ({ sourceImage, faceImage }, wait) => renamed(PIAPI_FIELDS, () =>
       submitAndWait(client, (o) => client.faceSwap({ targetImage: sourceImage, swapImage: faceImage }, o), wait)),
     // PiAPI swaps the faces of one image into another: each chosen face gets the first face of
     // its new image, one swap after the other, each on the previous result.
-    groupSwap: ({ sourceImage, faces }, wait) => renamed(async () => {
+    groupSwap: ({ sourceImage, faces }, wait) => renamed(PIAPI_FIELDS, async () => {
       let target = sourceImage;
       let task = null;
       for (const { index, image } of faces) {
@@ -78,14 +101,57 @@ function piapi(options) {
       }
       return task;
     }),
-    videoSwap: ({ sourceVideo, faceImage, duration }, wait) => renamed(() =>
+    videoSwap: ({ sourceVideo, faceImage, duration }, wait) => renamed(PIAPI_FIELDS, () =>
       submitAndWait(client, (o) => client.videoFaceSwap({ targetVideo: sourceVideo, swapImage: faceImage, duration }, o), wait)),
+  };
+}
+
+/** AIPhotoCraft: basicSwap for a photo; a two-person photo's both faces by swap1From2; no video. */
+function aiphotocraft(options) {
+  const client = new AiPhotoCraftClient(options);
+  const price = priceIn('aiphotocraft');
+  return {
+    id: 'aiphotocraft',
+    client,
+    extractFace: null,
+    price,
+    groupPrice: () => `${price('swap1From2', {})} for both faces`,
+    faceSwap: ({ sourceImage, faceImage }, wait) => renamed(AIPHOTOCRAFT_FIELDS, () =>
+      submitAndWait(client, (o) => client.basicSwap({ srcImage: faceImage, targetImage: sourceImage }, o), wait)),
+    // swap1From2 puts two single faces onto the two faces of a photo, left to right.
+    groupSwap: ({ sourceImage, faces }, wait) => {
+      if (faces.length !== 2) {
+        return Promise.reject(refusal('AIPhotoCraft replaces both faces of a two-person photo: choose both faces.', 'sourceImage'));
+      }
+      return renamed({ srcImage: 'sourceImage', targetImage1: 'faceImage', targetImage2: 'faceImage' }, () =>
+        submitAndWait(client, (o) => client.swap1From2({
+          srcImage: sourceImage, targetImage1: faces[0].image, targetImage2: faces[1].image,
+        }, o), wait));
+    },
+    videoSwap: null,
+  };
+}
+
+/** AceData: one face onto one photo; no group photo, no video. */
+function acedata(options) {
+  const client = new AceDataClient(options);
+  return {
+    id: 'acedata',
+    client,
+    extractFace: null,
+    price: priceIn('acedata'),
+    groupPrice: () => '',
+    faceSwap: ({ sourceImage, faceImage }, wait) => renamed(ACEDATA_FIELDS, () =>
+      submitAndWait(client, (o) => client.faceSwap({ sourceImageUrl: faceImage, targetImageUrl: sourceImage }, o), wait)),
+    groupSwap: null,
+    videoSwap: null,
   };
 }
 
 /** The backend of provider `id` (aifaceswap for any id without a class here). */
 export function backendFor(id, options) {
-  return id === 'piapi' ? piapi(options) : aifaceswap(options);
+  const make = { piapi, aiphotocraft, acedata }[id] ?? aifaceswap;
+  return make(options);
 }
 
 /** The ids among `providers` (from `/api/config`) that the flows can run on, in RUNNABLE order. */

@@ -2,9 +2,6 @@
 // proxy in sandbox mode: the three PiAPI operations end to end (Blobs uploaded first, the result
 // image or video loaded in the page), their prices, and bad input refused with its field before
 // any request.
-//
-// It needs a proxy that serves PiAPI (`piapi` in the registry and the sandbox's PiAPI module):
-// when `/api/config` does not list `piapi`, every test here is skipped with that reason.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -16,8 +13,6 @@ const media = join(root, 'target', 'test-media');
 let proxy;
 let browser;
 let page;
-/** Why the tests are skipped, or null when the proxy serves PiAPI. */
-let missing = null;
 
 /** Runs `fn(lib, client, blobs, args)` in the page with the package loaded and a PiApiClient. */
 function inPage(fn, args = {}) {
@@ -45,28 +40,13 @@ function file(name, type) {
   return { base64: readFileSync(join(media, name)).toString('base64'), type };
 }
 
-/** A test that is skipped, saying why, while the proxy does not serve PiAPI. */
-function piapiTest(name, fn) {
-  test(name, async (t) => {
-    if (missing) {
-      t.skip(missing);
-      return;
-    }
-    await fn(t);
-  });
-}
-
 before(async () => {
   execFileSync('bash', [join(root, 'scripts', 'test-media.sh')], { stdio: 'inherit' });
   proxy = await startProxy();
   const config = await (await fetch(`${proxy.url}/api/config`)).json();
-  const piapi = (config.providers ?? []).find((provider) => provider.id === 'piapi');
-  if (!piapi) {
-    missing = 'the proxy does not serve PiAPI: /api/config lists no piapi (needs the registry entry and the sandbox PiAPI module)';
-  } else {
-    assert.equal(piapi.mode, 'sandbox');
-    assert.deepEqual([...piapi.operations].sort(), ['faceSwap', 'multiFaceSwap', 'videoFaceSwap']);
-  }
+  const piapi = config.providers.find((provider) => provider.id === 'piapi');
+  assert.equal(piapi.mode, 'sandbox');
+  assert.deepEqual([...piapi.operations].sort(), ['faceSwap', 'multiFaceSwap', 'videoFaceSwap']);
   browser = await launchChromium();
   page = await browser.newPage();
   await page.goto(`${proxy.url}/healthz`);
@@ -78,7 +58,7 @@ after(async () => {
 });
 
 describe('PiAPI through the proxy and the sandbox', () => {
-  piapiTest('faceSwap with two Blobs (uploaded first) ends in a result image that loads', async () => {
+  test('faceSwap with two Blobs (uploaded first) ends in a result image that loads', async () => {
     const result = await inPage(async (lib, client, blobs) => {
       const statuses = [];
       const created = await client.faceSwap({ targetImage: blobs.target, swapImage: blobs.swap });
@@ -97,7 +77,7 @@ describe('PiAPI through the proxy and the sandbox', () => {
     assert.deepEqual([width, height], [512, 512]);
   });
 
-  piapiTest('multiFaceSwap swaps the two faces of a photo, indexes as a list and as a string', async () => {
+  test('multiFaceSwap swaps the two faces of a photo, indexes as a list and as a string', async () => {
     const result = await inPage(async (lib, client, blobs) => {
       const group = await client.upload(blobs.group);
       const created = await client.multiFaceSwap({ targetImage: group.url, swapImage: blobs.group, swapFacesIndex: [0, 1], targetFacesIndex: '1,0' });
@@ -112,7 +92,7 @@ describe('PiAPI through the proxy and the sandbox', () => {
     assert.deepEqual(result.ok.size, result.ok.sourceSize);
   });
 
-  piapiTest('videoFaceSwap with a video Blob (uploaded first) ends in a playable video', async () => {
+  test('videoFaceSwap with a video Blob (uploaded first) ends in a playable video', async () => {
     const result = await inPage(async (lib, client, blobs) => {
       const created = await client.videoFaceSwap({ targetVideo: blobs.video, swapImage: blobs.face, duration: 3 });
       const task = await client.waitForResult(created.taskId, { timeoutMs: 120_000 });
@@ -128,7 +108,7 @@ describe('PiAPI through the proxy and the sandbox', () => {
     assert.ok(Math.abs(result.ok.duration - 3) < 0.2, `duration ${result.ok.duration}`);
   });
 
-  piapiTest('estimateCost prices the three operations in US dollars', async () => {
+  test('estimateCost prices the three operations in US dollars', async () => {
     const result = await inPage(async (lib) => [
       lib.estimateCost('piapi', 'faceSwap', {}),
       lib.estimateCost('piapi', 'multiFaceSwap', {}),
@@ -207,7 +187,7 @@ describe("the demo's provider picker", () => {
     const { demo, errors } = await demoPage();
     try {
       assert.equal(await demo.isVisible('#picker'), true);
-      assert.deepEqual(await demo.$$eval('#provider-picker option', (options) => options.map((o) => o.value)), ['aifaceswap', 'piapi']);
+      assert.deepEqual(await demo.$$eval('#provider-picker option', (options) => options.map((o) => o.value)), ['aifaceswap', 'piapi', 'aiphotocraft', 'acedata']);
       assert.match(await demo.textContent('#flow-photo .estimate'), /2 credits/);
       await demo.selectOption('#provider-picker', 'piapi');
       assert.equal(await demo.getAttribute('body', 'data-provider'), 'piapi');
@@ -234,7 +214,7 @@ describe("the demo's provider picker", () => {
     }
   });
 
-  piapiTest('the photo flow runs on PiAPI and shows the result', async () => {
+  test('the photo flow runs on PiAPI and shows the result', async () => {
     const { demo, errors } = await demoPage();
     try {
       await demo.selectOption('#provider-picker', 'piapi');

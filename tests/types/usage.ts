@@ -5,6 +5,10 @@ import init, {
   estimateCredits,
   FaceSwapClient,
   PiApiClient,
+  AiPhotoCraftClient,
+  AceDataClient,
+  swapFace,
+  type ProviderId,
   type Cost,
   type ExtractedFaces,
   type FaceSwapError,
@@ -87,4 +91,31 @@ export async function swapOnPiApi(photo: Blob, face: File, video: Blob): Promise
   await piapi.videoFaceSwap({ targetVideo: video, swapImage: face, swapFacesIndex: [0] });
 
   return [done.resultUrl ?? '', multi.status, clip.taskId, chosen.taskId, uploaded.url, String(dollars.amount)];
+}
+
+export async function swapOnAiPhotoCraftAndAceData(couple: Blob, face: File, provider: ProviderId): Promise<string[]> {
+  await init();
+  const craft = new AiPhotoCraftClient();
+  const basic = await craft.basicSwap({ srcImage: face, targetImage: couple, enhance: true });
+  const crossed = await craft.coupleSwap({ srcImage: couple, targetImage: 'https://cdn.example/couple.jpg', swapIndex: [2, 1] });
+  const kept = await craft.coupleSwap({ srcImage: couple, targetImage: couple, swapIndex: '1,2' });
+  const two = await craft.swap1From2({ srcImage: couple, targetImage1: face, targetImage2: face });
+  const same = await craft.swapFaceSameImage({ srcImage: couple });
+  const done: Task = await craft.waitForResult(same.taskId);
+  const requests: Cost = estimateCost('aiphotocraft', 'basicSwap', {});
+
+  const acedata = new AceDataClient({ timeoutMs: 180_000 });
+  const swapped = await acedata.faceSwap({ sourceImageUrl: face, targetImageUrl: 'https://cdn.example/photo.jpg', timeout: 120 });
+  const anywhere = await swapFace(provider, { target: couple, face }, { baseUrl: '/api', signal: AbortSignal.timeout(60_000) });
+
+  // @ts-expect-error swapIndex counts faces from 1
+  await craft.coupleSwap({ srcImage: couple, targetImage: couple, swapIndex: [0, 1] });
+  // @ts-expect-error swap1From2 needs both single faces
+  await craft.swap1From2({ srcImage: couple, targetImage1: face });
+  // @ts-expect-error AceData's fields are sourceImageUrl and targetImageUrl
+  await acedata.faceSwap({ sourceImage: face, targetImage: couple });
+  // @ts-expect-error swapFace knows four providers
+  await swapFace('fal', { target: couple, face });
+
+  return [basic.taskId, crossed.taskId, kept.taskId, two.taskId, done.status, requests.unit, swapped.taskId, anywhere.provider];
 }

@@ -37,11 +37,13 @@ export function mountGroup(section, backend) {
   const refresh = () => {
     find.disabled = !photo.value();
     findPaid.disabled = !photo.value();
-    submit.disabled = chosen.size === 0 || [...chosen.values()].some((input) => !input.value());
     const picked = backend();
+    submit.disabled = !picked.groupSwap || chosen.size === 0 || [...chosen.values()].some((input) => !input.value());
     findPaid.hidden = !picked.extractFace;
     findPaid.textContent = picked.extractFaceLabel ?? '';
-    estimate.textContent = `Swap costs ${picked.price('multiFaceSwap', {})}${picked.id === 'piapi' ? ' per chosen face' : ''}`;
+    estimate.textContent = picked.groupSwap
+      ? `Swap costs ${picked.groupPrice()}`
+      : `${picked.id} does not swap group photos: pick another provider above`;
   };
   const photo = mediaInput({
     field: 'sourceImage', label: 'Group photo', kind: 'image', samples: SAMPLES.group,

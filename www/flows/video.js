@@ -9,9 +9,10 @@ export function mountVideo(section, backend) {
   const estimate = h('span', { class: 'estimate', 'aria-live': 'polite' });
   const refresh = () => {
     const picked = backend();
-    submit.disabled = !video.value() || !face.value() || !duration;
+    submit.disabled = !picked.videoSwap || !video.value() || !face.value() || !duration;
     enhanceLabel.hidden = picked.id !== 'aifaceswap';
-    estimate.textContent = duration ? `${duration.toFixed(1)} s · costs ${picked.price('videoFaceSwap', { duration, enhance: Number(enhance.value) })}` : '';
+    estimate.textContent = !picked.videoSwap ? `${picked.id} does not swap videos: pick another provider above`
+      : duration ? `${duration.toFixed(1)} s · costs ${picked.price('videoFaceSwap', { duration, enhance: Number(enhance.value) })}` : '';
   };
   const video = mediaInput({
     field: 'sourceVideo', label: 'Video', kind: 'video', samples: SAMPLES.video,

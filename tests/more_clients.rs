@@ -1,0 +1,287 @@
+//! `AiPhotoCraftClient`, `AceDataClient` and `swapFace` in headless Chromium, against a
+//! stand-in `fetch`: each operation's route and body (multipart for AIPhotoCraft, JSON for
+//! AceData), Blobs as file parts or uploaded first, the task id read from either provider's
+//! answer, and bad input rejected with its camelCase `field` before any request.
+
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use faceswap_wasm::{swap_face, AceDataClient, AiPhotoCraftClient};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+mod common;
+use common::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const FACE: &str = "https://cdn.example/face.png";
+const PHOTO: &str = "https://cdn.example/photo.jpg";
+/// AIPhotoCraft's answer to a submit, as the proxy passes it on.
+const CRAFT_CREATED: &str =
+    "[200, { success: true, data: { task_id: 'craft-1', status: 'pending' } }]";
+/// AceData's answer to a swap with a callback URL.
+const ACEDATA_CREATED: &str = "[200, { task_id: 'ace-1' }]";
+/// The proxy's answer to an upload.
+const UPLOADED: &str =
+    "[200, { url: 'http://127.0.0.1/uploads/0123.png', size: 70, content_type: 'image/png' }]";
+
+fn options() -> JsValue {
+    object("{ baseUrl: '/api', timeoutMs: 5000 }")
+}
+
+fn craft() -> AiPhotoCraftClient {
+    AiPhotoCraftClient::new(options()).unwrap()
+}
+
+fn acedata() -> AceDataClient {
+    AceDataClient::new(options()).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn basic_swap_sends_a_blob_as_a_file_and_a_url_as_text() {
+    let fetch = FakeFetch::install(&format!("(path) => {CRAFT_CREATED}"));
+    let request = object(&format!(
+        "{{ srcImage: {}, targetImage: '{PHOTO}', enhance: true }}",
+        png_blob()
+    ));
+    let created = JsFuture::from(craft().basic_swap(request, JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(prop(&created, "taskId"), "craft-1");
+    assert_eq!(fetch.paths(), ["/api/aiphotocraft/faceswap/basicswap"]);
+    assert_eq!(
+        fetch.last_form(),
+        format!(
+            r#"[["srcimage","file:srcimage.png"],["targetimage","{PHOTO}"],["enhance","true"]]"#
+        )
+    );
+}
+
+#[wasm_bindgen_test]
+async fn couple_swap_takes_swap_index_as_a_list_or_a_string() {
+    for (given, sent) in [("[2, 1]", "2,1"), ("'1,2'", "1,2"), ("' 2 , 1 '", "2,1")] {
+        let fetch = FakeFetch::install(&format!("(path) => {CRAFT_CREATED}"));
+        let request = object(&format!(
+            "{{ srcImage: '{PHOTO}', targetImage: '{PHOTO}', swapIndex: {given} }}"
+        ));
+        JsFuture::from(craft().couple_swap(request, JsValue::UNDEFINED))
+            .await
+            .unwrap();
+        assert_eq!(fetch.paths(), ["/api/aiphotocraft/faceswap/faceswap2"]);
+        assert_eq!(
+            fetch.last_form(),
+            format!(
+                r#"[["srcimage","{PHOTO}"],["targetimage","{PHOTO}"],["swap_index","{sent}"]]"#
+            ),
+            "{given}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn swap_1_from_2_and_same_image_swap_send_their_own_fields() {
+    let fetch = FakeFetch::install(&format!("(path) => {CRAFT_CREATED}"));
+    let request = object(&format!(
+        "{{ srcImage: '{PHOTO}', targetImage1: '{FACE}', targetImage2: {} }}",
+        png_blob()
+    ));
+    JsFuture::from(craft().swap_1_from_2(request, JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(
+        fetch.last_form(),
+        format!(
+            r#"[["srcimage","{PHOTO}"],["targetimage1","{FACE}"],["targetimage2","file:targetimage2.png"]]"#
+        )
+    );
+
+    let fetch = FakeFetch::install(&format!("(path) => {CRAFT_CREATED}"));
+    let request = object(&format!("{{ srcImage: '{PHOTO}' }}"));
+    JsFuture::from(craft().swap_face_same_image(request, JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(
+        fetch.paths(),
+        ["/api/aiphotocraft/faceswap/swapfacesameimage"]
+    );
+    assert_eq!(fetch.last_form(), format!(r#"[["srcimage","{PHOTO}"]]"#));
+}
+
+#[wasm_bindgen_test]
+async fn aiphotocraft_refuses_bad_input_naming_the_field_before_any_request() {
+    let cases = [
+        (
+            format!("{{ srcImage: '{PHOTO}', targetImage: '{PHOTO}', swapIndex: [0, 1] }}"),
+            "coupleSwap",
+            "swapIndex",
+        ),
+        (
+            format!("{{ srcImage: '{PHOTO}', targetImage: '{PHOTO}', enhance: 'yes' }}"),
+            "basicSwap",
+            "enhance",
+        ),
+        (
+            format!("{{ srcImage: '{PHOTO}', targetImage1: '{FACE}' }}"),
+            "swap1From2",
+            "targetImage2",
+        ),
+        (
+            "{ srcImage: 'ftp://cdn.example/a.png' }".to_owned(),
+            "swapFaceSameImage",
+            "srcImage",
+        ),
+        (
+            format!("{{ srcImage: new Blob(['not an image']), targetImage: '{PHOTO}' }}"),
+            "basicSwap",
+            "srcImage",
+        ),
+    ];
+    for (request, method, field) in cases {
+        let fetch = FakeFetch::install(&format!("(path) => {CRAFT_CREATED}"));
+        let request = object(&request);
+        let promise = match method {
+            "coupleSwap" => craft().couple_swap(request, JsValue::UNDEFINED),
+            "basicSwap" => craft().basic_swap(request, JsValue::UNDEFINED),
+            "swap1From2" => craft().swap_1_from_2(request, JsValue::UNDEFINED),
+            _ => craft().swap_face_same_image(request, JsValue::UNDEFINED),
+        };
+        let err = rejection(promise).await;
+        assert_eq!(prop(&err, "code"), "invalid_parameter", "{method} {field}");
+        assert_eq!(prop(&err, "field"), field, "{method}");
+        let message = prop(&err, "message").as_string().unwrap();
+        assert!(message.contains(field), "{message}");
+        assert!(fetch.requests().is_empty(), "{method} sent a request");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn acedata_uploads_a_blob_first_and_posts_both_urls() {
+    let fetch = FakeFetch::install(&format!(
+        "(path) => path === '/api/uploads' ? {UPLOADED} : {ACEDATA_CREATED}"
+    ));
+    let request = object(&format!(
+        "{{ sourceImageUrl: {}, targetImageUrl: '{PHOTO}', timeout: 120 }}",
+        png_blob()
+    ));
+    let created = JsFuture::from(acedata().face_swap(request, JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(prop(&created, "taskId"), "ace-1");
+    assert_eq!(fetch.paths(), ["/api/uploads", "/api/acedata/face/swap"]);
+    assert_eq!(
+        fetch.last_body(),
+        json(&format!(
+            "{{ source_image_url: 'http://127.0.0.1/uploads/0123.png', target_image_url: '{PHOTO}', timeout: 120 }}"
+        ))
+    );
+}
+
+#[wasm_bindgen_test]
+async fn acedata_reads_a_synchronous_answer_and_refuses_a_bad_url_without_uploading() {
+    let fetch = FakeFetch::install(
+        "(path) => [200, { task_id: 'ace-2', image_url: 'https://cdn.example/out.png', image_width: 512 }]",
+    );
+    let request = object(&format!(
+        "{{ sourceImageUrl: '{FACE}', targetImageUrl: '{PHOTO}' }}"
+    ));
+    let created = JsFuture::from(acedata().face_swap(request, JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(prop(&created, "taskId"), "ace-2");
+    assert_eq!(
+        fetch.last_body(),
+        json(&format!(
+            "{{ source_image_url: '{FACE}', target_image_url: '{PHOTO}' }}"
+        ))
+    );
+
+    let fetch = FakeFetch::install(&format!("(path) => {UPLOADED}"));
+    let request = object(&format!(
+        "{{ sourceImageUrl: {}, targetImageUrl: 'not a url' }}",
+        png_blob()
+    ));
+    let err = rejection(acedata().face_swap(request, JsValue::UNDEFINED)).await;
+    assert_eq!(prop(&err, "field"), "targetImageUrl");
+    assert!(fetch.requests().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn swap_face_uses_each_providers_own_face_swap() {
+    let answers = "(path) => path.startsWith('/api/aifaceswap') ? [200, { code: 200, data: { task_id: 'ai-1', points: 2 } }]
+        : path.startsWith('/api/piapi') ? [200, { code: 200, data: { task_id: 'pi-1', status: 'pending' } }]
+        : path.startsWith('/api/aiphotocraft') ? [200, { data: { task_id: 'craft-1' } }]
+        : [200, { task_id: 'ace-1' }]";
+    let cases = [
+        (
+            "aifaceswap",
+            "/api/aifaceswap/v1/faceswap",
+            "ai-1",
+            json(&format!("{{ source_image: '{PHOTO}', face_image: '{FACE}' }}")),
+        ),
+        (
+            "piapi",
+            "/api/piapi/v1/task",
+            "pi-1",
+            json(&format!(
+                "{{ model: 'Qubico/image-toolkit', task_type: 'face-swap', input: {{ target_image: '{PHOTO}', swap_image: '{FACE}' }} }}"
+            )),
+        ),
+        (
+            "aiphotocraft",
+            "/api/aiphotocraft/faceswap/basicswap",
+            "craft-1",
+            format!(r#"[["srcimage","{FACE}"],["targetimage","{PHOTO}"]]"#),
+        ),
+        (
+            "acedata",
+            "/api/acedata/face/swap",
+            "ace-1",
+            json(&format!(
+                "{{ source_image_url: '{FACE}', target_image_url: '{PHOTO}' }}"
+            )),
+        ),
+    ];
+    for (provider, path, task_id, body) in cases {
+        let fetch = FakeFetch::install(answers);
+        let request = object(&format!("{{ target: '{PHOTO}', face: '{FACE}' }}"));
+        let created = JsFuture::from(swap_face(provider.to_owned(), request, options()))
+            .await
+            .unwrap();
+        assert_eq!(prop(&created, "provider"), provider);
+        assert_eq!(prop(&created, "taskId"), task_id, "{provider}");
+        assert_eq!(fetch.paths(), [path]);
+        let sent = if provider == "aiphotocraft" {
+            fetch.last_form()
+        } else {
+            fetch.last_body()
+        };
+        assert_eq!(sent, body, "{provider}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn swap_face_names_its_own_fields_and_refuses_an_unknown_provider() {
+    for provider in ["aifaceswap", "piapi", "aiphotocraft", "acedata"] {
+        let fetch = FakeFetch::install(&format!("(path) => {UPLOADED}"));
+        let request = object(&format!("{{ target: 'nope', face: '{FACE}' }}"));
+        let err = rejection(swap_face(provider.to_owned(), request, options())).await;
+        assert_eq!(prop(&err, "field"), "target", "{provider}");
+        let message = prop(&err, "message").as_string().unwrap();
+        assert!(message.starts_with("target "), "{provider}: {message}");
+        assert!(fetch.requests().is_empty(), "{provider}");
+    }
+    let err = rejection(swap_face(
+        "fal".to_owned(),
+        object(&format!("{{ target: '{PHOTO}', face: '{FACE}' }}")),
+        options(),
+    ))
+    .await;
+    assert_eq!(prop(&err, "field"), "provider");
+    let message = prop(&err, "message").as_string().unwrap();
+    assert!(
+        message.contains("aifaceswap, piapi, aiphotocraft, acedata"),
+        "{message}"
+    );
+}
