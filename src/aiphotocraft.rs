@@ -53,7 +53,7 @@ impl AiPhotoCraftClient {
 
     /// Swaps the two faces of `srcImage` onto the two faces of `targetImage`; `swapIndex`
     /// `[1, 2]` (the default) keeps their order left to right, `[2, 1]` crosses it (faces count
-    /// from 1; the string form `"2,1"` works too).
+    /// from 1; the string form `"2,1"` works too); `enhance` as for `basicSwap`.
     #[wasm_bindgen(js_name = coupleSwap, unchecked_return_type = "Promise<ProviderTaskCreated>")]
     pub fn couple_swap(
         &self,

@@ -58,8 +58,8 @@ export interface PiApiTaskCreated { taskId: string; status: string; }
 export interface BasicSwapRequest { srcImage: ImageInput; targetImage: ImageInput; enhance?: boolean | 'true' | 'false'; }
 /** A couple swap's order, counting faces from 1 left to right: `[1, 2]` keeps it, `[2, 1]` crosses it (or the string forms `"1,2"`, `"2,1"`). */
 export type SwapIndex = readonly [1, 2] | readonly [2, 1] | '1,2' | '2,1';
-/** `AiPhotoCraftClient.coupleSwap`: the two faces of `srcImage` onto the two faces of `targetImage`, in `swapIndex`'s order (default `[1, 2]`). */
-export interface CoupleSwapRequest { srcImage: ImageInput; targetImage: ImageInput; swapIndex?: SwapIndex; }
+/** `AiPhotoCraftClient.coupleSwap`: the two faces of `srcImage` onto the two faces of `targetImage`, in `swapIndex`'s order (default `[1, 2]`); `enhance` as for `basicSwap`. */
+export interface CoupleSwapRequest { srcImage: ImageInput; targetImage: ImageInput; swapIndex?: SwapIndex; enhance?: boolean | 'true' | 'false'; }
 /** `AiPhotoCraftClient.swap1From2`: the faces of `targetImage1` and `targetImage2` (one each) onto the two faces of `srcImage`. */
 export interface Swap1From2Request { srcImage: ImageInput; targetImage1: ImageInput; targetImage2: ImageInput; }
 /** `AiPhotoCraftClient.swapFaceSameImage`: the two faces of `srcImage` exchanged. */

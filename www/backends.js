@@ -28,11 +28,14 @@ async function renamed(fields, work) {
   }
 }
 
-/** Prices `operation` of provider `id` in its own unit (`$0.01`, `1 request`). */
-function priceIn(id) {
+/**
+ * Prices a flow's operation (`faceSwap`, ...) on provider `id` in its own unit (`$0.01`,
+ * `1 request`); `own` names the provider's operation where it differs (AIPhotoCraft's basicSwap).
+ */
+function priceIn(id, own = {}) {
   return (operation, params) => {
     try {
-      const { amount, unit } = estimateCost(id, operation, params);
+      const { amount, unit } = estimateCost(id, own[operation] ?? operation, params);
       if (unit === 'usd') return `$${amount}`;
       return `${amount} ${amount === 1 ? unit.replace(/s$/, '') : unit}`;
     } catch {
@@ -109,7 +112,7 @@ function piapi(options) {
 /** AIPhotoCraft: basicSwap for a photo; a two-person photo's both faces by swap1From2; no video. */
 function aiphotocraft(options) {
   const client = new AiPhotoCraftClient(options);
-  const price = priceIn('aiphotocraft');
+  const price = priceIn('aiphotocraft', { faceSwap: 'basicSwap' });
   return {
     id: 'aiphotocraft',
     client,
