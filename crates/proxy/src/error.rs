@@ -40,6 +40,8 @@ pub enum AppError {
         retry_after_secs: u64,
         /// Who limited.
         message: String,
+        /// The provider's own word for it, when the provider limited and gave one.
+        provider_code: Option<String>,
     },
     /// The client's credit budget for the hour is spent.
     SpendCapExceeded {
@@ -188,6 +190,7 @@ impl AppError {
     fn provider_code(&self) -> Option<&str> {
         match self {
             AppError::Provider(fault) => fault.provider_code.as_deref(),
+            AppError::RateLimited { provider_code, .. } => provider_code.as_deref(),
             _ => None,
         }
     }

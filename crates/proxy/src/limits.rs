@@ -84,6 +84,7 @@ impl Admitted {
                     state.config.rate_limit_per_min,
                     secs.max(1)
                 ),
+                provider_code: None,
             }),
         }
     }

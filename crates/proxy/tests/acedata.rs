@@ -431,14 +431,25 @@ async fn acedatas_refusals_keep_their_meaning_and_code() {
     let (got, headers, answer) = submit(proxy, &swap_body()).await;
     assert_eq!((got, answer["error"].as_str()), (429, Some("rate_limited")));
     assert_eq!(headers["retry-after"], "17");
+    assert_eq!(answer["provider_code"], "too_many_requests", "{answer}");
     fake.refuse(500, "api_error", "internal");
     let (got, _, answer) = submit(proxy, &swap_body()).await;
     assert_eq!(
         (got, answer["error"].as_str()),
         (502, Some("upstream_error"))
     );
+    assert_eq!(answer["provider_code"], "api_error", "{answer}");
+    // AceData's own time-out (its 504 with the word) is the provider being unavailable, and
+    // keeps the word.
+    fake.refuse(504, "timeout", "the image took too long");
+    let (got, _, answer) = submit(proxy, &swap_body()).await;
+    assert_eq!(
+        (got, answer["error"].as_str()),
+        (503, Some("upstream_unavailable"))
+    );
+    assert_eq!(answer["provider_code"], "timeout", "{answer}");
     let sent = fake.submit_count();
-    assert_eq!(sent, 7);
+    assert_eq!(sent, 8);
     // No refused submit left a task behind.
     for i in 1..=sent {
         let response = proxy.get(&format!("/api/acedata/tasks/ace-{i}")).await;

@@ -49,6 +49,7 @@ pub fn fault(status: u16, error: Option<&ErrorBody>) -> ProviderFault {
     let what = match kind {
         FaultKind::InvalidInput => "AceData refused the input",
         FaultKind::Refused => "AceData refused the content",
+        FaultKind::Unavailable => "AceData is unavailable; try again later",
         FaultKind::RateLimited => "AceData is rate limiting requests; try again later",
         FaultKind::Upstream if code.is_some_and(|c| c == "api_error" || c == "timeout") => {
             "AceData failed to make the image"

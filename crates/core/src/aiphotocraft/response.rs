@@ -248,6 +248,7 @@ fn fault_for(
     let what = match kind {
         FaultKind::InvalidInput => "AIPhotoCraft refused the input",
         FaultKind::Refused => "AIPhotoCraft refused the content",
+        FaultKind::Unavailable => "AIPhotoCraft is unavailable; try again later",
         FaultKind::RateLimited => "AIPhotoCraft's request budget is spent; try again later",
         FaultKind::Upstream if matches!(status, 401 | 403) => {
             "AIPhotoCraft refused the proxy's credentials"

@@ -106,6 +106,7 @@ fn fault(status: i64, error: Option<&TaskError>, message: Option<&str>) -> Provi
     let what = match kind {
         FaultKind::InvalidInput => "PiAPI refused the input",
         FaultKind::Refused => "PiAPI refused the content",
+        FaultKind::Unavailable => "PiAPI is unavailable; try again later",
         FaultKind::RateLimited => "PiAPI is rate limiting requests; try again later",
         FaultKind::Upstream if matches!(status, 401 | 403) => {
             "PiAPI refused the proxy's credentials"

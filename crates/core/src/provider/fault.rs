@@ -15,6 +15,8 @@ pub enum FaultKind {
     /// A fault of the operator's own key or account (invalid key, no balance), or any other
     /// refusal the browser cannot fix: 502 `upstream_error`.
     Upstream,
+    /// The provider is down or overloaded (its 502, 503 or 504): 503 `upstream_unavailable`.
+    Unavailable,
 }
 
 impl FaultKind {
@@ -25,6 +27,7 @@ impl FaultKind {
             FaultKind::Refused => ErrorCode::Forbidden,
             FaultKind::RateLimited => ErrorCode::RateLimited,
             FaultKind::Upstream => ErrorCode::UpstreamError,
+            FaultKind::Unavailable => ErrorCode::UpstreamUnavailable,
         }
     }
 }

@@ -33,24 +33,22 @@ pub fn judge(
             status.as_u16()
         )));
     }
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        return Err(AppError::RateLimited {
-            retry_after_secs: retry_after.unwrap_or(DEFAULT_RETRY_AFTER_SECS),
-            message: "the provider is rate limiting requests; try again later".into(),
-        });
-    }
-    if matches!(
-        status,
-        StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
-    ) {
-        return Err(AppError::UpstreamUnavailable);
-    }
-    if status.is_server_error() {
-        // The provider's own failure is never the browser's fault.
-        return Err(AppError::UpstreamError(format!(
-            "the provider failed (HTTP {})",
-            status.as_u16()
-        )));
+    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        // The status class decides the error word; the provider's own code, where its body
+        // gives one, is kept (AceData's `timeout`, AIPhotoCraft's `rate_limit_exceeded`).
+        let kind = match status {
+            StatusCode::TOO_MANY_REQUESTS => FaultKind::RateLimited,
+            StatusCode::BAD_GATEWAY
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT => FaultKind::Unavailable,
+            _ => FaultKind::Upstream,
+        };
+        let read = adapter.read_error(status.as_u16(), &answer.body);
+        let fault = match read.provider_code {
+            Some(_) => ProviderFault { kind, ..read },
+            None => ProviderFault::new(kind, generic_message(kind, status)),
+        };
+        return Err(fault_error(fault, retry_after, target));
     }
     let fault = adapter.read_error(status.as_u16(), &answer.body);
     Err(fault_error(fault, retry_after, target))
@@ -66,11 +64,22 @@ pub fn fault_error(
         message: target.redact(&fault.message),
         ..fault
     };
-    if fault.kind == FaultKind::RateLimited {
-        return AppError::RateLimited {
+    match fault.kind {
+        FaultKind::RateLimited => AppError::RateLimited {
             retry_after_secs: retry_after.unwrap_or(DEFAULT_RETRY_AFTER_SECS),
             message: fault.message,
-        };
+            provider_code: fault.provider_code,
+        },
+        FaultKind::Unavailable if fault.provider_code.is_none() => AppError::UpstreamUnavailable,
+        _ => AppError::Provider(fault),
     }
-    AppError::Provider(fault)
+}
+
+/// What the browser is told of a provider's 429 or 5xx whose body gives no code of its own.
+fn generic_message(kind: FaultKind, status: StatusCode) -> String {
+    match kind {
+        FaultKind::RateLimited => "the provider is rate limiting requests; try again later".into(),
+        // The provider's own failure is never the browser's fault.
+        _ => format!("the provider failed (HTTP {})", status.as_u16()),
+    }
 }

@@ -51,6 +51,7 @@ impl ProviderBudgets {
                     "{id}'s request budget for this proxy is spent until {until} (epoch seconds); \
                      try again later"
                 ),
+                provider_code: None,
             }),
             Some(_) => {
                 exhausted.remove(id);
