@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchChromium, root, startProxy } from '../../scripts/harness.mjs';
-import { file, inPage } from './page.mjs';
+import { REGION_CHANGE, file, inPage } from './page.mjs';
 
 let proxy;
 let browser;
@@ -16,15 +16,26 @@ let page;
 
 const run = (fn, args) => inPage(page, 'AiPhotoCraftClient', fn, args);
 
-/** Submits with `submit(client, blobs)`, waits, and loads the result image. */
-async function swapAndLoad(submit, files) {
+/**
+ * Submits with `submit(client, blobs)`, waits, loads the result image and measures how it differs
+ * from `blobs[receiver]` (the image whose faces are replaced) inside and outside its faces.
+ */
+async function swapAndLoad(submit, files, receiver) {
   return run(async (lib, client, blobs, args) => {
     const make = new Function('client', 'blobs', `return (${args.submit})(client, blobs);`);
     const created = await make(client, blobs);
     const task = await client.waitForResult(created.taskId, { timeoutMs: 60_000 });
-    const image = await createImageBitmap(await (await fetch(task.resultUrl)).blob());
-    return { created, task, size: [image.width, image.height] };
-  }, { files, submit: submit.toString() });
+    const change = await new Function(`return ${args.regionChange}`)()(lib, blobs[args.receiver], task.resultUrl);
+    return { created, task, size: change.size, change };
+  }, { files, submit: submit.toString(), receiver, regionChange: REGION_CHANGE });
+}
+
+/** The result changed the receiving image's `faces` faces, and nothing far from them. */
+function changedInsideFacesOnly(change, faces) {
+  assert.equal(change.faces, faces, JSON.stringify(change));
+  assert.ok(change.inside > 4, `the faces barely changed: ${JSON.stringify(change)}`);
+  assert.ok(change.outside < 1.5, `pixels away from the faces changed: ${JSON.stringify(change)}`);
+  assert.ok(change.inside > 4 * change.outside, JSON.stringify(change));
 }
 
 before(async () => {
@@ -48,45 +59,52 @@ describe('AIPhotoCraft through the proxy and the sandbox', () => {
     assert.deepEqual([...entry.operations].sort(), ['basicSwap', 'coupleSwap', 'swap1From2', 'swapFaceSameImage']);
   });
 
-  test('basicSwap with two Blobs ends in a result image the size of the target', async () => {
+  test('basicSwap with two Blobs changes the target inside its face only', async () => {
     const result = await swapAndLoad(
       (client, blobs) => client.basicSwap({ srcImage: blobs.face, targetImage: blobs.target, enhance: false }),
       { face: file('camera.png'), target: file('astronaut.png') },
+      'target',
     );
     assert.ok(result.ok, JSON.stringify(result.error));
     assert.equal(typeof result.ok.created.taskId, 'string');
     assert.equal(result.ok.task.provider, 'aiphotocraft');
     assert.equal(result.ok.task.status, 'succeeded');
     assert.deepEqual(result.ok.size, [512, 512]);
+    changedInsideFacesOnly(result.ok.change, 1);
   });
 
   test('coupleSwap with an uploaded URL as the target and a crossed swapIndex', async () => {
-    const result = await run(async (lib, client, blobs) => {
+    const result = await run(async (lib, client, blobs, args) => {
       const uploaded = await client.upload(blobs.couple);
       const created = await client.coupleSwap({ srcImage: blobs.couple, targetImage: uploaded.url, swapIndex: [2, 1] });
       const task = await client.waitForResult(created.taskId, { timeoutMs: 60_000 });
-      const image = await createImageBitmap(await (await fetch(task.resultUrl)).blob());
-      return { task, size: [image.width, image.height] };
-    }, { files: { couple: file('two-faces.png') } });
+      const change = await new Function(`return ${args.regionChange}`)()(lib, blobs.couple, task.resultUrl);
+      return { task, change };
+    }, { files: { couple: file('two-faces.png') }, regionChange: REGION_CHANGE });
     assert.ok(result.ok, JSON.stringify(result.error));
     assert.equal(result.ok.task.status, 'succeeded');
-    assert.deepEqual(result.ok.size, [1024, 512]);
+    assert.deepEqual(result.ok.change.size, [1024, 512]);
+    changedInsideFacesOnly(result.ok.change, 2);
   });
 
-  test('swap1From2 and swapFaceSameImage end in images the size of srcImage', async () => {
+  test('swap1From2 and swapFaceSameImage change the two faces of srcImage only', async () => {
     const two = await swapAndLoad(
       (client, blobs) => client.swap1From2({ srcImage: blobs.couple, targetImage1: blobs.a, targetImage2: blobs.b }),
-      { couple: file('two-faces.png'), a: file('astronaut.png'), b: file('camera.png') },
+      { couple: file('two-faces.png'), a: file('camera.png'), b: file('astronaut.png') },
+      'couple',
     );
     assert.ok(two.ok, JSON.stringify(two.error));
     assert.deepEqual(two.ok.size, [1024, 512]);
+    changedInsideFacesOnly(two.ok.change, 2);
     const same = await swapAndLoad(
       (client, blobs) => client.swapFaceSameImage({ srcImage: blobs.couple }),
       { couple: file('two-faces.png') },
+      'couple',
     );
     assert.ok(same.ok, JSON.stringify(same.error));
     assert.equal(same.ok.task.status, 'succeeded');
     assert.deepEqual(same.ok.size, [1024, 512]);
+    changedInsideFacesOnly(same.ok.change, 2);
   });
 
   test('a face-count refusal of the provider reaches the page with its providerCode', async () => {
