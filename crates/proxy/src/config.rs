@@ -8,6 +8,8 @@ use secrecy::SecretString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::upload_store::UploadStoreKind;
+
 /// Command-line flags; each also reads the environment variable of the same name in capitals.
 /// Each registered provider adds its own (see [`ProviderSettings`]).
 #[derive(Parser)]
@@ -36,6 +38,10 @@ pub struct Cli {
     /// Where uploads are stored.
     #[arg(long, env = "UPLOAD_DIR", default_value = "data/uploads")]
     pub upload_dir: PathBuf,
+    /// Where uploads are kept: `disk` (UPLOAD_DIR) or `postgres` (the DATABASE_URL database,
+    /// shared by every proxy on it); default: postgres with a PostgreSQL DATABASE_URL, else disk.
+    #[arg(long, env = "UPLOAD_STORE", value_enum)]
+    pub upload_store: Option<UploadStoreKind>,
     /// Largest accepted upload, in bytes.
     #[arg(long, env = "UPLOAD_MAX_BYTES", default_value_t = 100 * 1024 * 1024)]
     pub upload_max_bytes: u64,
@@ -186,6 +192,8 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     /// Upload folder.
     pub upload_dir: PathBuf,
+    /// `UPLOAD_STORE`; `None`: the default of the database.
+    pub upload_store: Option<UploadStoreKind>,
     /// Upload size limit in bytes.
     pub upload_max_bytes: u64,
     /// Origins allowed by CORS; empty: same origin only.
@@ -404,6 +412,7 @@ impl Config {
             public_url,
             database_url: DatabaseUrl(cli.database_url),
             upload_dir: cli.upload_dir,
+            upload_store: cli.upload_store,
             upload_max_bytes: cli.upload_max_bytes,
             allowed_origins: cli
                 .allowed_origins
