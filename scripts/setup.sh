@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the build (and, with --test, the tests) need, only where it is missing:
 #   the wasm32 target, wasm-bindgen-cli of exactly the Cargo.lock version, npm packages from
-#   package-lock.json, Debian's ffmpeg, and for tests Debian's chromium, chromium-driver and
-#   postgresql (the server the proxy's PostgreSQL tests start).
+#   package-lock.json, Debian's ffmpeg, and for tests Debian's chromium, chromium-driver,
+#   postgresql (the server the proxy's PostgreSQL tests start) and nginx (the load balancer of
+#   the proxy's balancer test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +46,9 @@ if $want_test_tools; then
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   # The proxy's PostgreSQL tests start a throwaway server of their own (initdb + postgres).
   compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
+  # The balancer test runs nginx (as the test's user, in a temporary folder) in front of two
+  # proxies.
+  [[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null || missing+=(nginx)
 fi
 if ((${#missing[@]})); then
   log "installing Debian packages: ${missing[*]}"

@@ -2,6 +2,7 @@
 //! served in-process on loopback, and a small SSE reader.
 #![allow(dead_code)]
 
+pub mod balancer;
 pub mod pg;
 
 use axum::body::Bytes;
