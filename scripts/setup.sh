@@ -3,7 +3,7 @@
 #   the wasm32 target, wasm-bindgen-cli of exactly the Cargo.lock version, npm packages from
 #   package-lock.json, Debian's ffmpeg, and for tests Debian's chromium, chromium-driver,
 #   postgresql (the server the proxy's PostgreSQL tests start) and nginx (the load balancer of
-#   the proxy's balancer test).
+#   the proxy's balancer test), and for the S3 test PyPI's moto[server] in target/s3-venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,6 +49,9 @@ if $want_test_tools; then
   # The balancer test runs nginx (as the test's user, in a temporary folder) in front of two
   # proxies.
   [[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null || missing+=(nginx)
+  # The S3 test runs PyPI's moto (an S3-compatible server) from a venv, which needs these.
+  command -v python3 >/dev/null || missing+=(python3)
+  python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 fi
 if ((${#missing[@]})); then
   log "installing Debian packages: ${missing[*]}"
@@ -56,4 +59,12 @@ if ((${#missing[@]})); then
   [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The proxy's S3 test (UPLOAD_STORE=s3) runs moto's S3-compatible server, from PyPI, in a venv
+# of its own under target/ (the test looks there).
+if $want_test_tools && [[ ! -x target/s3-venv/bin/moto_server ]]; then
+  log "installing moto[server] from PyPI into target/s3-venv"
+  python3 -m venv target/s3-venv
+  target/s3-venv/bin/pip install -q 'moto[server]==5.2.5'
 fi

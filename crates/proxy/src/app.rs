@@ -97,25 +97,21 @@ impl AppState {
         let driver = tokio::runtime::Handle::current();
         if postgres::is_postgres_url(url) {
             let store = PostgresStore::connect(url, driver).await?;
-            let uploads = UploadStore::choose(
-                config.upload_store,
-                &config.upload_dir,
-                Some(store.uploads()),
-            )?;
+            let uploads = UploadStore::choose(&config, Some(store.uploads()))?;
             return Self::with_stores(config, providers, Arc::new(store), uploads);
         }
         let store = crate::store::open(url, driver).await?;
         Self::with_store(config, providers, store)
     }
 
-    /// The state around an already opened store, with uploads on disk (or an error when
-    /// `UPLOAD_STORE` names another store).
+    /// The state around an already opened store, with uploads on disk or in the `S3_*` bucket
+    /// (`UPLOAD_STORE=postgres` is an error here).
     pub fn with_store(
         config: Config,
         providers: Providers,
         store: Arc<dyn TaskStore>,
     ) -> Result<Self, StartupError> {
-        let uploads = UploadStore::choose(config.upload_store, &config.upload_dir, None)?;
+        let uploads = UploadStore::choose(&config, None)?;
         Self::with_stores(config, providers, store, uploads)
     }
 

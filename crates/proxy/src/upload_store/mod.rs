@@ -4,14 +4,16 @@
 //! - [`UploadStore::Disk`]: files in `UPLOAD_DIR` ([`disk`]), the default with SQLite;
 //! - [`UploadStore::Postgres`]: rows in the shared database, in chunks of at most 1 MiB
 //!   ([`crate::store::postgres::PgUploads`]), the default with PostgreSQL, so that every proxy
-//!   behind a load balancer serves every upload.
+//!   behind a load balancer serves every upload;
+//! - [`UploadStore::S3`]: objects in an S3-compatible bucket ([`s3`]), for larger deployments.
 //!
-//! `UPLOAD_STORE` (`disk` or `postgres`) overrides the default. Either way, an upload is first
+//! `UPLOAD_STORE` (`disk`, `postgres` or `s3`) overrides the default. Either way, an upload is first
 //! spooled to `UPLOAD_DIR/.spool` (checked by its magic bytes and its size there), then handed
 //! to the store; it is never held whole in memory. Names are `<32 hex>.<ext>` ([`stored_type`]).
 
 pub mod disk;
 pub mod range;
+pub mod s3;
 
 use faceswap_core::MediaType;
 use futures_util::stream::BoxStream;
@@ -21,7 +23,9 @@ use std::time::Duration;
 
 use crate::store::postgres::PgUploads;
 use crate::store::StoreError;
+use crate::Config;
 pub use disk::DiskUploads;
+pub use s3::{S3Settings, S3Uploads};
 
 /// The bytes of an upload, as read.
 pub type ByteStream = BoxStream<'static, Result<bytes::Bytes, std::io::Error>>;
@@ -33,6 +37,8 @@ pub enum UploadStoreKind {
     Disk,
     /// Rows in the PostgreSQL database of `DATABASE_URL`.
     Postgres,
+    /// Objects in the S3-compatible bucket of `S3_BUCKET`.
+    S3,
 }
 
 /// Why an upload could not be stored, found or read.
@@ -50,6 +56,12 @@ pub enum UploadStoreError {
     /// `UPLOAD_STORE=postgres` without a PostgreSQL `DATABASE_URL`.
     #[error("UPLOAD_STORE=postgres needs a postgres:// DATABASE_URL")]
     NoDatabase,
+    /// `UPLOAD_STORE=s3` without `S3_BUCKET`.
+    #[error("UPLOAD_STORE=s3 needs S3_BUCKET")]
+    NoBucket,
+    /// The bucket failed (its messages name the bucket and object, never the secret).
+    #[error("S3: {0}")]
+    S3(#[from] object_store::Error),
 }
 
 /// A spooled upload, checked, ready to be stored.
@@ -85,6 +97,8 @@ pub enum UploadStore {
     Disk(DiskUploads),
     /// Chunks in PostgreSQL.
     Postgres(PgUploads),
+    /// Objects in an S3-compatible bucket.
+    S3(S3Uploads),
 }
 
 /// The media type of a stored upload's name (`<32 hex>.<ext>`), if it is one.
@@ -102,17 +116,14 @@ pub fn spool_dir(upload_dir: &Path) -> PathBuf {
 }
 
 impl UploadStore {
-    /// The store `kind` names (default: PostgreSQL when `postgres` is given, else disk), with
-    /// files under `upload_dir` and rows through `postgres`, the uploads of the PostgreSQL task
-    /// store if there is one.
-    pub fn choose(
-        kind: Option<UploadStoreKind>,
-        upload_dir: &Path,
-        postgres: Option<PgUploads>,
-    ) -> Result<Self, UploadStoreError> {
-        match (kind, postgres) {
+    /// The store `UPLOAD_STORE` names (default: PostgreSQL when `postgres` is given, else
+    /// disk), with files under `UPLOAD_DIR`, rows through `postgres` (the uploads of the
+    /// PostgreSQL task store, if there is one) or objects in the `S3_*` bucket.
+    pub fn choose(config: &Config, postgres: Option<PgUploads>) -> Result<Self, UploadStoreError> {
+        match (config.upload_store, postgres) {
+            (Some(UploadStoreKind::S3), _) => Ok(Self::S3(S3Uploads::new(&config.s3)?)),
             (Some(UploadStoreKind::Disk), _) | (None, None) => {
-                Ok(Self::Disk(DiskUploads::new(upload_dir)))
+                Ok(Self::Disk(DiskUploads::new(&config.upload_dir)))
             }
             (Some(UploadStoreKind::Postgres) | None, Some(pg)) => Ok(Self::Postgres(pg)),
             (Some(UploadStoreKind::Postgres), None) => Err(UploadStoreError::NoDatabase),
@@ -124,6 +135,7 @@ impl UploadStore {
         match self {
             Self::Disk(_) => UploadStoreKind::Disk,
             Self::Postgres(_) => UploadStoreKind::Postgres,
+            Self::S3(_) => UploadStoreKind::S3,
         }
     }
 
@@ -144,6 +156,18 @@ impl UploadStore {
                 drop(path);
                 Ok(())
             }
+            Self::S3(s3) => {
+                let Incoming {
+                    path,
+                    mut file,
+                    media,
+                    ..
+                } = incoming;
+                s3.put(name, media, &mut file).await?;
+                drop(file);
+                drop(path);
+                Ok(())
+            }
         }
     }
 
@@ -156,6 +180,7 @@ impl UploadStore {
         let found = match self {
             Self::Disk(disk) => disk.meta(name).await?,
             Self::Postgres(pg) => pg.meta(name, media).await?,
+            Self::S3(s3) => s3.meta(name).await?,
         };
         Ok(found.map(|(size, created_ms)| UploadMeta {
             name: name.to_owned(),
@@ -174,6 +199,7 @@ impl UploadStore {
         match self {
             Self::Disk(disk) => disk.read(meta, range).await,
             Self::Postgres(pg) => Ok(pg.read(meta.name.clone(), range)),
+            Self::S3(s3) => s3.read(&meta.name, range).await,
         }
     }
 
@@ -187,6 +213,7 @@ impl UploadStore {
                     .remove_created_before(crate::routes::now_ms().saturating_sub(age))
                     .await?)
             }
+            Self::S3(s3) => s3.remove_older_than(max_age).await,
         }
     }
 }
@@ -206,16 +233,42 @@ mod tests {
         assert_eq!(stored_type(&format!("{}.png", stem.to_uppercase())), None);
     }
 
+    fn config(args: &[&str]) -> Config {
+        let mut all = vec!["faceswap-proxy"];
+        all.extend_from_slice(args);
+        Config::try_from_args(all).expect("flags")
+    }
+
     #[test]
     fn the_default_store_follows_the_database() {
-        let dir = Path::new("data/uploads");
-        assert_eq!(
-            UploadStore::choose(None, dir, None).expect("disk").kind(),
-            UploadStoreKind::Disk
-        );
+        let store = |args: &[&str]| UploadStore::choose(&config(args), None);
+        assert_eq!(store(&[]).expect("disk").kind(), UploadStoreKind::Disk);
         assert!(matches!(
-            UploadStore::choose(Some(UploadStoreKind::Postgres), dir, None),
+            store(&["--upload-store", "postgres"]),
             Err(UploadStoreError::NoDatabase)
         ));
+        assert!(matches!(
+            store(&["--upload-store", "s3"]),
+            Err(UploadStoreError::NoBucket)
+        ));
+        let s3 = store(&[
+            "--upload-store",
+            "s3",
+            "--s3-bucket",
+            "faceswap",
+            "--s3-endpoint",
+            "http://127.0.0.1:9",
+            "--s3-access-key-id",
+            "AKIDEXAMPLE",
+            "--s3-secret-access-key",
+            "s3cret-key-never-shown",
+        ])
+        .expect("s3");
+        assert_eq!(s3.kind(), UploadStoreKind::S3);
+        let shown = format!(
+            "{s3:?} {:?}",
+            config(&["--s3-secret-access-key", "s3cret-key-never-shown"])
+        );
+        assert!(!shown.contains("s3cret-key-never-shown"), "{shown}");
     }
 }
