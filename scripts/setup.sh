@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the build (and, with --test, the tests) need, only where it is missing:
 #   the wasm32 target, wasm-bindgen-cli of exactly the Cargo.lock version, npm packages from
-#   package-lock.json, Debian's ffmpeg, and for tests Debian's chromium, chromium-driver and
-#   postgresql (the server the proxy's PostgreSQL tests start).
+#   package-lock.json, Debian's ffmpeg, and for tests Debian's chromium, chromium-driver,
+#   postgresql (the server the proxy's PostgreSQL tests start) and nginx (the load balancer of
+#   the proxy's balancer test), and for the S3 test PyPI's moto[server] in target/s3-venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +46,12 @@ if $want_test_tools; then
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   # The proxy's PostgreSQL tests start a throwaway server of their own (initdb + postgres).
   compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
+  # The balancer test runs nginx (as the test's user, in a temporary folder) in front of two
+  # proxies.
+  [[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null || missing+=(nginx)
+  # The S3 test runs PyPI's moto (an S3-compatible server) from a venv, which needs these.
+  command -v python3 >/dev/null || missing+=(python3)
+  python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 fi
 if ((${#missing[@]})); then
   log "installing Debian packages: ${missing[*]}"
@@ -52,4 +59,12 @@ if ((${#missing[@]})); then
   [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The proxy's S3 test (UPLOAD_STORE=s3) runs moto's S3-compatible server, from PyPI, in a venv
+# of its own under target/ (the test looks there).
+if $want_test_tools && [[ ! -x target/s3-venv/bin/moto_server ]]; then
+  log "installing moto[server] from PyPI into target/s3-venv"
+  python3 -m venv target/s3-venv
+  target/s3-venv/bin/pip install -q 'moto[server]==5.2.5'
 fi

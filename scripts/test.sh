@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `npm test`: set up (including chromium, chromium-driver, ffmpeg), then every check and test:
-# fmt, clippy on native and wasm32, native tests, wasm tests in headless Chromium, end-to-end tests.
+# `npm test`: set up (including chromium, chromium-driver, ffmpeg, postgresql, nginx), then every
+# check and test: fmt, clippy on native and wasm32, native tests, wasm tests in headless Chromium, end-to-end tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

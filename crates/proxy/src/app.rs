@@ -21,7 +21,9 @@ use crate::error::json_error_bodies;
 use crate::limits::{RateLimit, SpendCap};
 use crate::providers::{Providers, ServedProvider};
 use crate::routes::{self, events, hooks, info, tasks, uploads};
+use crate::store::postgres::{self, PostgresStore};
 use crate::store::{StoreError, TaskStore};
+use crate::upload_store::{UploadStore, UploadStoreError};
 use crate::upstream::{ProviderBudgets, Upstream, UpstreamConfigError};
 use crate::{AppError, Config};
 
@@ -37,6 +39,8 @@ pub struct Shared {
     pub providers: Providers,
     /// Tasks, tokens, idempotency records and wake-ups.
     pub store: Arc<dyn TaskStore>,
+    /// Where uploads are kept (`UPLOAD_STORE`).
+    pub uploads: UploadStore,
     /// The HTTP client of every upstream call.
     pub upstream: Upstream,
     /// Providers whose own request budget is spent, until its reset.
@@ -77,28 +81,48 @@ pub enum StartupError {
     /// `UPLOAD_DIR` could not be created.
     #[error("cannot create UPLOAD_DIR: {0}")]
     UploadDir(#[from] std::io::Error),
+    /// `UPLOAD_STORE` names a store this database cannot hold.
+    #[error("cannot use the upload store: {0}")]
+    Uploads(#[from] UploadStoreError),
     /// The HTTP client could not be built.
     #[error(transparent)]
     Upstream(#[from] UpstreamConfigError),
 }
 
 impl AppState {
-    /// Opens the store named by `DATABASE_URL` and builds the state around `providers`.
+    /// Opens the store named by `DATABASE_URL` and the upload store (`UPLOAD_STORE`), and builds
+    /// the state around `providers`.
     pub async fn new(config: Config, providers: Providers) -> Result<Self, StartupError> {
-        let store = crate::store::open(
-            config.database_url.as_str(),
-            tokio::runtime::Handle::current(),
-        )
-        .await?;
+        let url = config.database_url.as_str();
+        let driver = tokio::runtime::Handle::current();
+        if postgres::is_postgres_url(url) {
+            let store = PostgresStore::connect(url, driver).await?;
+            let uploads = UploadStore::choose(&config, Some(store.uploads()))?;
+            return Self::with_stores(config, providers, Arc::new(store), uploads);
+        }
+        let store = crate::store::open(url, driver).await?;
         Self::with_store(config, providers, store)
     }
 
-    /// The state around an already opened store.
+    /// The state around an already opened store, with uploads on disk or in the `S3_*` bucket
+    /// (`UPLOAD_STORE=postgres` is an error here).
     pub fn with_store(
         config: Config,
         providers: Providers,
         store: Arc<dyn TaskStore>,
     ) -> Result<Self, StartupError> {
+        let uploads = UploadStore::choose(&config, None)?;
+        Self::with_stores(config, providers, store, uploads)
+    }
+
+    /// The state around an already opened task store and upload store.
+    pub fn with_stores(
+        config: Config,
+        providers: Providers,
+        store: Arc<dyn TaskStore>,
+        uploads: UploadStore,
+    ) -> Result<Self, StartupError> {
+        // Spooled uploads and URL inputs are written under UPLOAD_DIR whatever the store.
         std::fs::create_dir_all(&config.upload_dir)?;
         let upstream = Upstream::new(config.upstream_timeout)?;
         Ok(Self(Arc::new(Shared {
@@ -108,6 +132,7 @@ impl AppState {
             provider_budgets: ProviderBudgets::default(),
             providers,
             store,
+            uploads,
             allowed_origins: AllowedOrigins::from_config(&config),
             config: Arc::new(config),
             shutdown: CancellationToken::new(),

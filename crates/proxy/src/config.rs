@@ -8,6 +8,8 @@ use secrecy::SecretString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::upload_store::{S3Settings, UploadStoreKind};
+
 /// Command-line flags; each also reads the environment variable of the same name in capitals.
 /// Each registered provider adds its own (see [`ProviderSettings`]).
 #[derive(Parser)]
@@ -36,6 +38,25 @@ pub struct Cli {
     /// Where uploads are stored.
     #[arg(long, env = "UPLOAD_DIR", default_value = "data/uploads")]
     pub upload_dir: PathBuf,
+    /// Where uploads are kept: `disk` (UPLOAD_DIR) or `postgres` (the DATABASE_URL database,
+    /// shared by every proxy on it); default: postgres with a PostgreSQL DATABASE_URL, else disk.
+    #[arg(long, env = "UPLOAD_STORE", value_enum)]
+    pub upload_store: Option<UploadStoreKind>,
+    /// The bucket of UPLOAD_STORE=s3 (an S3-compatible store).
+    #[arg(long, env = "S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+    /// The S3-compatible endpoint (`https://host[:port]`); unset: AWS's, from S3_REGION.
+    #[arg(long, env = "S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// The bucket's region.
+    #[arg(long, env = "S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+    /// The access key id of UPLOAD_STORE=s3.
+    #[arg(long, env = "S3_ACCESS_KEY_ID", hide_env_values = true)]
+    pub s3_access_key_id: Option<String>,
+    /// The secret access key of UPLOAD_STORE=s3 (never logged).
+    #[arg(long, env = "S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
     /// Largest accepted upload, in bytes.
     #[arg(long, env = "UPLOAD_MAX_BYTES", default_value_t = 100 * 1024 * 1024)]
     pub upload_max_bytes: u64,
@@ -186,6 +207,10 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     /// Upload folder.
     pub upload_dir: PathBuf,
+    /// `UPLOAD_STORE`; `None`: the default of the database.
+    pub upload_store: Option<UploadStoreKind>,
+    /// The bucket of `UPLOAD_STORE=s3` (`S3_*`); `Debug` never shows the secret.
+    pub s3: S3Settings,
     /// Upload size limit in bytes.
     pub upload_max_bytes: u64,
     /// Origins allowed by CORS; empty: same origin only.
@@ -404,6 +429,14 @@ impl Config {
             public_url,
             database_url: DatabaseUrl(cli.database_url),
             upload_dir: cli.upload_dir,
+            upload_store: cli.upload_store,
+            s3: S3Settings {
+                bucket: cli.s3_bucket,
+                endpoint: cli.s3_endpoint,
+                region: cli.s3_region,
+                access_key_id: cli.s3_access_key_id,
+                secret_access_key: cli.s3_secret_access_key.map(SecretString::from),
+            },
             upload_max_bytes: cli.upload_max_bytes,
             allowed_origins: cli
                 .allowed_origins

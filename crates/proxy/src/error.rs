@@ -82,6 +82,9 @@ pub enum InternalError {
     /// An upload could not be moved into place.
     #[error("upload persist: {0}")]
     Persist(#[from] tempfile::PathPersistError),
+    /// The upload store failed.
+    #[error(transparent)]
+    Uploads(#[from] crate::upload_store::UploadStoreError),
     /// An adapter named a form file the browser did not send.
     #[error("no spooled file for {0}")]
     MissingFile(String),
@@ -110,7 +113,8 @@ internal_from!(
     BuildError,
     std::io::Error,
     tempfile::PathPersistError,
-    reqwest::Error
+    reqwest::Error,
+    crate::upload_store::UploadStoreError
 );
 
 #[derive(Serialize)]

@@ -22,6 +22,7 @@ pub mod serve;
 pub mod spool;
 pub mod store;
 pub mod tokens;
+pub mod upload_store;
 pub mod upstream;
 
 pub use app::{app, redacted_path, AppState, Shared, StartupError};

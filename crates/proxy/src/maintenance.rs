@@ -48,11 +48,8 @@ pub async fn maintain(state: &AppState) {
     {
         tracing::error!(error = %err, "store prune");
     }
-    let removed = crate::routes::uploads::remove_old_uploads(
-        &state.config.upload_dir,
-        state.config.upload_max_age,
-    )
-    .await;
+    let removed =
+        crate::routes::uploads::remove_old_uploads(state, state.config.upload_max_age).await;
     if removed > 0 {
         tracing::info!(removed, "old uploads removed");
     }

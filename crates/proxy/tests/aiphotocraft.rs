@@ -214,12 +214,19 @@ async fn start_with(
     logs();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    // `--public-url` and `--database-url` in `extra` replace the proxy's own.
+    let mut defaults: Vec<String> = Vec::new();
+    if !extra.contains(&"--public-url") {
+        defaults.extend(["--public-url".to_owned(), url.clone()]);
+    }
+    if !extra.contains(&"--database-url") {
+        defaults.extend([
+            "--database-url".to_owned(),
+            format!("sqlite://{}", db.display()),
+        ]);
+    }
     let mut args: Vec<String> = [
         "faceswap-proxy",
-        "--public-url",
-        &url,
-        "--database-url",
-        &format!("sqlite://{}", db.display()),
         "--upload-dir",
         &db.with_extension("uploads").display().to_string(),
         "--aiphotocraft-base-url",
@@ -230,6 +237,7 @@ async fn start_with(
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
+    args.extend(defaults);
     if let Some(key) = key {
         args.extend(["--aiphotocraft-api-key".to_owned(), key.to_owned()]);
     }
@@ -966,6 +974,49 @@ async fn the_proxys_own_uploads_are_read_from_disk() {
     assert_eq!((status, answer["field"].as_str()), (400, Some("srcimage")));
     let escape = format!("{}/uploads/../tasks.db", proxy.url);
     let (status, _, answer) = submit(proxy, "swapfacesameimage", by_url(&escape)).await;
+    assert_eq!((status, answer["field"].as_str()), (400, Some("srcimage")));
+    assert_eq!(fake.submits().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_stored_in_postgresql_is_read_by_another_proxy() {
+    let Some(server) = common::pg::server() else {
+        return;
+    };
+    let database = server.database().await;
+    let fake = FakeApc::default();
+    let upstream = fake.clone().start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let a = start(
+        &upstream,
+        &dir.path().join("a.db"),
+        &["--database-url", &database],
+    )
+    .await;
+    // B shares A's database and public address (as behind a balancer), not its disk.
+    let b = start(
+        &upstream,
+        &dir.path().join("b.db"),
+        &["--database-url", &database, "--public-url", &a.proxy.url],
+    )
+    .await;
+    let uploaded: Value = a
+        .proxy
+        .http
+        .post(format!("{}/api/uploads", a.proxy.url))
+        .multipart(form(vec![("file", image(JPEG, "me.jpg"))]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = uploaded["url"].as_str().unwrap();
+    let (status, _, answer) = submit(&b.proxy, "swapfacesameimage", by_url(url)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(fake.submits()[0].part("srcimage").2, JPEG);
+    let missing = format!("{}/uploads/{}.jpg", a.proxy.url, "0".repeat(32));
+    let (status, _, answer) = submit(&b.proxy, "swapfacesameimage", by_url(&missing)).await;
     assert_eq!((status, answer["field"].as_str()), (400, Some("srcimage")));
     assert_eq!(fake.submits().len(), 1);
 }

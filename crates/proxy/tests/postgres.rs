@@ -442,7 +442,7 @@ async fn a_database_of_the_previous_proxy_is_upgraded_once_with_nothing_lost() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2]);
+    assert_eq!(versions, vec![1, 2, 4]);
     drop(client);
     let _ = driver.await;
 }
@@ -489,4 +489,133 @@ async fn a_corrupt_row_is_an_error_never_a_default() {
     ));
     drop(client);
     let _ = driver.await;
+}
+
+/// A PNG-signed file of `len` bytes whose every byte depends on its offset.
+fn patterned_png(len: usize) -> Vec<u8> {
+    let mut bytes: Vec<u8> = (0..len)
+        .map(|i| u8::try_from((i * 7 + i / 251) % 256).expect("a byte"))
+        .collect();
+    bytes[..8].copy_from_slice(b"\x89PNG\r\n\x1a\n");
+    bytes
+}
+
+/// The number of rows of `table` in the database at `url`.
+async fn count_rows(url: &str, table: &str) -> i64 {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let driver = tokio::spawn(connection);
+    let count: i64 = client
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .await
+        .expect("count")
+        .get(0);
+    drop(client);
+    let _ = driver.await;
+    count
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_stored_in_the_database_and_served_by_every_proxy() {
+    let Some(server) = pg::server() else { return };
+    let url = server.database().await;
+    let fake = common::Fake::start().await;
+    let flags = ["--database-url", url.as_str()];
+    let a = common::proxy(&fake, &flags).await;
+    let b = common::proxy(&fake, &flags).await;
+    assert_eq!(
+        a.state.uploads.kind(),
+        faceswap_proxy::upload_store::UploadStoreKind::Postgres
+    );
+
+    // Two and a half chunks: the ranges below cross a chunk boundary.
+    let chunk = usize::try_from(faceswap_proxy::store::postgres::CHUNK_BYTES).expect("small");
+    let file = patterned_png(chunk * 5 / 2);
+    let answer: serde_json::Value = a
+        .http
+        .post(format!("{}/api/uploads", a.url))
+        .header("content-type", "image/png")
+        .body(file.clone())
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(answer["size"], file.len());
+    assert_eq!(answer["content_type"], "image/png");
+    let upload_url = answer["url"].as_str().expect("url");
+    let name = upload_url.rsplit('/').next().expect("name").to_owned();
+    assert_eq!(count_rows(&url, "uploads").await, 1);
+    assert_eq!(count_rows(&url, "upload_chunks").await, 3);
+    // Nothing stays on A's disk: the spool file is gone and no upload file was written.
+    let on_disk: Vec<_> = std::fs::read_dir(a.dir.path().join("uploads"))
+        .expect("UPLOAD_DIR")
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name() != ".spool")
+        .collect();
+    assert!(on_disk.is_empty(), "{on_disk:?}");
+
+    // B, which never saw the upload, serves it whole and in ranges.
+    let whole = b.get(&format!("/uploads/{name}")).await;
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.headers()["content-type"], "image/png");
+    assert_eq!(whole.headers()["accept-ranges"], "bytes");
+    assert_eq!(
+        whole.headers()["content-length"],
+        file.len().to_string().as_str()
+    );
+    assert!(whole.bytes().await.expect("body")[..] == file[..]);
+    let ranged = |range: String| {
+        let http = b.http.clone();
+        let target = format!("{}/uploads/{name}", b.url);
+        async move {
+            http.get(target)
+                .header("range", range)
+                .send()
+                .await
+                .expect("range")
+        }
+    };
+    let (from, to) = (chunk - 5, chunk + 9);
+    let part = ranged(format!("bytes={from}-{to}")).await;
+    assert_eq!(part.status(), 206);
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes {from}-{to}/{}", file.len()).as_str()
+    );
+    assert!(part.bytes().await.expect("body")[..] == file[from..=to]);
+    let tail = ranged("bytes=-100".into()).await;
+    assert_eq!(tail.status(), 206);
+    assert!(tail.bytes().await.expect("body")[..] == file[file.len() - 100..]);
+    let past = ranged(format!("bytes={}-", file.len())).await;
+    assert_eq!(past.status(), 416);
+    assert_eq!(
+        past.headers()["content-range"],
+        format!("bytes */{}", file.len()).as_str()
+    );
+    let missing = b.get(&format!("/uploads/{}.png", "0".repeat(32))).await;
+    assert_eq!(missing.status(), 404);
+
+    // The sweep of either proxy removes an old upload, chunks and all, for both.
+    faceswap_proxy::maintain(&b.state).await;
+    assert_eq!(count_rows(&url, "uploads").await, 1, "a new upload stays");
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let driver = tokio::spawn(connection);
+    client
+        .execute(
+            "UPDATE uploads SET created_ms = created_ms - 2592000000",
+            &[],
+        )
+        .await
+        .expect("age the upload");
+    drop(client);
+    let _ = driver.await;
+    faceswap_proxy::maintain(&b.state).await;
+    assert_eq!(count_rows(&url, "uploads").await, 0);
+    assert_eq!(count_rows(&url, "upload_chunks").await, 0);
+    assert_eq!(a.get(&format!("/uploads/{name}")).await.status(), 404);
 }

@@ -764,7 +764,11 @@ async fn a_sqlite_database_of_the_previous_proxy_is_upgraded_with_nothing_lost()
         .expect("rows");
     assert_eq!(
         versions,
-        vec![(1, "initial".to_owned()), (2, "provider_keys".to_owned())]
+        vec![
+            (1, "initial".to_owned()),
+            (2, "provider_keys".to_owned()),
+            (4, "uploads".to_owned())
+        ]
     );
 }
 

@@ -2,7 +2,8 @@
 //! the browser sends as the text of a file field is read by the proxy and sent upstream as a
 //! file. Only two kinds of URL are read:
 //!
-//! - the proxy's own uploads (`PUBLIC_URL/uploads/{name}`), read from `UPLOAD_DIR` directly;
+//! - the proxy's own uploads (`PUBLIC_URL/uploads/{name}`), read from its upload store directly
+//!   (`UPLOAD_DIR` or the shared database, so any proxy reads any upload);
 //! - URLs at an origin listed in `FETCH_ALLOWED_ORIGINS`, over https, fetched by the proxy with
 //!   OWASP's SSRF rules: the host is resolved here and every address it resolves to is checked
 //!   ([`address`]), the connection goes to those checked addresses only (no second lookup), no
@@ -20,13 +21,12 @@ use faceswap_core::provider::{FormInput, FormValue, OperationSpec};
 use faceswap_core::FieldError;
 use reqwest::Url;
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
-use tokio_util::io::ReaderStream;
 
 use crate::routes::form::SpooledFiles;
-use crate::routes::uploads::stored_type;
 use crate::spool::{spool, SpoolError, Spooled};
+use crate::upload_store::{UploadMeta, UploadStore};
 use crate::{AppError, Config};
 
 /// Longest time one URL input may take to fetch (shorter when the upstream timeout is).
@@ -83,7 +83,7 @@ impl FetchFault {
 #[derive(Debug)]
 enum Checked {
     /// One of the proxy's uploads.
-    Own(PathBuf),
+    Own(UploadMeta),
     /// A URL at an allowed origin, to be reached at these addresses only.
     Remote {
         url: Url,
@@ -98,15 +98,15 @@ pub struct FetchPolicy {
     origins: Vec<String>,
     allow_private: bool,
     uploads_prefix: String,
-    upload_dir: PathBuf,
+    uploads: UploadStore,
     max_bytes: u64,
     timeout: Duration,
 }
 
 impl FetchPolicy {
-    /// The rules of `config`: `FETCH_ALLOWED_ORIGINS`, `FETCH_ALLOW_PRIVATE`, `PUBLIC_URL`,
-    /// `UPLOAD_DIR`, `UPLOAD_MAX_BYTES`.
-    pub fn from_config(config: &Config) -> Self {
+    /// The rules of `config` (`FETCH_ALLOWED_ORIGINS`, `FETCH_ALLOW_PRIVATE`, `PUBLIC_URL`,
+    /// `UPLOAD_MAX_BYTES`), with the proxy's own uploads read from `uploads`.
+    pub fn new(config: &Config, uploads: UploadStore) -> Self {
         let origins = config
             .fetch_allowed_origins
             .iter()
@@ -118,7 +118,7 @@ impl FetchPolicy {
             origins,
             allow_private: config.fetch_allow_private,
             uploads_prefix: format!("{}/uploads/", config.public_url),
-            upload_dir: config.upload_dir.clone(),
+            uploads,
             max_bytes: config.upload_max_bytes,
             timeout: FETCH_TIMEOUT.min(config.upstream_timeout),
         }
@@ -127,13 +127,13 @@ impl FetchPolicy {
     /// Checks `url` without reading it; a remote host is resolved and its addresses checked.
     async fn check(&self, url: &str) -> Result<Checked, FetchFault> {
         if let Some(name) = url.strip_prefix(&self.uploads_prefix) {
-            if stored_type(name).is_none() {
-                return Err(FetchFault::NoUpload);
-            }
-            let path = self.upload_dir.join(name);
-            return match tokio::fs::try_exists(&path).await {
-                Ok(true) => Ok(Checked::Own(path)),
-                _ => Err(FetchFault::NoUpload),
+            return match self.uploads.meta(name).await {
+                Ok(Some(meta)) => Ok(Checked::Own(meta)),
+                Ok(None) => Err(FetchFault::NoUpload),
+                Err(err) => {
+                    tracing::error!(error = %err, "own upload lookup");
+                    Err(FetchFault::NoUpload)
+                }
             };
         }
         let parsed = Url::parse(url).map_err(|_| FetchFault::NotAllowed)?;
@@ -186,8 +186,12 @@ impl FetchPolicy {
         let file = tempfile::tempfile_in(dir)?;
         let max = self.max_bytes;
         let spooled = match checked {
-            Checked::Own(path) => {
-                let stream = ReaderStream::new(tokio::fs::File::open(path).await?);
+            Checked::Own(meta) => {
+                let stream = self
+                    .uploads
+                    .read(&meta, 0..meta.size)
+                    .await
+                    .map_err(AppError::from)?;
                 spool(stream, file, max, None, |_: &std::io::Error| false).await
             }
             Checked::Remote { url, domain, addrs } => {

@@ -130,7 +130,7 @@ async fn submit_within(
         if adapter.files_only() {
             // Every field is checked before any URL input is read.
             adapter.prepare_form(route, &form)?;
-            let policy = FetchPolicy::from_config(&state.config);
+            let policy = FetchPolicy::new(&state.config, state.uploads.clone());
             fetch_url_inputs(&policy, &operations, &mut form, &mut files, &spool_dir).await?;
         }
         (adapter.prepare_form(route, &form)?, files)

@@ -1,22 +1,22 @@
-//! `POST /api/uploads` (multipart field `file`, or a raw body) streamed to `UPLOAD_DIR`, checked by
-//! magic bytes, and `GET /uploads/{name}` serving it back with its type and range requests.
-//! Old uploads are removed by [`remove_old_uploads`].
+//! `POST /api/uploads` (multipart field `file`, or a raw body) spooled under `UPLOAD_DIR`, checked
+//! by magic bytes and handed to the [`UploadStore`](crate::upload_store::UploadStore), and
+//! `GET /uploads/{name}` serving it back from there with its type and single range requests
+//! ([`range::resolve`]). Old uploads are removed by [`remove_old_uploads`].
 
+use axum::body::Body;
 use axum::extract::multipart::MultipartError;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use faceswap_core::{FieldError, MediaType};
+use faceswap_core::FieldError;
 use serde::Serialize;
-use std::path::{Path as FsPath, PathBuf};
-use std::time::{Duration, SystemTime};
-use tower::ServiceExt;
-use tower_http::services::ServeFile;
 
 use crate::limits::Admitted;
 use crate::routes::form::spool_error;
 use crate::spool::{spool, Spooled};
+use crate::upload_store::range::{self, RangeAnswer};
+use crate::upload_store::{disk, spool_dir, Incoming};
 use crate::{tokens, AppError, AppState};
 
 /// The answer of an upload.
@@ -28,10 +28,6 @@ pub struct Uploaded {
     pub size: u64,
     /// Its type, from its magic bytes.
     pub content_type: &'static str,
-}
-
-fn spool_dir(upload_dir: &FsPath) -> PathBuf {
-    upload_dir.join(".spool")
 }
 
 async fn spool_named<S, E>(
@@ -121,8 +117,13 @@ pub async fn upload(
     let stem = tokens::new_upload_stem()?;
     let name = format!("{stem}.{}", media.extension());
     let size = spooled.len;
-    drop(spooled.file);
-    path.persist(state.config.upload_dir.join(&name))?;
+    let incoming = Incoming {
+        path,
+        file: spooled.file,
+        len: size,
+        media,
+    };
+    state.uploads.put(&name, incoming).await?;
     tracing::info!(size, content_type = media.content_type(), "upload stored");
     Ok(Json(Uploaded {
         url: format!("{}/uploads/{name}", state.config.public_url),
@@ -132,71 +133,63 @@ pub async fn upload(
     .into_response())
 }
 
-/// The media type of a stored upload's name (`<32 hex>.<ext>`), if it is one.
-pub(crate) fn stored_type(name: &str) -> Option<MediaType> {
-    let (stem, ext) = name.split_once('.')?;
-    let valid_stem =
-        stem.len() == 32 && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    let media = MediaType::from_extension(ext)?;
-    (valid_stem && media.extension() == ext).then_some(media)
-}
-
-/// Serves a stored upload (Range, If-Modified-Since, HEAD).
+/// Serves a stored upload: the whole file, or one byte range (206, or 416 past the end).
 pub async fn serve(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    request: Request,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let media = stored_type(&name).ok_or_else(|| AppError::not_found("no such upload"))?;
-    let path = state.config.upload_dir.join(&name);
-    if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
-        return Err(AppError::not_found("no such upload"));
-    }
-    let mut response = match ServeFile::new(path).oneshot(request).await {
-        Ok(response) => response.into_response(),
-        Err(infallible) => match infallible {},
+    let meta = state
+        .uploads
+        .meta(&name)
+        .await?
+        .ok_or_else(|| AppError::not_found("no such upload"))?;
+    let wanted = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let (status, bytes) = match range::resolve(wanted, meta.size) {
+        RangeAnswer::Full => (StatusCode::OK, 0..meta.size),
+        RangeAnswer::Partial(bytes) => (StatusCode::PARTIAL_CONTENT, bytes),
+        RangeAnswer::Unsatisfiable => {
+            let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            response.headers_mut().insert(
+                header::CONTENT_RANGE,
+                header_value(format!("bytes */{}", meta.size))?,
+            );
+            return Ok(response);
+        }
     };
-    let headers = response.headers_mut();
-    if headers.contains_key(header::CONTENT_TYPE) {
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(media.content_type()),
+    let mut response = Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, meta.media.content_type())
+        .header(header::CONTENT_LENGTH, bytes.end - bytes.start)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header("x-content-type-options", "nosniff")
+        .header(header::CACHE_CONTROL, "private, max-age=3600");
+    if status == StatusCode::PARTIAL_CONTENT {
+        response = response.header(
+            header::CONTENT_RANGE,
+            format!("bytes {}-{}/{}", bytes.start, bytes.end - 1, meta.size),
         );
     }
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=3600"),
-    );
-    Ok(response)
+    let body = state.uploads.read(&meta, bytes).await?;
+    response
+        .body(Body::from_stream(body))
+        .map_err(|err| AppError::from(std::io::Error::other(err)))
 }
 
-/// Removes uploads (and abandoned spool files) last modified more than `max_age` ago.
-pub async fn remove_old_uploads(dir: &FsPath, max_age: Duration) -> usize {
-    let mut removed = 0;
-    for folder in [dir.to_path_buf(), spool_dir(dir)] {
-        let Ok(mut entries) = tokio::fs::read_dir(&folder).await else {
-            continue;
-        };
-        while let Ok(Some(entry)) = entries.next_entry().await {
-            let Ok(meta) = entry.metadata().await else {
-                continue;
-            };
-            if !meta.is_file() {
-                continue;
-            }
-            let old = meta
-                .modified()
-                .ok()
-                .and_then(|m| SystemTime::now().duration_since(m).ok())
-                .is_some_and(|age| age >= max_age);
-            if old && tokio::fs::remove_file(entry.path()).await.is_ok() {
-                removed += 1;
-            }
+fn header_value(text: String) -> Result<HeaderValue, AppError> {
+    HeaderValue::try_from(text).map_err(|err| AppError::from(std::io::Error::other(err)))
+}
+
+/// Removes uploads stored more than `max_age` ago, and spool files abandoned as long ago;
+/// returns how many.
+pub async fn remove_old_uploads(state: &AppState, max_age: std::time::Duration) -> u64 {
+    let spooled = disk::remove_old_files(&spool_dir(&state.config.upload_dir), max_age).await;
+    let stored = match state.uploads.remove_older_than(max_age).await {
+        Ok(removed) => removed,
+        Err(err) => {
+            tracing::error!(error = %err, "upload sweep");
+            0
         }
-    }
-    removed
+    };
+    stored + spooled as u64
 }

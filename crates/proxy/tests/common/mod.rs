@@ -2,6 +2,7 @@
 //! served in-process on loopback, and a small SSE reader.
 #![allow(dead_code)]
 
+pub mod balancer;
 pub mod pg;
 
 use axum::body::Bytes;
@@ -270,6 +271,7 @@ pub async fn proxy_with_key(fake: &Fake, key: Option<&str>, extra: &[&str]) -> P
         .expect("bind proxy");
     let addr = listener.local_addr().expect("addr");
     let url = format!("http://{addr}");
+    // `--database-url` in `extra` (a PostgreSQL database) replaces the proxy's own SQLite file.
     let db = format!("sqlite://{}", dir.path().join("tasks.db").display());
     let uploads = dir.path().join("uploads").display().to_string();
     let mut args: Vec<String> = vec![
@@ -278,8 +280,6 @@ pub async fn proxy_with_key(fake: &Fake, key: Option<&str>, extra: &[&str]) -> P
         addr.port().to_string(),
         "--public-url".into(),
         url.clone(),
-        "--database-url".into(),
-        db,
         "--upload-dir".into(),
         uploads,
         "--aifaceswap-base-url".into(),
@@ -294,6 +294,7 @@ pub async fn proxy_with_key(fake: &Fake, key: Option<&str>, extra: &[&str]) -> P
         fake.url.clone(),
     ];
     for (flag, value) in [
+        ("--database-url", db.as_str()),
         ("--rate-limit-per-min", "100000"),
         ("--spend-cap-credits-per-hour", "1000000"),
     ] {

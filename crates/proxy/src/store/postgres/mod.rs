@@ -18,8 +18,10 @@
 mod listen;
 mod pool;
 mod schema;
+mod uploads;
 
 pub use pool::{describe_error, describe_pool_error, ConnectError};
+pub use uploads::{PgUploads, CHUNK_BYTES};
 
 use async_trait::async_trait;
 use faceswap_core::provider::TaskUpdate;
@@ -100,6 +102,11 @@ impl PostgresStore {
             shared,
             _listener: Arc::new(listener),
         })
+    }
+
+    /// The uploads stored in this database (`UPLOAD_STORE=postgres`), on the same pool.
+    pub fn uploads(&self) -> PgUploads {
+        PgUploads::new(self.shared.pool.clone())
     }
 
     async fn conn(&self) -> StoreResult<deadpool::managed::Object<Connector>> {

@@ -1,0 +1,171 @@
+//! Uploads in an S3-compatible bucket (`UPLOAD_STORE=s3`), through `object_store`: for larger
+//! deployments, where the database should not hold the files. Objects are `uploads/{name}`,
+//! written as multipart uploads a part at a time and read by ranged GETs, so no upload is held
+//! whole in memory; the sweep lists the prefix and removes objects older than
+//! `UPLOAD_MAX_AGE_MS`.
+
+use faceswap_core::MediaType;
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::path::Path as ObjectPath;
+use object_store::{
+    Attribute, AttributeValue, Attributes, GetOptions, GetRange, ObjectStore, PutMultipartOptions,
+    WriteMultipart,
+};
+use secrecy::{ExposeSecret, SecretString};
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+
+use super::{ByteStream, UploadStoreError};
+
+/// The size of one part of a multipart upload (S3's smallest but the last).
+const PART_BYTES: usize = 5 << 20;
+
+/// How many parts may be in flight at once.
+const PARTS_IN_FLIGHT: usize = 2;
+
+/// The prefix of every upload's object.
+const PREFIX: &str = "uploads";
+
+/// The bucket's settings (`S3_BUCKET`, `S3_ENDPOINT`, `S3_REGION`, `S3_ACCESS_KEY_ID`,
+/// `S3_SECRET_ACCESS_KEY`). `Debug` never shows the secret.
+#[derive(Debug, Clone, Default)]
+pub struct S3Settings {
+    /// The bucket.
+    pub bucket: Option<String>,
+    /// The endpoint of an S3-compatible service; `None`: AWS's.
+    pub endpoint: Option<String>,
+    /// The region.
+    pub region: String,
+    /// The access key id; `None`: the environment's credentials (instance role).
+    pub access_key_id: Option<String>,
+    /// The secret access key.
+    pub secret_access_key: Option<SecretString>,
+}
+
+/// The uploads of one bucket.
+#[derive(Clone)]
+pub struct S3Uploads {
+    bucket: Arc<AmazonS3>,
+    name: String,
+}
+
+impl std::fmt::Debug for S3Uploads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Uploads")
+            .field("bucket", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+fn object(name: &str) -> ObjectPath {
+    ObjectPath::from(format!("{PREFIX}/{name}"))
+}
+
+impl S3Uploads {
+    /// The bucket `settings` name; an error without `S3_BUCKET`. Nothing is sent yet.
+    pub fn new(settings: &S3Settings) -> Result<Self, UploadStoreError> {
+        let bucket = settings.bucket.clone().ok_or(UploadStoreError::NoBucket)?;
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(&bucket)
+            .with_region(&settings.region);
+        if let Some(endpoint) = &settings.endpoint {
+            builder = builder
+                .with_endpoint(endpoint)
+                .with_allow_http(endpoint.starts_with("http://"))
+                .with_virtual_hosted_style_request(false);
+        }
+        if let Some(id) = &settings.access_key_id {
+            builder = builder.with_access_key_id(id);
+        }
+        if let Some(secret) = &settings.secret_access_key {
+            builder = builder.with_secret_access_key(secret.expose_secret());
+        }
+        Ok(Self {
+            bucket: Arc::new(builder.build()?),
+            name: bucket,
+        })
+    }
+
+    /// Stores what remains of `file` as the upload `name`, a part at a time.
+    pub(super) async fn put(
+        &self,
+        name: &str,
+        media: MediaType,
+        file: &mut tokio::fs::File,
+    ) -> Result<(), UploadStoreError> {
+        let opts = PutMultipartOptions {
+            attributes: Attributes::from_iter([(
+                Attribute::ContentType,
+                AttributeValue::from(media.content_type()),
+            )]),
+            ..PutMultipartOptions::default()
+        };
+        let upload = self.bucket.put_multipart_opts(&object(name), opts).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = match file.read(&mut buf).await {
+                Ok(n) => n,
+                Err(err) => {
+                    let _ = writer.abort().await;
+                    return Err(err.into());
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            if let Err(err) = writer.wait_for_capacity(PARTS_IN_FLIGHT).await {
+                return Err(err.into());
+            }
+            writer.write(&buf[..n]);
+        }
+        writer.finish().await?;
+        Ok(())
+    }
+
+    /// The size and creation time of the upload `name`, if stored.
+    pub(super) async fn meta(&self, name: &str) -> Result<Option<(u64, i64)>, UploadStoreError> {
+        match self.bucket.head(&object(name)).await {
+            Ok(meta) => Ok(Some((meta.size, meta.last_modified.timestamp_millis()))),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// The bytes of `range` of the upload `name`.
+    pub(super) async fn read(
+        &self,
+        name: &str,
+        range: Range<u64>,
+    ) -> Result<ByteStream, UploadStoreError> {
+        let options = GetOptions {
+            range: Some(GetRange::Bounded(range)),
+            ..GetOptions::default()
+        };
+        let answer = self.bucket.get_opts(&object(name), options).await?;
+        Ok(answer.into_stream().map_err(std::io::Error::other).boxed())
+    }
+
+    /// Removes the uploads stored more than `max_age` ago; returns how many.
+    pub(super) async fn remove_older_than(
+        &self,
+        max_age: Duration,
+    ) -> Result<u64, UploadStoreError> {
+        let age = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
+        let cutoff = crate::routes::now_ms().saturating_sub(age);
+        let prefix = ObjectPath::from(PREFIX);
+        let mut listing = self.bucket.list(Some(&prefix));
+        let mut removed = 0;
+        while let Some(meta) = listing.next().await {
+            let meta = meta?;
+            if meta.last_modified.timestamp_millis() < cutoff {
+                self.bucket.delete(&meta.location).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
