@@ -6,6 +6,7 @@
 //! configured [`ConnectionLimits`].
 
 mod app;
+pub mod client_addr;
 mod config;
 mod cors;
 mod error;

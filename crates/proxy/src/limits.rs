@@ -1,13 +1,14 @@
 //! Per-client limits: a request rate (GCRA, from `governor`) and a budget per hour and provider,
-//! in the provider's unit, computed with faceswap-core's prices. A client is its peer IP address.
+//! in the provider's unit, computed with faceswap-core's prices. A client is its address as
+//! [`crate::client_addr`] resolves it (the peer, or what a trusted load balancer forwarded for).
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use std::collections::{HashMap, VecDeque};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -16,14 +17,7 @@ use faceswap_core::provider::Cost;
 
 use crate::{AppError, AppState};
 
-/// The identity limits are counted under: the peer's IP address.
-pub fn client_of(parts: &Parts) -> IpAddr {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-}
+pub use crate::client_addr::client_of;
 
 /// Requests per minute per client.
 pub struct RateLimit {
@@ -260,6 +254,7 @@ impl SpendCap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
 
     #[test]
     fn spend_cap_charges_refunds_and_refuses() {
