@@ -20,6 +20,7 @@ pub mod routes;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod serve;
+pub mod shared_limits;
 pub mod spool;
 pub mod store;
 pub mod tokens;

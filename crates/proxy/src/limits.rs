@@ -10,11 +10,13 @@ use governor::{Quota, RateLimiter};
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use faceswap_core::provider::Cost;
 
+use crate::routes::now_ms;
+use crate::shared_limits::{self, SharedCharge};
 use crate::{AppError, AppState};
 
 pub use crate::client_addr::client_of;
@@ -67,8 +69,14 @@ pub struct Admitted(pub IpAddr);
 
 impl Admitted {
     /// Counts one API request of `client`: `Ok` when it is within its rate, else 429
-    /// `rate_limited` with the seconds to wait.
-    pub fn check(state: &AppState, client: IpAddr) -> Result<Self, AppError> {
+    /// `rate_limited` with the seconds to wait. On a store several proxies share, the count is
+    /// the database's ([`crate::shared_limits`]); else this proxy's own.
+    pub async fn check(state: &AppState, client: IpAddr) -> Result<Self, AppError> {
+        if state.store.shares_limits() {
+            let per_minute = state.config.rate_limit_per_min;
+            shared_limits::admit(state.store.as_ref(), client, per_minute, now_ms()).await?;
+            return Ok(Self(client));
+        }
         match state.rate_limit.check(client) {
             Ok(()) => Ok(Self(client)),
             Err(secs) => Err(AppError::RateLimited {
@@ -88,8 +96,56 @@ impl FromRequestParts<AppState> for Admitted {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        Self::check(state, client_of(parts))
+        Self::check(state, client_of(parts)).await
     }
+}
+
+/// A spend taken for one upstream call: kept when the provider accepts it, given back when it
+/// refuses.
+#[derive(Debug)]
+pub enum Charge<'a> {
+    /// From this proxy's own [`SpendCap`] (SQLite: one proxy).
+    Local(LocalCharge<'a>),
+    /// From the counters of the database several proxies share.
+    Shared(SharedCharge),
+}
+
+impl Charge<'_> {
+    /// The provider accepted the call: the amount stays spent.
+    pub fn keep(self) {
+        match self {
+            Charge::Local(charge) => charge.keep(),
+            Charge::Shared(charge) => charge.keep(),
+        }
+    }
+
+    /// The call failed: the amount is given back.
+    pub async fn give_back(self) {
+        match self {
+            Charge::Local(charge) => drop(charge),
+            Charge::Shared(charge) => charge.give_back().await,
+        }
+    }
+}
+
+/// Charges `cost` to `client` at `provider` (cap per hour `cap`, in the cost's unit): in the
+/// shared database when the store is shared, else in this proxy's [`SpendCap`].
+pub async fn charge<'a>(
+    state: &'a AppState,
+    client: IpAddr,
+    provider: &'static str,
+    cap: f64,
+    cost: Cost,
+) -> Result<Charge<'a>, AppError> {
+    if state.store.shares_limits() {
+        let store = Arc::clone(&state.store);
+        let charge = shared_limits::charge(store, client, provider, cap, cost, now_ms()).await?;
+        return Ok(Charge::Shared(charge));
+    }
+    state
+        .spend_cap
+        .charge(client, provider, cap, cost)
+        .map(Charge::Local)
 }
 
 /// Spending per hour per client and provider, in the provider's unit: charged when a submit goes
@@ -105,12 +161,14 @@ pub struct SpendCap {
 /// Amounts are counted in thousandths of a unit, so that dollar prices add up exactly.
 const MILLI: f64 = 1000.0;
 
-fn to_milli(amount: f64) -> u64 {
+/// An amount in thousandths of its unit.
+pub(crate) fn to_milli(amount: f64) -> u64 {
     // Saturating float-to-int cast: a negative or NaN price is free, a huge one is capped.
     (amount * MILLI).round() as u64
 }
 
-fn from_milli(milli: u64) -> f64 {
+/// Thousandths back to the unit.
+pub(crate) fn from_milli(milli: u64) -> f64 {
     milli as f64 / MILLI
 }
 
@@ -135,9 +193,10 @@ impl ClientSpend {
     }
 }
 
-/// A charge that is refunded unless [`Charge::keep`] is called.
+/// A charge of this proxy's own [`SpendCap`], refunded on drop unless [`LocalCharge::keep`] is
+/// called.
 #[derive(Debug)]
-pub struct Charge<'a> {
+pub struct LocalCharge<'a> {
     cap: &'a SpendCap,
     client: (IpAddr, &'static str),
     bucket: u64,
@@ -145,14 +204,14 @@ pub struct Charge<'a> {
     kept: bool,
 }
 
-impl Charge<'_> {
+impl LocalCharge<'_> {
     /// The provider accepted the call: the credits stay spent.
     pub fn keep(mut self) {
         self.kept = true;
     }
 }
 
-impl Drop for Charge<'_> {
+impl Drop for LocalCharge<'_> {
     fn drop(&mut self) {
         if !self.kept {
             self.cap.refund(self.client, self.bucket, self.credits);
@@ -183,7 +242,7 @@ impl SpendCap {
         provider: &'static str,
         cap: f64,
         cost: Cost,
-    ) -> Result<Charge<'_>, AppError> {
+    ) -> Result<LocalCharge<'_>, AppError> {
         let key = (client, provider);
         let credits = to_milli(cost.amount);
         let unit = cost.unit.as_str();
@@ -220,7 +279,7 @@ impl SpendCap {
             Some((bucket, sum)) if *bucket == now_bucket => *sum += credits,
             _ => entry.buckets.push_back((now_bucket, credits)),
         }
-        Ok(Charge {
+        Ok(LocalCharge {
             cap: self,
             client: key,
             bucket: now_bucket,

@@ -43,6 +43,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0002_provider_keys.sql"),
         conversion: Some(Conversion::HeldCallbacksToUpdates),
     },
+    Migration {
+        version: 3,
+        name: "limits",
+        sql: include_str!("../../migrations/0003_limits.sql"),
+        conversion: None,
+    },
 ];
 
 /// The table of applied migrations (created first, by both backends).
@@ -90,10 +96,11 @@ mod tests {
         }
         assert_eq!(pending(&[]).expect("pending").len(), MIGRATIONS.len());
         assert_eq!(pending(&[1]).expect("pending")[0].version, 2);
-        assert!(pending(&[1, 2]).expect("pending").is_empty());
+        assert_eq!(pending(&[1, 2]).expect("pending")[0].version, 3);
+        assert!(pending(&[1, 2, 3]).expect("pending").is_empty());
         assert!(matches!(
-            pending(&[1, 2, 9]),
-            Err(StoreError::NewerSchema { found: 9, known: 2 })
+            pending(&[1, 2, 3, 9]),
+            Err(StoreError::NewerSchema { found: 9, known: 3 })
         ));
     }
 
