@@ -228,3 +228,43 @@ async fn a_forged_forwarded_for_does_not_escape_a_shared_cap_either() {
     assert_eq!(faceswap_for(&a, "198.51.100.7").await, spend_refused());
     assert_eq!(faceswap_for(&b, "198.51.100.8").await, spend_refused());
 }
+
+#[tokio::test]
+async fn a_proxy_that_cannot_count_in_the_database_refuses_rather_than_spends() {
+    let Some(server) = pg::server() else { return };
+    let database = server.database().await;
+    let fake = Fake::start().await;
+    let proxy = proxy_on(&fake, Some(&database), Some("127.0.0.1"), "100000", "10").await;
+    assert_eq!(faceswap_for(&proxy, ALICE).await, (200, None));
+    // The counters become unreadable (as when the database does not answer).
+    let (client, connection) = tokio_postgres::connect(&database, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let driver = tokio::spawn(connection);
+    client
+        .batch_execute("DROP TABLE limit_counters")
+        .await
+        .expect("drop the counters");
+    drop(client);
+    let _ = driver.await;
+    let calls = fake.count();
+    let response = proxy
+        .http
+        .post(format!("{}/api/aifaceswap/v1/faceswap", proxy.url))
+        .header("x-forwarded-for", ALICE)
+        .json(&valid_body("faceswap"))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = response.json().await.expect("a JSON error");
+    assert_eq!(body["error"], "internal");
+    assert!(
+        !body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("limit_counters"),
+        "no database detail shown: {body}"
+    );
+    assert_eq!(fake.count(), calls, "nothing reached the provider");
+}
