@@ -268,3 +268,47 @@ async fn a_proxy_that_cannot_count_in_the_database_refuses_rather_than_spends() 
     );
     assert_eq!(fake.count(), calls, "nothing reached the provider");
 }
+
+/// Every log line of this test binary, at trace level.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn log_text() -> String {
+    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    let logs = LOGS.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
+        captured
+    });
+    String::from_utf8_lossy(&logs.0.lock().expect("lock")).into_owned()
+}
+
+#[tokio::test]
+async fn request_logs_name_the_client_never_a_forged_one() {
+    log_text();
+    let fake = Fake::start().await;
+    let behind = proxy_on(&fake, None, Some("127.0.0.1"), "100000", "1000").await;
+    assert_eq!(config_for(&behind, "203.0.113.77").await, 200);
+    let open = proxy_on(&fake, None, None, "100000", "1000").await;
+    assert_eq!(config_for(&open, "198.51.100.99").await, 200);
+    let logs = log_text();
+    assert!(logs.contains("client=203.0.113.77"), "{logs}");
+    assert!(logs.contains("client=127.0.0.1"), "{logs}");
+    assert!(!logs.contains("client=198.51.100.99"), "{logs}");
+}
