@@ -10,12 +10,13 @@ use axum::Router;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use tower::util::MapResponseLayer;
+use tower::util::{MapRequestLayer, MapResponseLayer};
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
+use crate::client_addr::{self, ClientAddr};
 use crate::cors::{spending_origin, AllowedOrigins};
 use crate::error::json_error_bodies;
 use crate::limits::{RateLimit, SpendCap};
@@ -174,12 +175,19 @@ fn body_limit(config: &Config) -> usize {
     form_limit(config).max(json_limit.saturating_add(1 << 10))
 }
 
-/// The span every request is handled in: method and path, never a callback token.
+/// The span every request is handled in: method, path (never a callback token) and the client's
+/// address as [`client_addr::resolve`] found it.
 fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    let client = request
+        .extensions()
+        .get::<ClientAddr>()
+        .map(|client| client.0.to_string())
+        .unwrap_or_default();
     tracing::info_span!(
         "request",
         method = %request.method(),
         path = %redacted_path(request.uri().path()),
+        client = %client,
     )
 }
 
@@ -232,11 +240,16 @@ pub fn app(state: AppState) -> Router {
         .fallback_service(ServeDir::new(&config.www_dir))
         .layer(RequestBodyLimitLayer::new(body_limit(&config)));
 
+    let trusted = config.trusted_proxies.clone();
     Router::new()
         .merge(api)
         .merge(others)
         .layer(
             ServiceBuilder::new()
+                // First: the client's address, for the span, the limits and idempotency keys.
+                .layer(MapRequestLayer::new(move |request: Request<Body>| {
+                    client_addr::resolve(&trusted, request)
+                }))
                 .layer(
                     TraceLayer::new_for_http().make_span_with(request_span::<Body> as fn(&_) -> _),
                 )

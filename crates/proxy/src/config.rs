@@ -5,6 +5,8 @@ use clap::{Arg, ArgMatches, CommandFactory, FromArgMatches, Parser};
 use faceswap_core::provider::{Adapter, AdapterSettings, CostUnit, ResultDelivery};
 use faceswap_core::registry;
 use secrecy::SecretString;
+
+use crate::client_addr::{TrustedProxies, TrustedProxiesError};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -72,6 +74,10 @@ pub struct Cli {
     /// metadata addresses stay refused.
     #[arg(long, env = "FETCH_ALLOW_PRIVATE", default_value_t = false)]
     pub fetch_allow_private: bool,
+    /// CIDRs of load balancers whose `X-Forwarded-For` / `Forwarded` names the client, comma
+    /// separated; empty: the peer address is the client.
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "", value_parser = parse_trusted_proxies)]
+    pub trusted_proxies: TrustedProxies,
     /// Requests per minute per client.
     #[arg(long, env = "RATE_LIMIT_PER_MIN", default_value_t = 600)]
     pub rate_limit_per_min: u32,
@@ -219,6 +225,8 @@ pub struct Config {
     pub fetch_allowed_origins: Vec<String>,
     /// Whether those origins may be http and private addresses (`FETCH_ALLOW_PRIVATE`).
     pub fetch_allow_private: bool,
+    /// Load balancers whose forwarding headers name the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
     /// Requests per minute per client.
     pub rate_limit_per_min: u32,
     /// Interval of polls of a pending task (doubling up to [`MAX_POLL_INTERVAL`]).
@@ -245,6 +253,11 @@ pub struct Config {
     pub www_dir: PathBuf,
     /// Built library folder.
     pub pkg_dir: PathBuf,
+}
+
+/// `TRUSTED_PROXIES` as clap reads it.
+fn parse_trusted_proxies(list: &str) -> Result<TrustedProxies, TrustedProxiesError> {
+    list.parse()
 }
 
 /// The longest interval between two polls of one task.
@@ -453,6 +466,7 @@ impl Config {
                 .map(str::to_owned)
                 .collect(),
             fetch_allow_private: cli.fetch_allow_private,
+            trusted_proxies: cli.trusted_proxies,
             rate_limit_per_min: cli.rate_limit_per_min,
             poll_interval: Duration::from_millis(cli.poll_interval_ms.max(10))
                 .min(MAX_POLL_INTERVAL),
@@ -527,6 +541,23 @@ mod tests {
         let aifaceswap = config.provider("aifaceswap").expect("registered");
         assert!(!aifaceswap.sandbox_mode());
         assert!(!format!("{config:?}").contains("sk-very-secret"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidrs_and_none_by_default() {
+        assert!(parse(&[]).trusted_proxies.is_empty());
+        let config = parse(&["--trusted-proxies", "10.0.0.0/8, 127.0.0.1"]);
+        assert!(config
+            .trusted_proxies
+            .contains("10.2.3.4".parse().expect("ip")));
+        assert!(config
+            .trusted_proxies
+            .contains("127.0.0.1".parse().expect("ip")));
+        assert!(!config
+            .trusted_proxies
+            .contains("127.0.0.2".parse().expect("ip")));
+        let bad = Config::try_from_args(["faceswap-proxy", "--trusted-proxies", "10.0.0.0/99"]);
+        assert!(bad.is_err(), "a bad CIDR stops the start");
     }
 
     #[test]

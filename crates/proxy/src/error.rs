@@ -62,6 +62,9 @@ pub enum AppError {
     UpstreamTimeout,
     /// A failure inside the proxy; logged (without secrets), never shown.
     Internal(InternalError),
+    /// The limits shared by several proxies could not be counted (their database does not
+    /// answer): 503 `internal`, the request refused rather than let through uncounted.
+    LimitsUnavailable(StoreError),
 }
 
 /// What failed inside the proxy. Logged, never shown to a browser.
@@ -145,7 +148,7 @@ impl AppError {
             AppError::Provider(fault) => fault.kind.error_code(),
             AppError::UpstreamUnavailable => ErrorCode::UpstreamUnavailable,
             AppError::UpstreamTimeout => ErrorCode::UpstreamTimeout,
-            AppError::Internal(_) => ErrorCode::Internal,
+            AppError::Internal(_) | AppError::LimitsUnavailable(_) => ErrorCode::Internal,
         }
     }
 
@@ -178,6 +181,9 @@ impl AppError {
             AppError::UpstreamUnavailable => "the provider could not be reached; try again later",
             AppError::UpstreamTimeout => "the provider did not answer in time; try again later",
             AppError::Internal(_) => "internal error",
+            AppError::LimitsUnavailable(_) => {
+                "the usage limits cannot be checked right now; nothing was spent, try again later"
+            }
         }
     }
 
@@ -232,8 +238,14 @@ impl IntoResponse for AppError {
         if let AppError::Internal(detail) = &self {
             tracing::error!(detail = %detail, "internal error");
         }
-        let status =
-            StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = match &self {
+            AppError::LimitsUnavailable(detail) => {
+                tracing::error!(detail = %detail, "shared limits unavailable");
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            _ => StatusCode::from_u16(code.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        };
         let body = ErrorBody {
             code: status.as_u16(),
             error: code.as_str(),

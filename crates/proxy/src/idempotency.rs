@@ -1,6 +1,6 @@
 //! `Idempotency-Key` on submits: the same key with the same body within 24 h answers the first
 //! answer again without calling upstream; with another body, 422 `idempotency_conflict`. A key
-//! belongs to the client that sent it (its peer IP, as `limits::client_of` gives it): the same key
+//! belongs to the client that sent it (its address, as `client_addr::client_of` resolves it): the same key
 //! from another client is another key, so learning a key never reveals an answer.
 
 use axum::http::HeaderMap;

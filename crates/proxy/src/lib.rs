@@ -6,6 +6,7 @@
 //! configured [`ConnectionLimits`].
 
 mod app;
+pub mod client_addr;
 mod config;
 mod cors;
 mod error;
@@ -19,6 +20,7 @@ pub mod routes;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod serve;
+pub mod shared_limits;
 pub mod spool;
 pub mod store;
 pub mod tokens;

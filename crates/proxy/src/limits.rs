@@ -1,29 +1,25 @@
 //! Per-client limits: a request rate (GCRA, from `governor`) and a budget per hour and provider,
-//! in the provider's unit, computed with faceswap-core's prices. A client is its peer IP address.
+//! in the provider's unit, computed with faceswap-core's prices. A client is its address as
+//! [`crate::client_addr`] resolves it (the peer, or what a trusted load balancer forwarded for).
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use std::collections::{HashMap, VecDeque};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use faceswap_core::provider::Cost;
 
+use crate::routes::now_ms;
+use crate::shared_limits::{self, SharedCharge};
 use crate::{AppError, AppState};
 
-/// The identity limits are counted under: the peer's IP address.
-pub fn client_of(parts: &Parts) -> IpAddr {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-}
+pub use crate::client_addr::client_of;
 
 /// Requests per minute per client.
 pub struct RateLimit {
@@ -73,8 +69,14 @@ pub struct Admitted(pub IpAddr);
 
 impl Admitted {
     /// Counts one API request of `client`: `Ok` when it is within its rate, else 429
-    /// `rate_limited` with the seconds to wait.
-    pub fn check(state: &AppState, client: IpAddr) -> Result<Self, AppError> {
+    /// `rate_limited` with the seconds to wait. On a store several proxies share, the count is
+    /// the database's ([`crate::shared_limits`]); else this proxy's own.
+    pub async fn check(state: &AppState, client: IpAddr) -> Result<Self, AppError> {
+        if state.store.shares_limits() {
+            let per_minute = state.config.rate_limit_per_min;
+            shared_limits::admit(state.store.as_ref(), client, per_minute, now_ms()).await?;
+            return Ok(Self(client));
+        }
         match state.rate_limit.check(client) {
             Ok(()) => Ok(Self(client)),
             Err(secs) => Err(AppError::RateLimited {
@@ -94,8 +96,56 @@ impl FromRequestParts<AppState> for Admitted {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        Self::check(state, client_of(parts))
+        Self::check(state, client_of(parts)).await
     }
+}
+
+/// A spend taken for one upstream call: kept when the provider accepts it, given back when it
+/// refuses.
+#[derive(Debug)]
+pub enum Charge<'a> {
+    /// From this proxy's own [`SpendCap`] (SQLite: one proxy).
+    Local(LocalCharge<'a>),
+    /// From the counters of the database several proxies share.
+    Shared(SharedCharge),
+}
+
+impl Charge<'_> {
+    /// The provider accepted the call: the amount stays spent.
+    pub fn keep(self) {
+        match self {
+            Charge::Local(charge) => charge.keep(),
+            Charge::Shared(charge) => charge.keep(),
+        }
+    }
+
+    /// The call failed: the amount is given back.
+    pub async fn give_back(self) {
+        match self {
+            Charge::Local(charge) => drop(charge),
+            Charge::Shared(charge) => charge.give_back().await,
+        }
+    }
+}
+
+/// Charges `cost` to `client` at `provider` (cap per hour `cap`, in the cost's unit): in the
+/// shared database when the store is shared, else in this proxy's [`SpendCap`].
+pub async fn charge<'a>(
+    state: &'a AppState,
+    client: IpAddr,
+    provider: &'static str,
+    cap: f64,
+    cost: Cost,
+) -> Result<Charge<'a>, AppError> {
+    if state.store.shares_limits() {
+        let store = Arc::clone(&state.store);
+        let charge = shared_limits::charge(store, client, provider, cap, cost, now_ms()).await?;
+        return Ok(Charge::Shared(charge));
+    }
+    state
+        .spend_cap
+        .charge(client, provider, cap, cost)
+        .map(Charge::Local)
 }
 
 /// Spending per hour per client and provider, in the provider's unit: charged when a submit goes
@@ -111,12 +161,14 @@ pub struct SpendCap {
 /// Amounts are counted in thousandths of a unit, so that dollar prices add up exactly.
 const MILLI: f64 = 1000.0;
 
-fn to_milli(amount: f64) -> u64 {
+/// An amount in thousandths of its unit.
+pub(crate) fn to_milli(amount: f64) -> u64 {
     // Saturating float-to-int cast: a negative or NaN price is free, a huge one is capped.
     (amount * MILLI).round() as u64
 }
 
-fn from_milli(milli: u64) -> f64 {
+/// Thousandths back to the unit.
+pub(crate) fn from_milli(milli: u64) -> f64 {
     milli as f64 / MILLI
 }
 
@@ -141,9 +193,10 @@ impl ClientSpend {
     }
 }
 
-/// A charge that is refunded unless [`Charge::keep`] is called.
+/// A charge of this proxy's own [`SpendCap`], refunded on drop unless [`LocalCharge::keep`] is
+/// called.
 #[derive(Debug)]
-pub struct Charge<'a> {
+pub struct LocalCharge<'a> {
     cap: &'a SpendCap,
     client: (IpAddr, &'static str),
     bucket: u64,
@@ -151,14 +204,14 @@ pub struct Charge<'a> {
     kept: bool,
 }
 
-impl Charge<'_> {
+impl LocalCharge<'_> {
     /// The provider accepted the call: the credits stay spent.
     pub fn keep(mut self) {
         self.kept = true;
     }
 }
 
-impl Drop for Charge<'_> {
+impl Drop for LocalCharge<'_> {
     fn drop(&mut self) {
         if !self.kept {
             self.cap.refund(self.client, self.bucket, self.credits);
@@ -189,7 +242,7 @@ impl SpendCap {
         provider: &'static str,
         cap: f64,
         cost: Cost,
-    ) -> Result<Charge<'_>, AppError> {
+    ) -> Result<LocalCharge<'_>, AppError> {
         let key = (client, provider);
         let credits = to_milli(cost.amount);
         let unit = cost.unit.as_str();
@@ -226,7 +279,7 @@ impl SpendCap {
             Some((bucket, sum)) if *bucket == now_bucket => *sum += credits,
             _ => entry.buckets.push_back((now_bucket, credits)),
         }
-        Ok(Charge {
+        Ok(LocalCharge {
             cap: self,
             client: key,
             bucket: now_bucket,
@@ -260,6 +313,7 @@ impl SpendCap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
 
     #[test]
     fn spend_cap_charges_refunds_and_refuses() {

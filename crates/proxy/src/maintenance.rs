@@ -55,4 +55,7 @@ pub async fn maintain(state: &AppState) {
     }
     state.rate_limit.prune();
     state.spend_cap.prune();
+    if state.store.shares_limits() {
+        crate::shared_limits::prune(state.store.as_ref(), now).await;
+    }
 }

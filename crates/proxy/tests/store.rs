@@ -12,8 +12,8 @@ use faceswap_core::TaskStatus;
 use faceswap_proxy::store::postgres::PostgresStore;
 use faceswap_proxy::store::sqlite::SqliteStore;
 use faceswap_proxy::store::{
-    Delivery, IdempotencyBegin, NewTask, NewToken, PollClaim, StoreError, TaskKey, TaskStore,
-    TokenRecord,
+    CounterKey, Delivery, IdempotencyBegin, NewTask, NewToken, PollClaim, StoreError, TaskKey,
+    TaskStore, TokenRecord,
 };
 use std::sync::Arc;
 
@@ -120,7 +120,116 @@ conformance!(
     updates_from_polls_apply_once,
     poll_claims_lease_due_pending_tasks,
     binding_needs_the_token_of_the_task,
+    limit_counters_take_within_the_cap_and_give_back,
 );
+
+fn counter(scope: &str, client: &str, window_ms: i64) -> CounterKey {
+    CounterKey {
+        scope: scope.into(),
+        client: client.into(),
+        window_ms,
+    }
+}
+
+async fn limit_counters_take_within_the_cap_and_give_back(store: Arc<dyn TaskStore>) {
+    let key = counter("spend:piapi", "203.0.113.9", 3_600_000);
+    assert_eq!(store.counter_used(&key).await.expect("used"), 0);
+    assert_eq!(
+        store.counter_take(&key, 30, 100).await.expect("take"),
+        Some(30)
+    );
+    assert_eq!(
+        store.counter_take(&key, 70, 100).await.expect("take"),
+        Some(100)
+    );
+    assert_eq!(
+        store.counter_take(&key, 1, 100).await.expect("take"),
+        None,
+        "full"
+    );
+    assert_eq!(
+        store.counter_used(&key).await.expect("used"),
+        100,
+        "a refusal adds nothing"
+    );
+    store.counter_give_back(&key, 30).await.expect("give back");
+    assert_eq!(
+        store.counter_take(&key, 30, 100).await.expect("take"),
+        Some(100)
+    );
+    // More than the whole cap never fits, even in an empty window.
+    let fresh = counter("spend:piapi", "203.0.113.9", 7_200_000);
+    assert_eq!(
+        store.counter_take(&fresh, 101, 100).await.expect("take"),
+        None
+    );
+    assert_eq!(store.counter_used(&fresh).await.expect("used"), 0);
+    // Giving back more than was taken stops at zero.
+    store
+        .counter_give_back(&key, 1_000)
+        .await
+        .expect("give back");
+    assert_eq!(store.counter_used(&key).await.expect("used"), 0);
+    // Pruning removes the windows that started before the bound, and only those.
+    store.counter_take(&fresh, 5, 100).await.expect("take");
+    store.prune_counters(7_200_000).await.expect("prune");
+    assert_eq!(store.counter_used(&key).await.expect("used"), 0);
+    assert_eq!(store.counter_used(&fresh).await.expect("used"), 5);
+}
+
+/// Two stores on one database (two proxies) take from the same counter of one client, and
+/// from separate counters for two clients, concurrently, never beyond the cap.
+async fn two_stores_share_one_clients_counters(a: Arc<dyn TaskStore>, b: Arc<dyn TaskStore>) {
+    let alice = counter("rate", "203.0.113.1", 60_000);
+    let bob = counter("rate", "203.0.113.2", 60_000);
+    let mut takes = Vec::new();
+    for i in 0..20 {
+        let store = Arc::clone(if i % 2 == 0 { &a } else { &b });
+        let alice = alice.clone();
+        takes.push(tokio::spawn(async move {
+            store.counter_take(&alice, 1, 7).await.expect("take")
+        }));
+    }
+    let mut taken = 0;
+    for take in takes {
+        taken += usize::from(take.await.expect("joined").is_some());
+    }
+    assert_eq!(taken, 7, "the cap holds across both stores");
+    assert_eq!(a.counter_used(&alice).await.expect("used"), 7);
+    assert_eq!(b.counter_used(&alice).await.expect("used"), 7);
+    assert_eq!(b.counter_take(&alice, 1, 7).await.expect("take"), None);
+    // Another client has a counter of its own.
+    assert_eq!(b.counter_take(&bob, 1, 7).await.expect("take"), Some(1));
+    assert_eq!(a.counter_take(&bob, 1, 7).await.expect("take"), Some(2));
+    // What one store gives back, the other may take.
+    a.counter_give_back(&alice, 1).await.expect("give back");
+    assert_eq!(b.counter_take(&alice, 1, 7).await.expect("take"), Some(7));
+}
+
+#[tokio::test]
+async fn two_sqlite_stores_on_one_file_share_limit_counters() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = dir.path().join("tasks.db");
+    let a = SqliteStore::open(&path).expect("store A");
+    let b = SqliteStore::open(&path).expect("store B");
+    two_stores_share_one_clients_counters(Arc::new(a), Arc::new(b)).await;
+}
+
+#[tokio::test]
+async fn two_postgres_stores_on_one_database_share_limit_counters() {
+    let Some(server) = pg::server() else { return };
+    let url = server.database().await;
+    let (a, b) = tokio::join!(
+        PostgresStore::connect(&url, tokio::runtime::Handle::current()),
+        PostgresStore::connect(&url, tokio::runtime::Handle::current())
+    );
+    let (a, b) = (a.expect("store A"), b.expect("store B"));
+    assert!(
+        a.shares_limits(),
+        "PostgreSQL counts limits in the database"
+    );
+    two_stores_share_one_clients_counters(Arc::new(a), Arc::new(b)).await;
+}
 
 async fn held_callback_applies_on_bind_and_terminal_states_stay(store: Arc<dyn TaskStore>) {
     store.create_token(&token("h1", 1000)).await.expect("token");
@@ -767,6 +876,7 @@ async fn a_sqlite_database_of_the_previous_proxy_is_upgraded_with_nothing_lost()
         vec![
             (1, "initial".to_owned()),
             (2, "provider_keys".to_owned()),
+            (3, "limits".to_owned()),
             (4, "uploads".to_owned())
         ]
     );

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use crate::fetch::{fetch_url_inputs, FetchPolicy};
 use crate::idempotency::{self, Begin, Fingerprint};
+use crate::limits;
 use crate::poller::millis;
 use crate::providers::ServedProvider;
 use crate::routes::form::{read_form, SpooledFiles};
@@ -230,12 +231,14 @@ async fn forward(
     let adapter = provider.adapter;
     // A provider whose own budget is spent is not called (nor is anything charged) until its reset.
     state.provider_budgets.check(adapter, now_secs())?;
-    let charge = state.spend_cap.charge(
+    let charge = limits::charge(
+        state,
         client,
         adapter.info().id,
         provider.settings.spend_cap_per_hour,
         prepared.cost,
-    )?;
+    )
+    .await?;
     let token = match prepared.operation.starts_task {
         true => Some(make_token(state, provider, prepared).await?),
         false => None,
@@ -275,6 +278,7 @@ async fn forward(
             Ok(body)
         }
         Err(err) => {
+            charge.give_back().await;
             if let Some(token) = token {
                 if let Err(e) = state.store.discard_token(&token.hash).await {
                     tracing::error!(error = %e, "discard token");

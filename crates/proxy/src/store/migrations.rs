@@ -44,6 +44,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         conversion: Some(Conversion::HeldCallbacksToUpdates),
     },
     Migration {
+        version: 3,
+        name: "limits",
+        sql: include_str!("../../migrations/0003_limits.sql"),
+        conversion: None,
+    },
+    Migration {
         version: 4,
         name: "uploads",
         sql: include_str!("../../migrations/0004_uploads.sql"),
@@ -90,22 +96,19 @@ mod tests {
 
     #[test]
     fn migrations_are_numbered_in_order_and_match_their_files() {
-        // Numbers only grow; one may be missing on a branch whose sibling adds it.
-        for pair in MIGRATIONS.windows(2) {
-            assert!(pair[0].version < pair[1].version);
-        }
-        for migration in MIGRATIONS {
-            assert!(migration.version >= 1);
+        for (i, migration) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(migration.version, i64::try_from(i).expect("small") + 1);
             assert!(!migration.sql.trim().is_empty());
         }
         let known = MIGRATIONS.last().map_or(0, |m| m.version);
         let all: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
         assert_eq!(pending(&[]).expect("pending").len(), MIGRATIONS.len());
         assert_eq!(pending(&[1]).expect("pending")[0].version, 2);
+        assert_eq!(pending(&[1, 2]).expect("pending")[0].version, 3);
         assert!(pending(&all).expect("pending").is_empty());
         assert!(matches!(
-            pending(&[1, 2, 99]),
-            Err(StoreError::NewerSchema { found: 99, known: k }) if k == known
+            pending(&[1, 2, 3, 4, 9]),
+            Err(StoreError::NewerSchema { found: 9, known: k }) if k == known
         ));
     }
 

@@ -127,6 +127,17 @@ pub enum IdempotencyBegin {
     InProgress,
 }
 
+/// One per-client counter of a fixed window (see `migrations/0003_limits.sql`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CounterKey {
+    /// `rate`, or `spend:{provider}`.
+    pub scope: String,
+    /// The client's address.
+    pub client: String,
+    /// The start of the window, in ms since the epoch.
+    pub window_ms: i64,
+}
+
 /// The task store.
 #[async_trait]
 pub trait TaskStore: Send + Sync + 'static {
@@ -208,6 +219,30 @@ pub trait TaskStore: Send + Sync + 'static {
 
     /// Removes expired idempotency records and unbound tokens older than `before_ms`.
     async fn prune(&self, idempotency_before_ms: i64, tokens_before_ms: i64) -> StoreResult<()>;
+
+    /// Whether several proxies may share this store, so that limits must be counted in it
+    /// (PostgreSQL) rather than in each proxy's memory (SQLite).
+    fn shares_limits(&self) -> bool {
+        false
+    }
+
+    /// Adds `amount` to the counter, in one atomic statement, when the sum stays within `cap`;
+    /// returns the new sum, or `None` (nothing added) when it would not fit.
+    async fn counter_take(
+        &self,
+        key: &CounterKey,
+        amount: i64,
+        cap: i64,
+    ) -> StoreResult<Option<i64>>;
+
+    /// Gives `amount` back to the counter (a spend the provider refused); never below zero.
+    async fn counter_give_back(&self, key: &CounterKey, amount: i64) -> StoreResult<()>;
+
+    /// What the counter has taken (0 for none).
+    async fn counter_used(&self, key: &CounterKey) -> StoreResult<i64>;
+
+    /// Removes the counters of windows that started before `before_ms`.
+    async fn prune_counters(&self, before_ms: i64) -> StoreResult<()>;
 
     /// The wake-up channel of task changes.
     fn notifier(&self) -> &Notifier;

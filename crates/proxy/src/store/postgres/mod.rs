@@ -36,8 +36,8 @@ use pool::{Conn, Connector, Pool, Statements};
 use super::row::{self, task_columns, TaskRow};
 use super::rules::{self, DeliveryPlan, IdempotencyRow, IdempotencyStep, TaskChange, TokenRow};
 use super::{
-    Delivery, IdempotencyBegin, NewTask, NewToken, Notifier, PollClaim, StoreError, StoreResult,
-    TaskEvent, TaskKey, TaskStore, TokenRecord,
+    CounterKey, Delivery, IdempotencyBegin, NewTask, NewToken, Notifier, PollClaim, StoreError,
+    StoreResult, TaskEvent, TaskKey, TaskStore, TokenRecord,
 };
 
 /// What the store and its LISTEN task share.
@@ -652,6 +652,73 @@ impl TaskStore for PostgresStore {
         }
         self.shared.notifier.prune();
         Ok(())
+    }
+
+    fn shares_limits(&self) -> bool {
+        true
+    }
+
+    async fn counter_take(
+        &self,
+        key: &CounterKey,
+        amount: i64,
+        cap: i64,
+    ) -> StoreResult<Option<i64>> {
+        if amount > cap {
+            return Ok(None);
+        }
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        let row = Db { client, statements }
+            .query_opt(
+                "INSERT INTO limit_counters (scope, client, window_ms, used)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (scope, client, window_ms)
+                 DO UPDATE SET used = limit_counters.used + excluded.used
+                 WHERE limit_counters.used + excluded.used <= $5
+                 RETURNING used",
+                &[&key.scope, &key.client, &key.window_ms, &amount, &cap],
+            )
+            .await?;
+        Ok(row.map(|row| row.get(0)))
+    }
+
+    async fn counter_give_back(&self, key: &CounterKey, amount: i64) -> StoreResult<()> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        Db { client, statements }
+            .execute(
+                "UPDATE limit_counters SET used = GREATEST(used - $4, 0)
+                 WHERE scope = $1 AND client = $2 AND window_ms = $3",
+                &[&key.scope, &key.client, &key.window_ms, &amount],
+            )
+            .await
+            .map(drop)
+    }
+
+    async fn counter_used(&self, key: &CounterKey) -> StoreResult<i64> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        let row = Db { client, statements }
+            .query_opt(
+                "SELECT used FROM limit_counters
+                 WHERE scope = $1 AND client = $2 AND window_ms = $3",
+                &[&key.scope, &key.client, &key.window_ms],
+            )
+            .await?;
+        Ok(row.map_or(0, |row| row.get(0)))
+    }
+
+    async fn prune_counters(&self, before_ms: i64) -> StoreResult<()> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        Db { client, statements }
+            .execute(
+                "DELETE FROM limit_counters WHERE window_ms < $1",
+                &[&before_ms],
+            )
+            .await
+            .map(drop)
     }
 
     fn notifier(&self) -> &Notifier {

@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use super::row::{self, task_columns, TaskRow};
 use super::rules::{self, DeliveryPlan, IdempotencyRow, IdempotencyStep, TaskChange, TokenRow};
 use super::{
-    Delivery, IdempotencyBegin, NewTask, NewToken, Notifier, PollClaim, StoreError, StoreResult,
-    TaskEvent, TaskKey, TaskStore, TokenRecord,
+    CounterKey, Delivery, IdempotencyBegin, NewTask, NewToken, Notifier, PollClaim, StoreError,
+    StoreResult, TaskEvent, TaskKey, TaskStore, TokenRecord,
 };
 
 /// The SQLite task store.
@@ -529,6 +529,73 @@ impl TaskStore for SqliteStore {
         .await?;
         self.notifier.prune();
         Ok(())
+    }
+
+    async fn counter_take(
+        &self,
+        key: &CounterKey,
+        amount: i64,
+        cap: i64,
+    ) -> StoreResult<Option<i64>> {
+        if amount > cap {
+            return Ok(None);
+        }
+        let key = key.clone();
+        self.with(move |conn| {
+            Ok(conn
+                .query_row(
+                    "INSERT INTO limit_counters (scope, client, window_ms, used)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (scope, client, window_ms)
+                     DO UPDATE SET used = limit_counters.used + excluded.used
+                     WHERE limit_counters.used + excluded.used <= ?5
+                     RETURNING used",
+                    params![key.scope, key.client, key.window_ms, amount, cap],
+                    |row| row.get(0),
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn counter_give_back(&self, key: &CounterKey, amount: i64) -> StoreResult<()> {
+        let key = key.clone();
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE limit_counters SET used = MAX(used - ?4, 0)
+                 WHERE scope = ?1 AND client = ?2 AND window_ms = ?3",
+                params![key.scope, key.client, key.window_ms, amount],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn counter_used(&self, key: &CounterKey) -> StoreResult<i64> {
+        let key = key.clone();
+        self.with(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT used FROM limit_counters
+                     WHERE scope = ?1 AND client = ?2 AND window_ms = ?3",
+                    params![key.scope, key.client, key.window_ms],
+                    |row| row.get(0),
+                )
+                .optional()?
+                .unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn prune_counters(&self, before_ms: i64) -> StoreResult<()> {
+        self.with(move |conn| {
+            conn.execute(
+                "DELETE FROM limit_counters WHERE window_ms < ?1",
+                params![before_ms],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     fn notifier(&self) -> &Notifier {

@@ -1,0 +1,314 @@
+//! Proxies behind a load balancer: the test client is the balancer (peer 127.0.0.1, listed in
+//! `TRUSTED_PROXIES`) and names each client in `X-Forwarded-For`. Two proxies on one PostgreSQL
+//! database (the `pg` harness) share each client's rate limit and spend cap; two clients have
+//! budgets of their own; a forwarding header from an untrusted peer changes nothing. The fake
+//! upstream answers as aifaceswap, so no provider is called.
+
+mod common;
+
+use common::{pg, serve, valid_body, Behaviour, Fake, Proxy, KEY};
+use faceswap_proxy::Config;
+use secrecy::SecretString;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const ALICE: &str = "203.0.113.1";
+const BOB: &str = "203.0.113.2";
+
+/// A proxy on `database_url` whose aifaceswap upstream is `fake`, with these limits.
+async fn proxy_on(
+    fake: &Fake,
+    database_url: Option<&str>,
+    trusted: Option<&str>,
+    rate_per_min: &str,
+    credits_per_hour: &str,
+) -> Proxy {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind proxy");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let sqlite = format!("sqlite://{}", dir.path().join("tasks.db").display());
+    let mut args: Vec<String> = [
+        "faceswap-proxy",
+        "--public-url",
+        &url,
+        "--database-url",
+        database_url.unwrap_or(&sqlite),
+        "--upload-dir",
+        &dir.path().join("uploads").display().to_string(),
+        "--aifaceswap-base-url",
+        &fake.url,
+        "--piapi-base-url",
+        &fake.url,
+        "--aiphotocraft-base-url",
+        &fake.url,
+        "--acedata-base-url",
+        &fake.url,
+        "--rate-limit-per-min",
+        rate_per_min,
+        "--spend-cap-credits-per-hour",
+        credits_per_hour,
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    if let Some(trusted) = trusted {
+        args.extend(["--trusted-proxies".to_owned(), trusted.to_owned()]);
+    }
+    let mut config = Config::try_from_args(args).expect("flags");
+    config
+        .provider_mut("aifaceswap")
+        .expect("registered")
+        .api_key = Some(SecretString::from(KEY.to_owned()));
+    serve(config, listener, dir).await
+}
+
+/// A faceswap (2 credits) sent by the balancer for `client`: the status and the error word.
+async fn faceswap_for(proxy: &Proxy, client: &str) -> (u16, Option<String>) {
+    let response = proxy
+        .http
+        .post(format!("{}/api/aifaceswap/v1/faceswap", proxy.url))
+        .header("x-forwarded-for", client)
+        .json(&valid_body("faceswap"))
+        .send()
+        .await
+        .expect("submit");
+    let status = response.status().as_u16();
+    if status == 200 {
+        return (status, None);
+    }
+    assert!(
+        status != 429 || response.headers().contains_key("retry-after"),
+        "a 429 says when to retry"
+    );
+    let body: serde_json::Value = response.json().await.expect("a JSON error");
+    (status, body["error"].as_str().map(str::to_owned))
+}
+
+/// `GET /api/config` sent by the balancer for `client`: the status.
+async fn config_for(proxy: &Proxy, client: &str) -> u16 {
+    proxy
+        .http
+        .get(format!("{}/api/config", proxy.url))
+        .header("x-forwarded-for", client)
+        .send()
+        .await
+        .expect("get")
+        .status()
+        .as_u16()
+}
+
+fn spend_refused() -> (u16, Option<String>) {
+    (429, Some("spend_cap_exceeded".to_owned()))
+}
+
+/// Waits out the end of the current minute when less than `margin` of it is left, so that a
+/// test of one minute's counter does not straddle two windows.
+async fn inside_one_minute(margin: Duration) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970");
+    let left = Duration::from_secs(60) - Duration::from_millis(now.as_millis() as u64 % 60_000);
+    if left < margin {
+        tokio::time::sleep(left + Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn two_proxies_on_one_database_hold_each_clients_spend_cap_together() {
+    let Some(server) = pg::server() else { return };
+    let database = server.database().await;
+    let fake = Fake::start().await;
+    let a = proxy_on(&fake, Some(&database), Some("127.0.0.1"), "100000", "10").await;
+    let b = proxy_on(&fake, Some(&database), Some("127.0.0.1"), "100000", "10").await;
+
+    // A call the provider refuses is given back: it spends nothing.
+    fake.set(Behaviour::Status(500, None));
+    assert_eq!(faceswap_for(&a, ALICE).await.0, 502);
+    fake.set(Behaviour::Normal);
+    let refused_calls = fake.count();
+
+    // Alice's 10 credits an hour are 5 faceswaps, whichever proxy takes them.
+    for (i, proxy) in [&a, &b, &a, &b, &b].into_iter().enumerate() {
+        assert_eq!(faceswap_for(proxy, ALICE).await, (200, None), "swap {i}");
+    }
+    assert_eq!(faceswap_for(&a, ALICE).await, spend_refused());
+    assert_eq!(faceswap_for(&b, ALICE).await, spend_refused());
+    // A client-written entry left of the balancer's changes nothing: the right-most counts.
+    assert_eq!(
+        faceswap_for(&b, &format!("{BOB}, {ALICE}")).await,
+        spend_refused()
+    );
+    assert_eq!(
+        fake.count() - refused_calls,
+        5,
+        "10 credits spent through both"
+    );
+
+    // Bob has a budget of his own, on both proxies.
+    assert_eq!(faceswap_for(&b, BOB).await, (200, None));
+    assert_eq!(faceswap_for(&a, BOB).await, (200, None));
+}
+
+#[tokio::test]
+async fn concurrent_spends_through_two_proxies_never_pass_the_cap() {
+    let Some(server) = pg::server() else { return };
+    let database = server.database().await;
+    let fake = Fake::start().await;
+    let a = proxy_on(&fake, Some(&database), Some("127.0.0.1"), "100000", "10").await;
+    let b = proxy_on(&fake, Some(&database), Some("127.0.0.1"), "100000", "10").await;
+    let sends = (0..12).map(|i| faceswap_for(if i % 2 == 0 { &a } else { &b }, ALICE));
+    let answers = futures_util::future::join_all(sends).await;
+    let accepted = answers.iter().filter(|answer| answer.0 == 200).count();
+    assert_eq!(accepted, 5, "{answers:?}");
+    assert!(answers
+        .iter()
+        .all(|answer| answer.0 == 200 || *answer == spend_refused()));
+    assert_eq!(fake.count(), 5);
+}
+
+#[tokio::test]
+async fn two_proxies_on_one_database_share_each_clients_rate_limit() {
+    let Some(server) = pg::server() else { return };
+    let database = server.database().await;
+    let fake = Fake::start().await;
+    let a = proxy_on(&fake, Some(&database), Some("127.0.0.1"), "4", "1000").await;
+    let b = proxy_on(&fake, Some(&database), Some("127.0.0.1"), "4", "1000").await;
+    inside_one_minute(Duration::from_secs(10)).await;
+    for proxy in [&a, &b, &a, &b] {
+        assert_eq!(config_for(proxy, ALICE).await, 200);
+    }
+    assert_eq!(config_for(&a, ALICE).await, 429);
+    assert_eq!(config_for(&b, ALICE).await, 429);
+    assert_eq!(
+        config_for(&b, BOB).await,
+        200,
+        "another client, another count"
+    );
+}
+
+#[tokio::test]
+async fn behind_a_trusted_balancer_one_proxy_counts_each_client_apart() {
+    // SQLite: this proxy's own limiters, under the forwarded address.
+    let fake = Fake::start().await;
+    let proxy = proxy_on(&fake, None, Some("127.0.0.0/8"), "100000", "4").await;
+    assert_eq!(faceswap_for(&proxy, ALICE).await, (200, None));
+    assert_eq!(faceswap_for(&proxy, ALICE).await, (200, None));
+    assert_eq!(faceswap_for(&proxy, ALICE).await, spend_refused());
+    assert_eq!(faceswap_for(&proxy, BOB).await, (200, None));
+    assert_eq!(faceswap_for(&proxy, "2001:db8::1").await, (200, None));
+}
+
+#[tokio::test]
+async fn a_forged_forwarded_for_from_an_untrusted_peer_changes_nothing() {
+    let fake = Fake::start().await;
+    // Without TRUSTED_PROXIES, and with a balancer that is not this peer.
+    for trusted in [None, Some("10.0.0.0/8")] {
+        let proxy = proxy_on(&fake, None, trusted, "100000", "4").await;
+        assert_eq!(faceswap_for(&proxy, ALICE).await, (200, None));
+        assert_eq!(faceswap_for(&proxy, BOB).await, (200, None));
+        // Every header named another client; the peer's budget (4 credits) is spent anyway.
+        assert_eq!(
+            faceswap_for(&proxy, "198.51.100.7").await,
+            spend_refused(),
+            "{trusted:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_forged_forwarded_for_does_not_escape_a_shared_cap_either() {
+    let Some(server) = pg::server() else { return };
+    let database = server.database().await;
+    let fake = Fake::start().await;
+    let a = proxy_on(&fake, Some(&database), None, "100000", "4").await;
+    let b = proxy_on(&fake, Some(&database), None, "100000", "4").await;
+    assert_eq!(faceswap_for(&a, ALICE).await, (200, None));
+    assert_eq!(faceswap_for(&b, BOB).await, (200, None));
+    assert_eq!(faceswap_for(&a, "198.51.100.7").await, spend_refused());
+    assert_eq!(faceswap_for(&b, "198.51.100.8").await, spend_refused());
+}
+
+#[tokio::test]
+async fn a_proxy_that_cannot_count_in_the_database_refuses_rather_than_spends() {
+    let Some(server) = pg::server() else { return };
+    let database = server.database().await;
+    let fake = Fake::start().await;
+    let proxy = proxy_on(&fake, Some(&database), Some("127.0.0.1"), "100000", "10").await;
+    assert_eq!(faceswap_for(&proxy, ALICE).await, (200, None));
+    // The counters become unreadable (as when the database does not answer).
+    let (client, connection) = tokio_postgres::connect(&database, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let driver = tokio::spawn(connection);
+    client
+        .batch_execute("DROP TABLE limit_counters")
+        .await
+        .expect("drop the counters");
+    drop(client);
+    let _ = driver.await;
+    let calls = fake.count();
+    let response = proxy
+        .http
+        .post(format!("{}/api/aifaceswap/v1/faceswap", proxy.url))
+        .header("x-forwarded-for", ALICE)
+        .json(&valid_body("faceswap"))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = response.json().await.expect("a JSON error");
+    assert_eq!(body["error"], "internal");
+    assert!(
+        !body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("limit_counters"),
+        "no database detail shown: {body}"
+    );
+    assert_eq!(fake.count(), calls, "nothing reached the provider");
+}
+
+/// Every log line of this test binary, at trace level.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn log_text() -> String {
+    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    let logs = LOGS.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
+        captured
+    });
+    String::from_utf8_lossy(&logs.0.lock().expect("lock")).into_owned()
+}
+
+#[tokio::test]
+async fn request_logs_name_the_client_never_a_forged_one() {
+    log_text();
+    let fake = Fake::start().await;
+    let behind = proxy_on(&fake, None, Some("127.0.0.1"), "100000", "1000").await;
+    assert_eq!(config_for(&behind, "203.0.113.77").await, 200);
+    let open = proxy_on(&fake, None, None, "100000", "1000").await;
+    assert_eq!(config_for(&open, "198.51.100.99").await, 200);
+    let logs = log_text();
+    assert!(logs.contains("client=203.0.113.77"), "{logs}");
+    assert!(logs.contains("client=127.0.0.1"), "{logs}");
+    assert!(!logs.contains("client=198.51.100.99"), "{logs}");
+}
