@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     for _ in 0..rounds.max(1) {
         let start = Instant::now();
         // The same steps as the wasm export: a detector, the grey conversion, detection.
-        let mut detector = faceswap_detect::FaceDetector::new().ok_or("model")?;
+        let mut detector = faceswap_detect::SeetaDetector::new().ok_or("model")?;
         let gray = faceswap_detect::to_gray(&rgba, 4);
         faces = detector.detect_gray(&gray, width, height);
         times.push(start.elapsed().as_secs_f64() * 1000.0);

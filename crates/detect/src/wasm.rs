@@ -2,7 +2,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::{to_gray, FaceDetector};
+use crate::{to_gray, SeetaDetector};
 
 /// Detects faces in an RGBA frame (`ImageData.data`). Returns the boxes flattened as
 /// `[x1, y1, x2, y2, score, ...]`, sorted left to right; throws if the model cannot load.
@@ -14,7 +14,7 @@ pub fn detect_rgba(
     min_face_size: u32,
     score_threshold: f64,
 ) -> Result<Vec<f64>, JsError> {
-    let mut detector = FaceDetector::with_options(min_face_size, score_threshold)
+    let mut detector = SeetaDetector::with_options(min_face_size, score_threshold)
         .ok_or_else(|| JsError::new("the built-in face model could not be read"))?;
     let gray = to_gray(rgba, 4);
     Ok(detector

@@ -7,18 +7,18 @@ pub use faceswap_detect::Face;
 
 /// A configured detector working on `image` buffers. Not `Send`: make one per thread.
 pub struct FaceDetector {
-    inner: faceswap_detect::FaceDetector,
+    inner: faceswap_detect::SeetaDetector,
 }
 
 impl FaceDetector {
     /// A detector with the default settings; `None` only if the built-in model is corrupt.
     pub fn new() -> Option<Self> {
-        faceswap_detect::FaceDetector::new().map(|inner| Self { inner })
+        faceswap_detect::SeetaDetector::new().map(|inner| Self { inner })
     }
 
     /// A detector that ignores faces smaller than `min_face_size` pixels (at least 20).
     pub fn with_min_face_size(min_face_size: u32) -> Option<Self> {
-        faceswap_detect::FaceDetector::with_min_face_size(min_face_size).map(|inner| Self { inner })
+        faceswap_detect::SeetaDetector::with_min_face_size(min_face_size).map(|inner| Self { inner })
     }
 
     /// The faces of a grey image, sorted left to right (then top to bottom).

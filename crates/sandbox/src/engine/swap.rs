@@ -161,6 +161,7 @@ mod tests {
             x2,
             y2,
             score: 5.0,
+            keypoints: None,
         }
     }
 
