@@ -1,5 +1,5 @@
 //! Copies the detector models into `OUT_DIR`, so the library can `include_bytes!` them without
-//! committing third-party binaries: MediaPipe's BlazeFace full-range model from the npm package
+//! committing third-party binaries: MediaPipe's BlazeFace full-range model (sparse) from the npm package
 //! `@mediapipe/face_detection` (a pinned devDependency: `npm ci` installs it into
 //! `node_modules/`), and the SeetaFace model out of the `rustface` package.
 
@@ -8,7 +8,8 @@ use std::process::Command;
 
 const MODEL: &str = "model/seeta_fd_frontal_v1.0.bin";
 /// The BlazeFace model, from the repository root.
-const BLAZEFACE: &str = "node_modules/@mediapipe/face_detection/face_detection_full_range.tflite";
+const BLAZEFACE: &str =
+    "node_modules/@mediapipe/face_detection/face_detection_full_range_sparse.tflite";
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -39,8 +40,11 @@ fn copy_blazeface(manifest_dir: &Path, out_dir: &Path) {
             root.display()
         );
     }
-    std::fs::copy(&model, out_dir.join("face_detection_full_range.tflite"))
-        .unwrap_or_else(|err| panic!("cannot copy {}: {err}", model.display()));
+    std::fs::copy(
+        &model,
+        out_dir.join("face_detection_full_range_sparse.tflite"),
+    )
+    .unwrap_or_else(|err| panic!("cannot copy {}: {err}", model.display()));
 }
 
 /// The directory of the `rustface` package this build resolves to.

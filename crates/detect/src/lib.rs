@@ -20,16 +20,18 @@ pub use seeta::{SeetaDetector, MIN_FACE_SIZE, PYRAMID_SCALE, SCORE_THRESHOLD, WI
 
 use std::sync::OnceLock;
 
-/// MediaPipe's BlazeFace full-range model (192 x 192), copied from `node_modules/` by `build.rs`.
+/// MediaPipe's BlazeFace full-range model (192 x 192) in its sparse form (the one MediaPipe's own
+/// JS solution runs, 680 kB: block-sparse float16 weights), copied from `node_modules/` by
+/// `build.rs`.
 static FULL_RANGE_MODEL: &[u8] = include_bytes!(concat!(
     env!("OUT_DIR"),
-    "/face_detection_full_range.tflite"
+    "/face_detection_full_range_sparse.tflite"
 ));
 
 /// The face detector: BlazeFace full range on the whole frame, letterboxed into its 192 x 192
-/// input in one pass. Finds frontal, turned and tilted faces whose side is at least about 9% of
-/// the frame's longer side (17 px of the model's input: 94 px in a 1024 x 512 frame is found,
-/// 66 px is not), up to the whole frame. Smaller faces (group photos) need [`SeetaDetector`].
+/// input in one pass. Finds frontal, turned and tilted faces whose side is at least about 6% of
+/// the frame's longer side (about 12 px of the model's input: 64 px in a 1024 x 512 frame), up to
+/// the whole frame. Smaller faces (group photos) need [`SeetaDetector`].
 #[derive(Debug, Clone)]
 pub struct FaceDetector {
     inner: BlazeFace,

@@ -36,6 +36,34 @@ pub struct Tensor {
     pub scale: Vec<f32>,
     /// Quantization zero point per channel.
     pub zero_point: Vec<i64>,
+    /// How `data` is stored when the tensor is sparse (`DENSIFY` makes it dense).
+    pub sparsity: Option<Sparsity>,
+}
+
+/// A sparse tensor's layout (`SparsityParameters`): the dimensions in storage order, blocked
+/// dimensions appended after the tensor's own.
+#[derive(Debug, Clone, Default)]
+pub struct Sparsity {
+    /// Storage order of the dimensions (tensor dimensions, then block dimensions).
+    pub traversal_order: Vec<usize>,
+    /// Which tensor dimension each block dimension splits.
+    pub block_map: Vec<usize>,
+    /// One entry per stored dimension, in traversal order.
+    pub dims: Vec<SparseDim>,
+}
+
+/// One stored dimension of a sparse tensor.
+#[derive(Debug, Clone)]
+pub enum SparseDim {
+    /// Every index, `0..size`.
+    Dense(usize),
+    /// Compressed: for parent position `p`, the indices `indices[segments[p]..segments[p + 1]]`.
+    Compressed {
+        /// Start of each parent's run in `indices`.
+        segments: Vec<usize>,
+        /// The indices present.
+        indices: Vec<usize>,
+    },
 }
 
 /// One operator: its builtin code, tensor indices, and its options table read as plain numbers.
@@ -154,6 +182,54 @@ impl<'a> Buf<'a> {
             .get(start..start + len)
             .ok_or(ModelError::Corrupt("vector out of the file"))
     }
+    /// A `SparseIndexVector` union (Int32Vector, Uint16Vector, Uint8Vector) as indices.
+    fn index_vector(&self, t: Table, type_field: usize) -> Result<Vec<usize>, ModelError> {
+        let kind = self.scalar(t, type_field, 1)?.unwrap_or(0);
+        let Some(table) = self.sub_table(t, type_field + 1)? else {
+            return Ok(Vec::new());
+        };
+        let (start, len) = self.vector(table, 0)?;
+        (0..len)
+            .map(|i| match kind {
+                1 => self.u32(start + 4 * i).map(|v| v as usize),
+                2 => self.u16(start + 2 * i).map(usize::from),
+                3 => self.bytes::<1>(start + i).map(|b| usize::from(b[0])),
+                _ => Err(ModelError::Corrupt("unknown sparse index vector type")),
+            })
+            .collect()
+    }
+    fn sparsity(&self, t: Table) -> Result<Sparsity, ModelError> {
+        let unsigned = |v: Vec<i32>| {
+            v.into_iter()
+                .map(|i| {
+                    usize::try_from(i).map_err(|_| ModelError::Corrupt("negative sparse index"))
+                })
+                .collect::<Result<Vec<usize>, ModelError>>()
+        };
+        let dims = self
+            .tables(t, 2)?
+            .into_iter()
+            .map(|d| {
+                // DimensionMetadata: format, dense_size, array_segments (type, value),
+                // array_indices (type, value).
+                if self.scalar(d, 0, 1)?.unwrap_or(0) == 0 {
+                    Ok(SparseDim::Dense(
+                        self.scalar(d, 1, 4)?.unwrap_or(0).max(0) as usize
+                    ))
+                } else {
+                    Ok(SparseDim::Compressed {
+                        segments: self.index_vector(d, 2)?,
+                        indices: self.index_vector(d, 4)?,
+                    })
+                }
+            })
+            .collect::<Result<Vec<SparseDim>, ModelError>>()?;
+        Ok(Sparsity {
+            traversal_order: unsigned(self.ints(t, 0)?)?,
+            block_map: unsigned(self.ints(t, 1)?)?,
+            dims,
+        })
+    }
     fn string(&self, t: Table, n: usize) -> Result<String, ModelError> {
         Ok(String::from_utf8_lossy(self.byte_vec(t, n)?).into_owned())
     }
@@ -257,6 +333,7 @@ pub fn read(file: &[u8]) -> Result<Graph, ModelError> {
                 data,
                 scale,
                 zero_point,
+                sparsity: buf.sub_table(t, 6)?.map(|s| buf.sparsity(s)).transpose()?,
             })
         })
         .collect::<Result<Vec<Tensor>, ModelError>>()?;

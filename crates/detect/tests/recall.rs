@@ -71,10 +71,9 @@ fn matched(expected: &[Face], found: &[Face], min_iou: f32) -> usize {
         .count()
 }
 
-/// The smallest face side BlazeFace full range finds, as a fraction of the frame's longer side
-/// (about 17 px of its 192 px input): measured on two-faces.png, where the astronaut (94 px of
-/// 1024) is found and the cameraman (66 px) is not.
-const SMALLEST_FACE: f32 = 0.09;
+/// The smallest face side BlazeFace full range finds here, as a fraction of the frame's longer
+/// side (12 px of its 192 px input): the cameraman in two-faces.png is 66 px of 1024.
+const SMALLEST_FACE: f32 = 0.064;
 
 #[test]
 fn finds_every_face_rustface_finds_that_is_big_enough() {
@@ -119,7 +118,8 @@ fn finds_every_face_rustface_finds_that_is_big_enough() {
 fn finds_turned_tilted_and_mirrored_faces() {
     let mut total = 0;
     let mut found_total = 0;
-    for name in ["astronaut.png", "two-faces.png"] {
+    // One face per picture, turned on a canvas that grows with the angle (up to 1.41 times).
+    for name in ["astronaut.png", "camera.png"] {
         let image = media(name);
         let upright = blazeface(&image).len();
         for degrees in [-45.0, -30.0, -20.0, 20.0, 30.0, 45.0] {
@@ -136,11 +136,11 @@ fn finds_turned_tilted_and_mirrored_faces() {
         }
     }
     println!("turned and mirrored: {found_total} of {total}");
-    assert!(found_total * 10 >= total * 9, "{found_total} of {total}");
+    assert_eq!(found_total, total);
 }
 
-/// Not asserted: the group photo's faces (about 50 px of 1666) are far below BlazeFace's
-/// smallest face on the whole frame; rustface finds all 29.
+/// Not asserted: the group photo's faces (about 50 px of 1666, 6 px of the model's input) are
+/// below BlazeFace's smallest face on the whole frame; rustface finds all 29.
 #[test]
 fn group_photo_recall_against_rustface() {
     let image = media("group29.png");

@@ -240,6 +240,24 @@ pub fn resize_bilinear(
     }
 }
 
+/// Depth to space (TensorFlow's DCR order): each input pixel's channels become a `block` x
+/// `block` patch of output pixels.
+pub fn depth_to_space(src: &[f32], input: Dims, block: usize, out: &mut [f32], output: Dims) {
+    let c = output.c;
+    for y in 0..input.h {
+        for x in 0..input.w {
+            let from = (y * input.w + x) * input.c;
+            for dy in 0..block {
+                for dx in 0..block {
+                    let to = ((y * block + dy) * output.w + x * block + dx) * c;
+                    let at = from + (dy * block + dx) * c;
+                    out[to..to + c].copy_from_slice(&src[at..at + c]);
+                }
+            }
+        }
+    }
+}
+
 /// Element-wise sum with the same shape.
 pub fn add(a: &[f32], b: &[f32], out: &mut [f32]) {
     for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
@@ -370,6 +388,16 @@ mod tests {
             false,
         );
         assert_eq!(resized, [0.0, 1.0, 3.0, 4.0]);
+
+        let mut spread = vec![0.0; 4];
+        depth_to_space(
+            &[1.0, 2.0, 3.0, 4.0],
+            dims(1, 1, 4),
+            2,
+            &mut spread,
+            dims(2, 2, 1),
+        );
+        assert_eq!(spread, [1.0, 2.0, 3.0, 4.0]);
 
         let mut relu = [-1.0, 3.0, 7.0];
         Activation::Relu6.apply(&mut relu);

@@ -1,10 +1,12 @@
 //! A small network runner for the layer kinds of MediaPipe's BlazeFace models: convolution,
-//! depthwise convolution, add, ReLU, max pooling, pad, bilinear resize, reshape, and the
-//! `DEQUANTIZE` of float16 weights (done once, at load). A `RELU` right after the layer that
+//! depthwise convolution, add, ReLU, max pooling, pad, bilinear resize, depth to space, reshape,
+//! and the
+//! `DENSIFY` and `DEQUANTIZE` of sparse float16 weights (done once, at load). A `RELU` right after the layer that
 //! feeds it is fused into that layer. Activations are kept between runs, so a run allocates
 //! nothing.
 
 mod kernels;
+mod sparse;
 
 use crate::error::ModelError;
 use crate::tflite::{Graph, Operator, Tensor, TensorType};
@@ -15,7 +17,9 @@ mod code {
     pub const ADD: i32 = 0;
     pub const CONV_2D: i32 = 3;
     pub const DEPTHWISE_CONV_2D: i32 = 4;
+    pub const DEPTH_TO_SPACE: i32 = 5;
     pub const DEQUANTIZE: i32 = 6;
+    pub const DENSIFY: i32 = 124;
     pub const MAX_POOL_2D: i32 = 17;
     pub const RELU: i32 = 19;
     pub const RELU6: i32 = 21;
@@ -41,6 +45,7 @@ enum Layer {
         half_pixel: bool,
         align_corners: bool,
     },
+    DepthToSpace(usize),
     Copy,
 }
 
@@ -203,7 +208,21 @@ impl Network {
             };
             match op.code {
                 code::DEQUANTIZE => {
-                    constants[index(output)?] = Some(constant(tensor(input)?)?);
+                    let values = match constants.get(index(input)?).cloned().flatten() {
+                        Some(values) => values,
+                        None => constant(tensor(input)?)?,
+                    };
+                    constants[index(output)?] = Some(values);
+                }
+                code::DENSIFY => {
+                    let sparse = tensor(input)?;
+                    let sparsity = sparse
+                        .sparsity
+                        .as_ref()
+                        .ok_or(ModelError::Corrupt("DENSIFY of a dense tensor"))?;
+                    let dense =
+                        sparse::densify(&constant(sparse)?, &tensor(output)?.shape, sparsity)?;
+                    constants[index(output)?] = Some(dense);
                 }
                 code::CONV_2D | code::DEPTHWISE_CONV_2D => {
                     let depthwise = op.code == code::DEPTHWISE_CONV_2D;
@@ -296,6 +315,16 @@ impl Network {
                     },
                     Activation::Linear,
                 )),
+                code::DEPTH_TO_SPACE => {
+                    let block = output_dims.h / input_dims.h.max(1);
+                    if block == 0
+                        || output_dims.w != input_dims.w * block
+                        || input_dims.c != output_dims.c * block * block
+                    {
+                        return Err(ModelError::Corrupt("DEPTH_TO_SPACE shapes disagree"));
+                    }
+                    steps.push(step(Layer::DepthToSpace(block), Activation::Linear));
+                }
                 code::RESHAPE => steps.push(step(Layer::Copy, Activation::Linear)),
                 other => return Err(ModelError::Unsupported(format!("operator {other}"))),
             }
@@ -360,6 +389,9 @@ impl Network {
                     *half_pixel,
                     *align_corners,
                 ),
+                Layer::DepthToSpace(block) => {
+                    kernels::depth_to_space(src, input, *block, &mut out, output)
+                }
                 Layer::Activate | Layer::Copy => out.copy_from_slice(src),
             }
             step.activation.apply(&mut out);
