@@ -1,7 +1,8 @@
 //! Copies the detector models into `OUT_DIR`, so the library can `include_bytes!` them without
 //! committing third-party binaries: MediaPipe's BlazeFace full-range model (sparse) from the npm package
 //! `@mediapipe/face_detection` (a pinned devDependency: `npm ci` installs it into
-//! `node_modules/`), and the SeetaFace model out of the `rustface` package.
+//! `node_modules/`), and with the feature `seeta` the SeetaFace model out of the `rustface`
+//! package.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,6 +19,9 @@ fn main() {
         std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
     );
     copy_blazeface(&manifest_dir, &out_dir);
+    if std::env::var_os("CARGO_FEATURE_SEETA").is_none() {
+        return;
+    }
     let rustface_dir = find_rustface(&manifest_dir).unwrap_or_else(|err| {
         panic!("cannot find the rustface package with `cargo metadata`: {err}")
     });

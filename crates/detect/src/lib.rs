@@ -8,6 +8,7 @@ pub mod blazeface;
 mod error;
 mod face;
 mod net;
+#[cfg(feature = "seeta")]
 mod seeta;
 pub mod tflite;
 #[cfg(target_arch = "wasm32")]
@@ -16,6 +17,7 @@ mod wasm;
 pub use blazeface::{BlazeFace, MIN_SCORE};
 pub use error::ModelError;
 pub use face::{Face, LEFT_EYE, MOUTH, NOSE, RIGHT_EYE};
+#[cfg(feature = "seeta")]
 pub use seeta::{SeetaDetector, MIN_FACE_SIZE, PYRAMID_SCALE, SCORE_THRESHOLD, WINDOW_STEP};
 
 use std::sync::OnceLock;
@@ -31,7 +33,7 @@ static FULL_RANGE_MODEL: &[u8] = include_bytes!(concat!(
 /// The face detector: BlazeFace full range on the whole frame, letterboxed into its 192 x 192
 /// input in one pass. Finds frontal, turned and tilted faces whose side is at least about 6% of
 /// the frame's longer side (about 12 px of the model's input: 64 px in a 1024 x 512 frame), up to
-/// the whole frame. Smaller faces (group photos) need [`SeetaDetector`].
+/// the whole frame. Smaller faces (group photos) need rustface (`SeetaDetector`, feature `seeta`).
 #[derive(Debug, Clone)]
 pub struct FaceDetector {
     inner: BlazeFace,

@@ -18,7 +18,8 @@ impl FaceDetector {
 
     /// A detector that ignores faces smaller than `min_face_size` pixels (at least 20).
     pub fn with_min_face_size(min_face_size: u32) -> Option<Self> {
-        faceswap_detect::SeetaDetector::with_min_face_size(min_face_size).map(|inner| Self { inner })
+        faceswap_detect::SeetaDetector::with_min_face_size(min_face_size)
+            .map(|inner| Self { inner })
     }
 
     /// The faces of a grey image, sorted left to right (then top to bottom).
