@@ -5,6 +5,8 @@
 //! (`tflite`). The same code on both sides is what makes browser and sandbox boxes agree.
 
 pub mod blazeface;
+#[cfg(feature = "seeta")]
+mod combined;
 mod error;
 mod face;
 mod net;
@@ -15,6 +17,8 @@ pub mod tflite;
 mod wasm;
 
 pub use blazeface::{BlazeFace, MIN_SCORE};
+#[cfg(feature = "seeta")]
+pub use combined::CombinedDetector;
 pub use error::ModelError;
 pub use face::{Face, LEFT_EYE, MOUTH, NOSE, RIGHT_EYE};
 #[cfg(feature = "seeta")]
@@ -33,7 +37,8 @@ static FULL_RANGE_MODEL: &[u8] = include_bytes!(concat!(
 /// The face detector: BlazeFace full range on the whole frame, letterboxed into its 192 x 192
 /// input in one pass. Finds frontal, turned and tilted faces whose side is at least about 6% of
 /// the frame's longer side (about 12 px of the model's input: 64 px in a 1024 x 512 frame), up to
-/// the whole frame. Smaller faces (group photos) need rustface (`SeetaDetector`, feature `seeta`).
+/// the whole frame. Smaller faces (group photos) need rustface: `CombinedDetector` (feature
+/// `seeta`).
 #[derive(Debug, Clone)]
 pub struct FaceDetector {
     inner: BlazeFace,

@@ -27,21 +27,50 @@ pub fn detect_rgba(
             Some(detector) => detector,
             None => slot.insert(FaceDetector::new().map_err(|err| JsError::new(&err.to_string()))?),
         };
-        let faces = detector.detect(rgba, 4, width, height, min_score);
-        let mut flat = Vec::with_capacity(faces.len() * (BOX + 12));
-        for face in faces {
-            flat.extend([face.x1, face.y1, face.x2, face.y2].map(f64::from));
-            flat.push(face.score);
-            if keypoints {
-                let points = face.keypoints.unwrap_or_default();
-                flat.extend(points.iter().flatten().map(|&v| f64::from(v)));
-            }
-        }
-        Ok(flat)
+        Ok(flatten(
+            detector.detect(rgba, 4, width, height, min_score),
+            keypoints,
+        ))
     })
 }
 
-/// rustface (feature `seeta`), for `bench/detect`: `[x1, y1, x2, y2, score, ...]`.
+/// BlazeFace plus the small faces only rustface finds (feature `seeta`: the module
+/// `pkg/detect/seeta/`, loaded for `detectFaces(source, { smallFaces: true })`), in
+/// [`detect_rgba`]'s format; faces from rustface have NaN keypoints.
+#[cfg(feature = "seeta")]
+#[wasm_bindgen(js_name = detectRgbaSmall)]
+pub fn detect_rgba_small(
+    rgba: &[u8],
+    width: u32,
+    height: u32,
+    min_score: f32,
+    keypoints: bool,
+) -> Result<Vec<f64>, JsError> {
+    let mut detector =
+        crate::CombinedDetector::new().map_err(|err| JsError::new(&err.to_string()))?;
+    Ok(flatten(
+        detector.detect(rgba, 4, width, height, min_score),
+        keypoints,
+    ))
+}
+
+/// Faces as `[x1, y1, x2, y2, score, (12 keypoint values when asked), ...]`.
+fn flatten(faces: Vec<crate::Face>, keypoints: bool) -> Vec<f64> {
+    let mut flat = Vec::with_capacity(faces.len() * (BOX + 12));
+    for face in faces {
+        flat.extend([face.x1, face.y1, face.x2, face.y2].map(f64::from));
+        flat.push(face.score);
+        if keypoints {
+            match face.keypoints {
+                Some(points) => flat.extend(points.iter().flatten().map(|&v| f64::from(v))),
+                None => flat.extend([f64::NAN; 12]),
+            }
+        }
+    }
+    flat
+}
+
+/// rustface alone (feature `seeta`), for `bench/detect`: `[x1, y1, x2, y2, score, ...]`.
 #[cfg(feature = "seeta")]
 #[wasm_bindgen(js_name = detectRgbaSeeta)]
 pub fn detect_rgba_seeta(

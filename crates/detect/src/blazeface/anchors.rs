@@ -29,9 +29,9 @@ pub const FULL_RANGE: AnchorSpec = AnchorSpec {
     per_layer: 1,
 };
 
-/// Anchor centres `[x, y]` in 0..1 of the input, in the models' output order (layer group, row,
-/// column, anchor).
-pub fn anchors(spec: AnchorSpec) -> Vec<[f32; 2]> {
+/// Anchor centres `[x, y]` in pixels of an input of `height` x `width`, in the models' output
+/// order (layer group, row, column, anchor).
+pub fn anchors(spec: AnchorSpec, height: usize, width: usize) -> Vec<[f32; 2]> {
     let mut out = Vec::new();
     let mut layer = 0;
     while layer < spec.strides.len() {
@@ -40,12 +40,12 @@ pub fn anchors(spec: AnchorSpec) -> Vec<[f32; 2]> {
             .iter()
             .take_while(|&&s| s == stride)
             .count();
-        let cells = spec.input_size.div_ceil(stride);
-        for y in 0..cells {
-            for x in 0..cells {
+        let (rows, columns) = (height.div_ceil(stride), width.div_ceil(stride));
+        for y in 0..rows {
+            for x in 0..columns {
                 let centre = [
-                    (x as f32 + 0.5) / cells as f32,
-                    (y as f32 + 0.5) / cells as f32,
+                    (x as f32 + 0.5) / columns as f32 * width as f32,
+                    (y as f32 + 0.5) / rows as f32 * height as f32,
                 ];
                 out.extend(std::iter::repeat_n(centre, same * spec.per_layer));
             }
@@ -61,14 +61,15 @@ mod tests {
 
     #[test]
     fn anchor_counts_match_the_models() {
-        assert_eq!(anchors(SHORT_RANGE).len(), 896);
-        let full = anchors(FULL_RANGE);
+        assert_eq!(anchors(SHORT_RANGE, 128, 128).len(), 896);
+        let full = anchors(FULL_RANGE, 192, 192);
         assert_eq!(full.len(), 2304);
-        assert_eq!(full[0], [0.5 / 48.0, 0.5 / 48.0]);
-        assert_eq!(full[49], [1.5 / 48.0, 1.5 / 48.0]);
-        let short = anchors(SHORT_RANGE);
+        assert_eq!(full[0], [2.0, 2.0]);
+        assert_eq!(full[49], [6.0, 6.0]);
+        assert_eq!(anchors(FULL_RANGE, 96, 384).len(), 24 * 96);
+        let short = anchors(SHORT_RANGE, 128, 128);
         assert_eq!(short[0], short[1]);
-        assert_eq!(short[512], [0.5 / 8.0, 0.5 / 8.0]);
+        assert_eq!(short[512], [8.0, 8.0]);
         assert_eq!(short[512 + 5], short[512]);
         assert_ne!(short[512 + 6], short[512]);
     }

@@ -3,7 +3,7 @@
 //! As MediaPipe's `TensorsToDetectionsCalculator` with the face graphs' options
 //! (`sigmoid_score`, `score_clipping_thresh: 100`, scales equal to the input size).
 
-/// A candidate face in 0..1 coordinates of the model's square input.
+/// A candidate face in pixels (of the model's input, then of the frame).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidate {
     /// `[x1, y1, x2, y2]`.
@@ -15,12 +15,11 @@ pub struct Candidate {
     pub score: f32,
 }
 
-/// Candidates scoring at least `min_score`.
+/// Candidates scoring at least `min_score`, in input pixels (`anchors` are in input pixels too).
 pub fn decode(
     boxes: &[f32],
     logits: &[f32],
     anchors: &[[f32; 2]],
-    input_size: f32,
     min_score: f32,
 ) -> Vec<Candidate> {
     boxes
@@ -32,7 +31,7 @@ pub fn decode(
             if score < min_score {
                 return None;
             }
-            let at = |i: usize| raw[i] / input_size;
+            let at = |i: usize| raw[i];
             let (cx, cy, w, h) = (at(0) + ax, at(1) + ay, at(2), at(3));
             let mut keypoints = [[0.0; 2]; 6];
             for (k, point) in keypoints.iter_mut().enumerate() {
@@ -54,17 +53,16 @@ mod tests {
     #[test]
     fn offsets_are_relative_to_the_anchor() {
         let mut raw = [0.0f32; 16];
-        raw[0] = 19.2; // +0.1 of a 192 input
-        raw[2] = 38.4; // 0.2 wide
-        raw[3] = 19.2; // 0.1 high
-        raw[4] = -9.6;
-        let found = decode(&raw, &[0.0], &[[0.5, 0.5]], 192.0, 0.5);
+        raw[0] = 10.0;
+        raw[2] = 20.0;
+        raw[3] = 10.0;
+        raw[4] = -5.0;
+        let found = decode(&raw, &[0.0], &[[50.0, 50.0]], 0.5);
         assert_eq!(found.len(), 1);
         let c = found[0];
-        assert!((c.bounds[0] - 0.5).abs() < 1e-6 && (c.bounds[2] - 0.7).abs() < 1e-6);
-        assert!((c.bounds[1] - 0.45).abs() < 1e-6 && (c.bounds[3] - 0.55).abs() < 1e-6);
-        assert!((c.keypoints[0][0] - 0.45).abs() < 1e-6);
+        assert_eq!(c.bounds, [50.0, 45.0, 70.0, 55.0]);
+        assert_eq!(c.keypoints[0], [45.0, 50.0]);
         assert_eq!(c.score, 0.5);
-        assert!(decode(&raw, &[-1.0], &[[0.5, 0.5]], 192.0, 0.5).is_empty());
+        assert!(decode(&raw, &[-1.0], &[[50.0, 50.0]], 0.5).is_empty());
     }
 }

@@ -1,5 +1,5 @@
-//! The model's input: the whole frame scaled to fit the square input (aspect ratio kept, centred,
-//! black bars), each input pixel the mean of the frame pixels it covers, values in -1..1.
+//! The model's input: the whole frame scaled to fit the input (aspect ratio kept, centred, black
+//! bars), each input pixel the mean of the frame pixels it covers, values in -1..1.
 
 /// How input coordinates map back to the frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -10,29 +10,23 @@ pub struct Letterbox {
     pub pad_x: f32,
     /// Top bar height, in input pixels.
     pub pad_y: f32,
-    /// Input side.
-    pub size: f32,
 }
 
 impl Letterbox {
-    /// The letterbox of a `width` x `height` frame in a `size` x `size` input.
-    pub fn new(width: u32, height: u32, size: usize) -> Self {
-        let side = size as f32;
-        let scale = side / width.max(height).max(1) as f32;
+    /// The letterbox of a `width` x `height` frame in an `in_width` x `in_height` input.
+    pub fn new(width: u32, height: u32, in_width: usize, in_height: usize) -> Self {
+        let (iw, ih) = (in_width as f32, in_height as f32);
+        let scale = (iw / width.max(1) as f32).min(ih / height.max(1) as f32);
         Self {
             scale,
-            pad_x: (side - width as f32 * scale) / 2.0,
-            pad_y: (side - height as f32 * scale) / 2.0,
-            size: side,
+            pad_x: (iw - width as f32 * scale) / 2.0,
+            pad_y: (ih - height as f32 * scale) / 2.0,
         }
     }
 
-    /// A point in 0..1 input coordinates, in frame pixels.
+    /// A point in input pixels, in frame pixels.
     pub fn to_frame(self, [x, y]: [f32; 2]) -> [f32; 2] {
-        [
-            (x * self.size - self.pad_x) / self.scale,
-            (y * self.size - self.pad_y) / self.scale,
-        ]
+        [(x - self.pad_x) / self.scale, (y - self.pad_y) / self.scale]
     }
 }
 
@@ -53,24 +47,24 @@ fn spans(frame: u32, size: usize, scale: f32, pad: f32) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Fills `input` (`size * size * 3`, RGB) from `pixels` (`channels` bytes per pixel, RGB first).
+/// Fills `input` (`in_width * in_height * 3`, RGB) from `pixels` (`channels` bytes per pixel,
+/// RGB first).
 pub fn fill(
     pixels: &[u8],
     channels: usize,
-    width: u32,
-    height: u32,
-    size: usize,
+    (width, height): (u32, u32),
+    (in_width, in_height): (usize, usize),
     input: &mut [f32],
 ) -> Letterbox {
-    let letterbox = Letterbox::new(width, height, size);
+    let letterbox = Letterbox::new(width, height, in_width, in_height);
     input.fill(-1.0);
     if width == 0 || height == 0 || pixels.len() < width as usize * height as usize * channels {
         return letterbox;
     }
-    let columns = spans(width, size, letterbox.scale, letterbox.pad_x);
-    let rows = spans(height, size, letterbox.scale, letterbox.pad_y);
+    let columns = spans(width, in_width, letterbox.scale, letterbox.pad_x);
+    let rows = spans(height, in_height, letterbox.scale, letterbox.pad_y);
     let stride = width as usize * channels;
-    let mut sums = vec![[0u32; 3]; size];
+    let mut sums = vec![[0u32; 3]; in_width];
     for (oy, &(y0, y1)) in rows.iter().enumerate() {
         if y0 == y1 {
             continue;
@@ -85,7 +79,7 @@ pub fn fill(
                 }
             }
         }
-        for ((out, sum), &(x0, x1)) in input[oy * size * 3..(oy + 1) * size * 3]
+        for ((out, sum), &(x0, x1)) in input[oy * in_width * 3..(oy + 1) * in_width * 3]
             .chunks_exact_mut(3)
             .zip(&sums)
             .zip(&columns)
@@ -110,12 +104,12 @@ mod tests {
         let (w, h) = (8, 4);
         let pixels = vec![255u8; w * h * 4];
         let mut input = vec![0.0; 4 * 4 * 3];
-        let letterbox = fill(&pixels, 4, w as u32, h as u32, 4, &mut input);
+        let letterbox = fill(&pixels, 4, (w as u32, h as u32), (4, 4), &mut input);
         assert_eq!(letterbox.scale, 0.5);
         assert_eq!((letterbox.pad_x, letterbox.pad_y), (0.0, 1.0));
         assert_eq!(input[0], -1.0, "top bar");
         assert_eq!(input[4 * 3], 1.0, "second row is the frame");
         assert_eq!(input[3 * 4 * 3], -1.0, "bottom bar");
-        assert_eq!(letterbox.to_frame([0.5, 0.5]), [4.0, 2.0]);
+        assert_eq!(letterbox.to_frame([2.0, 2.0]), [4.0, 2.0]);
     }
 }
