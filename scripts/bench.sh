@@ -4,8 +4,7 @@
 # come first, so a fresh clone can run any one of them:
 #   bundle   pkg/ (scripts/build.sh)
 #   capture  pkg/ and the proxy's debug binary (scripts/harness.mjs starts it)
-#   detect   pkg/, rustface as a wasm module (target/bench-detect-seeta/) and faceswap-bench's
-#            detect-bench (release)
+#   detect   pkg/ (rustface is its pkg/detect/seeta/) and faceswap-bench's detect-bench (release)
 #   proxy    builds its release binaries itself (bench/proxy/run.sh)
 #   sandbox  builds faceswap-bench's sandbox-bench itself (bench/sandbox/run.sh)
 set -euo pipefail
@@ -37,12 +36,6 @@ if wants capture; then
   cargo build --locked -p faceswap-proxy --bin faceswap-proxy
 fi
 if wants detect; then
-  printf '\n==> building rustface as wasm (faceswap-detect --features seeta), the detector before\n' >&2
-  target_dir="${CARGO_TARGET_DIR:-target}"
-  RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+simd128" CARGO_TARGET_DIR="$target_dir/detect-wasm-seeta" \
-    cargo build --locked -p faceswap-detect --lib --features seeta --target wasm32-unknown-unknown --profile detect-release
-  wasm-bindgen "$target_dir/detect-wasm-seeta/wasm32-unknown-unknown/detect-release/faceswap_detect.wasm" \
-    --out-dir "$target_dir/bench-detect-seeta" --target web
   printf '\n==> building detect-bench (release)\n' >&2
   cargo build --release --locked -p faceswap-bench --bin detect-bench
 fi

@@ -14,11 +14,13 @@ extern "C" {
 
 /// Finds the faces in `source`: an `ImageData`, a canvas, an image, a `<video>` (its current
 /// frame), an `ImageBitmap`, or a captured frame `{ base64 }` / base64 string. Options:
-/// `minFaceSize` (pixels, at least 20; default 20), `threshold` (score 0 to 1, default 0.5) and
-/// `keypoints` (default false). Resolves `{ boxes, scores }` (and `keypoints`: right eye, left
-/// eye, nose tip, mouth centre, right ear, left ear, when asked) with boxes `[x1, y1, x2, y2]`
-/// sorted left to right, ready for `cropFaces`. Finds frontal, turned and tilted faces of at
-/// least about 6% of the frame's longer side. Costs no credit and sends nothing but the detector's own files over the network.
+/// `minFaceSize` (pixels, at least 20; default 20), `threshold` (score 0 to 1, default 0.5),
+/// `keypoints` (default false) and `smallFaces` (default false: also rustface, for group
+/// photos). Resolves `{ boxes, scores }` (and `keypoints`: right eye, left eye, nose tip, mouth
+/// centre, right ear, left ear, when asked) with boxes `[x1, y1, x2, y2]` sorted left to right,
+/// ready for `cropFaces`. Finds frontal, turned and tilted faces of at least about 6% of the
+/// frame's longer side. Costs no credit and sends nothing but the detector's own files over the
+/// network.
 #[wasm_bindgen(js_name = detectFaces, unchecked_return_type = "Promise<DetectedFaces>")]
 pub fn detect_faces(
     #[wasm_bindgen(unchecked_param_type = "DetectSource")] source: JsValue,

@@ -1,12 +1,12 @@
 // Face detection in headless Chromium, one run, the same frames for everyone: this project's
 // detectFaces (BlazeFace run by faceswap-detect's wasm in its Web Worker), the peer (MediaPipe's
 // own face detection solution from the npm package @mediapipe/face_detection, model "full", served
-// from node_modules/), and rustface (the detector before, built as wasm with the feature `seeta`);
+// from node_modules/), and rustface (the detector before: pkg/detect/seeta/, the module
+// detectFaces loads for { smallFaces: true }, built with the feature `seeta`);
 // natively, BlazeFace on the same pixels (release). Prints milliseconds per 1024x512 frame (median)
 // and the ratio to MediaPipe (target: at most 1.5), then recall: on the test media, turned by
 // 20 to 45 degrees and mirrored, how many of the peer's faces each detector finds (IoU > 0.5), and
-// the detector module's gzipped size. scripts/bench.sh builds pkg/, the rustface module and the
-// native half first.
+// the detector module's gzipped size. scripts/bench.sh builds pkg/ and the native half first.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -19,7 +19,7 @@ import { built, launchChromium, root, targetDir } from '../../scripts/harness.mj
 const ROUNDS = Number(process.env.DETECT_ROUNDS ?? 15);
 execFileSync('bash', [join(root, 'scripts', 'test-media.sh')], { stdio: 'inherit' });
 const nativeBench = built(join(targetDir, 'release', 'detect-bench'));
-const seetaDir = built(join(targetDir, 'bench-detect-seeta'));
+const seetaDir = built(join(root, 'pkg', 'detect', 'seeta'));
 
 // Static files only: the library, the rustface module, MediaPipe's package and the test media.
 const mounts = {
@@ -113,6 +113,7 @@ try {
       wasm: await median(() => raw.detectRgba(rgba, two.data.width, two.data.height, 0.5, false)),
       mediapipe: await median(() => mediapipe(two.canvas)),
       rustface: await median(() => rustface(two)),
+      small: await median(() => lib.detectFaces(two.data, { smallFaces: true })),
     };
     let binary = '';
     for (let i = 0; i < rgba.length; i += 0x8000) binary += String.fromCharCode(...rgba.subarray(i, i + 0x8000));
@@ -140,6 +141,7 @@ try {
   line('  of which detectRgba in the page (wasm, simd128)', t.wasm);
   line('MediaPipe face_detection (model "full"), the peer', t.mediapipe);
   line('rustface (SeetaFace, wasm, simd128), the detector before', t.rustface);
+  line('detectFaces with { smallFaces: true } (+ rustface)', t.small);
   line('BlazeFace natively (release, same code)', native.median_ms);
   console.log(`  ratio detectFaces / MediaPipe = ${(t.detectFaces / t.mediapipe).toFixed(2)}  (target <= 1.5)`);
 
@@ -170,7 +172,7 @@ try {
   const wasm = readFileSync(join(root, 'pkg', 'detect', 'faceswap_detect_bg.wasm'));
   const seetaWasm = readFileSync(join(seetaDir, 'faceswap_detect_bg.wasm'));
   console.log(`\ndetector module pkg/detect/faceswap_detect_bg.wasm: ${wasm.length} bytes, gzipped ${gzipSync(wasm, { level: 9 }).length}`);
-  console.log(`rustface module (bench build): ${seetaWasm.length} bytes, gzipped ${gzipSync(seetaWasm, { level: 9 }).length}`);
+  console.log(`pkg/detect/seeta/ (BlazeFace + rustface, for smallFaces): ${seetaWasm.length} bytes, gzipped ${gzipSync(seetaWasm, { level: 9 }).length}`);
 } finally {
   await browser.close();
   server.close();
