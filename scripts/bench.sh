@@ -4,7 +4,7 @@
 # come first, so a fresh clone can run any one of them:
 #   bundle   pkg/ (scripts/build.sh)
 #   capture  pkg/ and the proxy's debug binary (scripts/harness.mjs starts it)
-#   detect   pkg/, the proxy's debug binary and faceswap-bench's detect-bench (release)
+#   detect   pkg/ (rustface is its pkg/detect/seeta/) and faceswap-bench's detect-bench (release)
 #   proxy    builds its release binaries itself (bench/proxy/run.sh)
 #   sandbox  builds faceswap-bench's sandbox-bench itself (bench/sandbox/run.sh)
 set -euo pipefail
@@ -31,7 +31,7 @@ if wants bundle capture detect; then
   printf '\n==> building pkg/\n' >&2
   bash scripts/build.sh
 fi
-if wants capture detect; then
+if wants capture; then
   printf '\n==> building faceswap-proxy (debug)\n' >&2
   cargo build --locked -p faceswap-proxy --bin faceswap-proxy
 fi

@@ -46,12 +46,21 @@ wasm-bindgen "$target_dir/detect-wasm/wasm32-unknown-unknown/detect-release/face
 "$bin/wasm-opt" -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg.tmp/detect/faceswap_detect_bg.wasm -o pkg.tmp/detect/faceswap_detect_bg.wasm
+# The same crate with rustface (feature seeta) for detectFaces(source, { smallFaces: true }): a
+# third module, pkg/detect/seeta/, fetched only by a call that asks for small faces.
+RUSTFLAGS="${RUSTFLAGS:-} $remap -C target-feature=+simd128" CARGO_TARGET_DIR="$target_dir/detect-wasm-seeta" \
+  cargo build -p faceswap-detect --lib --features seeta --target wasm32-unknown-unknown --profile detect-release
+wasm-bindgen "$target_dir/detect-wasm-seeta/wasm32-unknown-unknown/detect-release/faceswap_detect.wasm" \
+  --out-dir pkg.tmp/detect/seeta --target web --typescript
+"$bin/wasm-opt" -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  pkg.tmp/detect/seeta/faceswap_detect_bg.wasm -o pkg.tmp/detect/seeta/faceswap_detect_bg.wasm
 cp crates/detect/js/index.js crates/detect/js/worker.js pkg.tmp/detect/
 
 # The JS glue ships minified (the .d.ts keeps every doc comment); bundlers would minify it anyway.
 "$bin/esbuild" pkg.tmp/faceswap_wasm.js --minify --format=esm --log-level=warning \
   --outfile=pkg.tmp/faceswap_wasm.js --allow-overwrite
 rm -rf pkg && mv pkg.tmp pkg
-for file in faceswap_wasm_bg.wasm faceswap_wasm.js detect/faceswap_detect_bg.wasm; do
+for file in faceswap_wasm_bg.wasm faceswap_wasm.js detect/faceswap_detect_bg.wasm detect/seeta/faceswap_detect_bg.wasm; do
   printf '[build] pkg/%s: %s bytes, gzipped %s bytes\n' "$file" "$(wc -c < "pkg/$file")" "$(gzip -9c "pkg/$file" | wc -c)" >&2
 done

@@ -25,6 +25,8 @@ cargo clippy -p faceswap-proxy --no-default-features --lib --bins --locked -- -D
 step "clippy (wasm32)"
 # Core's own tests use proptest, which does not build for wasm32: check its library there.
 cargo clippy -p faceswap-core -p faceswap-detect --lib --target wasm32-unknown-unknown --locked -- -D warnings
+# The detector's second module (pkg/detect/seeta/: BlazeFace plus rustface).
+cargo clippy -p faceswap-detect --features seeta --lib --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p faceswap-wasm --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "test media (from the scikit-image wheel and the rustface crate, videos by ffmpeg) and demo samples"

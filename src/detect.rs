@@ -1,5 +1,6 @@
-//! `detectFaces`: free, offline face detection in the browser. The detector (faceswap-detect, the
-//! sandbox's own rustface code compiled to wasm) lives in `pkg/detect/`: it is fetched on the first
+//! `detectFaces`: free, offline face detection in the browser. The detector (faceswap-detect:
+//! MediaPipe's BlazeFace model run by the crate's own network runner, the sandbox's own code,
+//! compiled to wasm with SIMD) lives in `pkg/detect/`: it is fetched on the first
 //! call only and runs in a Web Worker, so neither the core package nor the page pays for it.
 
 use js_sys::Promise;
@@ -13,9 +14,13 @@ extern "C" {
 
 /// Finds the faces in `source`: an `ImageData`, a canvas, an image, a `<video>` (its current
 /// frame), an `ImageBitmap`, or a captured frame `{ base64 }` / base64 string. Options:
-/// `minFaceSize` (pixels, at least 20; default 20) and `threshold` (detector score, default 2).
-/// Resolves `{ boxes, scores }` with boxes `[x1, y1, x2, y2]` sorted left to right, ready for
-/// `cropFaces`. Costs no credit and sends nothing but the detector's own files over the network.
+/// `minFaceSize` (pixels, at least 20; default 20), `threshold` (score 0 to 1, default 0.5),
+/// `keypoints` (default false) and `smallFaces` (default false: also rustface, for group
+/// photos). Resolves `{ boxes, scores }` (and `keypoints`: right eye, left eye, nose tip, mouth
+/// centre, right ear, left ear, when asked) with boxes `[x1, y1, x2, y2]` sorted left to right,
+/// ready for `cropFaces`. Finds frontal, turned and tilted faces of at least about 6% of the
+/// frame's longer side. Costs no credit and sends nothing but the detector's own files over the
+/// network.
 #[wasm_bindgen(js_name = detectFaces, unchecked_return_type = "Promise<DetectedFaces>")]
 pub fn detect_faces(
     #[wasm_bindgen(unchecked_param_type = "DetectSource")] source: JsValue,

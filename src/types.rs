@@ -165,13 +165,19 @@ export interface CropOptions {
 export type DetectSource = ImageData | HTMLImageElement | HTMLVideoElement | HTMLCanvasElement | OffscreenCanvas | ImageBitmap | { base64: string } | string;
 /** Options of `detectFaces`. */
 export interface DetectOptions {
-  /** Smallest face to look for, in pixels (at least 20; default 20). */
+  /** Smallest face to answer, in pixels (at least 20; default 20): smaller boxes are dropped. */
   minFaceSize?: number;
-  /** Detector score a face needs (default 2; higher finds fewer, surer faces). */
+  /** Score a face needs, 0 to 1 (default 0.5, MediaPipe's; higher finds fewer, surer faces). */
   threshold?: number;
+  /** Also answer each face's six keypoints (default false). */
+  keypoints?: boolean;
+  /** Also look for faces smaller than about 6% of the frame's longer side (group photos) with rustface, frontal only: loads a second, larger module once and takes about 4 times as long (default false). */
+  smallFaces?: boolean;
 }
-/** Faces found in the browser: boxes `[x1, y1, x2, y2]` left to right (ready for `cropFaces`) and their scores. */
-export interface DetectedFaces { boxes: FaceBox[]; scores: number[]; }
+/** A face's keypoints `[x, y]` in pixels: right eye, left eye, nose tip, mouth centre, right ear, left ear (the person's right). */
+export type FaceKeypoints = [number, number][];
+/** Faces found in the browser: boxes `[x1, y1, x2, y2]` left to right (ready for `cropFaces`), their scores (0 to 1), and with `{ keypoints: true }` their keypoints (null for a face only `smallFaces` found). */
+export interface DetectedFaces { boxes: FaceBox[]; scores: number[]; keypoints?: (FaceKeypoints | null)[]; }
 
 /** Operation names accepted by `estimateCredits`. */
 export type OperationName =

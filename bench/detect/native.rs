@@ -1,4 +1,4 @@
-//! Native half of `bench/detect`: faceswap-detect on a 1024x512 RGBA frame given as raw bytes
+//! Native half of `bench/detect`: faceswap-detect's BlazeFace on a 1024x512 RGBA frame given as raw bytes
 //! (`cargo run --release -p faceswap-bench --bin detect-bench -- FRAME.rgba WIDTH HEIGHT ROUNDS`).
 //! Prints one JSON line: the median milliseconds per frame and the boxes found.
 
@@ -27,10 +27,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut faces = Vec::new();
     for _ in 0..rounds.max(1) {
         let start = Instant::now();
-        // The same steps as the wasm export: a detector, the grey conversion, detection.
-        let mut detector = faceswap_detect::FaceDetector::new().ok_or("model")?;
-        let gray = faceswap_detect::to_gray(&rgba, 4);
-        faces = detector.detect_gray(&gray, width, height);
+        // The same steps as the wasm export: the detector (parsed once), detection.
+        let mut detector = faceswap_detect::FaceDetector::new()?;
+        faces = detector.detect(&rgba, 4, width, height, faceswap_detect::MIN_SCORE);
         times.push(start.elapsed().as_secs_f64() * 1000.0);
     }
     times.sort_by(f64::total_cmp);

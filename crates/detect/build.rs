@@ -1,10 +1,16 @@
-//! Copies the SeetaFace detector model out of the `rustface` package into `OUT_DIR`, so the
-//! library can `include_bytes!` it without committing a third-party binary.
+//! Copies the detector models into `OUT_DIR`, so the library can `include_bytes!` them without
+//! committing third-party binaries: MediaPipe's BlazeFace full-range model (sparse) from the npm package
+//! `@mediapipe/face_detection` (a pinned devDependency: `npm ci` installs it into
+//! `node_modules/`), and with the feature `seeta` the SeetaFace model out of the `rustface`
+//! package.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const MODEL: &str = "model/seeta_fd_frontal_v1.0.bin";
+/// The BlazeFace model, from the repository root.
+const BLAZEFACE: &str =
+    "node_modules/@mediapipe/face_detection/face_detection_full_range_sparse.tflite";
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -12,6 +18,10 @@ fn main() {
     let manifest_dir = PathBuf::from(
         std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
     );
+    copy_blazeface(&manifest_dir, &out_dir);
+    if std::env::var_os("CARGO_FEATURE_SEETA").is_none() {
+        return;
+    }
     let rustface_dir = find_rustface(&manifest_dir).unwrap_or_else(|err| {
         panic!("cannot find the rustface package with `cargo metadata`: {err}")
     });
@@ -19,6 +29,26 @@ fn main() {
     println!("cargo:rerun-if-changed={}", model.display());
     std::fs::copy(&model, out_dir.join("seeta_fd_frontal_v1.0.bin"))
         .unwrap_or_else(|err| panic!("cannot copy {}: {err}", model.display()));
+}
+
+/// Copies the BlazeFace model from the workspace's `node_modules/`, or stops the build saying how
+/// to install it.
+fn copy_blazeface(manifest_dir: &Path, out_dir: &Path) {
+    let root = manifest_dir.join("../..");
+    let model = root.join(BLAZEFACE);
+    println!("cargo:rerun-if-changed={}", model.display());
+    if !model.is_file() {
+        panic!(
+            "the face model {BLAZEFACE} is missing: run `npm ci` (or `bash scripts/setup.sh`) in {} \
+             to install the npm package @mediapipe/face_detection that ships it",
+            root.display()
+        );
+    }
+    std::fs::copy(
+        &model,
+        out_dir.join("face_detection_full_range_sparse.tflite"),
+    )
+    .unwrap_or_else(|err| panic!("cannot copy {}: {err}", model.display()));
 }
 
 /// The directory of the `rustface` package this build resolves to.

@@ -71,7 +71,8 @@ export function mountGroup(section, backend) {
       await image.decode();
       const faces = paid
         ? (await wait.run(() => backend().extractFace(photo.value()))).faces
-        : (await wait.run(() => detectFaces(image))).boxes;
+        // smallFaces: the same detector as the API (group photos have faces too small for BlazeFace).
+        : (await wait.run(() => detectFaces(image, { smallFaces: true }))).boxes;
       chosen.clear();
       cards.replaceChildren();
       drawBoxes(stage, faces, image.naturalWidth, image.naturalHeight, (index, selected) => {

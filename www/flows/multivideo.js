@@ -75,7 +75,8 @@ export function mountMultiVideo(section, client) {
     try {
       const pos = paid
         ? (await wait.run(() => client.extractBase64Face({ base64Img: frame.base64 }))).pos
-        : (await wait.run(() => detectFaces(frame))).boxes;
+        // smallFaces: the same detector as the API, so face indices agree.
+        : (await wait.run(() => detectFaces(frame, { smallFaces: true }))).boxes;
       crops = await cropFaces(frame, pos, { padding: 0.2 });
       chosen.clear();
       cards.replaceChildren();

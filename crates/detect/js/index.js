@@ -80,21 +80,29 @@ async function pixels(source) {
 /** See `detectFaces` in faceswap_wasm.d.ts. */
 export async function detectFaces(source, options) {
   const minFaceSize = option(options, 'minFaceSize', 20, (n) => n >= 20, 'a number of pixels, 20 or more');
-  const threshold = option(options, 'threshold', 2, () => true, 'a finite number');
+  const threshold = option(options, 'threshold', 0.5, (n) => n >= 0 && n <= 1, 'a number from 0 to 1');
+  const keypoints = options?.keypoints === true;
+  const smallFaces = options?.smallFaces === true;
   const { image, owned } = await pixels(source);
   if (!worker) startWorker();
   const id = nextId++;
   const flat = await new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
-    const message = { id, data: image.data, width: image.width, height: image.height, minFaceSize: Math.round(minFaceSize), threshold };
+    const message = { id, data: image.data, width: image.width, height: image.height, threshold, keypoints, smallFaces };
     // Pixels made here are moved to the worker, not copied; a caller's ImageData is left intact.
     worker.postMessage(message, owned ? [image.data.buffer] : []);
   });
   const boxes = [];
   const scores = [];
-  for (let i = 0; i + 4 < flat.length; i += 5) {
-    boxes.push([Math.round(flat[i]), Math.round(flat[i + 1]), Math.round(flat[i + 2]), Math.round(flat[i + 3])]);
+  const points = [];
+  const stride = keypoints ? 17 : 5;
+  for (let i = 0; i + stride <= flat.length; i += stride) {
+    const box = [Math.round(flat[i]), Math.round(flat[i + 1]), Math.round(flat[i + 2]), Math.round(flat[i + 3])];
+    if (box[2] - box[0] < minFaceSize && box[3] - box[1] < minFaceSize) continue;
+    boxes.push(box);
     scores.push(flat[i + 4]);
+    // Faces only rustface found (smallFaces) have no keypoints: null.
+    if (keypoints) points.push(Number.isNaN(flat[i + 5]) ? null : Array.from({ length: 6 }, (_, k) => [flat[i + 5 + 2 * k], flat[i + 6 + 2 * k]]));
   }
-  return { boxes, scores };
+  return keypoints ? { boxes, scores, keypoints: points } : { boxes, scores };
 }

@@ -11,9 +11,22 @@ pub struct Face {
     pub x2: f32,
     /// Bottom edge (exclusive).
     pub y2: f32,
-    /// The detector's confidence.
+    /// The detector's confidence (BlazeFace: 0..1).
     pub score: f64,
+    /// BlazeFace's six keypoints in pixels, `[x, y]` each: right eye, left eye, nose tip, mouth
+    /// centre, right ear tragion, left ear tragion (the person's right: the left of an unmirrored
+    /// photo). `None` from detectors without keypoints.
+    pub keypoints: Option<[[f32; 2]; 6]>,
 }
+
+/// Index of the right eye in [`Face::keypoints`].
+pub const RIGHT_EYE: usize = 0;
+/// Index of the left eye in [`Face::keypoints`].
+pub const LEFT_EYE: usize = 1;
+/// Index of the nose tip in [`Face::keypoints`].
+pub const NOSE: usize = 2;
+/// Index of the mouth centre in [`Face::keypoints`].
+pub const MOUTH: usize = 3;
 
 impl Face {
     /// Width of the box.
@@ -53,6 +66,16 @@ impl Face {
             x2: mix(self.x2, other.x2),
             y2: mix(self.y2, other.y2),
             score: self.score.min(other.score),
+            keypoints: match (self.keypoints, other.keypoints) {
+                (Some(a), Some(b)) => {
+                    let mut points = a;
+                    for (p, q) in points.iter_mut().zip(b) {
+                        *p = [mix(p[0], q[0]), mix(p[1], q[1])];
+                    }
+                    Some(points)
+                }
+                _ => None,
+            },
         }
     }
 }
@@ -69,6 +92,7 @@ mod tests {
             x2: 10.0,
             y2: 10.0,
             score: 3.0,
+            keypoints: None,
         };
         let b = Face {
             x1: 10.0,
@@ -76,6 +100,7 @@ mod tests {
             x2: 20.0,
             y2: 10.0,
             score: 5.0,
+            keypoints: None,
         };
         assert_eq!(a.iou(&a), 1.0);
         assert_eq!(a.iou(&b), 0.0);

@@ -1,88 +1,72 @@
 //! Face detection shared by the sandbox (native) and the browser (this crate compiled to wasm32
-//! and loaded on first use into a Web Worker): rustface's SeetaFace frontal detector with the
-//! model copied out of the rustface package at build time, one grey conversion, one sort order.
-//! The same code on both sides is what makes browser and sandbox boxes agree.
+//! and loaded on first use into a Web Worker). [`FaceDetector`] is MediaPipe's BlazeFace
+//! full-range model (from the npm package `@mediapipe/face_detection`, embedded by `build.rs`)
+//! run by this crate's own small network runner (`net`) over a minimal `.tflite` reader
+//! (`tflite`). The same code on both sides is what makes browser and sandbox boxes agree.
 
+pub mod blazeface;
+#[cfg(feature = "seeta")]
+mod combined;
+mod error;
 mod face;
+mod net;
+#[cfg(feature = "seeta")]
+mod seeta;
+pub mod tflite;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use face::Face;
+pub use blazeface::{BlazeFace, MIN_SCORE};
+#[cfg(feature = "seeta")]
+pub use combined::CombinedDetector;
+pub use error::ModelError;
+pub use face::{Face, LEFT_EYE, MOUTH, NOSE, RIGHT_EYE};
+#[cfg(feature = "seeta")]
+pub use seeta::{SeetaDetector, MIN_FACE_SIZE, PYRAMID_SCALE, SCORE_THRESHOLD, WINDOW_STEP};
 
-use rustface::{Detector, ImageData, Model};
 use std::sync::OnceLock;
 
-/// The SeetaFace frontal model, copied out of the rustface package by `build.rs`.
-static MODEL_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/seeta_fd_frontal_v1.0.bin"));
+/// MediaPipe's BlazeFace full-range model (192 x 192) in its sparse form (the one MediaPipe's own
+/// JS solution runs, 680 kB: block-sparse float16 weights), copied from `node_modules/` by
+/// `build.rs`.
+static FULL_RANGE_MODEL: &[u8] = include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/face_detection_full_range_sparse.tflite"
+));
 
-/// Smallest face side, in pixels, that detection looks for (rustface's floor is 20).
-pub const MIN_FACE_SIZE: u32 = 20;
-/// Detections scoring below this are dropped (rustface suggests 0.95, 2.8 or 4.5).
-pub const SCORE_THRESHOLD: f64 = 2.0;
-/// Ratio between the sizes of adjacent pyramid levels.
-pub const PYRAMID_SCALE: f32 = 0.8;
-/// Sliding-window step in pixels.
-pub const WINDOW_STEP: u32 = 4;
-
-fn model() -> &'static Option<Model> {
-    static MODEL: OnceLock<Option<Model>> = OnceLock::new();
-    MODEL.get_or_init(|| rustface::read_model(MODEL_BYTES).ok())
-}
-
-/// A configured rustface detector. Not `Send`: make one per thread (cheap, the parsed model is
-/// shared by cloning).
+/// The face detector: BlazeFace full range on the whole frame, letterboxed into its 192 x 192
+/// input in one pass. Finds frontal, turned and tilted faces whose side is at least about 6% of
+/// the frame's longer side (about 12 px of the model's input: 64 px in a 1024 x 512 frame), up to
+/// the whole frame. Smaller faces (group photos) need rustface: `CombinedDetector` (feature
+/// `seeta`).
+#[derive(Debug, Clone)]
 pub struct FaceDetector {
-    inner: Box<dyn Detector>,
+    inner: BlazeFace,
 }
 
 impl FaceDetector {
-    /// A detector with the default settings; `None` only if the built-in model is corrupt.
-    pub fn new() -> Option<Self> {
-        Self::with_options(MIN_FACE_SIZE, SCORE_THRESHOLD)
+    /// The detector with the built-in model (parsed once per process, then cloned).
+    pub fn new() -> Result<Self, ModelError> {
+        static MODEL: OnceLock<Result<BlazeFace, ModelError>> = OnceLock::new();
+        MODEL
+            .get_or_init(|| BlazeFace::new(FULL_RANGE_MODEL, blazeface::FULL_RANGE))
+            .clone()
+            .map(|inner| Self { inner })
     }
 
-    /// A detector that ignores faces smaller than `min_face_size` pixels (at least 20).
-    pub fn with_min_face_size(min_face_size: u32) -> Option<Self> {
-        Self::with_options(min_face_size, SCORE_THRESHOLD)
-    }
-
-    /// A detector with a minimum face size (at least 20 pixels) and a score threshold.
-    pub fn with_options(min_face_size: u32, score_threshold: f64) -> Option<Self> {
-        let model = model().as_ref()?.clone();
-        let mut inner = rustface::create_detector_with_model(model);
-        inner.set_min_face_size(min_face_size.max(20));
-        inner.set_score_thresh(score_threshold);
-        inner.set_pyramid_scale_factor(PYRAMID_SCALE);
-        inner.set_slide_window_step(WINDOW_STEP, WINDOW_STEP);
-        Some(Self { inner })
-    }
-
-    /// The faces of a grey image (`width * height` bytes, row by row), sorted left to right
-    /// (then top to bottom); boxes are clamped to the image.
-    pub fn detect_gray(&mut self, gray: &[u8], width: u32, height: u32) -> Vec<Face> {
-        if width < 20 || height < 20 || gray.len() < (width as usize) * (height as usize) {
-            return Vec::new();
-        }
-        let data = ImageData::new(gray, width, height);
-        let (w, h) = (width as f32, height as f32);
-        let mut faces: Vec<Face> = self
-            .inner
-            .detect(&data)
-            .into_iter()
-            .map(|info| {
-                let b = info.bbox();
-                Face {
-                    x1: (b.x().max(0) as f32).min(w),
-                    y1: (b.y().max(0) as f32).min(h),
-                    x2: ((b.x() + b.width() as i32).max(0) as f32).min(w),
-                    y2: ((b.y() + b.height() as i32).max(0) as f32).min(h),
-                    score: info.score(),
-                }
-            })
-            .filter(|f| f.width() >= 1.0 && f.height() >= 1.0)
-            .collect();
-        sort_left_to_right(&mut faces);
-        faces
+    /// The faces of a frame with `channels` bytes per pixel (3: RGB, 4: RGBA), scoring at least
+    /// `min_score` (0..1; [`MIN_SCORE`] is MediaPipe's default): boxes and keypoints in pixels,
+    /// sorted left to right.
+    pub fn detect(
+        &mut self,
+        pixels: &[u8],
+        channels: usize,
+        width: u32,
+        height: u32,
+        min_score: f32,
+    ) -> Vec<Face> {
+        self.inner
+            .detect(pixels, channels, width, height, min_score)
     }
 }
 
@@ -108,42 +92,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_built_in_model_loads() {
-        assert!(FaceDetector::new().is_some());
-    }
-
-    #[test]
-    fn a_flat_image_has_no_faces() {
+    fn the_built_in_model_loads_and_finds_nothing_in_a_flat_frame() {
         let mut detector = FaceDetector::new().expect("model");
         assert!(detector
-            .detect_gray(&vec![128; 200 * 120], 200, 120)
+            .detect(&vec![128; 200 * 120 * 3], 3, 200, 120, MIN_SCORE)
             .is_empty());
-        assert!(detector.detect_gray(&[0; 100], 10, 10).is_empty());
         assert!(
-            detector.detect_gray(&[0; 10], 100, 100).is_empty(),
-            "short buffers are refused"
+            detector.detect(&[0; 10], 4, 100, 100, MIN_SCORE).is_empty(),
+            "short buffers"
         );
-    }
-
-    #[test]
-    fn odd_shapes_do_not_panic() {
-        let mut detector = FaceDetector::new().expect("model");
-        for (w, h) in [
-            (20, 20),
-            (21, 500),
-            (500, 21),
-            (1, 1000),
-            (19, 19),
-            (37, 23),
-        ] {
-            let gray: Vec<u8> = (0..w * h)
-                .map(|i| ((i % w) * 7 + (i / w) * 13) as u8)
-                .collect();
-            for face in detector.detect_gray(&gray, w, h) {
-                assert!(face.x1 >= 0.0 && face.x2 <= w as f32, "{face:?} in {w}x{h}");
-                assert!(face.y1 >= 0.0 && face.y2 <= h as f32, "{face:?} in {w}x{h}");
-            }
-        }
+        assert!(
+            detector.detect(&[], 4, 0, 0, MIN_SCORE).is_empty(),
+            "empty frames"
+        );
     }
 
     #[test]

@@ -1,37 +1,30 @@
-//! Face detection for the sandbox: faceswap-detect's detector (the same code the browser runs as
-//! wasm) on `image` buffers.
+//! Face detection for the sandbox: faceswap-detect's detector (the same BlazeFace code the
+//! browser runs as wasm, plus rustface for the small faces BlazeFace cannot see, as the browser's
+//! `detectFaces(source, { smallFaces: true })` does) on `image` buffers.
 
 use image::{GrayImage, RgbImage};
 
 pub use faceswap_detect::Face;
 
-/// A configured detector working on `image` buffers. Not `Send`: make one per thread.
+/// A detector working on `image` buffers. Not `Send`: make one per thread.
 pub struct FaceDetector {
-    inner: faceswap_detect::FaceDetector,
+    inner: faceswap_detect::CombinedDetector,
 }
 
 impl FaceDetector {
-    /// A detector with the default settings; `None` only if the built-in model is corrupt.
+    /// A detector with the built-in models; `None` only if one is corrupt.
     pub fn new() -> Option<Self> {
-        faceswap_detect::FaceDetector::new().map(|inner| Self { inner })
+        faceswap_detect::CombinedDetector::new()
+            .ok()
+            .map(|inner| Self { inner })
     }
 
-    /// A detector that ignores faces smaller than `min_face_size` pixels (at least 20).
-    pub fn with_min_face_size(min_face_size: u32) -> Option<Self> {
-        faceswap_detect::FaceDetector::with_min_face_size(min_face_size).map(|inner| Self { inner })
-    }
-
-    /// The faces of a grey image, sorted left to right (then top to bottom).
-    pub fn detect_gray(&mut self, gray: &GrayImage) -> Vec<Face> {
-        let (width, height) = gray.dimensions();
-        self.inner.detect_gray(gray.as_raw(), width, height)
-    }
-
-    /// The faces of a colour image, sorted left to right.
+    /// The faces of a colour image (BlazeFace's with keypoints, then rustface's small ones),
+    /// sorted left to right.
     pub fn detect_rgb(&mut self, rgb: &RgbImage) -> Vec<Face> {
         let (width, height) = rgb.dimensions();
-        let gray = faceswap_detect::to_gray(rgb.as_raw(), 3);
-        self.inner.detect_gray(&gray, width, height)
+        self.inner
+            .detect(rgb.as_raw(), 3, width, height, faceswap_detect::MIN_SCORE)
     }
 }
 

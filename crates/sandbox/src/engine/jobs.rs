@@ -349,6 +349,7 @@ pub fn reference_descriptor(
         x2: crop.width() as f32,
         y2: crop.height() as f32,
         score: 0.0,
+        keypoints: None,
     };
     let face = largest(&detector.detect_rgb(&crop)).unwrap_or(whole);
     Ok(Descriptor::of(&crop, &face))

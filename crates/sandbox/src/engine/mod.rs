@@ -1,5 +1,6 @@
 //! The engine: everything the sandbox does that no provider's wire format decides. Face
-//! detection ([`detect`]), the classical swap ([`swap`], [`color`]), matching faces to references
+//! detection ([`detect`]), the classical swap ([`swap`] aligned by keypoints, blended by
+//! [`poisson`]), colour spaces ([`color`]), matching faces to references
 //! ([`similarity`]), videos through ffmpeg ([`video`]), the blocking work of each kind of swap
 //! ([`jobs`]), inputs fetched under the origin policy ([`fetch`]), tasks ([`tasks`]), results on
 //! disk ([`store`]) and webhook delivery ([`webhook`]). Provider modules
@@ -11,6 +12,7 @@ pub mod color;
 pub mod detect;
 pub mod fetch;
 pub mod jobs;
+pub mod poisson;
 pub mod similarity;
 pub mod store;
 pub mod swap;

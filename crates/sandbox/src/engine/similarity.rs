@@ -115,6 +115,7 @@ mod tests {
             x2: 40.0,
             y2: 40.0,
             score: 1.0,
+            keypoints: None,
         };
         let a = Descriptor::of(&gradient(false), &whole);
         let b = Descriptor::of(&gradient(true), &whole);

@@ -510,6 +510,7 @@ mod tests {
             x2: x + 20.0,
             y2: 20.0,
             score: 5.0,
+            keypoints: None,
         }
     }
 

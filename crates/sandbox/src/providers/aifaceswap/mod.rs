@@ -212,6 +212,7 @@ mod tests {
             x2: 30.5,
             y2: 40.0,
             score: 3.0,
+            keypoints: None,
         };
         assert_eq!(face_box(&face), FaceBox([1.0, 3.0, 31.0, 40.0]));
     }
