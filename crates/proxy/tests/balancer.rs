@@ -1,7 +1,9 @@
 //! Several proxies behind a load balancer: Debian's nginx round-robin in front of two proxy
 //! binaries on one PostgreSQL database, each with its own `UPLOAD_DIR` ([`common::balancer`]).
 //! An upload made through the balancer is served by both proxies, a video seeks with range
-//! requests on both, and a webhook reaching either proxy wakes a stream held by the other.
+//! requests on both, a webhook reaching either proxy wakes a stream held by the other, and two
+//! clients (connecting from their own loopback addresses, nginx the one trusted peer) have
+//! budgets of their own, each held across both proxies, whatever `X-Forwarded-For` they forge.
 
 mod common;
 
@@ -252,4 +254,83 @@ async fn a_webhook_reaching_either_proxy_wakes_the_others_streams() {
     assert_woken(&mut stream, "the stream through the balancer is woken").await;
     let logs = balancer.logs();
     assert!(!logs.contains(" ERROR "), "{logs}");
+}
+
+/// A client of the balancer connecting from its own loopback address (`127.0.0.x`): behind
+/// nginx, each such client is a different user with an address of its own.
+fn client_from(address: &str) -> reqwest::Client {
+    let local: std::net::IpAddr = address.parse().expect("an address");
+    reqwest::Client::builder()
+        .local_address(local)
+        .build()
+        .expect("a client")
+}
+
+/// A faceswap (2 credits) through the balancer from `client`, with a forged `X-Forwarded-For`
+/// when given: the status and the proxy that answered.
+async fn faceswap_through(
+    balancer: &Balancer,
+    client: &reqwest::Client,
+    forged: Option<&str>,
+) -> (u16, usize) {
+    let mut request = client
+        .post(format!("{}/api/aifaceswap/v1/faceswap", balancer.url))
+        .json(&valid_body("faceswap"));
+    if let Some(forged) = forged {
+        request = request.header("x-forwarded-for", forged);
+    }
+    let response = request.send().await.expect("submit");
+    let member = balancer.member_of(&response);
+    (response.status().as_u16(), member)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_nginx_each_client_has_its_own_budget_held_across_both_proxies() {
+    let fake = Fake::start().await;
+    // nginx (127.0.0.1) is the one trusted peer; a cap of 10 credits is five faceswaps.
+    let env = [
+        ("TRUSTED_PROXIES", "127.0.0.1/32"),
+        ("SPEND_CAP_CREDITS_PER_HOUR", "10"),
+    ];
+    let Some(balancer) = Balancer::start(&fake, &env).await else {
+        return;
+    };
+    let alice = client_from("127.0.0.2");
+    let bob = client_from("127.0.0.3");
+
+    // Alice spends her cap through both proxies, then is refused: the sum stays within it.
+    let mut served_by = HashSet::new();
+    for _ in 0..5 {
+        let (status, member) = faceswap_through(&balancer, &alice, None).await;
+        assert_eq!(status, 200, "{}", balancer.logs());
+        served_by.insert(member);
+    }
+    assert_eq!(served_by.len(), 2, "round-robin reached both proxies");
+    for _ in 0..2 {
+        let (status, _) = faceswap_through(&balancer, &alice, None).await;
+        assert_eq!(status, 429, "the cap holds on whichever proxy answers");
+    }
+    // A forged X-Forwarded-For from Alice's own (untrusted) address changes nothing: nginx
+    // appends her real address, and the proxy takes the right-most untrusted one.
+    for forged in ["203.0.113.77", "127.0.0.3", "127.0.0.1"] {
+        let (status, _) = faceswap_through(&balancer, &alice, Some(forged)).await;
+        assert_eq!(status, 429, "forged {forged}");
+    }
+    // Bob, another address behind the same balancer, has a budget of his own.
+    let (status, _) = faceswap_through(&balancer, &bob, None).await;
+    assert_eq!(status, 200, "{}", balancer.logs());
+    assert_eq!(
+        fake.count(),
+        6,
+        "only the accepted submits reached the provider"
+    );
+    let logs = balancer.logs();
+    assert!(
+        logs.contains("127.0.0.2") && logs.contains("127.0.0.3"),
+        "logs name the clients"
+    );
+    assert!(
+        !logs.contains("203.0.113.77"),
+        "a forged address is never logged as the client"
+    );
 }
