@@ -20,7 +20,8 @@ use tower_http::trace::TraceLayer;
 use crate::client_addr::{self, ClientAddr};
 use crate::cors::{spending_origin, AllowedOrigins};
 use crate::error::json_error_bodies;
-use crate::limits::{RateLimit, SpendCap};
+use crate::hosts::allowed_host;
+use crate::limits::{RateLimit, RateScope, SpendCap};
 use crate::providers::{Providers, ServedProvider};
 use crate::routes::{self, events, hooks, info, tasks, uploads};
 use crate::store::postgres::{self, PostgresStore};
@@ -47,8 +48,10 @@ pub struct Shared {
     pub upstream: Upstream,
     /// Providers whose own request budget is spent, until its reset.
     pub provider_budgets: ProviderBudgets,
-    /// Requests per minute per client.
+    /// Requests per minute per client on `/api`.
     pub rate_limit: RateLimit,
+    /// Requests per minute per client on `/hooks` and `/uploads/{name}` (providers' machines).
+    pub provider_traffic_rate: RateLimit,
     /// Spending per hour per client and provider.
     pub spend_cap: SpendCap,
     /// The origins `/api` answers to in browsers (CORS).
@@ -128,7 +131,10 @@ impl AppState {
         std::fs::create_dir_all(&config.upload_dir)?;
         let upstream = Upstream::new(config.upstream_timeout)?;
         Ok(Self(Arc::new(Shared {
-            rate_limit: RateLimit::per_minute(config.rate_limit_per_min),
+            rate_limit: RateLimit::per_minute(RateScope::Api.per_minute(&config)),
+            provider_traffic_rate: RateLimit::per_minute(
+                RateScope::ProviderTraffic.per_minute(&config),
+            ),
             spend_cap: SpendCap::new(Duration::from_secs(3600)),
             upstream,
             provider_budgets: ProviderBudgets::default(),
@@ -183,7 +189,7 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
     let client = request
         .extensions()
         .get::<ClientAddr>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |client| client.0);
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |client| client.addr);
     tracing::info_span!(
         "request",
         method = %request.method(),
@@ -241,7 +247,7 @@ pub fn app(state: AppState) -> Router {
         .fallback_service(ServeDir::new(&config.www_dir))
         .layer(RequestBodyLimitLayer::new(body_limit(&config)));
 
-    let trusted = config.trusted_proxies.clone();
+    let client_rule = config.client_rule.clone();
     Router::new()
         .merge(api)
         .merge(others)
@@ -249,13 +255,19 @@ pub fn app(state: AppState) -> Router {
             ServiceBuilder::new()
                 // First: the client's address, for the span, the limits and idempotency keys.
                 .layer(MapRequestLayer::new(move |request: Request<Body>| {
-                    client_addr::resolve(&trusted, request)
+                    client_addr::resolve(&client_rule, request)
                 }))
                 .layer(
                     TraceLayer::new_for_http().make_span_with(request_span::<Body> as fn(&_) -> _),
                 )
                 // Outside the body limits and CORS: their bare answers get the JSON error shape.
-                .layer(middleware::map_response(json_error_bodies)),
+                .layer(middleware::map_response(json_error_bodies))
+                // Before any route: a request for a host the proxy does not answer for (DNS
+                // rebinding) is refused.
+                .layer(middleware::from_fn_with_state(
+                    config.allowed_hosts.clone(),
+                    allowed_host,
+                )),
         )
         .with_state(state)
 }

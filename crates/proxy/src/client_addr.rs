@@ -1,23 +1,25 @@
-//! Who the client of a request is: the TCP peer, or, when the peer is a trusted load balancer
-//! (`TRUSTED_PROXIES`), the address that balancer says it forwarded for.
+//! Who the client of a request is, the one rule every per-client budget (rate, spend, uploads,
+//! idempotency keys, connections) and the request logs use.
 //!
-//! The rules, all here:
-//! - a peer outside `TRUSTED_PROXIES` is the client; its `X-Forwarded-For` and `Forwarded`
-//!   headers are ignored (anyone can send them);
-//! - a trusted peer's `X-Forwarded-For` (every header line, in order) is read from the right: the
-//!   first address that is not itself trusted is the client; when every address is trusted, the
-//!   left-most is;
-//! - without `X-Forwarded-For`, the `for=` parameters of `Forwarded` (RFC 7239: quoted strings,
-//!   `[IPv6]`, ports) are read the same way;
-//! - anything unreadable on the way (a malformed header, `unknown`, an obfuscated `_name`, an
-//!   element without `for=`) makes the peer the client: a broken header never names a client.
+//! The client's address:
+//! - a peer outside `TRUSTED_PROXIES` is the client; forwarding headers are ignored (anyone can
+//!   send them);
+//! - a trusted peer's forwarding header, only the one the operator names (`FORWARDED_HEADER`:
+//!   `X-Forwarded-For`, the default, or RFC 7239's `Forwarded` with its `for=`), is read from the
+//!   right: trusted hops are skipped, the first address that is not trusted is the client, and
+//!   nothing left of it is read (a client writes whatever it likes there); when every address is
+//!   trusted, the left-most is;
+//! - an entry that cannot be read where one is still needed (`unknown`, an obfuscated `_name`,
+//!   garbage written by a trusted hop) makes the peer the client.
 //!
-//! IPv4 addresses mapped into IPv6 (`::ffff:a.b.c.d`) are the IPv4 address.
+//! The client's identity, what budgets count: an IPv4 address (IPv4-mapped IPv6 included) is its
+//! own identity; an IPv6 address is its network of `IPV6_CLIENT_PREFIX` bits (64 by default: one
+//! host, one home line or one VPS gets a /64 and can use any address in it).
 
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Request};
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv6Net};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 
@@ -61,37 +63,107 @@ impl TrustedProxies {
         let ip = ip.to_canonical();
         self.0.iter().any(|net| net.contains(&ip))
     }
+}
 
-    /// The client of a request from `peer` with these headers (see the module's rules).
-    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-        let peer = peer.to_canonical();
-        if !self.contains(peer) {
-            return peer;
+/// The one header a trusted load balancer writes the client into (`FORWARDED_HEADER`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1, proxy2` (nginx, HAProxy, AWS ALB, ...).
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client;proto=https, for=proxy1`.
+    Forwarded,
+}
+
+/// The default of `IPV6_CLIENT_PREFIX`: a /64, the network a single host or line is given.
+pub const DEFAULT_IPV6_CLIENT_PREFIX: u8 = 64;
+
+/// How the client of a request is found and what identity its budgets count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRule {
+    /// `TRUSTED_PROXIES`.
+    pub trusted: TrustedProxies,
+    /// `FORWARDED_HEADER`.
+    pub header: ForwardedHeader,
+    /// `IPV6_CLIENT_PREFIX`, 32 to 128.
+    pub ipv6_prefix: u8,
+}
+
+impl Default for ClientRule {
+    fn default() -> Self {
+        Self {
+            trusted: TrustedProxies::default(),
+            header: ForwardedHeader::default(),
+            ipv6_prefix: DEFAULT_IPV6_CLIENT_PREFIX,
         }
-        let hops = if headers.contains_key("x-forwarded-for") {
-            forwarded_for_hops(headers)
-        } else if headers.contains_key("forwarded") {
-            forwarded_hops(headers)
-        } else {
-            return peer;
-        };
-        hops.and_then(|hops| self.right_most_untrusted(&hops))
-            .unwrap_or(peer)
-    }
-
-    fn right_most_untrusted(&self, hops: &[IpAddr]) -> Option<IpAddr> {
-        hops.iter()
-            .rev()
-            .find(|ip| !self.contains(**ip))
-            .or_else(|| hops.first())
-            .copied()
     }
 }
 
-/// The client address a request was given by [`resolve`]: set once per request, before the
-/// request's span is made, and read by every limit.
+impl ClientRule {
+    /// The client of a request from `peer` with these headers: its address and its identity.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> ClientAddr {
+        let addr = self.address(peer, headers);
+        ClientAddr {
+            addr,
+            id: self.identity(addr),
+        }
+    }
+
+    /// The client's address (see the module's rules).
+    pub fn address(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let peer = peer.to_canonical();
+        if !self.trusted.contains(peer) {
+            return peer;
+        }
+        let client = match self.header {
+            ForwardedHeader::XForwardedFor => {
+                self.first_untrusted(x_forwarded_for_from_right(headers))
+            }
+            ForwardedHeader::Forwarded => self.first_untrusted(forwarded_from_right(headers)),
+        };
+        client.unwrap_or(peer)
+    }
+
+    /// The identity budgets count for `ip`: an IPv4 address itself, an IPv6 address's network
+    /// of `ipv6_prefix` bits (its first address).
+    pub fn identity(&self, ip: IpAddr) -> IpAddr {
+        match ip.to_canonical() {
+            IpAddr::V4(v4) => IpAddr::V4(v4),
+            IpAddr::V6(v6) => Ipv6Net::new(v6, self.ipv6_prefix.min(128))
+                .map_or(IpAddr::V6(v6), |net| IpAddr::V6(net.network())),
+        }
+    }
+
+    /// Whether connections from `peer` come from a trusted balancer (which carries many clients).
+    pub fn is_trusted_peer(&self, peer: IpAddr) -> bool {
+        self.trusted.contains(peer)
+    }
+
+    /// Walks `hops` (right to left): trusted ones are skipped, the first untrusted is the
+    /// client; an unreadable hop met before it gives `None` (the peer); when every hop is
+    /// trusted, the left-most. Nothing left of the client is read.
+    fn first_untrusted(&self, hops: impl Iterator<Item = Option<IpAddr>>) -> Option<IpAddr> {
+        let mut left_most = None;
+        for hop in hops {
+            let ip = hop?;
+            if !self.trusted.contains(ip) {
+                return Some(ip);
+            }
+            left_most = Some(ip);
+        }
+        left_most
+    }
+}
+
+/// A request's client, found once per request by [`resolve`] before the request's span is made:
+/// its address (for logs) and its identity (for every budget).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientAddr(pub IpAddr);
+pub struct ClientAddr {
+    /// The client's own address.
+    pub addr: IpAddr,
+    /// What per-client budgets count ([`ClientRule::identity`]).
+    pub id: IpAddr,
+}
 
 /// The peer's address, or `0.0.0.0` for a request that came without one (a test calling the
 /// router directly).
@@ -103,48 +175,60 @@ fn peer_of(extensions: &axum::http::Extensions) -> IpAddr {
 }
 
 /// Resolves a request's client and records it as its [`ClientAddr`].
-pub fn resolve<B>(trusted: &TrustedProxies, mut request: Request<B>) -> Request<B> {
-    let client = trusted.client(peer_of(request.extensions()), request.headers());
-    request.extensions_mut().insert(ClientAddr(client));
+pub fn resolve<B>(rule: &ClientRule, mut request: Request<B>) -> Request<B> {
+    let client = rule.client(peer_of(request.extensions()), request.headers());
+    request.extensions_mut().insert(client);
     request
 }
 
-/// The identity limits, idempotency keys and logs use: the [`ClientAddr`] resolved for this
-/// request, or the peer when none was (the same thing without `TRUSTED_PROXIES`).
+/// The identity limits and idempotency keys count: that of the [`ClientAddr`] resolved for this
+/// request, or the peer's with the default rule when none was (a router without the layer).
 pub fn client_of(parts: &Parts) -> IpAddr {
-    parts
-        .extensions
-        .get::<ClientAddr>()
-        .map_or_else(|| peer_of(&parts.extensions).to_canonical(), |c| c.0)
+    parts.extensions.get::<ClientAddr>().map_or_else(
+        || ClientRule::default().identity(peer_of(&parts.extensions)),
+        |c| c.id,
+    )
 }
 
-/// Every `X-Forwarded-For` address, left to right; `None` when one is unreadable.
-fn forwarded_for_hops(headers: &HeaderMap) -> Option<Vec<IpAddr>> {
-    let mut hops = Vec::new();
-    for value in headers.get_all("x-forwarded-for") {
-        for item in value.to_str().ok()?.split(',') {
-            hops.push(node_address(item.trim())?);
-        }
-    }
-    Some(hops).filter(|hops| !hops.is_empty())
+/// The `X-Forwarded-For` entries from the right (every header line, the last line first); an
+/// unreadable entry is `None`. Nothing is parsed beyond where the walk stops.
+fn x_forwarded_for_from_right(headers: &HeaderMap) -> impl Iterator<Item = Option<IpAddr>> + '_ {
+    let lines: Vec<_> = headers.get_all("x-forwarded-for").iter().collect();
+    lines.into_iter().rev().flat_map(|value| {
+        let text = value.to_str().ok();
+        let items = text
+            .into_iter()
+            .flat_map(|text| text.rsplit(',').map(|item| node_address(item.trim())));
+        items.chain(text.is_none().then_some(None))
+    })
 }
 
-/// Every `Forwarded` element's `for=` address, left to right; `None` when one is unreadable.
-fn forwarded_hops(headers: &HeaderMap) -> Option<Vec<IpAddr>> {
-    let mut hops = Vec::new();
-    for value in headers.get_all("forwarded") {
-        for element in split_outside_quotes(value.to_str().ok()?, ',') {
-            let mut found = None;
-            for pair in split_outside_quotes(element, ';') {
-                let (name, value) = pair.split_once('=')?;
-                if name.trim().eq_ignore_ascii_case("for") {
-                    found = Some(node_address(unquote(value.trim())?)?);
-                }
-            }
-            hops.push(found?);
+/// The `Forwarded` elements' `for=` addresses from the right; an element without a readable
+/// `for=` is `None`.
+fn forwarded_from_right(headers: &HeaderMap) -> impl Iterator<Item = Option<IpAddr>> + '_ {
+    let lines: Vec<_> = headers.get_all("forwarded").iter().collect();
+    lines.into_iter().rev().flat_map(|value| {
+        let text = value.to_str().ok();
+        let elements = text.into_iter().flat_map(|text| {
+            split_outside_quotes(text, ',')
+                .into_iter()
+                .rev()
+                .map(element_for)
+        });
+        elements.chain(text.is_none().then_some(None))
+    })
+}
+
+/// The `for=` address of one `Forwarded` element.
+fn element_for(element: &str) -> Option<IpAddr> {
+    let mut found = None;
+    for pair in split_outside_quotes(element, ';') {
+        let (name, value) = pair.split_once('=')?;
+        if name.trim().eq_ignore_ascii_case("for") {
+            found = Some(node_address(unquote(value.trim())?)?);
         }
     }
-    Some(hops).filter(|hops| !hops.is_empty())
+    found
 }
 
 /// Splits at `sep` where it is not inside a quoted string.
@@ -219,6 +303,19 @@ mod tests {
         "10.0.0.0/8, 192.0.2.1".parse().expect("valid")
     }
 
+    /// The rule behind [`balancer`], reading `header`.
+    fn rule(header: ForwardedHeader) -> ClientRule {
+        ClientRule {
+            trusted: balancer(),
+            header,
+            ipv6_prefix: DEFAULT_IPV6_CLIENT_PREFIX,
+        }
+    }
+
+    fn xff() -> ClientRule {
+        rule(ForwardedHeader::XForwardedFor)
+    }
+
     #[test]
     fn parses_cidrs_addresses_and_nothing() {
         let trusted = balancer();
@@ -241,13 +338,15 @@ mod tests {
             ("x-forwarded-for", "203.0.113.9"),
             ("forwarded", "for=203.0.113.10"),
         ]);
-        assert_eq!(
-            balancer().client(ip("198.51.100.7"), &forged),
-            ip("198.51.100.7")
-        );
+        for header in [ForwardedHeader::XForwardedFor, ForwardedHeader::Forwarded] {
+            assert_eq!(
+                rule(header).address(ip("198.51.100.7"), &forged),
+                ip("198.51.100.7")
+            );
+        }
         // With no trusted proxy at all, the headers are never read.
         assert_eq!(
-            TrustedProxies::default().client(ip("10.0.0.1"), &forged),
+            ClientRule::default().address(ip("10.0.0.1"), &forged),
             ip("10.0.0.1")
         );
     }
@@ -255,50 +354,82 @@ mod tests {
     #[test]
     fn a_trusted_peer_without_headers_is_the_client() {
         assert_eq!(
-            balancer().client(ip("10.0.0.1"), &HeaderMap::new()),
+            xff().address(ip("10.0.0.1"), &HeaderMap::new()),
             ip("10.0.0.1")
         );
     }
 
     #[test]
     fn x_forwarded_for_gives_the_right_most_untrusted_address() {
-        let trusted = balancer();
+        let trusted = xff();
         let peer = ip("10.0.0.1");
         let one = headers(&[("x-forwarded-for", "203.0.113.9")]);
-        assert_eq!(trusted.client(peer, &one), ip("203.0.113.9"));
+        assert_eq!(trusted.address(peer, &one), ip("203.0.113.9"));
         // A client-supplied (forged) first entry is left of the real one and never chosen.
         let chain = headers(&[("x-forwarded-for", "1.2.3.4, 203.0.113.9, 10.0.0.2")]);
-        assert_eq!(trusted.client(peer, &chain), ip("203.0.113.9"));
+        assert_eq!(trusted.address(peer, &chain), ip("203.0.113.9"));
         // Several header lines are one list, in order.
         let lines = headers(&[
             ("x-forwarded-for", "1.2.3.4"),
             ("x-forwarded-for", "203.0.113.9"),
         ]);
-        assert_eq!(trusted.client(peer, &lines), ip("203.0.113.9"));
+        assert_eq!(trusted.address(peer, &lines), ip("203.0.113.9"));
         // Every hop trusted: the left-most.
         let inside = headers(&[("x-forwarded-for", "10.9.9.9, 10.0.0.2")]);
-        assert_eq!(trusted.client(peer, &inside), ip("10.9.9.9"));
+        assert_eq!(trusted.address(peer, &inside), ip("10.9.9.9"));
         // Ports and IPv6 forms.
         let forms = headers(&[("x-forwarded-for", "[2001:db8::1]:443, 203.0.113.9:5000")]);
-        assert_eq!(trusted.client(peer, &forms), ip("203.0.113.9"));
+        assert_eq!(trusted.address(peer, &forms), ip("203.0.113.9"));
         let v6 = headers(&[("x-forwarded-for", "2001:db8::7")]);
-        assert_eq!(trusted.client(peer, &v6), ip("2001:db8::7"));
+        assert_eq!(trusted.address(peer, &v6), ip("2001:db8::7"));
         let mapped = headers(&[("x-forwarded-for", "::ffff:203.0.113.9")]);
-        assert_eq!(trusted.client(peer, &mapped), ip("203.0.113.9"));
+        assert_eq!(trusted.address(peer, &mapped), ip("203.0.113.9"));
     }
 
     #[test]
-    fn x_forwarded_for_wins_over_forwarded() {
+    fn nothing_left_of_the_client_is_read() {
+        let trusted = xff();
+        let peer = ip("10.0.0.1");
+        // Whatever a client writes left of its own address, the balancer appended the real one.
+        for forged in [
+            "junk, 198.51.100.1",
+            "unknown, 198.51.100.1",
+            "1.2.3.4:99999, [broken, 198.51.100.1, 10.0.0.2",
+            "_hidden,198.51.100.1",
+        ] {
+            let got = trusted.address(peer, &headers(&[("x-forwarded-for", forged)]));
+            assert_eq!(got, ip("198.51.100.1"), "{forged}");
+        }
+        let lines = headers(&[
+            ("x-forwarded-for", "garbage"),
+            ("x-forwarded-for", "198.51.100.1"),
+        ]);
+        assert_eq!(trusted.address(peer, &lines), ip("198.51.100.1"));
+        let forwarded = rule(ForwardedHeader::Forwarded);
+        let value = headers(&[("forwarded", "for=unknown, garbage, for=198.51.100.1")]);
+        assert_eq!(forwarded.address(peer, &value), ip("198.51.100.1"));
+    }
+
+    #[test]
+    fn only_the_named_header_is_read() {
         let both = headers(&[
             ("forwarded", "for=198.51.100.1"),
             ("x-forwarded-for", "203.0.113.9"),
         ]);
-        assert_eq!(balancer().client(ip("10.0.0.1"), &both), ip("203.0.113.9"));
+        let peer = ip("10.0.0.1");
+        assert_eq!(xff().address(peer, &both), ip("203.0.113.9"));
+        let forwarded = rule(ForwardedHeader::Forwarded);
+        assert_eq!(forwarded.address(peer, &both), ip("198.51.100.1"));
+        // The other header alone is not read: the peer is the client.
+        let only_forwarded = headers(&[("forwarded", "for=198.51.100.1")]);
+        assert_eq!(xff().address(peer, &only_forwarded), peer);
+        let only_xff = headers(&[("x-forwarded-for", "203.0.113.9")]);
+        assert_eq!(forwarded.address(peer, &only_xff), peer);
     }
 
     #[test]
     fn forwarded_for_in_every_rfc_7239_form() {
-        let trusted = balancer();
+        let trusted = rule(ForwardedHeader::Forwarded);
         let peer = ip("10.0.0.1");
         for (value, client) in [
             ("for=203.0.113.9", "203.0.113.9"),
@@ -312,30 +443,58 @@ mod tests {
             ("proto=http;for=203.0.113.9, for=10.0.0.2", "203.0.113.9"),
             ("for=203.0.113.9;host=\"a,b;c\"", "203.0.113.9"),
         ] {
-            let got = trusted.client(peer, &headers(&[("forwarded", value)]));
+            let got = trusted.address(peer, &headers(&[("forwarded", value)]));
             assert_eq!(got, ip(client), "{value}");
         }
     }
 
     #[test]
-    fn malformed_headers_fall_back_to_the_peer() {
-        let trusted = balancer();
+    fn unreadable_entries_where_the_client_should_be_fall_back_to_the_peer() {
         let peer = ip("10.0.0.1");
-        for (name, value) in [
-            ("x-forwarded-for", "not-an-address"),
-            ("x-forwarded-for", "203.0.113.9, garbage"),
-            ("x-forwarded-for", ""),
-            ("x-forwarded-for", "203.0.113.9:99999"),
-            ("x-forwarded-for", "[2001:db8::1"),
-            ("forwarded", "for=unknown"),
-            ("forwarded", "for=_hidden"),
-            ("forwarded", "for=\"203.0.113.9"),
-            ("forwarded", "proto=https"),
-            ("forwarded", "for=203.0.113.9, proto=https"),
-            ("forwarded", "garbage"),
-            ("forwarded", "for=2001:db8::1:80]"),
+        for (header, name, value) in [
+            (
+                ForwardedHeader::XForwardedFor,
+                "x-forwarded-for",
+                "not-an-address",
+            ),
+            (
+                ForwardedHeader::XForwardedFor,
+                "x-forwarded-for",
+                "203.0.113.9, garbage",
+            ),
+            (ForwardedHeader::XForwardedFor, "x-forwarded-for", ""),
+            (
+                ForwardedHeader::XForwardedFor,
+                "x-forwarded-for",
+                "203.0.113.9:99999",
+            ),
+            (
+                ForwardedHeader::XForwardedFor,
+                "x-forwarded-for",
+                "[2001:db8::1",
+            ),
+            (
+                ForwardedHeader::XForwardedFor,
+                "x-forwarded-for",
+                "198.51.100.1, unknown, 10.0.0.2",
+            ),
+            (ForwardedHeader::Forwarded, "forwarded", "for=unknown"),
+            (ForwardedHeader::Forwarded, "forwarded", "for=_hidden"),
+            (ForwardedHeader::Forwarded, "forwarded", "for=\"203.0.113.9"),
+            (ForwardedHeader::Forwarded, "forwarded", "proto=https"),
+            (
+                ForwardedHeader::Forwarded,
+                "forwarded",
+                "for=203.0.113.9, proto=https",
+            ),
+            (ForwardedHeader::Forwarded, "forwarded", "garbage"),
+            (
+                ForwardedHeader::Forwarded,
+                "forwarded",
+                "for=2001:db8::1:80]",
+            ),
         ] {
-            let got = trusted.client(peer, &headers(&[(name, value)]));
+            let got = rule(header).address(peer, &headers(&[(name, value)]));
             assert_eq!(got, peer, "{name}: {value}");
         }
         let mut binary = HeaderMap::new();
@@ -343,18 +502,43 @@ mod tests {
             "x-forwarded-for",
             HeaderValue::from_bytes(b"203.0.113.\xff").expect("opaque bytes"),
         );
-        assert_eq!(trusted.client(peer, &binary), peer);
+        assert_eq!(xff().address(peer, &binary), peer);
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_network_and_an_ipv4_one_itself() {
+        let rule = ClientRule::default();
+        let host = rule.identity(ip("2001:db8:1:2::1"));
+        assert_eq!(host, ip("2001:db8:1:2::"));
+        assert_eq!(rule.identity(ip("2001:db8:1:2::beef")), host);
+        assert_eq!(rule.identity(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")), host);
+        assert_ne!(rule.identity(ip("2001:db8:1:3::1")), host);
+        assert_eq!(rule.identity(ip("198.51.100.1")), ip("198.51.100.1"));
+        assert_eq!(rule.identity(ip("::ffff:198.51.100.1")), ip("198.51.100.1"));
+        let wide = ClientRule {
+            ipv6_prefix: 48,
+            ..ClientRule::default()
+        };
+        assert_eq!(wide.identity(ip("2001:db8:1:2::1")), ip("2001:db8:1::"));
+        assert_eq!(wide.identity(ip("2001:db8:1:ff::1")), ip("2001:db8:1::"));
+        let exact = ClientRule {
+            ipv6_prefix: 128,
+            ..ClientRule::default()
+        };
+        assert_eq!(exact.identity(ip("2001:db8::1")), ip("2001:db8::1"));
     }
 
     #[test]
     fn resolve_records_the_client_for_client_of() {
         let request = Request::builder()
-            .header("x-forwarded-for", "203.0.113.9")
+            .header("x-forwarded-for", "2001:db8:1:2::beef")
             .extension(ConnectInfo(SocketAddr::from(([10, 0, 0, 1], 5000))))
             .body(())
             .expect("a request");
-        let (parts, ()) = resolve(&balancer(), request).into_parts();
-        assert_eq!(client_of(&parts), ip("203.0.113.9"));
+        let (parts, ()) = resolve(&xff(), request).into_parts();
+        assert_eq!(client_of(&parts), ip("2001:db8:1:2::"));
+        let client = parts.extensions.get::<ClientAddr>().expect("resolved");
+        assert_eq!(client.addr, ip("2001:db8:1:2::beef"));
         // Without resolve (a router without the layer): the peer.
         let request = Request::builder()
             .header("x-forwarded-for", "203.0.113.9")

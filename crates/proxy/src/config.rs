@@ -6,7 +6,8 @@ use faceswap_core::provider::{Adapter, AdapterSettings, CostUnit, ResultDelivery
 use faceswap_core::registry;
 use secrecy::SecretString;
 
-use crate::client_addr::{TrustedProxies, TrustedProxiesError};
+use crate::client_addr::{ClientRule, ForwardedHeader, TrustedProxies, TrustedProxiesError};
+use crate::hosts::AllowedHosts;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -74,10 +75,20 @@ pub struct Cli {
     /// metadata addresses stay refused.
     #[arg(long, env = "FETCH_ALLOW_PRIVATE", default_value_t = false)]
     pub fetch_allow_private: bool,
-    /// CIDRs of load balancers whose `X-Forwarded-For` / `Forwarded` names the client, comma
+    /// CIDRs of load balancers whose forwarding header (FORWARDED_HEADER) names the client, comma
     /// separated; empty: the peer address is the client.
     #[arg(long, env = "TRUSTED_PROXIES", default_value = "", value_parser = parse_trusted_proxies)]
     pub trusted_proxies: TrustedProxies,
+    /// The one header the trusted load balancers write the client into, read from the right.
+    #[arg(long, env = "FORWARDED_HEADER", value_enum, default_value_t = ForwardedHeader::XForwardedFor)]
+    pub forwarded_header: ForwardedHeader,
+    /// An IPv6 client is its network of this many bits, for every per-client budget.
+    #[arg(long, env = "IPV6_CLIENT_PREFIX", default_value_t = 64, value_parser = clap::value_parser!(u8).range(32..=128))]
+    pub ipv6_client_prefix: u8,
+    /// Host names requests may be addressed to besides PUBLIC_URL's host, IP addresses and
+    /// localhost, comma separated; `.example.com` also admits its subdomains (DNS rebinding).
+    #[arg(long, env = "ALLOWED_HOSTS", default_value = "")]
+    pub allowed_hosts: String,
     /// Requests per minute per client.
     #[arg(long, env = "RATE_LIMIT_PER_MIN", default_value_t = 600)]
     pub rate_limit_per_min: u32,
@@ -225,8 +236,12 @@ pub struct Config {
     pub fetch_allowed_origins: Vec<String>,
     /// Whether those origins may be http and private addresses (`FETCH_ALLOW_PRIVATE`).
     pub fetch_allow_private: bool,
-    /// Load balancers whose forwarding headers name the client (`TRUSTED_PROXIES`).
-    pub trusted_proxies: TrustedProxies,
+    /// Who a request's client is and what its budgets count (`TRUSTED_PROXIES`,
+    /// `FORWARDED_HEADER`, `IPV6_CLIENT_PREFIX`).
+    pub client_rule: ClientRule,
+    /// The `Host` values requests are answered for (`PUBLIC_URL`'s, `ALLOWED_HOSTS`, IP
+    /// literals, `localhost`).
+    pub allowed_hosts: AllowedHosts,
     /// Requests per minute per client.
     pub rate_limit_per_min: u32,
     /// Interval of polls of a pending task (doubling up to [`MAX_POLL_INTERVAL`]).
@@ -437,6 +452,7 @@ impl Config {
             .unwrap_or_else(|| format!("http://{}:{}", cli.host, cli.port))
             .trim_end_matches('/')
             .to_owned();
+        let allowed_hosts = AllowedHosts::new(&public_url, &cli.allowed_hosts);
         Self {
             providers,
             public_url,
@@ -466,7 +482,12 @@ impl Config {
                 .map(str::to_owned)
                 .collect(),
             fetch_allow_private: cli.fetch_allow_private,
-            trusted_proxies: cli.trusted_proxies,
+            client_rule: ClientRule {
+                trusted: cli.trusted_proxies,
+                header: cli.forwarded_header,
+                ipv6_prefix: cli.ipv6_client_prefix,
+            },
+            allowed_hosts,
             rate_limit_per_min: cli.rate_limit_per_min,
             poll_interval: Duration::from_millis(cli.poll_interval_ms.max(10))
                 .min(MAX_POLL_INTERVAL),
@@ -545,19 +566,40 @@ mod tests {
 
     #[test]
     fn trusted_proxies_are_cidrs_and_none_by_default() {
-        assert!(parse(&[]).trusted_proxies.is_empty());
+        assert!(parse(&[]).client_rule.trusted.is_empty());
         let config = parse(&["--trusted-proxies", "10.0.0.0/8, 127.0.0.1"]);
-        assert!(config
-            .trusted_proxies
-            .contains("10.2.3.4".parse().expect("ip")));
-        assert!(config
-            .trusted_proxies
-            .contains("127.0.0.1".parse().expect("ip")));
-        assert!(!config
-            .trusted_proxies
-            .contains("127.0.0.2".parse().expect("ip")));
+        let trusted = &config.client_rule.trusted;
+        assert!(trusted.contains("10.2.3.4".parse().expect("ip")));
+        assert!(trusted.contains("127.0.0.1".parse().expect("ip")));
+        assert!(!trusted.contains("127.0.0.2".parse().expect("ip")));
         let bad = Config::try_from_args(["faceswap-proxy", "--trusted-proxies", "10.0.0.0/99"]);
         assert!(bad.is_err(), "a bad CIDR stops the start");
+    }
+
+    #[test]
+    fn the_client_rule_reads_its_three_settings() {
+        let config = parse(&[]);
+        assert_eq!(config.client_rule.ipv6_prefix, 64);
+        assert_eq!(config.client_rule.header, ForwardedHeader::XForwardedFor);
+        let config = parse(&[
+            "--ipv6-client-prefix",
+            "48",
+            "--forwarded-header",
+            "forwarded",
+        ]);
+        assert_eq!(config.client_rule.ipv6_prefix, 48);
+        assert_eq!(config.client_rule.header, ForwardedHeader::Forwarded);
+        for bad in [
+            ["--ipv6-client-prefix", "31"],
+            ["--ipv6-client-prefix", "129"],
+        ] {
+            let mut argv = vec!["faceswap-proxy"];
+            argv.extend_from_slice(&bad);
+            assert!(Config::try_from_args(argv).is_err(), "{bad:?}");
+        }
+        assert!(
+            Config::try_from_args(["faceswap-proxy", "--forwarded-header", "x-real-ip"]).is_err()
+        );
     }
 
     #[test]

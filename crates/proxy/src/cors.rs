@@ -49,7 +49,9 @@ impl AllowedOrigins {
     }
 
     /// Whether `origin` is the proxy's own: the origin of `PUBLIC_URL`, or the request's own
-    /// `Host` (a page served by this proxy under whatever name it was reached).
+    /// `Host` (a page served by this proxy under whatever name it was reached). The router
+    /// refuses every request whose `Host` is not allowed ([`crate::hosts`]) before this rule,
+    /// so a name pointed at the proxy by someone else (DNS rebinding) never counts as its own.
     fn is_own(&self, origin: &str, host: Option<&HeaderValue>) -> bool {
         if origin.eq_ignore_ascii_case(&self.public) {
             return true;
@@ -66,10 +68,11 @@ impl AllowedOrigins {
     /// The origin rule of a request that spends: `Ok` for the proxy's own origin, an allowed
     /// one, or no browser origin at all; 403 `forbidden` otherwise.
     pub fn check(&self, headers: &HeaderMap) -> Result<(), AppError> {
-        let refused = |from: &str| {
-            AppError::Forbidden(format!(
+        let refused = |from: &str| AppError::Forbidden {
+            message: format!(
                 "requests from {from} may not use this proxy; add the origin to ALLOWED_ORIGINS"
-            ))
+            ),
+            field: Some("Origin".to_owned()),
         };
         match headers.get(header::ORIGIN) {
             Some(origin) => {

@@ -18,8 +18,14 @@ pub enum AppError {
     NotFound(String),
     /// A callback without its task's secret.
     Unauthorized(String),
-    /// A spending request from a browser page of another origin.
-    Forbidden(String),
+    /// A spending request from a browser page of another origin, or a request for a host this
+    /// proxy does not answer for.
+    Forbidden {
+        /// Why.
+        message: String,
+        /// The header at fault (`Host`), where one is.
+        field: Option<String>,
+    },
     /// The body or a file is larger than allowed.
     PayloadTooLarge {
         /// What went over the limit.
@@ -138,7 +144,7 @@ impl AppError {
             AppError::InvalidParameter(_) => ErrorCode::InvalidParameter,
             AppError::NotFound(_) => ErrorCode::NotFound,
             AppError::Unauthorized(_) => ErrorCode::Unauthorized,
-            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::Forbidden { .. } => ErrorCode::Forbidden,
             AppError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             AppError::UnsupportedMediaType { .. } => ErrorCode::UnsupportedMediaType,
             AppError::RateLimited { .. } => ErrorCode::RateLimited,
@@ -170,7 +176,7 @@ impl AppError {
             AppError::InvalidParameter(err) => &err.message,
             AppError::NotFound(m)
             | AppError::Unauthorized(m)
-            | AppError::Forbidden(m)
+            | AppError::Forbidden { message: m, .. }
             | AppError::PayloadTooLarge { message: m, .. }
             | AppError::UnsupportedMediaType { message: m, .. }
             | AppError::RateLimited { message: m, .. }
@@ -191,7 +197,8 @@ impl AppError {
         match self {
             AppError::InvalidParameter(err) => Some(&err.field),
             AppError::PayloadTooLarge { field, .. }
-            | AppError::UnsupportedMediaType { field, .. } => field.as_deref(),
+            | AppError::UnsupportedMediaType { field, .. }
+            | AppError::Forbidden { field, .. } => field.as_deref(),
             AppError::Provider(fault) => fault.field.as_deref(),
             _ => None,
         }

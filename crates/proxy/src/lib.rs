@@ -11,6 +11,7 @@ mod config;
 mod cors;
 mod error;
 pub mod fetch;
+pub mod hosts;
 pub mod idempotency;
 pub mod limits;
 mod maintenance;

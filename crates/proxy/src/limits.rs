@@ -58,6 +58,68 @@ impl RateLimit {
     }
 }
 
+/// The request rates the proxy counts, each per client and per minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateScope {
+    /// `/api`: what browsers call (`RATE_LIMIT_PER_MIN`).
+    Api,
+    /// `/hooks` and `/uploads/{name}`: what providers' machines call (callbacks, the inputs they
+    /// fetch), many tasks' worth from one address: [`PROVIDER_TRAFFIC_FACTOR`] times the API's.
+    ProviderTraffic,
+}
+
+/// How many times the API's rate a client may send to `/hooks` and `/uploads/{name}`.
+pub const PROVIDER_TRAFFIC_FACTOR: u32 = 10;
+
+impl RateScope {
+    /// The scope's name in the shared counters.
+    fn name(self) -> &'static str {
+        match self {
+            RateScope::Api => "rate",
+            RateScope::ProviderTraffic => "rate_provider",
+        }
+    }
+
+    /// Requests per minute per client in this scope.
+    pub fn per_minute(self, config: &crate::Config) -> u32 {
+        match self {
+            RateScope::Api => config.rate_limit_per_min,
+            RateScope::ProviderTraffic => config
+                .rate_limit_per_min
+                .saturating_mul(PROVIDER_TRAFFIC_FACTOR),
+        }
+    }
+}
+
+/// Counts one request of `client` in `scope`: `Ok` when it is within its rate, else 429
+/// `rate_limited` with the seconds to wait. On a store several proxies share, the count is the
+/// database's ([`crate::shared_limits`]); else this proxy's own.
+pub async fn admit(state: &AppState, scope: RateScope, client: IpAddr) -> Result<(), AppError> {
+    let per_minute = scope.per_minute(&state.config);
+    if state.store.shares_limits() {
+        return shared_limits::admit(
+            state.store.as_ref(),
+            scope.name(),
+            client,
+            per_minute,
+            now_ms(),
+        )
+        .await;
+    }
+    let limiter = match scope {
+        RateScope::Api => &state.rate_limit,
+        RateScope::ProviderTraffic => &state.provider_traffic_rate,
+    };
+    limiter.check(client).map_err(|secs| AppError::RateLimited {
+        retry_after_secs: secs,
+        message: format!(
+            "too many requests: at most {per_minute} per minute; try again in {} s",
+            secs.max(1)
+        ),
+        provider_code: None,
+    })
+}
+
 /// The client of an API request that is within its rate. Every `/api` handler takes it first:
 /// extracting it counts the request, and a client over its rate gets 429 `rate_limited` with
 /// `Retry-After` before anything else is read.
@@ -68,27 +130,11 @@ impl RateLimit {
 pub struct Admitted(pub IpAddr);
 
 impl Admitted {
-    /// Counts one API request of `client`: `Ok` when it is within its rate, else 429
-    /// `rate_limited` with the seconds to wait. On a store several proxies share, the count is
-    /// the database's ([`crate::shared_limits`]); else this proxy's own.
+    /// Counts one API request of `client` ([`admit`] in [`RateScope::Api`]).
     pub async fn check(state: &AppState, client: IpAddr) -> Result<Self, AppError> {
-        if state.store.shares_limits() {
-            let per_minute = state.config.rate_limit_per_min;
-            shared_limits::admit(state.store.as_ref(), client, per_minute, now_ms()).await?;
-            return Ok(Self(client));
-        }
-        match state.rate_limit.check(client) {
-            Ok(()) => Ok(Self(client)),
-            Err(secs) => Err(AppError::RateLimited {
-                retry_after_secs: secs,
-                message: format!(
-                    "too many requests: at most {} per minute; try again in {} s",
-                    state.config.rate_limit_per_min,
-                    secs.max(1)
-                ),
-                provider_code: None,
-            }),
-        }
+        admit(state, RateScope::Api, client)
+            .await
+            .map(|()| Self(client))
     }
 }
 
@@ -97,6 +143,22 @@ impl FromRequestParts<AppState> for Admitted {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         Self::check(state, client_of(parts)).await
+    }
+}
+
+/// The client of a `/hooks` or `/uploads/{name}` request within [`RateScope::ProviderTraffic`]:
+/// taken first by those handlers, before anything is looked up or read.
+#[derive(Debug, Clone, Copy)]
+pub struct AdmittedProviderTraffic(pub IpAddr);
+
+impl FromRequestParts<AppState> for AdmittedProviderTraffic {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let client = client_of(parts);
+        admit(state, RateScope::ProviderTraffic, client)
+            .await
+            .map(|()| Self(client))
     }
 }
 

@@ -31,17 +31,18 @@ fn window(now_ms: i64, len_ms: i64) -> (i64, u64) {
     (start, secs.max(1))
 }
 
-/// Counts one request of `client` against `per_minute`: 429 `rate_limited` with the seconds
-/// left in the minute when it is over.
+/// Counts one request of `client` against `per_minute` in the counters of `scope` (`rate`, the
+/// API's): 429 `rate_limited` with the seconds left in the minute when it is over.
 pub async fn admit(
     store: &dyn TaskStore,
+    scope: &str,
     client: IpAddr,
     per_minute: u32,
     now_ms: i64,
 ) -> Result<(), AppError> {
     let (start, retry_after_secs) = window(now_ms, RATE_WINDOW_MS);
     let key = CounterKey {
-        scope: "rate".into(),
+        scope: scope.into(),
         client: client.to_string(),
         window_ms: start,
     };
@@ -178,9 +179,15 @@ mod tests {
         let store: Arc<dyn TaskStore> = Arc::new(SqliteStore::in_memory().expect("store"));
         let ip: IpAddr = "203.0.113.9".parse().expect("ip");
         let now = 10 * RATE_WINDOW_MS + 30_000;
-        admit(store.as_ref(), ip, 2, now).await.expect("first");
-        admit(store.as_ref(), ip, 2, now).await.expect("second");
-        let err = admit(store.as_ref(), ip, 2, now).await.expect_err("third");
+        admit(store.as_ref(), "rate", ip, 2, now)
+            .await
+            .expect("first");
+        admit(store.as_ref(), "rate", ip, 2, now)
+            .await
+            .expect("second");
+        let err = admit(store.as_ref(), "rate", ip, 2, now)
+            .await
+            .expect_err("third");
         assert!(matches!(
             err,
             AppError::RateLimited {
@@ -188,7 +195,7 @@ mod tests {
                 ..
             }
         ));
-        admit(store.as_ref(), ip, 2, now + 30_000)
+        admit(store.as_ref(), "rate", ip, 2, now + 30_000)
             .await
             .expect("the next minute");
 

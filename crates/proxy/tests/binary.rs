@@ -844,3 +844,136 @@ async fn two_proxies_on_one_postgres_database_wake_each_others_streams() {
     let logs = format!("{}{}", read_log(&log_a), read_log(&log_b));
     assert!(!logs.contains(" ERROR "), "{logs}");
 }
+
+/// Connections that work are not the per-client cap's business: 500 callbacks at once from one
+/// provider address, each on its own connection, are all answered 2xx (a callback-only provider
+/// may never send that result again), under the default limits and a 1,024 open-file limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_hundred_concurrent_callbacks_from_one_address_are_all_answered() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("callbacks.log");
+    let port = free_port();
+    let mut command = Command::new("prlimit");
+    command.args([
+        "--nofile=1024:1024",
+        "--",
+        env!("CARGO_BIN_EXE_faceswap-proxy"),
+    ]);
+    let running = start_command(command, dir.path(), port, Some(&fake), "info", &log, &[]).await;
+    let answer = submit(&running.url, "faceswap").await;
+    let task_id = answer["data"]["task_id"].as_str().expect("id").to_owned();
+    let hook = fake.last().webhook().expect("hook");
+    let path = hook.trim_start_matches(&running.url).to_owned();
+    let body = serde_json::to_string(&success(&task_id)).expect("json");
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    // Every connection opened first, then every callback sent: 500 at once.
+    let mut streams = Vec::new();
+    for _ in 0..500 {
+        streams.push(
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .expect("connect"),
+        );
+    }
+    let answers = futures_util::future::join_all(streams.into_iter().map(|mut stream| {
+        let request = request.clone();
+        async move {
+            if stream.write_all(request.as_bytes()).await.is_err() {
+                return "closed before the request".to_owned();
+            }
+            let mut answer = Vec::new();
+            match tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer))
+                .await
+            {
+                Ok(Ok(_)) => String::from_utf8_lossy(&answer)
+                    .lines()
+                    .next()
+                    .unwrap_or("no answer")
+                    .to_owned(),
+                Ok(Err(err)) => format!("read failed: {err}"),
+                Err(_) => "no answer in 30 s".to_owned(),
+            }
+        }
+    }))
+    .await;
+    let answered = answers
+        .iter()
+        .filter(|line| line.starts_with("HTTP/1.1 200"))
+        .count();
+    let others: Vec<&String> = answers
+        .iter()
+        .filter(|line| !line.starts_with("HTTP/1.1 200"))
+        .take(5)
+        .collect();
+    assert_eq!(answered, 500, "{others:?}");
+    assert_eq!(status_of(&running.url, &task_id).await, "succeeded");
+}
+
+/// 2,000 event streams from one address (a carrier-grade NAT puts thousands of phones behind
+/// one IPv4 address) each get their status event, with MAX_CONNECTIONS and the open-file limit
+/// raised as the README says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_event_streams_from_one_address_each_get_their_status() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("streams.log");
+    let port = free_port();
+    let mut command = Command::new("prlimit");
+    command.args([
+        "--nofile=4096:4096",
+        "--",
+        env!("CARGO_BIN_EXE_faceswap-proxy"),
+    ]);
+    let running = start_command(
+        command,
+        dir.path(),
+        port,
+        Some(&fake),
+        "warn",
+        &log,
+        &[("MAX_CONNECTIONS", "3000"), ("SSE_KEEPALIVE_MS", "15000")],
+    )
+    .await;
+    let answer = submit(&running.url, "faceswap").await;
+    let task_id = answer["data"]["task_id"].as_str().expect("id").to_owned();
+    let request = format!(
+        "GET /api/aifaceswap/tasks/{task_id}/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n\r\n"
+    );
+    let streams = (0..2000).map(|_| {
+        let request = request.clone();
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .ok()?;
+            stream.write_all(request.as_bytes()).await.ok()?;
+            let mut seen = Vec::new();
+            let mut buffer = [0u8; 2048];
+            let found = tokio::time::timeout(Duration::from_secs(60), async {
+                loop {
+                    let read = stream.read(&mut buffer).await.ok()?;
+                    if read == 0 {
+                        return None;
+                    }
+                    seen.extend_from_slice(&buffer[..read]);
+                    if String::from_utf8_lossy(&seen).contains("event: status") {
+                        return Some(());
+                    }
+                }
+            })
+            .await
+            .ok()
+            .flatten();
+            // Kept open until every stream has its event.
+            found.map(|()| stream)
+        }
+    });
+    let streams = futures_util::future::join_all(streams).await;
+    let served = streams.iter().filter(|s| s.is_some()).count();
+    assert_eq!(served, 2000, "streams that got their status event");
+}

@@ -281,3 +281,138 @@ async fn an_idempotency_key_belongs_to_the_client_that_sent_it() {
     assert_eq!(again, first);
     assert_eq!(fake.count(), 2);
 }
+
+/// A page on a name its author points at the proxy's address (DNS rebinding) sends that name as
+/// `Host` and its own origin as `Origin`: nothing is stored or forwarded, whatever the route.
+#[tokio::test]
+async fn a_host_the_operator_did_not_name_is_refused_before_anything_happens() {
+    let fake = Fake::start().await;
+    let proxy = proxy(&fake, &[]).await;
+    let port = proxy.url.rsplit(':').next().expect("a port").to_owned();
+    let rebound = format!("rebind.example:{port}");
+    let origin = format!("http://{rebound}");
+    let uploads = proxy.dir.path().join("uploads");
+    let files_before = std::fs::read_dir(&uploads).map_or(0, |dir| dir.count());
+
+    let upload = proxy
+        .http
+        .post(format!("{}/api/uploads", proxy.url))
+        .header("host", &rebound)
+        .header("origin", &origin)
+        .header("content-type", "image/png")
+        .body(PNG)
+        .send()
+        .await
+        .expect("upload");
+    let (status, error) = error_of(upload).await;
+    assert_eq!((status, error["error"].as_str()), (403, Some("forbidden")));
+    assert_eq!(error["field"], "Host", "{error}");
+    let submit = proxy
+        .http
+        .post(faceswap_url(&proxy))
+        .header("host", &rebound)
+        .header("origin", &origin)
+        .json(&valid_body("faceswap"))
+        .send()
+        .await
+        .expect("submit");
+    let (status, error) = error_of(submit).await;
+    assert_eq!((status, error["field"].as_str()), (403, Some("Host")));
+    // Reading routes too: a rebound page reads nothing of the proxy.
+    let config = proxy
+        .http
+        .get(format!("{}/api/config", proxy.url))
+        .header("host", &rebound)
+        .send()
+        .await
+        .expect("config");
+    assert_eq!(config.status(), 403);
+    assert_eq!(fake.count(), 0, "nothing reached the provider");
+    let files_after = std::fs::read_dir(&uploads).map_or(0, |dir| dir.count());
+    assert_eq!(files_before, files_after, "nothing was stored");
+
+    // The proxy's own host, IP literals and localhost are answered; a listed name is too.
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
+        let response = proxy
+            .http
+            .get(format!("{}/api/config", proxy.url))
+            .header("host", &host)
+            .send()
+            .await
+            .expect("config");
+        assert_eq!(response.status(), 200, "{host}");
+    }
+    let listed = common::proxy(&fake, &["--allowed-hosts", "rebind.example"]).await;
+    let port = listed.url.rsplit(':').next().expect("a port").to_owned();
+    let response = listed
+        .http
+        .post(format!("{}/api/aifaceswap/v1/faceswap", listed.url))
+        .header("host", format!("rebind.example:{port}"))
+        .header("origin", format!("http://rebind.example:{port}"))
+        .json(&valid_body("faceswap"))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(response.status(), 200, "ALLOWED_HOSTS names it");
+}
+
+/// A callback without a valid token is answered before its body is read: a proxy does not wait
+/// for (or store) a megabyte nobody asked for.
+#[tokio::test]
+async fn a_callback_token_is_checked_before_its_body_is_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fake = Fake::start().await;
+    let proxy = proxy(&fake, &[]).await;
+    let address = proxy.url.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /hooks/aifaceswap/{} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n",
+        "A".repeat(43)
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    // The body never comes; the answer does.
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(3), stream.read(&mut answer))
+        .await
+        .expect("answered without waiting for the body")
+        .expect("read");
+    let text = String::from_utf8_lossy(&answer[..read]);
+    assert!(text.starts_with("HTTP/1.1 404"), "{text}");
+}
+
+/// `/hooks` and `/uploads/{name}` count each client's requests too: generously (ten times the
+/// API's rate, as one provider address calls back and fetches for many tasks), but not without
+/// end.
+#[tokio::test]
+async fn hooks_and_upload_downloads_are_rate_limited_per_client() {
+    let fake = Fake::start().await;
+    let proxy = proxy(&fake, &["--rate-limit-per-min", "2"]).await;
+    let unknown_hook = format!("{}/hooks/aifaceswap/{}", proxy.url, "A".repeat(43));
+    let mut statuses = Vec::new();
+    for _ in 0..21 {
+        let status = deliver(&unknown_hook, json!({"task_id": "x"})).await;
+        statuses.push(status);
+    }
+    assert!(statuses[..20].iter().all(|s| *s == 404), "{statuses:?}");
+    assert_eq!(statuses[20], 429, "{statuses:?}");
+
+    let other = common::proxy(&fake, &["--rate-limit-per-min", "2"]).await;
+    let download = format!("{}/uploads/{}.png", other.url, "b".repeat(32));
+    let mut statuses = Vec::new();
+    for _ in 0..21 {
+        statuses.push(
+            other
+                .http
+                .get(&download)
+                .send()
+                .await
+                .expect("get")
+                .status()
+                .as_u16(),
+        );
+    }
+    assert!(statuses[..20].iter().all(|s| *s == 404), "{statuses:?}");
+    assert_eq!(statuses[20], 429, "{statuses:?}");
+}

@@ -312,3 +312,116 @@ async fn request_logs_name_the_client_never_a_forged_one() {
     assert!(logs.contains("client=127.0.0.1"), "{logs}");
     assert!(!logs.contains("client=198.51.100.99"), "{logs}");
 }
+
+/// A `GET /api/config` and a faceswap sent by the balancer for `client`, with an idempotency key.
+async fn keyed_faceswap_for(proxy: &Proxy, client: &str, key: &str) -> serde_json::Value {
+    proxy
+        .http
+        .post(format!("{}/api/aifaceswap/v1/faceswap", proxy.url))
+        .header("x-forwarded-for", client)
+        .header("idempotency-key", key)
+        .json(&valid_body("faceswap"))
+        .send()
+        .await
+        .expect("submit")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// One IPv6 host may use any address of its /64: every budget counts the /64, on one proxy
+/// (SQLite, this proxy's own counters) and on two proxies sharing PostgreSQL.
+async fn one_slash_64_is_one_client(a: &Proxy, b: &Proxy, fake: &Fake) {
+    let host = "2001:db8:1:2::1";
+    let same_host = "2001:db8:1:2::beef";
+    let neighbour = "2001:db8:1:3::1";
+    // 4 credits an hour: two faceswaps, whichever address of the /64 sends them.
+    assert_eq!(faceswap_for(a, host).await, (200, None));
+    assert_eq!(faceswap_for(b, host).await, (200, None));
+    let calls = fake.count();
+    assert_eq!(faceswap_for(a, same_host).await, spend_refused());
+    assert_eq!(
+        faceswap_for(b, "2001:db8:1:2:ffff:ffff:ffff:fffe").await,
+        spend_refused()
+    );
+    assert_eq!(fake.count(), calls, "nothing more reached the provider");
+    // The next /64 is another client.
+    assert_eq!(faceswap_for(a, neighbour).await, (200, None));
+    // An idempotency key is the /64's: replayed for another address of it, not called again.
+    let calls = fake.count();
+    let first = keyed_faceswap_for(a, "2001:db8:9:9::1", "key-of-the-host").await;
+    let again = keyed_faceswap_for(b, "2001:db8:9:9::2", "key-of-the-host").await;
+    assert_eq!(first, again);
+    assert_eq!(fake.count(), calls + 1, "one call for both addresses");
+}
+
+#[tokio::test]
+async fn an_ipv6_client_is_its_slash_64_on_one_proxy() {
+    let fake = Fake::start().await;
+    let proxy = proxy_on(&fake, None, Some("127.0.0.1"), "100000", "4").await;
+    one_slash_64_is_one_client(&proxy, &proxy, &fake).await;
+}
+
+#[tokio::test]
+async fn an_ipv6_client_is_its_slash_64_on_two_proxies_sharing_postgres() {
+    let Some(server) = pg::server() else { return };
+    let database = server.database().await;
+    let fake = Fake::start().await;
+    let a = proxy_on(&fake, Some(&database), Some("127.0.0.1"), "100000", "4").await;
+    let b = proxy_on(&fake, Some(&database), Some("127.0.0.1"), "100000", "4").await;
+    one_slash_64_is_one_client(&a, &b, &fake).await;
+}
+
+#[tokio::test]
+async fn an_ipv6_clients_rate_is_its_slash_64s() {
+    let fake = Fake::start().await;
+    let proxy = proxy_on(&fake, None, Some("127.0.0.1"), "2", "1000").await;
+    assert_eq!(config_for(&proxy, "2001:db8:1:2::1").await, 200);
+    assert_eq!(config_for(&proxy, "2001:db8:1:2::2").await, 200);
+    assert_eq!(config_for(&proxy, "2001:db8:1:2::3").await, 429);
+    assert_eq!(config_for(&proxy, "2001:db8:1:3::1").await, 200);
+}
+
+/// What a client writes left of its own address never moves it into another bucket.
+async fn junk_left_of_the_client_changes_nothing(proxy: &Proxy) {
+    assert_eq!(
+        faceswap_for(proxy, &format!("junk, {ALICE}")).await,
+        (200, None)
+    );
+    assert_eq!(
+        faceswap_for(proxy, &format!("unknown, {BOB}, {ALICE}")).await,
+        (200, None)
+    );
+    // Both were Alice's: her 4 credits are spent...
+    assert_eq!(faceswap_for(proxy, ALICE).await, spend_refused());
+    // ...and not the balancer's, nor Bob's.
+    let balancer = proxy
+        .http
+        .post(format!("{}/api/aifaceswap/v1/faceswap", proxy.url))
+        .json(&valid_body("faceswap"))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(
+        balancer.status(),
+        200,
+        "the balancer's own budget is untouched"
+    );
+    assert_eq!(faceswap_for(proxy, BOB).await, (200, None));
+}
+
+#[tokio::test]
+async fn x_forwarded_for_is_read_from_the_right_on_one_proxy() {
+    let fake = Fake::start().await;
+    let proxy = proxy_on(&fake, None, Some("127.0.0.1"), "100000", "4").await;
+    junk_left_of_the_client_changes_nothing(&proxy).await;
+}
+
+#[tokio::test]
+async fn x_forwarded_for_is_read_from_the_right_on_postgres() {
+    let Some(server) = pg::server() else { return };
+    let database = server.database().await;
+    let fake = Fake::start().await;
+    let proxy = proxy_on(&fake, Some(&database), Some("127.0.0.1"), "100000", "4").await;
+    junk_left_of_the_client_changes_nothing(&proxy).await;
+}

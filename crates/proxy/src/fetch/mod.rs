@@ -32,6 +32,9 @@ use crate::{AppError, Config};
 /// Longest time one URL input may take to fetch (shorter when the upstream timeout is).
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Longest time the lookup of a URL input's host may take.
+pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Why a URL input was not read; the message follows the field's name.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchFault {
@@ -50,6 +53,9 @@ pub enum FetchFault {
     /// The host did not resolve.
     #[error("could not be resolved")]
     Unresolved,
+    /// The host's lookup took longer than [`LOOKUP_TIMEOUT`].
+    #[error("could not be resolved in time")]
+    LookupTimedOut,
     /// The host resolves to an address no fetch may reach.
     #[error("resolves to {0}, which the proxy never fetches from")]
     Address(#[from] address::Refused),
@@ -159,8 +165,10 @@ impl FetchPolicy {
         let (domain, addrs) = match literal {
             Ok(ip) => (None, vec![SocketAddr::new(ip, port)]),
             Err(_) => {
-                let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+                let lookup = tokio::net::lookup_host((host, port));
+                let addrs: Vec<SocketAddr> = tokio::time::timeout(LOOKUP_TIMEOUT, lookup)
                     .await
+                    .map_err(|_| FetchFault::LookupTimedOut)?
                     .map_err(|_| FetchFault::Unresolved)?
                     .collect();
                 (Some(host.to_owned()), addrs)

@@ -3,13 +3,18 @@
 //! token's gets 404 and changes nothing. Where the provider echoes a per-task secret, a callback
 //! without it (or with a wrong one) gets 401 and changes nothing. A repeated or late delivery
 //! changes nothing either. Tokens and secrets never reach a log.
+//!
+//! Order of work: the sender's rate (generous: one provider address calls back for many tasks),
+//! then the token and its secret, and only then is the body read (at most `JSON_MAX_BYTES`), so
+//! a caller without a valid token costs no body read.
 
-use axum::extract::{Path, State};
+use axum::body::to_bytes;
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use bytes::Bytes;
 use serde_json::{json, Value};
 
+use crate::limits::AdmittedProviderTraffic;
 use crate::routes::{checked_update, now_ms};
 use crate::store::{Delivery, TokenRecord};
 use crate::tokens::{hash, hashes_match, looks_like_token};
@@ -22,9 +27,9 @@ fn unknown() -> AppError {
 /// Stores the callback's update and wakes the task's streams.
 pub async fn callback(
     State(state): State<AppState>,
+    _: AdmittedProviderTraffic,
     Path((provider_id, token)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let provider = state.provider(&provider_id).map_err(|_| unknown())?;
     if !looks_like_token(&token) {
@@ -38,8 +43,14 @@ pub async fn callback(
     check_secret(
         provider.adapter.info().callback_secret_header,
         &record,
-        &headers,
+        request.headers(),
     )?;
+    let limit = usize::try_from(state.config.json_max_bytes).unwrap_or(usize::MAX);
+    let body = to_bytes(request.into_body(), limit).await.map_err(|_| {
+        AppError::too_large(format!(
+            "the callback body is larger than {limit} bytes or was cut off"
+        ))
+    })?;
     let update = checked_update(provider.id(), provider.adapter.read_callback(&body)?);
     let delivery = state.store.deliver(&token_hash, &update, now_ms()).await?;
     let outcome = match &delivery {

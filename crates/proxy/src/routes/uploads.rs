@@ -12,7 +12,7 @@ use axum::Json;
 use faceswap_core::FieldError;
 use serde::Serialize;
 
-use crate::limits::Admitted;
+use crate::limits::{Admitted, AdmittedProviderTraffic};
 use crate::routes::form::spool_error;
 use crate::spool::{spool, Spooled};
 use crate::upload_store::range::{self, RangeAnswer};
@@ -133,9 +133,11 @@ pub async fn upload(
     .into_response())
 }
 
-/// Serves a stored upload: the whole file, or one byte range (206, or 416 past the end).
+/// Serves a stored upload: the whole file, or one byte range (206, or 416 past the end). Counted
+/// in the providers' generous rate ([`AdmittedProviderTraffic`]): providers fetch inputs here.
 pub async fn serve(
     State(state): State<AppState>,
+    _: AdmittedProviderTraffic,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
