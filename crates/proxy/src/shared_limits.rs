@@ -89,6 +89,23 @@ impl SharedCharge {
         self.settled = true;
         give_back(self.store.as_ref(), &self.key, self.milli).await;
     }
+
+    /// The request is about to be written to the provider: from now on, dropping the charge
+    /// keeps it.
+    pub fn sending(&mut self) {
+        self.settled = true;
+    }
+
+    /// Keeps `milli` thousandths instead of the amount charged: the difference is given back,
+    /// or, when the provider charged more, added (even past the cap: it was spent).
+    pub async fn correct_to(mut self, milli: u64) {
+        self.settled = true;
+        let milli = i64::try_from(milli).unwrap_or(i64::MAX);
+        if milli != self.milli {
+            // A negative amount given back adds it.
+            give_back(self.store.as_ref(), &self.key, self.milli - milli).await;
+        }
+    }
 }
 
 async fn give_back(store: &dyn TaskStore, key: &CounterKey, milli: i64) {
@@ -119,9 +136,42 @@ pub async fn charge(
     cost: Cost,
     now_ms: i64,
 ) -> Result<SharedCharge, AppError> {
+    take_hourly(
+        store,
+        format!("spend:{provider}"),
+        client,
+        cap,
+        cost,
+        now_ms,
+    )
+    .await
+}
+
+/// Takes `bytes` from `client`'s upload budget of the hour (`cap` bytes): 429
+/// `spend_cap_exceeded` with the seconds left in the hour when they do not fit (the caller
+/// words it as a rate limit).
+pub async fn take_upload(
+    store: Arc<dyn TaskStore>,
+    client: IpAddr,
+    cap: f64,
+    bytes: Cost,
+    now_ms: i64,
+) -> Result<SharedCharge, AppError> {
+    take_hourly(store, "upload".to_owned(), client, cap, bytes, now_ms).await
+}
+
+/// Takes `cost` from the hourly counter `scope` of `client`, whose cap is `cap`.
+async fn take_hourly(
+    store: Arc<dyn TaskStore>,
+    scope: String,
+    client: IpAddr,
+    cap: f64,
+    cost: Cost,
+    now_ms: i64,
+) -> Result<SharedCharge, AppError> {
     let (start, retry_after_secs) = window(now_ms, SPEND_WINDOW_MS);
     let key = CounterKey {
-        scope: format!("spend:{provider}"),
+        scope,
         client: client.to_string(),
         window_ms: start,
     };

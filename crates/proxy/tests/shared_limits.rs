@@ -122,8 +122,8 @@ async fn two_proxies_on_one_database_hold_each_clients_spend_cap_together() {
     let a = proxy_on(&fake, Some(&database), Some("127.0.0.1"), "100000", "10").await;
     let b = proxy_on(&fake, Some(&database), Some("127.0.0.1"), "100000", "10").await;
 
-    // A call the provider refuses is given back: it spends nothing.
-    fake.set(Behaviour::Status(500, None));
+    // A call the provider refuses (a 4xx: no task was made) is given back: it spends nothing.
+    fake.set(Behaviour::Status(400, None));
     assert_eq!(faceswap_for(&a, ALICE).await.0, 502);
     fake.set(Behaviour::Normal);
     let refused_calls = fake.count();

@@ -877,7 +877,8 @@ async fn a_sqlite_database_of_the_previous_proxy_is_upgraded_with_nothing_lost()
             (1, "initial".to_owned()),
             (2, "provider_keys".to_owned()),
             (3, "limits".to_owned()),
-            (4, "uploads".to_owned())
+            (4, "uploads".to_owned()),
+            (5, "upload_duration".to_owned())
         ]
     );
 }
