@@ -421,6 +421,38 @@ mod tests {
         assert!(cap.charge(ip, "b", 0.03, cent).is_err());
     }
 
+    #[tokio::test]
+    async fn a_charge_sent_upstream_stands_when_dropped_and_settles_as_told() {
+        let cap = SpendCap::new(Duration::from_secs(3600));
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let two = Cost::credits(2);
+        // Dropped before it was sent (a submit abandoned early): given back.
+        drop(Charge::Local(cap.charge(ip, "a", 6.0, two).expect("fits")));
+        // Dropped while the call was out (the whole submit timed out): it stands.
+        let mut charge = Charge::Local(cap.charge(ip, "a", 6.0, two).expect("fits"));
+        charge.sending();
+        drop(charge);
+        // A refusal gives back; the provider's own figure corrects.
+        let mut refused = Charge::Local(cap.charge(ip, "a", 6.0, two).expect("fits"));
+        refused.sending();
+        refused.settle(Settlement::GiveBack).await;
+        let mut corrected = Charge::Local(cap.charge(ip, "a", 6.0, two).expect("fits"));
+        corrected.sending();
+        corrected.settle(Settlement::CorrectTo(3.0)).await;
+        // 2 + 3 spent: one credit is left.
+        assert!(cap.charge(ip, "a", 6.0, two).is_err());
+        cap.charge(ip, "a", 6.0, Cost::credits(1))
+            .expect("one left")
+            .keep();
+        // A correction below the charge gives the difference back.
+        let mut cheaper = Charge::Local(cap.charge(ip, "b", 2.0, two).expect("fits"));
+        cheaper.sending();
+        cheaper.settle(Settlement::CorrectTo(0.5)).await;
+        cap.charge(ip, "b", 2.0, Cost::new(1.5, CostUnit::Credits))
+            .expect("1.5 left")
+            .keep();
+    }
+
     #[test]
     fn rate_limit_refuses_past_the_burst() {
         let limit = RateLimit::per_minute(2);

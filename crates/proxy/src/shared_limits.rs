@@ -215,6 +215,40 @@ mod tests {
     use crate::store::sqlite::SqliteStore;
     use faceswap_core::provider::CostUnit;
 
+    #[tokio::test]
+    async fn a_shared_charge_sent_upstream_stands_when_dropped() {
+        let store: Arc<dyn TaskStore> = Arc::new(SqliteStore::in_memory().expect("store"));
+        let ip: IpAddr = "203.0.113.9".parse().expect("ip");
+        let now = 10 * SPEND_WINDOW_MS;
+        let two = Cost::new(2.0, CostUnit::Credits);
+        let take = || charge(Arc::clone(&store), ip, "p", 6.0, two, now);
+        let mut sent = take().await.expect("fits");
+        sent.sending();
+        drop(sent);
+        take().await.expect("fits").correct_to(3_000).await;
+        // 2 + 3 of 6: a third charge of 2 does not fit.
+        assert!(take().await.is_err());
+        take_upload(
+            Arc::clone(&store),
+            ip,
+            10.0,
+            Cost::new(10.0, CostUnit::Requests),
+            now,
+        )
+        .await
+        .expect("ten bytes")
+        .keep();
+        assert!(take_upload(
+            Arc::clone(&store),
+            ip,
+            10.0,
+            Cost::new(1.0, CostUnit::Requests),
+            now
+        )
+        .await
+        .is_err());
+    }
+
     #[test]
     fn windows_start_on_their_boundary_and_say_what_is_left() {
         assert_eq!(window(0, 60_000), (0, 60));
