@@ -1,5 +1,7 @@
-//! `POST /api/uploads` (multipart field `file`, or a raw body) spooled under `UPLOAD_DIR`, checked
-//! by magic bytes and handed to the [`UploadStore`](crate::upload_store::UploadStore), and
+//! `POST /api/uploads` (multipart field `file`, or a raw body) within the client's
+//! `UPLOAD_BYTES_PER_HOUR`, spooled under `UPLOAD_DIR`, checked by magic bytes (a video also by
+//! its container, read from start to end: [`container`]) and handed with the video's duration to
+//! the [`UploadStore`](crate::upload_store::UploadStore), and
 //! `GET /uploads/{name}` serving it back from there with its type and single range requests
 //! ([`range::resolve`]). Old uploads are removed by [`remove_old_uploads`].
 
@@ -77,10 +79,12 @@ pub async fn upload(
             field: Some("file".into()),
         });
     }
-    // A client whose hour of uploads is spent is refused before anything is read.
-    let wanted = declared
-        .unwrap_or(1)
-        .clamp(1, state.config.upload_max_bytes.max(1));
+    // A client whose hour of uploads is spent is refused before anything is read (a raw body
+    // that says its length must fit whole; a form's length counts more than its file).
+    let wanted = match (is_multipart, declared) {
+        (false, Some(len)) => len.clamp(1, state.config.upload_max_bytes.max(1)),
+        _ => 1,
+    };
     limits::take_upload(&state, client, wanted)
         .await?
         .settle(Settlement::GiveBack)

@@ -1,8 +1,9 @@
 //! Uploads in an S3-compatible bucket (`UPLOAD_STORE=s3`), through `object_store`: for larger
 //! deployments, where the database should not hold the files. Objects are `uploads/{name}`,
 //! written as multipart uploads a part at a time and read by ranged GETs, so no upload is held
-//! whole in memory; the sweep lists the prefix and removes objects older than
-//! `UPLOAD_MAX_AGE_MS`.
+//! whole in memory (a failed one is aborted, so its parts are not left in the bucket); a video's
+//! duration is the object's user metadata; the sweep lists the prefix and removes objects older
+//! than `UPLOAD_MAX_AGE_MS`.
 
 use faceswap_core::MediaType;
 use futures_util::stream::FuturesUnordered;
