@@ -66,8 +66,9 @@ impl PiApiClient {
 
     /// Puts the face of `swapImage` onto the faces of `targetVideo` (an MP4: a URL ending in
     /// .mp4, base64, or a Blob, which is uploaded first); `swapFacesIndex` and
-    /// `targetFacesIndex` choose faces, both or neither; `duration` (seconds) only prices the
-    /// task. Resolves `{ taskId, status }`.
+    /// `targetFacesIndex` choose faces, both or neither; `duration` (seconds) prices the task and
+    /// is not sent to PiAPI (the proxy reads the length of a Blob it stored; a video at any other
+    /// URL must declare it). Resolves `{ taskId, status }`.
     #[wasm_bindgen(js_name = videoFaceSwap, unchecked_return_type = "Promise<PiApiTaskCreated>")]
     pub fn video_face_swap(
         &self,

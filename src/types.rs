@@ -48,7 +48,7 @@ export type FacesIndex = readonly number[] | string;
 export interface PiApiFaceSwapRequest { targetImage: ImageInput; swapImage: ImageInput; }
 /** `PiApiClient.multiFaceSwap`: the faces of `targetImage` at `targetFacesIndex` become the faces of `swapImage` at `swapFacesIndex`, pairwise. */
 export interface PiApiMultiFaceSwapRequest { targetImage: ImageInput; swapImage: ImageInput; swapFacesIndex: FacesIndex; targetFacesIndex: FacesIndex; }
-/** `PiApiClient.videoFaceSwap`: put `swapImage` onto the faces of an MP4 video; the two indexes together or not at all; `duration` (seconds) only prices the task. */
+/** `PiApiClient.videoFaceSwap`: put `swapImage` onto the faces of an MP4 video; the two indexes together or not at all; `duration` (seconds) prices the task and is not sent to PiAPI: the proxy reads the length of a Blob it stored, and a video at any other URL must declare it. */
 export type PiApiVideoFaceSwapRequest = { targetVideo: VideoInput; swapImage: ImageInput; duration?: number; } &
   ({ swapFacesIndex: FacesIndex; targetFacesIndex: FacesIndex; } | { swapFacesIndex?: undefined; targetFacesIndex?: undefined; });
 /** A task PiAPI started: its id and PiAPI's status word, lower case (`pending`, `processing`, ...). */

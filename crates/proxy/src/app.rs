@@ -8,6 +8,7 @@ use axum::middleware;
 use axum::routing::{any, get, post};
 use axum::Router;
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -54,6 +55,9 @@ pub struct Shared {
     pub provider_traffic_rate: RateLimit,
     /// Spending per hour per client and provider.
     pub spend_cap: SpendCap,
+    /// Upload bytes per hour per client (`UPLOAD_BYTES_PER_HOUR`), on a store that does not
+    /// share limits.
+    pub upload_budget: SpendCap,
     /// The origins `/api` answers to in browsers (CORS).
     pub allowed_origins: AllowedOrigins,
     /// Cancelled when the server shuts down: open event streams end, so shutdown does not wait
@@ -92,6 +96,44 @@ pub enum StartupError {
     /// The HTTP client could not be built.
     #[error(transparent)]
     Upstream(#[from] UpstreamConfigError),
+    /// `UPLOAD_DIR` holds the SQLite database: the folder of uploads is the proxy's alone.
+    #[error(
+        "UPLOAD_DIR ({upload_dir}) contains the SQLite database of DATABASE_URL ({database}): \
+         give uploads a folder of their own (the default UPLOAD_DIR is data/uploads)"
+    )]
+    UploadDirHoldsDatabase {
+        /// `UPLOAD_DIR`.
+        upload_dir: String,
+        /// The database file.
+        database: String,
+    },
+}
+
+/// Refuses an `UPLOAD_DIR` that is, or contains, the folder of the SQLite database.
+fn check_upload_dir(config: &Config) -> Result<(), StartupError> {
+    let Some(database) = crate::store::sqlite::path_of_url(config.database_url.as_str()) else {
+        return Ok(());
+    };
+    if database == ":memory:" {
+        return Ok(());
+    }
+    // Both made absolute, and resolved where they exist, so `data` and `./data/x.db` meet.
+    let resolve = |path: &Path| {
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        absolute.canonicalize().unwrap_or(absolute)
+    };
+    let database_file = Path::new(database);
+    let folder = database_file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if resolve(folder).starts_with(resolve(&config.upload_dir)) {
+        return Err(StartupError::UploadDirHoldsDatabase {
+            upload_dir: config.upload_dir.display().to_string(),
+            database: database.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 impl AppState {
@@ -105,6 +147,7 @@ impl AppState {
             let uploads = UploadStore::choose(&config, Some(store.uploads()))?;
             return Self::with_stores(config, providers, Arc::new(store), uploads);
         }
+        check_upload_dir(&config)?;
         let store = crate::store::open(url, driver).await?;
         Self::with_store(config, providers, store)
     }
@@ -128,6 +171,7 @@ impl AppState {
         uploads: UploadStore,
     ) -> Result<Self, StartupError> {
         // Spooled uploads and URL inputs are written under UPLOAD_DIR whatever the store.
+        check_upload_dir(&config)?;
         std::fs::create_dir_all(&config.upload_dir)?;
         let upstream = Upstream::new(config.upstream_timeout)?;
         Ok(Self(Arc::new(Shared {
@@ -136,6 +180,7 @@ impl AppState {
                 RateScope::ProviderTraffic.per_minute(&config),
             ),
             spend_cap: SpendCap::new(Duration::from_secs(3600)),
+            upload_budget: SpendCap::new(Duration::from_secs(3600)),
             upstream,
             provider_budgets: ProviderBudgets::default(),
             providers,

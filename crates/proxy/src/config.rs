@@ -95,6 +95,14 @@ pub struct Cli {
     /// aifaceswap credits per hour per client (other providers: `{PROVIDER}_SPEND_CAP_PER_HOUR`).
     #[arg(long, env = "SPEND_CAP_CREDITS_PER_HOUR", default_value_t = 1000)]
     pub spend_cap_credits_per_hour: u64,
+    /// Bytes one client may upload per hour (`POST /api/uploads`), all uploads together; 429
+    /// `rate_limited` with `Retry-After` past it. Shared by the proxies on one PostgreSQL database.
+    #[arg(long, env = "UPLOAD_BYTES_PER_HOUR", default_value_t = 2 * 1024 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub upload_bytes_per_hour: u64,
+    /// Days a finished task (its result URL, its callback token and secret) is kept before the
+    /// maintenance sweep removes it.
+    #[arg(long, env = "TASK_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=36500))]
+    pub task_retention_days: u32,
     /// How often a polled provider's pending task is asked for, in milliseconds (the interval
     /// doubles after each poll that finds the task still running, up to 30 s).
     #[arg(long, env = "POLL_INTERVAL_MS", default_value_t = 3000)]
@@ -244,6 +252,10 @@ pub struct Config {
     pub allowed_hosts: AllowedHosts,
     /// Requests per minute per client.
     pub rate_limit_per_min: u32,
+    /// Bytes one client may upload per hour.
+    pub upload_bytes_per_hour: u64,
+    /// How long a finished task is kept.
+    pub task_retention: Duration,
     /// Interval of polls of a pending task (doubling up to [`MAX_POLL_INTERVAL`]).
     pub poll_interval: Duration,
     /// Timeout of one upstream call.
@@ -489,6 +501,8 @@ impl Config {
             },
             allowed_hosts,
             rate_limit_per_min: cli.rate_limit_per_min,
+            upload_bytes_per_hour: cli.upload_bytes_per_hour,
+            task_retention: Duration::from_secs(u64::from(cli.task_retention_days) * 86_400),
             poll_interval: Duration::from_millis(cli.poll_interval_ms.max(10))
                 .min(MAX_POLL_INTERVAL),
             upstream_timeout: Duration::from_secs(cli.upstream_timeout_secs.max(1)),

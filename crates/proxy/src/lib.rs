@@ -17,10 +17,12 @@ pub mod limits;
 mod maintenance;
 pub mod poller;
 pub mod providers;
+pub mod retention;
 pub mod routes;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod serve;
+pub mod settlement;
 pub mod shared_limits;
 pub mod spool;
 pub mod store;

@@ -13,9 +13,10 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use faceswap_core::provider::Cost;
+use faceswap_core::provider::{Cost, CostUnit};
 
 use crate::routes::now_ms;
+use crate::settlement::Settlement;
 use crate::shared_limits::{self, SharedCharge};
 use crate::{AppError, AppState};
 
@@ -162,8 +163,10 @@ impl FromRequestParts<AppState> for AdmittedProviderTraffic {
     }
 }
 
-/// A spend taken for one upstream call: kept when the provider accepts it, given back when it
-/// refuses.
+/// A spend taken for one upstream call. Until [`Charge::sending`] it is given back if dropped
+/// (the submit was abandoned before anything reached the provider); from then on it stands unless
+/// [`Charge::settle`] says otherwise ([`crate::settlement`]), so a submit cut off mid-call (the
+/// whole submit's timeout) keeps it.
 #[derive(Debug)]
 pub enum Charge<'a> {
     /// From this proxy's own [`SpendCap`] (SQLite: one proxy).
@@ -173,19 +176,28 @@ pub enum Charge<'a> {
 }
 
 impl Charge<'_> {
-    /// The provider accepted the call: the amount stays spent.
-    pub fn keep(self) {
+    /// The request is about to be written to the provider: from now on, dropping the charge
+    /// keeps it.
+    pub fn sending(&mut self) {
         match self {
-            Charge::Local(charge) => charge.keep(),
-            Charge::Shared(charge) => charge.keep(),
+            Charge::Local(charge) => charge.kept = true,
+            Charge::Shared(charge) => charge.sending(),
         }
     }
 
-    /// The call failed: the amount is given back.
-    pub async fn give_back(self) {
-        match self {
-            Charge::Local(charge) => drop(charge),
-            Charge::Shared(charge) => charge.give_back().await,
+    /// Settles the charge as [`crate::settlement::settle`] decided.
+    pub async fn settle(self, settlement: Settlement) {
+        match (self, settlement) {
+            (Charge::Local(charge), Settlement::GiveBack) => charge.correct_to(0),
+            (Charge::Local(charge), Settlement::Keep) => charge.keep(),
+            (Charge::Local(charge), Settlement::CorrectTo(amount)) => {
+                charge.correct_to(to_milli(amount))
+            }
+            (Charge::Shared(charge), Settlement::GiveBack) => charge.give_back().await,
+            (Charge::Shared(charge), Settlement::Keep) => charge.keep(),
+            (Charge::Shared(charge), Settlement::CorrectTo(amount)) => {
+                charge.correct_to(to_milli(amount)).await
+            }
         }
     }
 }
@@ -208,6 +220,46 @@ pub async fn charge<'a>(
         .spend_cap
         .charge(client, provider, cap, cost)
         .map(Charge::Local)
+}
+
+/// The key of the upload budget in a [`SpendCap`] (no provider is named so).
+const UPLOADS: &str = "uploads";
+
+/// Takes `bytes` from `client`'s upload budget of the hour (`UPLOAD_BYTES_PER_HOUR`), shared
+/// through the database like the spend caps where the store shares limits: 429 `rate_limited`
+/// with `Retry-After` when they do not fit. Given back by settling it
+/// ([`Settlement::GiveBack`]) when the upload is not stored after all.
+pub async fn take_upload(
+    state: &AppState,
+    client: IpAddr,
+    bytes: u64,
+) -> Result<Charge<'_>, AppError> {
+    let cap = state.config.upload_bytes_per_hour;
+    let amount = Cost::new(bytes as f64, CostUnit::Requests);
+    let taken = if state.store.shares_limits() {
+        let store = Arc::clone(&state.store);
+        shared_limits::take_upload(store, client, cap as f64, amount, now_ms())
+            .await
+            .map(Charge::Shared)
+    } else {
+        state
+            .upload_budget
+            .charge(client, UPLOADS, cap as f64, amount)
+            .map(Charge::Local)
+    };
+    taken.map_err(|err| match err {
+        AppError::SpendCapExceeded {
+            retry_after_secs, ..
+        } => AppError::RateLimited {
+            retry_after_secs,
+            message: format!(
+                "uploads are limited to {cap} bytes per hour per client; try again in \
+                 {retry_after_secs} s"
+            ),
+            provider_code: None,
+        },
+        other => other,
+    })
 }
 
 /// Spending per hour per client and provider, in the provider's unit: charged when a submit goes
@@ -270,6 +322,14 @@ impl LocalCharge<'_> {
     /// The provider accepted the call: the credits stay spent.
     pub fn keep(mut self) {
         self.kept = true;
+    }
+
+    /// Keeps `milli` thousandths instead of the amount charged (0: all given back; more than
+    /// charged: the difference is added, even past the cap, since it was spent).
+    fn correct_to(mut self, milli: u64) {
+        self.kept = true;
+        self.cap
+            .adjust(self.client, self.bucket, self.credits, milli);
     }
 }
 
@@ -350,6 +410,28 @@ impl SpendCap {
         })
     }
 
+    /// Changes a charge of `charged` thousandths in `bucket` to `milli`.
+    fn adjust(&self, client: (IpAddr, &'static str), bucket: u64, charged: u64, milli: u64) {
+        if milli <= charged {
+            return self.refund(client, bucket, charged - milli);
+        }
+        let more = milli - charged;
+        let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = spent.entry(client).or_default();
+        match entry.buckets.iter_mut().rev().find(|(b, _)| *b == bucket) {
+            Some((_, sum)) => *sum += more,
+            None => {
+                // The bucket is gone from the window: count the difference now.
+                let (now_bucket, _) = self.now_bucket();
+                match entry.buckets.back_mut() {
+                    Some((b, sum)) if *b == now_bucket => *sum += more,
+                    _ => entry.buckets.push_back((now_bucket, more)),
+                }
+            }
+        }
+        entry.total += more;
+    }
+
     fn refund(&self, client: (IpAddr, &'static str), bucket: u64, credits: u64) {
         let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(entry) = spent.get_mut(&client) {
@@ -399,6 +481,38 @@ mod tests {
                 .keep();
         }
         assert!(cap.charge(ip, "b", 0.03, cent).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_charge_sent_upstream_stands_when_dropped_and_settles_as_told() {
+        let cap = SpendCap::new(Duration::from_secs(3600));
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let two = Cost::credits(2);
+        // Dropped before it was sent (a submit abandoned early): given back.
+        drop(Charge::Local(cap.charge(ip, "a", 6.0, two).expect("fits")));
+        // Dropped while the call was out (the whole submit timed out): it stands.
+        let mut charge = Charge::Local(cap.charge(ip, "a", 6.0, two).expect("fits"));
+        charge.sending();
+        drop(charge);
+        // A refusal gives back; the provider's own figure corrects.
+        let mut refused = Charge::Local(cap.charge(ip, "a", 6.0, two).expect("fits"));
+        refused.sending();
+        refused.settle(Settlement::GiveBack).await;
+        let mut corrected = Charge::Local(cap.charge(ip, "a", 6.0, two).expect("fits"));
+        corrected.sending();
+        corrected.settle(Settlement::CorrectTo(3.0)).await;
+        // 2 + 3 spent: one credit is left.
+        assert!(cap.charge(ip, "a", 6.0, two).is_err());
+        cap.charge(ip, "a", 6.0, Cost::credits(1))
+            .expect("one left")
+            .keep();
+        // A correction below the charge gives the difference back.
+        let mut cheaper = Charge::Local(cap.charge(ip, "b", 2.0, two).expect("fits"));
+        cheaper.sending();
+        cheaper.settle(Settlement::CorrectTo(0.5)).await;
+        cap.charge(ip, "b", 2.0, Cost::new(1.5, CostUnit::Credits))
+            .expect("1.5 left")
+            .keep();
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The background sweeps: overdue tasks become `timed_out`; old uploads, expired idempotency keys
-//! and idle limiter entries are removed; and pending tasks of polled providers are polled (see
+//! The background sweeps: overdue tasks become `timed_out`; finished tasks past their retention
+//! and callback tokens past their duplicate window ([`crate::retention`]), old uploads, expired
+//! idempotency keys and idle limiter entries are removed; and pending tasks of polled providers are polled (see
 //! [`crate::poller`]).
 
 use crate::routes::now_ms;
@@ -48,6 +49,16 @@ pub async fn maintain(state: &AppState) {
     {
         tracing::error!(error = %err, "store prune");
     }
+    let (tokens_before, tasks_before) = crate::retention::cutoffs(now, state.config.task_retention);
+    match state
+        .store
+        .forget_finished(tokens_before, tasks_before)
+        .await
+    {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "finished tasks removed"),
+        Err(err) => tracing::error!(error = %err, "retention sweep"),
+    }
     let removed =
         crate::routes::uploads::remove_old_uploads(state, state.config.upload_max_age).await;
     if removed > 0 {
@@ -55,6 +66,7 @@ pub async fn maintain(state: &AppState) {
     }
     state.rate_limit.prune();
     state.spend_cap.prune();
+    state.upload_budget.prune();
     if state.store.shares_limits() {
         crate::shared_limits::prune(state.store.as_ref(), now).await;
     }

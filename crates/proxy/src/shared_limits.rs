@@ -90,6 +90,23 @@ impl SharedCharge {
         self.settled = true;
         give_back(self.store.as_ref(), &self.key, self.milli).await;
     }
+
+    /// The request is about to be written to the provider: from now on, dropping the charge
+    /// keeps it.
+    pub fn sending(&mut self) {
+        self.settled = true;
+    }
+
+    /// Keeps `milli` thousandths instead of the amount charged: the difference is given back,
+    /// or, when the provider charged more, added (even past the cap: it was spent).
+    pub async fn correct_to(mut self, milli: u64) {
+        self.settled = true;
+        let milli = i64::try_from(milli).unwrap_or(i64::MAX);
+        if milli != self.milli {
+            // A negative amount given back adds it.
+            give_back(self.store.as_ref(), &self.key, self.milli - milli).await;
+        }
+    }
 }
 
 async fn give_back(store: &dyn TaskStore, key: &CounterKey, milli: i64) {
@@ -120,9 +137,42 @@ pub async fn charge(
     cost: Cost,
     now_ms: i64,
 ) -> Result<SharedCharge, AppError> {
+    take_hourly(
+        store,
+        format!("spend:{provider}"),
+        client,
+        cap,
+        cost,
+        now_ms,
+    )
+    .await
+}
+
+/// Takes `bytes` from `client`'s upload budget of the hour (`cap` bytes): 429
+/// `spend_cap_exceeded` with the seconds left in the hour when they do not fit (the caller
+/// words it as a rate limit).
+pub async fn take_upload(
+    store: Arc<dyn TaskStore>,
+    client: IpAddr,
+    cap: f64,
+    bytes: Cost,
+    now_ms: i64,
+) -> Result<SharedCharge, AppError> {
+    take_hourly(store, "upload".to_owned(), client, cap, bytes, now_ms).await
+}
+
+/// Takes `cost` from the hourly counter `scope` of `client`, whose cap is `cap`.
+async fn take_hourly(
+    store: Arc<dyn TaskStore>,
+    scope: String,
+    client: IpAddr,
+    cap: f64,
+    cost: Cost,
+    now_ms: i64,
+) -> Result<SharedCharge, AppError> {
     let (start, retry_after_secs) = window(now_ms, SPEND_WINDOW_MS);
     let key = CounterKey {
-        scope: format!("spend:{provider}"),
+        scope,
         client: client.to_string(),
         window_ms: start,
     };
@@ -165,6 +215,40 @@ mod tests {
     use super::*;
     use crate::store::sqlite::SqliteStore;
     use faceswap_core::provider::CostUnit;
+
+    #[tokio::test]
+    async fn a_shared_charge_sent_upstream_stands_when_dropped() {
+        let store: Arc<dyn TaskStore> = Arc::new(SqliteStore::in_memory().expect("store"));
+        let ip: IpAddr = "203.0.113.9".parse().expect("ip");
+        let now = 10 * SPEND_WINDOW_MS;
+        let two = Cost::new(2.0, CostUnit::Credits);
+        let take = || charge(Arc::clone(&store), ip, "p", 6.0, two, now);
+        let mut sent = take().await.expect("fits");
+        sent.sending();
+        drop(sent);
+        take().await.expect("fits").correct_to(3_000).await;
+        // 2 + 3 of 6: a third charge of 2 does not fit.
+        assert!(take().await.is_err());
+        take_upload(
+            Arc::clone(&store),
+            ip,
+            10.0,
+            Cost::new(10.0, CostUnit::Requests),
+            now,
+        )
+        .await
+        .expect("ten bytes")
+        .keep();
+        assert!(take_upload(
+            Arc::clone(&store),
+            ip,
+            10.0,
+            Cost::new(1.0, CostUnit::Requests),
+            now
+        )
+        .await
+        .is_err());
+    }
 
     #[test]
     fn windows_start_on_their_boundary_and_say_what_is_left() {

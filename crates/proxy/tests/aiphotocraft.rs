@@ -1020,3 +1020,38 @@ async fn an_upload_stored_in_postgresql_is_read_by_another_proxy() {
     assert_eq!((status, answer["field"].as_str()), (400, Some("srcimage")));
     assert_eq!(fake.submits().len(), 1);
 }
+
+#[tokio::test]
+async fn a_client_over_its_spend_cap_makes_the_proxy_fetch_nothing() {
+    let fake = FakeApc::default();
+    let upstream = fake.clone().start().await;
+    let (origin, hits) = origin().await;
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(
+        &upstream,
+        &dir.path().join("tasks.db"),
+        &[
+            "--fetch-allowed-origins",
+            &origin,
+            "--fetch-allow-private",
+            "--aiphotocraft-spend-cap-per-hour",
+            "1",
+        ],
+    )
+    .await;
+    let proxy = &running.proxy;
+    let url = format!("{origin}/a.png");
+    let (status, _, answer) = submit(proxy, "swapfacesameimage", by_url(&url)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(*hits.lock().unwrap(), 1);
+    // The one request of the hour is spent: the next is refused before any URL is read.
+    let (status, _, answer) = submit(proxy, "swapfacesameimage", by_url(&url)).await;
+    assert_eq!(status, 429, "{answer}");
+    assert_eq!(answer["error"], "spend_cap_exceeded");
+    assert_eq!(
+        *hits.lock().unwrap(),
+        1,
+        "nothing fetched for a refused client"
+    );
+    assert_eq!(fake.submits().len(), 1);
+}

@@ -977,3 +977,32 @@ async fn two_thousand_event_streams_from_one_address_each_get_their_status() {
     let served = streams.iter().filter(|s| s.is_some()).count();
     assert_eq!(served, 2000, "streams that got their status event");
 }
+
+#[tokio::test]
+async fn an_upload_dir_holding_the_database_stops_the_binary_naming_both() {
+    // `UPLOAD_DIR=data` beside the default database, `data/faceswap.db`: refused at start.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("data")).expect("data");
+    let output = Command::new(env!("CARGO_BIN_EXE_faceswap-proxy"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("UPLOAD_DIR", "data")
+        .env("PORT", free_port().to_string())
+        .env("AIFACESWAP_API_KEY", KEY)
+        .env("AIFACESWAP_BASE_URL", "http://127.0.0.1:9")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the proxy");
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr).into_owned()
+        + &String::from_utf8_lossy(&output.stdout);
+    assert!(
+        said.contains("UPLOAD_DIR") && said.contains("DATABASE_URL"),
+        "{said}"
+    );
+    assert!(
+        !dir.path().join("data/faceswap.db").exists(),
+        "no database was opened in it"
+    );
+}

@@ -162,3 +162,62 @@ async fn uploads_in_a_bucket_are_served_by_every_proxy_and_swept() {
     faceswap_proxy::maintain(&sweeper.state).await;
     assert_eq!(a.get(&format!("/uploads/{name}")).await.status(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_videos_duration_travels_with_its_object() {
+    let moto = moto().await;
+    let fake = Fake::start().await;
+    let a = proxy_on(&fake, &moto, &[]).await;
+    let response = a
+        .http
+        .post(format!("{}/api/uploads", a.url))
+        .header("content-type", "video/mp4")
+        .body(mp4_movie(9_500))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(response.status(), 200);
+    let answer: serde_json::Value = response.json().await.expect("JSON");
+    let video = answer["url"].as_str().expect("url").to_owned();
+    let swap = |duration: f64| {
+        serde_json::json!({"source_video": video, "face_image": "https://img.example/f.jpg",
+            "duration": duration})
+    };
+    // The object's metadata says 9.5 s: ten started seconds.
+    let short = a.submit("video_faceswap", swap(9.0)).await;
+    assert_eq!(short.status(), 400);
+    let body: serde_json::Value = short.json().await.expect("JSON");
+    assert_eq!(body["field"], "duration", "{body}");
+    assert_eq!(a.submit("video_faceswap", swap(10.0)).await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_multipart_upload_is_aborted() {
+    let moto = moto().await;
+    let fake = Fake::start().await;
+    let a = proxy_on(&fake, &moto, &[]).await;
+    // A spool file that cannot be read: the upload fails after it was started in the bucket.
+    let path = tempfile::NamedTempFile::new()
+        .expect("temp")
+        .into_temp_path();
+    let write_only = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open");
+    let incoming = faceswap_proxy::upload_store::Incoming {
+        path,
+        file: tokio::fs::File::from_std(write_only),
+        len: 10,
+        media: faceswap_core::MediaType::Png,
+        duration_ms: None,
+    };
+    let name = format!("{}.png", "a".repeat(32));
+    assert!(a.state.uploads.put(&name, incoming).await.is_err());
+    let pending = reqwest::get(format!("{}/{BUCKET}?uploads", moto.url))
+        .await
+        .expect("list multipart uploads")
+        .text()
+        .await
+        .expect("XML");
+    assert!(!pending.contains("<UploadId>"), "{pending}");
+}

@@ -22,6 +22,26 @@ async fn proxy_on(
     rate_per_min: &str,
     credits_per_hour: &str,
 ) -> Proxy {
+    proxy_with(
+        fake,
+        database_url,
+        trusted,
+        rate_per_min,
+        credits_per_hour,
+        &[],
+    )
+    .await
+}
+
+/// [`proxy_on`] with `extra` flags.
+async fn proxy_with(
+    fake: &Fake,
+    database_url: Option<&str>,
+    trusted: Option<&str>,
+    rate_per_min: &str,
+    credits_per_hour: &str,
+    extra: &[&str],
+) -> Proxy {
     let dir = tempfile::tempdir().expect("tempdir");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -55,6 +75,7 @@ async fn proxy_on(
     if let Some(trusted) = trusted {
         args.extend(["--trusted-proxies".to_owned(), trusted.to_owned()]);
     }
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
     let mut config = Config::try_from_args(args).expect("flags");
     config
         .provider_mut("aifaceswap")
@@ -122,8 +143,8 @@ async fn two_proxies_on_one_database_hold_each_clients_spend_cap_together() {
     let a = proxy_on(&fake, Some(&database), Some("127.0.0.1"), "100000", "10").await;
     let b = proxy_on(&fake, Some(&database), Some("127.0.0.1"), "100000", "10").await;
 
-    // A call the provider refuses is given back: it spends nothing.
-    fake.set(Behaviour::Status(500, None));
+    // A call the provider refuses (a 4xx: no task was made) is given back: it spends nothing.
+    fake.set(Behaviour::Status(400, None));
     assert_eq!(faceswap_for(&a, ALICE).await.0, 502);
     fake.set(Behaviour::Normal);
     let refused_calls = fake.count();
@@ -424,4 +445,43 @@ async fn x_forwarded_for_is_read_from_the_right_on_postgres() {
     let fake = Fake::start().await;
     let proxy = proxy_on(&fake, Some(&database), Some("127.0.0.1"), "100000", "4").await;
     junk_left_of_the_client_changes_nothing(&proxy).await;
+}
+
+/// An upload of `len` bytes (a PNG) sent by the balancer for `client`: the status.
+async fn upload_for(proxy: &Proxy, client: &str, len: usize) -> u16 {
+    let mut image = common::PNG.to_vec();
+    image.resize(len, 0);
+    let response = proxy
+        .http
+        .post(format!("{}/api/uploads", proxy.url))
+        .header("x-forwarded-for", client)
+        .header("content-type", "image/png")
+        .body(image)
+        .send()
+        .await
+        .expect("upload");
+    let status = response.status().as_u16();
+    if status == 429 {
+        assert!(response.headers().contains_key("retry-after"));
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        assert_eq!(body["error"], "rate_limited");
+    }
+    status
+}
+
+#[tokio::test]
+async fn two_proxies_on_one_database_share_each_clients_upload_budget() {
+    let Some(server) = pg::server() else { return };
+    let database = server.database().await;
+    let fake = Fake::start().await;
+    let budget = ["--upload-bytes-per-hour", "3000"];
+    let trusted = Some("127.0.0.1");
+    let a = proxy_with(&fake, Some(&database), trusted, "100000", "10", &budget).await;
+    let b = proxy_with(&fake, Some(&database), trusted, "100000", "10", &budget).await;
+    for proxy in [&a, &b, &a] {
+        assert_eq!(upload_for(proxy, ALICE, 1000).await, 200);
+    }
+    assert_eq!(upload_for(&b, ALICE, 1000).await, 429);
+    assert_eq!(upload_for(&a, ALICE, 10).await, 429);
+    assert_eq!(upload_for(&b, BOB, 1000).await, 200, "another client");
 }

@@ -121,7 +121,56 @@ conformance!(
     poll_claims_lease_due_pending_tasks,
     binding_needs_the_token_of_the_task,
     limit_counters_take_within_the_cap_and_give_back,
+    finished_tasks_lose_their_tokens_then_themselves,
 );
+
+/// Retention: a finished task's token goes first (a later callback is unknown), the task after;
+/// a pending task stays, however old.
+async fn finished_tasks_lose_their_tokens_then_themselves(store: Arc<dyn TaskStore>) {
+    for (token_hash, task_id) in [("done", "t-done"), ("open", "t-open")] {
+        store
+            .create_token(&token(token_hash, 0))
+            .await
+            .expect("token");
+        store
+            .bind_task(&task(token_hash, task_id, None, 0, 1_000_000))
+            .await
+            .expect("bind");
+    }
+    let delivered = store
+        .deliver("done", &callback("t-done", true), 100)
+        .await
+        .expect("deliver");
+    assert!(matches!(delivered, Delivery::Applied(_)), "{delivered:?}");
+    // Nothing finished before 100: nothing goes.
+    assert_eq!(store.forget_finished(100, 100).await.expect("forget"), 0);
+    assert!(matches!(
+        store
+            .deliver("done", &callback("t-done", true), 150)
+            .await
+            .expect("deliver"),
+        Delivery::Unchanged(_)
+    ));
+    // Past the duplicate window: the token goes, the task stays.
+    assert_eq!(store.forget_finished(101, 50).await.expect("forget"), 0);
+    assert!(!token_exists(store.as_ref(), "done").await);
+    assert!(matches!(
+        store
+            .deliver("done", &callback("t-done", true), 200)
+            .await
+            .expect("deliver"),
+        Delivery::UnknownToken
+    ));
+    assert!(store.task(&key("t-done")).await.expect("task").is_some());
+    // Past the retention: the task goes; the pending one and its token stay.
+    assert_eq!(
+        store.forget_finished(10_000, 10_000).await.expect("forget"),
+        1
+    );
+    assert!(store.task(&key("t-done")).await.expect("task").is_none());
+    assert!(store.task(&key("t-open")).await.expect("task").is_some());
+    assert!(token_exists(store.as_ref(), "open").await);
+}
 
 fn counter(scope: &str, client: &str, window_ms: i64) -> CounterKey {
     CounterKey {
@@ -877,7 +926,8 @@ async fn a_sqlite_database_of_the_previous_proxy_is_upgraded_with_nothing_lost()
             (1, "initial".to_owned()),
             (2, "provider_keys".to_owned()),
             (3, "limits".to_owned()),
-            (4, "uploads".to_owned())
+            (4, "uploads".to_owned()),
+            (5, "upload_duration".to_owned())
         ]
     );
 }

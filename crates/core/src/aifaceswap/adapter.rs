@@ -5,7 +5,7 @@ use crate::provider::form::stand_in_field;
 use crate::provider::{
     Adapter, AdapterSettings, BuildError, CallbackTarget, Cost, FaultKind, FormInput,
     OperationSpec, Part, PartValue, Prepared, PriceInputs, ProviderFault, ProviderInfo,
-    ProviderOperation, SubmitOutcome, TaskUpdate, UpstreamRequest,
+    ProviderOperation, SubmitOutcome, TaskUpdate, UpstreamRequest, VideoInput,
 };
 use crate::FieldError;
 
@@ -240,6 +240,28 @@ impl Adapter for Aifaceswap {
             None => what,
         };
         ProviderFault::new(FaultKind::Upstream, message)
+    }
+
+    fn video_input(&self, prepared: &Prepared) -> Option<VideoInput> {
+        let op = Operation::of_spec(prepared.operation)?;
+        if !matches!(op, Operation::VideoFaceSwap | Operation::MultiVideoFaceSwap) {
+            return None;
+        }
+        Some(VideoInput {
+            url: prepared.request.get("source_video")?.as_str()?.to_owned(),
+            declared: prepared.request.get("duration").and_then(|d| d.as_f64()),
+        })
+    }
+
+    fn with_duration(&self, prepared: &Prepared, seconds: f64) -> Result<Prepared, FieldError> {
+        let Some(op) = Operation::of_spec(prepared.operation) else {
+            return Ok(prepared.clone());
+        };
+        let mut value = prepared.request.clone();
+        if let Some(object) = value.as_object_mut() {
+            object.insert("duration".to_owned(), serde_json::json!(seconds));
+        }
+        self::prepared(&Request::from_value(op, &value)?, prepared.multipart)
     }
 
     fn read_callback(&self, body: &[u8]) -> Result<TaskUpdate, FieldError> {

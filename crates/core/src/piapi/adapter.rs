@@ -8,7 +8,7 @@ use super::{
 use crate::provider::{
     Adapter, AdapterSettings, BuildError, CallbackTarget, Cost, CostUnit, FaultKind, FormInput,
     OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo, ProviderOperation,
-    SubmitOutcome, TaskUpdate, UpstreamRequest,
+    SubmitOutcome, TaskUpdate, UpstreamRequest, VideoInput,
 };
 use crate::task::is_safe_task_id;
 use crate::FieldError;
@@ -180,6 +180,33 @@ impl Adapter for PiApi {
             "body",
             "PiAPI takes a JSON body, not a multipart form",
         ))
+    }
+
+    fn video_input(&self, prepared: &Prepared) -> Option<VideoInput> {
+        match Request::from_value(&prepared.request).ok()? {
+            Request::VideoFaceSwap { input, duration } => Some(VideoInput {
+                url: input.target_video,
+                declared: duration,
+            }),
+            _ => None,
+        }
+    }
+
+    fn with_duration(&self, prepared: &Prepared, seconds: f64) -> Result<Prepared, FieldError> {
+        // PiAPI's own page has no duration: this one only prices the task and is not sent.
+        let mut value = prepared.request.clone();
+        if let Some(object) = value.as_object_mut() {
+            object.insert("duration".to_owned(), serde_json::json!(seconds));
+        }
+        let request = Request::from_value(&value)?;
+        Ok(Prepared {
+            operation: request.operation().spec(),
+            request: request
+                .to_value()
+                .map_err(|e| FieldError::new("body", format!("the request cannot be read: {e}")))?,
+            cost: Cost::new(request.price(), CostUnit::Usd),
+            multipart: false,
+        })
     }
 
     fn upstream_request(

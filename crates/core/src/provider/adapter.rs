@@ -2,7 +2,7 @@
 
 use super::{
     AdapterSettings, Cost, FaultKind, FormInput, PriceInputs, ProviderFault, ProviderInfo,
-    SubmitOutcome, TaskUpdate, UpstreamRequest,
+    SubmitOutcome, TaskUpdate, UpstreamRequest, VideoInput,
 };
 use crate::FieldError;
 use core::time::Duration;
@@ -147,6 +147,21 @@ pub trait Adapter: Send + Sync + 'static {
             "{} has no status endpoint",
             self.info().id
         )))
+    }
+
+    /// The video a prepared request names and the `duration` it declared, for the proxy to
+    /// price it by what it knows of the video ([`super::video::billed_duration`]); `None` (the
+    /// default) for an operation without a video.
+    fn video_input(&self, prepared: &Prepared) -> Option<VideoInput> {
+        let _ = prepared;
+        None
+    }
+
+    /// The prepared request with its video's `duration` set to `seconds` and priced by it (what
+    /// [`super::video::billed_duration`] decided). By default the request as it is.
+    fn with_duration(&self, prepared: &Prepared, seconds: f64) -> Result<Prepared, FieldError> {
+        let _ = seconds;
+        Ok(prepared.clone())
     }
 
     /// True when the provider takes its file fields as files only (AIPhotoCraft): a URL the

@@ -44,6 +44,10 @@ pub struct ProviderFault {
     pub provider_code: Option<String>,
     /// The request field at fault, with the provider's spelling, where the provider named one.
     pub field: Option<String>,
+    /// True when the answer could not be read as the provider documents it (not JSON, no task
+    /// id): it says nothing of whether a task was made, so a charge for it stands. A fault read
+    /// from a well-formed answer is a refusal: no task was made.
+    pub unreadable: bool,
 }
 
 impl ProviderFault {
@@ -54,6 +58,7 @@ impl ProviderFault {
             message: message.into(),
             provider_code: None,
             field: None,
+            unreadable: false,
         }
     }
 
@@ -65,7 +70,10 @@ impl ProviderFault {
 
     /// An answer that is not what the provider documents (not JSON, no task id, ...).
     pub fn malformed(what: impl Into<String>) -> Self {
-        Self::new(FaultKind::Upstream, what)
+        Self {
+            unreadable: true,
+            ..Self::new(FaultKind::Upstream, what)
+        }
     }
 }
 

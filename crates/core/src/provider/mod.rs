@@ -15,6 +15,7 @@ pub mod rate_limit;
 mod settings;
 mod update;
 mod upstream;
+pub mod video;
 
 pub use adapter::{Adapter, BuildError, CallbackTarget, OperationSpec, Prepared};
 pub use cost::{Cost, CostUnit, PriceInputs};
@@ -23,6 +24,7 @@ pub use form::{FormInput, FormValue};
 pub use settings::{AdapterSettings, SettingSpec};
 pub use update::{SubmitOutcome, TaskUpdate};
 pub use upstream::{Part, PartValue, UpstreamBody, UpstreamMethod, UpstreamRequest};
+pub use video::{billed_duration, VideoInput};
 
 /// How the provider's API key is sent upstream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use faceswap_core::provider::{
-    Adapter, CallbackTarget, OperationSpec, Prepared, ResultDelivery, SubmitOutcome,
+    billed_duration, Adapter, CallbackTarget, FormInput, OperationSpec, Prepared, ResultDelivery,
+    SubmitOutcome,
 };
 use faceswap_core::FieldError;
 use std::net::IpAddr;
@@ -21,6 +22,7 @@ use crate::poller::millis;
 use crate::providers::ServedProvider;
 use crate::routes::form::{read_form, SpooledFiles};
 use crate::routes::{checked_update, now_ms};
+use crate::settlement::{settle, unaccepted, CallEnd, Settlement};
 use crate::store::{NewTask, NewToken, TaskKey};
 use crate::tokens;
 use crate::upstream::{fault_error, judge, now_secs};
@@ -109,7 +111,7 @@ async fn submit_within(
         .ok_or_else(|| AppError::not_found("no such operation"))?;
 
     // Validate everything before anything is spent or sent.
-    let (prepared, mut files) = if is_multipart(&request) {
+    let (prepared, mut files, pending) = if is_multipart(&request) {
         if operations.iter().all(|op| op.file_fields.is_empty()) {
             return Err(AppError::UnsupportedMediaType {
                 message: format!("{} takes a JSON body, not a multipart form", first.name),
@@ -120,7 +122,7 @@ async fn submit_within(
             .await
             .map_err(|e| AppError::from(FieldError::new("body", e.body_text())))?;
         let spool_dir = state.config.upload_dir.join(".spool");
-        let (mut form, mut files) = read_form(
+        let (form, files) = read_form(
             &operations,
             multipart,
             &spool_dir,
@@ -128,13 +130,16 @@ async fn submit_within(
             &mut fingerprint,
         )
         .await?;
-        if adapter.files_only() {
-            // Every field is checked before any URL input is read.
-            adapter.prepare_form(route, &form)?;
-            let policy = FetchPolicy::new(&state.config, state.uploads.clone());
-            fetch_url_inputs(&policy, &operations, &mut form, &mut files, &spool_dir).await?;
-        }
-        (adapter.prepare_form(route, &form)?, files)
+        // Every field is checked (and the request priced) before any URL input is read; the
+        // URL inputs of a files-only provider are read once the submit is within its limits.
+        let prepared = adapter.prepare_form(route, &form)?;
+        let pending = adapter.files_only().then(|| PendingFetch {
+            route,
+            operations: operations.clone(),
+            form,
+            spool_dir,
+        });
+        (prepared, files, pending)
     } else {
         if !operations.iter().any(|op| op.accepts_json) {
             return Err(AppError::UnsupportedMediaType {
@@ -156,8 +161,14 @@ async fn submit_within(
             AppError::too_large(format!("the JSON body is larger than {limit} bytes"))
         })?;
         fingerprint.update(&body);
-        (adapter.prepare_json(route, &body)?, SpooledFiles::default())
+        (
+            adapter.prepare_json(route, &body)?,
+            SpooledFiles::default(),
+            None,
+        )
     };
+
+    let prepared = price_video(state, adapter, prepared).await?;
 
     let stale_ms = millis(longest_call(state, adapter) * 2);
     let key = match idempotency::begin(
@@ -173,7 +184,10 @@ async fn submit_within(
         Begin::Replay(status, body) => return Ok(json_response(status, body)),
         Begin::Proceed(key) => key,
     };
-    let result = Box::pin(forward(state, provider, client, &prepared, &mut files)).await;
+    let result = Box::pin(forward(
+        state, provider, client, prepared, &mut files, pending,
+    ))
+    .await;
     if let Some(key) = key {
         let recorded = match &result {
             Ok(body) => state.store.idempotency_finish(&key, 200, body).await,
@@ -184,6 +198,30 @@ async fn submit_within(
         }
     }
     result.map(|body| json_response(200, body))
+}
+
+/// Prices a request's video by what the proxy knows of it: core's rule
+/// ([`billed_duration`]), given the duration read from the container of the proxy's own upload
+/// (`PUBLIC_URL/uploads/{name}`) when the URL names one.
+async fn price_video(
+    state: &AppState,
+    adapter: &dyn Adapter,
+    prepared: Prepared,
+) -> Result<Prepared, AppError> {
+    let Some(video) = adapter.video_input(&prepared) else {
+        return Ok(prepared);
+    };
+    let own = format!("{}/uploads/", state.config.public_url);
+    let known_ms = match video.url.strip_prefix(&own) {
+        Some(name) => state
+            .uploads
+            .meta(name)
+            .await?
+            .and_then(|meta| meta.duration_ms),
+        None => None,
+    };
+    let seconds = billed_duration(video.declared, known_ms)?;
+    Ok(adapter.with_duration(&prepared, seconds)?)
 }
 
 /// A task operation's callback token, recorded before the upstream call.
@@ -221,17 +259,48 @@ async fn make_token(
     Ok(Token { hash, callback })
 }
 
+/// The URL inputs of a files-only provider's form, read once the submit is charged: a client
+/// over its limits makes the proxy download nothing.
+struct PendingFetch {
+    route: &'static str,
+    operations: Vec<&'static OperationSpec>,
+    form: FormInput,
+    spool_dir: std::path::PathBuf,
+}
+
+impl PendingFetch {
+    /// Reads the URL inputs into `files` and prepares the form with them.
+    async fn read(
+        mut self,
+        state: &AppState,
+        adapter: &dyn Adapter,
+        files: &mut SpooledFiles,
+    ) -> Result<Prepared, AppError> {
+        let policy = FetchPolicy::new(&state.config, state.uploads.clone());
+        fetch_url_inputs(
+            &policy,
+            &self.operations,
+            &mut self.form,
+            files,
+            &self.spool_dir,
+        )
+        .await?;
+        Ok(adapter.prepare_form(self.route, &self.form)?)
+    }
+}
+
 async fn forward(
     state: &AppState,
     provider: &ServedProvider,
     client: IpAddr,
-    prepared: &Prepared,
+    prepared: Prepared,
     files: &mut SpooledFiles,
+    pending: Option<PendingFetch>,
 ) -> Result<Bytes, AppError> {
     let adapter = provider.adapter;
     // A provider whose own budget is spent is not called (nor is anything charged) until its reset.
     state.provider_budgets.check(adapter, now_secs())?;
-    let charge = limits::charge(
+    let mut charge = limits::charge(
         state,
         client,
         adapter.info().id,
@@ -239,6 +308,17 @@ async fn forward(
         prepared.cost,
     )
     .await?;
+    let prepared = match pending {
+        None => prepared,
+        Some(pending) => match pending.read(state, adapter, files).await {
+            Ok(prepared) => prepared,
+            Err(err) => {
+                charge.settle(Settlement::GiveBack).await;
+                return Err(err);
+            }
+        },
+    };
+    let prepared = &prepared;
     let token = match prepared.operation.starts_task {
         true => Some(make_token(state, provider, prepared).await?),
         false => None,
@@ -247,39 +327,22 @@ async fn forward(
         .as_ref()
         .filter(|_| adapter.info().delivery.calls_back())
         .map(|token| &token.callback);
-    let result: Result<Bytes, AppError> = async {
-        let mut request =
-            adapter.upstream_request(prepared, callback, &provider.settings.adapter_settings)?;
-        // A request may ask for longer than the proxy's timeout, never beyond the adapter's
-        // longest wait.
-        request.timeout = request
-            .timeout
-            .map(|asked| asked.min(longest_call(state, adapter)));
-        let answer = state
-            .upstream
-            .send(&provider.target, request, files)
-            .await?;
-        state
-            .provider_budgets
-            .observe(adapter, &answer.headers, now_secs());
-        let body = judge(answer, adapter, &provider.target)?;
-        let outcome = adapter
-            .read_submit(prepared, &body)
-            .map_err(|fault| fault_error(fault, None, &provider.target))?;
-        if let Some(token) = &token {
-            bind(state, provider, prepared, &token.hash, outcome).await?;
-        }
-        Ok(Bytes::from(adapter.browser_answer(&body)))
-    }
+    let (result, end) = call(
+        state,
+        provider,
+        prepared,
+        callback,
+        token.as_ref(),
+        files,
+        &mut charge,
+    )
     .await;
+    charge.settle(settle(end)).await;
     match result {
-        Ok(body) => {
-            charge.keep();
-            Ok(body)
-        }
+        Ok(body) => Ok(body),
         Err(err) => {
-            charge.give_back().await;
-            if let Some(token) = token {
+            // A task the provider may have made keeps its token: its callback is still heard.
+            if let (Some(token), CallEnd::NotSent | CallEnd::Refused) = (token, end) {
                 if let Err(e) = state.store.discard_token(&token.hash).await {
                     tracing::error!(error = %e, "discard token");
                 }
@@ -293,6 +356,76 @@ async fn forward(
             Err(err)
         }
     }
+}
+
+/// The upstream call of a charged submit, and how far it got ([`crate::settlement`]). The charge
+/// stands from the moment the request is sent.
+async fn call(
+    state: &AppState,
+    provider: &ServedProvider,
+    prepared: &Prepared,
+    callback: Option<&CallbackTarget>,
+    token: Option<&Token>,
+    files: &mut SpooledFiles,
+    charge: &mut limits::Charge<'_>,
+) -> (Result<Bytes, AppError>, CallEnd) {
+    let adapter = provider.adapter;
+    let mut request =
+        match adapter.upstream_request(prepared, callback, &provider.settings.adapter_settings) {
+            Ok(request) => request,
+            Err(err) => return (Err(err.into()), CallEnd::NotSent),
+        };
+    // A request may ask for longer than the proxy's timeout, never beyond the adapter's longest
+    // wait.
+    request.timeout = request
+        .timeout
+        .map(|asked| asked.min(longest_call(state, adapter)));
+    charge.sending();
+    let answer = match state.upstream.call(&provider.target, request, files).await {
+        Ok(answer) => answer,
+        Err(unanswered) => {
+            let end = match unanswered.sent {
+                true => CallEnd::Unknown,
+                false => CallEnd::NotSent,
+            };
+            return (Err(unanswered.error), end);
+        }
+    };
+    state
+        .provider_budgets
+        .observe(adapter, &answer.headers, now_secs());
+    let status = answer.status.as_u16();
+    let body = match judge(answer, adapter, &provider.target) {
+        Ok(body) => body,
+        Err(err) => return (Err(err), unaccepted(status)),
+    };
+    let outcome = match adapter.read_submit(prepared, &body) {
+        Ok(outcome) => outcome,
+        Err(fault) => {
+            let end = match fault.unreadable {
+                true => CallEnd::Unknown,
+                false => CallEnd::Refused,
+            };
+            return (Err(fault_error(fault, None, &provider.target)), end);
+        }
+    };
+    let charged = match &outcome {
+        SubmitOutcome::Started {
+            points: Some(points),
+            ..
+        } => Some(*points as f64),
+        _ => None,
+    };
+    if let Some(token) = token {
+        if let Err(err) = bind(state, provider, prepared, &token.hash, outcome).await {
+            // The provider has the task: its charge stands.
+            return (Err(err), CallEnd::Accepted { charged });
+        }
+    }
+    (
+        Ok(Bytes::from(adapter.browser_answer(&body))),
+        CallEnd::Accepted { charged },
+    )
 }
 
 /// Stores the task a submit started (or finished), bound to its token.

@@ -1,5 +1,7 @@
-//! `POST /api/uploads` (multipart field `file`, or a raw body) spooled under `UPLOAD_DIR`, checked
-//! by magic bytes and handed to the [`UploadStore`](crate::upload_store::UploadStore), and
+//! `POST /api/uploads` (multipart field `file`, or a raw body) within the client's
+//! `UPLOAD_BYTES_PER_HOUR`, spooled under `UPLOAD_DIR`, checked by magic bytes (a video also by
+//! its container, read from start to end: [`container`]) and handed with the video's duration to
+//! the [`UploadStore`](crate::upload_store::UploadStore), and
 //! `GET /uploads/{name}` serving it back from there with its type and single range requests
 //! ([`range::resolve`]). Old uploads are removed by [`remove_old_uploads`].
 
@@ -9,14 +11,16 @@ use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use faceswap_core::FieldError;
+use faceswap_core::{FieldError, MediaType};
 use serde::Serialize;
 
-use crate::limits::{Admitted, AdmittedProviderTraffic};
+use crate::limits::{self, Admitted, AdmittedProviderTraffic};
 use crate::routes::form::spool_error;
+use crate::settlement::Settlement;
 use crate::spool::{spool, Spooled};
+use crate::upload_store::container::{self, ContainerError, VideoFacts};
 use crate::upload_store::range::{self, RangeAnswer};
-use crate::upload_store::{disk, spool_dir, Incoming};
+use crate::upload_store::{disk, is_spool_leftover, spool_dir, Incoming};
 use crate::{tokens, AppError, AppState};
 
 /// The answer of an upload.
@@ -40,7 +44,9 @@ where
 {
     let dir = spool_dir(&state.config.upload_dir);
     tokio::fs::create_dir_all(&dir).await?;
-    let temp = tempfile::NamedTempFile::new_in(&dir)?;
+    let temp = tempfile::Builder::new()
+        .prefix(crate::upload_store::SPOOL_PREFIX)
+        .tempfile_in(&dir)?;
     let (file, path) = temp.into_parts();
     let spooled = spool(stream, file, state.config.upload_max_bytes, None, too_large)
         .await
@@ -51,7 +57,7 @@ where
 /// Stores one file and answers where it is served.
 pub async fn upload(
     State(state): State<AppState>,
-    _: Admitted,
+    Admitted(client): Admitted,
     request: Request,
 ) -> Result<Response, AppError> {
     let is_multipart = request
@@ -73,6 +79,16 @@ pub async fn upload(
             field: Some("file".into()),
         });
     }
+    // A client whose hour of uploads is spent is refused before anything is read (a raw body
+    // that says its length must fit whole; a form's length counts more than its file).
+    let wanted = match (is_multipart, declared) {
+        (false, Some(len)) => len.clamp(1, state.config.upload_max_bytes.max(1)),
+        _ => 1,
+    };
+    limits::take_upload(&state, client, wanted)
+        .await?
+        .settle(Settlement::GiveBack)
+        .await;
     let (path, spooled) = if is_multipart {
         let mut multipart = Multipart::from_request(request, &state)
             .await
@@ -114,16 +130,24 @@ pub async fn upload(
             field: Some("file".into()),
         });
     };
+    let size = spooled.len;
+    // A video is stored only when its container parses from start to end.
+    let facts = probe_spooled(&path, media, size).await?;
+    let charge = limits::take_upload(&state, client, size).await?;
     let stem = tokens::new_upload_stem()?;
     let name = format!("{stem}.{}", media.extension());
-    let size = spooled.len;
     let incoming = Incoming {
         path,
         file: spooled.file,
         len: size,
         media,
+        duration_ms: facts.and_then(|facts| facts.duration_ms),
     };
-    state.uploads.put(&name, incoming).await?;
+    if let Err(err) = state.uploads.put(&name, incoming).await {
+        charge.settle(Settlement::GiveBack).await;
+        return Err(err.into());
+    }
+    charge.settle(Settlement::Keep).await;
     tracing::info!(size, content_type = media.content_type(), "upload stored");
     Ok(Json(Uploaded {
         url: format!("{}/uploads/{name}", state.config.public_url),
@@ -131,6 +155,31 @@ pub async fn upload(
         content_type: media.content_type(),
     })
     .into_response())
+}
+
+/// Reads the spooled file at `path` as its container (videos only, off the runtime): 415
+/// `unsupported_media_type` naming `file` when it does not parse from start to end.
+async fn probe_spooled(
+    path: &std::path::Path,
+    media: MediaType,
+    len: u64,
+) -> Result<Option<VideoFacts>, AppError> {
+    let file = std::fs::File::open(path)?;
+    let probed = tokio::task::spawn_blocking(move || container::probe(media, file, len)).await;
+    let refused = |why: String| AppError::UnsupportedMediaType {
+        message: format!("file {why}"),
+        field: Some("file".into()),
+    };
+    match probed {
+        Ok(Ok(facts)) => Ok(facts),
+        Ok(Err(ContainerError::Io(err))) => Err(err.into()),
+        Ok(Err(err)) => Err(refused(err.to_string())),
+        // A parser that panics on a crafted file has not read it.
+        Err(_) => Err(refused(format!(
+            "is not a complete {} file",
+            media.extension()
+        ))),
+    }
 }
 
 /// Serves a stored upload: the whole file, or one byte range (206, or 416 past the end). Counted
@@ -185,7 +234,8 @@ fn header_value(text: String) -> Result<HeaderValue, AppError> {
 /// Removes uploads stored more than `max_age` ago, and spool files abandoned as long ago;
 /// returns how many.
 pub async fn remove_old_uploads(state: &AppState, max_age: std::time::Duration) -> u64 {
-    let spooled = disk::remove_old_files(&spool_dir(&state.config.upload_dir), max_age).await;
+    let spool = spool_dir(&state.config.upload_dir);
+    let spooled = disk::remove_old_files(&spool, max_age, is_spool_leftover).await;
     let stored = match state.uploads.remove_older_than(max_age).await {
         Ok(removed) => removed,
         Err(err) => {

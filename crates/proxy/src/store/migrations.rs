@@ -55,6 +55,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0004_uploads.sql"),
         conversion: None,
     },
+    Migration {
+        version: 5,
+        name: "upload_duration",
+        sql: include_str!("../../migrations/0005_upload_duration.sql"),
+        conversion: None,
+    },
 ];
 
 /// The table of applied migrations (created first, by both backends).

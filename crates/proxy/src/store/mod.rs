@@ -220,6 +220,16 @@ pub trait TaskStore: Send + Sync + 'static {
     /// Removes expired idempotency records and unbound tokens older than `before_ms`.
     async fn prune(&self, idempotency_before_ms: i64, tokens_before_ms: i64) -> StoreResult<()>;
 
+    /// Retention: removes the callback tokens (and their secrets) of tasks that finished before
+    /// `tokens_before_ms`, so that a later callback is unknown (404), and the finished tasks
+    /// (with their tokens) that finished before `tasks_before_ms`; a pending task is never
+    /// removed. Returns how many tasks were removed.
+    async fn forget_finished(
+        &self,
+        tokens_before_ms: i64,
+        tasks_before_ms: i64,
+    ) -> StoreResult<u64>;
+
     /// Whether several proxies may share this store, so that limits must be counted in it
     /// (PostgreSQL) rather than in each proxy's memory (SQLite).
     fn shares_limits(&self) -> bool {
@@ -235,7 +245,8 @@ pub trait TaskStore: Send + Sync + 'static {
         cap: i64,
     ) -> StoreResult<Option<i64>>;
 
-    /// Gives `amount` back to the counter (a spend the provider refused); never below zero.
+    /// Gives `amount` back to the counter (a spend the provider refused); never below zero. A
+    /// negative amount adds it, past the cap (a provider's own, higher figure of what it charged).
     async fn counter_give_back(&self, key: &CounterKey, amount: i64) -> StoreResult<()>;
 
     /// What the counter has taken (0 for none).

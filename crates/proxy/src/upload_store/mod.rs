@@ -11,6 +11,7 @@
 //! spooled to `UPLOAD_DIR/.spool` (checked by its magic bytes and its size there), then handed
 //! to the store; it is never held whole in memory. Names are `<32 hex>.<ext>` ([`stored_type`]).
 
+pub mod container;
 pub mod disk;
 pub mod range;
 pub mod s3;
@@ -75,6 +76,8 @@ pub struct Incoming {
     pub len: u64,
     /// Its type by magic bytes.
     pub media: MediaType,
+    /// A video's duration in milliseconds, as its container says ([`container::probe`]).
+    pub duration_ms: Option<u64>,
 }
 
 /// What is known of a stored upload.
@@ -88,7 +91,13 @@ pub struct UploadMeta {
     pub size: u64,
     /// When it was stored, in milliseconds since the epoch.
     pub created_ms: i64,
+    /// A video's duration in milliseconds, as its container said when it was stored.
+    pub duration_ms: Option<u64>,
 }
+
+/// What a store keeps of an upload besides its bytes: size, creation time (ms since the epoch)
+/// and a video's duration (ms).
+pub(crate) type StoredFacts = (u64, i64, Option<u64>);
 
 /// The store of uploads.
 #[derive(Debug, Clone)]
@@ -108,6 +117,23 @@ pub fn stored_type(name: &str) -> Option<MediaType> {
         stem.len() == 32 && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     let media = MediaType::from_extension(ext)?;
     (valid_stem && media.extension() == ext).then_some(media)
+}
+
+/// The prefix of every named spool file (tempfile's own, also used by unnamed spool files on
+/// systems without anonymous files).
+pub const SPOOL_PREFIX: &str = ".tmp";
+
+/// True for a file the proxy wrote into `UPLOAD_DIR`: a stored upload (`<32 hex>.<ext>`) or the
+/// sidecar of one (`<32 hex>.<ext>.json`, [`disk`]).
+pub fn is_upload_file(name: &str) -> bool {
+    let upload = name.strip_suffix(disk::SIDECAR_SUFFIX).unwrap_or(name);
+    stored_type(upload).is_some()
+}
+
+/// True for a file the proxy may have left in its spool folder (`.tmp` and random letters).
+pub fn is_spool_leftover(name: &str) -> bool {
+    name.strip_prefix(SPOOL_PREFIX)
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// Where uploads are spooled before they are stored, and where URL inputs are spooled.
@@ -149,9 +175,11 @@ impl UploadStore {
                     mut file,
                     len,
                     media,
+                    duration_ms,
                 } = incoming;
                 let now = crate::routes::now_ms();
-                pg.put(name, media, len, now, &mut file).await?;
+                pg.put(name, media, len, duration_ms, now, &mut file)
+                    .await?;
                 drop(file);
                 drop(path);
                 Ok(())
@@ -161,9 +189,10 @@ impl UploadStore {
                     path,
                     mut file,
                     media,
+                    duration_ms,
                     ..
                 } = incoming;
-                s3.put(name, media, &mut file).await?;
+                s3.put(name, media, duration_ms, &mut file).await?;
                 drop(file);
                 drop(path);
                 Ok(())
@@ -182,11 +211,12 @@ impl UploadStore {
             Self::Postgres(pg) => pg.meta(name, media).await?,
             Self::S3(s3) => s3.meta(name).await?,
         };
-        Ok(found.map(|(size, created_ms)| UploadMeta {
+        Ok(found.map(|(size, created_ms, duration_ms)| UploadMeta {
             name: name.to_owned(),
             media,
             size,
             created_ms,
+            duration_ms,
         }))
     }
 
@@ -206,7 +236,9 @@ impl UploadStore {
     /// Removes the uploads stored more than `max_age` ago; returns how many.
     pub async fn remove_older_than(&self, max_age: Duration) -> Result<u64, UploadStoreError> {
         match self {
-            Self::Disk(disk) => Ok(disk::remove_old_files(disk.dir(), max_age).await as u64),
+            Self::Disk(disk) => {
+                Ok(disk::remove_old_files(disk.dir(), max_age, is_upload_file).await as u64)
+            }
             Self::Postgres(pg) => {
                 let age = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
                 Ok(pg

@@ -1,16 +1,18 @@
 //! Uploads in an S3-compatible bucket (`UPLOAD_STORE=s3`), through `object_store`: for larger
 //! deployments, where the database should not hold the files. Objects are `uploads/{name}`,
 //! written as multipart uploads a part at a time and read by ranged GETs, so no upload is held
-//! whole in memory; the sweep lists the prefix and removes objects older than
-//! `UPLOAD_MAX_AGE_MS`.
+//! whole in memory (a failed one is aborted, so its parts are not left in the bucket); a video's
+//! duration is the object's user metadata; the sweep lists the prefix and removes objects older
+//! than `UPLOAD_MAX_AGE_MS`.
 
 use faceswap_core::MediaType;
+use futures_util::stream::FuturesUnordered;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
 use object_store::{
     Attribute, AttributeValue, Attributes, GetOptions, GetRange, ObjectStore, PutMultipartOptions,
-    WriteMultipart,
+    PutPayload,
 };
 use secrecy::{ExposeSecret, SecretString};
 use std::ops::Range;
@@ -18,13 +20,29 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
-use super::{ByteStream, UploadStoreError};
+use super::{ByteStream, StoredFacts, UploadStoreError};
 
 /// The size of one part of a multipart upload (S3's smallest but the last).
 const PART_BYTES: usize = 5 << 20;
 
 /// How many parts may be in flight at once.
 const PARTS_IN_FLIGHT: usize = 2;
+
+/// The user metadata key of a video's duration in milliseconds.
+const DURATION_KEY: &str = "duration-ms";
+
+/// Reads `file` until `buf` is full or the file ends; how many bytes were read.
+async fn read_full(file: &mut tokio::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let n = file.read(&mut buf[filled..]).await?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    Ok(filled)
+}
 
 /// The prefix of every upload's object.
 const PREFIX: &str = "uploads";
@@ -89,47 +107,79 @@ impl S3Uploads {
         })
     }
 
-    /// Stores what remains of `file` as the upload `name`, a part at a time.
+    /// Stores what remains of `file` as the upload `name`, a part at a time, a video's duration
+    /// in the object's user metadata (`x-amz-meta-duration-ms`, kept with the object and read
+    /// by a HEAD). A failed upload is aborted, so no part is left behind (and billed).
     pub(super) async fn put(
         &self,
         name: &str,
         media: MediaType,
+        duration_ms: Option<u64>,
         file: &mut tokio::fs::File,
     ) -> Result<(), UploadStoreError> {
+        let mut attributes = Attributes::from_iter([(
+            Attribute::ContentType,
+            AttributeValue::from(media.content_type()),
+        )]);
+        if let Some(ms) = duration_ms {
+            attributes.insert(
+                Attribute::Metadata(DURATION_KEY.into()),
+                AttributeValue::from(ms.to_string()),
+            );
+        }
         let opts = PutMultipartOptions {
-            attributes: Attributes::from_iter([(
-                Attribute::ContentType,
-                AttributeValue::from(media.content_type()),
-            )]),
+            attributes,
             ..PutMultipartOptions::default()
         };
-        let upload = self.bucket.put_multipart_opts(&object(name), opts).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = match file.read(&mut buf).await {
-                Ok(n) => n,
-                Err(err) => {
-                    let _ = writer.abort().await;
-                    return Err(err.into());
+        let mut upload = self.bucket.put_multipart_opts(&object(name), opts).await?;
+        let written: Result<(), UploadStoreError> = async {
+            let mut in_flight = FuturesUnordered::new();
+            let mut buf = vec![0u8; PART_BYTES];
+            loop {
+                let n = read_full(file, &mut buf).await?;
+                if n == 0 {
+                    break;
                 }
-            };
-            if n == 0 {
-                break;
+                in_flight.push(upload.put_part(PutPayload::from(buf[..n].to_vec())));
+                if in_flight.len() >= PARTS_IN_FLIGHT {
+                    in_flight.next().await.transpose()?;
+                }
             }
-            if let Err(err) = writer.wait_for_capacity(PARTS_IN_FLIGHT).await {
-                return Err(err.into());
+            while let Some(part) = in_flight.next().await {
+                part?;
             }
-            writer.write(&buf[..n]);
+            upload.complete().await?;
+            Ok(())
         }
-        writer.finish().await?;
+        .await;
+        if let Err(err) = written {
+            if let Err(abort) = upload.abort().await {
+                tracing::error!(error = %abort, "S3 multipart upload not aborted");
+            }
+            return Err(err);
+        }
         Ok(())
     }
 
-    /// The size and creation time of the upload `name`, if stored.
-    pub(super) async fn meta(&self, name: &str) -> Result<Option<(u64, i64)>, UploadStoreError> {
-        match self.bucket.head(&object(name)).await {
-            Ok(meta) => Ok(Some((meta.size, meta.last_modified.timestamp_millis()))),
+    /// The size, creation time and video duration of the upload `name`, if stored.
+    pub(super) async fn meta(&self, name: &str) -> Result<Option<StoredFacts>, UploadStoreError> {
+        let options = GetOptions {
+            head: true,
+            ..GetOptions::default()
+        };
+        match self.bucket.get_opts(&object(name), options).await {
+            Ok(found) => {
+                let duration_ms = found
+                    .attributes
+                    .get(&Attribute::Metadata(DURATION_KEY.into()))
+                    .and_then(|value| value.as_ref().parse::<u64>().ok());
+                let meta = found.meta;
+                Ok(Some((
+                    meta.size,
+                    meta.last_modified.timestamp_millis(),
+                    duration_ms,
+                )))
+            }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(err) => Err(err.into()),
         }

@@ -135,6 +135,16 @@ pub struct Answer {
     pub body: Bytes,
 }
 
+/// A call that got no answer: why, and whether its request may have reached the provider
+/// (anything but a connection that was never made).
+#[derive(Debug)]
+pub struct Unanswered {
+    /// The error the browser gets.
+    pub error: AppError,
+    /// False only when nothing was written to the provider.
+    pub sent: bool,
+}
+
 /// The HTTP client of every upstream call.
 #[derive(Debug, Clone)]
 pub struct Upstream {
@@ -164,6 +174,20 @@ impl Upstream {
         request: UpstreamRequest,
         files: &mut SpooledFiles,
     ) -> Result<Answer, AppError> {
+        self.call(target, request, files)
+            .await
+            .map_err(|unanswered| unanswered.error)
+    }
+
+    /// [`Upstream::send`], saying of a call without an answer whether its request may have
+    /// reached the provider.
+    pub async fn call(
+        &self,
+        target: &ProviderTarget,
+        request: UpstreamRequest,
+        files: &mut SpooledFiles,
+    ) -> Result<Answer, Unanswered> {
+        let not_sent = |error| Unanswered { error, sent: false };
         let url = format!("{}/{}", target.base_url, request.path);
         let method = match request.method {
             UpstreamMethod::Get => reqwest::Method::GET,
@@ -190,7 +214,7 @@ impl Upstream {
                     form = match part.value {
                         PartValue::Text(text) => form.text(part.name, text),
                         PartValue::File(field) => {
-                            let file = files.part(&field)?;
+                            let file = files.part(&field).map_err(not_sent)?;
                             form.part(part.name, file)
                         }
                     };
@@ -198,15 +222,20 @@ impl Upstream {
                 builder.multipart(form)
             }
         };
-        let mut response = builder.send().await.map_err(send_error)?;
+        let mut response = builder.send().await.map_err(|err| Unanswered {
+            // A connection never made carried nothing.
+            sent: !err.is_connect(),
+            error: send_error(err),
+        })?;
+        let sent = |error| Unanswered { error, sent: true };
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(send_error)? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| sent(send_error(e)))? {
             if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                return Err(AppError::UpstreamError(
+                return Err(sent(AppError::UpstreamError(
                     "the provider's answer is too large".into(),
-                ));
+                )));
             }
             body.extend_from_slice(&chunk);
         }

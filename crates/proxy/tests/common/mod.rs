@@ -37,6 +37,49 @@ pub const JPEG: &[u8] = &[
 /// The start of an MP4.
 pub const MP4: &[u8] = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2mp41\x00\x00\x00\x08free";
 
+/// An MP4 of `duration_ms`: `ftyp`, a `moov` with its movie header, and an `mdat`.
+pub fn mp4_movie(duration_ms: u32) -> Vec<u8> {
+    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = u32::try_from(8 + body.len())
+            .expect("small")
+            .to_be_bytes()
+            .to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    }
+    let mut mvhd = vec![0u8; 4]; // version 0, flags
+    mvhd.extend_from_slice(&[0; 8]); // creation, modification
+    mvhd.extend_from_slice(&1000u32.to_be_bytes()); // timescale: ms
+    mvhd.extend_from_slice(&duration_ms.to_be_bytes());
+    mvhd.extend_from_slice(&0x0001_0000u32.to_be_bytes()); // rate 1.0
+    mvhd.extend_from_slice(&0x0100u16.to_be_bytes()); // volume 1.0
+    mvhd.extend_from_slice(&[0; 10]); // reserved
+    for value in [0x0001_0000u32, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000] {
+        mvhd.extend_from_slice(&value.to_be_bytes()); // unity matrix
+    }
+    mvhd.extend_from_slice(&[0; 24]); // pre_defined
+    mvhd.extend_from_slice(&2u32.to_be_bytes()); // next track id
+    let mut file = boxed(b"ftyp", b"isom\0\0\x02\0isomiso2mp41");
+    file.extend(boxed(b"moov", &boxed(b"mvhd", &mvhd)));
+    file.extend(boxed(b"mdat", &[0x42; 512]));
+    file
+}
+
+/// A WebM of `duration_ms`: an EBML header (doctype `webm`) and a Segment with its Info.
+pub fn webm_movie(duration_ms: f64) -> Vec<u8> {
+    let mut file = vec![0x1A, 0x45, 0xDF, 0xA3, 0x87, 0x42, 0x82, 0x84];
+    file.extend_from_slice(b"webm");
+    let mut info = vec![0x2A, 0xD7, 0xB1, 0x83, 0x0F, 0x42, 0x40]; // TimestampScale 1 ms
+    info.extend_from_slice(&[0x44, 0x89, 0x88]); // Duration, 8-byte float
+    info.extend_from_slice(&duration_ms.to_be_bytes());
+    let mut segment = vec![0x15, 0x49, 0xA9, 0x66, 0x80 | info.len() as u8];
+    segment.extend(info);
+    file.extend_from_slice(&[0x18, 0x53, 0x80, 0x67, 0x80 | segment.len() as u8]);
+    file.extend(segment);
+    file
+}
+
 /// A GIF header (not accepted).
 pub const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x00\x00\x00";
 
@@ -89,6 +132,10 @@ pub enum Behaviour {
     EnvelopeError(i64, String),
     /// Calls the webhook (success) before answering the submit.
     WebhookFirst,
+    /// Like the provider, but saying the task costs this many points.
+    Points(u64),
+    /// This HTTP status with this body, as it is (an unreadable answer).
+    Raw(u16, &'static str),
 }
 
 /// The fake provider.
@@ -160,6 +207,10 @@ impl Fake {
 }
 
 fn answer_for(op: &str, task_id: &str) -> String {
+    answer_with_points(op, task_id, 2)
+}
+
+fn answer_with_points(op: &str, task_id: &str, points: u64) -> String {
     match op {
         "extract_face" => {
             r#"{"code":200,"data":{"faces":[[146,256,240,381]],"points":2},"message":"OK"}"#
@@ -169,7 +220,7 @@ fn answer_for(op: &str, task_id: &str) -> String {
             r#"{"code":200,"data":{"pos":[[1,2,3,4]]},"message":"OK"}"#.to_owned()
         }
         _ => format!(
-            r#"{{"code":200,"data":{{"points":2,"task_id":"{task_id}"}},"extra_data":{{}},"message":"OK"}}"#
+            r#"{{"code":200,"data":{{"points":{points},"task_id":"{task_id}"}},"extra_data":{{}},"message":"OK"}}"#
         ),
     }
 }
@@ -197,8 +248,15 @@ async fn handle(
     let json = |status: StatusCode, body: String| {
         (status, [("content-type", "application/json")], body).into_response()
     };
+    // What the provider charges, as its price table says (the proxy corrects its spend to it).
+    let points = {
+        use faceswap_core::provider::Adapter;
+        faceswap_core::aifaceswap::Aifaceswap
+            .prepare_json(&format!("v1/{op}"), &call.body)
+            .map_or(2, |prepared| prepared.cost.amount as u64)
+    };
     match behaviour {
-        Behaviour::Normal => json(StatusCode::OK, answer_for(&op, &task_id)),
+        Behaviour::Normal => json(StatusCode::OK, answer_with_points(&op, &task_id, points)),
         Behaviour::Delay(pause) => {
             tokio::time::sleep(pause).await;
             json(StatusCode::OK, answer_for(&op, &task_id))
@@ -224,6 +282,12 @@ async fn handle(
             StatusCode::OK,
             serde_json::json!({"code": code, "message": message}).to_string(),
         ),
+        Behaviour::Points(points) => {
+            json(StatusCode::OK, answer_with_points(&op, &task_id, points))
+        }
+        Behaviour::Raw(code, body) => {
+            json(StatusCode::from_u16(code).expect("status"), body.to_owned())
+        }
         Behaviour::WebhookFirst => {
             let hook = call.webhook().expect("webhook in the request");
             let status = reqwest::Client::new()

@@ -654,6 +654,34 @@ impl TaskStore for PostgresStore {
         Ok(())
     }
 
+    async fn forget_finished(
+        &self,
+        tokens_before_ms: i64,
+        tasks_before_ms: i64,
+    ) -> StoreResult<u64> {
+        let removed = {
+            let mut conn = self.conn().await?;
+            let Conn { client, statements } = &mut *conn;
+            let mut db = Db { client, statements };
+            // A finished task's updated_ms is when it finished: it never changes again.
+            db.execute(
+                "DELETE FROM hook_tokens WHERE task_id IS NOT NULL AND EXISTS (
+                    SELECT 1 FROM tasks t WHERE t.provider = hook_tokens.provider
+                    AND t.task_id = hook_tokens.task_id
+                    AND t.status <> 'pending' AND t.updated_ms < $1)",
+                &[&tokens_before_ms.max(tasks_before_ms)],
+            )
+            .await?;
+            db.execute(
+                "DELETE FROM tasks WHERE status <> 'pending' AND updated_ms < $1",
+                &[&tasks_before_ms],
+            )
+            .await?
+        };
+        self.shared.notifier.prune();
+        Ok(removed)
+    }
+
     fn shares_limits(&self) -> bool {
         true
     }

@@ -61,14 +61,23 @@ impl PgUploads {
         name: &str,
         media: MediaType,
         size: u64,
+        duration_ms: Option<u64>,
         created_ms: i64,
         file: &mut tokio::fs::File,
     ) -> StoreResult<()> {
         let mut conn = self.pool.get().await?;
         let tx = conn.client.transaction().await?;
+        let duration_ms = duration_ms.map(as_i64).transpose()?;
         tx.execute(
-            "INSERT INTO uploads (name, content_type, size, created_ms) VALUES ($1, $2, $3, $4)",
-            &[&name, &media.content_type(), &as_i64(size)?, &created_ms],
+            "INSERT INTO uploads (name, content_type, size, created_ms, duration_ms)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &name,
+                &media.content_type(),
+                &as_i64(size)?,
+                &created_ms,
+                &duration_ms,
+            ],
         )
         .await?;
         let insert = tx
@@ -97,14 +106,18 @@ impl PgUploads {
         Ok(())
     }
 
-    /// The size and creation time of the upload `name`, if stored; its recorded type must be
-    /// `media` (the type its name says).
-    pub async fn meta(&self, name: &str, media: MediaType) -> StoreResult<Option<(u64, i64)>> {
+    /// The size, creation time and video duration (ms) of the upload `name`, if stored; its
+    /// recorded type must be `media` (the type its name says).
+    pub async fn meta(
+        &self,
+        name: &str,
+        media: MediaType,
+    ) -> StoreResult<Option<(u64, i64, Option<u64>)>> {
         let conn = self.pool.get().await?;
         let Some(row) = conn
             .client
             .query_opt(
-                "SELECT content_type, size, created_ms FROM uploads WHERE name = $1",
+                "SELECT content_type, size, created_ms, duration_ms FROM uploads WHERE name = $1",
                 &[&name],
             )
             .await?
@@ -118,7 +131,11 @@ impl PgUploads {
         let size: i64 = row.try_get(1)?;
         let size = u64::try_from(size)
             .map_err(|_| StoreError::corrupt("uploads.size", size.to_string()))?;
-        Ok(Some((size, row.try_get(2)?)))
+        let duration_ms = row
+            .try_get::<_, Option<i64>>(3)?
+            .map(|ms| u64::try_from(ms).map_err(|_| StoreError::corrupt("uploads.duration_ms", ms)))
+            .transpose()?;
+        Ok(Some((size, row.try_get(2)?, duration_ms)))
     }
 
     /// One chunk's bytes.

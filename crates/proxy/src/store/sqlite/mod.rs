@@ -31,6 +31,15 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// The file a `sqlite://PATH` (or `sqlite:PATH`) URL names, query aside (`:memory:` for the
+/// in-memory database); `None` for another URL.
+pub fn path_of_url(url: &str) -> Option<&str> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    Some(path.split('?').next().unwrap_or(path))
+}
+
 impl SqliteStore {
     /// Opens (creating when needed) the database at `path`, with its folder, and brings its
     /// schema up to date.
@@ -48,11 +57,7 @@ impl SqliteStore {
 
     /// Opens the store named by a `sqlite://PATH` URL (also `sqlite:PATH`).
     pub fn from_url(url: &str) -> StoreResult<Self> {
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .ok_or(StoreError::UnsupportedUrl)?;
-        let path = path.split('?').next().unwrap_or(path);
+        let path = path_of_url(url).ok_or(StoreError::UnsupportedUrl)?;
         if path == ":memory:" {
             return Self::in_memory();
         }
@@ -529,6 +534,34 @@ impl TaskStore for SqliteStore {
         .await?;
         self.notifier.prune();
         Ok(())
+    }
+
+    async fn forget_finished(
+        &self,
+        tokens_before_ms: i64,
+        tasks_before_ms: i64,
+    ) -> StoreResult<u64> {
+        let removed = self
+            .with(move |conn| {
+                let tx = conn.transaction()?;
+                // A finished task's updated_ms is when it finished: it never changes again.
+                tx.execute(
+                    "DELETE FROM hook_tokens WHERE task_id IS NOT NULL AND EXISTS (
+                    SELECT 1 FROM tasks t WHERE t.provider = hook_tokens.provider
+                    AND t.task_id = hook_tokens.task_id
+                    AND t.status <> 'pending' AND t.updated_ms < ?1)",
+                    params![tokens_before_ms.max(tasks_before_ms)],
+                )?;
+                let removed = tx.execute(
+                    "DELETE FROM tasks WHERE status <> 'pending' AND updated_ms < ?1",
+                    params![tasks_before_ms],
+                )?;
+                tx.commit()?;
+                Ok(u64::try_from(removed).unwrap_or(0))
+            })
+            .await?;
+        self.notifier.prune();
+        Ok(removed)
     }
 
     async fn counter_take(
