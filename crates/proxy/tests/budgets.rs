@@ -519,3 +519,51 @@ async fn finished_tasks_and_their_tokens_are_forgotten() {
         assert_eq!(left["status"], "timed_out", "{name}");
     }
 }
+
+/// A file of `target/test-media` (made by `scripts/test-media.sh` when missing).
+fn test_media(name: &str) -> Vec<u8> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let path = root.join("target/test-media").join(name);
+    if !path.exists() {
+        let status = std::process::Command::new("bash")
+            .arg(root.join("scripts/test-media.sh"))
+            .current_dir(&root)
+            .status()
+            .expect("bash runs scripts/test-media.sh");
+        assert!(status.success(), "scripts/test-media.sh failed");
+    }
+    std::fs::read(path).expect("test media")
+}
+
+#[tokio::test]
+async fn videos_from_ffmpeg_are_stored_with_their_length() {
+    let fake = Fake::start().await;
+    let proxy = proxy(&fake, &[]).await;
+    // H.264 + AAC in MP4, 3 s; VP9 + Opus in WebM, 3.008 s (Opus's padding): four started
+    // seconds, so 3 is too short for it.
+    for (name, content_type, short, enough) in [
+        ("two-faces.mp4", "video/mp4", 2.0, 3.0),
+        ("two-faces.webm", "video/webm", 3.0, 4.0),
+    ] {
+        let bytes = test_media(name);
+        let started = std::time::Instant::now();
+        let (status, _, answer) = upload(&proxy, bytes).await;
+        assert_eq!(status, 200, "{name}: {answer}");
+        assert_eq!(answer["content_type"], content_type, "{name}");
+        eprintln!("{name}: stored in {:?}", started.elapsed());
+        let video = answer["url"].as_str().expect("url").to_owned();
+        let swap = |duration: f64| {
+            serde_json::json!({"source_video": video, "face_image": "https://img.example/f.jpg",
+                "duration": duration})
+        };
+        let short = proxy.submit("video_faceswap", swap(short)).await;
+        assert_eq!(short.status(), 400, "{name}");
+        let body: Value = short.json().await.expect("JSON");
+        assert_eq!(body["field"], "duration", "{name}: {body}");
+        assert_eq!(
+            proxy.submit("video_faceswap", swap(enough)).await.status(),
+            200,
+            "{name}"
+        );
+    }
+}
