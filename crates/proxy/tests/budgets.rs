@@ -83,6 +83,21 @@ async fn a_timed_out_call_keeps_its_charge() {
 }
 
 #[tokio::test]
+async fn a_dropped_answer_keeps_its_charge() {
+    let backends = backends().await;
+    for (name, backend) in backends.all.clone() {
+        let fake = Fake::start().await;
+        fake.set(Behaviour::BrokenBody);
+        let args = with(&backend, &["--spend-cap-credits-per-hour", "4"]);
+        let proxy = proxy(&fake, &args).await;
+        assert_ne!(faceswap(&proxy).await.0, 200, "{name}: first dropped");
+        assert_ne!(faceswap(&proxy).await.0, 200, "{name}: second dropped");
+        assert_eq!(faceswap(&proxy).await, spend_refused(), "{name}");
+        assert_eq!(fake.count(), 2, "{name}");
+    }
+}
+
+#[tokio::test]
 async fn an_unreadable_answer_keeps_its_charge_and_a_refusal_gives_it_back() {
     let backends = backends().await;
     for (name, backend) in backends.all.clone() {
