@@ -581,4 +581,38 @@ async fn videos_from_ffmpeg_are_stored_with_their_length() {
             "{name}"
         );
     }
+    // The same H.264 and AAC remuxed by ffmpeg: a QuickTime movie (its sound description is
+    // QuickTime's own), and a fragmented MP4, whose movie header gives no length.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = dir.path().join("source.mp4");
+    std::fs::write(&source, test_media("two-faces.mp4")).expect("write");
+    for (name, flags, content_type, known) in [
+        ("movie.mov", &["-f", "mov"][..], "video/quicktime", true),
+        (
+            "fragmented.mp4",
+            &["-movflags", "frag_keyframe+empty_moov"][..],
+            "video/mp4",
+            false,
+        ),
+    ] {
+        let out = dir.path().join(name);
+        let status = std::process::Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i"])
+            .arg(&source)
+            .args(["-c", "copy"])
+            .args(flags)
+            .arg(&out)
+            .status()
+            .expect("ffmpeg runs");
+        assert!(status.success(), "ffmpeg made {name}");
+        let (status, _, answer) = upload(&proxy, std::fs::read(&out).expect("read")).await;
+        assert_eq!(status, 200, "{name}: {answer}");
+        assert_eq!(answer["content_type"], content_type, "{name}");
+        let video = answer["url"].as_str().expect("url").to_owned();
+        let body = serde_json::json!({"source_video": video,
+            "face_image": "https://img.example/f.jpg", "duration": 2});
+        let expected = if known { 400 } else { 200 };
+        let response = proxy.submit("video_faceswap", body).await;
+        assert_eq!(response.status(), expected, "{name}: length known: {known}");
+    }
 }
