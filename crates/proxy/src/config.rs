@@ -649,5 +649,17 @@ mod tests {
         assert_eq!(config.max_connections_per_client, 64);
         assert_eq!(config.header_read_timeout, Duration::from_secs(10));
         assert!(Config::try_from_args(["faceswap-proxy", "--max-connections", "0"]).is_err());
+        assert_eq!(config.upload_bytes_per_hour, 2 * 1024 * 1024 * 1024);
+        assert_eq!(config.task_retention, Duration::from_secs(30 * 86_400));
+        assert_eq!(
+            parse(&["--task-retention-days", "7"]).task_retention,
+            Duration::from_secs(7 * 86_400)
+        );
+        for (flag, value) in [
+            ("--task-retention-days", "0"),
+            ("--upload-bytes-per-hour", "0"),
+        ] {
+            assert!(Config::try_from_args(["faceswap-proxy", flag, value]).is_err());
+        }
     }
 }

@@ -83,6 +83,21 @@ async fn a_timed_out_call_keeps_its_charge() {
 }
 
 #[tokio::test]
+async fn a_dropped_answer_keeps_its_charge() {
+    let backends = backends().await;
+    for (name, backend) in backends.all.clone() {
+        let fake = Fake::start().await;
+        fake.set(Behaviour::BrokenBody);
+        let args = with(&backend, &["--spend-cap-credits-per-hour", "4"]);
+        let proxy = proxy(&fake, &args).await;
+        assert_ne!(faceswap(&proxy).await.0, 200, "{name}: first dropped");
+        assert_ne!(faceswap(&proxy).await.0, 200, "{name}: second dropped");
+        assert_eq!(faceswap(&proxy).await, spend_refused(), "{name}");
+        assert_eq!(fake.count(), 2, "{name}");
+    }
+}
+
+#[tokio::test]
 async fn an_unreadable_answer_keeps_its_charge_and_a_refusal_gives_it_back() {
     let backends = backends().await;
     for (name, backend) in backends.all.clone() {
@@ -517,5 +532,87 @@ async fn finished_tasks_and_their_tokens_are_forgotten() {
         assert_eq!(left.status(), 200, "{name}");
         let left: Value = left.json().await.expect("json");
         assert_eq!(left["status"], "timed_out", "{name}");
+    }
+}
+
+/// A file of `target/test-media` (made by `scripts/test-media.sh` when missing).
+fn test_media(name: &str) -> Vec<u8> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let path = root.join("target/test-media").join(name);
+    if !path.exists() {
+        let status = std::process::Command::new("bash")
+            .arg(root.join("scripts/test-media.sh"))
+            .current_dir(&root)
+            .status()
+            .expect("bash runs scripts/test-media.sh");
+        assert!(status.success(), "scripts/test-media.sh failed");
+    }
+    std::fs::read(path).expect("test media")
+}
+
+#[tokio::test]
+async fn videos_from_ffmpeg_are_stored_with_their_length() {
+    let fake = Fake::start().await;
+    let proxy = proxy(&fake, &[]).await;
+    // H.264 + AAC in MP4, 3 s; VP9 + Opus in WebM, 3.008 s (Opus's padding): four started
+    // seconds, so 3 is too short for it.
+    for (name, content_type, short, enough) in [
+        ("two-faces.mp4", "video/mp4", 2.0, 3.0),
+        ("two-faces.webm", "video/webm", 3.0, 4.0),
+    ] {
+        let bytes = test_media(name);
+        let started = std::time::Instant::now();
+        let (status, _, answer) = upload(&proxy, bytes).await;
+        assert_eq!(status, 200, "{name}: {answer}");
+        assert_eq!(answer["content_type"], content_type, "{name}");
+        eprintln!("{name}: stored in {:?}", started.elapsed());
+        let video = answer["url"].as_str().expect("url").to_owned();
+        let swap = |duration: f64| {
+            serde_json::json!({"source_video": video, "face_image": "https://img.example/f.jpg",
+                "duration": duration})
+        };
+        let short = proxy.submit("video_faceswap", swap(short)).await;
+        assert_eq!(short.status(), 400, "{name}");
+        let body: Value = short.json().await.expect("JSON");
+        assert_eq!(body["field"], "duration", "{name}: {body}");
+        assert_eq!(
+            proxy.submit("video_faceswap", swap(enough)).await.status(),
+            200,
+            "{name}"
+        );
+    }
+    // The same H.264 and AAC remuxed by ffmpeg: a QuickTime movie (its sound description is
+    // QuickTime's own), and a fragmented MP4, whose movie header gives no length.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = dir.path().join("source.mp4");
+    std::fs::write(&source, test_media("two-faces.mp4")).expect("write");
+    for (name, flags, content_type, known) in [
+        ("movie.mov", &["-f", "mov"][..], "video/quicktime", true),
+        (
+            "fragmented.mp4",
+            &["-movflags", "frag_keyframe+empty_moov"][..],
+            "video/mp4",
+            false,
+        ),
+    ] {
+        let out = dir.path().join(name);
+        let status = std::process::Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i"])
+            .arg(&source)
+            .args(["-c", "copy"])
+            .args(flags)
+            .arg(&out)
+            .status()
+            .expect("ffmpeg runs");
+        assert!(status.success(), "ffmpeg made {name}");
+        let (status, _, answer) = upload(&proxy, std::fs::read(&out).expect("read")).await;
+        assert_eq!(status, 200, "{name}: {answer}");
+        assert_eq!(answer["content_type"], content_type, "{name}");
+        let video = answer["url"].as_str().expect("url").to_owned();
+        let body = serde_json::json!({"source_video": video,
+            "face_image": "https://img.example/f.jpg", "duration": 2});
+        let expected = if known { 400 } else { 200 };
+        let response = proxy.submit("video_faceswap", body).await;
+        assert_eq!(response.status(), expected, "{name}: length known: {known}");
     }
 }

@@ -136,6 +136,8 @@ pub enum Behaviour {
     Points(u64),
     /// This HTTP status with this body, as it is (an unreadable answer).
     Raw(u16, &'static str),
+    /// 200, then the connection breaks in the middle of the body (a dropped answer).
+    BrokenBody,
 }
 
 /// The fake provider.
@@ -284,6 +286,14 @@ async fn handle(
         ),
         Behaviour::Points(points) => {
             json(StatusCode::OK, answer_with_points(&op, &task_id, points))
+        }
+        Behaviour::BrokenBody => {
+            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+                Ok(Bytes::from_static(br#"{"code":200,"data":{"#)),
+                Err(std::io::Error::other("the connection breaks")),
+            ];
+            let body = axum::body::Body::from_stream(futures_util::stream::iter(chunks));
+            (StatusCode::OK, [("content-type", "application/json")], body).into_response()
         }
         Behaviour::Raw(code, body) => {
             json(StatusCode::from_u16(code).expect("status"), body.to_owned())
