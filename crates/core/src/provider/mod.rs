@@ -21,7 +21,7 @@ pub use cost::{Cost, CostUnit, PriceInputs};
 pub use fault::{FaultKind, ProviderFault};
 pub use form::{FormInput, FormValue};
 pub use settings::{AdapterSettings, SettingSpec};
-pub use update::{SubmitOutcome, TaskUpdate};
+pub use update::{ResultInfo, SubmitOutcome, TaskUpdate};
 pub use upstream::{Part, PartValue, UpstreamBody, UpstreamMethod, UpstreamRequest};
 
 /// How the provider's API key is sent upstream.
