@@ -52,8 +52,10 @@ fn the_request_fields_are_sent_as_printed() {
         sent(&prepared, None),
         json!({"source_image_url": SOURCE, "target_image_url": TARGET})
     );
-    let timed = prepare(json!({"source_image_url": SOURCE, "target_image_url": TARGET,
-        "timeout": 60}));
+    let timed = prepare(
+        json!({"source_image_url": SOURCE, "target_image_url": TARGET,
+        "timeout": 60}),
+    );
     assert_eq!(
         sent(&timed, None),
         json!({"source_image_url": SOURCE, "target_image_url": TARGET, "timeout": 60})
@@ -77,8 +79,10 @@ fn the_projects_timeout_bound_says_it_is_the_projects() {
 /// the API will immediately return a result containing a task_id field"
 #[test]
 fn the_callback_url_is_the_proxys_and_the_answer_is_a_task_id() {
-    let prepared = prepare(json!({"source_image_url": SOURCE, "target_image_url": TARGET,
-        "callback_url": "https://webhook.site/3b76eba5-4573-432a-b607-3000b87afc06"}));
+    let prepared = prepare(
+        json!({"source_image_url": SOURCE, "target_image_url": TARGET,
+        "callback_url": "https://webhook.site/3b76eba5-4573-432a-b607-3000b87afc06"}),
+    );
     let hook = CallbackTarget {
         url: "https://proxy.example/hooks/acedata/tok".into(),
         secret: None,
@@ -90,7 +94,10 @@ fn the_callback_url_is_the_proxys_and_the_answer_is_a_task_id() {
     );
     assert_eq!(
         AceData
-            .read_submit(&prepared, br#"{"task_id":"6e1c9a2d-7b1e-4c55-9a0e-2a1f3b4c5d6e"}"#)
+            .read_submit(
+                &prepared,
+                br#"{"task_id":"6e1c9a2d-7b1e-4c55-9a0e-2a1f3b4c5d6e"}"#
+            )
             .unwrap(),
         SubmitOutcome::Started {
             task_id: "6e1c9a2d-7b1e-4c55-9a0e-2a1f3b4c5d6e".into(),
@@ -200,6 +207,10 @@ fn every_documented_error_code_keeps_its_meaning() {
         let fault = AceData.read_error(status, &serde_json::to_vec(&body).unwrap());
         assert_eq!(fault.kind, kind, "{code}");
         assert_eq!(fault.provider_code.as_deref(), Some(code));
-        assert!(fault.message.contains("as AceData says"), "{}", fault.message);
+        assert!(
+            fault.message.contains("as AceData says"),
+            "{}",
+            fault.message
+        );
     }
 }

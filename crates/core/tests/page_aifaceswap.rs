@@ -167,7 +167,10 @@ fn faceswap_with_files_example() {
     assert_eq!(
         parts,
         [
-            ("source_image".into(), PartValue::File("source_image".into())),
+            (
+                "source_image".into(),
+                PartValue::File("source_image".into())
+            ),
             ("face_image".into(), PartValue::File("face_image".into())),
             ("webhook".into(), PartValue::Text(HOOK.into())),
         ]
@@ -323,11 +326,12 @@ fn multi_faceswap_example() {
 /// data2 = {"webhook": "http:xxxx.xx/api/task_callback", "index": [0, 2]}
 /// response =, headers=headers, data=data2, files=files)
 /// ```
-/// `requests` sends a list in `data` as one text part per entry: `index=0`, `index=2`.
+/// `requests` sends a list in `data` as one text part per entry: `index=0`, `index=2`. The
+/// page's `webhook` (`http:xxxx.xx/...`, a placeholder) is the caller's: the proxy drops it
+/// before the adapter reads the form and sends its own.
 #[test]
 fn multi_faceswap_with_files_example() {
     let fields = [
-        ("webhook", text("http:xxxx.xx/api/task_callback")),
         ("index", text("0")),
         ("index", text("2")),
         ("source_image", FormValue::File(MediaType::Jpeg)),
@@ -341,14 +345,20 @@ fn multi_faceswap_with_files_example() {
     assert!(prepared.multipart);
     assert_eq!(
         prepared.request["face_image"],
-        json!([file_stand_in("face_image[0]"), file_stand_in("face_image[1]")])
+        json!([
+            file_stand_in("face_image[0]"),
+            file_stand_in("face_image[1]")
+        ])
     );
     let (path, parts) = sent_parts(&prepared);
     assert_eq!(path, "api/aifaceswap/v1/multi_faceswap");
     assert_eq!(
         parts,
         [
-            ("source_image".into(), PartValue::File("source_image".into())),
+            (
+                "source_image".into(),
+                PartValue::File("source_image".into())
+            ),
             ("face_image".into(), PartValue::File("face_image[0]".into())),
             ("face_image".into(), PartValue::File("face_image[1]".into())),
             ("index".into(), PartValue::Text("0".into())),
@@ -419,7 +429,9 @@ fn webhook_definition() {
         Some("https://temp.aifaceswap.io/aifaceswap/result/r.webp")
     );
     let failed = Aifaceswap
-        .read_callback(br#"{"success": 0, "type": 1, "task_id": "ac3eb7ab5852233a3d2076031103b4fe"}"#)
+        .read_callback(
+            br#"{"success": 0, "type": 1, "task_id": "ac3eb7ab5852233a3d2076031103b4fe"}"#,
+        )
         .unwrap();
     assert_eq!(failed.status, TaskStatus::Failed);
     assert_eq!(failed.kind, Some(1));

@@ -191,7 +191,9 @@ fn faceswap2_swap_index_is_optional_and_forwarded_as_written() {
             "{written}"
         );
     }
-    for bad in ["1,1", "0,3", "-1,0", "1", "1,2,0", "a,b", "1;2", "", "1.0,2"] {
+    for bad in [
+        "1,1", "0,3", "-1,0", "1", "1,2,0", "a,b", "1;2", "", "1.0,2",
+    ] {
         let err = AiPhotoCraft
             .prepare_form(
                 "faceswap/faceswap2",
@@ -305,15 +307,23 @@ fn task_status_example_is_a_success() {
 #[test]
 fn status_forms_stay_readable() {
     let read = |body: &str| AiPhotoCraft.read_poll("t", body.as_bytes()).unwrap();
-    assert_eq!(read(r#"{"status":"processing"}"#).status, TaskStatus::Pending);
+    assert_eq!(
+        read(r#"{"status":"processing"}"#).status,
+        TaskStatus::Pending
+    );
     assert_eq!(read(r#"{"status":"PENDING"}"#).status, TaskStatus::Pending);
-    let done = read(&format!(r#"{{"status":"completed","image_url":"{RESULT}"}}"#));
+    let done = read(&format!(
+        r#"{{"status":"completed","image_url":"{RESULT}"}}"#
+    ));
     assert_eq!(done.status, TaskStatus::Succeeded);
     let failed = read(r#"{"status":"failed","error":{"message":"no face"}}"#);
     assert_eq!(failed.status, TaskStatus::Failed);
     // A pending status with a URL already present is still pending: the status decides.
     assert_eq!(
-        read(&format!(r#"{{"status":"processing","image_url":"{RESULT}"}}"#)).status,
+        read(&format!(
+            r#"{{"status":"processing","image_url":"{RESULT}"}}"#
+        ))
+        .status,
         TaskStatus::Pending
     );
 }
@@ -322,14 +332,15 @@ fn status_forms_stay_readable() {
 /// few in a row); it says what came back.
 #[test]
 fn unreadable_status_says_what_came_back() {
-    for body in [&b"{}"[..], b"[]", b"<html>busy</html>", br#"{"state":"weird"}"#] {
+    for body in [
+        &b"{}"[..],
+        b"[]",
+        b"<html>busy</html>",
+        br#"{"state":"weird"}"#,
+    ] {
         let fault = AiPhotoCraft.read_poll("t", body).unwrap_err();
         assert_eq!(fault.kind, FaultKind::Upstream);
-        assert!(
-            fault.message.contains("AIPhotoCraft"),
-            "{}",
-            fault.message
-        );
+        assert!(fault.message.contains("AIPhotoCraft"), "{}", fault.message);
     }
     let fault = AiPhotoCraft
         .read_poll("t", br#"{"state":"weird"}"#)
@@ -489,7 +500,10 @@ fn rate_limit_headers_are_read() {
         ("X-RateLimit-Remaining", "0"),
         ("X-RateLimit-Reset", "1620000000"),
     ];
-    assert_eq!(AiPhotoCraft.exhausted_until(&spent, now), Some(1_620_000_000));
+    assert_eq!(
+        AiPhotoCraft.exhausted_until(&spent, now),
+        Some(1_620_000_000)
+    );
     let left = [
         ("X-RateLimit-Limit", "50"),
         ("X-RateLimit-Remaining", "49"),

@@ -103,7 +103,10 @@ fn the_request_example_is_sent_as_printed() {
         panic!("JSON")
     };
     let sent: Value = serde_json::from_slice(json).unwrap();
-    assert_eq!(sent["input"], serde_json::from_str::<Value>(REQUEST).unwrap()["input"]);
+    assert_eq!(
+        sent["input"],
+        serde_json::from_str::<Value>(REQUEST).unwrap()["input"]
+    );
     assert_eq!(
         sent["config"]["webhook_config"],
         json!({"endpoint": "https://proxy.example/hooks/piapi/tok", "secret": "s3cret"})
@@ -141,8 +144,10 @@ fn png(width: u32, height: u32) -> Vec<u8> {
 }
 
 fn with_images(target: &str, swap: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({"model": "Qubico/image-toolkit", "task_type": "face-swap",
-        "input": {"target_image": target, "swap_image": swap}}))
+    serde_json::to_vec(
+        &json!({"model": "Qubico/image-toolkit", "task_type": "face-swap",
+        "input": {"target_image": target, "swap_image": swap}}),
+    )
     .unwrap()
 }
 
@@ -162,7 +167,10 @@ fn base64_images_over_2048_are_refused() {
     assert!(err.message.contains("2049"), "{}", err.message);
     assert!(err.message.contains("2048"), "{}", err.message);
     let err = PiApi
-        .prepare_json(ROUTE, &with_images(&ok, &format!("data:image/png;base64,{tall}")))
+        .prepare_json(
+            ROUTE,
+            &with_images(&ok, &format!("data:image/png;base64,{tall}")),
+        )
         .unwrap_err();
     assert_eq!(err.field, "input.swap_image");
 }
@@ -173,10 +181,16 @@ fn base64_images_over_2048_are_refused() {
 fn inputs_are_urls_with_image_extensions_or_base64() {
     for ext in ["jpg", "jpeg", "png", "webp"] {
         let url = format!("https://cdn.example/face.{ext}");
-        assert!(PiApi.prepare_json(ROUTE, &with_images(&url, &url)).is_ok(), "{ext}");
+        assert!(
+            PiApi.prepare_json(ROUTE, &with_images(&url, &url)).is_ok(),
+            "{ext}"
+        );
     }
     let err = PiApi
-        .prepare_json(ROUTE, &with_images("https://cdn.example/face.gif", "https://cdn.example/a.jpg"))
+        .prepare_json(
+            ROUTE,
+            &with_images("https://cdn.example/face.gif", "https://cdn.example/a.jpg"),
+        )
         .unwrap_err();
     assert_eq!(err.field, "input.target_image");
 }
