@@ -116,16 +116,27 @@ async fn swap(state: SandboxState, headers: &HeaderMap, body: &[u8]) -> Result<R
 /// Runs a task and POSTs its end to `url`, under the webhook fault knobs.
 async fn call_back(state: SandboxState, task: Task, url: String) {
     let outcome = tasks::run(&state, &task).await;
+    // As the page describes it: the answer's fields and `task_id`, no `success`. A failure
+    // carries AceData's error object (the sandbox's shape: the page shows none). The
+    // `undocumented_shapes` knob adds a `success` flag to both.
+    let with_success = state.faults().undocumented_shapes;
     let body = match answer::result(&state, &task.task_id, outcome).await {
         Ok(mut result) => {
-            result["success"] = json!(true);
+            if with_success {
+                result["success"] = json!(true);
+            }
             result
         }
-        Err(err) => json!({
-            "success": false,
-            "task_id": task.task_id,
-            "error": { "code": error_code(&err), "message": err.message },
-        }),
+        Err(err) => {
+            let mut failure = json!({
+                "task_id": task.task_id,
+                "error": { "code": error_code(&err), "message": err.message },
+            });
+            if with_success {
+                failure["success"] = json!(false);
+            }
+            failure
+        }
     };
     let body = match serde_json::to_vec(&body) {
         Ok(body) => body,
