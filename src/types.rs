@@ -57,7 +57,8 @@ export interface PiApiTaskCreated { taskId: string; status: string; }
 /** `AiPhotoCraftClient.basicSwap`: the face of `srcImage` onto the face of `targetImage` (one face each); `enhance` restores the face with GFPGAN. */
 export interface BasicSwapRequest { srcImage: ImageInput; targetImage: ImageInput; enhance?: boolean | 'true' | 'false'; }
 /** A couple swap's order, counting faces from 1 left to right: `[1, 2]` keeps it, `[2, 1]` crosses it (or the string forms `"1,2"`, `"2,1"`). */
-export type SwapIndex = readonly [1, 2] | readonly [2, 1] | '1,2' | '2,1';
+/** Two different whole numbers from 0 to 2: a pair, or the string `"a,b"` (the provider's example: `"0,1"`). */
+export type SwapIndex = readonly [number, number] | string;
 /** `AiPhotoCraftClient.coupleSwap`: the two faces of `srcImage` onto the two faces of `targetImage`, in `swapIndex`'s order (default `[1, 2]`); `enhance` as for `basicSwap`. */
 export interface CoupleSwapRequest { srcImage: ImageInput; targetImage: ImageInput; swapIndex?: SwapIndex; enhance?: boolean | 'true' | 'false'; }
 /** `AiPhotoCraftClient.swap1From2`: the faces of `targetImage1` and `targetImage2` (one each) onto the two faces of `srcImage`. */
@@ -89,6 +90,8 @@ export interface ExtractedBase64Faces { pos: FaceBox[]; }
 /** A stored file. */
 export interface Uploaded { url: string; size: number; contentType: string; }
 
+/** What a provider reported about a task's result file; each member only where reported. */
+export interface ResultInfo { width?: number; height?: number; size?: number; }
 /** Where a task stands. */
 export type TaskStatus = 'pending' | 'succeeded' | 'failed' | 'timed_out';
 /** A task as the proxy stores it. */
@@ -99,6 +102,9 @@ export interface Task {
   status: TaskStatus;
   type?: number;
   resultUrl?: string;
+  /** What the provider reported about the result file, where it reported anything (AceData
+   * reports all three): width and height in pixels, size as the provider counts it (bytes). */
+  resultInfo?: ResultInfo;
   points?: number;
   /** What the proxy charged the spend cap for it, in the provider's unit. */
   cost?: Cost;
