@@ -537,3 +537,23 @@ fn authentication_example_json_is_refused_with_what_to_send() {
     assert_eq!(err.field, "body");
     assert!(err.message.contains("multipart"), "{}", err.message);
 }
+
+/// "Rate limits are applied on a per-API-key basis, not per-endpoint.": every request counts,
+/// polls included, so a swap is priced as its submit and the polls of a typical task, and the
+/// first poll waits a typical task's time (both the project's assumption; the page gives no
+/// task time).
+#[test]
+fn a_swap_is_priced_with_its_polls() {
+    use faceswap_core::aiphotocraft::{TYPICAL_POLLS, TYPICAL_TASK_SECS};
+    use faceswap_core::provider::{Cost, CostUnit, PriceInputs};
+    for spec in AiPhotoCraft.operations() {
+        assert_eq!(
+            AiPhotoCraft.price(spec, &PriceInputs::default()),
+            Cost::new(1.0 + f64::from(TYPICAL_POLLS), CostUnit::Requests)
+        );
+    }
+    assert_eq!(
+        AiPhotoCraft.typical_task_time(),
+        Some(std::time::Duration::from_secs(TYPICAL_TASK_SECS))
+    );
+}
