@@ -60,10 +60,15 @@ pub fn poll_interval(first: Duration, attempts: u32) -> Duration {
 
 async fn poll_one(state: &AppState, claim: PollClaim) {
     let key = &claim.key;
-    let mut unreadable = 0;
+    // Answers in a row that could not be read: a readable answer ends the run; a call that got
+    // no answer to read (refused, unreachable, budget spent) leaves it as it was.
+    let mut unreadable = claim.unreadable;
     let outcome = match ask(state, &claim).await {
         Ok(update) if update.is_terminal() => apply(state, key, &update).await,
-        Ok(_) => Ok(()),
+        Ok(_) => {
+            unreadable = 0;
+            Ok(())
+        }
         Err(PollError::Unreadable(message)) => {
             unreadable = claim.unreadable.saturating_add(1);
             tracing::warn!(provider = %key.provider, task_id = ?key.task_id, unreadable, "poll answer unreadable");
