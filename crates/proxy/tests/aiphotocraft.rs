@@ -602,6 +602,7 @@ async fn the_first_poll_waits_for_a_typical_tasks_time() {
     )
     .await;
     let proxy = &running.proxy;
+    let submitted = std::time::Instant::now();
     let (status, _, answer) = submit(proxy, "swapfacesameimage", same_image()).await;
     assert_eq!(status, 200, "{answer}");
     let id = answer["data"]["task_id"].as_str().unwrap().to_owned();
@@ -612,6 +613,10 @@ async fn the_first_poll_waits_for_a_typical_tasks_time() {
     );
     fake.set_status(&id, "page", Some("https://cdn.aiphotocraft.example/r.png"));
     wait_for_status(proxy, &id, "succeeded").await;
+    assert!(
+        submitted.elapsed() < Duration::from_secs(3),
+        "polled after the operator's 700 ms, not a default typical time"
+    );
     assert_eq!(
         fake.polls.lock().unwrap().len(),
         1,
