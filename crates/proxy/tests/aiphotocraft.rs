@@ -569,7 +569,8 @@ async fn a_readable_answer_between_unreadable_ones_starts_the_count_again() {
     let id = answer["data"]["task_id"].as_str().unwrap().to_owned();
     let polls = || fake.polls.lock().unwrap().len();
     let until = |n: usize| async move {
-        for _ in 0..200 {
+        // Polls back off (doubling from 50 ms): the fifth comes about 1.5 s after the submit.
+        for _ in 0..800 {
             if polls() >= n {
                 return;
             }
