@@ -4,9 +4,10 @@
 //!
 //! The source image's face goes onto the target's largest face. Without `callback_url` the
 //! answer waits for the image: `{image_url, image_width, image_height, image_size, task_id}`.
-//! With it, the answer is `{task_id}` at once, and the result is POSTed there later as
-//! `{success, task_id, image_url, image_width, image_height, image_size}` (or `{success: false,
-//! task_id, error}`), under the webhook fault knobs. The fault knobs answer as AceData does:
+//! With it, the answer is `{task_id}` at once, and the result is POSTed there later as AceData
+//! describes its callback: the answer's fields and `task_id`, `{task_id, image_url, image_width,
+//! image_height, image_size}`, no `success` (a failure: `{task_id, error}`, the sandbox's shape),
+//! under the webhook fault knobs; `undocumented_shapes` adds `success`. The fault knobs answer as AceData does:
 //! `rate_limit_next` as 429 `too_many_requests`, `refuse_next` as 403 `forbidden`, `error_next`
 //! as 500 `api_error` (504 `timeout` with `error_status` 504), `latency_ms` slows every call.
 
