@@ -5,7 +5,7 @@
 //! been checked. The proxy sets the callback URL; when AceData answers with the image at once,
 //! the task is already succeeded and `waitForResult` resolves on its first event.
 
-use faceswap_core::acedata::{OPERATIONS, PROVIDER};
+use faceswap_core::acedata::{check_timeout_number, OPERATIONS, PROVIDER};
 use faceswap_core::url::check_http_url;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
@@ -111,6 +111,8 @@ pub(crate) async fn face_swap(
     let spec = &OPERATIONS[0];
     let request = js::request_object(request, spec.js_name)?;
     let options = CallOptions::read(options)?;
+    // `timeout` first: a bad one is refused before any image is read or uploaded.
+    let timeout = timeout_field(&request)?;
     let mut sources = Vec::with_capacity(IMAGES.len());
     for (field, wire) in IMAGES {
         let source = source_field(&request, field)?;
@@ -122,7 +124,6 @@ pub(crate) async fn face_swap(
         }
         sources.push(source);
     }
-    let timeout = js::optional_integer(&request, "timeout")?;
     let mut fields = Vec::with_capacity(3);
     for ((_, wire), source) in IMAGES.iter().zip(&sources) {
         let url = resolve_url(client, source, options.signal.as_ref()).await?;
@@ -133,4 +134,15 @@ pub(crate) async fn face_swap(
     }
     let answer = client.submit_json(spec, &fields, &options).await?;
     task_created(&answer)
+}
+
+/// `timeout`, checked by faceswap-core's rule (whole seconds within the proxy's own bound).
+fn timeout_field(request: &JsValue) -> Result<Option<u64>, ClientError> {
+    let value = js::get(request, "timeout");
+    if js::is_absent(&value) {
+        return Ok(None);
+    }
+    check_timeout_number(value.as_f64().unwrap_or(f64::NAN))
+        .map(Some)
+        .map_err(ClientError::invalid)
 }

@@ -51,9 +51,10 @@ impl AiPhotoCraftClient {
         self.call(Call::Submit(Operation::BasicSwap), request, options)
     }
 
-    /// Swaps the two faces of `srcImage` onto the two faces of `targetImage`; `swapIndex`
-    /// `[1, 2]` (the default) keeps their order left to right, `[2, 1]` crosses it (faces count
-    /// from 1; the string form `"2,1"` works too); `enhance` as for `basicSwap`.
+    /// Swaps the two faces of `srcImage` onto the two faces of `targetImage`. `swapIndex` is
+    /// optional and sent only when given, as written: two different whole numbers from 0 to 2,
+    /// as the string `"0,1"` (the provider's example) or the pair `[0, 1]`; anything else is
+    /// refused before anything is sent. `enhance` is sent only when given.
     #[wasm_bindgen(js_name = coupleSwap, unchecked_return_type = "Promise<ProviderTaskCreated>")]
     pub fn couple_swap(
         &self,
@@ -176,7 +177,7 @@ pub(crate) async fn submit_operation(
 }
 
 /// A text field's value as the provider's string: `enhance` may be a boolean, `swapIndex` a
-/// list of face numbers (`[2, 1]` is `"2,1"`).
+/// pair of face numbers (`[0, 1]` is `"0,1"`).
 fn text_value(value: &JsValue, field: &str) -> Result<String, ClientError> {
     if let Some(text) = value.as_string() {
         return Ok(text);

@@ -23,6 +23,11 @@ use crate::js;
 /// What `operation` of `provider` costs for `params`: `{ amount, unit }` in the provider's unit
 /// (`credits`, `usd` or `requests`).
 ///
+/// Where a provider counts every request against the key's budget (AIPhotoCraft: "per-API-key
+/// basis, not per-endpoint"), the price counts the polls of a typical task too: one submit and
+/// two task-status polls, 3 requests (the proxy waits a typical task's time before the first
+/// poll). A slower task polls more, each poll one more request; the price is the typical one.
+///
 /// `provider` is a provider id (`aifaceswap`); `operation` the client method's name
 /// (`videoFaceSwap`) or the provider's wire name (`video_faceswap`). `params` may hold `duration`
 /// (seconds), `enhance`, `faces` (or `refInfo`, whose length counts the faces) and `frames`;
@@ -196,6 +201,11 @@ mod tests {
         assert_eq!(
             price(&AceData, "faceSwap", &PriceInputs::default()).unwrap(),
             Cost::new(1.0, faceswap_core::provider::CostUnit::Requests)
+        );
+        assert_eq!(
+            price(&AiPhotoCraft, "basicSwap", &PriceInputs::default()).unwrap(),
+            Cost::new(3.0, faceswap_core::provider::CostUnit::Requests),
+            "a swap and the polls of a typical task"
         );
     }
 

@@ -1,6 +1,7 @@
 //! Inputs that may be a URL string or a Blob: reading them, checking a Blob's type by its magic
 //! bytes before anything is sent, and turning Blobs into URLs through the proxy's uploads.
 
+use faceswap_core::media::{MaxResolution, DIMENSIONS_PREFIX};
 use faceswap_core::provider::form::file_stand_in;
 use faceswap_core::MediaType;
 use js_sys::Uint8Array;
@@ -77,6 +78,26 @@ pub async fn check_blob(blob: &Blob, kind: Kind, field: &str) -> Result<MediaTyp
             format!("{field} must be {wanted}"),
         )),
     }
+}
+
+/// Checks an image Blob's width and height against a provider's limit, read from the image's
+/// header (its first [`DIMENSIONS_PREFIX`] bytes), never by decoding it; an image whose header
+/// does not say within them is left to the provider.
+pub async fn check_image_size(
+    blob: &Blob,
+    field: &str,
+    limit: MaxResolution,
+) -> Result<(), ClientError> {
+    let end = (blob.size() as usize).min(DIMENSIONS_PREFIX) as i32;
+    let head = blob
+        .slice_with_i32_and_i32(0, end)
+        .map_err(|_| ClientError::invalid_field(field, format!("{field} cannot be read")))?;
+    let buffer = JsFuture::from(head.array_buffer())
+        .await
+        .map_err(|_| ClientError::invalid_field(field, format!("{field} cannot be read")))?;
+    limit
+        .check(field, &Uint8Array::new(&buffer).to_vec())
+        .map_err(ClientError::invalid)
 }
 
 /// Checks every Blob among `sources` (each with its field name).

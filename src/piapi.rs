@@ -16,7 +16,7 @@ use wasm_bindgen::JsCast;
 
 use crate::error::ClientError;
 use crate::js::{self, run};
-use crate::media::{check_blob, resolve_url, source_field, Kind, Source};
+use crate::media::{check_blob, check_image_size, resolve_url, source_field, Kind, Source};
 use crate::ops::envelope_data;
 use crate::provider_client::{CallOptions, ProviderClient};
 
@@ -252,6 +252,10 @@ async fn stand_in(source: &Source, kind: Kind, wire_field: &str) -> Result<Strin
         Source::Blob(blob) => {
             let js_field = crate::error::camel_case_path(wire_field);
             let media = check_blob(blob, kind, &js_field).await?;
+            if kind == Kind::Image {
+                // "under 2048 x 2048 resolution each", from the image's header.
+                check_image_size(blob, &js_field, faceswap_core::piapi::MAX_IMAGE).await?;
+            }
             Ok(file_stand_in(&format!(
                 "{wire_field}.{}",
                 media.extension()

@@ -1,5 +1,6 @@
 //! The task object handed to JavaScript: the proxy's `{provider, task_id, status, type,
-//! result_url, points, cost, error, created_at, updated_at}` in camelCase, absent fields left out
+//! result_url, result_info, points, cost, error, created_at, updated_at}` in camelCase
+//! (`result_info` is `resultInfo: {width?, height?, size?}`), absent fields left out
 //! except `provider`, which is the client's when the answer has none (aifaceswap's own routes).
 
 use faceswap_core::TaskStatus;
@@ -37,6 +38,8 @@ pub fn task_from_json(
     for (from, to) in [
         ("type", "type"),
         ("result_url", "resultUrl"),
+        // `{width, height, size}`: neutral names already, passed as they are.
+        ("result_info", "resultInfo"),
         ("points", "points"),
         ("cost", "cost"),
         ("error", "error"),

@@ -31,7 +31,7 @@ export type Enhance = 0 | 1 | 2;
 export interface FaceSwapRequest { sourceImage: ImageInput; faceImage: ImageInput; }
 /** `extractFace`: find the faces of `img`. */
 export interface ExtractFaceRequest { img: ImageInput; }
-/** `multiFaceSwap`: replace the faces at `index` with `faceImage`, pairwise. */
+/** `multiFaceSwap`: replace the faces at `index` with `faceImage`, pairwise; with any Blob, sent as the provider's multipart file form (one `face_image` file per face). */
 export interface MultiFaceSwapRequest { sourceImage: ImageInput; faceImage: ImageInput[]; index: number[]; }
 /** `videoFaceSwap`: put `faceImage` onto the faces of `sourceVideo`. */
 export interface VideoFaceSwapRequest { sourceVideo: VideoInput; faceImage: ImageInput; duration: number; enhance?: Enhance; }
@@ -44,7 +44,7 @@ export interface MultiVideoFaceSwapRequest { sourceVideo: VideoInput; refInfo: R
 
 /** PiAPI's faces index: face numbers from 0, as a list `[0, 1]` or as PiAPI's string `"0,1"`. */
 export type FacesIndex = readonly number[] | string;
-/** `PiApiClient.faceSwap`: replace the largest face of `targetImage` with the face of `swapImage` (URLs ending in .jpg, .jpeg, .png or .webp, base64, or Blobs). */
+/** `PiApiClient.faceSwap`: replace the largest face of `targetImage` with the face of `swapImage` (URLs ending in .jpg, .jpeg, .png or .webp, base64, or Blobs; at most 2048 x 2048, a Blob checked from its header before anything is sent). */
 export interface PiApiFaceSwapRequest { targetImage: ImageInput; swapImage: ImageInput; }
 /** `PiApiClient.multiFaceSwap`: the faces of `targetImage` at `targetFacesIndex` become the faces of `swapImage` at `swapFacesIndex`, pairwise. */
 export interface PiApiMultiFaceSwapRequest { targetImage: ImageInput; swapImage: ImageInput; swapFacesIndex: FacesIndex; targetFacesIndex: FacesIndex; }
@@ -56,15 +56,15 @@ export interface PiApiTaskCreated { taskId: string; status: string; }
 
 /** `AiPhotoCraftClient.basicSwap`: the face of `srcImage` onto the face of `targetImage` (one face each); `enhance` restores the face with GFPGAN. */
 export interface BasicSwapRequest { srcImage: ImageInput; targetImage: ImageInput; enhance?: boolean | 'true' | 'false'; }
-/** A couple swap's order, counting faces from 1 left to right: `[1, 2]` keeps it, `[2, 1]` crosses it (or the string forms `"1,2"`, `"2,1"`). */
-export type SwapIndex = readonly [1, 2] | readonly [2, 1] | '1,2' | '2,1';
-/** `AiPhotoCraftClient.coupleSwap`: the two faces of `srcImage` onto the two faces of `targetImage`, in `swapIndex`'s order (default `[1, 2]`); `enhance` as for `basicSwap`. */
+/** A couple swap's `swap_index`, sent as written: two different whole numbers from 0 to 2, a pair or the string `"a,b"` (the provider's example: `"0,1"`). */
+export type SwapIndex = readonly [number, number] | string;
+/** `AiPhotoCraftClient.coupleSwap`: the two faces of `srcImage` onto the two faces of `targetImage`; `swapIndex` and `enhance` are optional and sent only when given. */
 export interface CoupleSwapRequest { srcImage: ImageInput; targetImage: ImageInput; swapIndex?: SwapIndex; enhance?: boolean | 'true' | 'false'; }
 /** `AiPhotoCraftClient.swap1From2`: the faces of `targetImage1` and `targetImage2` (one each) onto the two faces of `srcImage`. */
 export interface Swap1From2Request { srcImage: ImageInput; targetImage1: ImageInput; targetImage2: ImageInput; }
 /** `AiPhotoCraftClient.swapFaceSameImage`: the two faces of `srcImage` exchanged. */
 export interface SwapFaceSameImageRequest { srcImage: ImageInput; }
-/** `AceDataClient.faceSwap`: the face of `sourceImageUrl` onto the picture `targetImageUrl`; `timeout` is AceData's own limit in seconds (1 to 300). */
+/** `AceDataClient.faceSwap`: the face of `sourceImageUrl` onto the picture `targetImageUrl`; `timeout` is AceData's own limit in seconds, at most 300 (a bound of the proxy's own, checked before anything is uploaded). */
 export interface AceDataFaceSwapRequest { sourceImageUrl: ImageInput; targetImageUrl: ImageInput; timeout?: number; }
 /** A task AIPhotoCraft or AceData started. */
 export interface ProviderTaskCreated { taskId: string; }
@@ -89,6 +89,8 @@ export interface ExtractedBase64Faces { pos: FaceBox[]; }
 /** A stored file. */
 export interface Uploaded { url: string; size: number; contentType: string; }
 
+/** What a provider reported about a task's result file; each member only where reported. */
+export interface ResultInfo { width?: number; height?: number; size?: number; }
 /** Where a task stands. */
 export type TaskStatus = 'pending' | 'succeeded' | 'failed' | 'timed_out';
 /** A task as the proxy stores it. */
@@ -99,6 +101,9 @@ export interface Task {
   status: TaskStatus;
   type?: number;
   resultUrl?: string;
+  /** What the provider reported about the result file, where it reported anything (AceData
+   * reports all three): width and height in pixels, size as the provider counts it (bytes). */
+  resultInfo?: ResultInfo;
   points?: number;
   /** What the proxy charged the spend cap for it, in the provider's unit. */
   cost?: Cost;

@@ -1,12 +1,13 @@
 //! `AiPhotoCraftClient`, `AceDataClient` and `swapFace` in headless Chromium, against a
 //! stand-in `fetch`: each operation's route and body (multipart for AIPhotoCraft, JSON for
 //! AceData), Blobs as file parts or uploaded first, the task id read from either provider's
-//! answer, and bad input rejected with its camelCase `field` before any request.
+//! answer, and bad input rejected with its camelCase `field` before any request; aifaceswap's
+//! `multiFaceSwap` with Blobs as its file form, and a task's `resultInfo`.
 
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use faceswap_wasm::{swap_face, AceDataClient, AiPhotoCraftClient};
+use faceswap_wasm::{swap_face, AceDataClient, AiPhotoCraftClient, FaceSwapClient};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -61,7 +62,8 @@ async fn basic_swap_sends_a_blob_as_a_file_and_a_url_as_text() {
 
 #[wasm_bindgen_test]
 async fn couple_swap_takes_swap_index_as_a_list_or_a_string() {
-    for (given, sent) in [("[2, 1]", "2,1"), ("'1,2'", "1,2"), ("' 2 , 1 '", "2,1")] {
+    // Forwarded as written: the page's example `0,1` counts from 0.
+    for (given, sent) in [("[1, 0]", "1,0"), ("'0,1'", "0,1"), ("' 2 , 1 '", "2,1")] {
         let fetch = FakeFetch::install(&format!("(path) => {CRAFT_CREATED}"));
         let request = object(&format!(
             "{{ srcImage: '{PHOTO}', targetImage: '{PHOTO}', swapIndex: {given} }}"
@@ -78,6 +80,21 @@ async fn couple_swap_takes_swap_index_as_a_list_or_a_string() {
             "{given}"
         );
     }
+}
+
+#[wasm_bindgen_test]
+async fn couple_swap_sends_swap_index_and_enhance_only_when_given() {
+    let fetch = FakeFetch::install(&format!("(path) => {CRAFT_CREATED}"));
+    let request = object(&format!(
+        "{{ srcImage: '{PHOTO}', targetImage: '{PHOTO}' }}"
+    ));
+    JsFuture::from(craft().couple_swap(request, JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(
+        fetch.last_form(),
+        format!(r#"[["srcimage","{PHOTO}"],["targetimage","{PHOTO}"]]"#)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -113,7 +130,12 @@ async fn swap_1_from_2_and_same_image_swap_send_their_own_fields() {
 async fn aiphotocraft_refuses_bad_input_naming_the_field_before_any_request() {
     let cases = [
         (
-            format!("{{ srcImage: '{PHOTO}', targetImage: '{PHOTO}', swapIndex: [0, 1] }}"),
+            format!("{{ srcImage: '{PHOTO}', targetImage: '{PHOTO}', swapIndex: [1, 1] }}"),
+            "coupleSwap",
+            "swapIndex",
+        ),
+        (
+            format!("{{ srcImage: '{PHOTO}', targetImage: '{PHOTO}', swapIndex: '0,3' }}"),
             "coupleSwap",
             "swapIndex",
         ),
@@ -176,6 +198,25 @@ async fn acedata_uploads_a_blob_first_and_posts_both_urls() {
             "{{ source_image_url: 'http://127.0.0.1/uploads/0123.png', target_image_url: '{PHOTO}', timeout: 120 }}"
         ))
     );
+}
+
+#[wasm_bindgen_test]
+async fn acedata_refuses_a_timeout_beyond_the_proxys_bound_before_uploading() {
+    for timeout in ["301", "0", "1.5", "'60'"] {
+        let fetch = FakeFetch::install(&format!("(path) => {UPLOADED}"));
+        let request = object(&format!(
+            "{{ sourceImageUrl: {}, targetImageUrl: '{PHOTO}', timeout: {timeout} }}",
+            png_blob()
+        ));
+        let err = rejection(acedata().face_swap(request, JsValue::UNDEFINED)).await;
+        assert_eq!(prop(&err, "field"), "timeout", "{timeout}");
+        let message = prop(&err, "message").as_string().unwrap();
+        assert!(message.contains("the proxy's own bound"), "{message}");
+        assert!(
+            fetch.requests().is_empty(),
+            "nothing uploaded for {timeout}"
+        );
+    }
 }
 
 #[wasm_bindgen_test]
@@ -284,4 +325,44 @@ async fn swap_face_names_its_own_fields_and_refuses_an_unknown_provider() {
         message.contains("aifaceswap, piapi, aiphotocraft, acedata"),
         "{message}"
     );
+}
+
+/// The first page's "Method2" of multi_faceswap: Blobs go as files, one `face_image` per face,
+/// `index` one part per entry; nothing is uploaded first.
+#[wasm_bindgen_test]
+async fn multi_face_swap_sends_blobs_as_its_file_form() {
+    let fetch = FakeFetch::install(
+        "(path) => [200, { code: 200, data: { task_id: 'multi-1', points: 5 }, message: 'OK' }]",
+    );
+    let client = FaceSwapClient::new(options()).unwrap();
+    let request = object(&format!(
+        "{{ sourceImage: {blob}, faceImage: [{blob}, '{FACE}'], index: [0, 2] }}",
+        blob = png_blob()
+    ));
+    let created = JsFuture::from(client.multi_face_swap(request, JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(prop(&created, "taskId"), "multi-1");
+    assert_eq!(fetch.paths(), ["/api/aifaceswap/v1/multi_faceswap"]);
+    assert_eq!(
+        fetch.last_form(),
+        format!(
+            r#"[["source_image","file:source_image.png"],["face_image","file:face_image.png"],["face_image","{FACE}"],["index","0"],["index","2"]]"#
+        )
+    );
+}
+
+/// The provider's report of the result file reaches the task as `resultInfo`.
+#[wasm_bindgen_test]
+async fn a_task_carries_the_results_metadata() {
+    let _fetch = FakeFetch::install(
+        "(path) => [200, { provider: 'acedata', task_id: 'ace-1', status: 'succeeded', result_url: 'https://cdn.example/r.png', result_info: { width: 1024, height: 768, size: 183552 }, created_at: 'a', updated_at: 'b' }]",
+    );
+    let task = JsFuture::from(acedata().wait_for_result("ace-1".into(), JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    let info = prop(&task, "resultInfo");
+    assert_eq!(prop(&info, "width"), 1024);
+    assert_eq!(prop(&info, "height"), 768);
+    assert_eq!(prop(&info, "size"), 183_552);
 }

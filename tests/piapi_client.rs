@@ -132,6 +132,55 @@ async fn a_blob_is_uploaded_first_and_its_url_is_sent() {
     );
 }
 
+/// A PNG Blob whose header says `width` x `height` (signature and IHDR only: all the check reads).
+fn png_header_blob(width: u32, height: u32) -> String {
+    format!(
+        "new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, \
+         0x49, 0x48, 0x44, 0x52, {}, {}, 8, 2, 0, 0, 0, 0, 0, 0, 0])], {{ type: 'image/png' }})",
+        width.to_be_bytes().map(|b| b.to_string()).join(", "),
+        height.to_be_bytes().map(|b| b.to_string()).join(", ")
+    )
+}
+
+/// "both swap_image and target_image should be under 2048 x 2048 resolution each": a Blob's size
+/// is read from its header, and a larger one is refused before anything is uploaded.
+#[wasm_bindgen_test]
+async fn a_blob_over_2048_pixels_is_refused_before_any_upload() {
+    for (target, swap, field) in [
+        (
+            png_header_blob(2049, 100),
+            format!("'{SWAP}'"),
+            "targetImage",
+        ),
+        (
+            format!("'{TARGET}'"),
+            png_header_blob(100, 4096),
+            "swapImage",
+        ),
+    ] {
+        let fetch = FakeFetch::install(&format!("(path) => {UPLOADED}"));
+        let request = object(&format!("{{ targetImage: {target}, swapImage: {swap} }}"));
+        let err = rejection(client().face_swap(request, JsValue::UNDEFINED)).await;
+        assert_eq!(prop(&err, "code"), "invalid_parameter");
+        assert_eq!(prop(&err, "field"), field);
+        let message = prop(&err, "message").as_string().unwrap();
+        assert!(message.contains("2048"), "{message}");
+        assert!(fetch.requests().is_empty(), "nothing uploaded");
+    }
+    // 2048 x 2048 itself is within the limit.
+    let fetch = FakeFetch::install(&format!(
+        "(path) => path === '/api/uploads' ? {UPLOADED} : {CREATED}"
+    ));
+    let request = object(&format!(
+        "{{ targetImage: {}, swapImage: '{SWAP}' }}",
+        png_header_blob(2048, 2048)
+    ));
+    JsFuture::from(client().face_swap(request, JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(fetch.paths(), ["/api/uploads", "/api/piapi/v1/task"]);
+}
+
 #[wasm_bindgen_test]
 async fn tasks_are_followed_on_piapis_task_routes() {
     let fetch = FakeFetch::install(

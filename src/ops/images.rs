@@ -12,8 +12,7 @@ use super::{string_array, submit_form, submit_json, task_created, CallOptions};
 use crate::error::ClientError;
 use crate::js;
 use crate::media::{
-    any_blob, append_to_form, check_blob, check_blobs, resolve_url, source_field, source_list,
-    Kind, Source,
+    any_blob, append_to_form, check_blob, check_blobs, source_field, source_list, Kind, Source,
 };
 use crate::provider_client::ProviderClient;
 
@@ -99,7 +98,8 @@ pub async fn extract_face(
     Ok(result.into())
 }
 
-/// `multiFaceSwap({ sourceImage, faceImage: [...], index: [...] })`: Blobs are uploaded first.
+/// `multiFaceSwap({ sourceImage, faceImage: [...], index: [...] })`: with a Blob among the
+/// images, a multipart form with the Blobs as files (the provider's file form); else JSON.
 pub async fn multi_face_swap(
     client: &ProviderClient,
     request: &JsValue,
@@ -130,10 +130,33 @@ pub async fn multi_face_swap(
     );
     check_blobs(&checks).await?;
 
-    let signal = options.signal.as_ref();
-    core.source_image = resolve_url(client, &source, signal).await?;
-    for (slot, face) in core.face_image.iter_mut().zip(&faces) {
-        *slot = resolve_url(client, face, signal).await?;
+    // With a Blob among the images, the provider's own file form ("Method2"): files
+    // `source_image` and one `face_image` per face (URL strings as text parts), `index` one
+    // text part per entry. All URLs: its JSON body.
+    let all: Vec<&Source> = std::iter::once(&source).chain(faces.iter()).collect();
+    if any_blob(&all) {
+        let form = FormData::new().map_err(|_| ClientError::network("FormData unavailable"))?;
+        for (name, input, field) in
+            std::iter::once(("source_image", &source, "sourceImage".to_owned())).chain(
+                faces
+                    .iter()
+                    .enumerate()
+                    .map(|(i, face)| ("face_image", face, format!("faceImage[{i}]"))),
+            )
+        {
+            let media = match input {
+                Source::Blob(blob) => Some(check_blob(blob, Kind::Image, &field).await?),
+                Source::Url(_) => None,
+            };
+            append_to_form(&form, name, input, media)?;
+        }
+        for i in &core.index {
+            form.append_with_str("index", &i.to_string()).map_err(|_| {
+                ClientError::invalid_field("index", "index cannot be added to the form")
+            })?;
+        }
+        let data = submit_form(client, Operation::MultiFaceSwap, form, &options).await?;
+        return task_created(&data);
     }
     let index: js_sys::Array = core
         .index

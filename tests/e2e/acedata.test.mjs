@@ -46,12 +46,18 @@ describe('AceData through the proxy and the sandbox', () => {
   });
 
   test('faceSwap by callback: the task ends succeeded and its image loads', async () => {
+    // The sandbox calls back as the page describes it: the answer's fields and task_id, no
+    // `success`; the result's width, height and size reach the task as resultInfo.
     const result = await swapInPage(page);
     assert.ok(result.ok, JSON.stringify(result.error));
     assert.equal(result.ok.task.provider, 'acedata');
     assert.equal(result.ok.task.taskId, result.ok.created.taskId);
     assert.equal(result.ok.task.status, 'succeeded');
     assert.deepEqual(result.ok.size, [512, 512]);
+    const info = result.ok.task.resultInfo;
+    assert.equal(info.width, 512);
+    assert.equal(info.height, 512);
+    assert.ok(info.size > 0, JSON.stringify(info));
   });
 
   test('faceSwap by a synchronous answer: the task is succeeded at once', async () => {
@@ -66,6 +72,8 @@ describe('AceData through the proxy and the sandbox', () => {
       assert.deepEqual(result.ok.size, [512, 512]);
       const stored = await (await fetch(`${sync.url}/api/acedata/tasks/${encodeURIComponent(result.ok.created.taskId)}`)).json();
       assert.equal(stored.status, 'succeeded');
+      assert.equal(stored.result_info.width, 512);
+      assert.equal(stored.result_info.height, 512);
     } finally {
       await syncPage.close();
       await sync.stop();
@@ -82,6 +90,8 @@ describe('AceData through the proxy and the sandbox', () => {
         { sourceImageUrl: blobs.face, targetImageUrl: 'ftp://x.example/a.png' },
         { sourceImageUrl: new Blob(['text']), targetImageUrl: blobs.face },
         { targetImageUrl: blobs.face },
+        // The proxy's own bound on timeout, checked before anything is uploaded.
+        { sourceImageUrl: blobs.face, targetImageUrl: blobs.face, timeout: 301 },
       ]) {
         try { await client.faceSwap(request); } catch (e) { errors.push([e.code, e.field]); }
       }
@@ -91,6 +101,7 @@ describe('AceData through the proxy and the sandbox', () => {
     assert.ok(result.ok, JSON.stringify(result.error));
     assert.deepEqual(result.ok.errors, [
       ['invalid_parameter', 'targetImageUrl'], ['invalid_parameter', 'sourceImageUrl'], ['invalid_parameter', 'sourceImageUrl'],
+      ['invalid_parameter', 'timeout'],
     ]);
     assert.deepEqual(result.ok.seen, []);
   });

@@ -76,7 +76,8 @@ describe('AIPhotoCraft through the proxy and the sandbox', () => {
   test('coupleSwap with an uploaded URL as the target and a crossed swapIndex', async () => {
     const result = await run(async (lib, client, blobs, args) => {
       const uploaded = await client.upload(blobs.couple);
-      const created = await client.coupleSwap({ srcImage: blobs.couple, targetImage: uploaded.url, swapIndex: [2, 1] });
+      // Counted from 0 as the page's example `0,1`; descending crosses the couple.
+      const created = await client.coupleSwap({ srcImage: blobs.couple, targetImage: uploaded.url, swapIndex: [1, 0] });
       const task = await client.waitForResult(created.taskId, { timeoutMs: 60_000 });
       const change = await new Function(`return ${args.regionChange}`)()(lib, blobs.couple, task.resultUrl);
       return { task, change };
@@ -130,7 +131,7 @@ describe('AIPhotoCraft through the proxy and the sandbox', () => {
       globalThis.fetch = (...a) => { seen.push(String(a[0]?.url ?? a[0])); return original(...a); };
       const errors = [];
       for (const request of [
-        { srcImage: blobs.couple, targetImage: blobs.couple, swapIndex: '0,1' },
+        { srcImage: blobs.couple, targetImage: blobs.couple, swapIndex: '1,1' },
         { srcImage: 'javascript:alert(1)', targetImage: blobs.couple },
         { srcImage: new Blob(['text']), targetImage: blobs.couple },
       ]) {
@@ -146,11 +147,25 @@ describe('AIPhotoCraft through the proxy and the sandbox', () => {
     assert.deepEqual(result.ok.seen, []);
   });
 
-  test('estimateCost prices each operation as one request', async () => {
+  test('estimateCost prices each operation as its submit and the polls of a typical task', async () => {
     const result = await inPage(page, null, async (lib) =>
       ['basicSwap', 'coupleSwap', 'swap1From2', 'swapFaceSameImage'].map((op) => lib.estimateCost('aiphotocraft', op, {})));
     assert.ok(result.ok, JSON.stringify(result.error));
-    assert.deepEqual(result.ok, Array(4).fill({ amount: 1, unit: 'requests' }));
+    assert.deepEqual(result.ok, Array(4).fill({ amount: 3, unit: 'requests' }));
+  });
+
+  test("the sandbox's task-status answers in the page's shape, which the proxy reads to the result", async () => {
+    // The sandbox answers a finished task as the page prints it: {"image_url": ...}, no status.
+    const result = await run(async (lib, client, blobs) => {
+      const created = await client.swapFaceSameImage({ srcImage: blobs.couple });
+      const task = await client.waitForResult(created.taskId, { timeoutMs: 60_000 });
+      return { taskId: created.taskId, task };
+    }, { files: { couple: file('two-faces.png') } });
+    assert.ok(result.ok, JSON.stringify(result.error));
+    assert.equal(result.ok.task.status, 'succeeded');
+    const config = await (await fetch(`${proxy.url}/api/config`)).json();
+    assert.equal(config.providers.find((p) => p.id === 'aiphotocraft').mode, 'sandbox');
+    assert.deepEqual(result.ok.task.cost, { amount: 3, unit: 'requests' });
   });
 });
 
@@ -183,7 +198,7 @@ describe("the demo's AIPhotoCraft flows", () => {
       assert.equal(await demo.isVisible('#tab-couple'), true);
       await demo.click('#tab-couple');
       await pickSample(demo, '#flow-couple [data-input="srcImage"]', 'Two people');
-      assert.match(await demo.textContent('#flow-couple .estimate'), /1 request/);
+      assert.match(await demo.textContent('#flow-couple .estimate'), /3 requests/);
       await demo.click('#flow-couple button.primary');
       await demo.waitForSelector('#flow-couple[data-done="true"]', { timeout: 60_000 });
       assert.deepEqual(await resultSize(demo, 'flow-couple'), [1024, 512]);
@@ -199,7 +214,7 @@ describe("the demo's AIPhotoCraft flows", () => {
       await demo.selectOption('#provider-picker', 'aiphotocraft');
       await pickSample(demo, '#flow-photo [data-input="sourceImage"]', 'Astronaut');
       await pickSample(demo, '#flow-photo [data-input="faceImage"]', 'Cameraman');
-      assert.match(await demo.textContent('#flow-photo .estimate'), /1 request/);
+      assert.match(await demo.textContent('#flow-photo .estimate'), /3 requests/);
       await demo.click('#flow-photo button.primary');
       await demo.waitForSelector('#flow-photo[data-done="true"]', { timeout: 60_000 });
       assert.deepEqual(await resultSize(demo, 'flow-photo'), [512, 512]);

@@ -105,6 +105,33 @@ describe('every operation, end to end through the proxy and the sandbox', () => 
     assert.equal(task.status, 'succeeded');
   });
 
+  test("multiFaceSwap with Blobs goes as the provider's file form, one face_image per face", async () => {
+    const result = await inPage(async (lib, client, blobs) => {
+      const sent = [];
+      const original = globalThis.fetch;
+      globalThis.fetch = async (...a) => {
+        const request = new Request(...a);
+        if (request.url.includes('multi_faceswap')) {
+          sent.push([...(await request.clone().formData()).keys()]);
+        }
+        if (request.url.includes('/api/uploads')) sent.push('upload');
+        return original(request);
+      };
+      try {
+        const created = await client.multiFaceSwap({ sourceImage: blobs.group, faceImage: [blobs.face, blobs.other], index: [0, 1] });
+        const task = await client.waitForResult(created.taskId);
+        return { created, task, submits: sent };
+      } finally {
+        globalThis.fetch = original;
+      }
+    }, { files: { group: file('two-faces.png', 'image/png'), face: file('astronaut.png', 'image/png'), other: file('camera.png', 'image/png') } });
+    assert.ok(result.ok, JSON.stringify(result.error));
+    const { created, task, submits } = result.ok;
+    assert.equal(created.points, 5);
+    assert.equal(task.status, 'succeeded');
+    assert.deepEqual(submits, [['source_image', 'face_image', 'face_image', 'index', 'index']], 'no upload first');
+  });
+
   test('videoFaceSwap with a video Blob (uploaded first) ends in a playable mp4', async () => {
     const result = await inPage(async (lib, client, blobs) => {
       const created = await client.videoFaceSwap({ sourceVideo: blobs.video, faceImage: blobs.face, duration: 3 });

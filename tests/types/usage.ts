@@ -97,19 +97,20 @@ export async function swapOnAiPhotoCraftAndAceData(couple: Blob, face: File, pro
   await init();
   const craft = new AiPhotoCraftClient();
   const basic = await craft.basicSwap({ srcImage: face, targetImage: couple, enhance: true });
-  const crossed = await craft.coupleSwap({ srcImage: couple, targetImage: 'https://cdn.example/couple.jpg', swapIndex: [2, 1] });
-  const kept = await craft.coupleSwap({ srcImage: couple, targetImage: couple, swapIndex: '1,2' });
+  const crossed = await craft.coupleSwap({ srcImage: couple, targetImage: 'https://cdn.example/couple.jpg', swapIndex: [1, 0] });
+  const kept = await craft.coupleSwap({ srcImage: couple, targetImage: couple, swapIndex: '0,1' });
   const two = await craft.swap1From2({ srcImage: couple, targetImage1: face, targetImage2: face });
   const same = await craft.swapFaceSameImage({ srcImage: couple });
   const done: Task = await craft.waitForResult(same.taskId);
+  const width: number | undefined = done.resultInfo?.width;
   const requests: Cost = estimateCost('aiphotocraft', 'basicSwap', {});
 
   const acedata = new AceDataClient({ timeoutMs: 180_000 });
   const swapped = await acedata.faceSwap({ sourceImageUrl: face, targetImageUrl: 'https://cdn.example/photo.jpg', timeout: 120 });
   const anywhere = await swapFace(provider, { target: couple, face }, { baseUrl: '/api', signal: AbortSignal.timeout(60_000) });
 
-  // @ts-expect-error swapIndex counts faces from 1
-  await craft.coupleSwap({ srcImage: couple, targetImage: couple, swapIndex: [0, 1] });
+  // @ts-expect-error swapIndex is a pair or a string, not a single number
+  await craft.coupleSwap({ srcImage: couple, targetImage: couple, swapIndex: 1 });
   // @ts-expect-error swap1From2 needs both single faces
   await craft.swap1From2({ srcImage: couple, targetImage1: face });
   // @ts-expect-error AceData's fields are sourceImageUrl and targetImageUrl
@@ -117,5 +118,5 @@ export async function swapOnAiPhotoCraftAndAceData(couple: Blob, face: File, pro
   // @ts-expect-error swapFace knows four providers
   await swapFace('fal', { target: couple, face });
 
-  return [basic.taskId, crossed.taskId, kept.taskId, two.taskId, done.status, requests.unit, swapped.taskId, anywhere.provider];
+  return [basic.taskId, crossed.taskId, kept.taskId, two.taskId, done.status, requests.unit, swapped.taskId, anywhere.provider, String(width)];
 }

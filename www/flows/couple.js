@@ -10,7 +10,9 @@ export function mountCouple(section, client) {
   const photo = mediaInput({ field: 'srcImage', label: 'Photo of two people', kind: 'image', samples: SAMPLES.group.slice(0, 1), onChange: refresh });
   const submit = h('button', { type: 'button', class: 'primary', disabled: true }, 'Swap the two faces');
   const { amount } = estimateCost('aiphotocraft', 'swapFaceSameImage', {});
-  const estimate = h('span', { class: 'estimate' }, `Costs ${amount} request on AIPhotoCraft`);
+  // The submit and the polls of a typical task, each a request of the key's budget.
+  const requests = `${amount} ${amount === 1 ? 'request' : 'requests'}`;
+  const estimate = h('span', { class: 'estimate' }, `Costs ${requests} on AIPhotoCraft`);
   const wait = progress();
   const error = h('p', { class: 'flow-error', role: 'alert' });
   const result = h('div', { class: 'result' });

@@ -88,6 +88,12 @@ fn sextet(symbol: u8) -> Option<u8> {
 /// which is all [`MediaType::sniff`] needs: no buffer the size of the image, and no general
 /// decoder in the browser library.
 pub fn decode_head(value: &str) -> Option<Vec<u8>> {
+    decode_prefix(value, SNIFF_LEN)
+}
+
+/// Like [`decode_head`], keeping the first `limit` decoded bytes (an image header for
+/// [`crate::media::image_dimensions`]); the whole value is still checked.
+pub fn decode_prefix(value: &str, limit: usize) -> Option<Vec<u8>> {
     let bytes = value.as_bytes();
     let padding = bytes.iter().rev().take_while(|&&b| b == b'=').count();
     let symbols = bytes.get(..bytes.len() - padding)?;
@@ -96,14 +102,14 @@ pub fn decode_head(value: &str) -> Option<Vec<u8>> {
     if tail == 1 || (padding > 0 && (tail == 0 || tail + padding > 4)) {
         return None;
     }
-    let mut head = Vec::with_capacity(SNIFF_LEN);
+    let mut head = Vec::with_capacity(limit.min(value.len()));
     let (mut bits, mut count) = (0u32, 0u32);
     for &symbol in symbols {
         bits = (bits << 6) | u32::from(sextet(symbol)?);
         count += 6;
         if count >= 8 {
             count -= 8;
-            if head.len() < SNIFF_LEN {
+            if head.len() < limit {
                 head.push((bits >> count) as u8);
             }
         }

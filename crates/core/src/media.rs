@@ -94,6 +94,58 @@ impl MediaType {
     }
 }
 
+/// An image's width and height in pixels, read from its header without decoding it (JPEG, PNG
+/// and WebP, by the `imagesize` crate); `None` when `bytes` is not such an image or is cut off
+/// before the header says its size. A JPEG's size sits in its frame header, which may follow
+/// metadata: pass the whole file, or at least [`DIMENSIONS_PREFIX`] bytes of it.
+pub fn image_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    let size = imagesize::blob_size(bytes).ok()?;
+    Some((
+        u32::try_from(size.width).ok()?,
+        u32::try_from(size.height).ok()?,
+    ))
+}
+
+/// How many leading bytes of an image are enough for [`image_dimensions`] in all but unusual
+/// files (a JPEG whose metadata is larger); callers that stream read this much first.
+pub const DIMENSIONS_PREFIX: usize = 256 * 1024;
+
+/// A limit on an image's pixels that a provider documents (PiAPI: "under 2048 x 2048 resolution
+/// each").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxResolution {
+    /// The widest allowed, in pixels.
+    pub width: u32,
+    /// The tallest allowed, in pixels.
+    pub height: u32,
+}
+
+impl MaxResolution {
+    /// Checks an image's header against the limit: an error naming `field` when the image is
+    /// larger; `Ok` when it fits or its size cannot be read from `bytes` (the provider then
+    /// judges it).
+    pub fn check(self, field: &str, bytes: &[u8]) -> Result<(), crate::FieldError> {
+        match image_dimensions(bytes) {
+            Some((width, height)) => self.check_size(field, width, height),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks a known size against the limit.
+    pub fn check_size(self, field: &str, width: u32, height: u32) -> Result<(), crate::FieldError> {
+        if width <= self.width && height <= self.height {
+            return Ok(());
+        }
+        Err(crate::FieldError::new(
+            field,
+            format!(
+                "{field} is {width} x {height} pixels; the provider takes images of at most {} x {}",
+                self.width, self.height
+            ),
+        ))
+    }
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -128,6 +180,36 @@ mod tests {
             MediaType::sniff(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm"),
             Some(MediaType::Webm)
         );
+    }
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        bytes.extend_from_slice(&width.to_be_bytes());
+        bytes.extend_from_slice(&height.to_be_bytes());
+        bytes.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        bytes
+    }
+
+    #[test]
+    fn dimensions_come_from_the_header() {
+        assert_eq!(image_dimensions(&png(640, 480)), Some((640, 480)));
+        // A JPEG: SOI, then a SOF0 frame header with height 300 and width 400.
+        let jpeg = [
+            0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0x01, 0x2C, 0x01, 0x90, 0x03, 0x01, 0x22,
+            0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01,
+        ];
+        assert_eq!(image_dimensions(&jpeg), Some((400, 300)));
+        assert_eq!(image_dimensions(b"GIF89a\x01\0\x01\0\0\0"), None);
+        assert_eq!(image_dimensions(&png(640, 480)[..12]), None);
+        let limit = MaxResolution {
+            width: 2048,
+            height: 2048,
+        };
+        assert!(limit.check("img", &png(2048, 2048)).is_ok());
+        assert!(limit.check("img", b"not an image").is_ok());
+        let err = limit.check("img", &png(2048, 2049)).unwrap_err();
+        assert_eq!(err.field, "img");
+        assert!(err.message.contains("2048 x 2049"), "{}", err.message);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use crate::provider::Cost;
+use crate::provider::{Cost, ResultInfo};
 
 /// Longest task id accepted from a provider, in bytes (providers' ids are UUIDs or hex).
 pub const MAX_TASK_ID_BYTES: usize = 128;
@@ -64,7 +64,7 @@ impl fmt::Display for TaskStatus {
 }
 
 /// A stored task, as `GET /api/{provider}/tasks/{task_id}` answers it:
-/// `{"provider","task_id","status","type","result_url","points","cost","error","created_at","updated_at"}`.
+/// `{"provider","task_id","status","type","result_url","result_info","points","cost","error","created_at","updated_at"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskView {
     /// The provider's id (`aifaceswap`).
@@ -78,6 +78,10 @@ pub struct TaskView {
     pub kind: Option<i64>,
     /// URL of the result, once succeeded.
     pub result_url: Option<String>,
+    /// What the provider reported about the result file (`{width, height, size}`, each where
+    /// reported), once succeeded; absent when it reported nothing.
+    #[serde(default)]
+    pub result_info: Option<ResultInfo>,
     /// What the provider said the task costs, in its own unit (aifaceswap's credits).
     pub points: Option<u64>,
     /// The price the proxy charged the client's spend cap, in the provider's unit.

@@ -196,9 +196,11 @@ pub struct ProviderSettings {
     pub base_url: Option<String>,
     /// What one client may spend per hour, in the provider's unit.
     pub spend_cap_per_hour: f64,
-    /// For providers that call back and are polled too: how long a task waits for its callback
-    /// before the proxy polls.
-    pub poll_after: Duration,
+    /// For polled providers: how long a task runs before its first poll. For providers that call
+    /// back and are polled too, how long it waits for its callback (default 30 s); for providers
+    /// that are only polled, `None` unless set: the adapter's typical task time, or, in sandbox
+    /// mode, the proxy's poll interval ([`crate::routes::submit`]).
+    pub poll_after: Option<Duration>,
     /// The values of the adapter's own settings ([`faceswap_core::provider::SettingSpec`]),
     /// checked against their allowed words; handed to the adapter's `upstream_request`.
     pub adapter_settings: AdapterSettings,
@@ -347,6 +349,21 @@ fn provider_args(command: clap::Command, adapter: &dyn Adapter) -> clap::Command
                     "How long a {id} task waits for its callback before the proxy polls, in milliseconds."
                 )),
         );
+    } else if info.delivery == ResultDelivery::Polling {
+        let typical = adapter.typical_task_time().map_or_else(
+            || "the poll interval".to_owned(),
+            |t| format!("{} ms", t.as_millis()),
+        );
+        command = command.arg(
+            Arg::new(format!("{id}-poll-after-ms"))
+                .long(format!("{id}-poll-after-ms"))
+                .env(format!("{env}_POLL_AFTER_MS"))
+                .value_parser(clap::value_parser!(u64))
+                .help(format!(
+                    "How long a {id} task runs before its first poll, in milliseconds (default: \
+                     a typical task's time, {typical}; in sandbox mode the poll interval)."
+                )),
+        );
     }
     for setting in info.settings {
         command = command.arg(
@@ -385,12 +402,12 @@ fn provider_settings(
             .copied()
             .unwrap_or_else(|| default_spend_cap(info.cost_unit))
     };
-    let poll_after_ms = matches
+    let poll_after = matches
         .try_get_one::<u64>(&format!("{id}-poll-after-ms"))
         .ok()
         .flatten()
         .copied()
-        .unwrap_or(0);
+        .map(Duration::from_millis);
     let adapter_settings =
         info.settings
             .iter()
@@ -409,7 +426,7 @@ fn provider_settings(
         api_key: text("api-key").map(SecretString::from),
         base_url: text("base-url").map(|url| url.trim_end_matches('/').to_owned()),
         spend_cap_per_hour,
-        poll_after: Duration::from_millis(poll_after_ms),
+        poll_after,
         adapter_settings,
     }
 }

@@ -1,7 +1,10 @@
 //! The poll sweep: pending tasks of providers that must be polled are asked for once per task
 //! (not once per waiting browser), by one proxy at a time when several share a database (the
 //! store leases each due task), and resumed after a restart (the next poll time is stored).
-//! Between polls the interval doubles, from `POLL_INTERVAL_MS` up to 30 s.
+//! Between polls the interval doubles, from `POLL_INTERVAL_MS` up to 30 s. Every poll is a
+//! request of the operator's key (AIPhotoCraft counts each one against the key's hourly budget),
+//! so a task whose status answers cannot be read [`MAX_UNREADABLE_POLLS`] times in a row fails,
+//! saying what came back, instead of being polled until its deadline.
 
 use faceswap_core::provider::TaskUpdate;
 use futures_util::future::join_all;
@@ -10,12 +13,29 @@ use std::time::Duration;
 use crate::config::MAX_POLL_INTERVAL;
 use crate::routes::form::SpooledFiles;
 use crate::routes::{checked_update, now_ms};
-use crate::store::PollClaim;
-use crate::upstream::{fault_error, judge, now_secs};
+use crate::store::{PollClaim, TaskKey};
+use crate::upstream::{judge, now_secs};
 use crate::{AppError, AppState};
 
 /// Most tasks polled in one sweep of one proxy.
 const POLLS_PER_SWEEP: u32 = 32;
+
+/// Status answers in a row that the adapter cannot read before the task fails.
+pub const MAX_UNREADABLE_POLLS: u32 = 3;
+
+/// Why one poll did not move its task.
+enum PollError {
+    /// The provider answered (2xx) and its adapter could not read the answer.
+    Unreadable(String),
+    /// No answer to read: the provider refused, was unreachable, or its budget is spent.
+    Other(AppError),
+}
+
+impl From<AppError> for PollError {
+    fn from(err: AppError) -> Self {
+        PollError::Other(err)
+    }
+}
 
 /// Polls every due task once.
 pub async fn poll_due(state: &AppState) {
@@ -40,19 +60,32 @@ pub fn poll_interval(first: Duration, attempts: u32) -> Duration {
 
 async fn poll_one(state: &AppState, claim: PollClaim) {
     let key = &claim.key;
+    // Answers in a row that could not be read: a readable answer ends the run; a call that got
+    // no answer to read (refused, unreachable, budget spent) leaves it as it was.
+    let mut unreadable = claim.unreadable;
     let outcome = match ask(state, &claim).await {
-        Ok(update) if update.is_terminal() => {
-            match state.store.apply(key, &update, now_ms()).await {
-                Ok(Some((true, view))) => {
-                    tracing::info!(provider = %key.provider, task_id = ?key.task_id, status = %view.status, "task polled");
-                    return;
-                }
-                Ok(_) => return,
-                Err(err) => Err(AppError::from(err)),
+        Ok(update) if update.is_terminal() => apply(state, key, &update).await,
+        Ok(_) => {
+            unreadable = 0;
+            Ok(())
+        }
+        Err(PollError::Unreadable(message)) => {
+            unreadable = claim.unreadable.saturating_add(1);
+            tracing::warn!(provider = %key.provider, task_id = ?key.task_id, unreadable, "poll answer unreadable");
+            if unreadable >= MAX_UNREADABLE_POLLS {
+                let update = TaskUpdate::failed(
+                    Some(key.task_id.clone()),
+                    Some(format!(
+                        "{}'s task status could not be read {unreadable} times in a row: {message}",
+                        key.provider
+                    )),
+                );
+                apply(state, key, &update).await
+            } else {
+                Ok(())
             }
         }
-        Ok(_) => Ok(()),
-        Err(err) => Err(err),
+        Err(PollError::Other(err)) => Err(err),
     };
     if let Err(err) = outcome {
         tracing::warn!(provider = %key.provider, task_id = ?key.task_id, error = %err.code(), "poll failed");
@@ -60,15 +93,23 @@ async fn poll_one(state: &AppState, claim: PollClaim) {
     let wait = poll_interval(state.config.poll_interval, claim.attempts.saturating_add(1));
     if let Err(err) = state
         .store
-        .schedule_poll(key, now_ms().saturating_add(millis(wait)))
+        .schedule_poll(key, now_ms().saturating_add(millis(wait)), unreadable)
         .await
     {
         tracing::error!(error = %err, "poll schedule");
     }
 }
 
+/// Applies a terminal update read by a poll.
+async fn apply(state: &AppState, key: &TaskKey, update: &TaskUpdate) -> Result<(), AppError> {
+    if let Some((true, view)) = state.store.apply(key, update, now_ms()).await? {
+        tracing::info!(provider = %key.provider, task_id = ?key.task_id, status = %view.status, "task polled");
+    }
+    Ok(())
+}
+
 /// One status call, read by the provider's adapter.
-async fn ask(state: &AppState, claim: &PollClaim) -> Result<TaskUpdate, AppError> {
+async fn ask(state: &AppState, claim: &PollClaim) -> Result<TaskUpdate, PollError> {
     let provider = state.provider(&claim.key.provider)?;
     let adapter = provider.adapter;
     let Some(request) = adapter.poll_request(&claim.key.task_id) else {
@@ -87,7 +128,7 @@ async fn ask(state: &AppState, claim: &PollClaim) -> Result<TaskUpdate, AppError
     adapter
         .read_poll(&claim.key.task_id, &body)
         .map(|update| checked_update(provider.id(), update))
-        .map_err(|fault| fault_error(fault, None, &provider.target))
+        .map_err(|fault| PollError::Unreadable(provider.target.redact(&fault.message)))
 }
 
 /// Milliseconds of a duration, saturating.

@@ -374,6 +374,11 @@ async fn a_synchronous_answer_is_stored_as_succeeded_at_once() {
     let view = task(proxy, &id).await;
     assert_eq!(view["status"], "succeeded");
     assert_eq!(view["result_url"], answer["image_url"]);
+    assert_eq!(
+        view["result_info"],
+        json!({"width": 512, "height": 640, "size": 70_000}),
+        "the answer's metadata reaches the task view"
+    );
     let mut stream = SseReader::new(proxy.get(&format!("/api/acedata/tasks/{id}/events")).await);
     let (_, first) = stream
         .next_event(Duration::from_secs(5))
@@ -382,6 +387,48 @@ async fn a_synchronous_answer_is_stored_as_succeeded_at_once() {
     assert_eq!(first["status"], "succeeded");
     assert_eq!(first["result_url"], answer["image_url"]);
     assert!(stream.next_event(Duration::from_secs(5)).await.is_none());
+}
+
+#[tokio::test]
+async fn the_documented_callback_without_success_ends_the_task_with_its_metadata() {
+    let fake = FakeAceData::default();
+    let upstream = fake.clone().start().await;
+    let running = start(&upstream, &[]).await;
+    let proxy = &running.proxy;
+    let (id, _) = submit_ok(proxy, &swap_body()).await;
+    let (_, sent) = fake.submitted(0);
+    let hook = sent["callback_url"]
+        .as_str()
+        .expect("callback_url")
+        .to_owned();
+    // "POST JSON, which also includes the task_id field, and the other fields are similar":
+    // the answer's fields, no `success`.
+    let documented = json!({"image_url": format!("https://cdn.acedata.example/{id}.png"),
+        "image_width": 1024, "image_height": 768, "image_size": 183_552, "task_id": id});
+    assert_eq!(callback(&hook, &documented).await, 200);
+    let view = task(proxy, &id).await;
+    assert_eq!(view["status"], "succeeded", "{view}");
+    assert_eq!(view["result_url"], documented["image_url"]);
+    assert_eq!(
+        view["result_info"],
+        json!({"width": 1024, "height": 768, "size": 183_552})
+    );
+
+    // An error object, without `success`, fails the task with AceData's code.
+    let (second, _) = submit_ok(proxy, &swap_body()).await;
+    let (_, sent) = fake.submitted(1);
+    let hook = sent["callback_url"]
+        .as_str()
+        .expect("callback_url")
+        .to_owned();
+    let failure = json!({"task_id": second,
+        "error": {"code": "api_error", "message": "no face in source_image_url"}});
+    assert_eq!(callback(&hook, &failure).await, 200);
+    let view = task(proxy, &second).await;
+    assert_eq!(view["status"], "failed", "{view}");
+    assert_eq!(view["result_info"], Value::Null);
+    let error = view["error"].as_str().expect("error");
+    assert!(error.starts_with("api_error"), "{error}");
 }
 
 #[tokio::test]
@@ -413,8 +460,9 @@ async fn acedatas_refusals_keep_their_meaning_and_code() {
     for (status, code, error, http) in [
         (403, "forbidden", "forbidden", 403),
         (401, "invalid_token", "upstream_error", 502),
-        (400, "token_mismatched", "upstream_error", 502),
-        (400, "api_not_implemented", "upstream_error", 502),
+        // The page: "Bad request, possibly due to missing or invalid parameters".
+        (400, "token_mismatched", "invalid_parameter", 400),
+        (400, "api_not_implemented", "invalid_parameter", 400),
         (400, "bad_request", "invalid_parameter", 400),
     ] {
         fake.refuse(status, code, &format!("{code}: token {KEY} refused"));

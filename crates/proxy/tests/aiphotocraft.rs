@@ -175,10 +175,17 @@ async fn fake_submit(
     fake.with_rate(response)
 }
 
+/// Task-status as the fake answers it: `"page"` is the page's only example, `{"image_url"}`
+/// with no status; `"unreadable"` an answer with neither a status nor a URL; any other status
+/// word in a wrapped shape the page does not print (which the adapter reads too).
 async fn fake_status(State(fake): State<FakeApc>, Path(id): Path<String>) -> Response {
     fake.polls.lock().unwrap().push(id.clone());
     let task = fake.tasks.lock().unwrap().get(&id).cloned();
     let response = match task {
+        Some((status, url)) if status == "page" => {
+            Json(json!({ "image_url": url })).into_response()
+        }
+        Some((status, _)) if status == "unreadable" => Json(json!({"queue": 3})).into_response(),
         Some((status, url)) => Json(json!({"success": true,
             "data": {"task_id": id, "status": status, "result_url": url}}))
         .into_response(),
@@ -243,6 +250,10 @@ async fn start_with(
     }
     if !extra.contains(&"--poll-interval-ms") {
         args.extend(["--poll-interval-ms".to_owned(), "50".to_owned()]);
+    }
+    // Polled from the poll interval on, unless a test sets a first wait of its own.
+    if !extra.contains(&"--aiphotocraft-poll-after-ms") {
+        args.extend(["--aiphotocraft-poll-after-ms".to_owned(), "0".to_owned()]);
     }
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     let config = Config::try_from_args_for(&ADAPTERS, args).unwrap();
@@ -348,7 +359,7 @@ async fn the_four_routes_forward_the_providers_form_with_the_key() {
             form(vec![
                 ("srcimage", image(PNG, "a.png")),
                 ("targetimage", image(PNG, "b.png")),
-                ("swap_index", Part::text("2,1")),
+                ("swap_index", Part::text("0,1")),
             ]),
         ),
         (
@@ -378,12 +389,12 @@ async fn the_four_routes_forward_the_providers_form_with_the_key() {
     assert_eq!(sent[0].part("targetimage").2, JPEG);
     assert!(sent[0].part("targetimage").1.is_some(), "sent as a file");
     assert_eq!(sent[0].part("enhance").2, b"true");
-    assert_eq!(sent[1].part("swap_index").2, b"2,1");
     assert_eq!(
-        sent[1].part("enhance").2,
-        b"false",
-        "the provider requires it"
+        sent[1].names(),
+        ["srcimage", "targetimage", "swap_index"],
+        "the page's faceswap2 example: no enhance"
     );
+    assert_eq!(sent[1].part("swap_index").2, b"0,1", "as written");
     assert_eq!(
         sent[2].names(),
         ["srcimage", "targetimage1", "targetimage2"]
@@ -418,7 +429,7 @@ async fn bad_forms_name_their_field_and_nothing_is_sent() {
             form(vec![
                 ("srcimage", image(PNG, "a.png")),
                 ("targetimage", image(PNG, "b.png")),
-                ("swap_index", Part::text("0,1")),
+                ("swap_index", Part::text("1,1")),
             ]),
             "swap_index",
         ),
@@ -481,7 +492,11 @@ async fn a_task_is_polled_to_its_result() {
     );
     let view = wait_for_status(proxy, &id, "succeeded").await;
     assert_eq!(view["result_url"], "https://cdn.aiphotocraft.example/r.png");
-    assert_eq!(view["cost"], json!({"amount": 1.0, "unit": "requests"}));
+    assert_eq!(
+        view["cost"],
+        json!({"amount": 3.0, "unit": "requests"}),
+        "the submit and a typical task's polls"
+    );
     let polls = fake.polls.lock().unwrap().clone();
     assert!(polls.iter().all(|polled| *polled == id));
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -489,6 +504,124 @@ async fn a_task_is_polled_to_its_result() {
         fake.polls.lock().unwrap().len(),
         polls.len(),
         "no poll after the end"
+    );
+}
+
+#[tokio::test]
+async fn the_pages_task_status_without_a_status_is_a_success() {
+    let fake = FakeApc::default();
+    let upstream = fake.clone().start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let proxy = &running.proxy;
+    let (status, _, answer) = submit(proxy, "swapfacesameimage", same_image()).await;
+    assert_eq!(status, 200, "{answer}");
+    let id = answer["data"]["task_id"].as_str().unwrap().to_owned();
+    fake.set_status(
+        &id,
+        "page",
+        Some("https://aiapi.aiphotocraft.com/results/swapped_image.jpg"),
+    );
+    let view = wait_for_status(proxy, &id, "succeeded").await;
+    assert_eq!(
+        view["result_url"],
+        "https://aiapi.aiphotocraft.com/results/swapped_image.jpg"
+    );
+}
+
+#[tokio::test]
+async fn unreadable_status_answers_fail_the_task_after_three_in_a_row() {
+    let fake = FakeApc::default();
+    let upstream = fake.clone().start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let proxy = &running.proxy;
+    let (status, _, answer) = submit(proxy, "swapfacesameimage", same_image()).await;
+    assert_eq!(status, 200, "{answer}");
+    let id = answer["data"]["task_id"].as_str().unwrap().to_owned();
+    fake.set_status(&id, "unreadable", None);
+    let view = wait_for_status(proxy, &id, "failed").await;
+    let error = view["error"].as_str().unwrap();
+    assert!(error.contains("3 times in a row"), "{error}");
+    assert!(error.contains("queue"), "says what came back: {error}");
+    let polls = fake.polls.lock().unwrap().len();
+    assert!(
+        polls <= 4,
+        "failed after a few polls, not at the deadline: {polls}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        fake.polls.lock().unwrap().len(),
+        polls,
+        "no poll after the end"
+    );
+}
+
+#[tokio::test]
+async fn a_readable_answer_between_unreadable_ones_starts_the_count_again() {
+    let fake = FakeApc::default();
+    let upstream = fake.clone().start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let proxy = &running.proxy;
+    let (status, _, answer) = submit(proxy, "swapfacesameimage", same_image()).await;
+    assert_eq!(status, 200, "{answer}");
+    let id = answer["data"]["task_id"].as_str().unwrap().to_owned();
+    let polls = || fake.polls.lock().unwrap().len();
+    let until = |n: usize| async move {
+        // Polls back off (doubling from 50 ms): the fifth comes about 1.5 s after the submit.
+        for _ in 0..800 {
+            if polls() >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("fewer than {n} polls");
+    };
+    fake.set_status(&id, "unreadable", None);
+    until(2).await;
+    fake.set_status(&id, "processing", None);
+    until(3).await;
+    fake.set_status(&id, "unreadable", None);
+    until(5).await;
+    assert_eq!(
+        task(proxy, &id).await["status"],
+        "pending",
+        "two in a row, not three"
+    );
+}
+
+#[tokio::test]
+async fn the_first_poll_waits_for_a_typical_tasks_time() {
+    let fake = FakeApc::default();
+    let upstream = fake.clone().start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(
+        &upstream,
+        &dir.path().join("tasks.db"),
+        &["--aiphotocraft-poll-after-ms", "700"],
+    )
+    .await;
+    let proxy = &running.proxy;
+    let submitted = std::time::Instant::now();
+    let (status, _, answer) = submit(proxy, "swapfacesameimage", same_image()).await;
+    assert_eq!(status, 200, "{answer}");
+    let id = answer["data"]["task_id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    assert!(
+        fake.polls.lock().unwrap().is_empty(),
+        "not polled before 700 ms"
+    );
+    fake.set_status(&id, "page", Some("https://cdn.aiphotocraft.example/r.png"));
+    wait_for_status(proxy, &id, "succeeded").await;
+    assert!(
+        submitted.elapsed() < Duration::from_secs(3),
+        "polled after the operator's 700 ms, not a default typical time"
+    );
+    assert_eq!(
+        fake.polls.lock().unwrap().len(),
+        1,
+        "one poll found the result"
     );
 }
 
@@ -532,6 +665,32 @@ async fn refusals_reach_the_browser_with_the_providers_code() {
     let proxy = &running.proxy;
     let envelope = |code: &str, message: &str, details: Value| json!({"success": false, "error": {"code": code, "message": message, "details": details}});
     let cases = [
+        // The page's two examples: the field at fault in `details.parameter` and
+        // `details.image`.
+        (
+            400,
+            envelope(
+                "invalid_parameter",
+                "Source image parameter is required",
+                json!({"parameter": "srcimage"}),
+            ),
+            400,
+            "invalid_parameter",
+            Some("invalid_parameter"),
+            Some("srcimage"),
+        ),
+        (
+            400,
+            envelope(
+                "no_face_detected",
+                "No face was detected in the source image.",
+                json!({"image": "srcimage"}),
+            ),
+            400,
+            "invalid_parameter",
+            Some("no_face_detected"),
+            Some("srcimage"),
+        ),
         (
             400,
             envelope(
@@ -618,10 +777,11 @@ async fn the_spend_cap_counts_requests() {
     let running = start(
         &upstream,
         &dir.path().join("tasks.db"),
-        &["--aiphotocraft-spend-cap-per-hour", "2"],
+        &["--aiphotocraft-spend-cap-per-hour", "6"],
     )
     .await;
     let proxy = &running.proxy;
+    // A swap is priced with its polls: 3 requests each.
     for _ in 0..2 {
         let (status, _, answer) = submit(proxy, "swapfacesameimage", same_image()).await;
         assert_eq!(status, 200, "{answer}");
@@ -1034,8 +1194,9 @@ async fn a_client_over_its_spend_cap_makes_the_proxy_fetch_nothing() {
             "--fetch-allowed-origins",
             &origin,
             "--fetch-allow-private",
+            // One swap: its submit and the two polls it is priced with.
             "--aiphotocraft-spend-cap-per-hour",
-            "1",
+            "3",
         ],
     )
     .await;
@@ -1044,7 +1205,7 @@ async fn a_client_over_its_spend_cap_makes_the_proxy_fetch_nothing() {
     let (status, _, answer) = submit(proxy, "swapfacesameimage", by_url(&url)).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(*hits.lock().unwrap(), 1);
-    // The one request of the hour is spent: the next is refused before any URL is read.
+    // The one swap of the hour is spent: the next is refused before any URL is read.
     let (status, _, answer) = submit(proxy, "swapfacesameimage", by_url(&url)).await;
     assert_eq!(status, 429, "{answer}");
     assert_eq!(answer["error"], "spend_cap_exceeded");

@@ -426,13 +426,97 @@ async fn multipart_faceswap_and_extract_face_stream_files_upstream() {
     // Multipart where only JSON is accepted.
     let (status, _) = error_of(
         post(
-            "multi_faceswap",
-            form_with_file("source_image", PNG, "a.png", "image/png"),
+            "video_faceswap",
+            form_with_file("face_image", PNG, "a.png", "image/png"),
         )
         .await,
     )
     .await;
     assert_eq!(status, 415);
+    assert_eq!(fake.count(), calls, "refused forms cost nothing");
+}
+
+/// The first page's "Method2" of multi_faceswap: files `source_image` and one `face_image` per
+/// face, `index` one text part per entry.
+#[tokio::test]
+async fn multipart_multi_faceswap_sends_each_face_file_upstream() {
+    let fake = Fake::start().await;
+    let proxy = proxy(&fake, &[]).await;
+    let url = format!("{}/api/aifaceswap/v1/multi_faceswap", proxy.url);
+    let file = |bytes: &'static [u8], name: &str, mime: &str| {
+        reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_owned())
+            .mime_str(mime)
+            .expect("mime")
+    };
+    let form = reqwest::multipart::Form::new()
+        .part("source_image", file(JPEG, "source.jpg", "image/jpeg"))
+        .part("face_image", file(PNG, "face1.png", "image/png"))
+        .part("face_image", file(JPEG, "face2.jpeg", "image/jpeg"))
+        .text("webhook", "http://evil.example/api/task_callback")
+        .text("index", "0")
+        .text("index", "2");
+    let response = proxy
+        .http
+        .post(&url)
+        .multipart(form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.expect("json");
+    let call = fake.last();
+    assert_eq!(call.path, "/api/aifaceswap/v1/multi_faceswap");
+    let text = String::from_utf8_lossy(&call.body).into_owned();
+    assert_eq!(
+        text.matches("name=\"face_image\"").count(),
+        2,
+        "one part per face: {text}"
+    );
+    assert_eq!(text.matches("name=\"index\"").count(), 2);
+    assert!(call.body.windows(PNG.len()).any(|w| w == PNG));
+    assert!(!text.contains("evil.example"));
+    assert!(call.webhook().is_some(), "the proxy's own webhook");
+    let task_id = answer["data"]["task_id"].as_str().expect("task");
+    let view = proxy.task(task_id).await;
+    assert_eq!(view["status"], "pending");
+    let calls = fake.count();
+
+    // One index per face image, as for JSON.
+    let form = reqwest::multipart::Form::new()
+        .part("source_image", file(JPEG, "source.jpg", "image/jpeg"))
+        .part("face_image", file(PNG, "face1.png", "image/png"))
+        .part("face_image", file(PNG, "face2.png", "image/png"))
+        .text("index", "0");
+    let (status, error) = error_of(
+        proxy
+            .http
+            .post(&url)
+            .multipart(form)
+            .send()
+            .await
+            .expect("post"),
+    )
+    .await;
+    assert_eq!((status, error["field"].as_str()), (400, Some("index")));
+    // A field the operation takes once is still refused twice.
+    let form = reqwest::multipart::Form::new()
+        .part("source_image", file(JPEG, "a.jpg", "image/jpeg"))
+        .part("source_image", file(JPEG, "b.jpg", "image/jpeg"));
+    let (status, error) = error_of(
+        proxy
+            .http
+            .post(&url)
+            .multipart(form)
+            .send()
+            .await
+            .expect("post"),
+    )
+    .await;
+    assert_eq!(
+        (status, error["field"].as_str()),
+        (400, Some("source_image"))
+    );
     assert_eq!(fake.count(), calls, "refused forms cost nothing");
 }
 

@@ -300,6 +300,16 @@ async fn wait_for_status(proxy: &Proxy, id: &str, status: &str) -> Value {
 
 // ---------------------------------------------------------------------------------------------
 
+/// Base64 of a PNG's header (signature and IHDR) saying `width` x `height`.
+fn png_header_base64(width: u32, height: u32) -> String {
+    use base64::Engine;
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend_from_slice(&width.to_be_bytes());
+    png.extend_from_slice(&height.to_be_bytes());
+    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    faceswap_core::base64_image::BASE64.encode(png)
+}
+
 #[tokio::test]
 async fn only_the_three_pairs_go_upstream_and_indexes_name_their_field() {
     let fake = FakePiApi::default();
@@ -378,6 +388,17 @@ async fn only_the_three_pairs_go_upstream_and_indexes_name_their_field() {
     let mut image = face_swap();
     image["input"]["swap_image"] = json!("https://img.example/face.gif");
     cases.push((image, "input.swap_image"));
+    // "both swap_image and target_image should be under 2048 x 2048 resolution each": a base64
+    // image's size is read from its header, before anything is spent.
+    let mut large = face_swap();
+    large["input"]["target_image"] = json!(png_header_base64(2049, 1000));
+    cases.push((large, "input.target_image"));
+    let mut large = face_swap();
+    large["input"]["swap_image"] = json!(format!(
+        "data:image/png;base64,{}",
+        png_header_base64(1000, 4096)
+    ));
+    cases.push((large, "input.swap_image"));
     for (body, field) in cases {
         let (status, answer) = submit(proxy, &body).await;
         assert_eq!(status, 400, "{body}: {answer}");

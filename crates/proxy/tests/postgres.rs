@@ -442,7 +442,7 @@ async fn a_database_of_the_previous_proxy_is_upgraded_once_with_nothing_lost() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4, 5]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
     drop(client);
     let _ = driver.await;
 }

@@ -54,6 +54,7 @@ static OPERATIONS: [OperationSpec; 1] = [OperationSpec {
     starts_task: true,
     file_fields: &[],
     form_text_fields: &[],
+    repeated_fields: &[],
     accepts_json: true,
 }];
 

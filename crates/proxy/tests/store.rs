@@ -7,7 +7,7 @@ mod common;
 mod legacy;
 
 use common::pg::{self, PgServer};
-use faceswap_core::provider::{Cost, CostUnit, TaskUpdate};
+use faceswap_core::provider::{Cost, CostUnit, ResultInfo, TaskUpdate};
 use faceswap_core::TaskStatus;
 use faceswap_proxy::store::postgres::PostgresStore;
 use faceswap_proxy::store::sqlite::SqliteStore;
@@ -743,7 +743,13 @@ async fn updates_from_polls_apply_once(store: Arc<dyn TaskStore>) {
         .await
         .expect("bind");
     let mut receiver = store.notifier().subscribe(&key("t"));
-    let success = TaskUpdate::succeeded(None, "https://cdn.example/p.jpg".into());
+    let info = ResultInfo {
+        width: Some(1024),
+        height: Some(768),
+        size: Some(183_552),
+    };
+    let success =
+        TaskUpdate::succeeded(None, "https://cdn.example/p.jpg".into()).with_result_info(info);
     let (changed, view) = store
         .apply(&key("t"), &success, 50)
         .await
@@ -755,6 +761,13 @@ async fn updates_from_polls_apply_once(store: Arc<dyn TaskStore>) {
         view.result_url.as_deref(),
         Some("https://cdn.example/p.jpg")
     );
+    assert_eq!(
+        view.result_info,
+        Some(info),
+        "the result's metadata is kept"
+    );
+    let stored = store.task(&key("t")).await.expect("task").expect("known");
+    assert_eq!(stored.view.result_info, Some(info));
     assert!(receiver.has_changed().expect("open"), "streams are woken");
     assert_eq!(
         receiver.borrow_and_update().as_ref().map(|e| e.version),
@@ -815,14 +828,18 @@ async fn poll_claims_lease_due_pending_tasks(store: Arc<dyn TaskStore>) {
                 .expect("claim polls")
         }
     };
-    let claimed = |key: TaskKey, attempts: u32| PollClaim { key, attempts };
+    let claimed = |key: TaskKey, attempts: u32| PollClaim {
+        key,
+        attempts,
+        unreadable: 0,
+    };
     assert!(claim(50, 10).await.is_empty(), "nothing due yet");
     assert_eq!(claim(150, 10).await, vec![claimed(key("t1"), 0)]);
     assert!(claim(160, 10).await.is_empty(), "t1 is leased");
     assert_eq!(claim(250, 10).await, vec![claimed(key("t2"), 0)]);
     // The poll of t1 is done: its next one is due at 300.
     store
-        .schedule_poll(&key("t1"), 300)
+        .schedule_poll(&key("t1"), 300, 0)
         .await
         .expect("schedule");
     assert!(claim(299, 10).await.is_empty());
@@ -831,27 +848,34 @@ async fn poll_claims_lease_due_pending_tasks(store: Arc<dyn TaskStore>) {
     assert!(claim(1249, 10).await.is_empty());
     assert_eq!(claim(1250, 10).await, vec![claimed(key("t2"), 0)]);
     // The limit bounds a claim; the earliest due comes first.
+    // t1's answer could not be read, twice in a row: the count comes back with its claim.
     store
-        .schedule_poll(&key("t1"), 5000)
+        .schedule_poll(&key("t1"), 5000, 2)
         .await
         .expect("schedule");
     store
-        .schedule_poll(&key("t2"), 4000)
+        .schedule_poll(&key("t2"), 4000, 0)
         .await
         .expect("schedule");
     assert_eq!(claim(6000, 1).await, vec![claimed(key("t2"), 1)]);
-    assert_eq!(claim(6000, 1).await, vec![claimed(key("t1"), 2)]);
+    assert_eq!(
+        claim(6000, 1).await,
+        vec![PollClaim {
+            unreadable: 2,
+            ..claimed(key("t1"), 2)
+        }]
+    );
     // An ended task is not claimed again.
     store
         .apply(&key("t1"), &TaskUpdate::failed(None, None), 6001)
         .await
         .expect("apply");
     store
-        .schedule_poll(&key("t1"), 7000)
+        .schedule_poll(&key("t1"), 7000, 0)
         .await
         .expect("schedule");
     store
-        .schedule_poll(&key("t2"), 7000)
+        .schedule_poll(&key("t2"), 7000, 0)
         .await
         .expect("schedule");
     assert_eq!(claim(100_000, 10).await, vec![claimed(key("t2"), 2)]);
@@ -927,7 +951,8 @@ async fn a_sqlite_database_of_the_previous_proxy_is_upgraded_with_nothing_lost()
             (2, "provider_keys".to_owned()),
             (3, "limits".to_owned()),
             (4, "uploads".to_owned()),
-            (5, "upload_duration".to_owned())
+            (5, "upload_duration".to_owned()),
+            (6, "task_results".to_owned())
         ]
     );
 }

@@ -40,6 +40,15 @@ pub struct Faults {
     /// Webhooks are delivered out of order: each is held back until the next task's webhook
     /// has gone out (or 2 s have passed) (`SANDBOX_REORDER_WEBHOOKS`).
     pub reorder_webhooks: bool,
+    /// Answers in shapes the providers' pages do not print, which the adapters also read
+    /// (`SANDBOX_UNDOCUMENTED_SHAPES`): AIPhotoCraft's finished task-status wrapped as
+    /// `{"success":true,"data":{"task_id","status":"completed","image_url"}}` instead of the
+    /// page's `{"image_url"}`, and AceData's callback with a `success` flag. Off by default: the
+    /// sandbox answers as the pages print.
+    pub undocumented_shapes: bool,
+    /// The next this many AIPhotoCraft task-status answers are unreadable (`{}`), as an answer
+    /// that no status can be read from (`SANDBOX_UNREADABLE_STATUS_NEXT`).
+    pub unreadable_status_next: u32,
 }
 
 impl Faults {
@@ -81,6 +90,8 @@ impl Faults {
             webhook_before_response: flag("SANDBOX_WEBHOOK_BEFORE_RESPONSE"),
             reorder_webhooks: flag("SANDBOX_REORDER_WEBHOOKS"),
             drop_webhooks: flag("SANDBOX_DROP_WEBHOOKS"),
+            undocumented_shapes: flag("SANDBOX_UNDOCUMENTED_SHAPES"),
+            unreadable_status_next: small("SANDBOX_UNREADABLE_STATUS_NEXT"),
         }
     }
 

@@ -204,7 +204,27 @@ async fn with_a_callback_the_answer_is_the_task_id_and_the_result_is_posted() {
     );
     let hook = origin.next_hook(120).await;
     assert_eq!(hook.name, "c1");
-    assert_eq!(hook.body["success"], true, "{}", hook.body);
+    // As the page describes it: the answer's fields and task_id, no `success`.
+    let mut fields: Vec<&str> = hook
+        .body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "image_height",
+            "image_size",
+            "image_url",
+            "image_width",
+            "task_id"
+        ],
+        "{}",
+        hook.body
+    );
     assert_eq!(hook.body["task_id"], task_id.as_str());
     for field in ["image_width", "image_height", "image_size"] {
         assert!(hook.body[field].as_u64().unwrap() > 0, "{}", hook.body);
@@ -214,6 +234,8 @@ async fn with_a_callback_the_answer_is_the_task_id_and_the_result_is_posted() {
         .unwrap();
     assert_eq!(update.status, TaskStatus::Succeeded);
     assert_eq!(update.task_id.as_deref(), Some(task_id.as_str()));
+    let info = update.result_info.expect("the result's metadata");
+    assert_eq!(info.size, hook.body["image_size"].as_u64());
     let (status, _, bytes) = get_bytes(&update.result_url.unwrap()).await;
     assert_eq!(
         (status, bytes.len() as u64),
@@ -224,7 +246,7 @@ async fn with_a_callback_the_answer_is_the_task_id_and_the_result_is_posted() {
         "one callback, no duplicate"
     );
 
-    // A failed task calls back `success: false` with AceData's error.
+    // A failed task calls back with AceData's error object (no `success` by default).
     sandbox.state.set_faults(Faults {
         fail_tasks_next: 1,
         ..Faults::default()
@@ -233,7 +255,7 @@ async fn with_a_callback_the_answer_is_the_task_id_and_the_result_is_posted() {
     assert_eq!(status, 200);
     let failed_id = json_of(&answer)["task_id"].as_str().unwrap().to_owned();
     let hook = origin.next_hook(60).await;
-    assert_eq!(hook.body["success"], false);
+    assert!(hook.body.get("success").is_none(), "{}", hook.body);
     assert_eq!(hook.body["task_id"], failed_id.as_str());
     assert_eq!(hook.body["error"]["code"], "api_error");
     let update = AceData
@@ -241,6 +263,20 @@ async fn with_a_callback_the_answer_is_the_task_id_and_the_result_is_posted() {
         .unwrap();
     assert_eq!(update.status, TaskStatus::Failed);
     assert!(update.error.unwrap().contains("fail_tasks_next"));
+
+    // The `undocumented_shapes` knob adds a `success` flag, which the adapter reads too.
+    sandbox.state.set_faults(Faults {
+        undocumented_shapes: true,
+        ..Faults::default()
+    });
+    let (_, answer, _) = swap(&sandbox.base_url, Some(KEY), &request).await;
+    let hook = origin.next_hook(120).await;
+    assert_eq!(hook.body["task_id"], json_of(&answer)["task_id"]);
+    assert_eq!(hook.body["success"], true, "{}", hook.body);
+    let update = AceData
+        .read_callback(hook.body.to_string().as_bytes())
+        .unwrap();
+    assert_eq!(update.status, TaskStatus::Succeeded);
 
     // Duplicate callbacks under the knob.
     sandbox.state.set_faults(Faults {

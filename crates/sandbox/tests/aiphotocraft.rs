@@ -11,6 +11,7 @@ use faceswap_core::aiphotocraft::{read_error, read_status, read_task_id};
 use faceswap_core::provider::FaultKind;
 use faceswap_core::TaskStatus;
 use faceswap_sandbox::engine::detect::{Face, FaceDetector};
+use faceswap_sandbox::faults::Faults;
 use faceswap_sandbox::{spawn, RateBudget, RunningSandbox, SandboxConfig};
 use image::RgbImage;
 use reqwest::header::HeaderMap;
@@ -194,8 +195,9 @@ async fn same_image_and_couple_swaps_exchange_faces() {
     assert!(mean_abs_diff(&original, &swapped, left) > 1.0);
     assert!(mean_abs_diff(&original, &swapped, right) > 1.0);
 
-    // A couple swap of the image onto itself: "1,2" keeps every face where it was, "2,1"
-    // crosses them as the same-image swap does.
+    // A couple swap of the image onto itself: "0,1" (the page's example) keeps every face where
+    // it was, "1,0" crosses them as the same-image swap does (the sandbox's reading of the
+    // pair: ascending keeps, descending crosses).
     let couple = |index: &'static str| {
         form(vec![
             ("srcimage", file(media_bytes("two-faces.png"))),
@@ -203,11 +205,11 @@ async fn same_image_and_couple_swaps_exchange_faces() {
             ("swap_index", Part::text(index)),
         ])
     };
-    let (status, _, body) = submit(base, "faceswap2", Some(KEY), couple("2,1")).await;
+    let (status, _, body) = submit(base, "faceswap2", Some(KEY), couple("1,0")).await;
     assert_eq!(status, 200);
     let crossed = poll_to_result(base, &read_task_id(&body).unwrap()).await;
     assert!(mean_abs_diff(&original, &crossed, left) > 1.0);
-    let (status, _, body) = submit(base, "faceswap2", Some(KEY), couple("1,2")).await;
+    let (status, _, body) = submit(base, "faceswap2", Some(KEY), couple("0,1")).await;
     assert_eq!(status, 200);
     let kept = poll_to_result(base, &read_task_id(&body).unwrap()).await;
     assert!(
@@ -215,13 +217,81 @@ async fn same_image_and_couple_swaps_exchange_faces() {
         "a face pasted onto itself changes less than the other face pasted there"
     );
 
-    let (status, _, body) = submit(base, "faceswap2", Some(KEY), couple("0,1")).await;
+    let (status, _, body) = submit(base, "faceswap2", Some(KEY), couple("1,1")).await;
     assert_eq!(status, 400);
     let (code, details) = error_code(&body);
     assert_eq!(
-        (code.as_str(), details["field"].as_str()),
+        (code.as_str(), details["parameter"].as_str()),
         ("invalid_parameter", Some("swap_index"))
     );
+}
+
+/// One raw task-status answer: status, remaining budget, JSON body.
+async fn status_of(base: &str, task_id: &str) -> (u16, String, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .get(format!("{base}/api/task-status/{task_id}"))
+        .header("X-Api-Key", KEY)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let remaining = response.headers()["x-ratelimit-remaining"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (status, remaining, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn task_status_answers_as_the_page_prints_and_every_poll_spends_a_request() {
+    let sandbox = sandbox("status", plenty()).await;
+    let base = &sandbox.base_url;
+    let (status, headers, body) = submit(
+        base,
+        "swapfacesameimage",
+        Some(KEY),
+        form(vec![("srcimage", file(media_bytes("two-faces.png")))]),
+    )
+    .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let task_id = read_task_id(&body).unwrap();
+    let mut remaining: u64 = headers["x-ratelimit-remaining"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let done = loop {
+        let (status, left, body) = status_of(base, &task_id).await;
+        assert_eq!(status, 200);
+        // "Rate limits are applied on a per-API-key basis, not per-endpoint."
+        let left: u64 = left.parse().unwrap();
+        assert_eq!(left, remaining - 1, "a poll spends a request");
+        remaining = left;
+        if body.get("image_url").is_some() {
+            break body;
+        }
+        assert_eq!(body["status"], "pending", "{body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // The page's example: `{"image_url": "..."}` and nothing else.
+    assert_eq!(done.as_object().unwrap().len(), 1, "{done}");
+    let update = read_status(&task_id, done.to_string().as_bytes()).unwrap();
+    assert_eq!(update.status, TaskStatus::Succeeded);
+
+    // The knob's wrapped shape, which the adapter reads too.
+    sandbox.state.set_faults(Faults {
+        undocumented_shapes: true,
+        unreadable_status_next: 1,
+        ..Faults::default()
+    });
+    let (_, _, unreadable) = status_of(base, &task_id).await;
+    assert_eq!(unreadable, serde_json::json!({}));
+    assert!(read_status(&task_id, b"{}").is_err());
+    let (_, _, wrapped) = status_of(base, &task_id).await;
+    assert_eq!(wrapped["success"], true, "{wrapped}");
+    assert_eq!(wrapped["data"]["status"], "completed", "{wrapped}");
+    let update = read_status(&task_id, wrapped.to_string().as_bytes()).unwrap();
+    assert_eq!(update.status, TaskStatus::Succeeded);
 }
 
 #[tokio::test]
@@ -282,8 +352,9 @@ async fn face_counts_formats_and_fields_are_refused_as_the_provider_words_them()
     assert_eq!(status, 400);
     let (code, details) = error_code(&body);
     assert_eq!(
-        (code.as_str(), details["field"].as_str()),
-        ("no_face_detected", Some("srcimage"))
+        (code.as_str(), details["image"].as_str()),
+        ("no_face_detected", Some("srcimage")),
+        "the page's details.image"
     );
     let fault = read_error(status, &body);
     assert_eq!(fault.kind, FaultKind::InvalidInput);
@@ -302,7 +373,7 @@ async fn face_counts_formats_and_fields_are_refused_as_the_provider_words_them()
     assert_eq!(status, 400);
     let (code, details) = error_code(&body);
     assert_eq!(
-        (code.as_str(), details["field"].as_str()),
+        (code.as_str(), details["image"].as_str()),
         ("face_count_mismatch", Some("targetimage"))
     );
 
@@ -320,7 +391,7 @@ async fn face_counts_formats_and_fields_are_refused_as_the_provider_words_them()
     assert_eq!(status, 400);
     let (code, details) = error_code(&body);
     assert_eq!(
-        (code.as_str(), details["field"].as_str()),
+        (code.as_str(), details["image"].as_str()),
         ("face_count_mismatch", Some("targetimage")),
         "one face each"
     );
@@ -346,7 +417,7 @@ async fn face_counts_formats_and_fields_are_refused_as_the_provider_words_them()
     )
     .await;
     assert_eq!(status, 400);
-    assert_eq!(error_code(&body).1["field"], "srcimage");
+    assert_eq!(error_code(&body).1["parameter"], "srcimage");
 
     let (status, _, body) = submit(
         base,
@@ -356,7 +427,7 @@ async fn face_counts_formats_and_fields_are_refused_as_the_provider_words_them()
     )
     .await;
     assert_eq!(status, 400);
-    assert_eq!(error_code(&body).1["field"], "targetimage1");
+    assert_eq!(error_code(&body).1["parameter"], "targetimage1");
 
     let response = reqwest::Client::new()
         .post(format!("{base}/api/faceswap/basicswap"))

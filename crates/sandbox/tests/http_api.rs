@@ -179,6 +179,54 @@ async fn multipart_faceswap_and_extract_face_take_file_parts() {
     assert_eq!(answer["extra_data"]["field"], "img");
 }
 
+/// The first page's "Method2" of multi_faceswap: files `source_image` and one `face_image` per
+/// face, `index` one text part per entry, `webhook` as text.
+#[tokio::test]
+async fn multipart_multi_faceswap_takes_one_file_per_face() {
+    let mut origin = Origin::start().await;
+    let sandbox = sandbox("multipart-multi").await;
+    let boundary = "sandboxboundary";
+    let mut body = Vec::new();
+    for (name, file) in [
+        ("source_image", "two-faces.png"),
+        ("face_image", "camera.png"),
+        ("face_image", "astronaut.png"),
+    ] {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: image/png\r\n\r\n").into_bytes());
+        body.extend(media_bytes(file));
+        body.extend(b"\r\n");
+    }
+    for (name, value) in [
+        ("index", "0".to_owned()),
+        ("index", "1".to_owned()),
+        ("webhook", origin.hook_url("multi")),
+    ] {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").into_bytes());
+    }
+    body.extend(format!("--{boundary}--\r\n").into_bytes());
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/api/aifaceswap/v1/multi_faceswap",
+            sandbox.base_url
+        ))
+        .bearer_auth("test-key")
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(answer["data"]["points"], 5, "{answer}");
+    let hook = origin.next_hook(120).await;
+    assert_eq!(hook.body["task_id"], answer["data"]["task_id"]);
+    assert_eq!(hook.body["success"], 1, "{}", hook.body);
+    assert_eq!(hook.body["type"], 2, "a multiple person face swap");
+}
+
 #[tokio::test]
 async fn wrong_key_unknown_operation_and_invalid_bodies_are_refused_in_the_envelope() {
     let origin = Origin::start().await;

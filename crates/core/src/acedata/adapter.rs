@@ -30,6 +30,7 @@ pub static OPERATIONS: [OperationSpec; 1] = [OperationSpec {
     starts_task: true,
     file_fields: &[],
     form_text_fields: &[],
+    repeated_fields: &[],
     accepts_json: true,
 }];
 
@@ -130,9 +131,10 @@ impl Adapter for AceData {
             return Err(fault(200, answer.error.as_ref()));
         }
         let task_id = task_id_of(&answer)?;
+        let info = answer.result_info();
         Ok(match answer.image_url.filter(|url| !url.is_empty()) {
             Some(url) => SubmitOutcome::Finished {
-                update: TaskUpdate::succeeded(Some(task_id.clone()), url),
+                update: TaskUpdate::succeeded(Some(task_id.clone()), url).with_result_info(info),
                 task_id,
             },
             None => SubmitOutcome::Started {
@@ -325,7 +327,8 @@ mod tests {
         );
         assert_eq!(
             AceData.read_error(400, &body("token_mismatched")).kind,
-            FaultKind::Upstream
+            FaultKind::InvalidInput,
+            "the page: Bad request, possibly due to missing or invalid parameters"
         );
         assert_eq!(
             AceData.read_error(429, &body("too_many_requests")).kind,
@@ -348,7 +351,7 @@ mod tests {
             .read_callback(br#"{"success":false,"task_id":"9b1d-77","error":{"code":"api_error","message":"no face"}}"#)
             .unwrap();
         assert_eq!(failed.status, TaskStatus::Failed);
-        assert_eq!(failed.error.as_deref(), Some("no face"));
+        assert_eq!(failed.error.as_deref(), Some("api_error: no face"));
         assert_eq!(AceData.read_callback(b"[]").unwrap_err().field, "body");
     }
 }

@@ -6,12 +6,13 @@ use crate::provider::{FaultKind, ProviderFault};
 
 /// AceData's documented error codes and the kind of fault each is.
 ///
-/// The key's and the account's faults (`token_mismatched`, `api_not_implemented`,
-/// `invalid_token`) are the operator's, never blamed on the browser; `forbidden` is AceData
-/// refusing the content; AceData's own failures (`api_error`, `timeout`) are the provider's.
+/// The page documents `token_mismatched` and `api_not_implemented` as "Bad request, possibly due
+/// to missing or invalid parameters": faults in the input. `invalid_token` is the key's, the
+/// operator's fault, never blamed on the browser. Beyond the page (the project's assumption):
+/// `forbidden` is AceData refusing the content, `timeout` AceData's own failure like `api_error`.
 pub const ERROR_CODES: &[(&str, FaultKind)] = &[
-    ("token_mismatched", FaultKind::Upstream),
-    ("api_not_implemented", FaultKind::Upstream),
+    ("token_mismatched", FaultKind::InvalidInput),
+    ("api_not_implemented", FaultKind::InvalidInput),
     ("invalid_token", FaultKind::Upstream),
     ("forbidden", FaultKind::Refused),
     ("too_many_requests", FaultKind::RateLimited),
@@ -78,8 +79,8 @@ mod tests {
     #[test]
     fn every_documented_code_keeps_its_meaning_and_its_word() {
         for (code, status, kind) in [
-            ("token_mismatched", 400, FaultKind::Upstream),
-            ("api_not_implemented", 400, FaultKind::Upstream),
+            ("token_mismatched", 400, FaultKind::InvalidInput),
+            ("api_not_implemented", 400, FaultKind::InvalidInput),
             ("invalid_token", 401, FaultKind::Upstream),
             ("forbidden", 403, FaultKind::Refused),
             ("too_many_requests", 429, FaultKind::RateLimited),

@@ -12,7 +12,10 @@ mod response;
 
 pub use adapter::{AceData, OPERATIONS, ROUTE};
 pub use fault::{fault, ERROR_CODES};
-pub use request::{Request, DEFAULT_TIMEOUT_SECS, MAX_TIMEOUT_SECS, SYNC_MARGIN_SECS};
+pub use request::{
+    check_timeout, check_timeout_number, Request, DEFAULT_TIMEOUT_SECS, MAX_TIMEOUT_SECS,
+    SYNC_MARGIN_SECS,
+};
 pub use response::{CallbackBody, ErrorBody, ErrorEnvelope, SwapAnswer};
 
 use crate::provider::{AuthScheme, CostUnit, ProviderInfo, ResultDelivery, SettingSpec};

@@ -12,7 +12,9 @@ use crate::parse::{from_json, from_value};
 use crate::url::check_http_url;
 use crate::FieldError;
 
-/// The longest `timeout` accepted, in seconds (AceData makes an image in one to two minutes).
+/// The longest `timeout` accepted, in seconds: the project's own bound, not AceData's (its page
+/// names no limit; it makes an image in one to two minutes, and the proxy holds a synchronous
+/// call open this long).
 pub const MAX_TIMEOUT_SECS: u64 = 300;
 /// How long a synchronous swap without a `timeout` is waited for, in seconds.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 180;
@@ -58,21 +60,36 @@ struct Upstream<'a> {
     callback_url: Option<&'a str>,
 }
 
-/// `timeout` as whole seconds from 1 to [`MAX_TIMEOUT_SECS`].
-fn check_timeout(value: Option<&serde_json::Value>) -> Result<Option<u64>, FieldError> {
+/// `timeout` as whole seconds from 1 to [`MAX_TIMEOUT_SECS`] (the bound is the project's own;
+/// its error says so).
+pub fn check_timeout(value: Option<&serde_json::Value>) -> Result<Option<u64>, FieldError> {
     let Some(value) = value.filter(|v| !v.is_null()) else {
         return Ok(None);
     };
-    value
-        .as_u64()
-        .filter(|secs| (1..=MAX_TIMEOUT_SECS).contains(secs))
-        .map(Some)
-        .ok_or_else(|| {
-            FieldError::new(
-                "timeout",
-                format!("timeout must be whole seconds from 1 to {MAX_TIMEOUT_SECS}"),
-            )
-        })
+    match value.as_u64() {
+        Some(secs) => check_timeout_number(secs as f64).map(Some),
+        None => Err(timeout_error()),
+    }
+}
+
+/// A number of seconds as `timeout`: a whole number from 1 to [`MAX_TIMEOUT_SECS`]. The browser
+/// library checks a JS number with this before reading or uploading any image.
+pub fn check_timeout_number(seconds: f64) -> Result<u64, FieldError> {
+    if seconds.fract() == 0.0 && (1.0..=MAX_TIMEOUT_SECS as f64).contains(&seconds) {
+        Ok(seconds as u64)
+    } else {
+        Err(timeout_error())
+    }
+}
+
+fn timeout_error() -> FieldError {
+    FieldError::new(
+        "timeout",
+        format!(
+            "timeout must be whole seconds from 1 to {MAX_TIMEOUT_SECS} (the proxy's own bound; \
+             AceData documents none)"
+        ),
+    )
 }
 
 impl Request {

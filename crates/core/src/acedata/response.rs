@@ -1,12 +1,17 @@
 //! AceData's answers: the synchronous result `{image_url, image_width, image_height, image_size,
-//! task_id}`, the `{task_id}` of a submit with a callback URL, the callback `{success, task_id,
-//! image_url, ...}`, and the error envelope `{"success": false, "error": {code, message},
-//! "trace_id"}`.
+//! task_id}`, the `{task_id}` of a submit with a callback URL, the callback, and the error
+//! envelope `{"success": false, "error": {code, message}, "trace_id"}`.
+//!
+//! The page describes the callback as a POST JSON "which also includes the task_id field, and the
+//! other fields are similar" to the answer's: `image_url`, `image_width`, `image_height`,
+//! `image_size`, `task_id`, no `success`. A callback is read by those fields. Beyond the page (the
+//! project's assumption, from AceData's error envelope): an optional `success`, and an `error`
+//! object (or text) on failure.
 
 use serde::Deserialize;
 
 use crate::parse::from_json;
-use crate::provider::TaskUpdate;
+use crate::provider::{ResultInfo, TaskUpdate};
 use crate::FieldError;
 
 /// Longest provider message kept in a task's `error`.
@@ -37,6 +42,17 @@ pub struct SwapAnswer {
     /// The error, in an error envelope.
     #[serde(default)]
     pub error: Option<ErrorBody>,
+}
+
+impl SwapAnswer {
+    /// The result's width, height and size, as reported.
+    pub fn result_info(&self) -> ResultInfo {
+        ResultInfo {
+            width: self.image_width,
+            height: self.image_height,
+            size: self.image_size,
+        }
+    }
 }
 
 /// The error envelope of every refusal.
@@ -79,11 +95,12 @@ impl ErrorBody {
     }
 }
 
-/// The body AceData POSTs to the callback URL.
+/// The body AceData POSTs to the callback URL: the answer's fields and `task_id`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct CallbackBody {
-    /// True when the image was made.
-    pub success: bool,
+    /// Not on the page; where present, false means the task failed (the project's assumption).
+    #[serde(default)]
+    pub success: Option<bool>,
     /// AceData's task id.
     pub task_id: String,
     /// The swapped image, on success.
@@ -109,27 +126,47 @@ impl CallbackBody {
         from_json(body)
     }
 
-    /// The callback as a neutral update: success with `image_url`, or failure with AceData's
-    /// reason where it gave one.
+    /// The callback as a neutral update: a failure when `success` is false or an error is
+    /// given (with AceData's code and message), else a success with `image_url` and the result's
+    /// metadata. A callback with neither a result nor a failure names `image_url` as missing.
     pub fn update(self) -> Result<TaskUpdate, FieldError> {
+        let info = ResultInfo {
+            width: self.image_width,
+            height: self.image_height,
+            size: self.image_size,
+        };
         let task_id = Some(self.task_id);
-        if !self.success {
-            return Ok(TaskUpdate::failed(task_id, error_text(self.error.as_ref())));
+        let error = self.error.as_ref().filter(|e| !e.is_null());
+        if self.success == Some(false) || error.is_some() {
+            return Ok(TaskUpdate::failed(task_id, error_text(error)));
         }
         match self.image_url.filter(|url| !url.is_empty()) {
-            Some(url) => Ok(TaskUpdate::succeeded(task_id, url)),
-            None => Err(FieldError::required("image_url")),
+            Some(url) => Ok(TaskUpdate::succeeded(task_id, url).with_result_info(info)),
+            None => Err(FieldError::new(
+                "image_url",
+                "image_url is required in a callback that reports no error",
+            )),
         }
     }
 }
 
-/// The reason of a failed callback: `error.message` (else `error.code`), or `error` as text.
+/// The reason of a failed callback: `code: message` of an error object (either alone when only
+/// one is given), or `error` as text.
 fn error_text(error: Option<&serde_json::Value>) -> Option<String> {
     let text = match error? {
         serde_json::Value::String(text) => Some(text.clone()),
         value @ serde_json::Value::Object(_) => {
             let body = serde_json::from_value::<ErrorBody>(value.clone()).ok()?;
-            body.text().or(body.code)
+            let code = body
+                .code
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned);
+            match (code, body.text()) {
+                (Some(code), Some(text)) => Some(format!("{code}: {text}")),
+                (code, text) => text.or(code),
+            }
         }
         _ => None,
     }?;
@@ -159,13 +196,21 @@ mod tests {
                 Some("7f3c-1".into()),
                 "https://cdn.acedata.cloud/r.png".into()
             )
+            .with_result_info(ResultInfo {
+                width: Some(1024),
+                height: Some(768),
+                size: Some(123456)
+            })
         );
         let failed = read(json!({"success": false, "task_id": "7f3c-2",
             "error": {"code": "api_error", "message": " no face in source_image_url "}}))
         .unwrap();
         assert_eq!(failed.status, TaskStatus::Failed);
         assert_eq!(failed.task_id.as_deref(), Some("7f3c-2"));
-        assert_eq!(failed.error.as_deref(), Some("no face in source_image_url"));
+        assert_eq!(
+            failed.error.as_deref(),
+            Some("api_error: no face in source_image_url")
+        );
         let coded =
             read(json!({"success": false, "task_id": "t", "error": {"code": "timeout"}})).unwrap();
         assert_eq!(coded.error.as_deref(), Some("timeout"));
@@ -194,9 +239,10 @@ mod tests {
         );
         assert_eq!(
             read(json!({"task_id": "t", "image_url": "https://a.example/r.png"}))
-                .unwrap_err()
-                .field,
-            "success"
+                .unwrap()
+                .status,
+            TaskStatus::Succeeded,
+            "success is optional"
         );
         assert_eq!(
             read(json!({"success": true, "image_url": "https://a.example/r.png"}))

@@ -1,9 +1,9 @@
 //! aifaceswap behind the provider seam: routes `v1/{op}`, Bearer key, results by webhook only.
 
 use super::{CreditInputs, Envelope, Operation, Request, TaskCreated, WebhookCallback, PROVIDER};
-use crate::provider::form::stand_in_field;
+use crate::provider::form::{file_stand_in, repeated_key, stand_in_field};
 use crate::provider::{
-    Adapter, AdapterSettings, BuildError, CallbackTarget, Cost, FaultKind, FormInput,
+    Adapter, AdapterSettings, BuildError, CallbackTarget, Cost, FaultKind, FormInput, FormValue,
     OperationSpec, Part, PartValue, Prepared, PriceInputs, ProviderFault, ProviderInfo,
     ProviderOperation, SubmitOutcome, TaskUpdate, UpstreamRequest, VideoInput,
 };
@@ -27,6 +27,7 @@ const fn spec(
         starts_task,
         file_fields,
         form_text_fields: &[],
+        repeated_fields: &[],
         accepts_json: true,
     }
 }
@@ -47,13 +48,19 @@ pub static OPERATIONS: [OperationSpec; 6] = [
         false,
         &["img"],
     ),
-    spec(
-        "multi_faceswap",
-        "multiFaceSwap",
-        "v1/multi_faceswap",
-        true,
-        &[],
-    ),
+    // The first page's "Method2": files `source_image` and one `face_image` per face, and
+    // `index` as one text part per entry (as Python's `requests` sends a list in `data`).
+    OperationSpec {
+        form_text_fields: &["index"],
+        repeated_fields: &["face_image", "index"],
+        ..spec(
+            "multi_faceswap",
+            "multiFaceSwap",
+            "v1/multi_faceswap",
+            true,
+            &["source_image", "face_image"],
+        )
+    },
     spec(
         "video_faceswap",
         "videoFaceSwap",
@@ -140,7 +147,16 @@ impl Adapter for Aifaceswap {
 
     fn prepare_form(&self, route: &str, form: &FormInput) -> Result<Prepared, FieldError> {
         let op = operation_of_route(route)?;
-        let value = serde_json::Value::Object(form.to_json_object());
+        if !op.accepts_files() {
+            return Err(FieldError::new(
+                "body",
+                format!("{} takes a JSON body, not a multipart form", op.name()),
+            ));
+        }
+        let value = match op {
+            Operation::MultiFaceSwap => multi_form_value(form)?,
+            _ => serde_json::Value::Object(form.to_json_object()),
+        };
         prepared(&Request::from_value(op, &value)?, true)
     }
 
@@ -169,21 +185,36 @@ impl Adapter for Aifaceswap {
                 request.to_json()?,
             ));
         }
-        let mut parts: Vec<Part> = spec
-            .file_fields
-            .iter()
-            .filter_map(|&field| {
-                let value = prepared.request.get(field)?.as_str()?;
+        // Each file field once, or once per entry of a list (multi_faceswap's `face_image`);
+        // then the text fields, a list as one part per entry (`index`).
+        let mut parts: Vec<Part> = Vec::new();
+        for &field in spec.file_fields {
+            for value in entries(prepared.request.get(field)) {
+                let Some(value) = value.as_str() else {
+                    continue;
+                };
                 let value = match stand_in_field(value) {
                     Some(file) => PartValue::File(file.to_owned()),
                     None => PartValue::Text(value.to_owned()),
                 };
-                Some(Part {
+                parts.push(Part {
                     name: field.to_owned(),
                     value,
-                })
-            })
-            .collect();
+                });
+            }
+        }
+        for &field in spec.form_text_fields {
+            for value in entries(prepared.request.get(field)) {
+                let text = match value {
+                    serde_json::Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                parts.push(Part {
+                    name: field.to_owned(),
+                    value: PartValue::Text(text),
+                });
+            }
+        }
         if let Some(url) = webhook {
             parts.push(Part {
                 name: "webhook".to_owned(),
@@ -277,6 +308,63 @@ impl Adapter for Aifaceswap {
         update.kind = callback.kind;
         Ok(update)
     }
+}
+
+/// The values of a request field: the entries of a list, or the value itself.
+fn entries(value: Option<&serde_json::Value>) -> Vec<&serde_json::Value> {
+    match value {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(serde_json::Value::Array(items)) => items.iter().collect(),
+        Some(value) => vec![value],
+    }
+}
+
+/// The JSON shape of a `multi_faceswap` form: `source_image` (a file's stand-in or a URL),
+/// `face_image` as a list (the n-th file's stand-in is [`repeated_key`]'s `face_image[n]`), and
+/// `index` as a list of numbers. The page sends one `index` part per entry; one part holding
+/// `0,2` or `[0, 2]` is read too (the project's assumption).
+fn multi_form_value(form: &FormInput) -> Result<serde_json::Value, FieldError> {
+    let text_or_stand_in = |key: String, value: &FormValue| match value {
+        FormValue::Text(text) => text.clone(),
+        FormValue::File(_) => file_stand_in(&key),
+    };
+    let mut object = serde_json::Map::new();
+    if let Some(source) = form.get("source_image") {
+        object.insert(
+            "source_image".into(),
+            text_or_stand_in("source_image".into(), source).into(),
+        );
+    }
+    let faces: Vec<serde_json::Value> = form
+        .values("face_image")
+        .enumerate()
+        .map(|(n, value)| text_or_stand_in(repeated_key("face_image", n), value).into())
+        .collect();
+    object.insert("face_image".into(), faces.into());
+    let mut index = Vec::new();
+    for value in form.values("index") {
+        let FormValue::Text(text) = value else {
+            return Err(FieldError::new("index", "index must be text, not a file"));
+        };
+        let list = text.trim().trim_start_matches('[').trim_end_matches(']');
+        for number in list.split(',').map(str::trim) {
+            let number = number.parse::<i64>().map_err(|_| {
+                FieldError::new(
+                    "index",
+                    format!(
+                        "index must be whole numbers, one part per face image (got {number:?})"
+                    ),
+                )
+            })?;
+            index.push(serde_json::Value::from(number));
+        }
+    }
+    object.insert("index".into(), index.into());
+    // Read for the sandbox, which answers as the provider; the proxy sends its own.
+    if let Some(FormValue::Text(webhook)) = form.get("webhook") {
+        object.insert("webhook".into(), webhook.clone().into());
+    }
+    Ok(serde_json::Value::Object(object))
 }
 
 /// Only the envelope's `code`, read without building the whole JSON tree.

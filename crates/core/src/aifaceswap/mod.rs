@@ -94,15 +94,19 @@ impl ProviderOperation for Operation {
 
 impl Operation {
     /// True for the operations whose images may also be sent as multipart files
-    /// (`faceswap`: source_image and face_image; `extract_face`: img).
+    /// (`faceswap`: source_image and face_image; `extract_face`: img; `multi_faceswap`:
+    /// source_image and one face_image per face, the first page's "Method2").
     pub fn accepts_files(self) -> bool {
-        matches!(self, Operation::FaceSwap | Operation::ExtractFace)
+        matches!(
+            self,
+            Operation::FaceSwap | Operation::ExtractFace | Operation::MultiFaceSwap
+        )
     }
 
     /// The fields that may carry a file in the multipart form of this operation.
     pub fn file_fields(self) -> &'static [&'static str] {
         match self {
-            Operation::FaceSwap => &["source_image", "face_image"],
+            Operation::FaceSwap | Operation::MultiFaceSwap => &["source_image", "face_image"],
             Operation::ExtractFace => &["img"],
             _ => &[],
         }

@@ -29,6 +29,7 @@ const fn spec(op: Operation, js_name: &'static str, route: &'static str) -> Oper
         starts_task: true,
         file_fields: op.file_fields(),
         form_text_fields: op.text_fields(),
+        repeated_fields: &[],
         accepts_json: false,
     }
 }
@@ -179,6 +180,10 @@ impl Adapter for AiPhotoCraft {
         ))
     }
 
+    fn typical_task_time(&self) -> Option<core::time::Duration> {
+        Some(core::time::Duration::from_secs(super::TYPICAL_TASK_SECS))
+    }
+
     fn poll_request(&self, task_id: &str) -> Option<UpstreamRequest> {
         is_safe_task_id(task_id).then(|| UpstreamRequest::get(format!("{STATUS_PATH}/{task_id}")))
     }
@@ -221,7 +226,8 @@ mod tests {
             assert_eq!(AiPhotoCraft.operation_named(spec.js_name), Some(spec));
             assert_eq!(
                 AiPhotoCraft.price(spec, &PriceInputs::default()),
-                Cost::new(1.0, CostUnit::Requests)
+                Cost::new(3.0, CostUnit::Requests),
+                "the submit and a typical task's two polls"
             );
         }
         let js: Vec<_> = OPERATIONS.iter().map(|op| op.js_name).collect();
@@ -257,7 +263,7 @@ mod tests {
                 ]),
             )
             .unwrap();
-        assert_eq!(prepared.cost, Cost::new(1.0, CostUnit::Requests));
+        assert_eq!(prepared.cost, Cost::new(3.0, CostUnit::Requests));
         assert_eq!(prepared.request["srcimage"], file_stand_in("srcimage"));
         let request = AiPhotoCraft
             .upstream_request(&prepared, None, &AdapterSettings::new())
@@ -298,13 +304,7 @@ mod tests {
             .iter()
             .map(|p| (p.name.as_str(), p.value.clone()))
             .collect();
-        assert_eq!(
-            text,
-            [
-                ("swap_index", PartValue::Text("2,1".into())),
-                ("enhance", PartValue::Text("false".into()))
-            ]
-        );
+        assert_eq!(text, [("swap_index", PartValue::Text("2,1".into())),]);
         let err = AiPhotoCraft
             .prepare_form(
                 "faceswap/swap1from2",
@@ -318,7 +318,7 @@ mod tests {
                 &form(&[
                     ("srcimage", file()),
                     ("targetimage", file()),
-                    ("swap_index", FormValue::Text("0,1".into())),
+                    ("swap_index", FormValue::Text("1,1".into())),
                 ]),
             )
             .unwrap_err();

@@ -4,8 +4,8 @@
 //! announced in `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`.
 //!
 //! Field names are exactly the provider's (`srcimage`, `targetimage1`, `swap_index`, ...).
-//! `swap_index` is 1-based as the provider documents it: `"1,2"` keeps the order of the couple,
-//! `"2,1"` crosses it.
+//! `swap_index` is optional and forwarded as written (two different whole numbers from 0 to 2;
+//! the page's example is `"0,1"`).
 
 mod adapter;
 mod request;
@@ -29,8 +29,21 @@ pub const PROVIDER: ProviderInfo = ProviderInfo {
     settings: &[],
 };
 
-/// Requests of the plan's budget that one operation spends.
-pub const REQUESTS_PER_OPERATION: f64 = 1.0;
+/// About how long a swap takes before its result is ready: the proxy's first poll waits this long.
+/// The project's assumption (the page does not say); the operator may set another
+/// (`AIPHOTOCRAFT_POLL_AFTER_MS`).
+pub const TYPICAL_TASK_SECS: u64 = 10;
+
+/// Polls of task-status a typical swap needs: the first, after [`TYPICAL_TASK_SECS`], and one
+/// more after the back-off. The project's assumption, like the time it rests on.
+pub const TYPICAL_POLLS: u32 = 2;
+
+/// Requests of the plan's budget that one swap spends, as priced and charged to the client's
+/// spend cap: the page counts every request per key ("Rate limits are applied on a per-API-key
+/// basis, not per-endpoint"), polls included, so a swap is its submit and its
+/// [`TYPICAL_POLLS`]. A slower task polls more (each poll is one more request of the key's
+/// budget, spaced by a back-off doubling up to 30 s); the price is of a typical one.
+pub const REQUESTS_PER_OPERATION: f64 = 1.0 + TYPICAL_POLLS as f64;
 
 /// The four operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -88,8 +101,9 @@ impl Operation {
         }
     }
 
-    /// The text fields besides the files. `enhance` is required by the provider on both swaps
-    /// that document it; it defaults to `"false"` here and is always sent.
+    /// The text fields besides the files. `enhance` is required by the page on basicswap (sent
+    /// as `"false"` when the caller gave none: the project's default); on faceswap2, which the
+    /// page does not list it for, it is sent only when the caller gave it.
     pub const fn text_fields(self) -> &'static [&'static str] {
         match self {
             Operation::BasicSwap => &["enhance"],

@@ -9,29 +9,39 @@ use crate::provider::ProviderOperation;
 use crate::url::check_http_url;
 use crate::FieldError;
 
-/// The order of a couple swap: which face of `srcimage` goes onto which face of `targetimage`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SwapIndex {
-    /// `"1,2"`: face 1 onto face 1, face 2 onto face 2 (the default).
-    Keep,
-    /// `"2,1"`: face 2 onto face 1, face 1 onto face 2.
-    Cross,
+/// The `swap_index` of a couple swap, as the caller wrote it: two different whole numbers from
+/// 0 to 2, `"a,b"`. The page says only "Tuple of indexes to swap" and prints `0,1`, counted from
+/// 0; the provider's couple-swap page counts from 1 (`1,2`). Both are accepted and forwarded as
+/// written: which convention the provider applies is its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwapIndex {
+    written: String,
+    pair: [u8; 2],
 }
 
 impl SwapIndex {
-    /// The value on the wire.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            SwapIndex::Keep => "1,2",
-            SwapIndex::Cross => "2,1",
-        }
+    /// The largest index accepted (faces counted from 0 or from 1 in a two-face picture).
+    pub const MAX: u8 = 2;
+
+    /// The value on the wire, as the caller wrote it (spaces around the numbers removed).
+    pub fn as_str(&self) -> &str {
+        &self.written
     }
 
-    /// For each face of the target (0-based, left to right), the face of the source put there.
-    pub const fn source_faces(self) -> [usize; 2] {
-        match self {
-            SwapIndex::Keep => [0, 1],
-            SwapIndex::Cross => [1, 0],
+    /// The two numbers.
+    pub const fn pair(&self) -> [u8; 2] {
+        self.pair
+    }
+
+    /// For each face of the target (0-based, left to right), the face of the source put there,
+    /// as the sandbox reads the pair: ascending (`0,1`, `1,2`) keeps the order of the couple,
+    /// descending (`1,0`, `2,1`) crosses it. The project's reading, not the provider's: its
+    /// page does not say.
+    pub const fn source_faces(&self) -> [usize; 2] {
+        if self.pair[0] < self.pair[1] {
+            [0, 1]
+        } else {
+            [1, 0]
         }
     }
 }
@@ -48,18 +58,31 @@ pub fn check_enhance(value: &str) -> Result<bool, FieldError> {
     }
 }
 
-/// Checks `swap_index`: the 1-based `"1,2"` (keep the order) or `"2,1"` (cross it); spaces
-/// around the numbers are ignored.
+/// Checks `swap_index`: two different whole numbers from 0 to [`SwapIndex::MAX`], `"a,b"`
+/// (the page's example is `"0,1"`); spaces around the numbers are ignored.
 pub fn check_swap_index(value: &str) -> Result<SwapIndex, FieldError> {
-    let mut numbers = value.split(',').map(str::trim);
-    let pair = (numbers.next(), numbers.next(), numbers.next());
+    let number = |text: Option<&str>| -> Option<u8> {
+        let text = text?.trim();
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) || text.len() > 1 {
+            return None;
+        }
+        text.parse::<u8>().ok().filter(|n| *n <= SwapIndex::MAX)
+    };
+    let mut numbers = value.split(',');
+    let pair = (
+        number(numbers.next()),
+        number(numbers.next()),
+        numbers.next(),
+    );
     match pair {
-        (Some("1"), Some("2"), None) => Ok(SwapIndex::Keep),
-        (Some("2"), Some("1"), None) => Ok(SwapIndex::Cross),
+        (Some(a), Some(b), None) if a != b => Ok(SwapIndex {
+            written: format!("{a},{b}"),
+            pair: [a, b],
+        }),
         _ => Err(FieldError::new(
             "swap_index",
-            "swap_index must be \"1,2\" (keep the order) or \"2,1\" (cross it); faces are counted \
-             from 1",
+            "swap_index must be two different whole numbers from 0 to 2, written \"a,b\" (the \
+             provider's example: \"0,1\")",
         )),
     }
 }
@@ -72,10 +95,12 @@ pub struct Request {
     pub operation: Operation,
     /// `(field, value)` for each file field, in the provider's order.
     pub images: Vec<(&'static str, String)>,
-    /// `enhance` of a basic or couple swap (`false` when not sent).
-    pub enhance: bool,
-    /// `swap_index` of a couple swap (`"1,2"` when not sent).
-    pub swap_index: SwapIndex,
+    /// `enhance`: for a basic swap always set (the page makes it required; `false` when the
+    /// caller gave none is the project's default), for a couple swap only when the caller gave it
+    /// (the page does not list it there).
+    pub enhance: Option<bool>,
+    /// `swap_index` of a couple swap, when the caller gave it (the page: optional).
+    pub swap_index: Option<SwapIndex>,
 }
 
 impl Request {
@@ -102,13 +127,16 @@ impl Request {
             }
             images.push((field, value.to_owned()));
         }
-        let enhance = match text("enhance")? {
-            Some(value) if operation.text_fields().contains(&"enhance") => check_enhance(value)?,
-            _ => false,
+        let enhance = match (operation, text("enhance")?) {
+            (Operation::BasicSwap, None) => Some(false),
+            (Operation::BasicSwap | Operation::CoupleSwap, Some(value)) => {
+                Some(check_enhance(value)?)
+            }
+            _ => None,
         };
         let swap_index = match (operation, text("swap_index")?) {
-            (Operation::CoupleSwap, Some(value)) => check_swap_index(value)?,
-            _ => SwapIndex::Keep,
+            (Operation::CoupleSwap, Some(value)) => Some(check_swap_index(value)?),
+            _ => None,
         };
         Ok(Self {
             operation,
@@ -126,14 +154,11 @@ impl Request {
             .iter()
             .map(|(field, value)| ((*field).to_owned(), Value::String(value.clone())))
             .collect();
-        if self.operation == Operation::CoupleSwap {
-            object.insert(
-                "swap_index".into(),
-                Value::String(self.swap_index.as_str().into()),
-            );
+        if let Some(index) = &self.swap_index {
+            object.insert("swap_index".into(), Value::String(index.as_str().into()));
         }
-        if self.operation.text_fields().contains(&"enhance") {
-            let enhance = if self.enhance { "true" } else { "false" };
+        if let Some(enhance) = self.enhance {
+            let enhance = if enhance { "true" } else { "false" };
             object.insert("enhance".into(), Value::String(enhance.into()));
         }
         object
@@ -191,29 +216,40 @@ mod tests {
                     "targetimage": "https://a.example/t.jpg", "enhance": enhance})),
             )
         };
-        assert!(basic(" TRUE ").unwrap().enhance);
-        assert!(!basic("false").unwrap().enhance);
+        assert_eq!(basic(" TRUE ").unwrap().enhance, Some(true));
+        assert_eq!(basic("false").unwrap().enhance, Some(false));
         assert_eq!(basic("1").unwrap_err().field, "enhance");
         assert_eq!(basic("yes").unwrap_err().field, "enhance");
         assert_eq!(basic("true").unwrap().to_object()["enhance"], "true");
 
-        assert_eq!(check_swap_index("1,2"), Ok(SwapIndex::Keep));
-        assert_eq!(check_swap_index(" 2 , 1 "), Ok(SwapIndex::Cross));
-        for bad in ["0,1", "1,0", "1,1", "2,2", "1,2,3", "1", "", "a,b", "1;2"] {
+        assert_eq!(check_swap_index("0,1").unwrap().as_str(), "0,1");
+        assert_eq!(check_swap_index(" 2 , 1 ").unwrap().as_str(), "2,1");
+        assert_eq!(check_swap_index("2,1").unwrap().source_faces(), [1, 0]);
+        assert_eq!(check_swap_index("1,2").unwrap().source_faces(), [0, 1]);
+        for bad in [
+            "1,1", "2,2", "0,3", "1,2,3", "1", "", "a,b", "1;2", "01,2", "+1,2",
+        ] {
             assert_eq!(
                 check_swap_index(bad).unwrap_err().field,
                 "swap_index",
                 "{bad}"
             );
         }
-        assert_eq!(SwapIndex::Cross.source_faces(), [1, 0]);
         let couple = Request::from_object(
             Operation::CoupleSwap,
             &object(json!({"srcimage": file_stand_in("srcimage"), "targetimage": file_stand_in("targetimage")})),
         )
         .unwrap();
-        assert_eq!(couple.to_object()["swap_index"], "1,2");
-        assert_eq!(couple.to_object()["enhance"], "false", "always sent");
+        assert_eq!(
+            couple.to_object().get("swap_index"),
+            None,
+            "sent only when given"
+        );
+        assert_eq!(
+            couple.to_object().get("enhance"),
+            None,
+            "sent only when given"
+        );
         assert_eq!(
             Request::from_object(Operation::CoupleSwap, &couple.to_object()),
             Ok(couple)

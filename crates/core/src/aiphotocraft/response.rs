@@ -2,11 +2,17 @@
 //!
 //! - A submit answers the task's id. The documented shape is `{"success":true,"data":{"task_id"}}`;
 //!   `task_id` or `id` is looked for in `data` and at the top level, as a string or a number.
-//! - Task status (`GET api/task-status/{task_id}`): `status` in any case (`pending`,
-//!   `processing`, `completed`, `failed`, ...), the result's URL in `image_url`, `result_url` or
-//!   `result` (each in `data` or at the top level).
-//! - Errors: `{"success":false,"error":{"code","message","details"}}`, or FastAPI's
-//!   `{"detail": "..."}` / `{"detail": [{"loc": [...], "msg": "..."}]}`.
+//! - Task status (`GET api/task-status/{task_id}`): the page's only example is
+//!   `{"image_url": "..."}`, a result URL and no status: that is a success. Beyond the page (the
+//!   project's assumption): a `status` in any case (`pending`, `processing`, `completed`,
+//!   `failed`, ...) decides where present, and the result's URL may be in `image_url`,
+//!   `result_url` or `result`, each in `data` or at the top level. An answer with neither a
+//!   status nor a URL is unreadable, and the error says what came back.
+//! - Errors, as the page prints them: `{"success":false,"error":{"code","message","details"}}`,
+//!   where `details.parameter` or `details.image` names the field at fault. Beyond the page:
+//!   `details.field`, and FastAPI's `{"detail": "..."}` / `{"detail": [{"loc": [...], "msg": "..."}]}`.
+//!
+//! The submit's answer is not printed on the page; its reading is the project's assumption.
 
 use serde_json::Value;
 
@@ -149,22 +155,31 @@ pub fn read_task_id(body: &[u8]) -> Result<String, ProviderFault> {
 /// A task-status answer as an update of `task_id`.
 pub fn read_status(task_id: &str, body: &[u8]) -> Result<TaskUpdate, ProviderFault> {
     let value: Value = serde_json::from_slice(body).map_err(|_| {
-        ProviderFault::malformed("AIPhotoCraft answered with something other than JSON")
+        ProviderFault::malformed(format!(
+            "AIPhotoCraft's task status is not JSON ({} bytes)",
+            body.len()
+        ))
     })?;
     if value.get("success").and_then(Value::as_bool) == Some(false) {
         return Err(fault_of(200, &value));
     }
     let id = Some(task_id.to_owned());
-    let status = find(&value, "status")
-        .and_then(text)
-        .ok_or_else(|| ProviderFault::malformed("AIPhotoCraft's task status has no status"))?
-        .to_ascii_lowercase();
     let url = ["image_url", "result_url", "result"]
         .iter()
         .find_map(|name| find(&value, name).and_then(Value::as_str))
         .map(str::trim)
         .filter(|url| !url.is_empty());
-    Ok(match status.as_str() {
+    let Some(status) = find(&value, "status").and_then(text) else {
+        // The page's own example: a result URL and no status.
+        return match url {
+            Some(url) => Ok(TaskUpdate::succeeded(id, url.to_owned())),
+            None => Err(ProviderFault::malformed(format!(
+                "AIPhotoCraft's task status has neither a status nor an image_url: {}",
+                what_came_back(&value)
+            ))),
+        };
+    };
+    Ok(match status.to_ascii_lowercase().as_str() {
         "completed" | "complete" | "success" | "succeeded" | "done" | "finished" => match url {
             Some(url) => TaskUpdate::succeeded(id, url.to_owned()),
             None => TaskUpdate::failed(id, Some("AIPhotoCraft finished without a result".into())),
@@ -182,6 +197,23 @@ pub fn read_status(task_id: &str, body: &[u8]) -> Result<TaskUpdate, ProviderFau
     })
 }
 
+/// A short account of an unreadable answer, for the task's error: its field names for an
+/// object, else its kind. Never values, which might be long or hold anything.
+fn what_came_back(value: &Value) -> String {
+    match value {
+        Value::Object(object) if object.is_empty() => "an empty object".to_owned(),
+        Value::Object(object) => {
+            let names: Vec<&str> = object.keys().map(String::as_str).take(8).collect();
+            format!("an object with {}", names.join(", "))
+        }
+        Value::Array(_) => "a list".to_owned(),
+        Value::String(_) => "a string".to_owned(),
+        Value::Number(_) => "a number".to_owned(),
+        Value::Bool(_) => "a boolean".to_owned(),
+        Value::Null => "null".to_owned(),
+    }
+}
+
 /// A non-2xx answer (or a 2xx one with `success: false`) as a fault keeping the provider's code.
 pub fn read_error(status: u16, body: &[u8]) -> ProviderFault {
     match serde_json::from_slice::<Value>(body) {
@@ -194,11 +226,14 @@ fn fault_of(status: u16, value: &Value) -> ProviderFault {
     if let Some(error) = value.get("error").filter(|e| e.is_object()) {
         let code = error.get("code").and_then(text);
         let message = error.get("message").and_then(Value::as_str).map(shorten);
-        let field = error
-            .get("details")
-            .and_then(|d| d.get("field"))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        // The page prints `details.parameter` and `details.image`; `details.field` is the
+        // project's assumption.
+        let field = error.get("details").and_then(|details| {
+            ["parameter", "image", "field"]
+                .iter()
+                .find_map(|name| details.get(name).and_then(Value::as_str))
+                .map(str::to_owned)
+        });
         return fault_for(status, code.as_deref(), message, field);
     }
     match value.get("detail") {
@@ -326,7 +361,16 @@ mod tests {
         assert_eq!(failed.status, TaskStatus::Failed);
         assert_eq!(failed.error.as_deref(), Some("no face"));
         assert_eq!(read(r#"{"status":"completed"}"#).status, TaskStatus::Failed);
-        assert!(read_status("t1", br#"{"image_url":"https://x"}"#).is_err());
+        assert_eq!(
+            read(r#"{"image_url":"https://cdn.example/r.png"}"#).status,
+            TaskStatus::Succeeded
+        );
+        let unreadable = read_status("t1", br#"{"progress":3}"#).unwrap_err();
+        assert!(
+            unreadable.message.contains("progress"),
+            "{}",
+            unreadable.message
+        );
     }
 
     #[test]

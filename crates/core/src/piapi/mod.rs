@@ -46,6 +46,14 @@ pub const PROVIDER: ProviderInfo = ProviderInfo {
 pub const IMAGE_MODEL: &str = "Qubico/image-toolkit";
 /// The video toolkit's model name.
 pub const VIDEO_MODEL: &str = "Qubico/video-toolkit";
+/// The largest image PiAPI takes, in pixels: "both swap_image and target_image should be under
+/// 2048 x 2048 resolution each" (read as at most 2048 on each side). Checked for base64 inputs
+/// by the proxy and for files by the library before anything is spent; a URL is left to PiAPI.
+pub const MAX_IMAGE: crate::media::MaxResolution = crate::media::MaxResolution {
+    width: 2048,
+    height: 2048,
+};
+
 /// Path of Create Task.
 pub const SUBMIT_PATH: &str = "api/v1/task";
 

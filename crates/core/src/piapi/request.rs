@@ -9,13 +9,15 @@
 //! `.jpg`, `.jpeg`, `.png` or `.webp`, or base64 holding a JPEG, PNG or WebP image (by its magic
 //! bytes; a `data:image/...;base64,` prefix is allowed); the video is an http(s) URL ending in
 //! `.mp4` or base64 holding an MP4. PiAPI's limits on pixels (2048x2048) and frames (600) need
-//! the file itself and are left to PiAPI, whose refusal keeps its meaning
-//! ([`crate::provider::FaultKind::InvalidInput`]).
+//! the file itself: a base64 image larger than [`super::MAX_IMAGE`] is refused here (its header is
+//! read, [`crate::media::image_dimensions`]); a URL cannot be checked and is left to PiAPI, whose
+//! refusal keeps its meaning ([`crate::provider::FaultKind::InvalidInput`]), as are the frames.
 
 use serde::{Deserialize, Serialize};
 
 use super::Operation;
-use crate::base64_image::{check_base64_image, decode_head, strip_data_prefix};
+use crate::base64_image::{check_base64_image, decode_head, decode_prefix, strip_data_prefix};
+use crate::media::DIMENSIONS_PREFIX;
 use crate::parse::{from_json, from_value};
 use crate::provider::ProviderOperation;
 use crate::url::check_http_url;
@@ -245,12 +247,17 @@ impl Request {
         if let Some(mode) = service_mode {
             config.insert("service_mode".to_owned(), serde_json::json!(mode));
         }
-        serde_json::to_vec(&serde_json::json!({
+        let mut body = serde_json::json!({
             "model": op.model(),
             "task_type": op.task_type(),
             "input": self.input_value()?,
-            "config": config,
-        }))
+        });
+        // Without a webhook or a service mode, the body is the page's example exactly: no
+        // `config`.
+        if !config.is_empty() {
+            body["config"] = serde_json::Value::Object(config);
+        }
+        serde_json::to_vec(&body)
     }
 
     /// The operation's name (`face-swap`, `multi-face-swap`, `video-face-swap`).
@@ -299,7 +306,14 @@ pub fn check_image(field: &str, value: &str) -> Result<(), FieldError> {
             )),
         };
     }
-    check_base64_image(field, strip_data_prefix(value)).map(|_| ())
+    let base64 = strip_data_prefix(value);
+    check_base64_image(field, base64)?;
+    // "both swap_image and target_image should be under 2048 x 2048 resolution each": the size
+    // is read from the image's header, never by decoding its pixels.
+    match decode_prefix(base64, DIMENSIONS_PREFIX) {
+        Some(head) => super::MAX_IMAGE.check(field, &head),
+        None => Ok(()),
+    }
 }
 
 /// The video field: an http(s) URL ending in `.mp4`, or base64 of an MP4.
@@ -434,7 +448,7 @@ mod tests {
         let upstream: serde_json::Value =
             serde_json::from_slice(&video.to_upstream_json(None, None).unwrap()).unwrap();
         assert!(upstream.get("duration").is_none());
-        assert_eq!(upstream["config"], json!({}));
+        assert_eq!(upstream.get("config"), None);
     }
 
     #[test]

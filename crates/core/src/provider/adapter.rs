@@ -24,6 +24,10 @@ pub struct OperationSpec {
     pub file_fields: &'static [&'static str],
     /// The text fields of a multipart submit besides the file fields (`enhance`).
     pub form_text_fields: &'static [&'static str],
+    /// The fields of a multipart submit that may be sent more than once, one part per entry
+    /// (aifaceswap's `multi_faceswap`: `face_image` files, `index` numbers). The n-th file of
+    /// such a field is kept under [`super::form::repeated_key`] (`face_image[0]`).
+    pub repeated_fields: &'static [&'static str],
     /// True when the operation takes a JSON body.
     pub accepts_json: bool,
 }
@@ -133,6 +137,13 @@ pub trait Adapter: Send + Sync + 'static {
     /// Reads a callback body into an update. The secret, where the provider has one, has been
     /// checked by then.
     fn read_callback(&self, body: &[u8]) -> Result<TaskUpdate, FieldError>;
+
+    /// About how long a task of this provider takes, where the project knows: a polled task's
+    /// first poll waits this long, since a poll before the result only spends a request. `None`
+    /// (the default): polled from the proxy's poll interval on.
+    fn typical_task_time(&self) -> Option<Duration> {
+        None
+    }
 
     /// The status call of a polled provider's task.
     fn poll_request(&self, task_id: &str) -> Option<UpstreamRequest> {

@@ -22,6 +22,13 @@ pub fn stand_in_field(url: &str) -> Option<&str> {
         .filter(|field| !field.is_empty())
 }
 
+/// The key of the `n`-th value (from 0) of a field sent more than once
+/// ([`super::OperationSpec::repeated_fields`]): `face_image[1]`. The proxy keeps the n-th file
+/// under it, and its stand-in names it.
+pub fn repeated_key(field: &str, n: usize) -> String {
+    format!("{field}[{n}]")
+}
+
 /// One value of a multipart submit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FormValue {
@@ -44,6 +51,14 @@ impl FormInput {
         self.fields
             .iter()
             .find(|(field, _)| field == name)
+            .map(|(_, value)| value)
+    }
+
+    /// Every value of `name`, in the order sent (several for a repeated field).
+    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a FormValue> + 'a {
+        self.fields
+            .iter()
+            .filter(move |(field, _)| field == name)
             .map(|(_, value)| value)
     }
 

@@ -22,7 +22,7 @@ pub use cost::{Cost, CostUnit, PriceInputs};
 pub use fault::{FaultKind, ProviderFault};
 pub use form::{FormInput, FormValue};
 pub use settings::{AdapterSettings, SettingSpec};
-pub use update::{SubmitOutcome, TaskUpdate};
+pub use update::{ResultInfo, SubmitOutcome, TaskUpdate};
 pub use upstream::{Part, PartValue, UpstreamBody, UpstreamMethod, UpstreamRequest};
 pub use video::{billed_duration, VideoInput};
 

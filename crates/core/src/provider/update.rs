@@ -25,6 +25,34 @@ pub struct TaskUpdate {
     /// Why the task failed, in the provider's words, shortened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the provider said about the result file (AceData's `image_width`, `image_height`,
+    /// `image_size`), where it said anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_info: Option<ResultInfo>,
+}
+
+/// What a provider reports about a task's result file, in neutral names: the one place result
+/// metadata travels, from the adapter through the store to the task view (`result_info`) and the
+/// library's `Task` (`resultInfo`). Every member is optional; a provider fills what it reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultInfo {
+    /// Width of the result in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u64>,
+    /// Height of the result in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u64>,
+    /// Size of the result file, as the provider reports it (AceData's `image_size`, whose unit
+    /// its page does not name; bytes is the project's reading).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+impl ResultInfo {
+    /// The metadata, or `None` when it holds nothing.
+    pub fn non_empty(self) -> Option<Self> {
+        (self != Self::default()).then_some(self)
+    }
 }
 
 impl TaskUpdate {
@@ -36,7 +64,14 @@ impl TaskUpdate {
             result_url: Some(result_url),
             kind: None,
             error: None,
+            result_info: None,
         }
+    }
+
+    /// The same update with the provider's metadata of the result, when it has any.
+    pub fn with_result_info(mut self, info: ResultInfo) -> Self {
+        self.result_info = info.non_empty();
+        self
     }
 
     /// A failure, with the provider's reason where it gave one.
@@ -47,6 +82,7 @@ impl TaskUpdate {
             result_url: None,
             kind: None,
             error,
+            result_info: None,
         }
     }
 
@@ -58,6 +94,7 @@ impl TaskUpdate {
             result_url: None,
             kind: None,
             error: None,
+            result_info: None,
         }
     }
 

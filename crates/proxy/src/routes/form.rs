@@ -6,6 +6,7 @@
 
 use axum::extract::multipart::{Field, Multipart, MultipartError};
 use axum::http::StatusCode;
+use faceswap_core::provider::form::repeated_key;
 use faceswap_core::provider::{FormInput, FormValue, OperationSpec};
 use faceswap_core::{url, FieldError};
 use reqwest::multipart::Part;
@@ -137,7 +138,13 @@ pub async fn read_form(
             drain(field).await?;
             continue;
         };
-        if input.get(&name).is_some() {
+        // A field an operation takes once per entry (aifaceswap's multi_faceswap: `face_image`,
+        // `index`) may repeat; any other is refused the second time.
+        let repeated = operations
+            .iter()
+            .any(|op| op.repeated_fields.contains(&name.as_str()));
+        let earlier = input.values(&name).count();
+        if earlier > 0 && !repeated {
             return Err(FieldError::new(&name, format!("{name} is given twice")).into());
         }
         fingerprint.update(name.as_bytes());
@@ -157,7 +164,13 @@ pub async fn read_form(
                 }
             };
             input.fields.push((name.clone(), FormValue::File(media)));
-            files.files.push((name, spooled));
+            // The n-th file of a repeated field is kept (and sent on) under `name[n]`.
+            let key = if repeated {
+                repeated_key(&name, earlier)
+            } else {
+                name
+            };
+            files.files.push((key, spooled));
         } else {
             let text = read_text(field, &name, &kind).await?;
             fingerprint.update(text.as_bytes());

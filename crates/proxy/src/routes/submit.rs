@@ -19,7 +19,7 @@ use crate::fetch::{fetch_url_inputs, FetchPolicy};
 use crate::idempotency::{self, Begin, Fingerprint};
 use crate::limits;
 use crate::poller::millis;
-use crate::providers::ServedProvider;
+use crate::providers::{Mode, ServedProvider};
 use crate::routes::form::{read_form, SpooledFiles};
 use crate::routes::{checked_update, now_ms};
 use crate::settlement::{settle, unaccepted, CallEnd, Settlement};
@@ -428,6 +428,32 @@ async fn call(
     )
 }
 
+/// How long after its submit a task of `provider` is first polled: `None` when it is never
+/// polled. A provider that calls back waits for the callback first (`{ID}_POLL_AFTER_MS`). A
+/// provider that is only polled waits `{ID}_POLL_AFTER_MS` where the operator set it, else its
+/// typical task time (a poll before the result only spends a request of the key's budget), and
+/// in sandbox mode only the poll interval. Never less than the poll interval.
+pub fn first_poll_after(state: &AppState, provider: &ServedProvider) -> Option<Duration> {
+    let interval = state.config.poll_interval;
+    let wait = match provider.adapter.info().delivery {
+        ResultDelivery::Callback => return None,
+        ResultDelivery::CallbackThenPolling => provider.settings.poll_after.unwrap_or_default(),
+        ResultDelivery::Polling => {
+            provider
+                .settings
+                .poll_after
+                .unwrap_or_else(|| match provider.mode {
+                    Mode::Sandbox => interval,
+                    Mode::Live => provider.adapter.typical_task_time().unwrap_or(interval),
+                })
+        }
+    };
+    Some(match provider.adapter.info().delivery {
+        ResultDelivery::Polling => wait.max(interval),
+        _ => wait,
+    })
+}
+
 /// Stores the task a submit started (or finished), bound to its token.
 async fn bind(
     state: &AppState,
@@ -448,11 +474,7 @@ async fn bind(
         }
     };
     let now = now_ms();
-    let first_poll = match provider.adapter.info().delivery {
-        ResultDelivery::Callback => None,
-        ResultDelivery::Polling => Some(state.config.poll_interval),
-        ResultDelivery::CallbackThenPolling => Some(provider.settings.poll_after),
-    };
+    let first_poll = first_poll_after(state, provider);
     let key = TaskKey::new(provider.id(), task_id);
     let view = state
         .store

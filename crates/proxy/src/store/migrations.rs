@@ -61,6 +61,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0005_upload_duration.sql"),
         conversion: None,
     },
+    Migration {
+        version: 6,
+        name: "task_results",
+        sql: include_str!("../../migrations/0006_task_results.sql"),
+        conversion: None,
+    },
 ];
 
 /// The table of applied migrations (created first, by both backends).
@@ -113,7 +119,7 @@ mod tests {
         assert_eq!(pending(&[1, 2]).expect("pending")[0].version, 3);
         assert!(pending(&all).expect("pending").is_empty());
         assert!(matches!(
-            pending(&[1, 2, 3, 4, 9]),
+            pending(&[1, 2, 3, 4, 5, 9]),
             Err(StoreError::NewerSchema { found: 9, known: k }) if k == known
         ));
     }

@@ -112,6 +112,8 @@ pub struct PollClaim {
     pub key: TaskKey,
     /// How many polls were made before this one.
     pub attempts: u32,
+    /// How many answers in a row before this one could not be read.
+    pub unreadable: u32,
 }
 
 /// How an `Idempotency-Key` stands when a submit begins.
@@ -198,8 +200,14 @@ pub trait TaskStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<PollClaim>>;
 
     /// Ends this proxy's lease of a polled task and sets its next poll time (the attempt count
-    /// goes up by one).
-    async fn schedule_poll(&self, key: &TaskKey, next_poll_ms: i64) -> StoreResult<()>;
+    /// goes up by one) and how many answers in a row could not be read (0 after a readable
+    /// one).
+    async fn schedule_poll(
+        &self,
+        key: &TaskKey,
+        next_poll_ms: i64,
+        unreadable: u32,
+    ) -> StoreResult<()>;
 
     /// Starts a submit under an `Idempotency-Key`.
     async fn idempotency_begin(

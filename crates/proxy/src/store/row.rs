@@ -1,7 +1,7 @@
 //! Stored values read back: a task row into a [`TaskEvent`], a cost into its two columns and
 //! back, times as RFC 3339. A value the store does not know is [`StoreError::Corrupt`].
 
-use faceswap_core::provider::{Cost, CostUnit};
+use faceswap_core::provider::{Cost, CostUnit, ResultInfo};
 use faceswap_core::{TaskStatus, TaskView};
 
 use super::{StoreError, StoreResult, TaskEvent};
@@ -11,7 +11,7 @@ use super::{StoreError, StoreResult, TaskEvent};
 macro_rules! task_columns {
     () => {
         "provider, task_id, status, kind, result_url, points, cost_amount, cost_unit, error, \
-         created_ms, updated_ms, version"
+         created_ms, updated_ms, version, result_info"
     };
 }
 pub(crate) use task_columns;
@@ -31,6 +31,7 @@ pub(crate) struct TaskRow {
     pub created_ms: i64,
     pub updated_ms: i64,
     pub version: i64,
+    pub result_info: Option<String>,
 }
 
 impl TaskRow {
@@ -56,11 +57,22 @@ impl TaskRow {
                 status,
                 kind: self.kind,
                 result_url: self.result_url,
+                result_info: result_info_from_column(self.result_info.as_deref())?,
                 points,
                 error: self.error,
             },
         })
     }
+}
+
+/// A result's metadata from its `result_info` column (JSON text, NULL for none; written by
+/// [`super::rules::transition`]).
+fn result_info_from_column(text: Option<&str>) -> StoreResult<Option<ResultInfo>> {
+    text.map(|text| {
+        serde_json::from_str::<ResultInfo>(text)
+            .map_err(|_| StoreError::corrupt("tasks.result_info", text))
+    })
+    .transpose()
 }
 
 /// A count column (`poll_attempts`) as a `u32`.
@@ -138,7 +150,26 @@ mod tests {
             created_ms: 0,
             updated_ms: 1_500,
             version: 2,
+            result_info: Some(r#"{"width":640,"height":480}"#.into()),
         }
+    }
+
+    #[test]
+    fn result_info_round_trips_and_garbage_is_corrupt() {
+        let event = row().into_event().expect("event");
+        let info = event.view.result_info.expect("info");
+        assert_eq!(
+            (info.width, info.height, info.size),
+            (Some(640), Some(480), None)
+        );
+        let corrupt = TaskRow {
+            result_info: Some(r#"{"width":"wide"}"#.into()),
+            ..row()
+        };
+        assert!(matches!(
+            corrupt.into_event(),
+            Err(StoreError::Corrupt { .. })
+        ));
     }
 
     #[test]

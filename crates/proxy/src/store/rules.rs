@@ -97,6 +97,8 @@ pub(crate) struct TaskChange {
     pub result_url: Option<String>,
     /// The provider's reason, on failure.
     pub error: Option<String>,
+    /// The result's metadata as its column's JSON, on success.
+    pub result_info: Option<String>,
 }
 
 /// The change `update` makes to `task`: none for a progress report, and none to a task that has
@@ -114,6 +116,11 @@ pub(crate) fn transition(task: &TaskView, update: &TaskUpdate) -> Option<TaskCha
             .error
             .clone()
             .filter(|_| update.status == TaskStatus::Failed),
+        result_info: update
+            .result_info
+            .as_ref()
+            .filter(|_| succeeded)
+            .and_then(|info| serde_json::to_string(info).ok()),
     })
 }
 
@@ -182,6 +189,7 @@ pub(crate) fn idempotency_step(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faceswap_core::provider::ResultInfo;
 
     fn token(task_id: Option<&str>, held: Option<&str>) -> TokenRow {
         TokenRow {
@@ -200,6 +208,7 @@ mod tests {
             status,
             kind: Some(3),
             result_url: None,
+            result_info: None,
             points: None,
             cost: None,
             error: None,
@@ -280,6 +289,10 @@ mod tests {
     fn only_a_terminal_update_moves_a_pending_task() {
         let failure = TaskUpdate {
             result_url: Some("https://ignored.example".into()),
+            result_info: Some(ResultInfo {
+                width: Some(1),
+                ..ResultInfo::default()
+            }),
             ..TaskUpdate::failed(None, Some("no face".into()))
         };
         assert_eq!(
@@ -289,12 +302,19 @@ mod tests {
                 kind: Some(3),
                 result_url: None,
                 error: Some("no face".into()),
+                result_info: None,
             })
         );
         let success = TaskUpdate {
             kind: Some(4),
             error: Some("ignored".into()),
-            ..TaskUpdate::succeeded(None, "https://r.example/x".into())
+            ..TaskUpdate::succeeded(None, "https://r.example/x".into()).with_result_info(
+                ResultInfo {
+                    width: Some(640),
+                    height: Some(480),
+                    size: Some(9),
+                },
+            )
         };
         assert_eq!(
             transition(&view(TaskStatus::Pending), &success),
@@ -303,6 +323,7 @@ mod tests {
                 kind: Some(4),
                 result_url: Some("https://r.example/x".into()),
                 error: None,
+                result_info: Some(r#"{"width":640,"height":480,"size":9}"#.into()),
             })
         );
         assert_eq!(

@@ -5,6 +5,7 @@
 use axum::extract::multipart::MultipartError;
 use axum::extract::Multipart;
 use axum::http::StatusCode;
+use faceswap_core::provider::form::repeated_key;
 use faceswap_core::provider::{FormInput, FormValue};
 use faceswap_core::MediaType;
 
@@ -46,10 +47,12 @@ impl From<FormError> for ApiError {
 }
 
 /// Reads every part: a file part under one of `file_fields` must be an image and is kept in the
-/// uploads; every other part is text.
+/// uploads (the n-th file of a field in `repeated` under core's `repeated_key`, `face_image[0]`);
+/// every other part is text.
 pub async fn read(
     mut multipart: Multipart,
     file_fields: &[&str],
+    repeated: &[&str],
 ) -> Result<(FormInput, Uploads), FormError> {
     let mut form = FormInput::default();
     let mut uploads = Uploads::default();
@@ -61,7 +64,12 @@ pub async fn read(
             let kind = MediaType::sniff(&data)
                 .filter(|kind| kind.is_image())
                 .ok_or_else(|| FormError::NotImage(name.clone()))?;
-            uploads.insert(name.clone(), data);
+            let key = if repeated.contains(&name.as_str()) {
+                repeated_key(&name, form.values(&name).count())
+            } else {
+                name.clone()
+            };
+            uploads.insert(key, data);
             form.fields.push((name, FormValue::File(kind)));
         } else {
             let text =

@@ -204,7 +204,7 @@ impl<C: GenericClient + Sync> Db<'_, C> {
         );
         const WRITE: &str = concat!(
             "UPDATE tasks SET status = $3, kind = $4, result_url = $5, error = $6,
-                 updated_ms = $7, version = version + 1
+                 updated_ms = $7, result_info = $8, version = version + 1
              WHERE provider = $1 AND task_id = $2 RETURNING ",
             task_columns!()
         );
@@ -220,6 +220,7 @@ impl<C: GenericClient + Sync> Db<'_, C> {
             kind,
             result_url,
             error,
+            result_info,
         } = change;
         let row = self
             .query_opt(
@@ -232,6 +233,7 @@ impl<C: GenericClient + Sync> Db<'_, C> {
                     &result_url,
                     &error,
                     &now_ms,
+                    &result_info,
                 ],
             )
             .await?
@@ -262,6 +264,7 @@ fn task_row(row: &Row) -> StoreResult<TaskRow> {
         created_ms: row.try_get(9)?,
         updated_ms: row.try_get(10)?,
         version: row.try_get(11)?,
+        result_info: row.try_get(12)?,
     })
 }
 
@@ -507,7 +510,8 @@ impl TaskStore for PostgresStore {
              )
              UPDATE tasks SET lease_until_ms = $2
              FROM due WHERE tasks.provider = due.provider AND tasks.task_id = due.task_id
-             RETURNING tasks.provider, tasks.task_id, tasks.poll_attempts";
+             RETURNING tasks.provider, tasks.task_id, tasks.poll_attempts,
+                 tasks.poll_unreadable";
         let rows = {
             let mut conn = self.conn().await?;
             let Conn { client, statements } = &mut *conn;
@@ -523,20 +527,27 @@ impl TaskStore for PostgresStore {
                 Ok(PollClaim {
                     key: TaskKey::new(row.try_get::<_, String>(0)?, row.try_get::<_, String>(1)?),
                     attempts: row::count("tasks.poll_attempts", row.try_get(2)?)?,
+                    unreadable: row::count("tasks.poll_unreadable", row.try_get(3)?)?,
                 })
             })
             .collect()
     }
 
-    async fn schedule_poll(&self, key: &TaskKey, next_poll_ms: i64) -> StoreResult<()> {
+    async fn schedule_poll(
+        &self,
+        key: &TaskKey,
+        next_poll_ms: i64,
+        unreadable: u32,
+    ) -> StoreResult<()> {
+        let unreadable = i64::from(unreadable);
         let mut conn = self.conn().await?;
         let Conn { client, statements } = &mut *conn;
         Db { client, statements }
             .execute(
                 "UPDATE tasks SET next_poll_ms = $3, poll_attempts = poll_attempts + 1,
-                     lease_until_ms = NULL
+                     poll_unreadable = $4, lease_until_ms = NULL
                  WHERE provider = $1 AND task_id = $2",
-                &[&key.provider, &key.task_id, &next_poll_ms],
+                &[&key.provider, &key.task_id, &next_poll_ms, &unreadable],
             )
             .await
             .map(drop)

@@ -103,6 +103,7 @@ fn task_row(row: &Row<'_>) -> rusqlite::Result<TaskRow> {
         created_ms: row.get(9)?,
         updated_ms: row.get(10)?,
         version: row.get(11)?,
+        result_info: row.get(12)?,
     })
 }
 
@@ -159,12 +160,13 @@ fn apply_update(
         kind,
         result_url,
         error,
+        result_info,
     } = change;
     let event = conn
         .query_row(
             concat!(
                 "UPDATE tasks SET status = ?3, kind = ?4, result_url = ?5, error = ?6,
-                     updated_ms = ?7, version = version + 1
+                     updated_ms = ?7, result_info = ?8, version = version + 1
                  WHERE provider = ?1 AND task_id = ?2 RETURNING ",
                 task_columns!()
             ),
@@ -175,7 +177,8 @@ fn apply_update(
                 kind,
                 result_url,
                 error,
-                now_ms
+                now_ms,
+                result_info
             ],
             task_row,
         )?
@@ -401,7 +404,7 @@ impl TaskStore for SqliteStore {
                          WHERE status = 'pending' AND next_poll_ms <= ?1
                              AND (lease_until_ms IS NULL OR lease_until_ms <= ?1)
                          ORDER BY next_poll_ms, provider, task_id LIMIT ?3)
-                     RETURNING provider, task_id, poll_attempts",
+                     RETURNING provider, task_id, poll_attempts, poll_unreadable",
                 )?;
                 let rows = statement.query_map(
                     params![now_ms, now_ms.saturating_add(lease_ms), i64::from(limit)],
@@ -410,6 +413,7 @@ impl TaskStore for SqliteStore {
                             row.get::<_, String>(0)?,
                             row.get::<_, String>(1)?,
                             row.get::<_, i64>(2)?,
+                            row.get::<_, i64>(3)?,
                         ))
                     },
                 )?;
@@ -417,10 +421,11 @@ impl TaskStore for SqliteStore {
             };
             tx.commit()?;
             rows.into_iter()
-                .map(|(provider, task_id, attempts)| {
+                .map(|(provider, task_id, attempts, unreadable)| {
                     Ok(PollClaim {
                         key: TaskKey::new(provider, task_id),
                         attempts: row::count("tasks.poll_attempts", attempts)?,
+                        unreadable: row::count("tasks.poll_unreadable", unreadable)?,
                     })
                 })
                 .collect()
@@ -428,14 +433,24 @@ impl TaskStore for SqliteStore {
         .await
     }
 
-    async fn schedule_poll(&self, key: &TaskKey, next_poll_ms: i64) -> StoreResult<()> {
+    async fn schedule_poll(
+        &self,
+        key: &TaskKey,
+        next_poll_ms: i64,
+        unreadable: u32,
+    ) -> StoreResult<()> {
         let key = key.clone();
         self.with(move |conn| {
             conn.execute(
                 "UPDATE tasks SET next_poll_ms = ?3, poll_attempts = poll_attempts + 1,
-                     lease_until_ms = NULL
+                     poll_unreadable = ?4, lease_until_ms = NULL
                  WHERE provider = ?1 AND task_id = ?2",
-                params![key.provider, key.task_id, next_poll_ms],
+                params![
+                    key.provider,
+                    key.task_id,
+                    next_poll_ms,
+                    i64::from(unreadable)
+                ],
             )?;
             Ok(())
         })

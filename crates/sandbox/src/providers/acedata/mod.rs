@@ -4,9 +4,10 @@
 //!
 //! The source image's face goes onto the target's largest face. Without `callback_url` the
 //! answer waits for the image: `{image_url, image_width, image_height, image_size, task_id}`.
-//! With it, the answer is `{task_id}` at once, and the result is POSTed there later as
-//! `{success, task_id, image_url, image_width, image_height, image_size}` (or `{success: false,
-//! task_id, error}`), under the webhook fault knobs. The fault knobs answer as AceData does:
+//! With it, the answer is `{task_id}` at once, and the result is POSTed there later as AceData
+//! describes its callback: the answer's fields and `task_id`, `{task_id, image_url, image_width,
+//! image_height, image_size}`, no `success` (a failure: `{task_id, error}`, the sandbox's shape),
+//! under the webhook fault knobs; `undocumented_shapes` adds `success`. The fault knobs answer as AceData does:
 //! `rate_limit_next` as 429 `too_many_requests`, `refuse_next` as 403 `forbidden`, `error_next`
 //! as 500 `api_error` (504 `timeout` with `error_status` 504), `latency_ms` slows every call.
 
@@ -116,16 +117,27 @@ async fn swap(state: SandboxState, headers: &HeaderMap, body: &[u8]) -> Result<R
 /// Runs a task and POSTs its end to `url`, under the webhook fault knobs.
 async fn call_back(state: SandboxState, task: Task, url: String) {
     let outcome = tasks::run(&state, &task).await;
+    // As the page describes it: the answer's fields and `task_id`, no `success`. A failure
+    // carries AceData's error object (the sandbox's shape: the page shows none). The
+    // `undocumented_shapes` knob adds a `success` flag to both.
+    let with_success = state.faults().undocumented_shapes;
     let body = match answer::result(&state, &task.task_id, outcome).await {
         Ok(mut result) => {
-            result["success"] = json!(true);
+            if with_success {
+                result["success"] = json!(true);
+            }
             result
         }
-        Err(err) => json!({
-            "success": false,
-            "task_id": task.task_id,
-            "error": { "code": error_code(&err), "message": err.message },
-        }),
+        Err(err) => {
+            let mut failure = json!({
+                "task_id": task.task_id,
+                "error": { "code": error_code(&err), "message": err.message },
+            });
+            if with_success {
+                failure["success"] = json!(false);
+            }
+            failure
+        }
     };
     let body = match serde_json::to_vec(&body) {
         Ok(body) => body,

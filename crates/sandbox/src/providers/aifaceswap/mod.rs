@@ -13,11 +13,11 @@ use axum::routing::post;
 use axum::{Json, Router};
 use base64::Engine;
 use faceswap_core::aifaceswap::{
-    Envelope, ExtractedBase64Faces, ExtractedFaces, FaceBox, Operation, Request as ApiRequest,
-    TaskCreated, PROVIDER,
+    Aifaceswap, Envelope, ExtractedBase64Faces, ExtractedFaces, FaceBox, Operation,
+    Request as ApiRequest, TaskCreated, PROVIDER,
 };
 use faceswap_core::base64_image::BASE64;
-use faceswap_core::provider::{Cost, ProviderOperation};
+use faceswap_core::provider::{Adapter, Cost, ProviderOperation};
 use faceswap_core::FieldError;
 
 use crate::engine::detect::Face;
@@ -163,8 +163,8 @@ fn is_multipart(request: &Request<Body>) -> bool {
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
 }
 
-/// Parses a JSON body, or for faceswap and extract_face a multipart form whose file parts stand
-/// in for the URL fields, and validates it with faceswap-core.
+/// Parses a JSON body, or for faceswap, extract_face and multi_faceswap a multipart form whose
+/// file parts stand in for the URL fields, and validates it with faceswap-core.
 async fn parse_body(
     state: &SandboxState,
     op: Operation,
@@ -195,9 +195,12 @@ async fn parse_body(
                 format!("bad multipart body: {err}"),
             )
         })?;
-    let (form, uploads) = form::read(multipart, op.file_fields()).await?;
-    let value = serde_json::Value::Object(form.to_json_object());
-    Ok((ApiRequest::from_value(op, &value)?, uploads))
+    let spec = op.spec();
+    let (form, uploads) = form::read(multipart, spec.file_fields, spec.repeated_fields).await?;
+    // Core reads the form as the proxy does (multi_faceswap: one `face_image` file per face and
+    // one `index` part per entry, the first page's "Method2").
+    let prepared = Aifaceswap.prepare_form(spec.route, &form)?;
+    Ok((ApiRequest::from_value(op, &prepared.request)?, uploads))
 }
 
 #[cfg(test)]

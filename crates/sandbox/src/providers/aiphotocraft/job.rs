@@ -1,7 +1,7 @@
 //! What each operation asks of the engine, and the face counts it needs, checked at submit the
 //! way AIPhotoCraft answers them (`no_face_detected`, `face_count_mismatch`).
 
-use faceswap_core::aiphotocraft::{ErrorCode, Operation, Request};
+use faceswap_core::aiphotocraft::{ErrorCode, Operation, Request, SwapIndex};
 use faceswap_core::provider::form::file_stand_in;
 
 use crate::engine::fetch::Source;
@@ -62,8 +62,9 @@ fn pair(label: &str, from: usize, at: usize) -> FacePair {
 /// The engine's work for a checked request (its files are in the request's uploads).
 ///
 /// - `basicswap`: the face of `srcimage` onto the face of `targetimage`;
-/// - `faceswap2`: the two faces of `srcimage` onto the two faces of `targetimage`, face
-///   `swap_index[i]` (1-based) onto face `i + 1`, left to right;
+/// - `faceswap2`: the two faces of `srcimage` onto the two faces of `targetimage`, left to
+///   right; a descending `swap_index` (`1,0`, `2,1`) crosses the couple, an ascending one or none
+///   keeps its order (the sandbox's reading; the page says only "Tuple of indexes to swap");
 /// - `swap1from2`: the face of `targetimage1` onto the left face of `srcimage`, that of
 ///   `targetimage2` onto the right one;
 /// - `swapfacesameimage`: the two faces of `srcimage` exchanged.
@@ -78,7 +79,8 @@ pub fn job(request: &Request) -> Job {
             face: file("srcimage"),
             pairs: request
                 .swap_index
-                .source_faces()
+                .as_ref()
+                .map_or([0, 1], SwapIndex::source_faces)
                 .iter()
                 .enumerate()
                 .map(|(at, &from)| pair("swap_index", from, at))

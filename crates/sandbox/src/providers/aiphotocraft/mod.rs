@@ -2,13 +2,21 @@
 //! (multipart, image files only) and `GET /api/task-status/{task_id}`, with the key in
 //! `X-Api-Key`.
 //!
-//! A submit checks the key, spends one request of the key's budget (answered in
+//! Every call, submit or task-status, spends one request of the key's budget, as the page says
+//! ("Rate limits are applied on a per-API-key basis, not per-endpoint"; answered in
 //! `X-RateLimit-Limit`, `-Remaining`, `-Reset` on every answer; 429 `rate_limit_exceeded` with
-//! `details.reset_at` once spent), validates the form with faceswap-core, counts the faces of
-//! each file (`no_face_detected`, `face_count_mismatch`), then answers
-//! `{"success":true,"data":{"task_id","status":"pending"}}` and runs the swap. Task-status
-//! answers `{"success":true,"data":{"task_id","status","image_url"}}` with `status` `pending`,
-//! `completed` or `failed`. Errors are `{"success":false,"error":{"code","message","details"}}`.
+//! `details.reset_at` once spent). A submit checks the key, validates the form with
+//! faceswap-core, counts the faces of each file (`no_face_detected`, `face_count_mismatch`), then
+//! answers `{"success":true,"data":{"task_id","status":"pending"}}` (the page prints no submit
+//! answer: this shape is the sandbox's) and runs the swap.
+//!
+//! Task-status answers a finished task as the page prints it, `{"image_url": "..."}`. The page
+//! shows nothing else: a running task answers `{"task_id","status":"pending"}` and a failed one
+//! `{"task_id","status":"failed","error":{"code","message"}}` (the sandbox's shapes). The
+//! `undocumented_shapes` fault knob wraps every status as
+//! `{"success":true,"data":{"task_id","status","image_url"}}`; `unreadable_status_next` answers
+//! `{}`. Errors are `{"success":false,"error":{"code","message","details"}}`, `details` naming
+//! the field as the page does: `{"parameter": ...}`, or `{"image": ...}` for a fault in an image.
 
 mod budget;
 mod job;
@@ -63,9 +71,17 @@ impl Refusal {
         }
     }
 
+    /// A refusal naming the field at fault as the page does: `details.image` for a fault found
+    /// in an image (no face, wrong face count, unreadable format), `details.parameter` else.
     fn field(code: ErrorCode, field: &str, message: impl Into<String>) -> Self {
+        let details = match code {
+            ErrorCode::NoFaceDetected
+            | ErrorCode::FaceCountMismatch
+            | ErrorCode::InvalidImageFormat => json!({ "image": field }),
+            _ => json!({ "parameter": field }),
+        };
         Self {
-            details: json!({ "field": field }),
+            details,
             ..Self::new(code, message)
         }
     }
@@ -78,11 +94,12 @@ impl From<ApiError> for Refusal {
             500.. => ErrorCode::ServerError,
             _ => ErrorCode::InvalidParameter,
         };
-        let mut refusal = Self::new(code, err.message);
-        refusal.status = err.status;
-        if let Some(field) = err.field {
-            refusal.details = json!({ "field": field });
-        }
+        let status = err.status;
+        let mut refusal = match err.field {
+            Some(field) => Self::field(code, &field, err.message),
+            None => Self::new(code, err.message),
+        };
+        refusal.status = status;
         refusal
     }
 }
@@ -227,17 +244,16 @@ async fn start(state: &SandboxState, op: &str, multipart: Multipart) -> Result<V
         refusal.status = StatusCode::NOT_FOUND;
         refusal
     })?;
-    let (form, uploads) =
-        form::read(multipart, op.file_fields())
-            .await
-            .map_err(|err| match err {
-                FormError::NotImage(field) => Refusal::field(
-                    ErrorCode::InvalidImageFormat,
-                    &field,
-                    format!("{field} must be a JPEG, PNG or WebP image"),
-                ),
-                other => ApiError::from(other).into(),
-            })?;
+    let (form, uploads) = form::read(multipart, op.file_fields(), &[])
+        .await
+        .map_err(|err| match err {
+            FormError::NotImage(field) => Refusal::field(
+                ErrorCode::InvalidImageFormat,
+                &field,
+                format!("{field} must be a JPEG, PNG or WebP image"),
+            ),
+            other => ApiError::from(other).into(),
+        })?;
     // The provider takes files only: a text part under a file field is refused.
     for &field in op.file_fields() {
         if let Some(FormValue::Text(_)) = form.get(field) {
@@ -326,18 +342,51 @@ async fn task_status(
     if let Err(refusal) = admit(&state, &headers).await {
         return refusal.into_response();
     }
-    let standing = budget.take(state.config().rate_budget, now_secs(), false);
+    // A poll is a request of the key's budget like any other.
+    let standing = match budget.take(state.config().rate_budget, now_secs(), true) {
+        Ok(standing) => standing,
+        Err(standing) => {
+            return Refusal {
+                details: json!({ "reset_at": standing.reset }),
+                standing: Some(standing),
+                ..Refusal::new(ErrorCode::RateLimitExceeded, "Rate limit exceeded")
+            }
+            .into_response()
+        }
+    };
     let Some(record) = state.task(&task_id).filter(|r| r.provider == PROVIDER.id) else {
         let mut refusal = Refusal::new(
             ErrorCode::InvalidParameter,
             format!("task {task_id} not found"),
         );
         refusal.status = StatusCode::NOT_FOUND;
+        refusal.standing = Some(standing);
         return refusal.into_response();
     };
+    let (unreadable, undocumented) = state.with_faults(|faults| {
+        let unreadable = faults.unreadable_status_next > 0;
+        faults.unreadable_status_next = faults.unreadable_status_next.saturating_sub(1);
+        (unreadable, faults.undocumented_shapes)
+    });
+    let body = if unreadable {
+        json!({})
+    } else {
+        status_body(&record, undocumented)
+    };
+    let mut response = Json(body).into_response();
+    standing.write(response.headers_mut());
+    response
+}
+
+/// A task-status answer: a finished task as the page prints it (`{"image_url"}`), or, with the
+/// `undocumented_shapes` knob, every status wrapped in `{"success":true,"data":{...}}`.
+fn status_body(record: &crate::state::TaskRecord, undocumented: bool) -> Value {
     let mut data = json!({"task_id": record.task_id});
     match record.status {
         TaskState::Pending => data["status"] = json!("pending"),
+        TaskState::Succeeded if !undocumented => {
+            return json!({ "image_url": record.result_url });
+        }
         TaskState::Succeeded => {
             data["status"] = json!("completed");
             data["image_url"] = json!(record.result_url);
@@ -347,8 +396,9 @@ async fn task_status(
             data["error"] = json!({"code": "server_error", "message": record.error});
         }
     }
-    let mut response = Json(json!({"success": true, "data": data})).into_response();
-    let (Ok(standing) | Err(standing)) = standing;
-    standing.write(response.headers_mut());
-    response
+    if undocumented {
+        json!({"success": true, "data": data})
+    } else {
+        data
+    }
 }
