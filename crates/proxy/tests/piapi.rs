@@ -827,3 +827,62 @@ async fn the_spend_cap_is_in_dollars() {
     assert_eq!(status, 429, "0.045 is over 0.04");
     assert_eq!(fake.submit_count(), 3);
 }
+
+/// A PNG's signature and IHDR saying `width` x `height`.
+fn png_header(width: u32, height: u32) -> Vec<u8> {
+    use base64::Engine;
+    faceswap_core::base64_image::BASE64
+        .decode(png_header_base64(width, height))
+        .expect("base64")
+}
+
+/// "under 2048 x 2048 resolution each": an image the proxy stored itself is measured from its
+/// header before anything is spent; a remote URL cannot be, and goes to PiAPI.
+#[tokio::test]
+async fn an_uploaded_image_over_2048_pixels_is_refused_before_anything_is_spent() {
+    let fake = FakePiApi::default();
+    let upstream = fake.clone().start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let proxy = &running.proxy;
+    let upload = |bytes: Vec<u8>| async move {
+        let answer: Value = proxy
+            .http
+            .post(format!("{}/api/uploads", proxy.url))
+            .header("content-type", "image/png")
+            .body(bytes)
+            .send()
+            .await
+            .expect("upload")
+            .json()
+            .await
+            .expect("json");
+        answer["url"].as_str().expect("an upload URL").to_owned()
+    };
+    let wide = upload(png_header(2049, 1000)).await;
+    let tall = upload(png_header(1000, 2049)).await;
+    let fits = upload(png_header(2048, 2048)).await;
+    for (field, url) in [("input.target_image", &wide), ("input.swap_image", &tall)] {
+        let mut body = face_swap();
+        body["input"][field.trim_start_matches("input.")] = json!(url);
+        let (status, answer) = submit(proxy, &body).await;
+        assert_eq!(
+            (status, answer["error"].as_str(), answer["field"].as_str()),
+            (400, Some("invalid_parameter"), Some(field)),
+            "{answer}"
+        );
+    }
+    let mut video = video_face_swap();
+    video["input"]["swap_image"] = json!(wide);
+    let (status, answer) = submit(proxy, &video).await;
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (400, Some("input.swap_image")),
+        "{answer}"
+    );
+    assert_eq!(fake.submit_count(), 0, "nothing refused went upstream");
+    let mut body = face_swap();
+    body["input"]["target_image"] = json!(fits);
+    submit_ok(proxy, &body).await;
+    assert_eq!(fake.submit_count(), 1);
+}

@@ -7,8 +7,8 @@ use super::{
 };
 use crate::provider::{
     Adapter, AdapterSettings, BuildError, CallbackTarget, Cost, CostUnit, FaultKind, FormInput,
-    OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo, ProviderOperation,
-    SubmitOutcome, TaskUpdate, UpstreamRequest, VideoInput,
+    LimitedImage, OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo,
+    ProviderOperation, SubmitOutcome, TaskUpdate, UpstreamRequest, VideoInput,
 };
 use crate::task::is_safe_task_id;
 use crate::FieldError;
@@ -181,6 +181,21 @@ impl Adapter for PiApi {
             "body",
             "PiAPI takes a JSON body, not a multipart form",
         ))
+    }
+
+    fn limited_images(&self, prepared: &Prepared) -> Vec<LimitedImage> {
+        let Ok(request) = Request::from_value(&prepared.request) else {
+            return Vec::new();
+        };
+        request
+            .image_urls()
+            .into_iter()
+            .map(|(field, url)| LimitedImage {
+                field,
+                url: url.to_owned(),
+                max: super::MAX_IMAGE,
+            })
+            .collect()
     }
 
     fn video_input(&self, prepared: &Prepared) -> Option<VideoInput> {

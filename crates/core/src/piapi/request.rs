@@ -151,6 +151,28 @@ impl Request {
         super::price(self.operation(), duration)
     }
 
+    /// The image fields given as URLs, by their wire names: the images core cannot measure
+    /// (base64 ones it checks itself, [`check_image`]).
+    pub fn image_urls(&self) -> Vec<(&'static str, &str)> {
+        let fields: Vec<(&'static str, &str)> = match self {
+            Request::FaceSwap(input) => vec![
+                ("input.target_image", input.target_image.as_str()),
+                ("input.swap_image", input.swap_image.as_str()),
+            ],
+            Request::MultiFaceSwap(input) => vec![
+                ("input.target_image", input.target_image.as_str()),
+                ("input.swap_image", input.swap_image.as_str()),
+            ],
+            Request::VideoFaceSwap { input, .. } => {
+                vec![("input.swap_image", input.swap_image.as_str())]
+            }
+        };
+        fields
+            .into_iter()
+            .filter(|(_, value)| is_url(value))
+            .collect()
+    }
+
     /// Checks every field; the first fault names its field (`input.swap_faces_index`).
     pub fn validate(&self) -> Result<(), FieldError> {
         match self {

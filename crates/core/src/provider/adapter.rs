@@ -175,6 +175,14 @@ pub trait Adapter: Send + Sync + 'static {
         Ok(prepared.clone())
     }
 
+    /// The image URLs of a prepared request whose size the provider limits, with the limit, for
+    /// the proxy to check the images it stored itself before anything is spent
+    /// ([`super::image`]); empty (the default) for a provider without a size limit.
+    fn limited_images(&self, prepared: &Prepared) -> Vec<super::LimitedImage> {
+        let _ = prepared;
+        Vec::new()
+    }
+
     /// True when the provider takes its file fields as files only (AIPhotoCraft): a URL the
     /// browser sends as the text of a file field is then read by the proxy, under its fetch
     /// rules, and sent upstream as a file. By default URLs travel as text.

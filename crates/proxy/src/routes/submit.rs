@@ -7,11 +7,13 @@ use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
+use faceswap_core::media::DIMENSIONS_PREFIX;
 use faceswap_core::provider::{
     billed_duration, Adapter, CallbackTarget, FormInput, OperationSpec, Prepared, ResultDelivery,
     SubmitOutcome,
 };
 use faceswap_core::FieldError;
+use futures_util::StreamExt;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -169,6 +171,7 @@ async fn submit_within(
     };
 
     let prepared = price_video(state, adapter, prepared).await?;
+    check_own_images(state, adapter, &prepared).await?;
 
     let stale_ms = millis(longest_call(state, adapter) * 2);
     let key = match idempotency::begin(
@@ -222,6 +225,34 @@ async fn price_video(
     };
     let seconds = billed_duration(video.declared, known_ms)?;
     Ok(adapter.with_duration(&prepared, seconds)?)
+}
+
+/// Checks the images a request names by the URL of one of the proxy's own uploads against the
+/// provider's size limit ([`Adapter::limited_images`]), reading each image's header from the
+/// upload store: an image the provider would refuse is refused here, before anything is spent.
+/// Other URLs cannot be measured without fetching them and are left to the provider.
+async fn check_own_images(
+    state: &AppState,
+    adapter: &dyn Adapter,
+    prepared: &Prepared,
+) -> Result<(), AppError> {
+    let own = format!("{}/uploads/", state.config.public_url);
+    for image in adapter.limited_images(prepared) {
+        let Some(name) = image.url.strip_prefix(&own) else {
+            continue;
+        };
+        let Some(meta) = state.uploads.meta(name).await? else {
+            continue;
+        };
+        let prefix = u64::try_from(DIMENSIONS_PREFIX).unwrap_or(u64::MAX);
+        let mut stream = state.uploads.read(&meta, 0..meta.size.min(prefix)).await?;
+        let mut head = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            head.extend_from_slice(&chunk?);
+        }
+        image.max.check(image.field, &head)?;
+    }
+    Ok(())
 }
 
 /// A task operation's callback token, recorded before the upstream call.
