@@ -45,13 +45,6 @@ pub enum RateScope {
 /// How many times the API's rate a client may send to `/hooks` and `/uploads/{name}`.
 pub const PROVIDER_TRAFFIC_FACTOR: u32 = 10;
 
-impl RateScope {
-    /// Requests per minute per client in this scope.
-    pub fn per_minute(self, config: &Config) -> u32 {
-        Rates::from_config(config).of(self)
-    }
-}
-
 /// Requests per minute per client in each [`RateScope`], fixed when a limiter is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rates {
