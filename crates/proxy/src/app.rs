@@ -10,7 +10,6 @@ use axum::Router;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tower::util::{MapRequestLayer, MapResponseLayer};
 use tower::ServiceBuilder;
@@ -22,7 +21,7 @@ use crate::client_addr::{self, ClientAddr};
 use crate::cors::{spending_origin, AllowedOrigins};
 use crate::error::json_error_bodies;
 use crate::hosts::allowed_host;
-use crate::limits::{RateLimit, RateScope, SpendCap};
+use crate::limits::{self, Limiter};
 use crate::providers::{Providers, ServedProvider};
 use crate::routes::{self, events, hooks, info, tasks, uploads};
 use crate::store::postgres::{self, PostgresStore};
@@ -49,15 +48,9 @@ pub struct Shared {
     pub upstream: Upstream,
     /// Providers whose own request budget is spent, until its reset.
     pub provider_budgets: ProviderBudgets,
-    /// Requests per minute per client on `/api`.
-    pub rate_limit: RateLimit,
-    /// Requests per minute per client on `/hooks` and `/uploads/{name}` (providers' machines).
-    pub provider_traffic_rate: RateLimit,
-    /// Spending per hour per client and provider.
-    pub spend_cap: SpendCap,
-    /// Upload bytes per hour per client (`UPLOAD_BYTES_PER_HOUR`), on a store that does not
-    /// share limits.
-    pub upload_budget: SpendCap,
+    /// The per-client limits (request rates, spend caps, upload bytes), counted in memory or,
+    /// on a store several proxies share, in the database ([`limits::choose`]).
+    pub limiter: Arc<dyn Limiter>,
     /// The origins `/api` answers to in browsers (CORS).
     pub allowed_origins: AllowedOrigins,
     /// Cancelled when the server shuts down: open event streams end, so shutdown does not wait
@@ -175,12 +168,7 @@ impl AppState {
         std::fs::create_dir_all(&config.upload_dir)?;
         let upstream = Upstream::new(config.upstream_timeout)?;
         Ok(Self(Arc::new(Shared {
-            rate_limit: RateLimit::per_minute(RateScope::Api.per_minute(&config)),
-            provider_traffic_rate: RateLimit::per_minute(
-                RateScope::ProviderTraffic.per_minute(&config),
-            ),
-            spend_cap: SpendCap::new(Duration::from_secs(3600)),
-            upload_budget: SpendCap::new(Duration::from_secs(3600)),
+            limiter: limits::choose(&store, &config),
             upstream,
             provider_budgets: ProviderBudgets::default(),
             providers,

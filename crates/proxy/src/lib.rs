@@ -23,7 +23,6 @@ pub mod routes;
 pub mod sandbox;
 pub mod serve;
 pub mod settlement;
-pub mod shared_limits;
 pub mod spool;
 pub mod store;
 pub mod tokens;

@@ -64,10 +64,5 @@ pub async fn maintain(state: &AppState) {
     if removed > 0 {
         tracing::info!(removed, "old uploads removed");
     }
-    state.rate_limit.prune();
-    state.spend_cap.prune();
-    state.upload_budget.prune();
-    if state.store.shares_limits() {
-        crate::shared_limits::prune(state.store.as_ref(), now).await;
-    }
+    state.limiter.prune().await;
 }

@@ -398,7 +398,7 @@ async fn call(
     callback: Option<&CallbackTarget>,
     token: Option<&Token>,
     files: &mut SpooledFiles,
-    charge: &mut limits::Charge<'_>,
+    charge: &mut limits::Charge,
 ) -> (Result<Bytes, AppError>, CallEnd) {
     let adapter = provider.adapter;
     let mut request =
