@@ -48,6 +48,22 @@ async fn start_binary_with(
     start_command(command, dir, port, fake, log, log_file, extra_env).await
 }
 
+/// Starts the binary under an open-file limit of `files` (`prlimit --nofile`), against `fake`.
+async fn start_with_file_limit(
+    files: u32,
+    dir: &Path,
+    port: u16,
+    fake: &Fake,
+    log: &str,
+    log_file: &Path,
+    extra_env: &[(&str, &str)],
+) -> Running {
+    let mut command = Command::new("prlimit");
+    command.arg(format!("--nofile={files}:{files}"));
+    command.args(["--", env!("CARGO_BIN_EXE_faceswap-proxy")]);
+    start_command(command, dir, port, Some(fake), log, log_file, extra_env).await
+}
+
 /// Starts the binary as `command` runs it (directly, or under `prlimit`).
 async fn start_command(
     mut command: Command,
@@ -618,17 +634,11 @@ async fn idle_connections_never_lock_other_clients_out_under_1024_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("idle.log");
     let port = free_port();
-    let mut command = Command::new("prlimit");
-    command.args([
-        "--nofile=1024:1024",
-        "--",
-        env!("CARGO_BIN_EXE_faceswap-proxy"),
-    ]);
-    let running = start_command(
-        command,
+    let running = start_with_file_limit(
+        1024,
         dir.path(),
         port,
-        Some(&fake),
+        &fake,
         "info",
         &log,
         &[("HEADER_READ_TIMEOUT_MS", "3000")],
@@ -855,13 +865,7 @@ async fn five_hundred_concurrent_callbacks_from_one_address_are_all_answered() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("callbacks.log");
     let port = free_port();
-    let mut command = Command::new("prlimit");
-    command.args([
-        "--nofile=1024:1024",
-        "--",
-        env!("CARGO_BIN_EXE_faceswap-proxy"),
-    ]);
-    let running = start_command(command, dir.path(), port, Some(&fake), "info", &log, &[]).await;
+    let running = start_with_file_limit(1024, dir.path(), port, &fake, "info", &log, &[]).await;
     let answer = submit(&running.url, "faceswap").await;
     let task_id = answer["data"]["task_id"].as_str().expect("id").to_owned();
     let hook = fake.last().webhook().expect("hook");
@@ -924,17 +928,11 @@ async fn two_thousand_event_streams_from_one_address_each_get_their_status() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("streams.log");
     let port = free_port();
-    let mut command = Command::new("prlimit");
-    command.args([
-        "--nofile=4096:4096",
-        "--",
-        env!("CARGO_BIN_EXE_faceswap-proxy"),
-    ]);
-    let running = start_command(
-        command,
+    let running = start_with_file_limit(
+        4096,
         dir.path(),
         port,
-        Some(&fake),
+        &fake,
         "warn",
         &log,
         &[("MAX_CONNECTIONS", "3000"), ("SSE_KEEPALIVE_MS", "15000")],
