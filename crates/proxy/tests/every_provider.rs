@@ -1,6 +1,7 @@
 //! The generic suite: every provider of `faceswap_core::registry::ADAPTERS`, served by the proxy
 //! and answered by the built-in sandbox (`common::every`), goes through the same checks: its
 //! simplest swap ends `succeeded` whatever its delivery (webhook, callback, polling, synchronous),
+//! also with each allowed value of its settings (AceData's synchronous delivery among them),
 //! its event stream ends on a terminal `status` event, an `Idempotency-Key` replays the first
 //! answer without a second upstream call and refuses another body, and no key, callback token or
 //! per-task secret shows in an answer, an event or a log line.
@@ -110,6 +111,45 @@ async fn every_provider_swaps_to_succeeded_and_its_stream_ends_on_that_status() 
         assert_eq!(name, "status", "{id}: {events:?}");
         assert_eq!(last["status"], "succeeded", "{id}: {events:?}");
         assert_eq!(last["result_url"], view["result_url"], "{id}: {events:?}");
+    }
+}
+
+/// The flags of round `round` of [`every_provider_swaps_with_every_value_of_its_settings`]:
+/// each provider setting at its `round`-th allowed value (its last one once there are no more).
+fn settings_round(round: usize) -> Vec<String> {
+    let mut flags = Vec::new();
+    for adapter in ADAPTERS {
+        let id = adapter.info().id;
+        for setting in adapter.info().settings {
+            if let Some(value) = setting.allowed.get(round).or(setting.allowed.last()) {
+                flags.extend([format!("--{}", setting.flag(id)), (*value).to_owned()]);
+            }
+        }
+    }
+    flags
+}
+
+/// The most allowed values any provider setting has.
+fn settings_rounds() -> usize {
+    ADAPTERS
+        .iter()
+        .flat_map(|adapter| adapter.info().settings)
+        .map(|setting| setting.allowed.len())
+        .max()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn every_provider_swaps_with_every_value_of_its_settings() {
+    log_text();
+    for round in 0..settings_rounds() {
+        let flags = settings_round(round);
+        let proxy = every::start_with(&flags).await;
+        let inputs = proxy.inputs().await;
+        for id in providers() {
+            let (_, _, view) = swap(&proxy, id, &inputs, None).await;
+            assert_eq!(view["status"], "succeeded", "{id} with {flags:?}: {view}");
+        }
     }
 }
 

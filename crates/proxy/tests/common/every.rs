@@ -134,6 +134,11 @@ impl Answer {
 /// Starts the sandbox and a proxy (SQLite in a temporary folder, polls every 50 ms) whose
 /// providers all go to it through a [`Recorder`].
 pub async fn start() -> Sandboxed {
+    start_with(&[]).await
+}
+
+/// Like [`start`], with `extra` flags after the harness's own.
+pub async fn start_with(extra: &[String]) -> Sandboxed {
     let dir = tempfile::tempdir().expect("tempdir");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -159,6 +164,7 @@ pub async fn start() -> Sandboxed {
     ]
     .iter()
     .map(|s| (*s).to_owned())
+    .chain(extra.iter().cloned())
     .collect();
     let config = Config::try_from_args(args).expect("flags");
     assert!(
