@@ -4,6 +4,7 @@
 //! counts the upstream calls. Helpers upload the test photos, submit a provider's request, follow
 //! a task to its end and read its event stream.
 
+use super::media::test_media;
 use super::recorder::Recorder;
 use super::{serve_with_sandbox, Proxy, Sse, SseReader};
 use faceswap_proxy::providers::SandboxEndpoint;
@@ -11,7 +12,6 @@ use faceswap_proxy::Config;
 use faceswap_sandbox::RunningSandbox;
 use secrecy::ExposeSecret;
 use serde_json::Value;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// How long a swap may take through the sandbox before a test gives up.
@@ -306,20 +306,4 @@ fn form(fields: &[(&'static str, Field)]) -> reqwest::multipart::Form {
             ),
         },
     )
-}
-
-/// A test photo or video from `target/test-media/` (made by `scripts/test-media.sh` when
-/// missing).
-pub fn test_media(name: &str) -> Vec<u8> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let path = root.join("target/test-media").join(name);
-    if !path.exists() {
-        let status = std::process::Command::new("bash")
-            .arg(root.join("scripts/test-media.sh"))
-            .current_dir(&root)
-            .status()
-            .expect("bash runs scripts/test-media.sh");
-        assert!(status.success(), "scripts/test-media.sh failed");
-    }
-    std::fs::read(path).expect("test media")
 }

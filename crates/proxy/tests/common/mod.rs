@@ -5,6 +5,7 @@
 pub mod balancer;
 pub mod every;
 pub mod logs;
+pub mod media;
 pub mod pg;
 pub mod recorder;
 
