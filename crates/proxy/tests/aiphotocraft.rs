@@ -12,6 +12,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use common::logs::log_text;
+use common::media::test_media;
 use common::{Proxy, JPEG, PNG};
 use faceswap_core::aiphotocraft::AiPhotoCraft;
 use faceswap_core::provider::Adapter;
@@ -27,41 +29,6 @@ use std::time::Duration;
 const KEY: &str = "apc-key-0a1b2c3d4e-secret";
 
 static ADAPTERS: [&dyn Adapter; 1] = [&AiPhotoCraft];
-
-// ---------------------------------------------------------------------------------------------
-// Every log line of this test binary, at trace level.
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn logs() -> &'static Captured {
-    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
-    LOGS.get_or_init(|| {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .init();
-        captured
-    })
-}
-
-fn log_text() -> String {
-    String::from_utf8_lossy(&logs().0.lock().unwrap()).into_owned()
-}
 
 // ---------------------------------------------------------------------------------------------
 // The fake AIPhotoCraft.
@@ -218,7 +185,7 @@ async fn start_with(
     db: &std::path::Path,
     extra: &[&str],
 ) -> Running {
-    logs();
+    log_text();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     // `--public-url` and `--database-url` in `extra` replace the proxy's own.
@@ -796,21 +763,6 @@ async fn the_spend_cap_counts_requests() {
         2,
         "the capped submit never went upstream"
     );
-}
-
-/// A test photo from `target/test-media/` (made by `scripts/test-media.sh` when missing).
-fn test_media(name: &str) -> Vec<u8> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let path = root.join("target/test-media").join(name);
-    if !path.exists() {
-        let status = std::process::Command::new("bash")
-            .arg(root.join("scripts/test-media.sh"))
-            .current_dir(&root)
-            .status()
-            .unwrap();
-        assert!(status.success(), "scripts/test-media.sh failed");
-    }
-    std::fs::read(path).unwrap()
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::media::test_media;
 use common::pg;
 use common::*;
 use serde_json::Value;
@@ -409,21 +410,6 @@ async fn without_key_or_base_url_the_builtin_sandbox_answers() {
         status == "succeeded" || status == "failed",
         "the sandbox's webhook ended the task: {last}"
     );
-}
-
-/// A test photo from `target/test-media/` (made by `scripts/test-media.sh` when missing).
-fn test_media(name: &str) -> Vec<u8> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let path = root.join("target/test-media").join(name);
-    if !path.exists() {
-        let status = Command::new("bash")
-            .arg(root.join("scripts/test-media.sh"))
-            .current_dir(&root)
-            .status()
-            .expect("bash runs scripts/test-media.sh");
-        assert!(status.success(), "scripts/test-media.sh failed");
-    }
-    std::fs::read(path).expect("test media")
 }
 
 #[tokio::test]

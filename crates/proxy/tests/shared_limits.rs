@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::logs::log_text;
 use common::{pg, serve, valid_body, Behaviour, Fake, Proxy, KEY};
 use faceswap_proxy::Config;
 use secrecy::SecretString;
@@ -288,36 +289,6 @@ async fn a_proxy_that_cannot_count_in_the_database_refuses_rather_than_spends() 
         "no database detail shown: {body}"
     );
     assert_eq!(fake.count(), calls, "nothing reached the provider");
-}
-
-/// Every log line of this test binary, at trace level.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn log_text() -> String {
-    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
-    let logs = LOGS.get_or_init(|| {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .init();
-        captured
-    });
-    String::from_utf8_lossy(&logs.0.lock().expect("lock")).into_owned()
 }
 
 #[tokio::test]

@@ -3,7 +3,11 @@
 #![allow(dead_code)]
 
 pub mod balancer;
+pub mod every;
+pub mod logs;
+pub mod media;
 pub mod pg;
+pub mod recorder;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -391,8 +395,18 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     dir: tempfile::TempDir,
 ) -> Proxy {
+    serve_with_sandbox(config, listener, dir, None).await
+}
+
+/// Serves `config` like [`serve`]; providers in sandbox mode go to `sandbox`.
+pub async fn serve_with_sandbox(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    dir: tempfile::TempDir,
+    sandbox: Option<&faceswap_proxy::providers::SandboxEndpoint>,
+) -> Proxy {
     let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let providers = Providers::resolve(&config, None).expect("providers");
+    let providers = Providers::resolve(&config, sandbox).expect("providers");
     let state = AppState::new(config, providers).await.expect("state");
     spawn_maintenance(state.clone());
     let limits = ConnectionLimits::from_config(&state.config);
