@@ -32,6 +32,14 @@ static CLIENTS: [(&Catalog, Client); 4] = [
     (&faceswap_core::acedata::CATALOG, Client::AceData),
 ];
 
+/// PiAPI's client operation that runs the swap its catalog entry's `swap_face` names (a test
+/// checks that they agree; a typed constant keeps the name lookup out of the wasm).
+const PIAPI_SWAP: faceswap_core::piapi::Operation = faceswap_core::piapi::Operation::FaceSwap;
+
+/// AIPhotoCraft's, likewise.
+const AIPHOTOCRAFT_SWAP: faceswap_core::aiphotocraft::Operation =
+    faceswap_core::aiphotocraft::Operation::BasicSwap;
+
 /// Puts the face of `request.face` onto `request.target` (each a URL or a Blob) with
 /// `provider` (`aifaceswap`, `piapi`, `aiphotocraft` or `acedata`), through the proxy at
 /// `options.baseUrl` (default `"/api"`). Resolves `{ provider, taskId }`; follow the task with
@@ -64,11 +72,10 @@ pub fn swap_face(
         let created = match client_code {
             Client::Aifaceswap => crate::ops::images::face_swap(&client, &own, &options).await,
             Client::PiApi => {
-                let op = faceswap_core::piapi::Operation::FaceSwap;
-                crate::piapi::submit_operation(&client, op, &own, &options).await
+                crate::piapi::submit_operation(&client, PIAPI_SWAP, &own, &options).await
             }
             Client::AiPhotoCraft => {
-                let op = faceswap_core::aiphotocraft::Operation::BasicSwap;
+                let op = AIPHOTOCRAFT_SWAP;
                 crate::aiphotocraft::submit_operation(&client, op, &own, &options).await
             }
             Client::AceData => crate::acedata::face_swap(&client, &own, &options).await,
@@ -103,6 +110,26 @@ mod tests {
         for (entry, (known, _)) in CATALOG.iter().zip(&CLIENTS) {
             assert!(std::ptr::eq(*entry, *known), "{}", entry.id());
         }
+    }
+
+    #[test]
+    fn the_typed_swaps_are_the_catalogs() {
+        use faceswap_core::{aifaceswap, aiphotocraft, piapi};
+        let named = |entry: &'static Catalog| entry.operation_named(entry.swap_face.operation);
+        assert_eq!(named(&piapi::CATALOG), Some(PIAPI_SWAP.spec()));
+        assert_eq!(
+            named(&aiphotocraft::CATALOG),
+            Some(AIPHOTOCRAFT_SWAP.spec())
+        );
+        // `face_swap` of the other two clients runs their `faceSwap`.
+        assert_eq!(
+            named(&aifaceswap::CATALOG),
+            Some(aifaceswap::Operation::FaceSwap.spec())
+        );
+        assert_eq!(
+            named(&faceswap_core::acedata::CATALOG).map(|op| op.js_name),
+            Some("faceSwap")
+        );
     }
 
     #[test]

@@ -81,8 +81,8 @@ impl Adapter for AceData {
         CATALOG.operations
     }
 
-    fn price(&self, _operation: &OperationSpec, _inputs: &PriceInputs) -> Cost {
-        PRICE
+    fn price(&self, operation: &OperationSpec, inputs: &PriceInputs) -> Cost {
+        CATALOG.price_of(operation, inputs).unwrap_or(PRICE)
     }
 
     fn prepare_json(&self, route: &str, body: &[u8]) -> Result<Prepared, FieldError> {

@@ -101,8 +101,8 @@ impl Adapter for AiPhotoCraft {
         CATALOG.operations
     }
 
-    fn price(&self, _operation: &OperationSpec, _inputs: &PriceInputs) -> Cost {
-        cost()
+    fn price(&self, operation: &OperationSpec, inputs: &PriceInputs) -> Cost {
+        CATALOG.price_of(operation, inputs).unwrap_or(cost())
     }
 
     fn prepare_json(&self, route: &str, _body: &[u8]) -> Result<Prepared, FieldError> {
