@@ -1,18 +1,13 @@
 //! `estimateCost`: the price of any registered provider's operation, in that provider's unit,
-//! before anything is sent; the same [`Adapter::price`] the proxy's spend cap uses.
+//! before anything is sent; the catalog's price rule ([`Catalog::price`]), the one the adapters
+//! price with.
 //!
-//! The adapters are called directly, each by its own type, not through
-//! `faceswap_core::registry::adapter`: its `&dyn Adapter` would link every method of every
-//! adapter into the wasm (request parsing, upstream requests, callbacks: about 50 KB gzipped,
-//! over the bundle budget). [`PROVIDERS`] lists them in the registry's order; a test checks that
-//! it names exactly the registry's adapters and that both price alike.
+//! Providers are looked up in `faceswap_core::registry::CATALOG`, whose entries are data and one
+//! price function each: holding them links no adapter method into the wasm (a `&dyn Adapter`
+//! would link every method of every adapter, about 50 KB gzipped).
 
-use faceswap_core::acedata::AceData;
-use faceswap_core::aifaceswap::Aifaceswap;
-use faceswap_core::aiphotocraft::AiPhotoCraft;
-use faceswap_core::piapi::PiApi;
-use faceswap_core::provider::{Adapter, Cost, OperationSpec, PriceInputs};
-use faceswap_core::FieldError;
+use faceswap_core::provider::{Catalog, Cost, OperationSpec, PriceInputs};
+use faceswap_core::registry::CATALOG;
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -30,42 +25,38 @@ use crate::js;
 ///
 /// `provider` is a provider id (`aifaceswap`); `operation` the client method's name
 /// (`videoFaceSwap`) or the provider's wire name (`video_faceswap`). `params` may hold `duration`
-/// (seconds), `enhance`, `faces` (or `refInfo`, whose length counts the faces) and `frames`;
-/// absent values take the operation's default, and a request object can be passed as is. Throws
-/// a `FaceSwapError` with `code: "invalid_parameter"` and `field` (`provider`, `operation` or the
-/// parameter) when one is unknown or malformed.
+/// (seconds), `enhance`, `faces` (or `refInfo`, whose length counts the faces) and `frames`; a
+/// request object can be passed as is. What a price depends on and has no default is required
+/// (aifaceswap's video `duration`, its multi-video `refInfo`); other absent values take the
+/// operation's default. Throws a `FaceSwapError` with `code: "invalid_parameter"` and `field`
+/// (`provider`, `operation` or the parameter) when one is unknown, missing or malformed.
 #[wasm_bindgen(js_name = estimateCost, unchecked_return_type = "Cost")]
 pub fn estimate_cost(
     provider: &str,
     operation: &str,
     #[wasm_bindgen(unchecked_optional_param_type = "CostParams")] params: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let inputs = read_inputs(&params)?;
-    let cost = match provider {
-        id if id == Aifaceswap.info().id => price(&Aifaceswap, operation, &inputs),
-        id if id == PiApi.info().id => price(&PiApi, operation, &inputs),
-        id if id == AiPhotoCraft.info().id => price(&AiPhotoCraft, operation, &inputs),
-        id if id == AceData.info().id => price(&AceData, operation, &inputs),
-        _ => Err(FieldError::new(
-            "provider",
-            format!(
-                "provider \"{provider}\" is not one of {}",
-                comma_list(PROVIDERS.iter().copied())
-            ),
-        )),
-    }
-    .map_err(|err| ClientError::invalid_field(&err.field, err.message))?;
+    let entry = provider_entry(provider)?;
+    let cost = price(entry, operation, &read_inputs(&params)?)?;
     Ok(cost_object(cost))
 }
 
-/// The ids of the providers [`estimate_cost`] prices: every adapter of
-/// `faceswap_core::registry`, in its order.
-const PROVIDERS: [&str; 4] = [
-    faceswap_core::aifaceswap::PROVIDER.id,
-    faceswap_core::piapi::PROVIDER.id,
-    faceswap_core::aiphotocraft::PROVIDER.id,
-    faceswap_core::acedata::PROVIDER.id,
-];
+/// The catalog entry of `provider`, or an error naming the `provider` field and listing the ids.
+pub(crate) fn provider_entry(provider: &str) -> Result<&'static Catalog, ClientError> {
+    CATALOG
+        .iter()
+        .copied()
+        .find(|entry| entry.id() == provider)
+        .ok_or_else(|| {
+            ClientError::invalid_field(
+                "provider",
+                format!(
+                    "provider \"{provider}\" is not one of {}",
+                    comma_list(CATALOG.iter().map(|entry| entry.id()))
+                ),
+            )
+        })
+}
 
 /// `words` separated by commas, without `[T]::join`'s generic machinery (about 1 KB of wasm).
 pub(crate) fn comma_list<'a>(words: impl Iterator<Item = &'a str>) -> String {
@@ -79,27 +70,27 @@ pub(crate) fn comma_list<'a>(words: impl Iterator<Item = &'a str>) -> String {
     list
 }
 
-/// The price of `adapter`'s operation `operation` (JS or wire name).
-fn price<A: Adapter>(
-    adapter: &A,
+/// The price of `entry`'s operation `operation` (JS or wire name), by the catalog's one price
+/// rule; the error names the input at fault in the JS API's terms.
+pub(crate) fn price(
+    entry: &Catalog,
     operation: &str,
     inputs: &PriceInputs,
-) -> Result<Cost, FieldError> {
-    Ok(adapter.price(find_operation(adapter, operation)?, inputs))
+) -> Result<Cost, ClientError> {
+    entry
+        .price_of(find_operation(entry, operation)?, inputs)
+        .map_err(ClientError::invalid)
 }
 
-/// `adapter`'s operation `operation` (JS or wire name).
-fn find_operation<A: Adapter>(
-    adapter: &A,
-    operation: &str,
-) -> Result<&'static OperationSpec, FieldError> {
-    adapter.operation_named(operation).ok_or_else(|| {
-        let known = comma_list(adapter.operations().iter().map(|op| op.js_name));
-        FieldError::new(
+/// `entry`'s operation `operation` (JS or wire name).
+fn find_operation(entry: &Catalog, operation: &str) -> Result<&'static OperationSpec, ClientError> {
+    entry.operation_named(operation).ok_or_else(|| {
+        let known = comma_list(entry.operations.iter().map(|op| op.js_name));
+        ClientError::invalid_field(
             "operation",
             format!(
                 "operation \"{operation}\" is not one of {}'s: {}",
-                adapter.info().id,
+                entry.id(),
                 known
             ),
         )
@@ -165,73 +156,86 @@ fn cost_object(cost: Cost) -> JsValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faceswap_core::provider::CostUnit;
     use faceswap_core::registry::{adapter, ADAPTERS};
 
+    fn entry(id: &str) -> &'static Catalog {
+        provider_entry(id).unwrap()
+    }
+
     #[test]
-    fn the_providers_are_the_registrys_and_price_alike() {
-        let registered: Vec<&str> = ADAPTERS.iter().map(|a| a.info().id).collect();
-        assert_eq!(registered, PROVIDERS);
+    fn every_registered_provider_is_priced_as_its_adapter_prices() {
         let inputs = PriceInputs {
             duration: Some(7.5),
             enhance: Some(1),
             faces: Some(2),
             frames: Some(90),
         };
-        // Each adapter called by its own type, as `estimate_cost` does, against the registry's.
-        type Typed = fn(&str, &PriceInputs) -> Result<Cost, FieldError>;
-        let typed: [(&str, Typed); 4] = [
-            ("aifaceswap", |op, inputs| price(&Aifaceswap, op, inputs)),
-            ("piapi", |op, inputs| price(&PiApi, op, inputs)),
-            ("aiphotocraft", |op, inputs| {
-                price(&AiPhotoCraft, op, inputs)
-            }),
-            ("acedata", |op, inputs| price(&AceData, op, inputs)),
-        ];
-        for (id, typed_price) in typed {
-            let dynamic = adapter(id).unwrap();
-            for op in dynamic.operations() {
+        assert_eq!(CATALOG.len(), ADAPTERS.len());
+        for registered in ADAPTERS {
+            let id = registered.info().id;
+            for op in registered.operations() {
                 assert_eq!(
-                    typed_price(op.js_name, &inputs).unwrap(),
-                    dynamic.price(op, &inputs),
+                    price(entry(id), op.js_name, &inputs).unwrap(),
+                    adapter(id).unwrap().price(op, &inputs),
                     "{id} {}",
                     op.js_name
                 );
             }
         }
         assert_eq!(
-            price(&AceData, "faceSwap", &PriceInputs::default()).unwrap(),
-            Cost::new(1.0, faceswap_core::provider::CostUnit::Requests)
+            price(entry("acedata"), "faceSwap", &PriceInputs::default()).unwrap(),
+            Cost::new(1.0, CostUnit::Requests)
         );
         assert_eq!(
-            price(&AiPhotoCraft, "basicSwap", &PriceInputs::default()).unwrap(),
-            Cost::new(3.0, faceswap_core::provider::CostUnit::Requests),
+            price(entry("aiphotocraft"), "basicSwap", &PriceInputs::default()).unwrap(),
+            Cost::new(3.0, CostUnit::Requests),
             "a swap and the polls of a typical task"
         );
     }
 
     #[test]
     fn operations_are_found_by_either_name() {
-        let spec = find_operation(&Aifaceswap, "videoFaceSwap").unwrap();
+        let aifaceswap = entry("aifaceswap");
+        let spec = find_operation(aifaceswap, "videoFaceSwap").unwrap();
         assert_eq!(spec.name, "video_faceswap");
-        assert_eq!(find_operation(&Aifaceswap, "video_faceswap").unwrap(), spec);
+        assert_eq!(find_operation(aifaceswap, "video_faceswap").unwrap(), spec);
         let inputs = PriceInputs {
             duration: Some(5.0),
             ..PriceInputs::default()
         };
         assert_eq!(
-            price(&Aifaceswap, "videoFaceSwap", &inputs).unwrap(),
+            price(aifaceswap, "videoFaceSwap", &inputs).unwrap(),
             Cost::credits(10)
         );
     }
 
     #[test]
-    fn unknown_operations_point_at_their_field() {
-        let err = find_operation(&Aifaceswap, "swap").unwrap_err();
-        assert_eq!(err.field, "operation");
+    fn a_video_without_its_duration_has_no_price() {
+        let aifaceswap = entry("aifaceswap");
+        let err = price(aifaceswap, "videoFaceSwap", &PriceInputs::default()).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("duration"));
+        let inputs = PriceInputs {
+            duration: Some(3.0),
+            ..PriceInputs::default()
+        };
+        let err = price(aifaceswap, "multiVideoFaceSwap", &inputs).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("refInfo"));
+        assert!(err.message.starts_with("refInfo "), "{}", err.message);
+    }
+
+    #[test]
+    fn unknown_operations_and_providers_point_at_their_field() {
+        let err = find_operation(entry("aifaceswap"), "video_swap").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("operation"));
+        assert!(err.message.contains("\"video_swap\""), "{}", err.message);
         assert!(
             err.message.contains("multiVideoFaceSwap"),
             "{}",
             err.message
         );
+        let err = provider_entry("nope").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("provider"));
+        assert!(err.message.contains("aiphotocraft"), "{}", err.message);
     }
 }

@@ -3,6 +3,7 @@
 //! JS API's camelCase), `providerCode` (the provider's own code, when the proxy passed one on) and
 //! a message a person can act on.
 
+use faceswap_core::registry::CATALOG;
 use faceswap_core::FieldError;
 use js_sys::Object;
 use wasm_bindgen::JsValue;
@@ -249,25 +250,31 @@ impl From<ClientError> for JsValue {
     }
 }
 
-/// The wrapper object some providers put their inputs in (PiAPI's `{"input": {...}}`): the JS
-/// requests are flat, so `input.swap_faces_index` is the request's `swapFacesIndex`.
-const WIRE_WRAPPER: &str = "input";
+/// The wrapper objects the registered providers put their inputs in (PiAPI's
+/// `{"input": {...}}`, from its catalog entry's `FieldNames`): the JS requests are flat, so
+/// `input.swap_faces_index` is the request's `swapFacesIndex`.
+fn wire_wrappers() -> impl Iterator<Item = &'static str> {
+    CATALOG.iter().filter_map(|entry| entry.field_names.wrapper)
+}
 
-/// Provider field names that run two words together (AIPhotoCraft's `srcimage`, `targetimage1`),
-/// with the JS API's spelling of those words. The JS name of such a field, lower-cased, is its
-/// provider name.
-pub const RUN_TOGETHER: [(&str, &str); 2] =
-    [("srcimage", "srcImage"), ("targetimage", "targetImage")];
+/// The registered providers' field names that run two words together (AIPhotoCraft's
+/// `srcimage`, `targetimage1`), with the JS API's spelling of those words, from their catalog
+/// entries.
+fn run_together() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    CATALOG
+        .iter()
+        .flat_map(|entry| entry.field_names.run_together)
+}
 
 /// Renames every provider field name of a message to the JS API's: snake_case words become
 /// camelCase ("index has 1 entries but face_image has 2" becomes "... but faceImage has 2") and
-/// the [`WIRE_WRAPPER`] is dropped.
+/// a provider's wrapper object ([`wire_wrappers`]) is dropped.
 pub fn camel_case_words(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
         let is_snake = word.contains('_') && !word.starts_with('_') && !word.ends_with('_');
-        let runs_together = RUN_TOGETHER.iter().any(|(wire, _)| word.starts_with(wire));
+        let runs_together = run_together().any(|(wire, _)| word.starts_with(wire));
         out.push_str(&if is_snake || runs_together {
             camel_case_path(word)
         } else {
@@ -280,7 +287,7 @@ pub fn camel_case_words(message: &str) -> String {
         if c.is_ascii_alphanumeric() || c == '_' {
             word.push(c);
         } else if c == '.'
-            && word == WIRE_WRAPPER
+            && wire_wrappers().any(|wrapper| *word == *wrapper)
             && chars.peek().is_some_and(char::is_ascii_lowercase)
         {
             word.clear();
@@ -296,11 +303,10 @@ pub fn camel_case_words(message: &str) -> String {
 /// A provider's field path in the JS API's names: `ref_info[0].face_ref` becomes
 /// `refInfo[0].faceRef`, `input.swap_faces_index` becomes `swapFacesIndex`.
 pub fn camel_case_path(path: &str) -> String {
-    let path = path
-        .strip_prefix(WIRE_WRAPPER)
-        .and_then(|rest| rest.strip_prefix('.'))
+    let path = wire_wrappers()
+        .find_map(|wrapper| path.strip_prefix(wrapper)?.strip_prefix('.'))
         .unwrap_or(path);
-    for (wire, js) in RUN_TOGETHER {
+    for (wire, js) in run_together() {
         if let Some(rest) = path.strip_prefix(wire) {
             return format!("{js}{rest}");
         }

@@ -69,7 +69,7 @@ export interface AceDataFaceSwapRequest { sourceImageUrl: ImageInput; targetImag
 /** A task AIPhotoCraft or AceData started. */
 export interface ProviderTaskCreated { taskId: string; }
 
-/** The providers this library speaks to. */
+/** The providers this library speaks to: the ids of `faceswap_core::registry::CATALOG` (a test checks). */
 export type ProviderId = 'aifaceswap' | 'piapi' | 'aiphotocraft' | 'acedata';
 /** `swapFace`: the face of `face` onto the picture `target`, with any provider. */
 export interface SwapFaceRequest { target: ImageInput; face: ImageInput; }
@@ -195,7 +195,7 @@ export interface PriceParams { duration?: number; enhance?: Enhance; refInfo?: r
 export type CostUnit = 'credits' | 'usd' | 'requests';
 /** A price: `amount` of `unit`. */
 export interface Cost { amount: number; unit: CostUnit; }
-/** What `estimateCost` reads; absent values take the operation's default, and a request object can be passed as is. */
+/** What `estimateCost` reads; a request object can be passed as is. What a price depends on and has no default is required (aifaceswap's video `duration`, its multi-video `refInfo`); other absent values take the operation's default. */
 export interface CostParams {
   /** Video length in seconds. */
   duration?: number;
@@ -213,12 +213,11 @@ export interface CostParams {
 mod tests {
     use crate::error::ErrorCode;
 
-    /// The quoted words of the `FaceSwapErrorCode` union in this file's TypeScript section.
-    fn union_words() -> Vec<String> {
+    /// The quoted words of the union `declaration` (`export type X =`) in this file's TypeScript
+    /// section.
+    fn union_words(declaration: &str) -> Vec<String> {
         let source = include_str!("types.rs");
-        let start = source
-            .find("export type FaceSwapErrorCode =")
-            .expect("the union is declared");
+        let start = source.find(declaration).expect("the union is declared");
         let union = &source[start..];
         let union = &union[..union.find(';').expect("the union ends")];
         union
@@ -231,10 +230,20 @@ mod tests {
 
     #[test]
     fn the_typescript_union_lists_exactly_the_error_codes() {
-        let mut declared = union_words();
+        let mut declared = union_words("export type FaceSwapErrorCode =");
         let mut codes: Vec<String> = ErrorCode::all().map(|c| c.as_str().to_owned()).collect();
         declared.sort();
         codes.sort();
         assert_eq!(declared, codes);
+    }
+
+    #[test]
+    fn the_provider_id_union_lists_exactly_the_catalog() {
+        let declared = union_words("export type ProviderId =");
+        let ids: Vec<&str> = faceswap_core::registry::CATALOG
+            .iter()
+            .map(|entry| entry.id())
+            .collect();
+        assert_eq!(declared, ids);
     }
 }

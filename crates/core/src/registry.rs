@@ -1,13 +1,29 @@
-//! Every provider the project serves, by id.
+//! Every provider the project serves, by id: each provider's [`Catalog`] entry (data, read by
+//! every layer, the browser library included) and its [`Adapter`] (request building and answer
+//! parsing, used by the proxy and the sandbox), listed once, side by side.
+//!
+//! The two lists are separate statics so that a program reading only [`CATALOG`] (the wasm)
+//! links no adapter method; a test checks that they agree.
 
-use crate::acedata::AceData;
-use crate::aifaceswap::Aifaceswap;
-use crate::aiphotocraft::AiPhotoCraft;
-use crate::piapi::PiApi;
-use crate::provider::Adapter;
+use crate::provider::{Adapter, Catalog};
 
-/// The registered adapters, in the order `/api/config` lists them.
-pub static ADAPTERS: &[&dyn Adapter] = &[&Aifaceswap, &PiApi, &AiPhotoCraft, &AceData];
+/// Declares [`CATALOG`] and [`ADAPTERS`] from one line per provider: `Adapter => catalog entry`.
+macro_rules! registry {
+    ($($adapter:path => $catalog:path),* $(,)?) => {
+        /// The registered providers' catalog entries, in the order `/api/config` lists them.
+        pub static CATALOG: &[&Catalog] = &[$(&$catalog),*];
+
+        /// The registered adapters, in [`CATALOG`]'s order.
+        pub static ADAPTERS: &[&dyn Adapter] = &[$(&$adapter),*];
+    };
+}
+
+registry! {
+    crate::aifaceswap::Aifaceswap => crate::aifaceswap::CATALOG,
+    crate::piapi::PiApi => crate::piapi::CATALOG,
+    crate::aiphotocraft::AiPhotoCraft => crate::aiphotocraft::CATALOG,
+    crate::acedata::AceData => crate::acedata::CATALOG,
+}
 
 /// The adapter with this id (`aifaceswap`).
 pub fn adapter(id: &str) -> Option<&'static dyn Adapter> {
@@ -17,9 +33,15 @@ pub fn adapter(id: &str) -> Option<&'static dyn Adapter> {
         .find(|adapter| adapter.info().id == id)
 }
 
+/// The catalog entry with this id (`aifaceswap`).
+pub fn catalog(id: &str) -> Option<&'static Catalog> {
+    CATALOG.iter().copied().find(|entry| entry.id() == id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::PriceInputs;
 
     #[test]
     fn ids_are_unique_lowercase_and_found() {
@@ -33,7 +55,51 @@ mod tests {
                 adapter(id).map(|found| found.info()),
                 Some(registered.info())
             );
+            assert_eq!(catalog(id).map(|entry| entry.info), Some(registered.info()));
         }
         assert!(adapter("nope").is_none());
+        assert!(catalog("nope").is_none());
+    }
+
+    #[test]
+    fn the_catalog_and_the_adapters_agree() {
+        assert_eq!(CATALOG.len(), ADAPTERS.len());
+        let inputs = PriceInputs {
+            duration: Some(7.5),
+            enhance: Some(1),
+            faces: Some(2),
+            frames: Some(90),
+        };
+        for (entry, adapter) in CATALOG.iter().zip(ADAPTERS) {
+            let id = entry.id();
+            assert_eq!(entry.info, adapter.info(), "{id}");
+            assert!(
+                std::ptr::eq(entry.operations, adapter.operations()),
+                "{id}: one operation table"
+            );
+            for op in entry.operations {
+                assert_eq!(entry.operation_named(op.js_name), Some(op), "{id}");
+                assert_eq!(entry.operation_named(op.name), Some(op), "{id}");
+                assert_eq!(
+                    entry.price_of(op, &inputs),
+                    Ok(adapter.price(op, &inputs)),
+                    "{id} {}",
+                    op.js_name
+                );
+                assert_eq!(
+                    entry.price_of(op, &inputs).map(|cost| cost.unit),
+                    Ok(entry.info.cost_unit),
+                    "{id} {} is priced in the provider's unit",
+                    op.js_name
+                );
+            }
+            let swap = entry.swap_face;
+            assert!(
+                entry.operation_named(swap.operation).is_some(),
+                "{id}: swapFace runs {}",
+                swap.operation
+            );
+            assert_ne!(swap.target, swap.face, "{id}");
+        }
     }
 }

@@ -9,8 +9,9 @@ use super::{
     MAX_TIMEOUT_SECS, PROVIDER, SUBMIT_PATH, SYNC_MARGIN_SECS,
 };
 use crate::provider::{
-    Adapter, AdapterSettings, BuildError, CallbackTarget, Cost, CostUnit, FormInput, OperationSpec,
-    Prepared, PriceInputs, ProviderFault, ProviderInfo, SubmitOutcome, TaskUpdate, UpstreamRequest,
+    Adapter, AdapterSettings, BuildError, CallbackTarget, Catalog, Cost, CostUnit, FieldNames,
+    FormInput, OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo, SubmitOutcome,
+    SwapFaceSpec, TaskUpdate, UpstreamRequest,
 };
 use crate::task::is_safe_task_id;
 use crate::FieldError;
@@ -37,6 +38,24 @@ pub static OPERATIONS: [OperationSpec; 1] = [OperationSpec {
 /// One request of the plan's budget, whatever the images.
 const PRICE: Cost = Cost::new(1.0, CostUnit::Requests);
 
+/// AceData in the catalog.
+pub static CATALOG: Catalog = Catalog {
+    info: &PROVIDER,
+    operations: &OPERATIONS,
+    price: catalog_price,
+    field_names: FieldNames::SNAKE_CASE,
+    swap_face: SwapFaceSpec {
+        operation: "faceSwap",
+        target: "targetImageUrl",
+        face: "sourceImageUrl",
+    },
+};
+
+/// The catalog's price rule: one request, whatever the images.
+fn catalog_price(_operation: &OperationSpec, _inputs: &PriceInputs) -> Result<Cost, FieldError> {
+    Ok(PRICE)
+}
+
 fn shape_error(reason: FieldError) -> BuildError {
     BuildError::Shape {
         operation: OPERATIONS[0].name,
@@ -55,15 +74,15 @@ fn task_id_of(answer: &SwapAnswer) -> Result<String, ProviderFault> {
 
 impl Adapter for AceData {
     fn info(&self) -> &'static ProviderInfo {
-        &PROVIDER
+        CATALOG.info
     }
 
     fn operations(&self) -> &'static [OperationSpec] {
-        &OPERATIONS
+        CATALOG.operations
     }
 
-    fn price(&self, _operation: &OperationSpec, _inputs: &PriceInputs) -> Cost {
-        PRICE
+    fn price(&self, operation: &OperationSpec, inputs: &PriceInputs) -> Cost {
+        CATALOG.price_of(operation, inputs).unwrap_or(PRICE)
     }
 
     fn prepare_json(&self, route: &str, body: &[u8]) -> Result<Prepared, FieldError> {

@@ -10,7 +10,7 @@ mod fault;
 mod request;
 mod response;
 
-pub use adapter::{AceData, OPERATIONS, ROUTE};
+pub use adapter::{AceData, CATALOG, OPERATIONS, ROUTE};
 pub use fault::{fault, ERROR_CODES};
 pub use request::{
     check_timeout, check_timeout_number, Request, DEFAULT_TIMEOUT_SECS, MAX_TIMEOUT_SECS,

@@ -1,11 +1,12 @@
 //! aifaceswap behind the provider seam: routes `v1/{op}`, Bearer key, results by webhook only.
 
-use super::{CreditInputs, Envelope, Operation, Request, TaskCreated, WebhookCallback, PROVIDER};
+use super::{Envelope, Operation, Request, TaskCreated, WebhookCallback, PROVIDER};
 use crate::provider::form::{file_stand_in, repeated_key, stand_in_field};
 use crate::provider::{
-    Adapter, AdapterSettings, BuildError, CallbackTarget, Cost, FaultKind, FormInput, FormValue,
-    OperationSpec, Part, PartValue, Prepared, PriceInputs, ProviderFault, ProviderInfo,
-    ProviderOperation, SubmitOutcome, TaskUpdate, UpstreamRequest, VideoInput,
+    Adapter, AdapterSettings, BuildError, CallbackTarget, Catalog, Cost, FaultKind, FieldNames,
+    FormInput, FormValue, OperationSpec, Part, PartValue, Prepared, PriceInputs, ProviderFault,
+    ProviderInfo, ProviderOperation, SubmitOutcome, SwapFaceSpec, TaskUpdate, UpstreamRequest,
+    VideoInput,
 };
 use crate::FieldError;
 
@@ -84,6 +85,19 @@ pub static OPERATIONS: [OperationSpec; 6] = [
     ),
 ];
 
+/// aifaceswap in the catalog.
+pub static CATALOG: Catalog = Catalog {
+    info: &PROVIDER,
+    operations: &OPERATIONS,
+    price: super::credits::price,
+    field_names: FieldNames::SNAKE_CASE,
+    swap_face: SwapFaceSpec {
+        operation: "faceSwap",
+        target: "sourceImage",
+        face: "faceImage",
+    },
+};
+
 impl Operation {
     /// The operation's entry in the seam's table.
     pub fn spec(self) -> &'static OperationSpec {
@@ -121,23 +135,17 @@ fn prepared(request: &Request, multipart: bool) -> Result<Prepared, FieldError> 
 
 impl Adapter for Aifaceswap {
     fn info(&self) -> &'static ProviderInfo {
-        &PROVIDER
+        CATALOG.info
     }
 
     fn operations(&self) -> &'static [OperationSpec] {
-        &OPERATIONS
+        CATALOG.operations
     }
 
     fn price(&self, operation: &OperationSpec, inputs: &PriceInputs) -> Cost {
-        let Some(op) = Operation::of_spec(operation) else {
-            return Cost::credits(0);
-        };
-        let defaults = CreditInputs::default();
-        Cost::credits(op.credits(&CreditInputs {
-            duration: inputs.duration.unwrap_or(defaults.duration),
-            enhance: inputs.enhance.unwrap_or(defaults.enhance),
-            faces: inputs.faces.unwrap_or(defaults.faces),
-        }))
+        CATALOG
+            .price_of(operation, inputs)
+            .unwrap_or(Cost::credits(0))
     }
 
     fn prepare_json(&self, route: &str, body: &[u8]) -> Result<Prepared, FieldError> {

@@ -9,7 +9,7 @@ mod request;
 mod response;
 mod webhook;
 
-pub use adapter::{Aifaceswap, OPERATIONS};
+pub use adapter::{Aifaceswap, CATALOG, OPERATIONS};
 pub use credits::CreditInputs;
 pub use request::{
     check_duration, check_enhance, check_ref_count, ExtractBase64FaceRequest, ExtractFaceRequest,

@@ -5,9 +5,9 @@ use super::{Operation, Request, PROVIDER, REQUESTS_PER_OPERATION, STATUS_PATH};
 use crate::provider::form::stand_in_field;
 use crate::provider::rate_limit;
 use crate::provider::{
-    Adapter, AdapterSettings, BuildError, CallbackTarget, Cost, FormInput, OperationSpec, Part,
-    PartValue, Prepared, PriceInputs, ProviderFault, ProviderInfo, ProviderOperation,
-    SubmitOutcome, TaskUpdate, UpstreamRequest,
+    Adapter, AdapterSettings, BuildError, CallbackTarget, Catalog, Cost, FieldNames, FormInput,
+    OperationSpec, Part, PartValue, Prepared, PriceInputs, ProviderFault, ProviderInfo,
+    ProviderOperation, SubmitOutcome, SwapFaceSpec, TaskUpdate, UpstreamRequest,
 };
 use crate::task::is_safe_task_id;
 use crate::FieldError;
@@ -70,17 +70,39 @@ fn cost() -> Cost {
     Cost::new(REQUESTS_PER_OPERATION, PROVIDER.cost_unit)
 }
 
+/// AIPhotoCraft in the catalog: its field names run words together (`srcimage`, `targetimage1`);
+/// the JS name of such a field, lower-cased, is its provider name.
+pub static CATALOG: Catalog = Catalog {
+    info: &PROVIDER,
+    operations: &OPERATIONS,
+    price: catalog_price,
+    field_names: FieldNames {
+        wrapper: None,
+        run_together: &[("srcimage", "srcImage"), ("targetimage", "targetImage")],
+    },
+    swap_face: SwapFaceSpec {
+        operation: "basicSwap",
+        target: "targetImage",
+        face: "srcImage",
+    },
+};
+
+/// The catalog's price rule: every operation is its submit and a typical task's polls.
+fn catalog_price(_operation: &OperationSpec, _inputs: &PriceInputs) -> Result<Cost, FieldError> {
+    Ok(cost())
+}
+
 impl Adapter for AiPhotoCraft {
     fn info(&self) -> &'static ProviderInfo {
-        &PROVIDER
+        CATALOG.info
     }
 
     fn operations(&self) -> &'static [OperationSpec] {
-        &OPERATIONS
+        CATALOG.operations
     }
 
-    fn price(&self, _operation: &OperationSpec, _inputs: &PriceInputs) -> Cost {
-        cost()
+    fn price(&self, operation: &OperationSpec, inputs: &PriceInputs) -> Cost {
+        CATALOG.price_of(operation, inputs).unwrap_or(cost())
     }
 
     fn prepare_json(&self, route: &str, _body: &[u8]) -> Result<Prepared, FieldError> {

@@ -11,7 +11,7 @@ mod adapter;
 mod request;
 mod response;
 
-pub use adapter::{AiPhotoCraft, OPERATIONS};
+pub use adapter::{AiPhotoCraft, CATALOG, OPERATIONS};
 pub use request::{check_enhance, check_swap_index, Request, SwapIndex};
 pub use response::{read_error, read_status, read_task_id, ErrorCode, STATUS_PATH};
 

@@ -6,9 +6,10 @@ use super::{
     Operation, Request, Task, TaskEnvelope, TaskError, WebhookBody, PROVIDER, SERVICE_MODE,
 };
 use crate::provider::{
-    Adapter, AdapterSettings, BuildError, CallbackTarget, Cost, CostUnit, FaultKind, FormInput,
-    LimitedImage, OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo,
-    ProviderOperation, SubmitOutcome, TaskUpdate, UpstreamRequest, VideoInput,
+    Adapter, AdapterSettings, BuildError, CallbackTarget, Catalog, Cost, CostUnit, FaultKind,
+    FieldNames, FormInput, LimitedImage, OperationSpec, Prepared, PriceInputs, ProviderFault,
+    ProviderInfo, ProviderOperation, SubmitOutcome, SwapFaceSpec, TaskUpdate, UpstreamRequest,
+    VideoInput,
 };
 use crate::task::is_safe_task_id;
 use crate::FieldError;
@@ -39,6 +40,33 @@ pub static OPERATIONS: [OperationSpec; 3] = [
     spec("multi-face-swap", "multiFaceSwap"),
     spec("video-face-swap", "videoFaceSwap"),
 ];
+
+/// PiAPI in the catalog: its inputs are wrapped in `input`.
+pub static CATALOG: Catalog = Catalog {
+    info: &PROVIDER,
+    operations: &OPERATIONS,
+    price: catalog_price,
+    field_names: FieldNames {
+        wrapper: Some("input"),
+        run_together: &[],
+    },
+    swap_face: SwapFaceSpec {
+        operation: "faceSwap",
+        target: "targetImage",
+        face: "swapImage",
+    },
+};
+
+/// The catalog's price rule: [`super::price`] in US dollars.
+fn catalog_price(operation: &OperationSpec, inputs: &PriceInputs) -> Result<Cost, FieldError> {
+    let op = Operation::from_name(operation.name).ok_or_else(|| {
+        FieldError::new(
+            "operation",
+            format!("PiAPI has no operation {}", operation.name),
+        )
+    })?;
+    Ok(Cost::new(super::price(op, inputs.duration), CostUnit::Usd))
+}
 
 impl Operation {
     /// The operation's entry in the seam's table.
@@ -143,18 +171,17 @@ fn read_envelope(body: &[u8]) -> Result<Task, ProviderFault> {
 
 impl Adapter for PiApi {
     fn info(&self) -> &'static ProviderInfo {
-        &PROVIDER
+        CATALOG.info
     }
 
     fn operations(&self) -> &'static [OperationSpec] {
-        &OPERATIONS
+        CATALOG.operations
     }
 
     fn price(&self, operation: &OperationSpec, inputs: &PriceInputs) -> Cost {
-        let amount = Operation::from_name(operation.name)
-            .map(|op| super::price(op, inputs.duration))
-            .unwrap_or_default();
-        Cost::new(amount, CostUnit::Usd)
+        CATALOG
+            .price_of(operation, inputs)
+            .unwrap_or(Cost::new(0.0, CostUnit::Usd))
     }
 
     fn prepare_json(&self, route: &str, body: &[u8]) -> Result<Prepared, FieldError> {

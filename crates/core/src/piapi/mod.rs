@@ -9,7 +9,7 @@ mod price;
 mod request;
 mod response;
 
-pub use adapter::{PiApi, OPERATIONS};
+pub use adapter::{PiApi, CATALOG, OPERATIONS};
 pub use price::{price, FACE_SWAP_USD, MULTI_FACE_SWAP_USD};
 pub use request::{
     check_faces_index_pair, check_image, check_video, parse_faces_index, FaceSwapInput,

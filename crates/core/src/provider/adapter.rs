@@ -78,14 +78,17 @@ pub enum BuildError {
 /// (`/api/{id}/{route}`, `/hooks/{id}/{token}`, `/api/{id}/tasks/{task_id}`); the sandbox and the
 /// library use the same rules.
 pub trait Adapter: Send + Sync + 'static {
-    /// The provider's fixed facts.
+    /// The provider's fixed facts: its [`super::Catalog`] entry's `info`.
     fn info(&self) -> &'static ProviderInfo;
 
-    /// Every operation.
+    /// Every operation: its catalog entry's `operations`.
     fn operations(&self) -> &'static [OperationSpec];
 
     /// The price of one task of `operation` for these inputs, as shown before a request is
-    /// made; a prepared request is priced by [`Adapter::prepare_json`] from its own fields.
+    /// made: its catalog entry's `price`, with an input it needs and lacks priced as nothing
+    /// (the library shows that error instead). A prepared request is priced by
+    /// [`Adapter::prepare_json`] from its own fields. `crate::registry`'s test checks that both
+    /// agree.
     fn price(&self, operation: &OperationSpec, inputs: &PriceInputs) -> Cost;
 
     /// Parses, validates and prices a JSON submit to `route`.

@@ -8,6 +8,7 @@
 //! every provider; [`crate::registry`] lists the adapters it serves.
 
 mod adapter;
+mod catalog;
 mod cost;
 mod fault;
 pub mod form;
@@ -19,6 +20,7 @@ mod upstream;
 pub mod video;
 
 pub use adapter::{Adapter, BuildError, CallbackTarget, OperationSpec, Prepared};
+pub use catalog::{Catalog, FieldNames, PriceFn, SwapFaceSpec};
 pub use cost::{Cost, CostUnit, PriceInputs};
 pub use fault::{FaultKind, ProviderFault};
 pub use form::{FormInput, FormValue};
