@@ -74,10 +74,15 @@ async fn a_charge_sent_upstream_stands_when_dropped_and_settles_as_told() {
         let limiter = limiter.as_ref();
         let a = Budget::Spend("a");
         let two = Cost::credits(2);
-        // Dropped before it was sent (a submit abandoned early): given back.
+        // Dropped before it was sent (a submit abandoned early): given back, perhaps by a
+        // spawned task: the whole cap fits again once it is.
         drop(limiter.take(ip(), a, 6.0, two).await.expect(name));
+        eventually_take(limiter, a, 6.0, Cost::credits(6))
+            .await
+            .give_back()
+            .await;
         // Dropped while the call was out (the whole submit timed out): it stands.
-        let mut charge = eventually_take(limiter, a, 6.0, two).await;
+        let mut charge = limiter.take(ip(), a, 6.0, two).await.expect(name);
         charge.sending();
         drop(charge);
         // A refusal gives back; the provider's own figure corrects.
