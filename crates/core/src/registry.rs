@@ -62,6 +62,29 @@ mod tests {
     }
 
     #[test]
+    fn acknowledgements_are_json_and_legacy_cap_names_are_unique() {
+        for adapter in ADAPTERS {
+            let info = adapter.info();
+            let ack = info.callback_ack;
+            assert!((200..300).contains(&ack.status), "{}", info.id);
+            assert!(
+                serde_json::from_str::<serde_json::Value>(ack.body).is_ok(),
+                "{}",
+                info.id
+            );
+        }
+        let legacy: Vec<_> = ADAPTERS
+            .iter()
+            .filter_map(|adapter| adapter.info().legacy_spend_cap)
+            .collect();
+        for (i, cap) in legacy.iter().enumerate() {
+            assert!(legacy[..i]
+                .iter()
+                .all(|other| other.env != cap.env && other.flag != cap.flag));
+        }
+    }
+
+    #[test]
     fn the_catalog_and_the_adapters_agree() {
         assert_eq!(CATALOG.len(), ADAPTERS.len());
         let inputs = PriceInputs {

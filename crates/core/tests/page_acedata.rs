@@ -141,7 +141,7 @@ fn the_documented_callback_succeeds_with_its_metadata() {
     let callback = json!({"image_url": RESULT, "image_width": 1024, "image_height": 768,
         "image_size": 183_552, "task_id": "9b1d-77"});
     let update = AceData
-        .read_callback(&serde_json::to_vec(&callback).unwrap())
+        .read_callback(&serde_json::to_vec(&callback).unwrap(), &[])
         .unwrap();
     assert_eq!(update.status, TaskStatus::Succeeded);
     assert_eq!(update.task_id.as_deref(), Some("9b1d-77"));
@@ -160,7 +160,7 @@ fn the_documented_callback_succeeds_with_its_metadata() {
 /// a URL succeeds; `false`, or an error object, fails with AceData's code.
 #[test]
 fn callbacks_with_success_or_an_error_read_as_well() {
-    let read = |value: Value| AceData.read_callback(&serde_json::to_vec(&value).unwrap());
+    let read = |value: Value| AceData.read_callback(&serde_json::to_vec(&value).unwrap(), &[]);
     let done = read(json!({"success": true, "task_id": "t", "image_url": RESULT})).unwrap();
     assert_eq!(done.status, TaskStatus::Succeeded);
     let failed = read(json!({"success": false, "task_id": "t",

@@ -420,6 +420,7 @@ fn webhook_definition() {
         .read_callback(
             br#"{"success": 1, "type": 2, "task_id": "6c3ce398d9e2bdd6abed6d636ec2ac03",
                 "result_image": "https://temp.aifaceswap.io/aifaceswap/result/r.webp"}"#,
+            &[],
         )
         .unwrap();
     assert_eq!(done.status, TaskStatus::Succeeded);
@@ -431,6 +432,7 @@ fn webhook_definition() {
     let failed = Aifaceswap
         .read_callback(
             br#"{"success": 0, "type": 1, "task_id": "ac3eb7ab5852233a3d2076031103b4fe"}"#,
+            &[],
         )
         .unwrap();
     assert_eq!(failed.status, TaskStatus::Failed);

@@ -92,9 +92,6 @@ pub struct Cli {
     /// Requests per minute per client.
     #[arg(long, env = "RATE_LIMIT_PER_MIN", default_value_t = 600)]
     pub rate_limit_per_min: u32,
-    /// aifaceswap credits per hour per client (other providers: `{PROVIDER}_SPEND_CAP_PER_HOUR`).
-    #[arg(long, env = "SPEND_CAP_CREDITS_PER_HOUR", default_value_t = 1000)]
-    pub spend_cap_credits_per_hour: u64,
     /// Bytes one client may upload per hour (`POST /api/uploads`), all uploads together; 429
     /// `rate_limited` with `Retry-After` past it. Shared by the proxies on one PostgreSQL database.
     #[arg(long, env = "UPLOAD_BYTES_PER_HOUR", default_value_t = 2 * 1024 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
@@ -325,8 +322,20 @@ fn provider_args(command: clap::Command, adapter: &dyn Adapter) -> clap::Command
                     info.default_base_url
                 )),
         );
-    // aifaceswap's cap keeps its own name, SPEND_CAP_CREDITS_PER_HOUR.
-    if info.cost_unit != CostUnit::Credits {
+    // A provider may keep its cap's older name (aifaceswap's SPEND_CAP_CREDITS_PER_HOUR).
+    if let Some(legacy) = info.legacy_spend_cap {
+        command = command.arg(
+            Arg::new(legacy.flag)
+                .long(legacy.flag)
+                .env(legacy.env)
+                .value_parser(clap::value_parser!(u64))
+                .default_value(legacy.default.to_string())
+                .help(format!(
+                    "{id} {} per hour per client (other providers: `{{PROVIDER}}_SPEND_CAP_PER_HOUR`).",
+                    info.cost_unit.as_str()
+                )),
+        );
+    } else {
         command = command.arg(
             Arg::new(format!("{id}-spend-cap-per-hour"))
                 .long(format!("{id}-spend-cap-per-hour"))
@@ -377,11 +386,7 @@ fn provider_args(command: clap::Command, adapter: &dyn Adapter) -> clap::Command
     command
 }
 
-fn provider_settings(
-    matches: &ArgMatches,
-    cli: &Cli,
-    adapter: &'static dyn Adapter,
-) -> ProviderSettings {
+fn provider_settings(matches: &ArgMatches, adapter: &'static dyn Adapter) -> ProviderSettings {
     let info = adapter.info();
     let id = info.id;
     let text = |name: &str| {
@@ -392,8 +397,13 @@ fn provider_settings(
             .map(|value| value.trim().to_owned())
             .filter(|value| !value.is_empty())
     };
-    let spend_cap_per_hour = if info.cost_unit == CostUnit::Credits {
-        cli.spend_cap_credits_per_hour as f64
+    let spend_cap_per_hour = if let Some(legacy) = info.legacy_spend_cap {
+        matches
+            .try_get_one::<u64>(legacy.flag)
+            .ok()
+            .flatten()
+            .copied()
+            .unwrap_or(legacy.default) as f64
     } else {
         matches
             .try_get_one::<f64>(&format!("{id}-spend-cap-per-hour"))
@@ -470,7 +480,7 @@ impl Config {
         let cli = Cli::from_arg_matches(&matches)?;
         let providers = adapters
             .iter()
-            .map(|adapter| provider_settings(&matches, &cli, *adapter))
+            .map(|adapter| provider_settings(&matches, *adapter))
             .collect();
         Ok(Self::from_cli(cli, providers))
     }
@@ -571,6 +581,44 @@ mod tests {
         let mut argv = vec!["faceswap-proxy"];
         argv.extend_from_slice(args);
         Config::try_from_args(argv).expect("valid flags")
+    }
+
+    #[test]
+    fn a_spend_cap_keeps_the_name_its_provider_declares() {
+        let cap = |config: &Config, id: &str| config.provider(id).expect(id).spend_cap_per_hour;
+        let default = parse(&[]);
+        assert_eq!(cap(&default, "aifaceswap"), 1000.0);
+        assert_eq!(cap(&default, "piapi"), 10.0);
+        let set = parse(&[
+            "--spend-cap-credits-per-hour",
+            "15",
+            "--piapi-spend-cap-per-hour",
+            "3",
+        ]);
+        assert_eq!(cap(&set, "aifaceswap"), 15.0);
+        assert_eq!(cap(&set, "piapi"), 3.0);
+        assert_eq!(cap(&set, "acedata"), 500.0);
+        assert!(
+            Config::try_from_args(["faceswap-proxy", "--aifaceswap-spend-cap-per-hour", "1"])
+                .is_err(),
+            "the older name only"
+        );
+        let command = Config::command(registry::ADAPTERS);
+        let env = |flag: &str| {
+            command
+                .get_arguments()
+                .find(|arg| arg.get_long() == Some(flag))
+                .and_then(|arg| arg.get_env())
+                .map(|env| env.to_string_lossy().into_owned())
+        };
+        assert_eq!(
+            env("spend-cap-credits-per-hour").as_deref(),
+            Some("SPEND_CAP_CREDITS_PER_HOUR")
+        );
+        assert_eq!(
+            env("acedata-spend-cap-per-hour").as_deref(),
+            Some("ACEDATA_SPEND_CAP_PER_HOUR")
+        );
     }
 
     #[test]

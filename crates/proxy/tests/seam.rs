@@ -12,9 +12,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use common::{serve, Proxy, SseReader};
 use faceswap_core::provider::{
-    Adapter, AdapterSettings, AuthScheme, BuildError, CallbackTarget, Cost, CostUnit, FaultKind,
-    FormInput, OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo, ResultDelivery,
-    SettingSpec, SubmitOutcome, TaskUpdate, UpstreamRequest,
+    Adapter, AdapterSettings, AuthScheme, BuildError, CallbackAck, CallbackHeaders, CallbackTarget,
+    Cost, CostUnit, FaultKind, FormInput, OperationSpec, Prepared, PriceInputs, ProviderFault,
+    ProviderInfo, ResultDelivery, SettingSpec, SubmitOutcome, TaskUpdate, UpstreamRequest,
 };
 use faceswap_core::url::check_http_url;
 use faceswap_core::{FieldError, TaskStatus};
@@ -45,6 +45,11 @@ static ECHO: ProviderInfo = ProviderInfo {
         help: "Where Echo runs the jobs",
         allowed: &["eu", "us"],
     }],
+    callback_ack: CallbackAck {
+        status: 202,
+        body: r#"{"received":true}"#,
+    },
+    legacy_spend_cap: None,
 };
 
 static OPERATIONS: [OperationSpec; 1] = [OperationSpec {
@@ -60,7 +65,11 @@ static OPERATIONS: [OperationSpec; 1] = [OperationSpec {
 
 /// A job as the fake provider reports it: `{"job","state","url"?}`.
 fn job_update(body: &[u8]) -> Result<TaskUpdate, FieldError> {
-    let value: Value = faceswap_core::parse::from_json(body)?;
+    job_state(faceswap_core::parse::from_json(body)?)
+}
+
+/// A job's update from its JSON; a callback names its state in `x-echo-state` instead.
+fn job_state(value: Value) -> Result<TaskUpdate, FieldError> {
     let job = value["job"]
         .as_str()
         .ok_or_else(|| FieldError::required("job"))?
@@ -166,8 +175,16 @@ impl Adapter for Echo {
         serde_json::to_vec(&value).unwrap_or_default()
     }
 
-    fn read_callback(&self, body: &[u8]) -> Result<TaskUpdate, FieldError> {
-        job_update(body)
+    fn read_callback(
+        &self,
+        body: &[u8],
+        headers: CallbackHeaders<'_>,
+    ) -> Result<TaskUpdate, FieldError> {
+        let mut value: Value = faceswap_core::parse::from_json(body)?;
+        if let Some((_, state)) = headers.iter().find(|(name, _)| *name == "x-echo-state") {
+            value["state"] = json!(state);
+        }
+        job_state(value)
     }
 
     fn poll_request(&self, task_id: &str) -> Option<UpstreamRequest> {
@@ -403,15 +420,29 @@ async fn a_provider_defined_in_a_test_calls_back_with_its_tasks_secret() {
         let mut request = proxy
             .http
             .post(&hook)
-            .json(&json!({"job": job, "state": state, "url": "https://cdn.echo.example/cb.jpg"}));
+            .header("x-echo-state", state)
+            .json(&json!({"job": job, "url": "https://cdn.echo.example/cb.jpg"}));
         if let Some(secret) = secret {
             request = request.header("x-echo-secret", secret);
         }
-        async move { request.send().await.expect("callback").status().as_u16() }
+        async move {
+            let response = request.send().await.expect("callback");
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or_default();
+            if status < 300 {
+                assert_eq!(
+                    body,
+                    json!({"received": true}),
+                    "Echo's own acknowledgement"
+                );
+            }
+            status
+        }
     };
     assert_eq!(call_back(None, "done").await, 401);
     assert_eq!(call_back(Some("wrong"), "done").await, 401);
-    assert_eq!(call_back(Some(&secret), "running").await, 200);
+    // The state travels in a header: the adapter reads the callback's headers.
+    assert_eq!(call_back(Some(&secret), "running").await, 202);
     let task: Value = proxy
         .get(&format!("/api/echo/tasks/{job}"))
         .await
@@ -423,7 +454,7 @@ async fn a_provider_defined_in_a_test_calls_back_with_its_tasks_secret() {
         "neither a forged nor a progress callback ends it"
     );
 
-    assert_eq!(call_back(Some(&secret), "done").await, 200);
+    assert_eq!(call_back(Some(&secret), "done").await, 202);
     let (_, done) = stream
         .next_event(Duration::from_secs(5))
         .await
@@ -431,7 +462,7 @@ async fn a_provider_defined_in_a_test_calls_back_with_its_tasks_secret() {
     assert_eq!(done["status"], "succeeded");
     assert_eq!(done["result_url"], "https://cdn.echo.example/cb.jpg");
     // A repeated delivery changes nothing; another provider's path does not know the token.
-    assert_eq!(call_back(Some(&secret), "failed").await, 200);
+    assert_eq!(call_back(Some(&secret), "failed").await, 202);
     let task = proxy
         .state
         .store

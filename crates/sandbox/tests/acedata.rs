@@ -230,7 +230,7 @@ async fn with_a_callback_the_answer_is_the_task_id_and_the_result_is_posted() {
         assert!(hook.body[field].as_u64().unwrap() > 0, "{}", hook.body);
     }
     let update = AceData
-        .read_callback(hook.body.to_string().as_bytes())
+        .read_callback(hook.body.to_string().as_bytes(), &[])
         .unwrap();
     assert_eq!(update.status, TaskStatus::Succeeded);
     assert_eq!(update.task_id.as_deref(), Some(task_id.as_str()));
@@ -259,7 +259,7 @@ async fn with_a_callback_the_answer_is_the_task_id_and_the_result_is_posted() {
     assert_eq!(hook.body["task_id"], failed_id.as_str());
     assert_eq!(hook.body["error"]["code"], "api_error");
     let update = AceData
-        .read_callback(hook.body.to_string().as_bytes())
+        .read_callback(hook.body.to_string().as_bytes(), &[])
         .unwrap();
     assert_eq!(update.status, TaskStatus::Failed);
     assert!(update.error.unwrap().contains("fail_tasks_next"));
@@ -274,7 +274,7 @@ async fn with_a_callback_the_answer_is_the_task_id_and_the_result_is_posted() {
     assert_eq!(hook.body["task_id"], json_of(&answer)["task_id"]);
     assert_eq!(hook.body["success"], true, "{}", hook.body);
     let update = AceData
-        .read_callback(hook.body.to_string().as_bytes())
+        .read_callback(hook.body.to_string().as_bytes(), &[])
         .unwrap();
     assert_eq!(update.status, TaskStatus::Succeeded);
 

@@ -9,9 +9,9 @@ use super::{
     MAX_TIMEOUT_SECS, PROVIDER, SUBMIT_PATH, SYNC_MARGIN_SECS,
 };
 use crate::provider::{
-    Adapter, AdapterSettings, BuildError, CallbackTarget, Catalog, Cost, CostUnit, FieldNames,
-    FormInput, OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo, SubmitOutcome,
-    SwapFaceSpec, TaskUpdate, UpstreamRequest,
+    Adapter, AdapterSettings, BuildError, CallbackHeaders, CallbackTarget, Catalog, Cost, CostUnit,
+    FieldNames, FormInput, OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo,
+    SubmitOutcome, SwapFaceSpec, TaskUpdate, UpstreamRequest,
 };
 use crate::task::is_safe_task_id;
 use crate::FieldError;
@@ -168,7 +168,11 @@ impl Adapter for AceData {
         fault(status, envelope.error.as_ref())
     }
 
-    fn read_callback(&self, body: &[u8]) -> Result<TaskUpdate, FieldError> {
+    fn read_callback(
+        &self,
+        body: &[u8],
+        _headers: CallbackHeaders<'_>,
+    ) -> Result<TaskUpdate, FieldError> {
         CallbackBody::from_json(body)?.update()
     }
 }
@@ -362,15 +366,15 @@ mod tests {
     fn callbacks_read_through_the_adapter() {
         let update = AceData
             .read_callback(
-                br#"{"success":true,"task_id":"9b1d-77","image_url":"https://cdn.acedata.cloud/r.png","image_width":512,"image_height":512,"image_size":40960}"#,
+                br#"{"success":true,"task_id":"9b1d-77","image_url":"https://cdn.acedata.cloud/r.png","image_width":512,"image_height":512,"image_size":40960}"#, &[],
             )
             .unwrap();
         assert_eq!(update.status, TaskStatus::Succeeded);
         let failed = AceData
-            .read_callback(br#"{"success":false,"task_id":"9b1d-77","error":{"code":"api_error","message":"no face"}}"#)
+            .read_callback(br#"{"success":false,"task_id":"9b1d-77","error":{"code":"api_error","message":"no face"}}"#, &[])
             .unwrap();
         assert_eq!(failed.status, TaskStatus::Failed);
         assert_eq!(failed.error.as_deref(), Some("api_error: no face"));
-        assert_eq!(AceData.read_callback(b"[]").unwrap_err().field, "body");
+        assert_eq!(AceData.read_callback(b"[]", &[]).unwrap_err().field, "body");
     }
 }

@@ -18,7 +18,9 @@ pub use request::{
 };
 pub use response::{CallbackBody, ErrorBody, ErrorEnvelope, SwapAnswer};
 
-use crate::provider::{AuthScheme, CostUnit, ProviderInfo, ResultDelivery, SettingSpec};
+use crate::provider::{
+    AuthScheme, CallbackAck, CostUnit, ProviderInfo, ResultDelivery, SettingSpec,
+};
 
 /// How the proxy asks AceData for results: `ACEDATA_DELIVERY`.
 ///
@@ -48,6 +50,9 @@ pub const PROVIDER: ProviderInfo = ProviderInfo {
     callback_secret_header: None,
     cost_unit: CostUnit::Requests,
     settings: &[DELIVERY],
+    // The page names no answer to a callback: the project's assumption.
+    callback_ack: CallbackAck::OK,
+    legacy_spend_cap: None,
 };
 
 /// Path of the face swap, under the base URL.

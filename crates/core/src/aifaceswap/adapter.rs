@@ -3,10 +3,10 @@
 use super::{Envelope, Operation, Request, TaskCreated, WebhookCallback, PROVIDER};
 use crate::provider::form::{file_stand_in, repeated_key, stand_in_field};
 use crate::provider::{
-    Adapter, AdapterSettings, BuildError, CallbackTarget, Catalog, Cost, FaultKind, FieldNames,
-    FormInput, FormValue, OperationSpec, Part, PartValue, Prepared, PriceInputs, ProviderFault,
-    ProviderInfo, ProviderOperation, SubmitOutcome, SwapFaceSpec, TaskUpdate, UpstreamRequest,
-    VideoInput,
+    Adapter, AdapterSettings, BuildError, CallbackHeaders, CallbackTarget, Catalog, Cost,
+    FaultKind, FieldNames, FormInput, FormValue, OperationSpec, Part, PartValue, Prepared,
+    PriceInputs, ProviderFault, ProviderInfo, ProviderOperation, SubmitOutcome, SwapFaceSpec,
+    TaskUpdate, UpstreamRequest, VideoInput,
 };
 use crate::FieldError;
 
@@ -303,7 +303,11 @@ impl Adapter for Aifaceswap {
         self::prepared(&Request::from_value(op, &value)?, prepared.multipart)
     }
 
-    fn read_callback(&self, body: &[u8]) -> Result<TaskUpdate, FieldError> {
+    fn read_callback(
+        &self,
+        body: &[u8],
+        _headers: CallbackHeaders<'_>,
+    ) -> Result<TaskUpdate, FieldError> {
         let callback = WebhookCallback::from_json(body)?;
         let mut update = if callback.success {
             TaskUpdate::succeeded(
@@ -514,7 +518,10 @@ mod tests {
             FaultKind::RateLimited
         );
         let update = Aifaceswap
-            .read_callback(br#"{"success":1,"type":1,"task_id":"t1","result_image":"https://r"}"#)
+            .read_callback(
+                br#"{"success":1,"type":1,"task_id":"t1","result_image":"https://r"}"#,
+                &[],
+            )
             .unwrap();
         assert_eq!(update.status, crate::TaskStatus::Succeeded);
         assert_eq!(update.kind, Some(1));

@@ -19,7 +19,10 @@ pub use request::{
 pub use response::{Envelope, ExtractedBase64Faces, ExtractedFaces, FaceBox, TaskCreated};
 pub use webhook::WebhookCallback;
 
-use crate::provider::{AuthScheme, CostUnit, ProviderInfo, ProviderOperation, ResultDelivery};
+use crate::provider::{
+    AuthScheme, CallbackAck, CostUnit, LegacySpendCap, ProviderInfo, ProviderOperation,
+    ResultDelivery,
+};
 
 /// The provider's fixed facts: Bearer auth, results by webhook only (there is no status endpoint).
 pub const PROVIDER: ProviderInfo = ProviderInfo {
@@ -30,6 +33,13 @@ pub const PROVIDER: ProviderInfo = ProviderInfo {
     callback_secret_header: None,
     cost_unit: CostUnit::Credits,
     settings: &[],
+    // The webhook section names no answer; aifaceswap's own answers have this shape.
+    callback_ack: CallbackAck::OK,
+    legacy_spend_cap: Some(LegacySpendCap {
+        env: "SPEND_CAP_CREDITS_PER_HOUR",
+        flag: "spend-cap-credits-per-hour",
+        default: 1000,
+    }),
 };
 
 /// The six operations of `POST api/aifaceswap/v1/{op}`.

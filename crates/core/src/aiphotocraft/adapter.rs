@@ -5,9 +5,9 @@ use super::{Operation, Request, PROVIDER, REQUESTS_PER_OPERATION, STATUS_PATH};
 use crate::provider::form::stand_in_field;
 use crate::provider::rate_limit;
 use crate::provider::{
-    Adapter, AdapterSettings, BuildError, CallbackTarget, Catalog, Cost, FieldNames, FormInput,
-    OperationSpec, Part, PartValue, Prepared, PriceInputs, ProviderFault, ProviderInfo,
-    ProviderOperation, SubmitOutcome, SwapFaceSpec, TaskUpdate, UpstreamRequest,
+    Adapter, AdapterSettings, BuildError, CallbackHeaders, CallbackTarget, Catalog, Cost,
+    FieldNames, FormInput, OperationSpec, Part, PartValue, Prepared, PriceInputs, ProviderFault,
+    ProviderInfo, ProviderOperation, SubmitOutcome, SwapFaceSpec, TaskUpdate, UpstreamRequest,
 };
 use crate::task::is_safe_task_id;
 use crate::FieldError;
@@ -195,7 +195,11 @@ impl Adapter for AiPhotoCraft {
         rate_limit::x_ratelimit_exhausted_until(headers, now)
     }
 
-    fn read_callback(&self, _body: &[u8]) -> Result<TaskUpdate, FieldError> {
+    fn read_callback(
+        &self,
+        _body: &[u8],
+        _headers: CallbackHeaders<'_>,
+    ) -> Result<TaskUpdate, FieldError> {
         Err(FieldError::new(
             "body",
             "AIPhotoCraft does not call back; its tasks are polled",
@@ -377,7 +381,7 @@ mod tests {
         );
         assert_eq!(fault.kind, FaultKind::InvalidInput);
         assert_eq!(fault.provider_code.as_deref(), Some("no_face_detected"));
-        assert!(AiPhotoCraft.read_callback(b"{}").is_err());
+        assert!(AiPhotoCraft.read_callback(b"{}", &[]).is_err());
         assert!(AiPhotoCraft.files_only() && !crate::piapi::PiApi.files_only());
         let spent = [
             ("X-RateLimit-Remaining", "0"),

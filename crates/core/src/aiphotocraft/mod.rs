@@ -15,7 +15,9 @@ pub use adapter::{AiPhotoCraft, CATALOG, OPERATIONS};
 pub use request::{check_enhance, check_swap_index, Request, SwapIndex};
 pub use response::{read_error, read_status, read_task_id, ErrorCode, STATUS_PATH};
 
-use crate::provider::{AuthScheme, CostUnit, ProviderInfo, ProviderOperation, ResultDelivery};
+use crate::provider::{
+    AuthScheme, CallbackAck, CostUnit, ProviderInfo, ProviderOperation, ResultDelivery,
+};
 
 /// The provider's fixed facts: key in `X-Api-Key`, results by polling task-status, prices in
 /// requests of the plan's budget.
@@ -27,6 +29,9 @@ pub const PROVIDER: ProviderInfo = ProviderInfo {
     callback_secret_header: None,
     cost_unit: CostUnit::Requests,
     settings: &[],
+    // Never called back (polled); kept at the project's default.
+    callback_ack: CallbackAck::OK,
+    legacy_spend_cap: None,
 };
 
 /// About how long a swap takes before its result is ready: the proxy's first poll waits this long.

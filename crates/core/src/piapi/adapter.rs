@@ -6,10 +6,10 @@ use super::{
     Operation, Request, Task, TaskEnvelope, TaskError, WebhookBody, PROVIDER, SERVICE_MODE,
 };
 use crate::provider::{
-    Adapter, AdapterSettings, BuildError, CallbackTarget, Catalog, Cost, CostUnit, FaultKind,
-    FieldNames, FormInput, LimitedImage, OperationSpec, Prepared, PriceInputs, ProviderFault,
-    ProviderInfo, ProviderOperation, SubmitOutcome, SwapFaceSpec, TaskUpdate, UpstreamRequest,
-    VideoInput,
+    Adapter, AdapterSettings, BuildError, CallbackHeaders, CallbackTarget, Catalog, Cost, CostUnit,
+    FaultKind, FieldNames, FormInput, LimitedImage, OperationSpec, Prepared, PriceInputs,
+    ProviderFault, ProviderInfo, ProviderOperation, SubmitOutcome, SwapFaceSpec, TaskUpdate,
+    UpstreamRequest, VideoInput,
 };
 use crate::task::is_safe_task_id;
 use crate::FieldError;
@@ -325,7 +325,11 @@ impl Adapter for PiApi {
         serde_json::to_vec(&value).unwrap_or_else(|_| b"{}".to_vec())
     }
 
-    fn read_callback(&self, body: &[u8]) -> Result<TaskUpdate, FieldError> {
+    fn read_callback(
+        &self,
+        body: &[u8],
+        _headers: CallbackHeaders<'_>,
+    ) -> Result<TaskUpdate, FieldError> {
         WebhookBody::from_json(body)?.data.update()
     }
 
@@ -488,7 +492,7 @@ mod tests {
 
         let hook = serde_json::to_vec(&json!({"timestamp": 1723018391, "data": task("completed")}))
             .unwrap();
-        let update = PiApi.read_callback(&hook).unwrap();
+        let update = PiApi.read_callback(&hook, &[]).unwrap();
         assert_eq!(update.status, TaskStatus::Succeeded);
         assert_eq!(
             update.result_url.as_deref(),

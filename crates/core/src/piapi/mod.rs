@@ -18,7 +18,7 @@ pub use request::{
 pub use response::{Task, TaskEnvelope, TaskError, TaskOutput, WebhookBody};
 
 use crate::provider::{
-    AuthScheme, CostUnit, ProviderInfo, ProviderOperation, ResultDelivery, SettingSpec,
+    AuthScheme, CallbackAck, CostUnit, ProviderInfo, ProviderOperation, ResultDelivery, SettingSpec,
 };
 
 /// The one setting of PiAPI an operator gives: `PIAPI_SERVICE_MODE`, sent as
@@ -40,6 +40,9 @@ pub const PROVIDER: ProviderInfo = ProviderInfo {
     callback_secret_header: Some("x-webhook-secret"),
     cost_unit: CostUnit::Usd,
     settings: &[SERVICE_MODE],
+    // The pages name no answer to a webhook: the project's assumption.
+    callback_ack: CallbackAck::OK,
+    legacy_spend_cap: None,
 };
 
 /// The image toolkit's model name.

@@ -1,8 +1,8 @@
 //! The [`Adapter`] trait: one provider's rules, as plain functions of data.
 
 use super::{
-    AdapterSettings, Cost, FaultKind, FormInput, PriceInputs, ProviderFault, ProviderInfo,
-    SubmitOutcome, TaskUpdate, UpstreamRequest, VideoInput,
+    AdapterSettings, CallbackHeaders, Cost, FaultKind, FormInput, PriceInputs, ProviderFault,
+    ProviderInfo, SubmitOutcome, TaskUpdate, UpstreamRequest, VideoInput,
 };
 use crate::FieldError;
 use core::time::Duration;
@@ -137,9 +137,14 @@ pub trait Adapter: Send + Sync + 'static {
         body.to_vec()
     }
 
-    /// Reads a callback body into an update. The secret, where the provider has one, has been
-    /// checked by then.
-    fn read_callback(&self, body: &[u8]) -> Result<TaskUpdate, FieldError>;
+    /// Reads a callback into an update: its body and its request's headers (for a provider
+    /// that signs or describes its callback there; empty for a callback held from before the
+    /// headers were kept). The secret, where the provider has one, has been checked by then.
+    fn read_callback(
+        &self,
+        body: &[u8],
+        headers: CallbackHeaders<'_>,
+    ) -> Result<TaskUpdate, FieldError>;
 
     /// About how long a task of this provider takes, where the project knows: a polled task's
     /// first poll waits this long, since a poll before the result only spends a request. `None`

@@ -83,7 +83,46 @@ pub struct ProviderInfo {
     /// Settings the operator may give beyond the key and base URL (PiAPI's `service_mode`);
     /// their values reach [`Adapter::upstream_request`].
     pub settings: &'static [SettingSpec],
+    /// What the proxy answers an accepted callback with.
+    pub callback_ack: CallbackAck,
+    /// The spend cap's older name, when it is not `{ID}_SPEND_CAP_PER_HOUR` (aifaceswap's
+    /// `SPEND_CAP_CREDITS_PER_HOUR`); `None` for every provider added since.
+    pub legacy_spend_cap: Option<LegacySpendCap>,
 }
+
+/// The answer a provider expects to an accepted callback (one it may retry otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackAck {
+    /// The HTTP status.
+    pub status: u16,
+    /// The JSON body, as text.
+    pub body: &'static str,
+}
+
+impl CallbackAck {
+    /// `200 {"code":200,"message":"OK"}`: aifaceswap's answer shape, which the proxy has given
+    /// every provider so far; where a provider's page names no answer, this is the project's
+    /// assumption.
+    pub const OK: CallbackAck = CallbackAck {
+        status: 200,
+        body: r#"{"code":200,"message":"OK"}"#,
+    };
+}
+
+/// A spend cap kept under the name it had before every provider got `{ID}_SPEND_CAP_PER_HOUR`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LegacySpendCap {
+    /// The environment variable (`SPEND_CAP_CREDITS_PER_HOUR`).
+    pub env: &'static str,
+    /// The flag without its dashes (`spend-cap-credits-per-hour`).
+    pub flag: &'static str,
+    /// The cap when unset, in the provider's unit, whole.
+    pub default: u64,
+}
+
+/// A callback request's headers as plain data: `(name, value)` pairs, names in lower case,
+/// values that are not text left out.
+pub type CallbackHeaders<'a> = &'a [(&'a str, &'a str)];
 
 /// One operation of a provider, typed: its name in routes, its upstream path and whether it
 /// starts a task whose result arrives later. The browser library and the sandbox use these; the

@@ -2,7 +2,9 @@
 //! an unknown token, a token of another provider, or a callback about another task than the
 //! token's gets 404 and changes nothing. Where the provider echoes a per-task secret, a callback
 //! without it (or with a wrong one) gets 401 and changes nothing. A repeated or late delivery
-//! changes nothing either. Tokens and secrets never reach a log.
+//! changes nothing either; an accepted callback (applied, held or repeated) gets the answer its
+//! provider declares (`ProviderInfo::callback_ack`). The adapter reads the body and the request's
+//! headers (those whose value is text). Tokens and secrets never reach a log.
 //!
 //! Order of work: the sender's rate (generous: one provider address calls back for many tasks),
 //! then the token and its secret, and only then is the body read (at most `JSON_MAX_BYTES`), so
@@ -12,7 +14,8 @@ use axum::body::to_bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use serde_json::{json, Value};
+use faceswap_core::provider::CallbackAck;
+use serde_json::Value;
 
 use crate::limits::AdmittedProviderTraffic;
 use crate::routes::{checked_update, now_ms};
@@ -46,12 +49,22 @@ pub async fn callback(
         request.headers(),
     )?;
     let limit = usize::try_from(state.config.json_max_bytes).unwrap_or(usize::MAX);
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
     let body = to_bytes(request.into_body(), limit).await.map_err(|_| {
         AppError::too_large(format!(
             "the callback body is larger than {limit} bytes or was cut off"
         ))
     })?;
-    let update = checked_update(provider.id(), provider.adapter.read_callback(&body)?);
+    let update = checked_update(
+        provider.id(),
+        provider.adapter.read_callback(&body, &borrowed(&headers))?,
+    );
     let delivery = state.store.deliver(&token_hash, &update, now_ms()).await?;
     let outcome = match &delivery {
         Delivery::UnknownToken => "unknown token",
@@ -63,11 +76,25 @@ pub async fn callback(
     tracing::info!(provider = provider.id(), task_id = ?update.task_id, status = %update.status, outcome, "callback");
     match delivery {
         Delivery::UnknownToken | Delivery::WrongTask => Err(unknown()),
-        Delivery::Held | Delivery::Applied(_) | Delivery::Unchanged(_) => Ok((
-            StatusCode::OK,
-            Json(json!({ "code": 200, "message": "OK" })),
-        )),
+        Delivery::Held | Delivery::Applied(_) | Delivery::Unchanged(_) => {
+            Ok(acknowledgement(provider.adapter.info().callback_ack))
+        }
     }
+}
+
+/// The headers as the adapter reads them ([`faceswap_core::provider::CallbackHeaders`]).
+fn borrowed(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect()
+}
+
+/// The answer the provider declares for an accepted callback.
+fn acknowledgement(ack: CallbackAck) -> (StatusCode, Json<Value>) {
+    let status = StatusCode::from_u16(ack.status).unwrap_or(StatusCode::OK);
+    let body = serde_json::from_str(ack.body).unwrap_or(Value::Null);
+    (status, Json(body))
 }
 
 /// A provider with a per-task secret must echo the token's secret in its header.

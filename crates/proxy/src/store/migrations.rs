@@ -94,8 +94,9 @@ pub(crate) fn held_as_update(held: &str) -> StoreResult<Option<String>> {
     if serde_json::from_str::<TaskUpdate>(held).is_ok() {
         return Ok(None);
     }
+    // Only the body was held; aifaceswap reads no header.
     let update = Aifaceswap
-        .read_callback(held.as_bytes())
+        .read_callback(held.as_bytes(), &[])
         .map(|update| crate::routes::checked_update("aifaceswap", update))
         .map_err(|_| StoreError::corrupt("hook_tokens.held_update", held))?;
     Ok(Some(serde_json::to_string(&update)?))
