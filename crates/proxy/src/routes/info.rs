@@ -50,8 +50,9 @@ pub struct PublicProvider {
     pub client: Option<&'static str>,
     /// The unit its prices are in (`credits`, `usd`, `requests`).
     pub cost_unit: &'static str,
-    /// Its one-face swap, which the library's `swapFace` runs.
-    pub swap_face: PublicSwapFace,
+    /// Its one-face swap, which the library's `swapFace` runs; null for a provider outside the
+    /// registry's catalog (one a test defines).
+    pub swap_face: Option<PublicSwapFace>,
     /// Each operation: JS name, wire name, route and the fields it uploads as files.
     pub operation_details: Vec<PublicOperation>,
 }
@@ -116,11 +117,11 @@ pub async fn config(State(state): State<AppState>, _: Admitted) -> Json<PublicCo
                 operations: operations.iter().map(|op| op.js_name).collect(),
                 client: client_class(provider.id()),
                 cost_unit: info.cost_unit.as_str(),
-                swap_face: PublicSwapFace {
-                    operation: swap.map_or("faceSwap", |s| s.operation),
-                    target: swap.map_or("sourceImage", |s| s.target),
-                    face: swap.map_or("faceImage", |s| s.face),
-                },
+                swap_face: swap.map(|s| PublicSwapFace {
+                    operation: s.operation,
+                    target: s.target,
+                    face: s.face,
+                }),
                 operation_details: operations
                     .iter()
                     .map(|op| PublicOperation {
