@@ -1,9 +1,11 @@
 // The demo page: loads the package from /pkg/, shows which providers answer and in which mode, lets
-// the photo, group photo and video flows run on any listed provider that has a client class (the
-// picker), and mounts the flows in keyboard-reachable tabs (multi-person video is aifaceswap's;
-// "swap two people" is AIPhotoCraft's and shows when the proxy serves it).
+// the photo, group photo and video flows run on any listed provider whose client class the package
+// exports (the picker), and mounts the flows in keyboard-reachable tabs. Everything it knows of a
+// provider comes from `GET /api/config` (see backends.js): the multi-person video tab runs on the
+// first provider with `multiVideoFaceSwap`, "swap two people" on the first with
+// `swapFaceSameImage` and shows only when one is served.
 import init from '/pkg/faceswap_wasm.js';
-import { backendFor, runnableIds } from './backends.js';
+import { backendFor, runnable } from './backends.js';
 import { mountCouple } from './flows/couple.js';
 import { mountGroup } from './flows/group.js';
 import { mountMultiVideo } from './flows/multivideo.js';
@@ -13,26 +15,36 @@ import { providersOf, showProviders } from './providers.js';
 
 await init();
 const options = { baseUrl: '/api', timeoutMs: 120_000 };
-const backends = new Map([['aifaceswap', backendFor('aifaceswap', options)]]);
-let picked = backends.get('aifaceswap');
+/** The backends made so far, by provider id. */
+const backends = new Map();
+/** The providers the flows can run on, from the config. */
+let choices = [];
+let picked = null;
 /** The backend the flows run on now. */
 const backend = () => picked;
 
 const mode = document.getElementById('mode');
+let providers = [];
 try {
   const config = await (await fetch('/api/config')).json();
   mode.textContent = config.mode === 'sandbox' ? 'Sandbox: local provider, no key, no credits' : `Live provider: ${config.provider}`;
   mode.classList.add(config.mode === 'sandbox' ? 'sandbox' : 'provider');
   document.body.dataset.mode = config.mode;
-  const providers = providersOf(config);
+  providers = providersOf(config);
   showProviders(document.getElementById('providers'), providers);
-  showPicker(runnableIds(providers));
-  if (providers.some((p) => p.id === 'aiphotocraft')) {
-    mountCouple(document.getElementById('flow-couple'), backendFor('aiphotocraft', options).client);
-    document.getElementById('tab-couple-item').hidden = false;
-  }
 } catch {
   mode.textContent = 'Provider mode unknown';
+}
+choices = runnable(providers);
+if (choices.length) pick(choices[0].id);
+showPicker(choices.map((p) => p.id));
+
+/** The backend of the first runnable provider offering `operation`, or null. */
+function offering(operation) {
+  const provider = choices.find((p) => (p.operations ?? []).includes(operation));
+  if (!provider) return null;
+  if (!backends.has(provider.id)) backends.set(provider.id, backendFor(provider, options));
+  return backends.get(provider.id);
 }
 
 /** Offers `ids` in the picker (shown when there is a choice); picking one re-prices the flows. */
@@ -40,23 +52,35 @@ function showPicker(ids) {
   const select = document.getElementById('provider-picker');
   select.replaceChildren(...ids.map((id) => Object.assign(document.createElement('option'), { value: id, textContent: id })));
   document.getElementById('picker').hidden = ids.length < 2;
-  if (ids.length && !ids.includes(picked.id)) pick(ids[0]);
-  select.value = picked.id;
+  if (picked) select.value = picked.id;
   select.addEventListener('change', () => pick(select.value));
 }
 
 function pick(id) {
-  if (!backends.has(id)) backends.set(id, backendFor(id, options));
+  const provider = choices.find((p) => p.id === id);
+  if (!backends.has(id)) backends.set(id, backendFor(provider, options));
   picked = backends.get(id);
   document.body.dataset.provider = id;
   document.dispatchEvent(new CustomEvent('provider-change'));
 }
 
-mountPhoto(document.getElementById('flow-photo'), backend);
-mountGroup(document.getElementById('flow-group'), backend);
-mountVideo(document.getElementById('flow-video'), backend);
-mountMultiVideo(document.getElementById('flow-multivideo'), backends.get('aifaceswap').client);
-document.body.dataset.provider = picked.id;
+if (picked) {
+  mountPhoto(document.getElementById('flow-photo'), backend);
+  mountGroup(document.getElementById('flow-group'), backend);
+  mountVideo(document.getElementById('flow-video'), backend);
+}
+const multiVideo = offering('multiVideoFaceSwap');
+if (multiVideo) {
+  mountMultiVideo(document.getElementById('flow-multivideo'), multiVideo.client);
+  document.getElementById('multivideo-hint').textContent = `(multi-person video runs on ${multiVideo.id})`;
+} else {
+  document.getElementById('tab-multivideo').closest('li').hidden = true;
+}
+const couple = offering('swapFaceSameImage');
+if (couple) {
+  mountCouple(document.getElementById('flow-couple'), couple);
+  document.getElementById('tab-couple-item').hidden = false;
+}
 
 const tabs = [...document.querySelectorAll('[role="tab"]')];
 function select(tab) {

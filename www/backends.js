@@ -1,22 +1,18 @@
-// The providers the demo's photo, group photo and video flows can run on, each through its client
-// class: FaceSwapClient (aifaceswap), PiApiClient, AiPhotoCraftClient and AceDataClient. The flows
-// speak FaceSwapClient's terms (sourceImage, faceImage, sourceVideo); a backend turns them into its
-// class's request and names its errors' fields in the flows' terms again, so each error still
-// shows next to the input at fault. A backend without an operation (`groupSwap: null`) tells its
-// flow so.
-import {
-  AceDataClient, AiPhotoCraftClient, FaceSwapClient, PiApiClient, estimateCost, estimateCredits,
-} from '/pkg/faceswap_wasm.js';
+// The providers the demo's photo, group photo and video flows can run on, as `GET /api/config`
+// describes them: each provider's client class (`client`), cost unit (`costUnit`), one-face swap
+// (`swapFace`: the operation and its two fields) and operations (`operations`,
+// `operationDetails`). Nothing here names a provider: a provider added to the registry shows in
+// the picker as soon as the proxy serves it and the package exports its class.
+//
+// The flows speak one set of terms (sourceImage, faceImage, sourceVideo); a backend turns them into
+// its class's request with the fields the config names, and names its errors' fields in the
+// flows' terms again, so each error still shows next to the input at fault. The group photo and
+// video flows are keyed by operation: `multiFaceSwap` (all faces in one task when its face field
+// repeats, else one task per face), `swap1From2` (the two faces of a two-person photo) and
+// `videoFaceSwap`. A backend without such an operation (`groupSwap: null`) tells its flow so.
+import * as lib from '/pkg/faceswap_wasm.js';
 
-/** The providers a flow can run on, in the order the picker offers them. */
-export const RUNNABLE = ['aifaceswap', 'piapi', 'aiphotocraft', 'acedata'];
-
-/** PiApiClient's fields in the flows' terms. */
-const PIAPI_FIELDS = { targetImage: 'sourceImage', swapImage: 'faceImage', targetVideo: 'sourceVideo' };
-/** AiPhotoCraftClient's fields in the flows' terms. */
-const AIPHOTOCRAFT_FIELDS = { targetImage: 'sourceImage', srcImage: 'faceImage' };
-/** AceDataClient's fields in the flows' terms. */
-const ACEDATA_FIELDS = { targetImageUrl: 'sourceImage', sourceImageUrl: 'faceImage' };
+const { estimateCost } = lib;
 
 /** Runs `work`, renaming a rejection's field by `fields` (a class's names to the flows'). */
 async function renamed(fields, work) {
@@ -28,14 +24,14 @@ async function renamed(fields, work) {
   }
 }
 
-/**
- * Prices a flow's operation (`faceSwap`, ...) on provider `id` in its own unit (`$0.01`,
- * `1 request`); `own` names the provider's operation where it differs (AIPhotoCraft's basicSwap).
- */
-function priceIn(id, own = {}) {
+/** `face_image` as the library's requests name it: `faceImage`. */
+const camel = (name) => name.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+
+/** Prices `operation` on provider `id` in its own unit (`2 credits`, `$0.01`, `1 request`). */
+function priceIn(id) {
   return (operation, params) => {
     try {
-      const { amount, unit } = estimateCost(id, own[operation] ?? operation, params);
+      const { amount, unit } = estimateCost(id, operation, params);
       if (unit === 'usd') return `$${amount}`;
       return `${amount} ${amount === 1 ? unit.replace(/s$/, '') : unit}`;
     } catch {
@@ -55,110 +51,84 @@ async function submitAndWait(client, submit, { signal, onStatus }) {
   return client.waitForResult(taskId, { signal, onStatus });
 }
 
-/** aifaceswap, exactly as the flows ran before there was a choice. */
-function aifaceswap(options) {
-  const client = new FaceSwapClient(options);
-  return {
-    id: 'aifaceswap',
-    client,
-    /** Faces found by the provider (2 credits), or null when the provider cannot. */
-    extractFace: (img) => client.extractFace({ img }),
-    extractFaceLabel: 'Find faces with the API (2 credits)',
-    price: (operation, params) => `${estimateCredits(operation, params)} credits`,
-    groupPrice: () => `${estimateCredits('multiFaceSwap', {})} credits`,
-    faceSwap: ({ sourceImage, faceImage }, wait) =>
-      submitAndWait(client, (o) => client.faceSwap({ sourceImage, faceImage }, o), wait),
-    groupSwap: ({ sourceImage, faces }, wait) =>
-      submitAndWait(client, (o) => client.multiFaceSwap({
-        sourceImage,
-        faceImage: faces.map((f) => f.image),
-        index: faces.map((f) => f.index),
-      }, o), wait),
-    videoSwap: ({ sourceVideo, faceImage, duration, enhance }, wait) =>
-      submitAndWait(client, (o) => client.videoFaceSwap({ sourceVideo, faceImage, duration, enhance }, o), wait),
-  };
+/** The providers of a config the flows can run on: a one-face swap and a class in the package. */
+export function runnable(providers) {
+  return providers.filter((p) => p.swapFace && typeof lib[p.client] === 'function');
 }
 
-/** PiAPI: errors renamed to the flows' fields; prices in US dollars. */
-function piapi(options) {
-  const client = new PiApiClient(options);
-  const price = priceIn('piapi');
-  return {
-    id: 'piapi',
-    client,
-    extractFace: null,
-    price,
-    groupPrice: () => `${price('multiFaceSwap', {})} per chosen face`,
-    faceSwap: ({ sourceImage, faceImage }, wait) => renamed(PIAPI_FIELDS, () =>
-      submitAndWait(client, (o) => client.faceSwap({ targetImage: sourceImage, swapImage: faceImage }, o), wait)),
-    // PiAPI swaps the faces of one image into another: each chosen face gets the first face of
-    // its new image, one swap after the other, each on the previous result.
-    groupSwap: ({ sourceImage, faces }, wait) => renamed(PIAPI_FIELDS, async () => {
-      let target = sourceImage;
+/** The backend of `provider`, one entry of `/api/config`'s `providers`. */
+export function backendFor(provider, options) {
+  const { id, swapFace } = provider;
+  const client = new lib[provider.client](options);
+  const has = (operation) => (provider.operations ?? []).includes(operation);
+  const detail = (operation) => (provider.operationDetails ?? []).find((d) => d.jsName === operation);
+  const price = priceIn(id);
+  const { target, face } = swapFace;
+  /** The class's video field: the swap's target field for a video (`sourceVideo`). */
+  const videoTarget = target.replace(/Image$/, 'Video');
+  const flowFields = { [videoTarget]: 'sourceVideo', [target]: 'sourceImage', [face]: 'faceImage' };
+  const videoEnhance = has('videoFaceSwap')
+    && price('videoFaceSwap', { duration: 10, enhance: 0 }) !== price('videoFaceSwap', { duration: 10, enhance: 2 });
+
+  let groupSwap = null;
+  let groupPrice = () => '';
+  const multi = detail('multiFaceSwap');
+  if (multi && multi.repeatedFields?.length) {
+    // All chosen faces in one task: the face field and the face indexes repeat.
+    const [faces, indexes] = multi.repeatedFields.map(camel);
+    groupPrice = () => price('multiFaceSwap', {});
+    groupSwap = ({ sourceImage, faces: chosen }, wait) => renamed(flowFields, () =>
+      submitAndWait(client, (o) => client.multiFaceSwap({
+        [target]: sourceImage,
+        [faces]: chosen.map((f) => f.image),
+        [indexes]: chosen.map((f) => f.index),
+      }, o), wait));
+  } else if (multi) {
+    // One image's first face onto one chosen face, one swap after the other, each on the
+    // previous result.
+    groupPrice = () => `${price('multiFaceSwap', {})} per chosen face`;
+    groupSwap = ({ sourceImage, faces: chosen }, wait) => renamed(flowFields, async () => {
+      let picture = sourceImage;
       let task = null;
-      for (const { index, image } of faces) {
+      for (const { index, image } of chosen) {
         task = await submitAndWait(client, (o) => client.multiFaceSwap({
-          targetImage: target, swapImage: image, swapFacesIndex: [0], targetFacesIndex: [index],
+          [target]: picture, [face]: image, swapFacesIndex: [0], targetFacesIndex: [index],
         }, o), wait);
-        target = task.resultUrl;
+        picture = task.resultUrl;
       }
       return task;
-    }),
-    videoSwap: ({ sourceVideo, faceImage, duration }, wait) => renamed(PIAPI_FIELDS, () =>
-      submitAndWait(client, (o) => client.videoFaceSwap({ targetVideo: sourceVideo, swapImage: faceImage, duration }, o), wait)),
-  };
-}
-
-/** AIPhotoCraft: basicSwap for a photo; a two-person photo's both faces by swap1From2; no video. */
-function aiphotocraft(options) {
-  const client = new AiPhotoCraftClient(options);
-  const price = priceIn('aiphotocraft', { faceSwap: 'basicSwap' });
-  return {
-    id: 'aiphotocraft',
-    client,
-    extractFace: null,
-    price,
-    groupPrice: () => `${price('swap1From2', {})} for both faces`,
-    faceSwap: ({ sourceImage, faceImage }, wait) => renamed(AIPHOTOCRAFT_FIELDS, () =>
-      submitAndWait(client, (o) => client.basicSwap({ srcImage: faceImage, targetImage: sourceImage }, o), wait)),
+    });
+  } else if (has('swap1From2')) {
     // swap1From2 puts two single faces onto the two faces of a photo, left to right.
-    groupSwap: ({ sourceImage, faces }, wait) => {
-      if (faces.length !== 2) {
-        return Promise.reject(refusal('AIPhotoCraft replaces both faces of a two-person photo: choose both faces.', 'sourceImage'));
+    groupPrice = () => `${price('swap1From2', {})} for both faces`;
+    groupSwap = ({ sourceImage, faces: chosen }, wait) => {
+      if (chosen.length !== 2) {
+        return Promise.reject(refusal(`${id} replaces both faces of a two-person photo: choose both faces.`, 'sourceImage'));
       }
       return renamed({ srcImage: 'sourceImage', targetImage1: 'faceImage', targetImage2: 'faceImage' }, () =>
         submitAndWait(client, (o) => client.swap1From2({
-          srcImage: sourceImage, targetImage1: faces[0].image, targetImage2: faces[1].image,
+          srcImage: sourceImage, targetImage1: chosen[0].image, targetImage2: chosen[1].image,
         }, o), wait));
-    },
-    videoSwap: null,
-  };
-}
+    };
+  }
 
-/** AceData: one face onto one photo; no group photo, no video. */
-function acedata(options) {
-  const client = new AceDataClient(options);
   return {
-    id: 'acedata',
+    id,
     client,
-    extractFace: null,
-    price: priceIn('acedata'),
-    groupPrice: () => '',
-    faceSwap: ({ sourceImage, faceImage }, wait) => renamed(ACEDATA_FIELDS, () =>
-      submitAndWait(client, (o) => client.faceSwap({ sourceImageUrl: faceImage, targetImageUrl: sourceImage }, o), wait)),
-    groupSwap: null,
-    videoSwap: null,
+    /** Faces found by the provider, or null when the provider cannot. */
+    extractFace: has('extractFace') ? (img) => client.extractFace({ img }) : null,
+    extractFaceLabel: `Find faces with the API (${price('extractFace', {})})`,
+    price: (operation, params) => price(operation === 'faceSwap' ? swapFace.operation : operation, params),
+    groupPrice,
+    videoEnhance,
+    faceSwap: ({ sourceImage, faceImage }, wait) => renamed(flowFields, () =>
+      submitAndWait(client, (o) => client[swapFace.operation]({ [target]: sourceImage, [face]: faceImage }, o), wait)),
+    groupSwap,
+    videoSwap: has('videoFaceSwap')
+      ? ({ sourceVideo, faceImage, duration, enhance }, wait) => renamed(flowFields, () =>
+        submitAndWait(client, (o) => client.videoFaceSwap({
+          [videoTarget]: sourceVideo, [face]: faceImage, duration, ...(videoEnhance ? { enhance } : {}),
+        }, o), wait))
+      : null,
   };
-}
-
-/** The backend of provider `id` (aifaceswap for any id without a class here). */
-export function backendFor(id, options) {
-  const make = { piapi, aiphotocraft, acedata }[id] ?? aifaceswap;
-  return make(options);
-}
-
-/** The ids among `providers` (from `/api/config`) that the flows can run on, in RUNNABLE order. */
-export function runnableIds(providers) {
-  const listed = new Set(providers.map((p) => p.id));
-  return RUNNABLE.filter((id) => listed.has(id));
 }

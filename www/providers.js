@@ -4,14 +4,27 @@
 export const FACE_SWAP_OPERATIONS = ['faceSwap', 'extractFace', 'multiFaceSwap', 'videoFaceSwap', 'extractBase64Face', 'multiVideoFaceSwap'];
 
 /**
- * The providers of a `GET /api/config` answer `{mode, provider, providers: [{id, mode, operations}]}`.
- * A proxy that answers only `{mode, provider}` serves that one provider with all of
- * FaceSwapClient's operations.
+ * What a first-version proxy's one provider is, in the words of a `providers` entry: served by
+ * FaceSwapClient, priced in credits, its one-face swap `faceSwap` and its group swap all faces in
+ * one `multiFaceSwap`.
+ */
+export const FACE_SWAP_PROVIDER = {
+  operations: FACE_SWAP_OPERATIONS,
+  client: 'FaceSwapClient',
+  costUnit: 'credits',
+  swapFace: { operation: 'faceSwap', target: 'sourceImage', face: 'faceImage' },
+  operationDetails: [{ jsName: 'multiFaceSwap', repeatedFields: ['face_image', 'index'] }],
+};
+
+/**
+ * The providers of a `GET /api/config` answer `{mode, provider, providers: [{id, mode,
+ * operations, client, costUnit, swapFace, operationDetails}]}`. A proxy that answers only
+ * `{mode, provider}` serves that one provider with all of FaceSwapClient's operations.
  */
 export function providersOf(config) {
   if (Array.isArray(config?.providers)) return config.providers;
   if (typeof config?.provider !== 'string') return [];
-  return [{ id: config.provider, mode: config.mode, operations: FACE_SWAP_OPERATIONS }];
+  return [{ id: config.provider, mode: config.mode, ...FACE_SWAP_PROVIDER }];
 }
 
 /** Fills `list` with one item per provider: its id, a Sandbox or Live badge, and its operations. */

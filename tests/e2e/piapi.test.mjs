@@ -169,7 +169,11 @@ describe("the demo's provider picker", () => {
       const config = await response.json();
       const providers = [...(config.providers ?? [])];
       if (!providers.some((p) => p.id === 'piapi')) {
-        providers.push({ id: 'piapi', mode: 'sandbox', operations: ['faceSwap', 'multiFaceSwap', 'videoFaceSwap'] });
+        providers.push({
+          id: 'piapi', mode: 'sandbox', operations: ['faceSwap', 'multiFaceSwap', 'videoFaceSwap'],
+          client: 'PiApiClient', costUnit: 'usd', swapFace: { operation: 'faceSwap', target: 'targetImage', face: 'swapImage' },
+          operationDetails: [],
+        });
       }
       await route.fulfill({ response, json: { ...config, providers } });
     });

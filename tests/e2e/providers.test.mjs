@@ -2,7 +2,9 @@
 // single-provider answer of a proxy that does not.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FACE_SWAP_OPERATIONS, providersOf } from '../../www/providers.js';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { FACE_SWAP_OPERATIONS, FACE_SWAP_PROVIDER, providersOf } from '../../www/providers.js';
 
 test('a config with providers lists them as sent', () => {
   const providers = [
@@ -14,8 +16,26 @@ test('a config with providers lists them as sent', () => {
 
 test('a config without providers is its one provider with every FaceSwapClient operation', () => {
   assert.deepEqual(providersOf({ mode: 'live', provider: 'aifaceswap' }), [
-    { id: 'aifaceswap', mode: 'live', operations: FACE_SWAP_OPERATIONS },
+    { id: 'aifaceswap', mode: 'live', ...FACE_SWAP_PROVIDER },
   ]);
+  assert.equal(FACE_SWAP_PROVIDER.operations, FACE_SWAP_OPERATIONS);
   assert.equal(FACE_SWAP_OPERATIONS.length, 6);
   assert.deepEqual(providersOf({}), []);
+});
+
+test("the demo's scripts name no registered provider: they read them from /api/config", () => {
+  const root = new URL('../../', import.meta.url).pathname;
+  const registry = readFileSync(join(root, 'crates/core/src/registry.rs'), 'utf8');
+  const ids = [...registry.matchAll(/crate::(\w+)::CATALOG/g)].map((m) => m[1]);
+  assert.ok(ids.length >= 4, `registry ids: ${ids}`);
+  const www = join(root, 'www');
+  const scripts = [
+    ...readdirSync(www).filter((f) => f.endsWith('.js')),
+    ...readdirSync(join(www, 'flows')).filter((f) => f.endsWith('.js')).map((f) => join('flows', f)),
+    'index.html',
+  ];
+  for (const file of scripts) {
+    const text = readFileSync(join(www, file), 'utf8').toLowerCase();
+    for (const id of ids) assert.ok(!text.includes(id), `www/${file} names ${id}`);
+  }
 });

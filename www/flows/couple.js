@@ -1,18 +1,16 @@
 // Swap the two people: a photo of two people, their faces exchanged with each other by
-// AIPhotoCraft's swapFaceSameImage. The tab shows when the proxy serves AIPhotoCraft.
-import { estimateCost } from '/pkg/faceswap_wasm.js';
+// `swapFaceSameImage` of the provider `backend` (see ../backends.js). The tab shows when the proxy
+// serves a provider with that operation.
 import { SAMPLES, clearErrors, h, mediaInput, progress, showError, showResult } from '../ui.js';
 
-export function mountCouple(section, client) {
+export function mountCouple(section, backend) {
+  const { client } = backend;
   const refresh = () => {
     submit.disabled = !photo.value();
   };
   const photo = mediaInput({ field: 'srcImage', label: 'Photo of two people', kind: 'image', samples: SAMPLES.group.slice(0, 1), onChange: refresh });
   const submit = h('button', { type: 'button', class: 'primary', disabled: true }, 'Swap the two faces');
-  const { amount } = estimateCost('aiphotocraft', 'swapFaceSameImage', {});
-  // The submit and the polls of a typical task, each a request of the key's budget.
-  const requests = `${amount} ${amount === 1 ? 'request' : 'requests'}`;
-  const estimate = h('span', { class: 'estimate' }, `Costs ${requests} on AIPhotoCraft`);
+  const estimate = h('span', { class: 'estimate' }, `Costs ${backend.price('swapFaceSameImage', {})} on ${backend.id}`);
   const wait = progress();
   const error = h('p', { class: 'flow-error', role: 'alert' });
   const result = h('div', { class: 'result' });

@@ -1,6 +1,6 @@
 // Video swap: a video and a face, duration from the video itself, enhancement level, estimate,
 // submit, wait, result video beside the original, on the provider picked (`backend()`, see
-// ../backends.js; the enhancement level is aifaceswap's only).
+// ../backends.js; the enhancement level shows where it changes the price).
 import { SAMPLES, clearErrors, h, mediaInput, progress, showError, showResult, videoDuration } from '../ui.js';
 
 export function mountVideo(section, backend) {
@@ -10,7 +10,7 @@ export function mountVideo(section, backend) {
   const refresh = () => {
     const picked = backend();
     submit.disabled = !picked.videoSwap || !video.value() || !face.value() || !duration;
-    enhanceLabel.hidden = picked.id !== 'aifaceswap';
+    enhanceLabel.hidden = !picked.videoEnhance;
     estimate.textContent = !picked.videoSwap ? `${picked.id} does not swap videos: pick another provider above`
       : duration ? `${duration.toFixed(1)} s · costs ${picked.price('videoFaceSwap', { duration, enhance: Number(enhance.value) })}` : '';
   };

@@ -227,10 +227,14 @@ async fn callbacks_end_a_task_once_and_only_on_its_token() {
     let proxy = &running.proxy;
 
     let config: Value = proxy.get("/api/config").await.json().await.expect("config");
+    let providers = config["providers"].as_array().expect("providers");
+    assert_eq!(providers.len(), 1);
+    let acedata = &providers[0];
     assert_eq!(
-        config["providers"],
-        json!([{"id": "acedata", "mode": "live", "operations": ["faceSwap"]}])
+        (&acedata["id"], &acedata["mode"], &acedata["operations"]),
+        (&json!("acedata"), &json!("live"), &json!(["faceSwap"]))
     );
+    assert_eq!(acedata["client"], "AceDataClient");
 
     let mut body = swap_body();
     body["callback_url"] = json!("https://evil.example/hook");

@@ -305,8 +305,15 @@ async fn the_four_routes_forward_the_providers_form_with_the_key() {
     let proxy = &running.proxy;
 
     let config: Value = proxy.get("/api/config").await.json().await.unwrap();
+    // The first fields of each entry, a public contract; the demo's own are checked in api.rs.
+    let listed: Vec<Value> = config["providers"]
+        .as_array()
+        .expect("providers")
+        .iter()
+        .map(|p| json!({"id": p["id"], "mode": p["mode"], "operations": p["operations"]}))
+        .collect();
     assert_eq!(
-        config["providers"],
+        Value::from(listed),
         json!([{"id": "aiphotocraft", "mode": "live",
             "operations": ["basicSwap", "coupleSwap", "swap1From2", "swapFaceSameImage"]}])
     );

@@ -167,6 +167,50 @@ async fn config_endpoint_names_the_mode_and_never_the_key() {
     assert_eq!(proxy.get("/healthz").await.status(), 200);
 }
 
+/// What the demo page reads of each provider (`www/app.js`, `www/backends.js`): its client
+/// class, cost unit, one-face swap and each operation's details, for every provider listed.
+#[tokio::test]
+async fn config_tells_the_demo_each_providers_class_unit_swap_and_operations() {
+    let fake = Fake::start().await;
+    let proxy = proxy(&fake, &[]).await;
+    let config: Value = proxy.get("/api/config").await.json().await.expect("json");
+    let providers = config["providers"].as_array().expect("providers");
+    assert!(!providers.is_empty());
+    for provider in providers {
+        let id = &provider["id"];
+        assert!(
+            provider["client"]
+                .as_str()
+                .is_some_and(|c| c.ends_with("Client")),
+            "{id}"
+        );
+        assert!(
+            ["credits", "usd", "requests"].contains(&provider["costUnit"].as_str().unwrap_or("")),
+            "{id}"
+        );
+        let swap = &provider["swapFace"];
+        let operations = provider["operations"].as_array().expect("operations");
+        assert!(operations.contains(&swap["operation"]), "{id}");
+        assert!(
+            swap["target"].is_string() && swap["face"].is_string(),
+            "{id}"
+        );
+        let details = provider["operationDetails"].as_array().expect("details");
+        assert_eq!(details.len(), operations.len(), "{id}");
+        for (detail, name) in details.iter().zip(operations) {
+            assert_eq!(&detail["jsName"], name, "{id}");
+            assert!(
+                detail["wireName"].is_string() && detail["route"].is_string(),
+                "{id}"
+            );
+            assert!(detail["fileFields"].is_array() && detail["repeatedFields"].is_array());
+            assert!(detail["startsTask"].is_boolean(), "{id}");
+        }
+    }
+    assert_eq!(providers[0]["client"], "FaceSwapClient");
+    assert_eq!(providers[0]["costUnit"], "credits");
+}
+
 #[tokio::test]
 async fn unknown_operations_are_404_and_reach_no_other_upstream_path() {
     let fake = Fake::start().await;

@@ -319,8 +319,15 @@ async fn only_the_three_pairs_go_upstream_and_indexes_name_their_field() {
     let proxy = &running.proxy;
 
     let config: Value = proxy.get("/api/config").await.json().await.expect("config");
+    // The first fields of each entry, a public contract; the demo's own are checked in api.rs.
+    let listed: Vec<Value> = config["providers"]
+        .as_array()
+        .expect("providers")
+        .iter()
+        .map(|p| json!({"id": p["id"], "mode": p["mode"], "operations": p["operations"]}))
+        .collect();
     assert_eq!(
-        config["providers"],
+        Value::from(listed),
         json!([{"id": "piapi", "mode": "live", "operations": ["faceSwap", "multiFaceSwap", "videoFaceSwap"]}])
     );
 

@@ -38,6 +38,7 @@ pub struct PublicConfig {
 
 /// One provider in `/api/config`.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PublicProvider {
     /// Its id.
     pub id: &'static str,
@@ -45,6 +46,60 @@ pub struct PublicProvider {
     pub mode: Mode,
     /// Its operations, named as the library's methods.
     pub operations: Vec<&'static str>,
+    /// The library's client class of the provider (`FaceSwapClient`), when this build knows it.
+    pub client: Option<&'static str>,
+    /// The unit its prices are in (`credits`, `usd`, `requests`).
+    pub cost_unit: &'static str,
+    /// Its one-face swap, which the library's `swapFace` runs; null for a provider outside the
+    /// registry's catalog (one a test defines).
+    pub swap_face: Option<PublicSwapFace>,
+    /// Each operation: JS name, wire name, route and the fields it uploads as files.
+    pub operation_details: Vec<PublicOperation>,
+}
+
+/// A provider's one-face swap in `/api/config`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicSwapFace {
+    /// The operation's JS name (`faceSwap`, `basicSwap`).
+    pub operation: &'static str,
+    /// The JS field taking the picture that receives the face.
+    pub target: &'static str,
+    /// The JS field taking the face.
+    pub face: &'static str,
+}
+
+/// One operation of a provider in `/api/config`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicOperation {
+    /// Its JS method name.
+    pub js_name: &'static str,
+    /// Its name at the provider.
+    pub wire_name: &'static str,
+    /// Its path at the provider.
+    pub route: &'static str,
+    /// Whether it starts a task to wait for.
+    pub starts_task: bool,
+    /// The fields it uploads as files.
+    pub file_fields: &'static [&'static str],
+    /// The fields it takes as lists, one value per face (`face_image`, `index`).
+    pub repeated_fields: &'static [&'static str],
+}
+
+/// The library's client class of each provider the library has one for. The catalog does not
+/// name it yet; a test checks that every registered provider has one.
+pub fn client_class(id: &str) -> Option<&'static str> {
+    const CLASSES: [(&str, &str); 4] = [
+        ("aifaceswap", "FaceSwapClient"),
+        ("piapi", "PiApiClient"),
+        ("aiphotocraft", "AiPhotoCraftClient"),
+        ("acedata", "AceDataClient"),
+    ];
+    CLASSES
+        .iter()
+        .find(|(known, _)| *known == id)
+        .map(|(_, class)| *class)
 }
 
 /// The mode and the providers, never a key.
@@ -52,15 +107,33 @@ pub async fn config(State(state): State<AppState>, _: Admitted) -> Json<PublicCo
     let providers: Vec<PublicProvider> = state
         .providers
         .iter()
-        .map(|provider| PublicProvider {
-            id: provider.id(),
-            mode: provider.mode,
-            operations: provider
-                .adapter
-                .operations()
-                .iter()
-                .map(|op| op.js_name)
-                .collect(),
+        .map(|provider| {
+            let info = provider.adapter.info();
+            let operations = provider.adapter.operations();
+            let swap = faceswap_core::registry::catalog(provider.id()).map(|entry| entry.swap_face);
+            PublicProvider {
+                id: provider.id(),
+                mode: provider.mode,
+                operations: operations.iter().map(|op| op.js_name).collect(),
+                client: client_class(provider.id()),
+                cost_unit: info.cost_unit.as_str(),
+                swap_face: swap.map(|s| PublicSwapFace {
+                    operation: s.operation,
+                    target: s.target,
+                    face: s.face,
+                }),
+                operation_details: operations
+                    .iter()
+                    .map(|op| PublicOperation {
+                        js_name: op.js_name,
+                        wire_name: op.name,
+                        route: op.route,
+                        starts_task: op.starts_task,
+                        file_fields: op.file_fields,
+                        repeated_fields: op.repeated_fields,
+                    })
+                    .collect(),
+            }
         })
         .collect();
     let aifaceswap_live = providers
@@ -80,4 +153,16 @@ pub async fn config(State(state): State<AppState>, _: Admitted) -> Json<PublicCo
 /// Any other `/api` path.
 pub async fn api_not_found(_: Admitted) -> AppError {
     AppError::not_found("no such API route")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_class;
+
+    #[test]
+    fn every_registered_provider_has_a_client_class() {
+        for entry in faceswap_core::registry::CATALOG {
+            assert!(client_class(entry.id()).is_some(), "{}", entry.id());
+        }
+    }
 }
