@@ -49,6 +49,15 @@ async fn start_binary_with(
     start_command(command, dir, port, fake, log, log_file, extra_env).await
 }
 
+/// This test process's soft open-file limit.
+fn soft_open_files() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
 /// Starts the binary under an open-file limit of `files` (`prlimit --nofile`), against `fake`.
 async fn start_with_file_limit(
     files: u32,
@@ -910,6 +919,18 @@ async fn five_hundred_concurrent_callbacks_from_one_address_are_all_answered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_event_streams_from_one_address_each_get_their_status() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // This test process holds the 2,000 client sockets: its soft open-file limit is raised to
+    // 8,192 when it is lower (within the hard limit).
+    if soft_open_files().is_some_and(|soft| soft < 8192) {
+        let _ = Command::new("prlimit")
+            .args(["--pid", &std::process::id().to_string(), "--nofile=8192:"])
+            .status();
+    }
+    let soft = soft_open_files();
+    assert!(
+        soft.is_some_and(|soft| soft >= 2100),
+        "the test needs 2,100 open files (soft limit: {soft:?})"
+    );
     let fake = Fake::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("streams.log");
