@@ -25,6 +25,11 @@ registry! {
     crate::acedata::AceData => crate::acedata::CATALOG,
 }
 
+/// The provider the project's first version served alone, whose routes stay as they were
+/// (`/api/tasks/{id}` and its events, in that version's task shape) and for whom `/api/config`'s
+/// `mode` and `provider` speak.
+pub const FIRST_VERSION_PROVIDER: &str = crate::aifaceswap::PROVIDER.id;
+
 /// The adapter with this id (`aifaceswap`).
 pub fn adapter(id: &str) -> Option<&'static dyn Adapter> {
     ADAPTERS

@@ -232,7 +232,7 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
 }
 
 /// Builds the proxy's router: every registered provider's routes (`routes::provider`), the task
-/// routes of aifaceswap's first version, uploads, configuration, health, the demo page and the
+/// routes of the first version (its one provider's), uploads, configuration, health, the demo page and the
 /// built library.
 pub fn app(state: AppState) -> Router {
     let config = Arc::clone(&state.config);
@@ -244,10 +244,10 @@ pub fn app(state: AppState) -> Router {
         .fold(Router::new(), |router, provider| {
             router.merge(routes::provider::api_router(provider.adapter))
         })
-        .route("/api/tasks/{task_id}", get(tasks::get_aifaceswap_task))
+        .route("/api/tasks/{task_id}", get(tasks::get_first_version_task))
         .route(
             "/api/tasks/{task_id}/events",
-            get(events::aifaceswap_events),
+            get(events::first_version_events),
         )
         .route("/api/uploads", post(uploads::upload))
         .route("/api/config", get(info::config))

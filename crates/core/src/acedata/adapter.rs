@@ -49,6 +49,7 @@ pub static CATALOG: Catalog = Catalog {
         target: "targetImageUrl",
         face: "sourceImageUrl",
     },
+    client_class: "AceDataClient",
 };
 
 /// The catalog's price rule: one request, whatever the images.

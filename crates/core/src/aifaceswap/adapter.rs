@@ -96,6 +96,7 @@ pub static CATALOG: Catalog = Catalog {
         target: "sourceImage",
         face: "faceImage",
     },
+    client_class: "FaceSwapClient",
 };
 
 impl Operation {

@@ -85,6 +85,7 @@ pub static CATALOG: Catalog = Catalog {
         target: "targetImage",
         face: "srcImage",
     },
+    client_class: "AiPhotoCraftClient",
 };
 
 /// The catalog's price rule: every operation is its submit and a typical task's polls.

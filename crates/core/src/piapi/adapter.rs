@@ -55,6 +55,7 @@ pub static CATALOG: Catalog = Catalog {
         target: "targetImage",
         face: "swapImage",
     },
+    client_class: "PiApiClient",
 };
 
 /// The catalog's price rule: [`super::price`] in US dollars.

@@ -55,6 +55,9 @@ pub struct Catalog {
     pub field_names: FieldNames,
     /// Its one-face swap.
     pub swap_face: SwapFaceSpec,
+    /// The browser library's class for it (`FaceSwapClient`), which `/api/config` names so a
+    /// page can find the class without a list of its own.
+    pub client_class: &'static str,
 }
 
 impl Catalog {

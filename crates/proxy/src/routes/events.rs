@@ -12,7 +12,7 @@ use futures_util::stream;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use faceswap_core::aifaceswap::PROVIDER as AIFACESWAP;
+use faceswap_core::registry::FIRST_VERSION_PROVIDER;
 use faceswap_core::LegacyTaskView;
 
 use crate::limits::Admitted;
@@ -59,14 +59,15 @@ pub async fn events(
     stream(state, key, &headers, Shape::Full).await
 }
 
-/// The event stream of an aifaceswap task in the first version's shape.
-pub async fn aifaceswap_events(
+/// The event stream of a task of the first version's provider ([`FIRST_VERSION_PROVIDER`]), in
+/// that version's shape.
+pub async fn first_version_events(
     State(state): State<AppState>,
     _: Admitted,
     Path(task_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let key = task_key(&state, AIFACESWAP.id, task_id)?;
+    let key = task_key(&state, FIRST_VERSION_PROVIDER, task_id)?;
     stream(state, key, &headers, Shape::Legacy).await
 }
 

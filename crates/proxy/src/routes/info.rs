@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use faceswap_core::aifaceswap::PROVIDER as AIFACESWAP;
+use faceswap_core::registry::{self, FIRST_VERSION_PROVIDER};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -28,9 +28,9 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>)
 /// `GET /api/config`: what the demo page may know, never a key.
 #[derive(Debug, Serialize)]
 pub struct PublicConfig {
-    /// aifaceswap's mode in the first version's words: `sandbox` or `provider`.
+    /// The first version's provider's mode in that version's words: `sandbox` or `provider`.
     pub mode: &'static str,
-    /// The first version's one provider, `aifaceswap`.
+    /// The first version's one provider ([`FIRST_VERSION_PROVIDER`]).
     pub provider: &'static str,
     /// Every provider served.
     pub providers: Vec<PublicProvider>,
@@ -46,7 +46,8 @@ pub struct PublicProvider {
     pub mode: Mode,
     /// Its operations, named as the library's methods.
     pub operations: Vec<&'static str>,
-    /// The library's client class of the provider (`FaceSwapClient`), when this build knows it.
+    /// The library's client class of the provider (`FaceSwapClient`); null for a provider
+    /// outside the registry's catalog (one a test defines).
     pub client: Option<&'static str>,
     /// The unit its prices are in (`credits`, `usd`, `requests`).
     pub cost_unit: &'static str,
@@ -87,21 +88,6 @@ pub struct PublicOperation {
     pub repeated_fields: &'static [&'static str],
 }
 
-/// The library's client class of each provider the library has one for. The catalog does not
-/// name it yet; a test checks that every registered provider has one.
-pub fn client_class(id: &str) -> Option<&'static str> {
-    const CLASSES: [(&str, &str); 4] = [
-        ("aifaceswap", "FaceSwapClient"),
-        ("piapi", "PiApiClient"),
-        ("aiphotocraft", "AiPhotoCraftClient"),
-        ("acedata", "AceDataClient"),
-    ];
-    CLASSES
-        .iter()
-        .find(|(known, _)| *known == id)
-        .map(|(_, class)| *class)
-}
-
 /// The mode and the providers, never a key.
 pub async fn config(State(state): State<AppState>, _: Admitted) -> Json<PublicConfig> {
     let providers: Vec<PublicProvider> = state
@@ -110,12 +96,13 @@ pub async fn config(State(state): State<AppState>, _: Admitted) -> Json<PublicCo
         .map(|provider| {
             let info = provider.adapter.info();
             let operations = provider.adapter.operations();
-            let swap = faceswap_core::registry::catalog(provider.id()).map(|entry| entry.swap_face);
+            let entry = registry::catalog(provider.id());
+            let swap = entry.map(|entry| entry.swap_face);
             PublicProvider {
                 id: provider.id(),
                 mode: provider.mode,
                 operations: operations.iter().map(|op| op.js_name).collect(),
-                client: client_class(provider.id()),
+                client: entry.map(|entry| entry.client_class),
                 cost_unit: info.cost_unit.as_str(),
                 swap_face: swap.map(|s| PublicSwapFace {
                     operation: s.operation,
@@ -136,16 +123,16 @@ pub async fn config(State(state): State<AppState>, _: Admitted) -> Json<PublicCo
             }
         })
         .collect();
-    let aifaceswap_live = providers
+    let first_live = providers
         .iter()
-        .any(|p| p.id == AIFACESWAP.id && p.mode == Mode::Live);
+        .any(|p| p.id == FIRST_VERSION_PROVIDER && p.mode == Mode::Live);
     Json(PublicConfig {
-        mode: if aifaceswap_live {
+        mode: if first_live {
             "provider"
         } else {
             "sandbox"
         },
-        provider: AIFACESWAP.id,
+        provider: FIRST_VERSION_PROVIDER,
         providers,
     })
 }
@@ -153,16 +140,4 @@ pub async fn config(State(state): State<AppState>, _: Admitted) -> Json<PublicCo
 /// Any other `/api` path.
 pub async fn api_not_found(_: Admitted) -> AppError {
     AppError::not_found("no such API route")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::client_class;
-
-    #[test]
-    fn every_registered_provider_has_a_client_class() {
-        for entry in faceswap_core::registry::CATALOG {
-            assert!(client_class(entry.id()).is_some(), "{}", entry.id());
-        }
-    }
 }

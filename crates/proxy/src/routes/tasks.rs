@@ -1,10 +1,10 @@
-//! `GET /api/{provider}/tasks/{task_id}`: the stored task; `GET /api/tasks/{task_id}`: an
-//! aifaceswap task in the shape of the first version.
+//! `GET /api/{provider}/tasks/{task_id}`: the stored task; `GET /api/tasks/{task_id}`: a task of
+//! the first version's provider ([`FIRST_VERSION_PROVIDER`]) in that version's shape.
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use faceswap_core::aifaceswap::PROVIDER as AIFACESWAP;
+use faceswap_core::registry::FIRST_VERSION_PROVIDER;
 use faceswap_core::LegacyTaskView;
 
 use crate::limits::Admitted;
@@ -36,13 +36,14 @@ pub async fn get_task(
     }
 }
 
-/// An aifaceswap task as `{"task_id","status","type","result_url","points","created_at","updated_at"}`.
-pub async fn get_aifaceswap_task(
+/// A task of the first version's provider as
+/// `{"task_id","status","type","result_url","points","created_at","updated_at"}`.
+pub async fn get_first_version_task(
     State(state): State<AppState>,
     _: Admitted,
     Path(task_id): Path<String>,
 ) -> Result<Response, AppError> {
-    let key = task_key(&state, AIFACESWAP.id, task_id)?;
+    let key = task_key(&state, FIRST_VERSION_PROVIDER, task_id)?;
     match state.store.task(&key).await? {
         Some(event) => Ok(Json(LegacyTaskView::from(&event.view)).into_response()),
         None => Err(AppError::not_found("no such task")),

@@ -2,8 +2,8 @@
 //! in order and recorded in `schema_migrations`. A backend runs [`pending`] migrations in one
 //! transaction (PostgreSQL under an advisory lock), each followed by its [`Conversion`].
 
-use faceswap_core::aifaceswap::Aifaceswap;
-use faceswap_core::provider::{Adapter, TaskUpdate};
+use faceswap_core::registry::{self, FIRST_VERSION_PROVIDER};
+use faceswap_core::provider::TaskUpdate;
 
 use super::{StoreError, StoreResult};
 
@@ -23,7 +23,7 @@ pub(crate) struct Migration {
 /// A rewrite of stored values that SQL cannot do the same way on both backends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Conversion {
-    /// Every `hook_tokens.held_update` that holds an aifaceswap callback
+    /// Every `hook_tokens.held_update` that holds a callback body of the first version's provider
     /// (`{success, type, task_id, result_image}`) becomes the neutral [`TaskUpdate`]
     /// ([`held_as_update`]).
     HeldCallbacksToUpdates,
@@ -88,17 +88,20 @@ pub(crate) fn pending(applied: &[i64]) -> StoreResult<Vec<&'static Migration>> {
         .collect())
 }
 
-/// A held value rewritten as a neutral update: `Some(json)` for an aifaceswap callback, `None`
-/// when it is one already. Anything else is corrupt.
+/// A held value rewritten as a neutral update: `Some(json)` for a callback body held by the
+/// first version (whose one provider was [`FIRST_VERSION_PROVIDER`]), `None` when it is one
+/// already. Anything else is corrupt.
 pub(crate) fn held_as_update(held: &str) -> StoreResult<Option<String>> {
     if serde_json::from_str::<TaskUpdate>(held).is_ok() {
         return Ok(None);
     }
-    // Only the body was held; aifaceswap reads no header.
-    let update = Aifaceswap
+    // Only the body was held; that provider reads no header.
+    let corrupt = || StoreError::corrupt("hook_tokens.held_update", held);
+    let adapter = registry::adapter(FIRST_VERSION_PROVIDER).ok_or_else(corrupt)?;
+    let update = adapter
         .read_callback(held.as_bytes(), &[])
-        .map(|update| crate::routes::checked_update("aifaceswap", update))
-        .map_err(|_| StoreError::corrupt("hook_tokens.held_update", held))?;
+        .map(|update| crate::routes::checked_update(FIRST_VERSION_PROVIDER, update))
+        .map_err(|_| corrupt())?;
     Ok(Some(serde_json::to_string(&update)?))
 }
 
