@@ -14,6 +14,8 @@ pub mod aifaceswap;
 pub mod aiphotocraft;
 pub mod base64_image;
 pub mod error;
+#[cfg(feature = "example-provider")]
+pub mod example;
 pub mod media;
 mod number;
 pub mod parse;

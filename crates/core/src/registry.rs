@@ -8,13 +8,14 @@
 use crate::provider::{Adapter, Catalog};
 
 /// Declares [`CATALOG`] and [`ADAPTERS`] from one line per provider: `Adapter => catalog entry`.
+/// A line may carry attributes (`#[cfg(feature = "...")]`), which apply to both lists.
 macro_rules! registry {
-    ($($adapter:path => $catalog:path),* $(,)?) => {
+    ($($(#[$attr:meta])* $adapter:path => $catalog:path),* $(,)?) => {
         /// The registered providers' catalog entries, in the order `/api/config` lists them.
-        pub static CATALOG: &[&Catalog] = &[$(&$catalog),*];
+        pub static CATALOG: &[&Catalog] = &[$($(#[$attr])* &$catalog),*];
 
         /// The registered adapters, in [`CATALOG`]'s order.
-        pub static ADAPTERS: &[&dyn Adapter] = &[$(&$adapter),*];
+        pub static ADAPTERS: &[&dyn Adapter] = &[$($(#[$attr])* &$adapter),*];
     };
 }
 
@@ -23,6 +24,8 @@ registry! {
     crate::piapi::PiApi => crate::piapi::CATALOG,
     crate::aiphotocraft::AiPhotoCraft => crate::aiphotocraft::CATALOG,
     crate::acedata::AceData => crate::acedata::CATALOG,
+    #[cfg(feature = "example-provider")]
+    crate::example::Example => crate::example::CATALOG,
 }
 
 /// The provider the project's first version served alone, whose routes stay as they were

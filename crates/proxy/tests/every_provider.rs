@@ -48,6 +48,13 @@ static FIXTURES: &[(&str, Fixture)] = &[
             json!({"source_image_url": inputs.face.url, "target_image_url": inputs.target.url}),
         )
     }),
+    #[cfg(feature = "example-provider")]
+    ("example", |inputs| {
+        Submission::json(
+            "v1/swap",
+            json!({"target_url": inputs.target.url, "face_url": inputs.face.url}),
+        )
+    }),
 ];
 
 /// The fixture of provider `id`.

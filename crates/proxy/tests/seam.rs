@@ -61,6 +61,7 @@ static OPERATIONS: [OperationSpec; 1] = [OperationSpec {
     form_text_fields: &[],
     repeated_fields: &[],
     accepts_json: true,
+    fields: &[],
 }];
 
 /// A job as the fake provider reports it: `{"job","state","url"?}`.

@@ -10,8 +10,8 @@ use super::{
 };
 use crate::provider::{
     Adapter, AdapterSettings, BuildError, CallbackHeaders, CallbackTarget, Catalog, Cost, CostUnit,
-    FieldNames, FormInput, OperationSpec, Prepared, PriceInputs, ProviderFault, ProviderInfo,
-    SubmitOutcome, SwapFaceSpec, TaskUpdate, UpstreamRequest,
+    FieldKind, FieldNames, FieldSpec, FormInput, OperationSpec, Prepared, PriceInputs,
+    ProviderFault, ProviderInfo, SubmitOutcome, SwapFaceSpec, TaskUpdate, UpstreamRequest,
 };
 use crate::task::is_safe_task_id;
 use crate::FieldError;
@@ -33,6 +33,23 @@ pub static OPERATIONS: [OperationSpec; 1] = [OperationSpec {
     form_text_fields: &[],
     repeated_fields: &[],
     accepts_json: true,
+    fields: &[
+        FieldSpec {
+            wire: "source_image_url",
+            kind: FieldKind::Image,
+            required: true,
+        },
+        FieldSpec {
+            wire: "target_image_url",
+            kind: FieldKind::Image,
+            required: true,
+        },
+        FieldSpec {
+            wire: "timeout",
+            kind: FieldKind::Number,
+            required: false,
+        },
+    ],
 }];
 
 /// One request of the plan's budget, whatever the images.
@@ -50,6 +67,7 @@ pub static CATALOG: Catalog = Catalog {
         face: "sourceImageUrl",
     },
     client_class: "AceDataClient",
+    check: Some(Request::check_fields),
 };
 
 /// The catalog's price rule: one request, whatever the images.

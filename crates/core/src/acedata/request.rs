@@ -9,6 +9,7 @@ use core::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::parse::{from_json, from_value};
+use crate::provider::{FieldValues, OperationSpec};
 use crate::url::check_http_url;
 use crate::FieldError;
 
@@ -60,6 +61,12 @@ struct Upstream<'a> {
     callback_url: Option<&'a str>,
 }
 
+/// Both images under the one URL rule.
+fn check_images(source: &str, target: &str) -> Result<(), FieldError> {
+    check_http_url("source_image_url", source)?;
+    check_http_url("target_image_url", target)
+}
+
 /// `timeout` as whole seconds from 1 to [`MAX_TIMEOUT_SECS`] (the bound is the project's own;
 /// its error says so).
 pub fn check_timeout(value: Option<&serde_json::Value>) -> Result<Option<u64>, FieldError> {
@@ -104,13 +111,28 @@ impl Request {
     }
 
     fn from_body(body: Body) -> Result<Self, FieldError> {
-        check_http_url("source_image_url", &body.source_image_url)?;
-        check_http_url("target_image_url", &body.target_image_url)?;
+        check_images(&body.source_image_url, &body.target_image_url)?;
         Ok(Self {
             timeout: check_timeout(body.timeout.as_ref())?,
             source_image_url: body.source_image_url,
             target_image_url: body.target_image_url,
         })
+    }
+
+    /// Checks the values the browser library read for a face swap (Blobs as their stand-in
+    /// URLs) by the rules of [`Request::from_json`]: the catalog's check.
+    pub fn check_fields(
+        _operation: &OperationSpec,
+        fields: &FieldValues,
+    ) -> Result<(), FieldError> {
+        check_images(
+            fields.text("source_image_url")?,
+            fields.text("target_image_url")?,
+        )?;
+        if let Some(seconds) = fields.number("timeout")? {
+            check_timeout_number(seconds)?;
+        }
+        Ok(())
     }
 
     /// The request as a JSON value (no `callback_url`).

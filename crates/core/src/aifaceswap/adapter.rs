@@ -30,6 +30,7 @@ const fn spec(
         form_text_fields: &[],
         repeated_fields: &[],
         accepts_json: true,
+        fields: &[],
     }
 }
 
@@ -97,6 +98,7 @@ pub static CATALOG: Catalog = Catalog {
         face: "faceImage",
     },
     client_class: "FaceSwapClient",
+    check: None,
 };
 
 impl Operation {

@@ -31,6 +31,7 @@ const fn spec(op: Operation, js_name: &'static str, route: &'static str) -> Oper
         form_text_fields: op.text_fields(),
         repeated_fields: &[],
         accepts_json: false,
+        fields: &[],
     }
 }
 
@@ -86,6 +87,7 @@ pub static CATALOG: Catalog = Catalog {
         face: "srcImage",
     },
     client_class: "AiPhotoCraftClient",
+    check: None,
 };
 
 /// The catalog's price rule: every operation is its submit and a typical task's polls.

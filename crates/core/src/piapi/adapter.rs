@@ -31,6 +31,7 @@ const fn spec(name: &'static str, js_name: &'static str) -> OperationSpec {
         form_text_fields: &[],
         repeated_fields: &[],
         accepts_json: true,
+        fields: &[],
     }
 }
 
@@ -56,6 +57,7 @@ pub static CATALOG: Catalog = Catalog {
         face: "swapImage",
     },
     client_class: "PiApiClient",
+    check: None,
 };
 
 /// The catalog's price rule: [`super::price`] in US dollars.

@@ -30,6 +30,10 @@ pub struct OperationSpec {
     pub repeated_fields: &'static [&'static str],
     /// True when the operation takes a JSON body.
     pub accepts_json: bool,
+    /// Its inputs, where the provider declares them for the browser library's generic client
+    /// ([`super::Catalog::check`]); empty for an operation whose provider has a client module of
+    /// its own.
+    pub fields: &'static [super::FieldSpec],
 }
 
 /// A validated, priced request, ready to be sent.

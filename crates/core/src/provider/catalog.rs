@@ -3,13 +3,19 @@
 //! function. The browser library reads only catalog entries
 //! ([`crate::registry::CATALOG`]), so holding one links no adapter method into the wasm.
 
-use super::{Cost, OperationSpec, PriceInputs, ProviderInfo};
+use super::{Cost, FieldValues, OperationSpec, PriceInputs, ProviderInfo};
 use crate::FieldError;
 
 /// The price of one task of an operation for these inputs, before a request is made: the one
 /// price rule the library's `estimateCost` and `estimateCredits` and the adapter share. An input
 /// the price depends on and that has no default (a video's `duration`) is an error naming it.
 pub type PriceFn = fn(&OperationSpec, &PriceInputs) -> Result<Cost, FieldError>;
+
+/// Checks the values a request gave an operation's declared fields
+/// ([`OperationSpec::fields`]) by the rules the adapter checks a request's body with, before
+/// anything is uploaded or sent: the browser library's generic client calls it with Blobs as
+/// their stand-in URLs.
+pub type CheckFn = fn(&OperationSpec, &FieldValues) -> Result<(), FieldError>;
 
 /// How a provider's field names differ from the library's flat camelCase ones, beyond
 /// snake_case.
@@ -58,6 +64,10 @@ pub struct Catalog {
     /// The browser library's class for it (`FaceSwapClient`), which `/api/config` names so a
     /// page can find the class without a list of its own.
     pub client_class: &'static str,
+    /// The check of its operations' declared fields, for the browser library's generic client;
+    /// `None` for a provider whose client module builds its own typed requests (and checks them
+    /// with the same rules).
+    pub check: Option<CheckFn>,
 }
 
 impl Catalog {

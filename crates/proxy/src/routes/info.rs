@@ -127,11 +127,7 @@ pub async fn config(State(state): State<AppState>, _: Admitted) -> Json<PublicCo
         .iter()
         .any(|p| p.id == FIRST_VERSION_PROVIDER && p.mode == Mode::Live);
     Json(PublicConfig {
-        mode: if first_live {
-            "provider"
-        } else {
-            "sandbox"
-        },
+        mode: if first_live { "provider" } else { "sandbox" },
         provider: FIRST_VERSION_PROVIDER,
         providers,
     })

@@ -2,8 +2,8 @@
 //! in order and recorded in `schema_migrations`. A backend runs [`pending`] migrations in one
 //! transaction (PostgreSQL under an advisory lock), each followed by its [`Conversion`].
 
-use faceswap_core::registry::{self, FIRST_VERSION_PROVIDER};
 use faceswap_core::provider::TaskUpdate;
+use faceswap_core::registry::{self, FIRST_VERSION_PROVIDER};
 
 use super::{StoreError, StoreResult};
 

@@ -282,14 +282,16 @@ impl Sandboxed {
 }
 
 /// The task id of a submit's answer: the first string field named `task_id`, at any depth (each
-/// provider's answer names it so, at its own place).
+/// provider's answer names it so, at its own place), else a top-level `id`.
 pub fn task_id_in(answer: &Value) -> Option<String> {
     match answer {
         Value::Object(map) => map
             .get("task_id")
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .or_else(|| map.values().find_map(task_id_in)),
+            .or_else(|| map.values().find_map(task_id_in))
+            // An answer of only `{"id"}` (the browser library reads that too).
+            .or_else(|| map.get("id").and_then(Value::as_str).map(str::to_owned)),
         Value::Array(items) => items.iter().find_map(task_id_in),
         _ => None,
     }

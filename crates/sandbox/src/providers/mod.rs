@@ -10,6 +10,8 @@ pub mod acedata;
 pub mod aifaceswap;
 pub mod aiphotocraft;
 pub mod auth;
+#[cfg(feature = "example-provider")]
+pub mod example;
 pub mod form;
 pub mod piapi;
 
@@ -19,9 +21,12 @@ use crate::state::SandboxState;
 
 /// Every provider's routes.
 pub fn router() -> Router<SandboxState> {
-    Router::new()
+    let router = Router::new()
         .merge(aifaceswap::router())
         .merge(piapi::router())
         .merge(aiphotocraft::router())
-        .merge(acedata::router())
+        .merge(acedata::router());
+    #[cfg(feature = "example-provider")]
+    let router = router.merge(example::router());
+    router
 }
