@@ -4,24 +4,26 @@
 //! `lib.rs` holds modules and re-exports only; each module is one capability.
 
 mod acedata;
+mod aifaceswap;
 mod aiphotocraft;
 mod allocator;
 mod canvas;
 mod capture;
-mod client;
+mod class;
 mod cost;
-mod credits;
 mod crop;
+mod declared;
 mod detect;
 mod error;
+#[cfg(feature = "example-provider")]
+mod example;
 mod http;
 mod js;
 mod media;
-mod ops;
 mod panic_hook;
 mod piapi;
 mod provider_client;
-mod refinfo;
+mod providers;
 mod sse;
 mod swap_face;
 mod task;
@@ -30,13 +32,15 @@ mod upload;
 mod wait;
 
 pub use acedata::AceDataClient;
+pub use aifaceswap::credits::estimate_credits;
+pub use aifaceswap::FaceSwapClient;
 pub use aiphotocraft::AiPhotoCraftClient;
 pub use capture::capture_frame;
-pub use client::FaceSwapClient;
 pub use cost::estimate_cost;
-pub use credits::estimate_credits;
 pub use crop::crop_faces;
 pub use detect::detect_faces;
 pub use error::ClientError;
+#[cfg(feature = "example-provider")]
+pub use example::ExampleClient;
 pub use piapi::PiApiClient;
 pub use swap_face::swap_face;

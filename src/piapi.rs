@@ -6,129 +6,58 @@
 //! multipart file), then submits PiAPI's own body `{model, task_type, input}`.
 
 use faceswap_core::piapi::{
-    FaceSwapInput, MultiFaceSwapInput, Operation, Request, VideoFaceSwapInput, PROVIDER,
+    FaceSwapInput, MultiFaceSwapInput, Operation, Request, VideoFaceSwapInput, CATALOG,
 };
 use faceswap_core::provider::form::file_stand_in;
+use faceswap_core::provider::{Catalog, OperationSpec, ProviderOperation};
 use faceswap_core::FieldError;
-use js_sys::{Array, Object, Promise};
-use wasm_bindgen::prelude::*;
+use js_sys::{Array, Object};
 use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 
 use crate::error::ClientError;
-use crate::js::{self, run};
+use crate::js::{self, Pending};
 use crate::media::{check_blob, check_image_size, resolve_url, source_field, Kind, Source};
-use crate::ops::envelope_data;
+use crate::provider_client::envelope_data;
 use crate::provider_client::{CallOptions, ProviderClient};
 
-/// A client of `faceswap-proxy` for PiAPI's face swaps. It never holds the provider's key: the
-/// proxy does.
-#[wasm_bindgen]
-pub struct PiApiClient {
-    core: ProviderClient,
-}
-
-#[wasm_bindgen]
-impl PiApiClient {
-    /// A client for the proxy at `options.baseUrl` (default `"/api"`), with `options.timeoutMs`
-    /// (default 60000) as the time limit of each call.
-    #[wasm_bindgen(constructor)]
-    pub fn new(
-        #[wasm_bindgen(unchecked_optional_param_type = "FaceSwapClientOptions")] options: JsValue,
-    ) -> Result<PiApiClient, JsValue> {
-        Ok(Self {
-            core: ProviderClient::from_options(PROVIDER.id, &options)?,
-        })
-    }
-
-    /// Replaces the largest face of `targetImage` with the face of `swapImage` (each a URL
-    /// ending in .jpg, .jpeg, .png or .webp, base64, or a Blob, which is uploaded first).
-    /// Resolves `{ taskId, status }`; follow the task with `waitForResult`.
-    #[wasm_bindgen(js_name = faceSwap, unchecked_return_type = "Promise<PiApiTaskCreated>")]
-    pub fn face_swap(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "PiApiFaceSwapRequest")] request: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
-    ) -> Promise {
-        self.call(Call::FaceSwap, request, options)
-    }
-
-    /// Replaces the faces of `targetImage` at `targetFacesIndex` with the faces of `swapImage`
-    /// at `swapFacesIndex`, pairwise (faces count from 0; a list `[0, 1]` or a string `"0,1"`).
-    /// Resolves `{ taskId, status }`.
-    #[wasm_bindgen(js_name = multiFaceSwap, unchecked_return_type = "Promise<PiApiTaskCreated>")]
-    pub fn multi_face_swap(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "PiApiMultiFaceSwapRequest")] request: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
-    ) -> Promise {
-        self.call(Call::MultiFaceSwap, request, options)
-    }
-
-    /// Puts the face of `swapImage` onto the faces of `targetVideo` (an MP4: a URL ending in
-    /// .mp4, base64, or a Blob, which is uploaded first); `swapFacesIndex` and
-    /// `targetFacesIndex` choose faces, both or neither; `duration` (seconds) prices the task and
-    /// is not sent to PiAPI (the proxy reads the length of a Blob it stored; a video at any other
-    /// URL must declare it). Resolves `{ taskId, status }`.
-    #[wasm_bindgen(js_name = videoFaceSwap, unchecked_return_type = "Promise<PiApiTaskCreated>")]
-    pub fn video_face_swap(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "PiApiVideoFaceSwapRequest")] request: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
-    ) -> Promise {
-        self.call(Call::VideoFaceSwap, request, options)
-    }
-
-    /// Follows a task until it ends (`/piapi/tasks/{id}/events` under the base URL). Resolves
-    /// the task when it succeeded (`resultUrl` is the image or video); rejects with
-    /// `code: "task_failed"` or `"timeout"` (the task attached as `task`), `"aborted"` when
-    /// `signal` fires. `onStatus` is called on each status change.
-    #[wasm_bindgen(js_name = waitForResult, unchecked_return_type = "Promise<Task>")]
-    pub fn wait_for_result(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] task_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: JsValue,
-    ) -> Promise {
-        self.call(Call::WaitForResult, task_id, options)
-    }
-
-    /// Stores a file on the proxy; resolves `{ url, size, contentType }` with a URL the provider
-    /// can fetch.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Uploaded>")]
-    pub fn upload(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Blob")] file: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
-    ) -> Promise {
-        self.call(Call::Upload, file, options)
+crate::client_class! {
+    /// A client of `faceswap-proxy` for PiAPI's face swaps. It never holds the provider's key:
+    /// the proxy does.
+    PiApiClient for CATALOG, run run_operation {
+        /// Replaces the largest face of `targetImage` with the face of `swapImage` (each a URL
+        /// ending in .jpg, .jpeg, .png or .webp, base64, or a Blob, which is uploaded first).
+        /// Resolves `{ taskId, status }`; follow the task with `waitForResult`.
+        faceSwap(face_swap, "PiApiFaceSwapRequest") -> "Promise<PiApiTaskCreated>";
+        /// Replaces the faces of `targetImage` at `targetFacesIndex` with the faces of
+        /// `swapImage` at `swapFacesIndex`, pairwise (faces count from 0; a list `[0, 1]` or a
+        /// string `"0,1"`). Resolves `{ taskId, status }`.
+        multiFaceSwap(multi_face_swap, "PiApiMultiFaceSwapRequest") -> "Promise<PiApiTaskCreated>";
+        /// Puts the face of `swapImage` onto the faces of `targetVideo` (an MP4: a URL ending in
+        /// .mp4, base64, or a Blob, which is uploaded first); `swapFacesIndex` and
+        /// `targetFacesIndex` choose faces, both or neither; `duration` (seconds) prices the
+        /// task and is not sent to PiAPI (the proxy reads the length of a Blob it stored; a video
+        /// at any other URL must declare it). Resolves `{ taskId, status }`.
+        videoFaceSwap(video_face_swap, "PiApiVideoFaceSwapRequest") -> "Promise<PiApiTaskCreated>";
     }
 }
 
-/// The calls of [`PiApiClient`], started by one future that matches on them (one state machine
-/// for the five methods, as in `FaceSwapClient`, which keeps the wasm smaller).
-#[derive(Clone, Copy)]
-enum Call {
-    FaceSwap,
-    MultiFaceSwap,
-    VideoFaceSwap,
-    WaitForResult,
-    Upload,
-}
-
-impl PiApiClient {
-    /// Starts `call` with its two arguments (`request, options`, or `taskId, options`).
-    fn call(&self, call: Call, a: JsValue, b: JsValue) -> Promise {
-        let client = self.core.clone();
-        run(Box::pin(async move {
-            let op = match call {
-                Call::FaceSwap => Operation::FaceSwap,
-                Call::MultiFaceSwap => Operation::MultiFaceSwap,
-                Call::VideoFaceSwap => Operation::VideoFaceSwap,
-                Call::WaitForResult => return client.wait_for_result(&a, &b).await,
-                Call::Upload => return client.upload_call(a, &b).await,
-            };
-            submit_operation(&client, op, &a, &b).await
-        }))
-    }
+/// Runs `operation` of PiAPI (its [`crate::class::SubmitFn`]).
+pub(crate) fn run_operation(
+    _entry: &'static Catalog,
+    client: ProviderClient,
+    operation: &'static OperationSpec,
+    request: JsValue,
+    options: JsValue,
+) -> Pending {
+    Box::pin(async move {
+        let op = Operation::ALL
+            .iter()
+            .copied()
+            .find(|op| std::ptr::eq(op.spec(), operation))
+            .ok_or_else(|| ClientError::internal("PiAPI has no such operation"))?;
+        submit_operation(&client, op, &request, &options).await
+    })
 }
 
 /// One operation, whichever of the three: reads the request (`targetImage` or `targetVideo`,
@@ -319,6 +248,11 @@ async fn submit(
     js::set(&result, "status", &status);
     Ok(result.into())
 }
+
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const PROVIDER_CLIENT: &'static str = r#"
+export interface ProviderClients { piapi: PiApiClient; }
+"#;
 
 #[cfg(test)]
 mod tests {

@@ -38,6 +38,25 @@ pub fn task_created(answer: &JsValue) -> Result<JsValue, ClientError> {
     Ok(result.into())
 }
 
+/// The envelope `{"code":200,"data":{...},"message":"OK"}` of aifaceswap's and PiAPI's answers:
+/// its `data`, or an `upstream_error` with the provider's message and code.
+pub fn envelope_data(envelope: &JsValue) -> Result<JsValue, ClientError> {
+    let code = js::get(envelope, "code").as_f64();
+    let data = js::get(envelope, "data");
+    if code == Some(200.0) && data.is_object() {
+        return Ok(data);
+    }
+    let mut err = match js::get(envelope, "message").as_string() {
+        Some(message) => {
+            ClientError::upstream(format!("the provider refused the request: {message}"))
+        }
+        None => ClientError::upstream("the provider's answer has no data"),
+    };
+    err.status = code.map(|c| c as u16);
+    err.provider_code = code.map(|c| (c as i64).to_string());
+    Err(err)
+}
+
 /// Per-call options: `{ signal?, idempotencyKey? }`.
 pub struct CallOptions {
     /// The caller's abort signal.
@@ -142,7 +161,17 @@ impl ProviderClient {
         for (name, value) in fields {
             js::set(&object, name, value);
         }
-        let text = JSON::stringify(&object)
+        self.submit_body(operation, object, options).await
+    }
+
+    /// POSTs `body` as JSON to `operation`'s route and returns the proxy's answer.
+    pub async fn submit_body(
+        &self,
+        operation: &OperationSpec,
+        body: Object,
+        options: &CallOptions,
+    ) -> Result<JsValue, ClientError> {
+        let text = JSON::stringify(&body)
             .map(String::from)
             .map_err(|_| ClientError::internal("the request cannot be written as JSON"))?;
         self.submit(operation, Body::Json(text), options).await

@@ -69,8 +69,10 @@ export interface AceDataFaceSwapRequest { sourceImageUrl: ImageInput; targetImag
 /** A task AIPhotoCraft or AceData started. */
 export interface ProviderTaskCreated { taskId: string; }
 
-/** The providers this library speaks to: the ids of `faceswap_core::registry::CATALOG` (a test checks). */
-export type ProviderId = 'aifaceswap' | 'piapi' | 'aiphotocraft' | 'acedata';
+/** Each provider this library speaks to, by id, with its client class: the module of each provider's class adds its own entry (a test checks that they are the registry's). */
+export interface ProviderClients {}
+/** The providers this library speaks to. */
+export type ProviderId = keyof ProviderClients;
 /** `swapFace`: the face of `face` onto the picture `target`, with any provider. */
 export interface SwapFaceRequest { target: ImageInput; face: ImageInput; }
 /** Options of `swapFace`: where the proxy is, and the call's options. */
@@ -237,13 +239,39 @@ mod tests {
         assert_eq!(declared, codes);
     }
 
+    /// Every `export interface ProviderClients { id: Class; }` entry in the library's sources.
+    fn declared_clients(dir: &std::path::Path, found: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).expect("src/ is readable") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                declared_clients(&path, found);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let marker = "export interface ProviderClients { ";
+            for line in text.lines().filter(|line| line.starts_with(marker)) {
+                let body = line[marker.len()..].trim_end_matches("; }");
+                let (id, class) = body.split_once(": ").expect("id: Class");
+                found.push((id.to_owned(), class.to_owned()));
+            }
+        }
+    }
+
     #[test]
-    fn the_provider_id_union_lists_exactly_the_catalog() {
-        let declared = union_words("export type ProviderId =");
-        let ids: Vec<&str> = faceswap_core::registry::CATALOG
+    fn the_provider_ids_and_classes_are_exactly_the_catalogs() {
+        let mut declared = Vec::new();
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        declared_clients(&src, &mut declared);
+        if !cfg!(feature = "example-provider") {
+            // Its module (and its declaration) is compiled only with the feature.
+            declared.retain(|(id, _)| id != "example");
+        }
+        declared.sort();
+        let mut registered: Vec<(String, String)> = faceswap_core::registry::CATALOG
             .iter()
-            .map(|entry| entry.id())
+            .map(|entry| (entry.id().to_owned(), entry.client_class.to_owned()))
             .collect();
-        assert_eq!(declared, ids);
+        registered.sort();
+        assert_eq!(declared, registered);
     }
 }

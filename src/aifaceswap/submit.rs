@@ -1,8 +1,5 @@
-//! aifaceswap's operations, one module per family, and what they share: submitting through the
-//! [`ProviderClient`] and unwrapping aifaceswap's envelope `{"code":200,"data":{...}}`.
-
-pub mod images;
-pub mod videos;
+//! What aifaceswap's operations share: submitting through the [`ProviderClient`] and unwrapping
+//! aifaceswap's envelope `{"code":200,"data":{...}}` ([`envelope_data`]).
 
 use faceswap_core::aifaceswap::Operation;
 use js_sys::Object;
@@ -12,7 +9,7 @@ use web_sys::FormData;
 use crate::error::ClientError;
 use crate::js;
 pub use crate::provider_client::CallOptions;
-use crate::provider_client::ProviderClient;
+use crate::provider_client::{envelope_data, ProviderClient};
 
 /// POSTs a JSON body of `(field, value)` pairs to `op` and returns the envelope's `data`.
 pub async fn submit_json(
@@ -32,26 +29,6 @@ pub async fn submit_form(
     options: &CallOptions,
 ) -> Result<JsValue, ClientError> {
     envelope_data(&client.submit_form(op.spec(), form, options).await?)
-}
-
-/// The provider's envelope `{"code":200,"data":{...},"message":"OK"}`: its `data`, or an
-/// `upstream_error` with the provider's message and code. PiAPI's answers have the same keys
-/// (`PiApiClient` reads them here too).
-pub fn envelope_data(envelope: &JsValue) -> Result<JsValue, ClientError> {
-    let code = js::get(envelope, "code").as_f64();
-    let data = js::get(envelope, "data");
-    if code == Some(200.0) && data.is_object() {
-        return Ok(data);
-    }
-    let mut err = match js::get(envelope, "message").as_string() {
-        Some(message) => {
-            ClientError::upstream(format!("the provider refused the request: {message}"))
-        }
-        None => ClientError::upstream("the provider's answer has no data"),
-    };
-    err.status = code.map(|c| c as u16);
-    err.provider_code = code.map(|c| (c as i64).to_string());
-    Err(err)
 }
 
 /// `{ taskId, points }` from a task operation's `data`.

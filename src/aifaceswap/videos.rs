@@ -7,7 +7,7 @@ use faceswap_core::aifaceswap::{
 use js_sys::{Array, Object};
 use wasm_bindgen::JsValue;
 
-use super::{submit_json, task_created, CallOptions};
+use super::submit::{submit_json, task_created, CallOptions};
 use crate::error::ClientError;
 use crate::js;
 use crate::media::{check_blobs, resolve_url, source_field, Kind};

@@ -8,7 +8,7 @@ use js_sys::Object;
 use wasm_bindgen::JsValue;
 use web_sys::FormData;
 
-use super::{string_array, submit_form, submit_json, task_created, CallOptions};
+use super::submit::{string_array, submit_form, submit_json, task_created, CallOptions};
 use crate::error::ClientError;
 use crate::js;
 use crate::media::{

@@ -1,0 +1,91 @@
+//! aifaceswap in the browser library: `FaceSwapClient`, one async method per operation (image
+//! operations in [`images`], video operations in [`videos`], both over aifaceswap's envelope in
+//! [`submit`]), plus `upload`, `waitForResult` and `buildRefInfo` ([`refinfo`]), and
+//! `estimateCredits` ([`credits`]).
+
+pub mod credits;
+pub mod images;
+pub mod refinfo;
+pub mod submit;
+pub mod videos;
+
+use faceswap_core::aifaceswap::CATALOG;
+use faceswap_core::provider::{Catalog, OperationSpec};
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+
+use crate::error::ClientError;
+use crate::js::{run, Pending};
+use crate::provider_client::ProviderClient;
+
+crate::client_class! {
+    /// A client of `faceswap-proxy` for aifaceswap. It never holds the provider's key: the proxy
+    /// does.
+    FaceSwapClient for CATALOG, run run_operation {
+        /// Swaps the face of `faceImage` onto `sourceImage` (URLs, or Blobs sent as files).
+        /// Resolves `{ taskId, points }`; follow the task with `waitForResult`.
+        faceSwap(face_swap, "FaceSwapRequest") -> "Promise<TaskCreated>";
+        /// Finds the faces of `img` (a URL, or a Blob sent as a file). Resolves
+        /// `{ faces, points }` with boxes `[x1, y1, x2, y2]`, left to right.
+        extractFace(extract_face, "ExtractFaceRequest") -> "Promise<ExtractedFaces>";
+        /// Replaces the faces of `sourceImage` at `index` (from `extractFace`) with `faceImage`,
+        /// one new face per index. Blobs are uploaded first. Resolves `{ taskId, points }`.
+        multiFaceSwap(multi_face_swap, "MultiFaceSwapRequest") -> "Promise<TaskCreated>";
+        /// Puts `faceImage` onto the faces of `sourceVideo` (`duration` in seconds decides the
+        /// price; `enhance` 0, 1 or 2). Blobs are uploaded first. Resolves `{ taskId, points }`.
+        videoFaceSwap(video_face_swap, "VideoFaceSwapRequest") -> "Promise<TaskCreated>";
+        /// Finds the faces of a base64 image (plain, or with a `data:` prefix). Resolves
+        /// `{ pos }`.
+        extractBase64Face(extract_base64_face, "ExtractBase64FaceRequest") -> "Promise<ExtractedBase64Faces>";
+        /// Replaces up to three faces of `sourceVideo`: each `refInfo` entry pairs a base64 crop
+        /// of a face in the video (`faceRef`) with the new face (`faceUrl`). Resolves
+        /// `{ taskId, points }`.
+        multiVideoFaceSwap(multi_video_face_swap, "MultiVideoFaceSwapRequest") -> "Promise<TaskCreated>";
+    }
+}
+
+#[wasm_bindgen]
+impl FaceSwapClient {
+    /// Pairs face crops (from `cropFaces`, in the order of the faces in the video) with the new
+    /// faces (URLs, or Blobs which are uploaded) into the `refInfo` of `multiVideoFaceSwap`.
+    /// Refuses more than three pairs, or lists of different lengths.
+    #[wasm_bindgen(js_name = buildRefInfo, unchecked_return_type = "Promise<RefInfo[]>")]
+    pub fn build_ref_info(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] crops: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ImageInput[]")] faces: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        let client = self.core.clone();
+        run(Box::pin(async move {
+            refinfo::build_ref_info(&client, &crops, &faces, &options).await
+        }))
+    }
+}
+
+/// Runs `operation` of aifaceswap (its [`crate::class::SubmitFn`]): one future for the six, which
+/// keeps one state machine in the wasm.
+pub(crate) fn run_operation(
+    _entry: &'static Catalog,
+    client: ProviderClient,
+    operation: &'static OperationSpec,
+    a: JsValue,
+    b: JsValue,
+) -> Pending {
+    Box::pin(async move {
+        match operation.js_name {
+            "faceSwap" => images::face_swap(&client, &a, &b).await,
+            "extractFace" => images::extract_face(&client, &a, &b).await,
+            "multiFaceSwap" => images::multi_face_swap(&client, &a, &b).await,
+            "videoFaceSwap" => videos::video_face_swap(&client, &a, &b).await,
+            "extractBase64Face" => images::extract_base64_face(&client, &a, &b).await,
+            "multiVideoFaceSwap" => videos::multi_video_face_swap(&client, &a, &b).await,
+            _ => Err(ClientError::internal("aifaceswap has no such operation")),
+        }
+    })
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const PROVIDER_CLIENT: &'static str = r#"
+export interface ProviderClients { aifaceswap: FaceSwapClient; }
+"#;
