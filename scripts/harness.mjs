@@ -30,11 +30,14 @@ export function freePort() {
   });
 }
 
-/** Starts the debug build of faceswap-proxy with a fresh data folder; resolves once /healthz answers. */
-export async function startProxy(env = {}) {
+/**
+ * Starts the debug build of faceswap-proxy (or `binary`) with a fresh data folder; resolves once
+ * /healthz answers.
+ */
+export async function startProxy(env = {}, { binary = join(targetDir, 'debug', 'faceswap-proxy') } = {}) {
   const port = await freePort();
   const data = mkdtempSync(join(tmpdir(), 'faceswap-harness-'));
-  const child = spawn(built(join(targetDir, 'debug', 'faceswap-proxy')), [], {
+  const child = spawn(built(binary), [], {
     cwd: root,
     env: {
       ...process.env,

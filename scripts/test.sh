@@ -35,6 +35,8 @@ bash scripts/samples.sh
 step "native tests"
 cargo test --workspace --exclude faceswap-wasm --tests --locked
 cargo test -p faceswap-wasm --lib --locked
+# The example provider (feature example-provider) through the generic suite of every provider.
+cargo test -p faceswap-proxy --features example-provider --test every_provider --locked
 
 step "wasm tests in headless Chromium"
 export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"
@@ -44,6 +46,8 @@ cargo test -p faceswap-wasm --target wasm32-unknown-unknown --tests --locked
 
 step "build pkg/ and the proxy"
 bash scripts/build.sh
+# The example provider's proxy and package first (they share target/debug with the usual build).
+bash scripts/example-provider.sh
 cargo build -p faceswap-proxy --locked
 
 step "TypeScript: the typed usage example compiles against pkg/faceswap_wasm.d.ts"
