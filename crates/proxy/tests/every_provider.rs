@@ -10,7 +10,8 @@
 
 mod common;
 
-use common::every::{self, Inputs, Sandboxed, Submission};
+use common::client::{task_id_in, Answer, Submission};
+use common::every::{self, Inputs, Sandboxed};
 use common::logs::log_text;
 use faceswap_core::registry::ADAPTERS;
 use serde_json::{json, Value};
@@ -71,10 +72,10 @@ async fn swap(
     id: &str,
     inputs: &Inputs,
     key: Option<&str>,
-) -> (every::Answer, String, Value) {
+) -> (Answer, String, Value) {
     let answer = proxy.submit(id, &fixture(id)(inputs), key).await;
     assert_eq!(answer.status, 200, "{id}: {}", answer.text());
-    let task_id = every::task_id_in(&answer.json())
+    let task_id = task_id_in(&answer.json())
         .unwrap_or_else(|| panic!("{id}: no task_id in {}", answer.text()));
     let view = proxy.follow(id, &task_id).await;
     (answer, task_id, view)
@@ -213,7 +214,13 @@ async fn no_provider_shows_a_key_token_or_secret_in_answers_events_or_logs() {
         secrets.len() > 1,
         "callback tokens went upstream too: {secrets:?}"
     );
-    shown.push(("the logs".to_owned(), log_text()));
+    let logs = log_text();
+    assert!(
+        logs.contains("task submitted") && logs.contains("callback"),
+        "the proxy's own lines are captured at trace level ({} bytes)",
+        logs.len()
+    );
+    shown.push(("the logs".to_owned(), logs));
     for secret in &secrets {
         for (place, text) in &shown {
             assert!(
