@@ -47,24 +47,24 @@ pub enum Body {
 #[derive(Debug, Clone)]
 pub struct Submission {
     /// The route, e.g. `v1/faceswap`.
-    pub route: &'static str,
+    pub route: String,
     /// The body.
     pub body: Body,
 }
 
 impl Submission {
     /// A JSON submit to `route`.
-    pub fn json(route: &'static str, body: Value) -> Self {
+    pub fn json(route: impl Into<String>, body: Value) -> Self {
         Self {
-            route,
+            route: route.into(),
             body: Body::Json(body),
         }
     }
 
     /// A multipart submit to `route`.
-    pub fn form(route: &'static str, fields: Vec<(&'static str, Field)>) -> Self {
+    pub fn form(route: impl Into<String>, fields: Vec<(&'static str, Field)>) -> Self {
         Self {
-            route,
+            route: route.into(),
             body: Body::Form(fields),
         }
     }
