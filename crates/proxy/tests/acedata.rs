@@ -1,23 +1,26 @@
-//! AceData served by the proxy (alone here, with `Config::try_from_args_for(&[&AceData], ...)`)
-//! against a fake AceData on loopback: the proxy's `callback_url` in place of the browser's,
-//! callbacks that end a task once and only on their token, the synchronous answer stored as
-//! succeeded at once (with a call allowed to take longer than the proxy's upstream timeout),
-//! AceData's refusals with their code, the upstream timeout, bad input kept from upstream, and
-//! the spend cap in requests.
+//! AceData served by the proxy alone (`common::alone`) against a fake AceData on loopback: the
+//! proxy's `callback_url` in place of the browser's, callbacks that end a task once and only on
+//! their token, the synchronous answer stored as succeeded at once with its `result_info` (with
+//! a call allowed to take longer than the proxy's upstream timeout), AceData's refusals with
+//! their code, the upstream timeout, bad input kept from upstream, and the spend cap in
+//! requests. What every provider does (a swap to its end, its stream, a replay, no secret shown
+//! or logged) is checked by `every_provider.rs`.
 
 mod common;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use common::{Proxy, SseReader};
+use common::alone::{self, Alone, Running};
+use common::client::{Submission, EVENT_TIME};
+use common::deliver;
+use common::recorder::{Recorder, Sent};
 use faceswap_core::acedata::AceData;
 use faceswap_core::provider::Adapter;
-use faceswap_proxy::{app, spawn_maintenance, AppState, Config, Providers};
+use faceswap_proxy::Config;
 use serde_json::{json, Value};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,11 +31,11 @@ static ADAPTERS: [&dyn Adapter; 1] = [&AceData];
 
 // ---------------------------------------------------------------------------------------------
 // The fake AceData: `POST /face/swap` answers `{task_id}` when a `callback_url` came, else the
-// finished image, as AceData does.
+// finished image, as AceData does; every call it gets is in `upstream`.
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct FakeAceData {
-    submits: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
+    upstream: Recorder,
     /// The next submits' refusal: HTTP status and body.
     refusal: Arc<Mutex<Option<(u16, Value)>>>,
     /// How long each answer takes.
@@ -42,26 +45,29 @@ struct FakeAceData {
 }
 
 impl FakeAceData {
-    async fn start(self) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let router = Router::new()
-            .route("/face/swap", post(face_swap))
-            .with_state(self);
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        url
+    async fn start() -> Self {
+        Recorder::serve(|upstream| {
+            let fake = FakeAceData {
+                upstream,
+                refusal: Arc::default(),
+                delay: Arc::default(),
+                always_finished: Arc::default(),
+            };
+            let router = Router::new()
+                .route("/face/swap", post(face_swap))
+                .with_state(fake.clone());
+            (router, fake)
+        })
+        .await
     }
 
-    fn submitted(&self, index: usize) -> (HeaderMap, Value) {
-        self.submits.lock().expect("lock")[index].clone()
+    /// The `index`-th submit.
+    fn submitted(&self, index: usize) -> Sent {
+        self.upstream.sent_with(Method::POST)[index].clone()
     }
 
     fn submit_count(&self) -> usize {
-        self.submits.lock().expect("lock").len()
+        self.upstream.sent_with(Method::POST).len()
     }
 
     fn refuse(&self, status: u16, code: &str, message: &str) {
@@ -72,16 +78,8 @@ impl FakeAceData {
     }
 }
 
-async fn face_swap(
-    State(fake): State<FakeAceData>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Response {
-    let task_id = format!("ace-{}", fake.submit_count() + 1);
-    fake.submits
-        .lock()
-        .expect("lock")
-        .push((headers, body.clone()));
+async fn face_swap(State(fake): State<FakeAceData>, Json(body): Json<Value>) -> Response {
+    let task_id = format!("ace-{}", fake.submit_count());
     let delay = *fake.delay.lock().expect("lock");
     tokio::time::sleep(delay).await;
     if let Some((status, answer)) = fake.refusal.lock().expect("lock").clone() {
@@ -108,65 +106,23 @@ async fn face_swap(
 }
 
 // ---------------------------------------------------------------------------------------------
-// The proxy.
+// The proxy and AceData's documented bodies.
 
-/// A proxy that can be stopped: its server and its sweeps are aborted on drop.
-struct Running {
-    proxy: Proxy,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+/// A proxy serving AceData (with [`KEY`]) at `fake`, with `flags`; its folder is `dir`.
+async fn start(fake: &FakeAceData, dir: &tempfile::TempDir, flags: &[&str]) -> Running {
+    let alone = Alone {
+        adapter: &AceData,
+        upstream: &fake.upstream.url,
+        key: Some(KEY),
+        db: &dir.path().join("tasks.db"),
+        defaults: &[],
+    };
+    alone::serve(alone, flags).await
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
-    }
-}
-
-/// A proxy serving AceData at `upstream`, with `extra` flags.
-async fn start(upstream: &str, extra: &[&str]) -> Running {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let mut args = vec![
-        "faceswap-proxy".to_owned(),
-        "--public-url".into(),
-        url.clone(),
-        "--database-url".into(),
-        format!("sqlite://{}", dir.path().join("tasks.db").display()),
-        "--upload-dir".into(),
-        dir.path().join("uploads").display().to_string(),
-        "--acedata-base-url".into(),
-        upstream.to_owned(),
-        "--acedata-api-key".into(),
-        KEY.to_owned(),
-        "--rate-limit-per-min".into(),
-        "100000".into(),
-    ];
-    args.extend(extra.iter().map(|s| (*s).to_owned()));
-    let config = Config::try_from_args_for(&ADAPTERS, args).expect("flags");
-    let providers = Providers::resolve(&config, None).expect("providers");
-    let state = AppState::new(config, providers).await.expect("state");
-    let sweeps = spawn_maintenance(state.clone());
-    let router = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    Running {
-        proxy: Proxy {
-            url,
-            state,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            dir,
-        },
-        tasks: vec![sweeps, server],
-    }
+/// `POST /face/swap` with `body`.
+fn swap(body: Value) -> Submission {
+    Submission::json("face/swap", body)
 }
 
 fn swap_body() -> Value {
@@ -174,56 +130,28 @@ fn swap_body() -> Value {
         "target_image_url": "https://img.example/picture.png"})
 }
 
-async fn submit(proxy: &Proxy, body: &Value) -> (u16, HeaderMap, Value) {
-    let response = proxy
-        .http
-        .post(format!("{}/api/acedata/face/swap", proxy.url))
-        .json(body)
-        .send()
-        .await
-        .expect("submit");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    (status, headers, response.json().await.expect("json"))
-}
-
-async fn submit_ok(proxy: &Proxy, body: &Value) -> (String, Value) {
-    let (status, _, answer) = submit(proxy, body).await;
-    assert_eq!(status, 200, "{answer}");
-    let id = answer["task_id"].as_str().expect("task_id").to_owned();
-    (id, answer)
-}
-
-async fn task(proxy: &Proxy, id: &str) -> Value {
-    let response = proxy.get(&format!("/api/acedata/tasks/{id}")).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.expect("task")
-}
-
-async fn callback(url: &str, body: &Value) -> u16 {
-    reqwest::Client::new()
-        .post(url)
-        .json(body)
-        .send()
-        .await
-        .expect("callback")
-        .status()
-        .as_u16()
-}
-
+/// AceData's callback of a finished swap.
 fn succeeded(task_id: &str) -> Value {
     json!({"success": true, "task_id": task_id,
         "image_url": format!("https://cdn.acedata.example/{task_id}.png"),
         "image_width": 512, "image_height": 640, "image_size": 70_000})
 }
 
+/// The callback URL the proxy sent with the `index`-th submit.
+fn hook_of(fake: &FakeAceData, index: usize) -> String {
+    fake.submitted(index).json()["callback_url"]
+        .as_str()
+        .expect("callback_url")
+        .to_owned()
+}
+
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
 async fn callbacks_end_a_task_once_and_only_on_its_token() {
-    let fake = FakeAceData::default();
-    let upstream = fake.clone().start().await;
-    let running = start(&upstream, &[]).await;
+    let fake = FakeAceData::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let running = start(&fake, &dir, &[]).await;
     let proxy = &running.proxy;
 
     let config: Value = proxy.get("/api/config").await.json().await.expect("config");
@@ -239,19 +167,17 @@ async fn callbacks_end_a_task_once_and_only_on_its_token() {
     let mut body = swap_body();
     body["callback_url"] = json!("https://evil.example/hook");
     body["timeout"] = json!(90);
-    let (id, answer) = submit_ok(proxy, &body).await;
+    let (id, answer) = proxy.send_ok("acedata", &swap(body.clone())).await;
     assert_eq!(answer, json!({ "task_id": id }));
 
     // The proxy's callback URL and key went upstream; the browser's callback URL did not.
-    let (headers, sent) = fake.submitted(0);
+    let submitted = fake.submitted(0);
     assert_eq!(
-        headers.get("authorization").and_then(|v| v.to_str().ok()),
-        Some(format!("Bearer {KEY}").as_str())
+        submitted.header("authorization"),
+        Some(format!("Bearer {KEY}"))
     );
-    let hook = sent["callback_url"]
-        .as_str()
-        .expect("callback_url")
-        .to_owned();
+    let sent = submitted.json();
+    let hook = hook_of(&fake, 0);
     assert!(
         hook.starts_with(&format!("{}/hooks/acedata/", proxy.url)),
         "{hook}"
@@ -270,60 +196,42 @@ async fn callbacks_end_a_task_once_and_only_on_its_token() {
         )
     );
 
-    let view = task(proxy, &id).await;
+    let view = proxy.view("acedata", &id).await;
     assert_eq!(view["status"], "pending");
     assert_eq!(view["cost"], json!({"amount": 1.0, "unit": "requests"}));
-    let mut stream = SseReader::new(proxy.get(&format!("/api/acedata/tasks/{id}/events")).await);
-    let (_, first) = stream
-        .next_event(Duration::from_secs(5))
-        .await
-        .expect("event");
-    assert_eq!(first["status"], "pending");
 
     // Forged callbacks change nothing: another token, or this token about another task.
     let forged = format!("{}/hooks/acedata/{}", proxy.url, "ab".repeat(32));
-    assert_eq!(callback(&forged, &succeeded(&id)).await, 404);
+    assert_eq!(deliver(&forged, succeeded(&id)).await, 404);
     let other_provider = hook.replace("/hooks/acedata/", "/hooks/piapi/");
-    assert_eq!(callback(&other_provider, &succeeded(&id)).await, 404);
-    assert_eq!(callback(&hook, &succeeded("ace-other")).await, 404);
-    assert_eq!(task(proxy, &id).await, view, "nothing changed");
+    assert_eq!(deliver(&other_provider, succeeded(&id)).await, 404);
+    assert_eq!(deliver(&hook, succeeded("ace-other")).await, 404);
+    assert_eq!(proxy.view("acedata", &id).await, view, "nothing changed");
 
-    // The real callback ends the task and its stream.
-    assert_eq!(callback(&hook, &succeeded(&id)).await, 200);
-    let (_, last) = stream
-        .next_event(Duration::from_secs(5))
-        .await
-        .expect("event");
-    assert_eq!(last["status"], "succeeded");
+    // The real callback ends the task (its stream's end is every_provider.rs's).
+    assert_eq!(deliver(&hook, succeeded(&id)).await, 200);
+    let done = proxy.view("acedata", &id).await;
+    assert_eq!(done["status"], "succeeded");
     assert_eq!(
-        last["result_url"],
+        done["result_url"],
         format!("https://cdn.acedata.example/{id}.png")
     );
-    assert!(
-        stream.next_event(Duration::from_secs(5)).await.is_none(),
-        "the stream ends after a terminal status"
-    );
-    let done = task(proxy, &id).await;
-    assert_eq!(done["status"], "succeeded");
 
     // A duplicate, or a later failure, changes nothing.
-    assert_eq!(callback(&hook, &succeeded(&id)).await, 200);
+    assert_eq!(deliver(&hook, succeeded(&id)).await, 200);
     let failure = json!({"success": false, "task_id": id,
         "error": {"code": "api_error", "message": "late"}});
-    assert_eq!(callback(&hook, &failure).await, 200);
-    assert_eq!(task(proxy, &id).await, done);
+    assert_eq!(deliver(&hook, failure).await, 200);
+    assert_eq!(proxy.view("acedata", &id).await, done);
 
     // A failed task keeps AceData's reason.
-    let (second, _) = submit_ok(proxy, &swap_body()).await;
-    let second_hook = fake.submitted(1).1["callback_url"]
-        .as_str()
-        .expect("callback_url")
-        .to_owned();
+    let (second, _) = proxy.send_ok("acedata", &swap(swap_body())).await;
+    let second_hook = hook_of(&fake, 1);
     assert_ne!(second_hook, hook, "a token per task");
     let failure = json!({"success": false, "task_id": second,
         "error": {"code": "api_error", "message": "no face found in source_image_url"}});
-    assert_eq!(callback(&second_hook, &failure).await, 200);
-    let failed = task(proxy, &second).await;
+    assert_eq!(deliver(&second_hook, failure).await, 200);
+    let failed = proxy.view("acedata", &second).await;
     assert_eq!(failed["status"], "failed");
     assert!(failed["error"]
         .as_str()
@@ -332,9 +240,9 @@ async fn callbacks_end_a_task_once_and_only_on_its_token() {
 
     // An answer that already carries the image finishes the task at once.
     *fake.always_finished.lock().expect("lock") = true;
-    let (third, answer) = submit_ok(proxy, &swap_body()).await;
+    let (third, answer) = proxy.send_ok("acedata", &swap(swap_body())).await;
     assert!(answer["image_url"].is_string(), "{answer}");
-    let view = task(proxy, &third).await;
+    let view = proxy.view("acedata", &third).await;
     assert_eq!(view["status"], "succeeded");
     assert_eq!(
         view["result_url"],
@@ -344,12 +252,13 @@ async fn callbacks_end_a_task_once_and_only_on_its_token() {
 
 #[tokio::test]
 async fn a_synchronous_answer_is_stored_as_succeeded_at_once() {
-    let fake = FakeAceData::default();
+    let fake = FakeAceData::start().await;
     *fake.delay.lock().expect("lock") = Duration::from_millis(2500);
-    let upstream = fake.clone().start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
     // AceData's answer takes longer than the proxy's upstream timeout: a synchronous call may.
     let running = start(
-        &upstream,
+        &fake,
+        &dir,
         &[
             "--acedata-delivery",
             "synchronous",
@@ -364,18 +273,18 @@ async fn a_synchronous_answer_is_stored_as_succeeded_at_once() {
     body["callback_url"] = json!("https://evil.example/hook");
     body["timeout"] = json!(30);
     let started = Instant::now();
-    let (id, answer) = submit_ok(proxy, &body).await;
+    let (id, answer) = proxy.send_ok("acedata", &swap(body.clone())).await;
     assert!(started.elapsed() >= Duration::from_millis(2500));
     assert_eq!(
         answer["image_url"],
         format!("https://cdn.acedata.example/{id}.png")
     );
     assert_eq!(answer["image_width"], 512);
-    let (_, sent) = fake.submitted(0);
+    let sent = fake.submitted(0).json();
     assert!(sent.get("callback_url").is_none(), "{sent}");
     assert_eq!(sent["timeout"], 30);
 
-    let view = task(proxy, &id).await;
+    let view = proxy.view("acedata", &id).await;
     assert_eq!(view["status"], "succeeded");
     assert_eq!(view["result_url"], answer["image_url"]);
     assert_eq!(
@@ -383,34 +292,27 @@ async fn a_synchronous_answer_is_stored_as_succeeded_at_once() {
         json!({"width": 512, "height": 640, "size": 70_000}),
         "the answer's metadata reaches the task view"
     );
-    let mut stream = SseReader::new(proxy.get(&format!("/api/acedata/tasks/{id}/events")).await);
-    let (_, first) = stream
-        .next_event(Duration::from_secs(5))
-        .await
-        .expect("event");
+    let mut stream = proxy.stream("acedata", &id).await;
+    let (_, first) = stream.next_event(EVENT_TIME).await.expect("event");
     assert_eq!(first["status"], "succeeded");
     assert_eq!(first["result_url"], answer["image_url"]);
-    assert!(stream.next_event(Duration::from_secs(5)).await.is_none());
+    assert!(stream.next_event(EVENT_TIME).await.is_none());
 }
 
 #[tokio::test]
 async fn the_documented_callback_without_success_ends_the_task_with_its_metadata() {
-    let fake = FakeAceData::default();
-    let upstream = fake.clone().start().await;
-    let running = start(&upstream, &[]).await;
+    let fake = FakeAceData::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let running = start(&fake, &dir, &[]).await;
     let proxy = &running.proxy;
-    let (id, _) = submit_ok(proxy, &swap_body()).await;
-    let (_, sent) = fake.submitted(0);
-    let hook = sent["callback_url"]
-        .as_str()
-        .expect("callback_url")
-        .to_owned();
+    let (id, _) = proxy.send_ok("acedata", &swap(swap_body())).await;
+    let hook = hook_of(&fake, 0);
     // "POST JSON, which also includes the task_id field, and the other fields are similar":
     // the answer's fields, no `success`.
     let documented = json!({"image_url": format!("https://cdn.acedata.example/{id}.png"),
         "image_width": 1024, "image_height": 768, "image_size": 183_552, "task_id": id});
-    assert_eq!(callback(&hook, &documented).await, 200);
-    let view = task(proxy, &id).await;
+    assert_eq!(deliver(&hook, documented.clone()).await, 200);
+    let view = proxy.view("acedata", &id).await;
     assert_eq!(view["status"], "succeeded", "{view}");
     assert_eq!(view["result_url"], documented["image_url"]);
     assert_eq!(
@@ -419,16 +321,12 @@ async fn the_documented_callback_without_success_ends_the_task_with_its_metadata
     );
 
     // An error object, without `success`, fails the task with AceData's code.
-    let (second, _) = submit_ok(proxy, &swap_body()).await;
-    let (_, sent) = fake.submitted(1);
-    let hook = sent["callback_url"]
-        .as_str()
-        .expect("callback_url")
-        .to_owned();
+    let (second, _) = proxy.send_ok("acedata", &swap(swap_body())).await;
+    let hook = hook_of(&fake, 1);
     let failure = json!({"task_id": second,
         "error": {"code": "api_error", "message": "no face in source_image_url"}});
-    assert_eq!(callback(&hook, &failure).await, 200);
-    let view = task(proxy, &second).await;
+    assert_eq!(deliver(&hook, failure).await, 200);
+    let view = proxy.view("acedata", &second).await;
     assert_eq!(view["status"], "failed", "{view}");
     assert_eq!(view["result_info"], Value::Null);
     let error = view["error"].as_str().expect("error");
@@ -437,12 +335,12 @@ async fn the_documented_callback_without_success_ends_the_task_with_its_metadata
 
 #[tokio::test]
 async fn a_slow_answer_with_a_callback_is_an_upstream_timeout() {
-    let fake = FakeAceData::default();
+    let fake = FakeAceData::start().await;
     *fake.delay.lock().expect("lock") = Duration::from_secs(3);
-    let upstream = fake.clone().start().await;
-    let running = start(&upstream, &["--upstream-timeout-secs", "1"]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let running = start(&fake, &dir, &["--upstream-timeout-secs", "1"]).await;
     let started = Instant::now();
-    let (status, _, answer) = submit(&running.proxy, &swap_body()).await;
+    let (status, answer) = running.proxy.answer("acedata", &swap(swap_body())).await;
     assert_eq!(
         (status, answer["error"].as_str()),
         (504, Some("upstream_timeout")),
@@ -457,9 +355,9 @@ async fn a_slow_answer_with_a_callback_is_an_upstream_timeout() {
 
 #[tokio::test]
 async fn acedatas_refusals_keep_their_meaning_and_code() {
-    let fake = FakeAceData::default();
-    let upstream = fake.clone().start().await;
-    let running = start(&upstream, &[]).await;
+    let fake = FakeAceData::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let running = start(&fake, &dir, &[]).await;
     let proxy = &running.proxy;
     for (status, code, error, http) in [
         (403, "forbidden", "forbidden", 403),
@@ -470,7 +368,7 @@ async fn acedatas_refusals_keep_their_meaning_and_code() {
         (400, "bad_request", "invalid_parameter", 400),
     ] {
         fake.refuse(status, code, &format!("{code}: token {KEY} refused"));
-        let (got, _, answer) = submit(proxy, &swap_body()).await;
+        let (got, answer) = proxy.answer("acedata", &swap(swap_body())).await;
         assert_eq!(
             (got, answer["error"].as_str()),
             (http, Some(error)),
@@ -480,12 +378,13 @@ async fn acedatas_refusals_keep_their_meaning_and_code() {
         assert!(!answer.to_string().contains(KEY), "{answer}");
     }
     fake.refuse(429, "too_many_requests", "slow down");
-    let (got, headers, answer) = submit(proxy, &swap_body()).await;
+    let answer = proxy.send("acedata", &swap(swap_body()), None).await;
+    let (got, headers, answer) = (answer.status, answer.headers.clone(), answer.json());
     assert_eq!((got, answer["error"].as_str()), (429, Some("rate_limited")));
     assert_eq!(headers["retry-after"], "17");
     assert_eq!(answer["provider_code"], "too_many_requests", "{answer}");
     fake.refuse(500, "api_error", "internal");
-    let (got, _, answer) = submit(proxy, &swap_body()).await;
+    let (got, answer) = proxy.answer("acedata", &swap(swap_body())).await;
     assert_eq!(
         (got, answer["error"].as_str()),
         (502, Some("upstream_error"))
@@ -494,7 +393,7 @@ async fn acedatas_refusals_keep_their_meaning_and_code() {
     // AceData's own time-out (its 504 with the word) is the provider being unavailable, and
     // keeps the word.
     fake.refuse(504, "timeout", "the image took too long");
-    let (got, _, answer) = submit(proxy, &swap_body()).await;
+    let (got, answer) = proxy.answer("acedata", &swap(swap_body())).await;
     assert_eq!(
         (got, answer["error"].as_str()),
         (503, Some("upstream_unavailable"))
@@ -511,9 +410,9 @@ async fn acedatas_refusals_keep_their_meaning_and_code() {
 
 #[tokio::test]
 async fn bad_input_never_reaches_acedata() {
-    let fake = FakeAceData::default();
-    let upstream = fake.clone().start().await;
-    let running = start(&upstream, &[]).await;
+    let fake = FakeAceData::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let running = start(&fake, &dir, &[]).await;
     let proxy = &running.proxy;
     let with = |field: &str, value: Value| {
         let mut body = swap_body();
@@ -544,7 +443,7 @@ async fn bad_input_never_reaches_acedata() {
         (with("face_index", json!(0)), "face_index"),
         (missing, "source_image_url"),
     ] {
-        let (status, _, answer) = submit(proxy, &body).await;
+        let (status, answer) = proxy.answer("acedata", &swap(body.clone())).await;
         assert_eq!(status, 400, "{body}: {answer}");
         assert_eq!(answer["error"], "invalid_parameter", "{answer}");
         assert_eq!(answer["field"], field, "{body}: {answer}");
@@ -564,18 +463,18 @@ async fn bad_input_never_reaches_acedata() {
 
 #[tokio::test]
 async fn the_spend_cap_is_in_requests() {
-    let fake = FakeAceData::default();
-    let upstream = fake.clone().start().await;
-    let running = start(&upstream, &["--acedata-spend-cap-per-hour", "2"]).await;
+    let fake = FakeAceData::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let running = start(&fake, &dir, &["--acedata-spend-cap-per-hour", "2"]).await;
     let proxy = &running.proxy;
-    submit_ok(proxy, &swap_body()).await;
+    proxy.send_ok("acedata", &swap(swap_body())).await;
     // A refused call is not spent.
     fake.refuse(403, "forbidden", "no");
-    let (status, _, _) = submit(proxy, &swap_body()).await;
+    let (status, _) = proxy.answer("acedata", &swap(swap_body())).await;
     assert_eq!(status, 403);
     *fake.refusal.lock().expect("lock") = None;
-    submit_ok(proxy, &swap_body()).await;
-    let (status, _, answer) = submit(proxy, &swap_body()).await;
+    proxy.send_ok("acedata", &swap(swap_body())).await;
+    let (status, answer) = proxy.answer("acedata", &swap(swap_body())).await;
     assert_eq!(
         (status, answer["error"].as_str()),
         (429, Some("spend_cap_exceeded")),

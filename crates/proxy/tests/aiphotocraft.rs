@@ -1,34 +1,39 @@
-//! AIPhotoCraft served by the proxy through the provider seam, with no AIPhotoCraft code in the
-//! proxy: against a fake AIPhotoCraft on loopback (it counts every call), the four multipart
-//! routes, the key in `X-Api-Key`, validation before anything is sent, polling task-status to
-//! the result (also after a restart), the provider's refusals with `provider_code`, the spend cap
-//! in requests; and once against the built-in sandbox, end to end.
+//! AIPhotoCraft served by the proxy alone (`common::alone`) through the provider seam, with no
+//! AIPhotoCraft code in the proxy: against a fake AIPhotoCraft on loopback (every call it gets
+//! is recorded), the four multipart routes, the key in `X-Api-Key`, validation before anything
+//! is sent, polling task-status to the result (the page's status-less answer, unreadable
+//! answers, also after a restart), the provider's refusals with `provider_code`, its rate-limit
+//! budget, the spend cap in requests, URL inputs read only from the proxy's own uploads and
+//! allowed origins (files-only upstream); and the built-in sandbox's one-image swap and its
+//! no-face refusal. What every provider does (a swap to its end, its stream, a replay, no secret
+//! shown or logged) is checked by `every_provider.rs`.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{FromRequest, Multipart, Path, State};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use common::alone::{self, Alone, Running};
+use common::client::{Field, Submission};
+use common::every;
 use common::logs::log_text;
 use common::media::test_media;
+use common::recorder::{Recorder, Sent};
 use common::{Proxy, JPEG, PNG};
 use faceswap_core::aiphotocraft::AiPhotoCraft;
-use faceswap_core::provider::Adapter;
-use faceswap_proxy::{app, spawn_maintenance, AppState, Config, Providers};
-use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The operator's AIPhotoCraft key in these tests.
 const KEY: &str = "apc-key-0a1b2c3d4e-secret";
 
-static ADAPTERS: [&dyn Adapter; 1] = [&AiPhotoCraft];
+/// The provider's id.
+const ID: &str = "aiphotocraft";
 
 // ---------------------------------------------------------------------------------------------
 // The fake AIPhotoCraft.
@@ -45,6 +50,27 @@ struct Submit {
 }
 
 impl Submit {
+    /// The submit `sent`, its form read back.
+    async fn read(sent: &Sent) -> Self {
+        let request = axum::http::Request::builder()
+            .header("content-type", sent.header("content-type").unwrap())
+            .body(axum::body::Body::from(sent.body.clone()))
+            .unwrap();
+        let mut multipart = Multipart::from_request(request, &()).await.unwrap();
+        let mut parts = Vec::new();
+        while let Some(field) = multipart.next_field().await.unwrap() {
+            let name = field.name().unwrap_or_default().to_owned();
+            let file = field.file_name().map(str::to_owned);
+            parts.push((name, file, field.bytes().await.unwrap().to_vec()));
+        }
+        let op = sent.path.trim_start_matches("/api/faceswap/").to_owned();
+        Submit {
+            op,
+            key: sent.header("x-api-key"),
+            parts,
+        }
+    }
+
     fn part(&self, name: &str) -> &Received {
         self.parts.iter().find(|p| p.0 == name).unwrap()
     }
@@ -57,10 +83,9 @@ impl Submit {
 /// Task id → (status, result URL).
 type Tasks = HashMap<String, (String, Option<String>)>;
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct FakeApc {
-    submits: Arc<Mutex<Vec<Submit>>>,
-    polls: Arc<Mutex<Vec<String>>>,
+    upstream: Recorder,
     /// The tasks it started.
     tasks: Arc<Mutex<Tasks>>,
     /// The next submits' refusal: HTTP status and body.
@@ -70,26 +95,48 @@ struct FakeApc {
 }
 
 impl FakeApc {
-    async fn start(self) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let router = Router::new()
-            .route("/api/faceswap/{op}", post(fake_submit))
-            .route("/api/task-status/{id}", get(fake_status))
-            .with_state(self);
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        url
+    async fn start() -> Self {
+        Recorder::serve(|upstream| {
+            let fake = FakeApc {
+                upstream,
+                tasks: Arc::default(),
+                refusal: Arc::default(),
+                rate: Arc::default(),
+            };
+            let router = Router::new()
+                .route("/api/faceswap/{op}", post(fake_submit))
+                .route("/api/task-status/{id}", get(fake_status))
+                .with_state(fake.clone());
+            (router, fake)
+        })
+        .await
     }
 
-    fn submits(&self) -> Vec<Submit> {
-        self.submits.lock().unwrap().clone()
+    /// Every submit, its form read back.
+    async fn submits(&self) -> Vec<Submit> {
+        let mut submits = Vec::new();
+        for sent in self.upstream.sent_with(Method::POST) {
+            submits.push(Submit::read(&sent).await);
+        }
+        submits
+    }
+
+    fn submit_count(&self) -> usize {
+        self.upstream.sent_with(Method::POST).len()
+    }
+
+    /// The task id of every task-status call.
+    fn polls(&self) -> Vec<String> {
+        self.upstream
+            .sent_with(Method::GET)
+            .iter()
+            .map(|sent| sent.path.trim_start_matches("/api/task-status/").to_owned())
+            .collect()
     }
 
     /// Every call the fake answered, submits and polls.
     fn calls(&self) -> usize {
-        self.submits.lock().unwrap().len() + self.polls.lock().unwrap().len()
+        self.upstream.count()
     }
 
     fn set_status(&self, id: &str, status: &str, url: Option<&str>) {
@@ -110,26 +157,8 @@ impl FakeApc {
     }
 }
 
-async fn fake_submit(
-    State(fake): State<FakeApc>,
-    Path(op): Path<String>,
-    headers: HeaderMap,
-    mut multipart: Multipart,
-) -> Response {
-    let mut parts = Vec::new();
-    while let Some(field) = multipart.next_field().await.unwrap() {
-        let name = field.name().unwrap_or_default().to_owned();
-        let file = field.file_name().map(str::to_owned);
-        parts.push((name, file, field.bytes().await.unwrap().to_vec()));
-    }
-    let key = headers
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let mut submits = fake.submits.lock().unwrap();
-    submits.push(Submit { op, key, parts });
-    let id = format!("apc-{}", submits.len());
-    drop(submits);
+async fn fake_submit(State(fake): State<FakeApc>) -> Response {
+    let id = format!("apc-{}", fake.submit_count());
     let refusal = fake.refusal.lock().unwrap().clone();
     let response = match refusal {
         Some((status, body)) => (StatusCode::from_u16(status).unwrap(), Json(body)).into_response(),
@@ -146,7 +175,6 @@ async fn fake_submit(
 /// with no status; `"unreadable"` an answer with neither a status nor a URL; any other status
 /// word in a wrapped shape the page does not print (which the adapter reads too).
 async fn fake_status(State(fake): State<FakeApc>, Path(id): Path<String>) -> Response {
-    fake.polls.lock().unwrap().push(id.clone());
     let task = fake.tasks.lock().unwrap().get(&id).cloned();
     let response = match task {
         Some((status, url)) if status == "page" => {
@@ -162,146 +190,51 @@ async fn fake_status(State(fake): State<FakeApc>, Path(id): Path<String>) -> Res
 }
 
 // ---------------------------------------------------------------------------------------------
-// The proxy.
+// The proxy and AIPhotoCraft's documented forms.
 
-/// A proxy that can be stopped: its server and its sweeps are aborted on drop.
-struct Running {
-    proxy: Proxy,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+/// A proxy serving AIPhotoCraft (with [`KEY`]) at `fake`, its tasks in `db`, with `flags`;
+/// polled every 50 ms from the submit on unless `flags` say otherwise.
+async fn start(fake: &FakeApc, db: &std::path::Path, flags: &[&str]) -> Running {
+    let alone = Alone {
+        adapter: &AiPhotoCraft,
+        upstream: &fake.upstream.url,
+        key: Some(KEY),
+        db,
+        defaults: &[
+            ("--poll-interval-ms", "50"),
+            ("--aiphotocraft-poll-after-ms", "0"),
+        ],
+    };
+    alone::serve(alone, flags).await
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
-    }
-}
+/// A form's fields.
+type Form = Vec<(&'static str, Field)>;
 
-/// A proxy serving AIPhotoCraft at `upstream` (with `key`), its tasks in `db`.
-async fn start_with(
-    upstream: &str,
-    key: Option<&str>,
-    db: &std::path::Path,
-    extra: &[&str],
-) -> Running {
-    log_text();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    // `--public-url` and `--database-url` in `extra` replace the proxy's own.
-    let mut defaults: Vec<String> = Vec::new();
-    if !extra.contains(&"--public-url") {
-        defaults.extend(["--public-url".to_owned(), url.clone()]);
-    }
-    if !extra.contains(&"--database-url") {
-        defaults.extend([
-            "--database-url".to_owned(),
-            format!("sqlite://{}", db.display()),
-        ]);
-    }
-    let mut args: Vec<String> = [
-        "faceswap-proxy",
-        "--upload-dir",
-        &db.with_extension("uploads").display().to_string(),
-        "--aiphotocraft-base-url",
-        upstream,
-        "--rate-limit-per-min",
-        "100000",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    args.extend(defaults);
-    if let Some(key) = key {
-        args.extend(["--aiphotocraft-api-key".to_owned(), key.to_owned()]);
-    }
-    if !extra.contains(&"--poll-interval-ms") {
-        args.extend(["--poll-interval-ms".to_owned(), "50".to_owned()]);
-    }
-    // Polled from the poll interval on, unless a test sets a first wait of its own.
-    if !extra.contains(&"--aiphotocraft-poll-after-ms") {
-        args.extend(["--aiphotocraft-poll-after-ms".to_owned(), "0".to_owned()]);
-    }
-    args.extend(extra.iter().map(|s| (*s).to_owned()));
-    let config = Config::try_from_args_for(&ADAPTERS, args).unwrap();
-    let providers = Providers::resolve(&config, None).unwrap();
-    let state = AppState::new(config, providers).await.unwrap();
-    let sweeps = spawn_maintenance(state.clone());
-    let router = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    Running {
-        proxy: Proxy {
-            url,
-            state,
-            http: reqwest::Client::new(),
-            dir: tempfile::tempdir().unwrap(),
-        },
-        tasks: vec![sweeps, server],
-    }
-}
-
-async fn start(upstream: &str, db: &std::path::Path, extra: &[&str]) -> Running {
-    start_with(upstream, Some(KEY), db, extra).await
-}
-
-fn image(bytes: &'static [u8], name: &str) -> Part {
-    Part::bytes(bytes).file_name(name.to_owned())
-}
-
-fn form(parts: Vec<(&str, Part)>) -> Form {
-    parts.into_iter().fold(Form::new(), |form, (name, part)| {
-        form.part(name.to_owned(), part)
-    })
-}
-
+/// The form of operation `op` (`basicswap`, ...) sent: status, headers, JSON body.
 async fn submit(proxy: &Proxy, op: &str, form: Form) -> (u16, HeaderMap, Value) {
-    let response = proxy
-        .http
-        .post(format!("{}/api/aiphotocraft/faceswap/{op}", proxy.url))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    (
-        status,
-        headers,
-        response.json().await.unwrap_or(Value::Null),
-    )
+    let route = format!("faceswap/{op}");
+    let answer = proxy.send(ID, &Submission::form(route, form), None).await;
+    (answer.status, answer.headers.clone(), answer.json())
+}
+
+/// An upload's form: a JPEG in `file`.
+fn upload_form() -> reqwest::multipart::Form {
+    let part = reqwest::multipart::Part::bytes(JPEG).file_name("me.jpg");
+    reqwest::multipart::Form::new().part("file", part)
 }
 
 fn same_image() -> Form {
-    form(vec![("srcimage", image(PNG, "two.png"))])
-}
-
-async fn task(proxy: &Proxy, id: &str) -> Value {
-    let response = proxy.get(&format!("/api/aiphotocraft/tasks/{id}")).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
-
-async fn wait_for_status(proxy: &Proxy, id: &str, status: &str) -> Value {
-    for _ in 0..200 {
-        let view = task(proxy, id).await;
-        if view["status"] == status {
-            return view;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("task {id} never became {status}: {}", task(proxy, id).await);
+    vec![("srcimage", Field::file("two.png", PNG))]
 }
 
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
 async fn the_four_routes_forward_the_providers_form_with_the_key() {
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let running = start(&fake, &dir.path().join("tasks.db"), &[]).await;
     let proxy = &running.proxy;
 
     let config: Value = proxy.get("/api/config").await.json().await.unwrap();
@@ -321,28 +254,28 @@ async fn the_four_routes_forward_the_providers_form_with_the_key() {
     let forms = [
         (
             "basicswap",
-            form(vec![
-                ("srcimage", image(PNG, "a.png")),
-                ("targetimage", image(JPEG, "b.jpg")),
-                ("enhance", Part::text("TRUE")),
-                ("webhook", Part::text("https://evil.example/")),
-            ]),
+            vec![
+                ("srcimage", Field::file("a.png", PNG)),
+                ("targetimage", Field::file("b.jpg", JPEG)),
+                ("enhance", Field::text("TRUE")),
+                ("webhook", Field::text("https://evil.example/")),
+            ],
         ),
         (
             "faceswap2",
-            form(vec![
-                ("srcimage", image(PNG, "a.png")),
-                ("targetimage", image(PNG, "b.png")),
-                ("swap_index", Part::text("0,1")),
-            ]),
+            vec![
+                ("srcimage", Field::file("a.png", PNG)),
+                ("targetimage", Field::file("b.png", PNG)),
+                ("swap_index", Field::text("0,1")),
+            ],
         ),
         (
             "swap1from2",
-            form(vec![
-                ("srcimage", image(PNG, "a.png")),
-                ("targetimage1", image(JPEG, "b.jpg")),
-                ("targetimage2", image(PNG, "c.png")),
-            ]),
+            vec![
+                ("srcimage", Field::file("a.png", PNG)),
+                ("targetimage1", Field::file("b.jpg", JPEG)),
+                ("targetimage2", Field::file("c.png", PNG)),
+            ],
         ),
         ("swapfacesameimage", same_image()),
     ];
@@ -351,7 +284,7 @@ async fn the_four_routes_forward_the_providers_form_with_the_key() {
         assert_eq!(status, 200, "{op}: {answer}");
         assert!(answer["data"]["task_id"].is_string(), "{answer}");
     }
-    let sent = fake.submits();
+    let sent = fake.submits().await;
     let ops: Vec<&str> = sent.iter().map(|s| s.op.as_str()).collect();
     assert_eq!(
         ops,
@@ -378,49 +311,45 @@ async fn the_four_routes_forward_the_providers_form_with_the_key() {
 
 #[tokio::test]
 async fn bad_forms_name_their_field_and_nothing_is_sent() {
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let running = start(&fake, &dir.path().join("tasks.db"), &[]).await;
     let proxy = &running.proxy;
     let cases = [
         (
             "basicswap",
-            form(vec![("srcimage", image(PNG, "a.png"))]),
+            vec![("srcimage", Field::file("a.png", PNG))],
             "targetimage",
         ),
         (
             "basicswap",
-            form(vec![
-                ("srcimage", image(PNG, "a.png")),
-                ("targetimage", image(PNG, "b.png")),
-                ("enhance", Part::text("maybe")),
-            ]),
+            vec![
+                ("srcimage", Field::file("a.png", PNG)),
+                ("targetimage", Field::file("b.png", PNG)),
+                ("enhance", Field::text("maybe")),
+            ],
             "enhance",
         ),
         (
             "faceswap2",
-            form(vec![
-                ("srcimage", image(PNG, "a.png")),
-                ("targetimage", image(PNG, "b.png")),
-                ("swap_index", Part::text("1,1")),
-            ]),
+            vec![
+                ("srcimage", Field::file("a.png", PNG)),
+                ("targetimage", Field::file("b.png", PNG)),
+                ("swap_index", Field::text("1,1")),
+            ],
             "swap_index",
         ),
         (
             "swap1from2",
-            form(vec![
-                ("srcimage", image(PNG, "a.png")),
-                ("targetimage1", image(PNG, "b.png")),
-            ]),
+            vec![
+                ("srcimage", Field::file("a.png", PNG)),
+                ("targetimage1", Field::file("b.png", PNG)),
+            ],
             "targetimage2",
         ),
         (
             "swapfacesameimage",
-            form(vec![(
-                "srcimage",
-                Part::bytes(Vec::new()).file_name("e.png"),
-            )]),
+            vec![("srcimage", Field::file("e.png", Vec::new()))],
             "srcimage",
         ),
     ];
@@ -443,20 +372,16 @@ async fn bad_forms_name_their_field_and_nothing_is_sent() {
 
 #[tokio::test]
 async fn a_task_is_polled_to_its_result() {
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let running = start(&fake, &dir.path().join("tasks.db"), &[]).await;
     let proxy = &running.proxy;
     let (status, _, answer) = submit(proxy, "swapfacesameimage", same_image()).await;
     assert_eq!(status, 200, "{answer}");
     let id = answer["data"]["task_id"].as_str().unwrap().to_owned();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(task(proxy, &id).await["status"], "pending");
-    assert!(
-        !fake.polls.lock().unwrap().is_empty(),
-        "polled while pending"
-    );
+    assert_eq!(proxy.view(ID, &id).await["status"], "pending");
+    assert!(!fake.polls().is_empty(), "polled while pending");
     fake.set_status(&id, "Processing", None);
     tokio::time::sleep(Duration::from_millis(200)).await;
     fake.set_status(
@@ -464,29 +389,25 @@ async fn a_task_is_polled_to_its_result() {
         "COMPLETED",
         Some("https://cdn.aiphotocraft.example/r.png"),
     );
-    let view = wait_for_status(proxy, &id, "succeeded").await;
+    let view = proxy.follow(ID, &id).await;
+    assert_eq!(view["status"], "succeeded", "{view}");
     assert_eq!(view["result_url"], "https://cdn.aiphotocraft.example/r.png");
     assert_eq!(
         view["cost"],
         json!({"amount": 3.0, "unit": "requests"}),
         "the submit and a typical task's polls"
     );
-    let polls = fake.polls.lock().unwrap().clone();
+    let polls = fake.polls();
     assert!(polls.iter().all(|polled| *polled == id));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        fake.polls.lock().unwrap().len(),
-        polls.len(),
-        "no poll after the end"
-    );
+    assert_eq!(fake.polls().len(), polls.len(), "no poll after the end");
 }
 
 #[tokio::test]
 async fn the_pages_task_status_without_a_status_is_a_success() {
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let running = start(&fake, &dir.path().join("tasks.db"), &[]).await;
     let proxy = &running.proxy;
     let (status, _, answer) = submit(proxy, "swapfacesameimage", same_image()).await;
     assert_eq!(status, 200, "{answer}");
@@ -496,7 +417,8 @@ async fn the_pages_task_status_without_a_status_is_a_success() {
         "page",
         Some("https://aiapi.aiphotocraft.com/results/swapped_image.jpg"),
     );
-    let view = wait_for_status(proxy, &id, "succeeded").await;
+    let view = proxy.follow(ID, &id).await;
+    assert_eq!(view["status"], "succeeded", "{view}");
     assert_eq!(
         view["result_url"],
         "https://aiapi.aiphotocraft.com/results/swapped_image.jpg"
@@ -505,43 +427,38 @@ async fn the_pages_task_status_without_a_status_is_a_success() {
 
 #[tokio::test]
 async fn unreadable_status_answers_fail_the_task_after_three_in_a_row() {
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let running = start(&fake, &dir.path().join("tasks.db"), &[]).await;
     let proxy = &running.proxy;
     let (status, _, answer) = submit(proxy, "swapfacesameimage", same_image()).await;
     assert_eq!(status, 200, "{answer}");
     let id = answer["data"]["task_id"].as_str().unwrap().to_owned();
     fake.set_status(&id, "unreadable", None);
-    let view = wait_for_status(proxy, &id, "failed").await;
+    let view = proxy.follow(ID, &id).await;
+    assert_eq!(view["status"], "failed", "{view}");
     let error = view["error"].as_str().unwrap();
     assert!(error.contains("3 times in a row"), "{error}");
     assert!(error.contains("queue"), "says what came back: {error}");
-    let polls = fake.polls.lock().unwrap().len();
+    let polls = fake.polls().len();
     assert!(
         polls <= 4,
         "failed after a few polls, not at the deadline: {polls}"
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        fake.polls.lock().unwrap().len(),
-        polls,
-        "no poll after the end"
-    );
+    assert_eq!(fake.polls().len(), polls, "no poll after the end");
 }
 
 #[tokio::test]
 async fn a_readable_answer_between_unreadable_ones_starts_the_count_again() {
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let running = start(&fake, &dir.path().join("tasks.db"), &[]).await;
     let proxy = &running.proxy;
     let (status, _, answer) = submit(proxy, "swapfacesameimage", same_image()).await;
     assert_eq!(status, 200, "{answer}");
     let id = answer["data"]["task_id"].as_str().unwrap().to_owned();
-    let polls = || fake.polls.lock().unwrap().len();
+    let polls = || fake.polls().len();
     let until = |n: usize| async move {
         // Polls back off (doubling from 50 ms): the fifth comes about 1.5 s after the submit.
         for _ in 0..800 {
@@ -559,7 +476,7 @@ async fn a_readable_answer_between_unreadable_ones_starts_the_count_again() {
     fake.set_status(&id, "unreadable", None);
     until(5).await;
     assert_eq!(
-        task(proxy, &id).await["status"],
+        proxy.view(ID, &id).await["status"],
         "pending",
         "two in a row, not three"
     );
@@ -567,11 +484,10 @@ async fn a_readable_answer_between_unreadable_ones_starts_the_count_again() {
 
 #[tokio::test]
 async fn the_first_poll_waits_for_a_typical_tasks_time() {
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let dir = tempfile::tempdir().unwrap();
     let running = start(
-        &upstream,
+        &fake,
         &dir.path().join("tasks.db"),
         &["--aiphotocraft-poll-after-ms", "700"],
     )
@@ -582,38 +498,31 @@ async fn the_first_poll_waits_for_a_typical_tasks_time() {
     assert_eq!(status, 200, "{answer}");
     let id = answer["data"]["task_id"].as_str().unwrap().to_owned();
     tokio::time::sleep(Duration::from_millis(450)).await;
-    assert!(
-        fake.polls.lock().unwrap().is_empty(),
-        "not polled before 700 ms"
-    );
+    assert!(fake.polls().is_empty(), "not polled before 700 ms");
     fake.set_status(&id, "page", Some("https://cdn.aiphotocraft.example/r.png"));
-    wait_for_status(proxy, &id, "succeeded").await;
+    let view = proxy.follow(ID, &id).await;
+    assert_eq!(view["status"], "succeeded", "{view}");
     assert!(
         submitted.elapsed() < Duration::from_secs(3),
         "polled after the operator's 700 ms, not a default typical time"
     );
-    assert_eq!(
-        fake.polls.lock().unwrap().len(),
-        1,
-        "one poll found the result"
-    );
+    assert_eq!(fake.polls().len(), 1, "one poll found the result");
 }
 
 #[tokio::test]
 async fn polling_resumes_after_a_restart() {
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("tasks.db");
     let slow = ["--poll-interval-ms", "400"];
-    let first = start(&upstream, &db, &slow).await;
+    let first = start(&fake, &db, &slow).await;
     let (status, _, answer) = submit(&first.proxy, "swapfacesameimage", same_image()).await;
     assert_eq!(status, 200);
     let id = answer["data"]["task_id"].as_str().unwrap().to_owned();
     drop(first);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
-        fake.polls.lock().unwrap().is_empty(),
+        fake.polls().is_empty(),
         "the first proxy stopped before polling"
     );
     fake.set_status(
@@ -621,21 +530,21 @@ async fn polling_resumes_after_a_restart() {
         "completed",
         Some("https://cdn.aiphotocraft.example/late.png"),
     );
-    let second = start(&upstream, &db, &[]).await;
-    let view = wait_for_status(&second.proxy, &id, "succeeded").await;
+    let second = start(&fake, &db, &[]).await;
+    let view = &second.proxy.follow(ID, &id).await;
+    assert_eq!(view["status"], "succeeded", "{view}");
     assert_eq!(
         view["result_url"],
         "https://cdn.aiphotocraft.example/late.png"
     );
-    assert!(!fake.polls.lock().unwrap().is_empty());
+    assert!(!fake.polls().is_empty());
 }
 
 #[tokio::test]
 async fn refusals_reach_the_browser_with_the_providers_code() {
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let running = start(&fake, &dir.path().join("tasks.db"), &[]).await;
     let proxy = &running.proxy;
     let envelope = |code: &str, message: &str, details: Value| json!({"success": false, "error": {"code": code, "message": message, "details": details}});
     let cases = [
@@ -745,11 +654,10 @@ async fn refusals_reach_the_browser_with_the_providers_code() {
 
 #[tokio::test]
 async fn the_spend_cap_counts_requests() {
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let dir = tempfile::tempdir().unwrap();
     let running = start(
-        &upstream,
+        &fake,
         &dir.path().join("tasks.db"),
         &["--aiphotocraft-spend-cap-per-hour", "6"],
     )
@@ -766,7 +674,7 @@ async fn the_spend_cap_counts_requests() {
         (429, Some("spend_cap_exceeded"))
     );
     assert_eq!(
-        fake.submits().len(),
+        fake.submit_count(),
         2,
         "the capped submit never went upstream"
     );
@@ -774,46 +682,33 @@ async fn the_spend_cap_counts_requests() {
 
 #[tokio::test]
 async fn the_sandbox_swaps_end_to_end_and_its_no_face_reaches_the_browser() {
-    let data = tempfile::tempdir().unwrap();
-    let sandbox = faceswap_sandbox::spawn(faceswap_sandbox::SandboxConfig {
-        api_key: "sandbox-apc-key".into(),
-        data_dir: data.path().join("sandbox"),
-        ..faceswap_sandbox::SandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    let running = start_with(
-        &sandbox.base_url,
-        Some("sandbox-apc-key"),
-        &data.path().join("tasks.db"),
-        &[],
-    )
-    .await;
-    let proxy = &running.proxy;
-    let two = Part::bytes(test_media("two-faces.png")).file_name("two.png");
+    let sandboxed = every::start().await;
+    let proxy = &sandboxed.proxy;
+    let two = Field::file("two.png", test_media("two-faces.png"));
     let (status, headers, answer) =
-        submit(proxy, "swapfacesameimage", form(vec![("srcimage", two)])).await;
+        submit(proxy, "swapfacesameimage", vec![("srcimage", two)]).await;
     assert_eq!(status, 200, "{answer}");
     assert!(
         !headers.contains_key("x-ratelimit-remaining"),
         "the provider's budget is the operator's business"
     );
     let id = answer["data"]["task_id"].as_str().unwrap().to_owned();
-    let view = wait_for_status(proxy, &id, "succeeded").await;
+    let view = proxy.follow(ID, &id).await;
+    assert_eq!(view["status"], "succeeded", "{view}");
     let result = view["result_url"].as_str().unwrap();
-    assert!(result.starts_with(&sandbox.base_url), "{result}");
+    assert!(result.starts_with(&sandboxed.sandbox_url), "{result}");
 
     // A photo without a face: the sandbox's no_face_detected, named as the provider names it.
     let (status, _, answer) = submit(
         proxy,
         "basicswap",
-        form(vec![
-            ("srcimage", image(PNG, "tiny.png")),
+        vec![
+            ("srcimage", Field::file("tiny.png", PNG)),
             (
                 "targetimage",
-                Part::bytes(test_media("camera.png")).file_name("camera.png"),
+                Field::file("camera.png", test_media("camera.png")),
             ),
-        ]),
+        ],
     )
     .await;
     assert_eq!(status, 400, "{answer}");
@@ -831,11 +726,10 @@ fn epoch_now() -> u64 {
 
 #[tokio::test]
 async fn a_spent_provider_budget_is_not_called_until_its_reset() {
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let dir = tempfile::tempdir().unwrap();
     // Polls at once: a poll made while the budget is spent would show in the fake's count.
-    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let running = start(&fake, &dir.path().join("tasks.db"), &[]).await;
     let proxy = &running.proxy;
 
     // The last request of the budget: accepted, and its answer says none is left for 3 s.
@@ -859,7 +753,7 @@ async fn a_spent_provider_budget_is_not_called_until_its_reset() {
         calls,
         "no submit and no poll reached the provider while spent"
     );
-    assert_eq!(task(proxy, &id).await["status"], "pending");
+    assert_eq!(proxy.view(ID, &id).await["status"], "pending");
 
     // After the reset the provider is called again: the submit, and the pending task's polls.
     *fake.rate.lock().unwrap() = Some((99, epoch_now() + 3600));
@@ -871,16 +765,16 @@ async fn a_spent_provider_budget_is_not_called_until_its_reset() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (status, _, answer) = submit(proxy, "swapfacesameimage", same_image()).await;
     assert_eq!(status, 200, "{answer}");
-    assert_eq!(fake.submits().len(), 2);
-    wait_for_status(proxy, &id, "succeeded").await;
+    assert_eq!(fake.submit_count(), 2);
+    let view = proxy.follow(ID, &id).await;
+    assert_eq!(view["status"], "succeeded", "{view}");
 }
 
 #[tokio::test]
 async fn the_providers_own_429_is_rate_limited_and_remembered() {
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let running = start(&fake, &dir.path().join("tasks.db"), &[]).await;
     let proxy = &running.proxy;
     let reset = epoch_now() + 60;
     *fake.rate.lock().unwrap() = Some((0, reset));
@@ -900,7 +794,7 @@ async fn the_providers_own_429_is_rate_limited_and_remembered() {
     assert_eq!(status, 429);
     let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((50..=60).contains(&retry), "{retry}");
-    assert_eq!(fake.submits().len(), 1, "the second never went upstream");
+    assert_eq!(fake.submit_count(), 1, "the second never went upstream");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -944,13 +838,12 @@ async fn origin() -> (String, Arc<Mutex<usize>>) {
 }
 
 fn by_url(url: &str) -> Form {
-    form(vec![("srcimage", Part::text(url.to_owned()))])
+    vec![("srcimage", Field::text(url.to_owned()))]
 }
 
 #[tokio::test]
 async fn urls_are_read_only_from_allowed_public_origins() {
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let (origin, hits) = origin().await;
     let dir = tempfile::tempdir().unwrap();
     let port = origin.rsplit(':').next().unwrap().to_owned();
@@ -960,7 +853,7 @@ async fn urls_are_read_only_from_allowed_public_origins() {
     );
     // Listed, but loopback (also by name, after resolution) and plain http: refused by default.
     let running = start(
-        &upstream,
+        &fake,
         &dir.path().join("tasks.db"),
         &["--fetch-allowed-origins", &listed],
     )
@@ -1007,13 +900,12 @@ async fn urls_are_read_only_from_allowed_public_origins() {
 
 #[tokio::test]
 async fn an_explicitly_allowed_private_origin_is_fetched_within_the_rules() {
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let (origin, hits) = origin().await;
     let dir = tempfile::tempdir().unwrap();
     let listed = format!("{origin},http://169.254.169.254");
     let running = start(
-        &upstream,
+        &fake,
         &dir.path().join("tasks.db"),
         &[
             "--fetch-allowed-origins",
@@ -1032,7 +924,7 @@ async fn an_explicitly_allowed_private_origin_is_fetched_within_the_rules() {
     )
     .await;
     assert_eq!(status, 200, "{answer}");
-    let sent = fake.submits();
+    let sent = fake.submits().await;
     assert_eq!(sent[0].part("srcimage").2, PNG, "sent upstream as the file");
     assert!(sent[0].part("srcimage").1.is_some(), "as a file part");
 
@@ -1056,7 +948,7 @@ async fn an_explicitly_allowed_private_origin_is_fetched_within_the_rules() {
         "a.png, the redirect (not followed), big.png"
     );
     assert_eq!(
-        fake.submits().len(),
+        fake.submit_count(),
         1,
         "only the readable input went upstream"
     );
@@ -1064,15 +956,14 @@ async fn an_explicitly_allowed_private_origin_is_fetched_within_the_rules() {
 
 #[tokio::test]
 async fn the_proxys_own_uploads_are_read_from_disk() {
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let running = start(&fake, &dir.path().join("tasks.db"), &[]).await;
     let proxy = &running.proxy;
     let uploaded: Value = proxy
         .http
         .post(format!("{}/api/uploads", proxy.url))
-        .multipart(form(vec![("file", image(JPEG, "me.jpg"))]))
+        .multipart(upload_form())
         .send()
         .await
         .unwrap()
@@ -1086,7 +977,7 @@ async fn the_proxys_own_uploads_are_read_from_disk() {
     );
     let (status, _, answer) = submit(proxy, "swapfacesameimage", by_url(url)).await;
     assert_eq!(status, 200, "{answer}");
-    assert_eq!(fake.submits()[0].part("srcimage").2, JPEG);
+    assert_eq!(fake.submits().await[0].part("srcimage").2, JPEG);
 
     let missing = format!("{}/uploads/{}.png", proxy.url, "0".repeat(32));
     let (status, _, answer) = submit(proxy, "swapfacesameimage", by_url(&missing)).await;
@@ -1094,7 +985,7 @@ async fn the_proxys_own_uploads_are_read_from_disk() {
     let escape = format!("{}/uploads/../tasks.db", proxy.url);
     let (status, _, answer) = submit(proxy, "swapfacesameimage", by_url(&escape)).await;
     assert_eq!((status, answer["field"].as_str()), (400, Some("srcimage")));
-    assert_eq!(fake.submits().len(), 1);
+    assert_eq!(fake.submit_count(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1103,18 +994,17 @@ async fn an_upload_stored_in_postgresql_is_read_by_another_proxy() {
         return;
     };
     let database = server.database().await;
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let dir = tempfile::tempdir().unwrap();
     let a = start(
-        &upstream,
+        &fake,
         &dir.path().join("a.db"),
         &["--database-url", &database],
     )
     .await;
     // B shares A's database and public address (as behind a balancer), not its disk.
     let b = start(
-        &upstream,
+        &fake,
         &dir.path().join("b.db"),
         &["--database-url", &database, "--public-url", &a.proxy.url],
     )
@@ -1123,7 +1013,7 @@ async fn an_upload_stored_in_postgresql_is_read_by_another_proxy() {
         .proxy
         .http
         .post(format!("{}/api/uploads", a.proxy.url))
-        .multipart(form(vec![("file", image(JPEG, "me.jpg"))]))
+        .multipart(upload_form())
         .send()
         .await
         .unwrap()
@@ -1133,21 +1023,20 @@ async fn an_upload_stored_in_postgresql_is_read_by_another_proxy() {
     let url = uploaded["url"].as_str().unwrap();
     let (status, _, answer) = submit(&b.proxy, "swapfacesameimage", by_url(url)).await;
     assert_eq!(status, 200, "{answer}");
-    assert_eq!(fake.submits()[0].part("srcimage").2, JPEG);
+    assert_eq!(fake.submits().await[0].part("srcimage").2, JPEG);
     let missing = format!("{}/uploads/{}.jpg", a.proxy.url, "0".repeat(32));
     let (status, _, answer) = submit(&b.proxy, "swapfacesameimage", by_url(&missing)).await;
     assert_eq!((status, answer["field"].as_str()), (400, Some("srcimage")));
-    assert_eq!(fake.submits().len(), 1);
+    assert_eq!(fake.submit_count(), 1);
 }
 
 #[tokio::test]
 async fn a_client_over_its_spend_cap_makes_the_proxy_fetch_nothing() {
-    let fake = FakeApc::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakeApc::start().await;
     let (origin, hits) = origin().await;
     let dir = tempfile::tempdir().unwrap();
     let running = start(
-        &upstream,
+        &fake,
         &dir.path().join("tasks.db"),
         &[
             "--fetch-allowed-origins",
@@ -1173,5 +1062,5 @@ async fn a_client_over_its_spend_cap_makes_the_proxy_fetch_nothing() {
         1,
         "nothing fetched for a refused client"
     );
-    assert_eq!(fake.submits().len(), 1);
+    assert_eq!(fake.submit_count(), 1);
 }

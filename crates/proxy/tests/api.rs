@@ -1056,50 +1056,6 @@ async fn old_uploads_are_removed() {
 }
 
 #[tokio::test]
-async fn idempotency_keys_replay_the_first_answer_and_refuse_another_body() {
-    let fake = Fake::start().await;
-    let proxy = proxy(&fake, &[]).await;
-    let send = |key: &'static str, body: Value| {
-        let http = proxy.http.clone();
-        let url = format!("{}/api/aifaceswap/v1/faceswap", proxy.url);
-        async move {
-            http.post(url)
-                .header("idempotency-key", key)
-                .json(&body)
-                .send()
-                .await
-                .expect("post")
-        }
-    };
-    let first = send("key-1", valid_body("faceswap")).await;
-    assert_eq!(first.status(), 200);
-    let first = first.text().await.expect("text");
-    assert_eq!(fake.count(), 1);
-    let again = send("key-1", valid_body("faceswap")).await;
-    assert_eq!(again.status(), 200);
-    assert_eq!(again.text().await.expect("text"), first);
-    assert_eq!(fake.count(), 1, "a replay makes no upstream call");
-    let mut other = valid_body("faceswap");
-    other["face_image"] = json!("https://img.example/other.jpg");
-    let (status, error) = error_of(send("key-1", other.clone()).await).await;
-    assert_eq!(
-        (status, error["error"].as_str()),
-        (422, Some("idempotency_conflict"))
-    );
-    assert_eq!(fake.count(), 1);
-    // A failed first attempt can be tried again under the same key.
-    fake.set(Behaviour::Status(503, None));
-    assert_eq!(send("key-2", other.clone()).await.status(), 503);
-    fake.set(Behaviour::Normal);
-    assert_eq!(send("key-2", other).await.status(), 200);
-    assert_eq!(fake.count(), 3);
-    // Without a key, every submit goes upstream.
-    proxy.submit("faceswap", valid_body("faceswap")).await;
-    proxy.submit("faceswap", valid_body("faceswap")).await;
-    assert_eq!(fake.count(), 5);
-}
-
-#[tokio::test]
 async fn the_rate_limit_answers_429_with_retry_after() {
     let fake = Fake::start().await;
     let proxy = proxy(&fake, &["--rate-limit-per-min", "3"]).await;

@@ -3,14 +3,17 @@
 //! simplest swap ends `succeeded` whatever its delivery (webhook, callback, polling, synchronous),
 //! also with each allowed value of its settings (AceData's synchronous delivery among them),
 //! its event stream ends on a terminal `status` event, an `Idempotency-Key` replays the first
-//! answer without a second upstream call and refuses another body, and no key, callback token or
+//! answer without a second upstream call and refuses another body (a JSON error), a first
+//! attempt the provider fails may be tried again under its key, a submit without a key is
+//! always sent, and no key, callback token or
 //! per-task secret shows in an answer, an event or a log line.
 //!
 //! The only per-provider code is [`FIXTURES`]: a new provider gets the suite by adding its row.
 
 mod common;
 
-use common::every::{self, Inputs, Sandboxed, Submission};
+use common::client::{task_id_in, Answer, Submission};
+use common::every::{self, Inputs, Sandboxed};
 use common::logs::log_text;
 use faceswap_core::registry::ADAPTERS;
 use serde_json::{json, Value};
@@ -78,10 +81,10 @@ async fn swap(
     id: &str,
     inputs: &Inputs,
     key: Option<&str>,
-) -> (every::Answer, String, Value) {
+) -> (Answer, String, Value) {
     let answer = proxy.submit(id, &fixture(id)(inputs), key).await;
     assert_eq!(answer.status, 200, "{id}: {}", answer.text());
-    let task_id = every::task_id_in(&answer.json())
+    let task_id = task_id_in(&answer.json())
         .unwrap_or_else(|| panic!("{id}: no task_id in {}", answer.text()));
     let view = proxy.follow(id, &task_id).await;
     (answer, task_id, view)
@@ -187,12 +190,49 @@ async fn every_provider_replays_a_key_without_a_second_call_and_refuses_another_
         let conflict = proxy.submit(id, &other, Some(&key)).await;
         assert_eq!(conflict.status, 422, "{id}: {}", conflict.text());
         assert_eq!(
-            conflict.json()["error"],
-            "idempotency_conflict",
+            conflict.headers["content-type"], "application/json",
+            "{id}: the error is JSON"
+        );
+        assert_eq!(
+            (&conflict.json()["error"], &conflict.json()["code"]),
+            (&json!("idempotency_conflict"), &json!(422)),
             "{id}: {}",
             conflict.text()
         );
         assert_eq!(proxy.upstream.count(), calls, "{id}: nothing sent");
+    }
+}
+
+#[tokio::test]
+async fn every_provider_retries_a_failed_first_attempt_under_its_key_and_replays_nothing_without_one(
+) {
+    log_text();
+    let proxy = every::start().await;
+    let inputs = proxy.inputs().await;
+    for id in providers() {
+        // The provider fails the first attempt: it is not kept, the same key may try again.
+        let key = format!("every-{id}-retry");
+        proxy.faults(json!({"error_next": 1})).await;
+        let calls = proxy.upstream.count();
+        let failed = proxy.submit(id, &fixture(id)(&inputs), Some(&key)).await;
+        assert!(failed.status >= 500, "{id}: {}", failed.text());
+        assert_eq!(
+            proxy.upstream.count(),
+            calls + 1,
+            "{id}: the attempt was sent"
+        );
+        let (_, _, view) = swap(&proxy, id, &inputs, Some(&key)).await;
+        assert_eq!(view["status"], "succeeded", "{id}: {view}");
+
+        // Without a key, the same body is another task, sent upstream again.
+        let calls = proxy.upstream.count();
+        let (_, first, _) = swap(&proxy, id, &inputs, None).await;
+        let (_, second, _) = swap(&proxy, id, &inputs, None).await;
+        assert_ne!(first, second, "{id}: two tasks");
+        assert!(
+            proxy.upstream.count() >= calls + 2,
+            "{id}: both submits went upstream"
+        );
     }
 }
 
@@ -220,7 +260,13 @@ async fn no_provider_shows_a_key_token_or_secret_in_answers_events_or_logs() {
         secrets.len() > 1,
         "callback tokens went upstream too: {secrets:?}"
     );
-    shown.push(("the logs".to_owned(), log_text()));
+    let logs = log_text();
+    assert!(
+        logs.contains("task submitted") && logs.contains("callback"),
+        "the proxy's own lines are captured at trace level ({} bytes)",
+        logs.len()
+    );
+    shown.push(("the logs".to_owned(), logs));
     for secret in &secrets {
         for (place, text) in &shown {
             assert!(

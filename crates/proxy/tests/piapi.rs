@@ -1,25 +1,28 @@
-//! PiAPI served by the proxy (alone here, with `Config::try_from_args_for(&[&PiApi], ...)`)
-//! against a fake PiAPI on loopback: the three
-//! accepted (model, task_type) pairs, the index checks, the proxy's own `config` (webhook
-//! endpoint, fresh secret, `service_mode` from `PIAPI_SERVICE_MODE` only) never shown to a
-//! browser nor logged, webhooks with their task's secret, polling when no webhook comes (also
-//! after a restart), provider refusals and the spend cap in dollars.
+//! PiAPI served by the proxy alone (`common::alone`) against a fake PiAPI on loopback: the three
+//! accepted (model, task_type) pairs, the index checks and the 2048 px limit, the proxy's own
+//! `config` (webhook endpoint, fresh secret, `service_mode` from `PIAPI_SERVICE_MODE` only)
+//! never shown to a browser, webhooks with their task's secret, polling when no webhook comes
+//! (also after a restart), PiAPI's refusals and the spend cap in dollars. What every provider
+//! does (a swap to its end, its stream, a replay, no secret shown or logged) is checked by
+//! `every_provider.rs`.
 
 mod common;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use common::{Proxy, SseReader};
+use common::alone::{self, Alone, Running};
+use common::client::{Submission, EVENT_TIME};
+use common::deliver_with;
+use common::recorder::Recorder;
 use faceswap_core::piapi::PiApi;
 use faceswap_core::provider::Adapter;
-use faceswap_proxy::{app, spawn_maintenance, AppState, Config, Providers};
+use faceswap_proxy::Config;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The operator's PiAPI key in these tests.
@@ -28,78 +31,53 @@ const KEY: &str = "piapi-key-5e4d3c2b1a-secret";
 static ADAPTERS: [&dyn Adapter; 1] = [&PiApi];
 
 // ---------------------------------------------------------------------------------------------
-// Every log line of this test binary, at trace level.
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn logs() -> &'static Captured {
-    static LOGS: OnceLock<Captured> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .init();
-        captured
-    })
-}
-
-fn log_text() -> String {
-    String::from_utf8_lossy(&logs().0.lock().expect("lock")).into_owned()
-}
-
-// ---------------------------------------------------------------------------------------------
 // The fake PiAPI: Create Task and Get Task, tasks echoing their config (secret included), as
-// PiAPI's do.
+// PiAPI's do; every call it gets is in `upstream`.
 
-/// A Get Task the fake saw: the task id and the `x-api-key`.
-type Poll = (String, Option<String>);
-
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct FakePiApi {
+    upstream: Recorder,
     tasks: Arc<Mutex<HashMap<String, Value>>>,
-    submits: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
-    polls: Arc<Mutex<Vec<Poll>>>,
     /// The next submits' refusal: HTTP status and body.
     refusal: Arc<Mutex<Option<(u16, Value)>>>,
 }
 
 impl FakePiApi {
-    async fn start(self) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let router = Router::new()
-            .route("/api/v1/task", post(create_task))
-            .route("/api/v1/task/{id}", get(get_task))
-            .with_state(self);
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        url
+    async fn start() -> Self {
+        Recorder::serve(|upstream| {
+            let fake = FakePiApi {
+                upstream,
+                tasks: Arc::default(),
+                refusal: Arc::default(),
+            };
+            let router = Router::new()
+                .route("/api/v1/task", post(create_task))
+                .route("/api/v1/task/{id}", get(get_task))
+                .with_state(fake.clone());
+            (router, fake)
+        })
+        .await
     }
 
+    /// The body of the `index`-th Create Task.
     fn submitted(&self, index: usize) -> Value {
-        self.submits.lock().expect("lock")[index].1.clone()
+        self.upstream.sent_with(Method::POST)[index].json()
     }
 
     fn submit_count(&self) -> usize {
-        self.submits.lock().expect("lock").len()
+        self.upstream.sent_with(Method::POST).len()
+    }
+
+    /// Every Get Task: the task id and the `x-api-key`.
+    fn polls(&self) -> Vec<(String, Option<String>)> {
+        self.upstream
+            .sent_with(Method::GET)
+            .iter()
+            .map(|sent| {
+                let id = sent.path.trim_start_matches("/api/v1/task/").to_owned();
+                (id, sent.header("x-api-key"))
+            })
+            .collect()
     }
 
     /// The task with this status (and its result when completed).
@@ -127,16 +105,8 @@ impl FakePiApi {
     }
 }
 
-async fn create_task(
-    State(fake): State<FakePiApi>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Response {
-    let id = format!("{:08x}-task-{}", 0xfeed_u32, fake.submit_count() + 1);
-    fake.submits
-        .lock()
-        .expect("lock")
-        .push((headers, body.clone()));
+async fn create_task(State(fake): State<FakePiApi>, Json(body): Json<Value>) -> Response {
+    let id = format!("{:08x}-task-{}", 0xfeed_u32, fake.submit_count());
     if let Some((status, answer)) = fake.refusal.lock().expect("lock").clone() {
         return (StatusCode::from_u16(status).expect("status"), Json(answer)).into_response();
     }
@@ -152,83 +122,30 @@ async fn create_task(
 async fn get_task(
     State(fake): State<FakePiApi>,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, StatusCode> {
-    let key = headers
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    fake.polls.lock().expect("lock").push((id.clone(), key));
     let task = fake.tasks.lock().expect("lock").get(&id).cloned();
     task.map(|task| Json(json!({"code": 200, "data": task, "message": "success"})))
         .ok_or(StatusCode::NOT_FOUND)
 }
 
 // ---------------------------------------------------------------------------------------------
-// The proxy.
+// The proxy and PiAPI's documented bodies.
 
-/// A proxy serving PiAPI at `upstream`, its tasks in `db` (a SQLite file), with `extra` flags.
-fn piapi_config(url: &str, upstream: &str, db: &std::path::Path, extra: &[&str]) -> Config {
-    let uploads = db.with_extension("uploads");
-    let mut args = vec![
-        "faceswap-proxy".to_owned(),
-        "--public-url".into(),
-        url.to_owned(),
-        "--database-url".into(),
-        format!("sqlite://{}", db.display()),
-        "--upload-dir".into(),
-        uploads.display().to_string(),
-        "--piapi-base-url".into(),
-        upstream.to_owned(),
-        "--piapi-api-key".into(),
-        KEY.to_owned(),
-        "--rate-limit-per-min".into(),
-        "100000".into(),
-    ];
-    args.extend(extra.iter().map(|s| (*s).to_owned()));
-    Config::try_from_args_for(&ADAPTERS, args).expect("flags")
+/// A proxy serving PiAPI (with [`KEY`]) at `fake`, its tasks in `db`, with `flags`.
+async fn start(fake: &FakePiApi, db: &std::path::Path, flags: &[&str]) -> Running {
+    let alone = Alone {
+        adapter: &PiApi,
+        upstream: &fake.upstream.url,
+        key: Some(KEY),
+        db,
+        defaults: &[],
+    };
+    alone::serve(alone, flags).await
 }
 
-/// A proxy that can be stopped: its server and its sweeps are aborted on drop.
-struct Running {
-    proxy: Proxy,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
-    }
-}
-
-async fn start(upstream: &str, db: &std::path::Path, extra: &[&str]) -> Running {
-    logs();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let config = piapi_config(&url, upstream, db, extra);
-    let providers = Providers::resolve(&config, None).expect("providers");
-    let state = AppState::new(config, providers).await.expect("state");
-    let sweeps = spawn_maintenance(state.clone());
-    let router = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    Running {
-        proxy: Proxy {
-            url,
-            state,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            dir: tempfile::tempdir().expect("tempdir"),
-        },
-        tasks: vec![sweeps, server],
-    }
+/// Create Task with `body`.
+fn create(body: Value) -> Submission {
+    Submission::json("v1/task", body)
 }
 
 fn face_swap() -> Value {
@@ -248,54 +165,14 @@ fn video_face_swap() -> Value {
             "swap_faces_index": "0", "target_faces_index": "1"}})
 }
 
-async fn submit(proxy: &Proxy, body: &Value) -> (u16, Value) {
-    let response = proxy
-        .http
-        .post(format!("{}/api/piapi/v1/task", proxy.url))
-        .json(body)
-        .send()
-        .await
-        .expect("submit");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("json"))
-}
-
-async fn submit_ok(proxy: &Proxy, body: &Value) -> (String, Value) {
-    let (status, answer) = submit(proxy, body).await;
-    assert_eq!(status, 200, "{answer}");
-    let id = answer["data"]["task_id"]
-        .as_str()
-        .expect("task_id")
-        .to_owned();
-    (id, answer)
-}
-
-async fn task(proxy: &Proxy, id: &str) -> Value {
-    let response = proxy.get(&format!("/api/piapi/tasks/{id}")).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.expect("task")
-}
-
-/// POSTs a webhook `{"timestamp", "data": task}` with `secret` in `x-webhook-secret`.
+/// PiAPI's webhook `{"timestamp", "data": task}`, with `secret` in `x-webhook-secret`.
 async fn webhook(endpoint: &str, secret: Option<&str>, task: &Value) -> u16 {
-    let mut request = reqwest::Client::new()
-        .post(endpoint)
-        .json(&json!({"timestamp": 1_723_018_391, "data": task}));
-    if let Some(secret) = secret {
-        request = request.header("x-webhook-secret", secret);
-    }
-    request.send().await.expect("webhook").status().as_u16()
-}
-
-async fn wait_for_status(proxy: &Proxy, id: &str, status: &str) -> Value {
-    for _ in 0..100 {
-        let view = task(proxy, id).await;
-        if view["status"] == status {
-            return view;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("task {id} never became {status}: {}", task(proxy, id).await);
+    let headers: Vec<(&str, &str)> = secret
+        .map(|secret| ("x-webhook-secret", secret))
+        .into_iter()
+        .collect();
+    let body = json!({"timestamp": 1_723_018_391, "data": task});
+    deliver_with(endpoint, &headers, body).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,10 +189,9 @@ fn png_header_base64(width: u32, height: u32) -> String {
 
 #[tokio::test]
 async fn only_the_three_pairs_go_upstream_and_indexes_name_their_field() {
-    let fake = FakePiApi::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakePiApi::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let running = start(&fake, &dir.path().join("tasks.db"), &[]).await;
     let proxy = &running.proxy;
 
     let config: Value = proxy.get("/api/config").await.json().await.expect("config");
@@ -336,7 +212,7 @@ async fn only_the_three_pairs_go_upstream_and_indexes_name_their_field() {
         multi_face_swap("0,1", "1, 0"),
         video_face_swap(),
     ] {
-        submit_ok(proxy, &body).await;
+        proxy.send_ok("piapi", &create(body)).await;
     }
     assert_eq!(fake.submit_count(), 3);
     let sent: Vec<(Value, Value)> = (0..3)
@@ -358,11 +234,10 @@ async fn only_the_three_pairs_go_upstream_and_indexes_name_their_field() {
         "duration prices, is not sent"
     );
     assert!(fake
-        .submits
-        .lock()
-        .expect("lock")
+        .upstream
+        .sent()
         .iter()
-        .all(|(headers, _)| headers.get("x-api-key").and_then(|v| v.to_str().ok()) == Some(KEY)));
+        .all(|sent| sent.header("x-api-key").as_deref() == Some(KEY)));
 
     let refused = |model: &str, task_type: &str| {
         let mut body = face_swap();
@@ -407,7 +282,7 @@ async fn only_the_three_pairs_go_upstream_and_indexes_name_their_field() {
     ));
     cases.push((large, "input.swap_image"));
     for (body, field) in cases {
-        let (status, answer) = submit(proxy, &body).await;
+        let (status, answer) = proxy.answer("piapi", &create(body.clone())).await;
         assert_eq!(status, 400, "{body}: {answer}");
         assert_eq!(answer["error"], "invalid_parameter", "{answer}");
         assert_eq!(answer["field"], field, "{body}: {answer}");
@@ -416,12 +291,11 @@ async fn only_the_three_pairs_go_upstream_and_indexes_name_their_field() {
 }
 
 #[tokio::test]
-async fn the_proxy_sets_the_config_and_no_browser_or_log_sees_it() {
-    let fake = FakePiApi::default();
-    let upstream = fake.clone().start().await;
+async fn the_proxy_sets_the_config_and_no_browser_sees_it() {
+    let fake = FakePiApi::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let running = start(
-        &upstream,
+        &fake,
         &dir.path().join("tasks.db"),
         &[
             "--piapi-service-mode",
@@ -436,7 +310,7 @@ async fn the_proxy_sets_the_config_and_no_browser_or_log_sees_it() {
     let mut body = face_swap();
     body["config"] = json!({"service_mode": "private",
         "webhook_config": {"endpoint": "https://evil.example/hook", "secret": "browser-chosen"}});
-    let (id, answer) = submit_ok(proxy, &body).await;
+    let (id, answer) = proxy.send_ok("piapi", &create(body)).await;
     let sent = fake.submitted(0);
     let endpoint = sent["config"]["webhook_config"]["endpoint"]
         .as_str()
@@ -462,7 +336,7 @@ async fn the_proxy_sets_the_config_and_no_browser_or_log_sees_it() {
     );
 
     // A second task gets its own secret.
-    submit_ok(proxy, &face_swap()).await;
+    proxy.send_ok("piapi", &create(face_swap())).await;
     let second = fake.submitted(1)["config"]["webhook_config"]["secret"].clone();
     assert_ne!(second, json!(secret));
 
@@ -474,71 +348,19 @@ async fn the_proxy_sets_the_config_and_no_browser_or_log_sees_it() {
         "{shown}"
     );
     assert_eq!(answer["data"]["task_id"], id.as_str());
-    let view = task(proxy, &id).await;
+    let view = proxy.view("piapi", &id).await;
     assert!(!view.to_string().contains(&secret));
-    let mut stream = SseReader::new(proxy.get(&format!("/api/piapi/tasks/{id}/events")).await);
-    let (_, first) = stream
-        .next_event(Duration::from_secs(5))
-        .await
-        .expect("event");
+    let mut stream = proxy.stream("piapi", &id).await;
+    let (_, first) = stream.next_event(EVENT_TIME).await.expect("event");
     assert!(!first.to_string().contains(&secret));
 
     // The completed task, delivered with the secret, still shows no config.
     let done = fake.task_with(&id, "completed");
     assert!(done.to_string().contains(&secret), "PiAPI echoes it");
     assert_eq!(webhook(endpoint, Some(&secret), &done).await, 200);
-    let (_, last) = stream
-        .next_event(Duration::from_secs(5))
-        .await
-        .expect("event");
+    let (_, last) = stream.next_event(EVENT_TIME).await.expect("event");
     assert_eq!(last["status"], "succeeded");
     assert!(!last.to_string().contains(&secret));
-
-    // An idempotent replay is the same cleaned answer.
-    let replay = |key: &'static str| {
-        proxy
-            .http
-            .post(format!("{}/api/piapi/v1/task", proxy.url))
-            .header("idempotency-key", key)
-            .json(&face_swap())
-            .send()
-    };
-    let first_text = replay("piapi-replay-1")
-        .await
-        .expect("submit")
-        .text()
-        .await
-        .expect("text");
-    let again_text = replay("piapi-replay-1")
-        .await
-        .expect("submit")
-        .text()
-        .await
-        .expect("text");
-    assert_eq!(first_text, again_text);
-    assert!(!first_text.contains("webhook_config"), "{first_text}");
-
-    // Nothing logged holds a secret or the key.
-    let logs = log_text();
-    assert!(
-        logs.len() > 1000,
-        "trace logging was on ({} bytes)",
-        logs.len()
-    );
-    assert!(
-        logs.contains("task submitted") && logs.contains("callback"),
-        "the proxy's own lines are captured"
-    );
-    for (i, (_, sent)) in fake.submits.lock().expect("lock").iter().enumerate() {
-        let secret = sent["config"]["webhook_config"]["secret"]
-            .as_str()
-            .expect("secret");
-        assert!(
-            !logs.contains(secret),
-            "the secret of task {i} is in the log"
-        );
-    }
-    assert!(!logs.contains(KEY), "the key is in the log");
 }
 
 #[test]
@@ -581,18 +403,19 @@ fn service_mode_is_the_operators_setting_only() {
 
 #[tokio::test]
 async fn webhooks_need_their_tasks_secret_and_only_completed_or_failed_end_a_task() {
-    let fake = FakePiApi::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakePiApi::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let running = start(
-        &upstream,
+        &fake,
         &dir.path().join("tasks.db"),
         &["--piapi-poll-after-ms", "600000"],
     )
     .await;
     let proxy = &running.proxy;
-    let (id, _) = submit_ok(proxy, &multi_face_swap("0", "2")).await;
-    let (other, _) = submit_ok(proxy, &face_swap()).await;
+    let (id, _) = proxy
+        .send_ok("piapi", &create(multi_face_swap("0", "2")))
+        .await;
+    let (other, _) = proxy.send_ok("piapi", &create(face_swap())).await;
     let hook = |i: usize| {
         let sent = fake.submitted(i);
         (
@@ -608,7 +431,7 @@ async fn webhooks_need_their_tasks_secret_and_only_completed_or_failed_end_a_tas
     };
     let (endpoint, secret) = hook(0);
     let (_, other_secret) = hook(1);
-    let before = task(proxy, &id).await;
+    let before = proxy.view("piapi", &id).await;
 
     let done = fake.task_with(&id, "Completed");
     assert_eq!(webhook(&endpoint, None, &done).await, 401);
@@ -621,7 +444,7 @@ async fn webhooks_need_their_tasks_secret_and_only_completed_or_failed_end_a_tas
         401,
         "another task's secret"
     );
-    assert_eq!(task(proxy, &id).await, before, "nothing changed");
+    assert_eq!(proxy.view("piapi", &id).await, before, "nothing changed");
 
     // Non-terminal updates, in either case, change nothing.
     for status in ["processing", "Staged", "PENDING"] {
@@ -630,31 +453,25 @@ async fn webhooks_need_their_tasks_secret_and_only_completed_or_failed_end_a_tas
             200
         );
     }
-    assert_eq!(task(proxy, &id).await, before);
-    let mut stream = SseReader::new(proxy.get(&format!("/api/piapi/tasks/{id}/events")).await);
-    stream
-        .next_event(Duration::from_secs(5))
-        .await
-        .expect("pending");
+    assert_eq!(proxy.view("piapi", &id).await, before);
+    let mut stream = proxy.stream("piapi", &id).await;
+    stream.next_event(EVENT_TIME).await.expect("pending");
 
     assert_eq!(webhook(&endpoint, Some(&secret), &done).await, 200);
-    let (_, event) = stream
-        .next_event(Duration::from_secs(5))
-        .await
-        .expect("result");
+    let (_, event) = stream.next_event(EVENT_TIME).await.expect("result");
     assert_eq!(event["status"], "succeeded");
     assert_eq!(
         event["result_url"],
         format!("https://img.theapi.app/{id}.out")
     );
-    let after = task(proxy, &id).await;
+    let after = proxy.view("piapi", &id).await;
     // Duplicates and late failures change nothing.
     assert_eq!(webhook(&endpoint, Some(&secret), &done).await, 200);
     assert_eq!(
         webhook(&endpoint, Some(&secret), &fake.task_with(&id, "failed")).await,
         200
     );
-    assert_eq!(task(proxy, &id).await, after);
+    assert_eq!(proxy.view("piapi", &id).await, after);
     // A webhook about another task on this token is refused.
     assert_eq!(
         webhook(
@@ -665,7 +482,7 @@ async fn webhooks_need_their_tasks_secret_and_only_completed_or_failed_end_a_tas
         .await,
         404
     );
-    assert_eq!(task(proxy, &other).await["status"], "pending");
+    assert_eq!(proxy.view("piapi", &other).await["status"], "pending");
     // A failure keeps PiAPI's words.
     let (other_endpoint, _) = hook(1);
     assert_eq!(
@@ -677,7 +494,7 @@ async fn webhooks_need_their_tasks_secret_and_only_completed_or_failed_end_a_tas
         .await,
         200
     );
-    let failed = task(proxy, &other).await;
+    let failed = proxy.view("piapi", &other).await;
     assert_eq!(failed["status"], "failed");
     assert!(
         failed["error"]
@@ -685,36 +502,33 @@ async fn webhooks_need_their_tasks_secret_and_only_completed_or_failed_end_a_tas
             .is_some_and(|e| e.contains("face not found")),
         "{failed}"
     );
-    assert!(
-        fake.polls.lock().expect("lock").is_empty(),
-        "webhooks in time: no polls"
-    );
+    assert!(fake.polls().is_empty(), "webhooks in time: no polls");
 }
 
 #[tokio::test]
 async fn polling_completes_a_task_whose_webhooks_never_come() {
-    let fake = FakePiApi::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakePiApi::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let running = start(
-        &upstream,
+        &fake,
         &dir.path().join("tasks.db"),
         &["--piapi-poll-after-ms", "100", "--poll-interval-ms", "50"],
     )
     .await;
     let proxy = &running.proxy;
-    let (id, _) = submit_ok(proxy, &video_face_swap()).await;
+    let (id, _) = proxy.send_ok("piapi", &create(video_face_swap())).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(task(proxy, &id).await["status"], "pending");
+    assert_eq!(proxy.view("piapi", &id).await["status"], "pending");
     fake.set_status(&id, "processing");
     tokio::time::sleep(Duration::from_millis(200)).await;
     fake.set_status(&id, "COMPLETED");
-    let view = wait_for_status(proxy, &id, "succeeded").await;
+    let view = proxy.follow("piapi", &id).await;
+    assert_eq!(view["status"], "succeeded", "{view}");
     assert_eq!(
         view["result_url"],
         format!("https://img.theapi.app/{id}.out")
     );
-    let polls = fake.polls.lock().expect("lock").clone();
+    let polls = fake.polls();
     assert!(
         polls.len() >= 2,
         "polled while running, then done: {polls:?}"
@@ -723,55 +537,50 @@ async fn polling_completes_a_task_whose_webhooks_never_come() {
         .iter()
         .all(|(task, key)| *task == id && key.as_deref() == Some(KEY)));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        fake.polls.lock().expect("lock").len(),
-        polls.len(),
-        "no poll after the end"
-    );
+    assert_eq!(fake.polls().len(), polls.len(), "no poll after the end");
 }
 
 #[tokio::test]
 async fn polling_resumes_after_a_restart() {
-    let fake = FakePiApi::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakePiApi::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("tasks.db");
     let first = start(
-        &upstream,
+        &fake,
         &db,
         &["--piapi-poll-after-ms", "300", "--poll-interval-ms", "50"],
     )
     .await;
-    let (id, _) = submit_ok(&first.proxy, &face_swap()).await;
+    let (id, _) = first.proxy.send_ok("piapi", &create(face_swap())).await;
     drop(first);
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(
-        fake.polls.lock().expect("lock").is_empty(),
+        fake.polls().is_empty(),
         "the first proxy stopped before polling"
     );
     fake.set_status(&id, "completed");
 
     let second = start(
-        &upstream,
+        &fake,
         &db,
         &["--piapi-poll-after-ms", "300", "--poll-interval-ms", "50"],
     )
     .await;
-    let view = wait_for_status(&second.proxy, &id, "succeeded").await;
+    let view = second.proxy.follow("piapi", &id).await;
+    assert_eq!(view["status"], "succeeded", "{view}");
     assert_eq!(
         view["result_url"],
         format!("https://img.theapi.app/{id}.out")
     );
     assert_eq!(view["cost"], json!({"amount": 0.01, "unit": "usd"}));
-    assert!(!fake.polls.lock().expect("lock").is_empty());
+    assert!(!fake.polls().is_empty());
 }
 
 #[tokio::test]
 async fn piapis_refusals_keep_their_meaning() {
-    let fake = FakePiApi::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakePiApi::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let running = start(&fake, &dir.path().join("tasks.db"), &[]).await;
     let proxy = &running.proxy;
     let refuse = |status: u16, code: i64, message: &str| {
         *fake.refusal.lock().expect("lock") = Some((
@@ -793,7 +602,7 @@ async fn piapis_refusals_keep_their_meaning() {
         (402, 402, "insufficient balance", "upstream_error", 502),
     ] {
         refuse(status, code, message);
-        let (got, answer) = submit(proxy, &face_swap()).await;
+        let (got, answer) = proxy.answer("piapi", &create(face_swap())).await;
         assert_eq!(
             (got, answer["error"].as_str()),
             (http, Some(error)),
@@ -806,31 +615,32 @@ async fn piapis_refusals_keep_their_meaning() {
 
 #[tokio::test]
 async fn the_spend_cap_is_in_dollars() {
-    let fake = FakePiApi::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakePiApi::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let running = start(
-        &upstream,
+        &fake,
         &dir.path().join("tasks.db"),
         &["--piapi-spend-cap-per-hour", "0.04"],
     )
     .await;
     let proxy = &running.proxy;
-    let (id, _) = submit_ok(proxy, &multi_face_swap("0", "0")).await;
+    let (id, _) = proxy
+        .send_ok("piapi", &create(multi_face_swap("0", "0")))
+        .await;
     assert_eq!(
-        task(proxy, &id).await["cost"],
+        proxy.view("piapi", &id).await["cost"],
         json!({"amount": 0.015, "unit": "usd"})
     );
-    submit_ok(proxy, &face_swap()).await;
+    proxy.send_ok("piapi", &create(face_swap())).await;
     // 0.025 spent: a 4 s video (0.04) is over the cap, another face swap (0.035) is not.
-    let (status, answer) = submit(proxy, &video_face_swap()).await;
+    let (status, answer) = proxy.answer("piapi", &create(video_face_swap())).await;
     assert_eq!(
         (status, answer["error"].as_str()),
         (429, Some("spend_cap_exceeded")),
         "{answer}"
     );
-    submit_ok(proxy, &face_swap()).await;
-    let (status, _) = submit(proxy, &face_swap()).await;
+    proxy.send_ok("piapi", &create(face_swap())).await;
+    let (status, _) = proxy.answer("piapi", &create(face_swap())).await;
     assert_eq!(status, 429, "0.045 is over 0.04");
     assert_eq!(fake.submit_count(), 3);
 }
@@ -847,32 +657,17 @@ fn png_header(width: u32, height: u32) -> Vec<u8> {
 /// header before anything is spent; a remote URL cannot be, and goes to PiAPI.
 #[tokio::test]
 async fn an_uploaded_image_over_2048_pixels_is_refused_before_anything_is_spent() {
-    let fake = FakePiApi::default();
-    let upstream = fake.clone().start().await;
+    let fake = FakePiApi::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let running = start(&upstream, &dir.path().join("tasks.db"), &[]).await;
+    let running = start(&fake, &dir.path().join("tasks.db"), &[]).await;
     let proxy = &running.proxy;
-    let upload = |bytes: Vec<u8>| async move {
-        let answer: Value = proxy
-            .http
-            .post(format!("{}/api/uploads", proxy.url))
-            .header("content-type", "image/png")
-            .body(bytes)
-            .send()
-            .await
-            .expect("upload")
-            .json()
-            .await
-            .expect("json");
-        answer["url"].as_str().expect("an upload URL").to_owned()
-    };
-    let wide = upload(png_header(2049, 1000)).await;
-    let tall = upload(png_header(1000, 2049)).await;
-    let fits = upload(png_header(2048, 2048)).await;
+    let wide = proxy.upload("image/png", png_header(2049, 1000)).await;
+    let tall = proxy.upload("image/png", png_header(1000, 2049)).await;
+    let fits = proxy.upload("image/png", png_header(2048, 2048)).await;
     for (field, url) in [("input.target_image", &wide), ("input.swap_image", &tall)] {
         let mut body = face_swap();
         body["input"][field.trim_start_matches("input.")] = json!(url);
-        let (status, answer) = submit(proxy, &body).await;
+        let (status, answer) = proxy.answer("piapi", &create(body)).await;
         assert_eq!(
             (status, answer["error"].as_str(), answer["field"].as_str()),
             (400, Some("invalid_parameter"), Some(field)),
@@ -881,7 +676,7 @@ async fn an_uploaded_image_over_2048_pixels_is_refused_before_anything_is_spent(
     }
     let mut video = video_face_swap();
     video["input"]["swap_image"] = json!(wide);
-    let (status, answer) = submit(proxy, &video).await;
+    let (status, answer) = proxy.answer("piapi", &create(video)).await;
     assert_eq!(
         (status, answer["field"].as_str()),
         (400, Some("input.swap_image")),
@@ -890,6 +685,6 @@ async fn an_uploaded_image_over_2048_pixels_is_refused_before_anything_is_spent(
     assert_eq!(fake.submit_count(), 0, "nothing refused went upstream");
     let mut body = face_swap();
     body["input"]["target_image"] = json!(fits);
-    submit_ok(proxy, &body).await;
+    proxy.send_ok("piapi", &create(body)).await;
     assert_eq!(fake.submit_count(), 1);
 }

@@ -4,18 +4,15 @@
 //! counts the upstream calls. Helpers upload the test photos, submit a provider's request, follow
 //! a task to its end and read its event stream.
 
+use super::client::{Answer, Field, Submission};
 use super::media::test_media;
 use super::recorder::Recorder;
-use super::{serve_with_sandbox, Proxy, Sse, SseReader};
+use super::{serve_with_sandbox, Proxy};
 use faceswap_proxy::providers::SandboxEndpoint;
 use faceswap_proxy::Config;
 use faceswap_sandbox::RunningSandbox;
 use secrecy::ExposeSecret;
 use serde_json::Value;
-use std::time::{Duration, Instant};
-
-/// How long a swap may take through the sandbox before a test gives up.
-pub const SWAP_TIME: Duration = Duration::from_secs(60);
 
 /// A proxy serving every registered provider through the built-in sandbox.
 pub struct Sandboxed {
@@ -25,6 +22,8 @@ pub struct Sandboxed {
     pub upstream: Recorder,
     /// The sandbox's key (the operator's key of every provider here).
     pub api_key: String,
+    /// The sandbox's own address (for its fault knobs), not the relay's.
+    pub sandbox_url: String,
     _sandbox: RunningSandbox,
 }
 
@@ -58,76 +57,10 @@ impl Inputs {
     }
 }
 
-/// One field of a multipart form.
-#[derive(Debug, Clone)]
-pub enum Field {
-    /// A text field.
-    Text(String),
-    /// A file: its name and bytes.
-    File(String, Vec<u8>),
-}
-
 impl Image {
     /// This photo as a form's file field.
     pub fn file(&self) -> Field {
         Field::File(self.name.to_owned(), self.bytes.clone())
-    }
-}
-
-/// A request body as a browser sends it.
-#[derive(Debug, Clone)]
-pub enum Body {
-    /// JSON.
-    Json(Value),
-    /// A multipart form, fields in order.
-    Form(Vec<(&'static str, Field)>),
-}
-
-/// A submit: the provider's route under `/api/{id}/` and its body.
-#[derive(Debug, Clone)]
-pub struct Submission {
-    /// The route, e.g. `v1/faceswap`.
-    pub route: &'static str,
-    /// The body.
-    pub body: Body,
-}
-
-impl Submission {
-    /// A JSON submit to `route`.
-    pub fn json(route: &'static str, body: Value) -> Self {
-        Self {
-            route,
-            body: Body::Json(body),
-        }
-    }
-
-    /// A multipart submit to `route`.
-    pub fn form(route: &'static str, fields: Vec<(&'static str, Field)>) -> Self {
-        Self {
-            route,
-            body: Body::Form(fields),
-        }
-    }
-}
-
-/// An answer: its status and body as sent.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    /// HTTP status.
-    pub status: u16,
-    /// The body's bytes.
-    pub body: Vec<u8>,
-}
-
-impl Answer {
-    /// The body as JSON (`Null` when it is not JSON).
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-
-    /// The body as text.
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
     }
 }
 
@@ -186,6 +119,7 @@ pub async fn start_with(extra: &[String]) -> Sandboxed {
         proxy,
         upstream,
         api_key,
+        sandbox_url: endpoint.base_url.clone(),
         _sandbox: sandbox,
     }
 }
@@ -203,110 +137,34 @@ impl Sandboxed {
     /// Uploads the test photo `name` to the proxy.
     pub async fn upload(&self, name: &'static str) -> Image {
         let bytes = test_media(name);
-        let answer: Value = self
-            .proxy
-            .http
-            .post(format!("{}/api/uploads", self.proxy.url))
-            .header("content-type", "image/png")
-            .body(bytes.clone())
-            .send()
-            .await
-            .expect("upload")
-            .json()
-            .await
-            .expect("upload JSON");
-        let url = answer["url"].as_str().expect("upload url").to_owned();
+        let url = self.proxy.upload("image/png", bytes.clone()).await;
         Image { name, bytes, url }
     }
 
     /// Sends `submission` to provider `id`, with an `Idempotency-Key` when `key` is given.
     pub async fn submit(&self, id: &str, submission: &Submission, key: Option<&str>) -> Answer {
-        let mut request = self
-            .proxy
-            .http
-            .post(format!("{}/api/{id}/{}", self.proxy.url, submission.route));
-        if let Some(key) = key {
-            request = request.header("idempotency-key", key);
-        }
-        request = match &submission.body {
-            Body::Json(value) => request.json(value),
-            Body::Form(fields) => request.multipart(form(fields)),
-        };
-        let response = request.send().await.expect("submit");
-        Answer {
-            status: response.status().as_u16(),
-            body: response.bytes().await.expect("answer").to_vec(),
-        }
+        self.proxy.send(id, submission, key).await
     }
 
-    /// The view of provider `id`'s task.
-    pub async fn task(&self, id: &str, task_id: &str) -> Value {
-        let response = self.proxy.get(&format!("/api/{id}/tasks/{task_id}")).await;
-        assert_eq!(response.status(), 200, "{id} task {task_id}");
-        response.json().await.expect("task JSON")
-    }
-
-    /// The view of provider `id`'s task once it is no longer pending (within [`SWAP_TIME`]).
+    /// The view of provider `id`'s task once it is no longer pending (within [`super::client::SWAP_TIME`]).
     pub async fn follow(&self, id: &str, task_id: &str) -> Value {
-        let deadline = Instant::now() + SWAP_TIME;
-        loop {
-            let view = self.task(id, task_id).await;
-            if view["status"] != "pending" {
-                return view;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{id}: the task never ended: {view}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.proxy.follow(id, task_id).await
     }
 
-    /// Every event of provider `id`'s task stream, `(event name, data)`, until the proxy ends
-    /// the stream (after a terminal status).
+    /// Every event of provider `id`'s task stream until the proxy ends it.
     pub async fn events(&self, id: &str, task_id: &str) -> Vec<(String, Value)> {
-        let response = self
-            .proxy
-            .get(&format!("/api/{id}/tasks/{task_id}/events"))
-            .await;
-        assert_eq!(response.status(), 200, "{id}: events of {task_id}");
-        let mut stream = SseReader::new(response);
-        let mut events = Vec::new();
-        while let Some(item) = stream.next(SWAP_TIME).await {
-            if let Sse::Event { event, data, .. } = item {
-                events.push((event, data));
-            }
-        }
-        events
+        self.proxy.events(id, task_id).await
     }
-}
 
-/// The task id of a submit's answer: the first string field named `task_id`, at any depth (each
-/// provider's answer names it so, at its own place), else a top-level `id`.
-pub fn task_id_in(answer: &Value) -> Option<String> {
-    match answer {
-        Value::Object(map) => map
-            .get("task_id")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .or_else(|| map.values().find_map(task_id_in))
-            // An answer of only `{"id"}` (the browser library reads that too).
-            .or_else(|| map.get("id").and_then(Value::as_str).map(str::to_owned)),
-        Value::Array(items) => items.iter().find_map(task_id_in),
-        _ => None,
+    /// Sets the sandbox's fault knobs (`faceswap_sandbox::faults::Faults`, as JSON; the rest
+    /// off), through its loopback-only admin route.
+    pub async fn faults(&self, faults: Value) {
+        let response = reqwest::Client::new()
+            .put(format!("{}/__sandbox/faults", self.sandbox_url))
+            .json(&faults)
+            .send()
+            .await
+            .expect("the sandbox's faults");
+        assert_eq!(response.status(), 200, "faults {faults}");
     }
-}
-
-/// A reqwest form of `fields`.
-fn form(fields: &[(&'static str, Field)]) -> reqwest::multipart::Form {
-    fields.iter().fold(
-        reqwest::multipart::Form::new(),
-        |form, (name, field)| match field {
-            Field::Text(text) => form.text(*name, text.clone()),
-            Field::File(file, bytes) => form.part(
-                *name,
-                reqwest::multipart::Part::bytes(bytes.clone()).file_name(file.clone()),
-            ),
-        },
-    )
 }

@@ -2,7 +2,9 @@
 //! served in-process on loopback, and a small SSE reader.
 #![allow(dead_code)]
 
+pub mod alone;
 pub mod balancer;
+pub mod client;
 pub mod every;
 pub mod logs;
 pub mod media;
@@ -405,19 +407,30 @@ pub async fn serve_with_sandbox(
     dir: tempfile::TempDir,
     sandbox: Option<&faceswap_proxy::providers::SandboxEndpoint>,
 ) -> Proxy {
+    spawn_proxy(config, listener, dir, sandbox).await.0
+}
+
+/// Serves `config` like [`serve_with_sandbox`]; also gives the server's and the sweeps' tasks,
+/// to stop them (see [`alone::Running`]).
+pub async fn spawn_proxy(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    dir: tempfile::TempDir,
+    sandbox: Option<&faceswap_proxy::providers::SandboxEndpoint>,
+) -> (Proxy, Vec<tokio::task::JoinHandle<()>>) {
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let providers = Providers::resolve(&config, sandbox).expect("providers");
     let state = AppState::new(config, providers).await.expect("state");
-    spawn_maintenance(state.clone());
+    let sweeps = spawn_maintenance(state.clone());
     let limits = ConnectionLimits::from_config(&state.config);
     let router = app(state.clone());
-    tokio::spawn(serve_router(
+    let server = tokio::spawn(serve_router(
         listener,
         router,
         limits,
         std::future::pending(),
     ));
-    Proxy {
+    let proxy = Proxy {
         url,
         state,
         http: reqwest::Client::builder()
@@ -425,7 +438,8 @@ pub async fn serve_with_sandbox(
             .build()
             .expect("client"),
         dir,
-    }
+    };
+    (proxy, vec![sweeps, server])
 }
 
 impl Proxy {
@@ -456,10 +470,18 @@ impl Proxy {
     }
 }
 
-/// POSTs a webhook body to a URL; returns the status.
+/// POSTs a webhook (or callback) body to a URL; returns the status.
 pub async fn deliver(url: &str, body: serde_json::Value) -> u16 {
-    reqwest::Client::new()
-        .post(url)
+    deliver_with(url, &[], body).await
+}
+
+/// POSTs a webhook body to a URL with these headers; returns the status.
+pub async fn deliver_with(url: &str, headers: &[(&str, &str)], body: serde_json::Value) -> u16 {
+    let request = headers.iter().fold(
+        reqwest::Client::new().post(url),
+        |request, (name, value)| request.header(*name, *value),
+    );
+    request
         .json(&body)
         .send()
         .await

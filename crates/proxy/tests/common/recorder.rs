@@ -1,10 +1,12 @@
-//! A recording relay between the proxy and its upstream: an axum app on loopback that forwards
-//! every request unchanged to the real upstream (the built-in sandbox) and keeps a copy of it,
-//! so a test can count the proxy's upstream calls and read the secrets the proxy sent.
+//! The one upstream recorder: every request the proxy sends upstream, kept in order, so a test
+//! can count the proxy's upstream calls and read what it sent (its key, its callback tokens).
+//! Either a relay on loopback that forwards every request unchanged to the real upstream (the
+//! built-in sandbox), or a layer in front of a provider's fake ([`Recorder::serve`]).
 
-use axum::body::Bytes;
-use axum::extract::State;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::sync::{Arc, Mutex};
@@ -22,12 +24,28 @@ pub struct Sent {
     pub body: Bytes,
 }
 
-/// The relay: its base URL and what went through it.
+impl Sent {
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+
+    /// The value of header `name`, as text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    }
+}
+
+/// The recorder: its base URL and what went through it.
 #[derive(Clone)]
 pub struct Recorder {
     /// Base URL the proxy calls instead of the upstream.
     pub url: String,
-    target: String,
+    /// Where a relay forwards to; `None` in front of a fake.
+    target: Option<String>,
     sent: Arc<Mutex<Vec<Sent>>>,
     http: reqwest::Client,
 }
@@ -35,23 +53,48 @@ pub struct Recorder {
 impl Recorder {
     /// Starts a relay to `target` (a base URL without a trailing slash) on loopback.
     pub async fn start(target: &str) -> Self {
+        let (listener, recorder) = Self::bind(Some(target)).await;
+        let router = Router::new().fallback(relay).with_state(recorder.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        recorder
+    }
+
+    /// Serves a provider's fake on loopback behind a recorder: `make` gets the recorder (the
+    /// fake's URL and record) and gives the fake's router and the fake.
+    pub async fn serve<T>(make: impl FnOnce(Recorder) -> (Router, T)) -> T {
+        let (listener, recorder) = Self::bind(None).await;
+        let (router, fake) = make(recorder.clone());
+        let router = router.layer(axum::middleware::from_fn_with_state(recorder, record));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        fake
+    }
+
+    async fn bind(target: Option<&str>) -> (tokio::net::TcpListener, Self) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the recorder");
         let recorder = Recorder {
             url: format!("http://{}", listener.local_addr().expect("addr")),
-            target: target.to_owned(),
+            target: target.map(str::to_owned),
             sent: Arc::default(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
         };
-        let router = Router::new().fallback(relay).with_state(recorder.clone());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        recorder
+        (listener, recorder)
+    }
+
+    /// Every request so far with this method.
+    pub fn sent_with(&self, method: Method) -> Vec<Sent> {
+        self.sent()
+            .into_iter()
+            .filter(|sent| sent.method == method)
+            .collect()
     }
 
     /// Every request so far, in order.
@@ -96,6 +139,27 @@ fn hex_runs(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The path and query of `uri`.
+fn path_of(uri: &Uri) -> String {
+    uri.path_and_query()
+        .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned())
+}
+
+/// Records the request, then lets the fake answer it.
+async fn record(State(recorder): State<Recorder>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .expect("the whole body");
+    recorder.sent.lock().expect("lock").push(Sent {
+        method: parts.method.clone(),
+        path: path_of(&parts.uri),
+        headers: parts.headers.clone(),
+        body: body.clone(),
+    });
+    next.run(Request::from_parts(parts, Body::from(body))).await
+}
+
 /// Records the request, forwards it to the target and answers what the target answered.
 async fn relay(
     State(recorder): State<Recorder>,
@@ -104,9 +168,8 @@ async fn relay(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = uri
-        .path_and_query()
-        .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned());
+    let path = path_of(&uri);
+    let target = recorder.target.clone().expect("a relay");
     recorder.sent.lock().expect("lock").push(Sent {
         method: method.clone(),
         path: path.clone(),
@@ -117,7 +180,7 @@ async fn relay(
     forwarded.remove("host");
     let answer = recorder
         .http
-        .request(method, format!("{}{path}", recorder.target))
+        .request(method, format!("{target}{path}"))
         .headers(forwarded)
         .body(body)
         .send()
