@@ -877,4 +877,160 @@ mod tests {
             assert!(Config::try_from_args(["faceswap-proxy", flag, value]).is_err());
         }
     }
+
+    #[test]
+    fn every_flag_has_an_environment_variable_of_its_own() {
+        let command = Config::command(registry::ADAPTERS);
+        let mut seen = std::collections::HashMap::new();
+        let mut count = 0;
+        for arg in command.get_arguments() {
+            if matches!(arg.get_id().as_str(), "help" | "version") {
+                continue;
+            }
+            let flag = arg.get_long().expect("every setting is a --flag");
+            let env = arg
+                .get_env()
+                .unwrap_or_else(|| panic!("--{flag} has no environment variable"))
+                .to_string_lossy()
+                .into_owned();
+            if let Some(other) = seen.insert(env.clone(), flag) {
+                panic!("{env} is declared by both --{other} and --{flag}");
+            }
+            count += 1;
+        }
+        // The proxy's own settings and at least each registered provider's key and URL.
+        let own = Config::command(&[]).get_arguments().count();
+        assert!(own >= 30, "{own} settings of the proxy's own");
+        assert!(count >= own + 2 * registry::ADAPTERS.len(), "{count} flags");
+        for env in [
+            "HOST",
+            "DATABASE_URL",
+            "S3_SECRET_ACCESS_KEY",
+            "POLL_INTERVAL_MS",
+        ] {
+            assert!(seen.contains_key(env), "{env}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_their_values() {
+        let command = Config::command(registry::ADAPTERS);
+        let hidden = |env: &str| {
+            command
+                .get_arguments()
+                .find(|arg| arg.get_env().is_some_and(|e| e == env))
+                .unwrap_or_else(|| panic!("{env}"))
+                .is_hide_env_values_set()
+        };
+        for env in ["DATABASE_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] {
+            assert!(hidden(env), "{env}");
+        }
+        for adapter in registry::ADAPTERS {
+            let env = format!("{}_API_KEY", adapter.info().id.to_ascii_uppercase());
+            assert!(hidden(&env), "{env}");
+        }
+        let config = parse(&[
+            "--database-url",
+            "postgres://proxy:db-password@db:5432/tasks",
+            "--s3-secret-access-key",
+            "s3-secret-value",
+            "--piapi-api-key",
+            "piapi-secret-key",
+        ]);
+        let shown = format!("{config:?}");
+        for secret in ["db-password", "s3-secret-value", "piapi-secret-key"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+    }
+
+    #[test]
+    fn help_reads_in_sections() {
+        let help = Config::command(registry::ADAPTERS)
+            .render_long_help()
+            .to_string();
+        let at = |text: &str| {
+            help.find(text)
+                .unwrap_or_else(|| panic!("{text:?} not in --help:\n{help}"))
+        };
+        let headings = [
+            "Listening:",
+            "Storage:",
+            "Storage: S3 bucket (UPLOAD_STORE=s3):",
+            "Limits:",
+            "Fetching URL inputs:",
+            "Clients behind load balancers:",
+            "Timings (tests shorten them):",
+            "Providers:",
+        ];
+        let places: Vec<usize> = headings.iter().map(|heading| at(heading)).collect();
+        assert!(
+            places.windows(2).all(|w| w[0] < w[1]),
+            "{headings:?} in order"
+        );
+        // A few settings in their sections.
+        assert!((places[0]..places[1]).contains(&at("--public-url")));
+        assert!((places[1]..places[2]).contains(&at("--database-url")));
+        assert!((places[2]..places[3]).contains(&at("--s3-secret-access-key")));
+        assert!((places[3]..places[4]).contains(&at("--max-connections")));
+        assert!((places[5]..places[6]).contains(&at("--trusted-proxies")));
+        assert!((places[6]..places[7]).contains(&at("--poll-interval-ms")));
+        assert!(places[7] < at("--aifaceswap-api-key"));
+        assert!(places[7] < at("--spend-cap-credits-per-hour"));
+        assert!(help.starts_with(ABOUT), "{help}");
+    }
+
+    #[test]
+    fn derived_values_come_from_one_method_each() {
+        let config = parse(&["--host", "0.0.0.0", "--port", "9001"]);
+        assert_eq!(config.listen.public_url(), "http://0.0.0.0:9001");
+        let config = parse(&[
+            "--public-url",
+            "https://faceswap.example/",
+            "--allowed-hosts",
+            "app.example, ,",
+        ]);
+        assert_eq!(config.listen.public_url(), "https://faceswap.example");
+        assert_eq!(config.listen.allowed_hosts, ["app.example"]);
+        let hosts = config.listen.allowed_hosts();
+        assert!(hosts.allows("faceswap.example") && hosts.allows("app.example"));
+        assert!(!hosts.allows("rebind.example"));
+
+        let kind = |args: &[&str]| parse(args).storage.upload_store_kind();
+        assert_eq!(kind(&[]), UploadStoreKind::Disk);
+        assert_eq!(
+            kind(&["--database-url", "postgres://db/tasks"]),
+            UploadStoreKind::Postgres
+        );
+        assert_eq!(
+            kind(&[
+                "--database-url",
+                "postgres://db/tasks",
+                "--upload-store",
+                "disk"
+            ]),
+            UploadStoreKind::Disk
+        );
+        assert_eq!(kind(&["--upload-store", "s3"]), UploadStoreKind::S3);
+
+        let config = parse(&[
+            "--fetch-allowed-origins",
+            "https://a.example,https://b.example",
+            "--poll-interval-ms",
+            "1",
+            "--upload-max-age-ms",
+            "800",
+        ]);
+        assert_eq!(
+            config.fetch.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!(config.timings.poll_interval, Duration::from_millis(10));
+        assert_eq!(config.timings.sweep_interval(), Duration::from_millis(200));
+        assert_eq!(
+            parse(&["--poll-interval-ms", "60000"])
+                .timings
+                .poll_interval,
+            MAX_POLL_INTERVAL
+        );
+    }
 }
