@@ -104,7 +104,8 @@ pub enum StartupError {
 
 /// Refuses an `UPLOAD_DIR` that is, or contains, the folder of the SQLite database.
 fn check_upload_dir(config: &Config) -> Result<(), StartupError> {
-    let Some(database) = crate::store::sqlite::path_of_url(config.database_url.as_str()) else {
+    let Some(database) = crate::store::sqlite::path_of_url(config.storage.database_url.as_str())
+    else {
         return Ok(());
     };
     if database == ":memory:" {
@@ -120,9 +121,9 @@ fn check_upload_dir(config: &Config) -> Result<(), StartupError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    if resolve(folder).starts_with(resolve(&config.upload_dir)) {
+    if resolve(folder).starts_with(resolve(&config.storage.upload_dir)) {
         return Err(StartupError::UploadDirHoldsDatabase {
-            upload_dir: config.upload_dir.display().to_string(),
+            upload_dir: config.storage.upload_dir.display().to_string(),
             database: database.to_owned(),
         });
     }
@@ -133,7 +134,7 @@ impl AppState {
     /// Opens the store named by `DATABASE_URL` and the upload store (`UPLOAD_STORE`), and builds
     /// the state around `providers`.
     pub async fn new(config: Config, providers: Providers) -> Result<Self, StartupError> {
-        let url = config.database_url.as_str();
+        let url = config.storage.database_url.as_str();
         let driver = tokio::runtime::Handle::current();
         if postgres::is_postgres_url(url) {
             let store = PostgresStore::connect(url, driver).await?;
@@ -165,8 +166,8 @@ impl AppState {
     ) -> Result<Self, StartupError> {
         // Spooled uploads and URL inputs are written under UPLOAD_DIR whatever the store.
         check_upload_dir(&config)?;
-        std::fs::create_dir_all(&config.upload_dir)?;
-        let upstream = Upstream::new(config.upstream_timeout)?;
+        std::fs::create_dir_all(&config.storage.upload_dir)?;
+        let upstream = Upstream::new(config.limits.upstream_timeout)?;
         Ok(Self(Arc::new(Shared {
             limiter: limits::choose(&store, &config),
             upstream,
@@ -205,13 +206,13 @@ pub fn redacted_path(path: &str) -> String {
 
 /// Largest multipart body of the router's routes: the largest upload and 1 MiB of form fields.
 fn form_limit(config: &Config) -> usize {
-    usize::try_from(config.upload_max_bytes.saturating_add(1 << 20)).unwrap_or(usize::MAX)
+    usize::try_from(config.limits.upload_max_bytes.saturating_add(1 << 20)).unwrap_or(usize::MAX)
 }
 
 /// The global request body limit: a request whose `Content-Length` is larger gets 413 before
 /// anything else is read.
 fn body_limit(config: &Config) -> usize {
-    let json_limit = usize::try_from(config.json_max_bytes).unwrap_or(usize::MAX);
+    let json_limit = usize::try_from(config.limits.json_max_bytes).unwrap_or(usize::MAX);
     form_limit(config).max(json_limit.saturating_add(1 << 10))
 }
 
@@ -276,8 +277,8 @@ pub fn app(state: AppState) -> Router {
         .route("/hooks/{provider}/{token}", post(hooks::callback))
         .route("/uploads/{name}", get(uploads::serve))
         .route("/healthz", get(info::healthz))
-        .nest_service("/pkg", ServeDir::new(&config.pkg_dir))
-        .fallback_service(ServeDir::new(&config.www_dir))
+        .nest_service("/pkg", ServeDir::new(&config.listen.pkg_dir))
+        .fallback_service(ServeDir::new(&config.listen.www_dir))
         .layer(RequestBodyLimitLayer::new(body_limit(&config)));
 
     let client_rule = config.client_rule.clone();
@@ -298,7 +299,7 @@ pub fn app(state: AppState) -> Router {
                 // Before any route: a request for a host the proxy does not answer for (DNS
                 // rebinding) is refused.
                 .layer(middleware::from_fn_with_state(
-                    config.allowed_hosts.clone(),
+                    config.listen.allowed_hosts(),
                     allowed_host,
                 )),
         )

@@ -23,6 +23,10 @@ use ipnet::{IpNet, Ipv6Net};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 
+/// The rule (`TRUSTED_PROXIES`, `FORWARDED_HEADER`, `IPV6_CLIENT_PREFIX`), declared with the
+/// proxy's other settings.
+pub use crate::config::ClientRule;
+
 /// The networks whose forwarding headers are believed (`TRUSTED_PROXIES`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies(Vec<IpNet>);
@@ -77,27 +81,6 @@ pub enum ForwardedHeader {
 
 /// The default of `IPV6_CLIENT_PREFIX`: a /64, the network a single host or line is given.
 pub const DEFAULT_IPV6_CLIENT_PREFIX: u8 = 64;
-
-/// How the client of a request is found and what identity its budgets count.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientRule {
-    /// `TRUSTED_PROXIES`.
-    pub trusted: TrustedProxies,
-    /// `FORWARDED_HEADER`.
-    pub header: ForwardedHeader,
-    /// `IPV6_CLIENT_PREFIX`, 32 to 128.
-    pub ipv6_prefix: u8,
-}
-
-impl Default for ClientRule {
-    fn default() -> Self {
-        Self {
-            trusted: TrustedProxies::default(),
-            header: ForwardedHeader::default(),
-            ipv6_prefix: DEFAULT_IPV6_CLIENT_PREFIX,
-        }
-    }
-}
 
 impl ClientRule {
     /// The client of a request from `peer` with these headers: its address and its identity.

@@ -1,27 +1,87 @@
 //! Configuration from `--flags` and environment variables: the proxy's own, and each registered
 //! provider's (`{PROVIDER}_API_KEY`, `{PROVIDER}_BASE_URL`, ...).
+//!
+//! Every setting of the proxy's own is written once, here: a field of one of the groups below,
+//! with its flag, its environment variable, its default, its help (the field's doc comment) and
+//! the parser that turns it into the value the proxy uses (a [`Duration`], a list, a CIDR list,
+//! an enum). The groups are flattened into [`Config`] and read from it (`config.storage.upload_dir`,
+//! `config.timings.poll_interval`); `--help` shows one section per group:
+//!
+//! - [`Listen`]: where the proxy listens, how it is reached, which hosts and origins it answers;
+//! - [`Storage`]: the task database and where uploads are kept ([`S3Settings`] for a bucket);
+//! - [`Limits`]: request rates, upload budgets, sizes, connections and timeouts;
+//! - [`FetchRules`]: where URL inputs may be fetched from;
+//! - [`ClientRule`]: who a request's client is behind load balancers;
+//! - [`Timings`]: polls, deadlines, retention and the maintenance sweep;
+//! - the providers' own settings, added from [`faceswap_core::registry`] with clap's builder API
+//!   ([`ProviderSettings`]), under their own heading.
+//!
+//! A value derived from several settings is one documented method of its group:
+//! [`Listen::public_url`], [`Listen::allowed_hosts`], [`Storage::upload_store_kind`],
+//! [`Timings::sweep_interval`].
 
-use clap::{Arg, ArgMatches, CommandFactory, FromArgMatches, Parser};
+use clap::builder::TypedValueParser;
+use clap::{Arg, ArgMatches, Args, FromArgMatches};
 use faceswap_core::provider::{Adapter, AdapterSettings, CostUnit, ResultDelivery};
 use faceswap_core::registry;
 use secrecy::SecretString;
-
-use crate::client_addr::{ClientRule, ForwardedHeader, TrustedProxies, TrustedProxiesError};
-use crate::hosts::AllowedHosts;
+use std::convert::Infallible;
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
-use crate::upload_store::{S3Settings, UploadStoreKind};
+use crate::client_addr::{ForwardedHeader, TrustedProxies, DEFAULT_IPV6_CLIENT_PREFIX};
+use crate::hosts::AllowedHosts;
+use crate::upload_store::UploadStoreKind;
 
-/// Command-line flags; each also reads the environment variable of the same name in capitals.
-/// Each registered provider adds its own (see [`ProviderSettings`]).
-#[derive(Parser)]
-#[command(
-    name = "faceswap-proxy",
-    version,
-    about = "Key-holding face-swap proxy"
-)]
-pub struct Cli {
+/// The `about` line of `--help`.
+const ABOUT: &str = "Key-holding face-swap proxy";
+
+/// The heading of the providers' own flags in `--help`.
+const PROVIDERS_HEADING: &str = "Providers";
+
+/// The longest interval between two polls of one task.
+pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(30);
+
+/// The proxy's settings: its own, in groups that clap parses straight from flags and environment
+/// variables, and each registered provider's. Parse it with [`Config::try_from_args`] (or
+/// [`Config::from_env_and_args`]), which adds the providers' flags. `Debug` never shows a key, the
+/// S3 secret or the database password.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Listening address, public URL, answered hosts and origins, served folders.
+    #[command(flatten)]
+    pub listen: Listen,
+    /// The task database and the upload store.
+    #[command(flatten)]
+    pub storage: Storage,
+    /// Rates, budgets, sizes, connections and timeouts.
+    #[command(flatten)]
+    pub limits: Limits,
+    /// Where URL inputs may be fetched from.
+    #[command(flatten)]
+    pub fetch: FetchRules,
+    /// Who a request's client is and what its budgets count.
+    #[command(flatten)]
+    pub client_rule: ClientRule,
+    /// Polls, deadlines, retention and the maintenance sweep.
+    #[command(flatten)]
+    pub timings: Timings,
+    /// Each registered provider's settings, in registry order: built from the registry's flags
+    /// (`provider_args`), not declared here.
+    #[arg(skip)]
+    pub providers: Vec<ProviderSettings>,
+}
+
+/// Where the proxy listens and what it answers for. `PUBLIC_URL` is read through
+/// [`Listen::public_url`], which supplies its default, and the allowed hosts through
+/// [`Listen::allowed_hosts`].
+///
+/// The comma-separated lists are written `std::vec::Vec`: clap would read a plain `Vec<T>` as a
+/// flag given several times, and these are one value each, split by `comma_list`.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Listening")]
+pub struct Listen {
     /// Address to listen on.
     #[arg(long, env = "HOST", default_value = "127.0.0.1")]
     pub host: String,
@@ -29,15 +89,51 @@ pub struct Cli {
     #[arg(long, env = "PORT", default_value_t = 8080)]
     pub port: u16,
     /// How the outside world reaches this proxy (webhooks, upload URLs); default http://HOST:PORT.
-    #[arg(long, env = "PUBLIC_URL")]
+    #[arg(long, env = "PUBLIC_URL", value_parser = without_trailing_slash)]
     pub public_url: Option<String>,
+    /// Host names requests may be addressed to besides PUBLIC_URL's host, IP addresses and
+    /// localhost, comma separated; `.example.com` also admits its subdomains (DNS rebinding).
+    #[arg(long, env = "ALLOWED_HOSTS", default_value = "", value_parser = comma_list)]
+    pub allowed_hosts: std::vec::Vec<String>,
+    /// CORS allowlist, comma separated; empty means same origin only.
+    #[arg(long, env = "ALLOWED_ORIGINS", default_value = "", value_parser = comma_list)]
+    pub allowed_origins: std::vec::Vec<String>,
+    /// Folder of the demo page served at `/`.
+    #[arg(long, env = "WWW_DIR", default_value = "www")]
+    pub www_dir: PathBuf,
+    /// Folder of the built library served at `/pkg/`.
+    #[arg(long, env = "PKG_DIR", default_value = "pkg")]
+    pub pkg_dir: PathBuf,
+}
+
+impl Listen {
+    /// The public base URL, without a trailing slash: `PUBLIC_URL`, or `http://HOST:PORT`.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}:{}", self.host, self.port))
+    }
+
+    /// The `Host` values requests are answered for: the host of [`Listen::public_url`],
+    /// `ALLOWED_HOSTS`, IP literals and `localhost`.
+    pub fn allowed_hosts(&self) -> AllowedHosts {
+        AllowedHosts::new(&self.public_url(), &self.allowed_hosts)
+    }
+}
+
+/// Where tasks and uploads are kept.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Storage")]
+pub struct Storage {
     /// `sqlite://PATH` or `postgres://...`.
     #[arg(
         long,
         env = "DATABASE_URL",
-        default_value = "sqlite://data/faceswap.db"
+        default_value = "sqlite://data/faceswap.db",
+        hide_env_values = true,
+        value_parser = DatabaseUrl::parse
     )]
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     /// Where uploads are stored.
     #[arg(long, env = "UPLOAD_DIR", default_value = "data/uploads")]
     pub upload_dir: PathBuf,
@@ -45,50 +141,66 @@ pub struct Cli {
     /// shared by every proxy on it); default: postgres with a PostgreSQL DATABASE_URL, else disk.
     #[arg(long, env = "UPLOAD_STORE", value_enum)]
     pub upload_store: Option<UploadStoreKind>,
+    /// The bucket of `UPLOAD_STORE=s3`.
+    #[command(flatten)]
+    pub s3: S3Settings,
+}
+
+impl Storage {
+    /// Which store holds uploads: `UPLOAD_STORE`, or by default PostgreSQL when `DATABASE_URL`
+    /// is a PostgreSQL URL (so that every proxy on it serves every upload), else disk.
+    pub fn upload_store_kind(&self) -> UploadStoreKind {
+        self.upload_store.unwrap_or(
+            if crate::store::postgres::is_postgres_url(self.database_url.as_str()) {
+                UploadStoreKind::Postgres
+            } else {
+                UploadStoreKind::Disk
+            },
+        )
+    }
+}
+
+/// The bucket of `UPLOAD_STORE=s3`, an S3-compatible store. `Debug` never shows the secret.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Storage: S3 bucket (UPLOAD_STORE=s3)")]
+pub struct S3Settings {
     /// The bucket of UPLOAD_STORE=s3 (an S3-compatible store).
-    #[arg(long, env = "S3_BUCKET")]
-    pub s3_bucket: Option<String>,
+    #[arg(long = "s3-bucket", value_name = "S3_BUCKET", env = "S3_BUCKET")]
+    pub bucket: Option<String>,
     /// The S3-compatible endpoint (`https://host[:port]`); unset: AWS's, from S3_REGION.
-    #[arg(long, env = "S3_ENDPOINT")]
-    pub s3_endpoint: Option<String>,
+    #[arg(long = "s3-endpoint", value_name = "S3_ENDPOINT", env = "S3_ENDPOINT")]
+    pub endpoint: Option<String>,
     /// The bucket's region.
-    #[arg(long, env = "S3_REGION", default_value = "us-east-1")]
-    pub s3_region: String,
+    #[arg(
+        long = "s3-region",
+        value_name = "S3_REGION",
+        env = "S3_REGION",
+        default_value = "us-east-1"
+    )]
+    pub region: String,
     /// The access key id of UPLOAD_STORE=s3.
-    #[arg(long, env = "S3_ACCESS_KEY_ID", hide_env_values = true)]
-    pub s3_access_key_id: Option<String>,
+    #[arg(
+        long = "s3-access-key-id",
+        value_name = "S3_ACCESS_KEY_ID",
+        env = "S3_ACCESS_KEY_ID",
+        hide_env_values = true
+    )]
+    pub access_key_id: Option<String>,
     /// The secret access key of UPLOAD_STORE=s3 (never logged).
-    #[arg(long, env = "S3_SECRET_ACCESS_KEY", hide_env_values = true)]
-    pub s3_secret_access_key: Option<String>,
-    /// Largest accepted upload, in bytes.
-    #[arg(long, env = "UPLOAD_MAX_BYTES", default_value_t = 100 * 1024 * 1024)]
-    pub upload_max_bytes: u64,
-    /// CORS allowlist, comma separated; empty means same origin only.
-    #[arg(long, env = "ALLOWED_ORIGINS", default_value = "")]
-    pub allowed_origins: String,
-    /// Origins (https://host[:port]) the proxy may fetch URL inputs from for providers that take
-    /// files only (AIPhotoCraft), comma separated; its own uploads are always readable.
-    #[arg(long, env = "FETCH_ALLOWED_ORIGINS", default_value = "")]
-    pub fetch_allowed_origins: String,
-    /// Lets the origins of FETCH_ALLOWED_ORIGINS be plain http and resolve to loopback or private
-    /// addresses (RFC 1918, IPv6 ULA): for tests and closed networks only. Link-local and cloud
-    /// metadata addresses stay refused.
-    #[arg(long, env = "FETCH_ALLOW_PRIVATE", default_value_t = false)]
-    pub fetch_allow_private: bool,
-    /// CIDRs of load balancers whose forwarding header (FORWARDED_HEADER) names the client, comma
-    /// separated; empty: the peer address is the client.
-    #[arg(long, env = "TRUSTED_PROXIES", default_value = "", value_parser = parse_trusted_proxies)]
-    pub trusted_proxies: TrustedProxies,
-    /// The one header the trusted load balancers write the client into, read from the right.
-    #[arg(long, env = "FORWARDED_HEADER", value_enum, default_value_t = ForwardedHeader::XForwardedFor)]
-    pub forwarded_header: ForwardedHeader,
-    /// An IPv6 client is its network of this many bits, for every per-client budget.
-    #[arg(long, env = "IPV6_CLIENT_PREFIX", default_value_t = 64, value_parser = clap::value_parser!(u8).range(32..=128))]
-    pub ipv6_client_prefix: u8,
-    /// Host names requests may be addressed to besides PUBLIC_URL's host, IP addresses and
-    /// localhost, comma separated; `.example.com` also admits its subdomains (DNS rebinding).
-    #[arg(long, env = "ALLOWED_HOSTS", default_value = "")]
-    pub allowed_hosts: String,
+    #[arg(
+        long = "s3-secret-access-key",
+        value_name = "S3_SECRET_ACCESS_KEY",
+        env = "S3_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        value_parser = secret
+    )]
+    pub secret_access_key: Option<SecretString>,
+}
+
+/// What one client, and all clients together, may ask of the proxy.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Limits")]
+pub struct Limits {
     /// Requests per minute per client.
     #[arg(long, env = "RATE_LIMIT_PER_MIN", default_value_t = 600)]
     pub rate_limit_per_min: u32,
@@ -96,61 +208,220 @@ pub struct Cli {
     /// `rate_limited` with `Retry-After` past it. Shared by the proxies on one PostgreSQL database.
     #[arg(long, env = "UPLOAD_BYTES_PER_HOUR", default_value_t = 2 * 1024 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
     pub upload_bytes_per_hour: u64,
-    /// Days a finished task (its result URL, its callback token and secret) is kept before the
-    /// maintenance sweep removes it.
-    #[arg(long, env = "TASK_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=36500))]
-    pub task_retention_days: u32,
-    /// How often a polled provider's pending task is asked for, in milliseconds (the interval
-    /// doubles after each poll that finds the task still running, up to 30 s).
-    #[arg(long, env = "POLL_INTERVAL_MS", default_value_t = 3000)]
-    pub poll_interval_ms: u64,
-    /// Longest wait for the provider's answer to one call, in seconds.
-    #[arg(long, env = "UPSTREAM_TIMEOUT_SECS", default_value_t = 60)]
-    pub upstream_timeout_secs: u64,
+    /// Largest accepted upload, in bytes.
+    #[arg(long, env = "UPLOAD_MAX_BYTES", default_value_t = 100 * 1024 * 1024)]
+    pub upload_max_bytes: u64,
     /// Largest JSON request body, in bytes (uploads and multipart forms use UPLOAD_MAX_BYTES).
     #[arg(long, env = "JSON_MAX_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub json_max_bytes: u64,
+    /// Longest wait for the provider's answer to one call, in seconds.
+    #[arg(
+        long = "upstream-timeout-secs",
+        value_name = "UPSTREAM_TIMEOUT_SECS",
+        env = "UPSTREAM_TIMEOUT_SECS",
+        default_value = "60",
+        value_parser = clap::value_parser!(u64).map(|secs| Duration::from_secs(secs.max(1)))
+    )]
+    pub upstream_timeout: Duration,
+    /// Most connections open at once, all clients together (keep it well below the open-file
+    /// limit: the database, uploads and upstream calls need descriptors too).
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..).map(to_usize))]
+    pub max_connections: usize,
+    /// Most connections open at once from one client address (behind a load balancer, every
+    /// connection comes from its address: raise this to MAX_CONNECTIONS there).
+    #[arg(long, env = "MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..).map(to_usize))]
+    pub max_connections_per_client: usize,
+    /// A connection that has not sent a whole request head this many milliseconds after it opened,
+    /// or after its previous answer (an idle keep-alive connection), is closed.
+    #[arg(
+        long = "header-read-timeout-ms",
+        value_name = "HEADER_READ_TIMEOUT_MS",
+        env = "HEADER_READ_TIMEOUT_MS",
+        default_value = "10000",
+        value_parser = clap::value_parser!(u64).range(1..).map(Duration::from_millis)
+    )]
+    pub header_read_timeout: Duration,
+}
+
+/// Where the proxy may fetch URL inputs from, for providers that take files only.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Fetching URL inputs")]
+pub struct FetchRules {
+    /// Origins (https://host[:port]) the proxy may fetch URL inputs from for providers that take
+    /// files only (AIPhotoCraft), comma separated; its own uploads are always readable.
+    #[arg(
+        id = "fetch_allowed_origins",
+        long = "fetch-allowed-origins",
+        value_name = "FETCH_ALLOWED_ORIGINS",
+        env = "FETCH_ALLOWED_ORIGINS",
+        default_value = "",
+        value_parser = comma_list
+    )]
+    pub allowed_origins: std::vec::Vec<String>,
+    /// Lets the origins of FETCH_ALLOWED_ORIGINS be plain http and resolve to loopback or private
+    /// addresses (RFC 1918, IPv6 ULA): for tests and closed networks only. Link-local and cloud
+    /// metadata addresses stay refused.
+    #[arg(
+        id = "fetch_allow_private",
+        long = "fetch-allow-private",
+        value_name = "FETCH_ALLOW_PRIVATE",
+        env = "FETCH_ALLOW_PRIVATE",
+        default_value_t = false
+    )]
+    pub allow_private: bool,
+}
+
+/// How the client of a request is found and what identity its budgets count
+/// ([`crate::client_addr`]).
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+#[command(next_help_heading = "Clients behind load balancers")]
+pub struct ClientRule {
+    /// CIDRs of load balancers whose forwarding header (FORWARDED_HEADER) names the client, comma
+    /// separated; empty: the peer address is the client.
+    #[arg(
+        long = "trusted-proxies",
+        value_name = "TRUSTED_PROXIES",
+        env = "TRUSTED_PROXIES",
+        default_value = "",
+        value_parser = TrustedProxies::from_str
+    )]
+    pub trusted: TrustedProxies,
+    /// The one header the trusted load balancers write the client into, read from the right.
+    #[arg(
+        long = "forwarded-header",
+        value_name = "FORWARDED_HEADER",
+        env = "FORWARDED_HEADER",
+        value_enum,
+        default_value_t = ForwardedHeader::XForwardedFor
+    )]
+    pub header: ForwardedHeader,
+    /// An IPv6 client is its network of this many bits, for every per-client budget.
+    #[arg(
+        long = "ipv6-client-prefix",
+        value_name = "IPV6_CLIENT_PREFIX",
+        env = "IPV6_CLIENT_PREFIX",
+        default_value_t = DEFAULT_IPV6_CLIENT_PREFIX,
+        value_parser = clap::value_parser!(u8).range(32..=128)
+    )]
+    pub ipv6_prefix: u8,
+}
+
+impl Default for ClientRule {
+    /// The rule of the defaults: no trusted proxy, `X-Forwarded-For`, IPv6 clients as /64s.
+    fn default() -> Self {
+        Self {
+            trusted: TrustedProxies::default(),
+            header: ForwardedHeader::default(),
+            ipv6_prefix: DEFAULT_IPV6_CLIENT_PREFIX,
+        }
+    }
+}
+
+/// Polls, deadlines, retention and the maintenance sweep (tests shorten them).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Timings (tests shorten them)")]
+pub struct Timings {
+    /// How often a polled provider's pending task is asked for, in milliseconds (the interval
+    /// doubles after each poll that finds the task still running, up to 30 s).
+    #[arg(
+        long = "poll-interval-ms",
+        value_name = "POLL_INTERVAL_MS",
+        env = "POLL_INTERVAL_MS",
+        default_value = "3000",
+        value_parser = clap::value_parser!(u64)
+            .map(|ms| Duration::from_millis(ms.max(10)).min(MAX_POLL_INTERVAL))
+    )]
+    pub poll_interval: Duration,
     /// A task with no webhook after this many milliseconds becomes `timed_out`.
-    #[arg(long, env = "TASK_DEADLINE_MS", default_value_t = 2 * 60 * 60 * 1000, help_heading = "Timings (tests shorten them)")]
-    pub task_deadline_ms: u64,
+    #[arg(
+        long = "task-deadline-ms",
+        value_name = "TASK_DEADLINE_MS",
+        env = "TASK_DEADLINE_MS",
+        default_value = "7200000", // 2 h
+        value_parser = clap::value_parser!(u64).map(|ms| Duration::from_millis(ms.max(1)))
+    )]
+    pub task_deadline: Duration,
     /// Uploads older than this many milliseconds are removed.
-    #[arg(long, env = "UPLOAD_MAX_AGE_MS", default_value_t = 24 * 60 * 60 * 1000, help_heading = "Timings (tests shorten them)")]
-    pub upload_max_age_ms: u64,
+    #[arg(
+        long = "upload-max-age-ms",
+        value_name = "UPLOAD_MAX_AGE_MS",
+        env = "UPLOAD_MAX_AGE_MS",
+        default_value = "86400000", // 24 h
+        value_parser = clap::value_parser!(u64).map(|ms| Duration::from_millis(ms.max(1)))
+    )]
+    pub upload_max_age: Duration,
     /// Interval of SSE keep-alive comments, in milliseconds.
     #[arg(
-        long,
+        long = "sse-keepalive-ms",
+        value_name = "SSE_KEEPALIVE_MS",
         env = "SSE_KEEPALIVE_MS",
-        default_value_t = 15_000,
-        help_heading = "Timings (tests shorten them)"
+        default_value = "15000",
+        value_parser = clap::value_parser!(u64).map(|ms| Duration::from_millis(ms.max(10)))
     )]
-    pub sse_keepalive_ms: u64,
+    pub sse_keepalive: Duration,
     /// How often overdue tasks and old uploads are looked for, in milliseconds (at most a quarter
     /// of the task deadline and of the upload age).
     #[arg(
-        long,
+        long = "maintenance-interval-ms",
+        value_name = "MAINTENANCE_INTERVAL_MS",
         env = "MAINTENANCE_INTERVAL_MS",
-        default_value_t = 30_000,
-        help_heading = "Timings (tests shorten them)"
+        default_value = "30000",
+        value_parser = clap::value_parser!(u64).map(Duration::from_millis)
     )]
-    pub maintenance_interval_ms: u64,
-    /// Most connections open at once, all clients together (keep it well below the open-file
-    /// limit: the database, uploads and upstream calls need descriptors too).
-    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_connections: u32,
-    /// Most connections open at once from one client address (behind a load balancer, every
-    /// connection comes from its address: raise this to MAX_CONNECTIONS there).
-    #[arg(long, env = "MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_connections_per_client: u32,
-    /// A connection that has not sent a whole request head this many milliseconds after it opened,
-    /// or after its previous answer (an idle keep-alive connection), is closed.
-    #[arg(long, env = "HEADER_READ_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub header_read_timeout_ms: u64,
-    /// Folder of the demo page served at `/`.
-    #[arg(long, env = "WWW_DIR", default_value = "www")]
-    pub www_dir: PathBuf,
-    /// Folder of the built library served at `/pkg/`.
-    #[arg(long, env = "PKG_DIR", default_value = "pkg")]
-    pub pkg_dir: PathBuf,
+    pub maintenance_interval: Duration,
+    /// Days a finished task (its result URL, its callback token and secret) is kept before the
+    /// maintenance sweep removes it.
+    #[arg(
+        long = "task-retention-days",
+        value_name = "TASK_RETENTION_DAYS",
+        env = "TASK_RETENTION_DAYS",
+        default_value = "30",
+        value_parser = clap::value_parser!(u32)
+            .range(1..=36500)
+            .map(|days| Duration::from_secs(u64::from(days) * 86_400))
+    )]
+    pub task_retention: Duration,
+}
+
+impl Timings {
+    /// The interval of the maintenance sweep (deadlines, polls, uploads, expired keys):
+    /// `MAINTENANCE_INTERVAL_MS`, at most a quarter of `TASK_DEADLINE_MS` and of
+    /// `UPLOAD_MAX_AGE_MS` (short deadlines or upload ages, as in tests, are honoured without
+    /// tuning the sweep too), at least 10 ms.
+    pub fn sweep_interval(&self) -> Duration {
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(
+            millis(self.maintenance_interval)
+                .min(millis(self.task_deadline) / 4)
+                .min(millis(self.upload_max_age) / 4)
+                .max(10),
+        )
+    }
+}
+
+/// `PUBLIC_URL` without its trailing slashes.
+fn without_trailing_slash(url: &str) -> Result<String, Infallible> {
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// A comma-separated list: entries trimmed, empty ones dropped.
+fn comma_list(list: &str) -> Result<Vec<String>, Infallible> {
+    Ok(list
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+/// A secret as clap reads it, never shown again.
+fn secret(value: &str) -> Result<SecretString, Infallible> {
+    Ok(SecretString::from(value.to_owned()))
+}
+
+/// A count clap checked as a `u32`, as the `usize` it is used as.
+fn to_usize(count: u32) -> usize {
+    usize::try_from(count).unwrap_or(usize::MAX)
 }
 
 /// `DATABASE_URL`. Its `Debug` hides the password a `postgres://` URL may hold.
@@ -161,6 +432,11 @@ impl DatabaseUrl {
     /// The URL as configured, password included: only for opening the store.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// `DATABASE_URL` as clap reads it (checked when the store opens).
+    fn parse(url: &str) -> Result<Self, Infallible> {
+        Ok(Self(url.to_owned()))
     }
 }
 
@@ -214,80 +490,6 @@ impl ProviderSettings {
         self.api_key.is_none() && self.base_url.is_none()
     }
 }
-
-/// The proxy's settings, resolved from [`Cli`] and the providers' flags. `Debug` never shows a
-/// key or the database password.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Listen host.
-    pub host: String,
-    /// Listen port.
-    pub port: u16,
-    /// Each registered provider's settings, in registry order.
-    pub providers: Vec<ProviderSettings>,
-    /// Public base URL without a trailing slash.
-    pub public_url: String,
-    /// Task store location.
-    pub database_url: DatabaseUrl,
-    /// Upload folder.
-    pub upload_dir: PathBuf,
-    /// `UPLOAD_STORE`; `None`: the default of the database.
-    pub upload_store: Option<UploadStoreKind>,
-    /// The bucket of `UPLOAD_STORE=s3` (`S3_*`); `Debug` never shows the secret.
-    pub s3: S3Settings,
-    /// Upload size limit in bytes.
-    pub upload_max_bytes: u64,
-    /// Origins allowed by CORS; empty: same origin only.
-    pub allowed_origins: Vec<String>,
-    /// Origins URL inputs may be fetched from (`FETCH_ALLOWED_ORIGINS`).
-    pub fetch_allowed_origins: Vec<String>,
-    /// Whether those origins may be http and private addresses (`FETCH_ALLOW_PRIVATE`).
-    pub fetch_allow_private: bool,
-    /// Who a request's client is and what its budgets count (`TRUSTED_PROXIES`,
-    /// `FORWARDED_HEADER`, `IPV6_CLIENT_PREFIX`).
-    pub client_rule: ClientRule,
-    /// The `Host` values requests are answered for (`PUBLIC_URL`'s, `ALLOWED_HOSTS`, IP
-    /// literals, `localhost`).
-    pub allowed_hosts: AllowedHosts,
-    /// Requests per minute per client.
-    pub rate_limit_per_min: u32,
-    /// Bytes one client may upload per hour.
-    pub upload_bytes_per_hour: u64,
-    /// How long a finished task is kept.
-    pub task_retention: Duration,
-    /// Interval of polls of a pending task (doubling up to [`MAX_POLL_INTERVAL`]).
-    pub poll_interval: Duration,
-    /// Timeout of one upstream call.
-    pub upstream_timeout: Duration,
-    /// Largest JSON request body in bytes.
-    pub json_max_bytes: u64,
-    /// Time after which a pending task becomes `timed_out`.
-    pub task_deadline: Duration,
-    /// Age after which an upload is removed.
-    pub upload_max_age: Duration,
-    /// Interval of SSE keep-alive comments.
-    pub sse_keepalive: Duration,
-    /// Interval of the maintenance sweep (deadlines, polls, uploads, expired keys).
-    pub maintenance_interval: Duration,
-    /// Most connections open at once, in total.
-    pub max_connections: usize,
-    /// Most connections open at once from one client address.
-    pub max_connections_per_client: usize,
-    /// Longest wait for a whole request head, on a new or an idle kept-alive connection.
-    pub header_read_timeout: Duration,
-    /// Demo page folder.
-    pub www_dir: PathBuf,
-    /// Built library folder.
-    pub pkg_dir: PathBuf,
-}
-
-/// `TRUSTED_PROXIES` as clap reads it.
-fn parse_trusted_proxies(list: &str) -> Result<TrustedProxies, TrustedProxiesError> {
-    list.parse()
-}
-
-/// The longest interval between two polls of one task.
-pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(30);
 
 /// A spend cap for providers whose cap is not set, per unit: generous for a demo, finite.
 fn default_spend_cap(unit: CostUnit) -> f64 {
@@ -442,11 +644,18 @@ fn provider_settings(matches: &ArgMatches, adapter: &'static dyn Adapter) -> Pro
 }
 
 impl Config {
-    /// The command line: [`Cli`] and the flags of each of `adapters`.
+    /// The command line: the proxy's own groups, then, under the heading `Providers`, the flags of
+    /// each of `adapters`.
     pub fn command(adapters: &[&'static dyn Adapter]) -> clap::Command {
-        adapters.iter().fold(Cli::command(), |command, adapter| {
-            provider_args(command, *adapter)
-        })
+        let proxy = clap::Command::new("faceswap-proxy").version(env!("CARGO_PKG_VERSION"));
+        // The groups' doc comments would otherwise become the command's about.
+        let command = <Self as Args>::augment_args(proxy)
+            .about(ABOUT)
+            .long_about(None)
+            .next_help_heading(PROVIDERS_HEADING);
+        adapters
+            .iter()
+            .fold(command, |command, adapter| provider_args(command, *adapter))
     }
 
     /// Parses flags and environment of this process (exits with clap's message on bad flags).
@@ -477,82 +686,12 @@ impl Config {
         T: Into<std::ffi::OsString> + Clone,
     {
         let matches = Self::command(adapters).try_get_matches_from(args)?;
-        let cli = Cli::from_arg_matches(&matches)?;
-        let providers = adapters
+        let mut config = Self::from_arg_matches(&matches)?;
+        config.providers = adapters
             .iter()
             .map(|adapter| provider_settings(&matches, *adapter))
             .collect();
-        Ok(Self::from_cli(cli, providers))
-    }
-
-    fn from_cli(cli: Cli, providers: Vec<ProviderSettings>) -> Self {
-        let public_url = cli
-            .public_url
-            .unwrap_or_else(|| format!("http://{}:{}", cli.host, cli.port))
-            .trim_end_matches('/')
-            .to_owned();
-        let allowed_hosts = AllowedHosts::new(&public_url, &cli.allowed_hosts);
-        Self {
-            providers,
-            public_url,
-            database_url: DatabaseUrl(cli.database_url),
-            upload_dir: cli.upload_dir,
-            upload_store: cli.upload_store,
-            s3: S3Settings {
-                bucket: cli.s3_bucket,
-                endpoint: cli.s3_endpoint,
-                region: cli.s3_region,
-                access_key_id: cli.s3_access_key_id,
-                secret_access_key: cli.s3_secret_access_key.map(SecretString::from),
-            },
-            upload_max_bytes: cli.upload_max_bytes,
-            allowed_origins: cli
-                .allowed_origins
-                .split(',')
-                .map(str::trim)
-                .filter(|origin| !origin.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            fetch_allowed_origins: cli
-                .fetch_allowed_origins
-                .split(',')
-                .map(str::trim)
-                .filter(|origin| !origin.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            fetch_allow_private: cli.fetch_allow_private,
-            client_rule: ClientRule {
-                trusted: cli.trusted_proxies,
-                header: cli.forwarded_header,
-                ipv6_prefix: cli.ipv6_client_prefix,
-            },
-            allowed_hosts,
-            rate_limit_per_min: cli.rate_limit_per_min,
-            upload_bytes_per_hour: cli.upload_bytes_per_hour,
-            task_retention: Duration::from_secs(u64::from(cli.task_retention_days) * 86_400),
-            poll_interval: Duration::from_millis(cli.poll_interval_ms.max(10))
-                .min(MAX_POLL_INTERVAL),
-            upstream_timeout: Duration::from_secs(cli.upstream_timeout_secs.max(1)),
-            json_max_bytes: cli.json_max_bytes,
-            task_deadline: Duration::from_millis(cli.task_deadline_ms.max(1)),
-            upload_max_age: Duration::from_millis(cli.upload_max_age_ms.max(1)),
-            sse_keepalive: Duration::from_millis(cli.sse_keepalive_ms.max(10)),
-            // Short deadlines or upload ages (tests) are honoured without tuning the sweep too.
-            maintenance_interval: Duration::from_millis(
-                cli.maintenance_interval_ms
-                    .min(cli.task_deadline_ms / 4)
-                    .min(cli.upload_max_age_ms / 4)
-                    .max(10),
-            ),
-            max_connections: usize::try_from(cli.max_connections).unwrap_or(usize::MAX),
-            max_connections_per_client: usize::try_from(cli.max_connections_per_client)
-                .unwrap_or(usize::MAX),
-            header_read_timeout: Duration::from_millis(cli.header_read_timeout_ms),
-            www_dir: cli.www_dir,
-            pkg_dir: cli.pkg_dir,
-            host: cli.host,
-            port: cli.port,
-        }
+        Ok(config)
     }
 
     /// The settings of the provider with this id.
@@ -631,10 +770,10 @@ mod tests {
             "--allowed-origins",
             "https://a.example, https://b.example,",
         ]);
-        assert_eq!(config.port, 9000);
-        assert_eq!(config.public_url, "http://127.0.0.1:9000");
+        assert_eq!(config.listen.port, 9000);
+        assert_eq!(config.listen.public_url(), "http://127.0.0.1:9000");
         assert_eq!(
-            config.allowed_origins,
+            config.listen.allowed_origins,
             ["https://a.example", "https://b.example"]
         );
         assert!(!config.sandbox_mode());
@@ -684,10 +823,10 @@ mod tests {
     #[test]
     fn short_deadlines_shorten_the_sweep() {
         let config = parse(&["--task-deadline-ms", "400"]);
-        assert_eq!(config.task_deadline, Duration::from_millis(400));
-        assert_eq!(config.maintenance_interval, Duration::from_millis(100));
+        assert_eq!(config.timings.task_deadline, Duration::from_millis(400));
+        assert_eq!(config.timings.sweep_interval(), Duration::from_millis(100));
         assert_eq!(
-            parse(&[]).maintenance_interval,
+            parse(&[]).timings.sweep_interval(),
             Duration::from_secs(30),
             "default sweep"
         );
@@ -696,28 +835,39 @@ mod tests {
     #[test]
     fn defaults_follow_the_design() {
         let config = parse(&[]);
-        assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 8080));
-        assert_eq!(config.database_url.as_str(), "sqlite://data/faceswap.db");
+        assert_eq!(
+            (config.listen.host.as_str(), config.listen.port),
+            ("127.0.0.1", 8080)
+        );
+        assert_eq!(
+            config.storage.database_url.as_str(),
+            "sqlite://data/faceswap.db"
+        );
         let url = DatabaseUrl("postgres://proxy:s3cret@db:5432/tasks".into());
         assert_eq!(
             format!("{url:?}"),
             "postgres://proxy:[redacted]@db:5432/tasks"
         );
-        assert_eq!(config.upload_max_bytes, 100 * 1024 * 1024);
-        assert!(config.rate_limit_per_min > 0);
+        assert_eq!(config.limits.upload_max_bytes, 100 * 1024 * 1024);
+        assert!(config.limits.rate_limit_per_min > 0);
         assert!(config.providers.iter().all(|p| p.spend_cap_per_hour > 0.0));
         assert!(config.sandbox_mode(), "no key: the sandbox answers");
-        assert_eq!(config.poll_interval, Duration::from_millis(3000));
-        assert!(config.allowed_origins.is_empty());
+        assert_eq!(config.timings.poll_interval, Duration::from_millis(3000));
+        assert!(config.listen.allowed_origins.is_empty());
         // Safe under a 1,024 open-file limit, with room for one client's browser and the rest.
-        assert_eq!(config.max_connections, 512);
-        assert_eq!(config.max_connections_per_client, 64);
-        assert_eq!(config.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(config.limits.max_connections, 512);
+        assert_eq!(config.limits.max_connections_per_client, 64);
+        assert_eq!(config.limits.header_read_timeout, Duration::from_secs(10));
         assert!(Config::try_from_args(["faceswap-proxy", "--max-connections", "0"]).is_err());
-        assert_eq!(config.upload_bytes_per_hour, 2 * 1024 * 1024 * 1024);
-        assert_eq!(config.task_retention, Duration::from_secs(30 * 86_400));
+        assert_eq!(config.limits.upload_bytes_per_hour, 2 * 1024 * 1024 * 1024);
         assert_eq!(
-            parse(&["--task-retention-days", "7"]).task_retention,
+            config.timings.task_retention,
+            Duration::from_secs(30 * 86_400)
+        );
+        assert_eq!(
+            parse(&["--task-retention-days", "7"])
+                .timings
+                .task_retention,
             Duration::from_secs(7 * 86_400)
         );
         for (flag, value) in [
@@ -726,5 +876,161 @@ mod tests {
         ] {
             assert!(Config::try_from_args(["faceswap-proxy", flag, value]).is_err());
         }
+    }
+
+    #[test]
+    fn every_flag_has_an_environment_variable_of_its_own() {
+        let command = Config::command(registry::ADAPTERS);
+        let mut seen = std::collections::HashMap::new();
+        let mut count = 0;
+        for arg in command.get_arguments() {
+            if matches!(arg.get_id().as_str(), "help" | "version") {
+                continue;
+            }
+            let flag = arg.get_long().expect("every setting is a --flag");
+            let env = arg
+                .get_env()
+                .unwrap_or_else(|| panic!("--{flag} has no environment variable"))
+                .to_string_lossy()
+                .into_owned();
+            if let Some(other) = seen.insert(env.clone(), flag) {
+                panic!("{env} is declared by both --{other} and --{flag}");
+            }
+            count += 1;
+        }
+        // The proxy's own settings and at least each registered provider's key and URL.
+        let own = Config::command(&[]).get_arguments().count();
+        assert!(own >= 30, "{own} settings of the proxy's own");
+        assert!(count >= own + 2 * registry::ADAPTERS.len(), "{count} flags");
+        for env in [
+            "HOST",
+            "DATABASE_URL",
+            "S3_SECRET_ACCESS_KEY",
+            "POLL_INTERVAL_MS",
+        ] {
+            assert!(seen.contains_key(env), "{env}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_their_values() {
+        let command = Config::command(registry::ADAPTERS);
+        let hidden = |env: &str| {
+            command
+                .get_arguments()
+                .find(|arg| arg.get_env().is_some_and(|e| e == env))
+                .unwrap_or_else(|| panic!("{env}"))
+                .is_hide_env_values_set()
+        };
+        for env in ["DATABASE_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] {
+            assert!(hidden(env), "{env}");
+        }
+        for adapter in registry::ADAPTERS {
+            let env = format!("{}_API_KEY", adapter.info().id.to_ascii_uppercase());
+            assert!(hidden(&env), "{env}");
+        }
+        let config = parse(&[
+            "--database-url",
+            "postgres://proxy:db-password@db:5432/tasks",
+            "--s3-secret-access-key",
+            "s3-secret-value",
+            "--piapi-api-key",
+            "piapi-secret-key",
+        ]);
+        let shown = format!("{config:?}");
+        for secret in ["db-password", "s3-secret-value", "piapi-secret-key"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+    }
+
+    #[test]
+    fn help_reads_in_sections() {
+        let help = Config::command(registry::ADAPTERS)
+            .render_long_help()
+            .to_string();
+        let at = |text: &str| {
+            help.find(text)
+                .unwrap_or_else(|| panic!("{text:?} not in --help:\n{help}"))
+        };
+        let headings = [
+            "Listening:",
+            "Storage:",
+            "Storage: S3 bucket (UPLOAD_STORE=s3):",
+            "Limits:",
+            "Fetching URL inputs:",
+            "Clients behind load balancers:",
+            "Timings (tests shorten them):",
+            "Providers:",
+        ];
+        let places: Vec<usize> = headings.iter().map(|heading| at(heading)).collect();
+        assert!(
+            places.windows(2).all(|w| w[0] < w[1]),
+            "{headings:?} in order"
+        );
+        // A few settings in their sections.
+        assert!((places[0]..places[1]).contains(&at("--public-url")));
+        assert!((places[1]..places[2]).contains(&at("--database-url")));
+        assert!((places[2]..places[3]).contains(&at("--s3-secret-access-key")));
+        assert!((places[3]..places[4]).contains(&at("--max-connections")));
+        assert!((places[5]..places[6]).contains(&at("--trusted-proxies")));
+        assert!((places[6]..places[7]).contains(&at("--poll-interval-ms")));
+        assert!(places[7] < at("--aifaceswap-api-key"));
+        assert!(places[7] < at("--spend-cap-credits-per-hour"));
+        assert!(help.starts_with(ABOUT), "{help}");
+    }
+
+    #[test]
+    fn derived_values_come_from_one_method_each() {
+        let config = parse(&["--host", "0.0.0.0", "--port", "9001"]);
+        assert_eq!(config.listen.public_url(), "http://0.0.0.0:9001");
+        let config = parse(&[
+            "--public-url",
+            "https://faceswap.example/",
+            "--allowed-hosts",
+            "app.example, ,",
+        ]);
+        assert_eq!(config.listen.public_url(), "https://faceswap.example");
+        assert_eq!(config.listen.allowed_hosts, ["app.example"]);
+        let hosts = config.listen.allowed_hosts();
+        assert!(hosts.allows("faceswap.example") && hosts.allows("app.example"));
+        assert!(!hosts.allows("rebind.example"));
+
+        let kind = |args: &[&str]| parse(args).storage.upload_store_kind();
+        assert_eq!(kind(&[]), UploadStoreKind::Disk);
+        assert_eq!(
+            kind(&["--database-url", "postgres://db/tasks"]),
+            UploadStoreKind::Postgres
+        );
+        assert_eq!(
+            kind(&[
+                "--database-url",
+                "postgres://db/tasks",
+                "--upload-store",
+                "disk"
+            ]),
+            UploadStoreKind::Disk
+        );
+        assert_eq!(kind(&["--upload-store", "s3"]), UploadStoreKind::S3);
+
+        let config = parse(&[
+            "--fetch-allowed-origins",
+            "https://a.example,https://b.example",
+            "--poll-interval-ms",
+            "1",
+            "--upload-max-age-ms",
+            "800",
+        ]);
+        assert_eq!(
+            config.fetch.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!(config.timings.poll_interval, Duration::from_millis(10));
+        assert_eq!(config.timings.sweep_interval(), Duration::from_millis(200));
+        assert_eq!(
+            parse(&["--poll-interval-ms", "60000"])
+                .timings
+                .poll_interval,
+            MAX_POLL_INTERVAL
+        );
     }
 }

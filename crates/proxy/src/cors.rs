@@ -35,11 +35,12 @@ impl AllowedOrigins {
     pub fn from_config(config: &Config) -> Self {
         Self {
             listed: config
+                .listen
                 .allowed_origins
                 .iter()
                 .filter_map(|o| o.parse().ok())
                 .collect(),
-            public: origin_of(&config.public_url).into(),
+            public: origin_of(&config.listen.public_url()).into(),
         }
     }
 

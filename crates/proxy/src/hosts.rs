@@ -40,8 +40,12 @@ fn host_part(authority: &str) -> &str {
 }
 
 impl AllowedHosts {
-    /// The host of `public_url` and the comma-separated `allowed_hosts` (`ALLOWED_HOSTS`).
-    pub fn new(public_url: &str, allowed_hosts: &str) -> Self {
+    /// The host of `public_url` and the entries of `allowed_hosts` (`ALLOWED_HOSTS`).
+    pub fn new<I>(public_url: &str, allowed_hosts: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
         let public = public_url
             .split_once("://")
             .map_or(public_url, |(_, rest)| rest)
@@ -50,8 +54,8 @@ impl AllowedHosts {
             .unwrap_or_default();
         let public = public.rsplit_once('@').map_or(public, |(_, host)| host);
         let entries = allowed_hosts
-            .split(',')
-            .map(|entry| entry.trim().to_ascii_lowercase())
+            .into_iter()
+            .map(|entry| entry.as_ref().trim().to_ascii_lowercase())
             .filter(|entry| !entry.is_empty());
         let (suffixes, mut exact): (Vec<String>, Vec<String>) =
             entries.partition(|entry| entry.starts_with('.'));
@@ -120,7 +124,7 @@ mod tests {
     fn public_url_ip_literals_localhost_and_listed_names_are_allowed() {
         let hosts = AllowedHosts::new(
             "https://FaceSwap.example:8443/base",
-            "app.example, .tenant.example",
+            ["app.example", " .tenant.example"],
         );
         for ok in [
             "faceswap.example",
@@ -155,7 +159,7 @@ mod tests {
 
     #[test]
     fn a_refusal_names_the_host_header() {
-        let hosts = AllowedHosts::new("http://127.0.0.1:8080", "");
+        let hosts = AllowedHosts::new("http://127.0.0.1:8080", [""; 0]);
         let request = Request::builder()
             .header(header::HOST, "rebind.example:8080")
             .body(axum::body::Body::empty())

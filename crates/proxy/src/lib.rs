@@ -30,7 +30,9 @@ pub mod upload_store;
 pub mod upstream;
 
 pub use app::{app, redacted_path, AppState, Shared, StartupError};
-pub use config::{Cli, Config, DatabaseUrl, ProviderSettings};
+pub use config::{
+    Config, DatabaseUrl, FetchRules, Limits, Listen, ProviderSettings, Storage, Timings,
+};
 pub use error::{AppError, InternalError};
 pub use maintenance::{maintain, spawn_maintenance};
 pub use providers::{Mode, Providers, ServedProvider};

@@ -32,7 +32,8 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
+    let listener =
+        tokio::net::TcpListener::bind((config.listen.host.as_str(), config.listen.port)).await?;
     // The sandbox answers every provider without a key; it stops when `_sandbox` drops.
     #[cfg(feature = "sandbox")]
     let (sandbox, _sandbox) = if config.providers.iter().any(|p| p.sandbox_mode()) {

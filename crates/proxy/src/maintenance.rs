@@ -16,8 +16,8 @@ pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             ticker
         };
-        let mut maintenance = every(state.config.maintenance_interval);
-        let mut polls = every(state.config.poll_interval);
+        let mut maintenance = every(state.config.timings.sweep_interval());
+        let mut polls = every(state.config.timings.poll_interval);
         loop {
             tokio::select! {
                 _ = maintenance.tick() => maintain(&state).await,
@@ -38,7 +38,8 @@ pub async fn maintain(state: &AppState) {
         }
         Err(err) => tracing::error!(error = %err, "deadline sweep"),
     }
-    let deadline = i64::try_from(state.config.task_deadline.as_millis()).unwrap_or(i64::MAX);
+    let deadline =
+        i64::try_from(state.config.timings.task_deadline.as_millis()).unwrap_or(i64::MAX);
     if let Err(err) = state
         .store
         .prune(
@@ -49,7 +50,8 @@ pub async fn maintain(state: &AppState) {
     {
         tracing::error!(error = %err, "store prune");
     }
-    let (tokens_before, tasks_before) = crate::retention::cutoffs(now, state.config.task_retention);
+    let (tokens_before, tasks_before) =
+        crate::retention::cutoffs(now, state.config.timings.task_retention);
     match state
         .store
         .forget_finished(tokens_before, tasks_before)
@@ -60,7 +62,8 @@ pub async fn maintain(state: &AppState) {
         Err(err) => tracing::error!(error = %err, "retention sweep"),
     }
     let removed =
-        crate::routes::uploads::remove_old_uploads(state, state.config.upload_max_age).await;
+        crate::routes::uploads::remove_old_uploads(state, state.config.timings.upload_max_age)
+            .await;
     if removed > 0 {
         tracing::info!(removed, "old uploads removed");
     }

@@ -40,7 +40,7 @@ impl From<AppError> for PollError {
 /// Polls every due task once.
 pub async fn poll_due(state: &AppState) {
     let now = now_ms();
-    let lease = millis(state.config.upstream_timeout * 2);
+    let lease = millis(state.config.limits.upstream_timeout * 2);
     let claims = match state.store.claim_polls(now, lease, POLLS_PER_SWEEP).await {
         Ok(claims) => claims,
         Err(err) => {
@@ -90,7 +90,10 @@ async fn poll_one(state: &AppState, claim: PollClaim) {
     if let Err(err) = outcome {
         tracing::warn!(provider = %key.provider, task_id = ?key.task_id, error = %err.code(), "poll failed");
     }
-    let wait = poll_interval(state.config.poll_interval, claim.attempts.saturating_add(1));
+    let wait = poll_interval(
+        state.config.timings.poll_interval,
+        claim.attempts.saturating_add(1),
+    );
     if let Err(err) = state
         .store
         .schedule_poll(key, now_ms().saturating_add(millis(wait)), unreadable)

@@ -23,11 +23,11 @@ pub enum SandboxError {
 /// Starts the sandbox; it runs while the returned handle is held.
 pub async fn start(config: &Config) -> Result<(SandboxEndpoint, RunningSandbox), SandboxError> {
     let api_key = tokens::new_token()?;
-    let data_root = config.upload_dir.parent().unwrap_or(Path::new("."));
+    let data_root = config.storage.upload_dir.parent().unwrap_or(Path::new("."));
     let sandbox = faceswap_sandbox::spawn(SandboxConfig {
         api_key,
         data_dir: data_root.join("sandbox"),
-        allowed_fetch_origins: vec![config.public_url.clone()],
+        allowed_fetch_origins: vec![config.listen.public_url().clone()],
         ..SandboxConfig::default()
     })
     .await?;

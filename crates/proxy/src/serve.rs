@@ -70,9 +70,9 @@ impl ConnectionLimits {
     /// The limits configured in `config`.
     pub fn from_config(config: &Config) -> Self {
         Self {
-            max_connections: config.max_connections,
-            max_connections_per_client: config.max_connections_per_client,
-            header_read_timeout: config.header_read_timeout,
+            max_connections: config.limits.max_connections,
+            max_connections_per_client: config.limits.max_connections_per_client,
+            header_read_timeout: config.limits.header_read_timeout,
             client_rule: config.client_rule.clone(),
         }
     }

@@ -114,7 +114,8 @@ impl FetchPolicy {
     /// `UPLOAD_MAX_BYTES`), with the proxy's own uploads read from `uploads`.
     pub fn new(config: &Config, uploads: UploadStore) -> Self {
         let origins = config
-            .fetch_allowed_origins
+            .fetch
+            .allowed_origins
             .iter()
             .filter_map(|origin| Url::parse(origin.trim()).ok())
             .map(|url| url.origin().ascii_serialization())
@@ -122,11 +123,11 @@ impl FetchPolicy {
             .collect();
         Self {
             origins,
-            allow_private: config.fetch_allow_private,
-            uploads_prefix: format!("{}/uploads/", config.public_url),
+            allow_private: config.fetch.allow_private,
+            uploads_prefix: format!("{}/uploads/", config.listen.public_url()),
             uploads,
-            max_bytes: config.upload_max_bytes,
-            timeout: FETCH_TIMEOUT.min(config.upstream_timeout),
+            max_bytes: config.limits.upload_max_bytes,
+            timeout: FETCH_TIMEOUT.min(config.limits.upstream_timeout),
         }
     }
 

@@ -58,8 +58,9 @@ impl Rates {
     /// The rates `RATE_LIMIT_PER_MIN` sets.
     pub fn from_config(config: &Config) -> Self {
         Self {
-            api: config.rate_limit_per_min,
+            api: config.limits.rate_limit_per_min,
             provider_traffic: config
+                .limits
                 .rate_limit_per_min
                 .saturating_mul(PROVIDER_TRAFFIC_FACTOR),
         }
@@ -139,7 +140,7 @@ pub async fn charge(
 /// `rate_limited` with `Retry-After` when they do not fit. Given back by settling it
 /// ([`crate::settlement::Settlement::GiveBack`]) when the upload is not stored after all.
 pub async fn take_upload(state: &AppState, client: IpAddr, bytes: u64) -> Result<Charge, AppError> {
-    let cap = state.config.upload_bytes_per_hour as f64;
+    let cap = state.config.limits.upload_bytes_per_hour as f64;
     let amount = Cost::new(bytes as f64, CostUnit::Requests);
     Ok(state
         .limiter

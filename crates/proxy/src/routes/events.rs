@@ -128,7 +128,7 @@ async fn stream(
         }
     });
     let mut response = Sse::new(stream)
-        .keep_alive(KeepAlive::new().interval(state.config.sse_keepalive))
+        .keep_alive(KeepAlive::new().interval(state.config.timings.sse_keepalive))
         .into_response();
     response
         .headers_mut()

@@ -48,7 +48,7 @@ pub async fn callback(
         &record,
         request.headers(),
     )?;
-    let limit = usize::try_from(state.config.json_max_bytes).unwrap_or(usize::MAX);
+    let limit = usize::try_from(state.config.limits.json_max_bytes).unwrap_or(usize::MAX);
     let headers: Vec<(String, String)> = request
         .headers()
         .iter()

@@ -68,7 +68,7 @@ pub fn is_json(request: &Request) -> bool {
 /// The longest one upstream call of `adapter` may take: the proxy's upstream timeout, or the
 /// adapter's longest wait where that is longer ([`Adapter::longest_upstream_wait`]).
 fn longest_call(state: &AppState, adapter: &dyn Adapter) -> Duration {
-    let timeout = state.config.upstream_timeout;
+    let timeout = state.config.limits.upstream_timeout;
     adapter
         .longest_upstream_wait()
         .map_or(timeout, |wait| wait.max(timeout))
@@ -123,12 +123,12 @@ async fn submit_within(
         let multipart = Multipart::from_request(request, state)
             .await
             .map_err(|e| AppError::from(FieldError::new("body", e.body_text())))?;
-        let spool_dir = state.config.upload_dir.join(".spool");
+        let spool_dir = state.config.storage.upload_dir.join(".spool");
         let (form, files) = read_form(
             &operations,
             multipart,
             &spool_dir,
-            state.config.upload_max_bytes,
+            state.config.limits.upload_max_bytes,
             &mut fingerprint,
         )
         .await?;
@@ -158,7 +158,7 @@ async fn submit_within(
                 field: None,
             });
         }
-        let limit = usize::try_from(state.config.json_max_bytes).unwrap_or(usize::MAX);
+        let limit = usize::try_from(state.config.limits.json_max_bytes).unwrap_or(usize::MAX);
         let body = to_bytes(request.into_body(), limit).await.map_err(|_| {
             AppError::too_large(format!("the JSON body is larger than {limit} bytes"))
         })?;
@@ -214,7 +214,7 @@ async fn price_video(
     let Some(video) = adapter.video_input(&prepared) else {
         return Ok(prepared);
     };
-    let own = format!("{}/uploads/", state.config.public_url);
+    let own = format!("{}/uploads/", state.config.listen.public_url());
     let known_ms = match video.url.strip_prefix(&own) {
         Some(name) => state
             .uploads
@@ -236,7 +236,7 @@ async fn check_own_images(
     adapter: &dyn Adapter,
     prepared: &Prepared,
 ) -> Result<(), AppError> {
-    let own = format!("{}/uploads/", state.config.public_url);
+    let own = format!("{}/uploads/", state.config.listen.public_url());
     for image in adapter.limited_images(prepared) {
         let Some(name) = image.url.strip_prefix(&own) else {
             continue;
@@ -284,7 +284,11 @@ async fn make_token(
         })
         .await?;
     let callback = CallbackTarget {
-        url: format!("{}/hooks/{}/{token}", state.config.public_url, info.id),
+        url: format!(
+            "{}/hooks/{}/{token}",
+            state.config.listen.public_url(),
+            info.id
+        ),
         secret,
     };
     Ok(Token { hash, callback })
@@ -465,7 +469,7 @@ async fn call(
 /// typical task time (a poll before the result only spends a request of the key's budget), and
 /// in sandbox mode only the poll interval. Never less than the poll interval.
 pub fn first_poll_after(state: &AppState, provider: &ServedProvider) -> Option<Duration> {
-    let interval = state.config.poll_interval;
+    let interval = state.config.timings.poll_interval;
     let wait = match provider.adapter.info().delivery {
         ResultDelivery::Callback => return None,
         ResultDelivery::CallbackThenPolling => provider.settings.poll_after.unwrap_or_default(),
@@ -515,7 +519,7 @@ async fn bind(
             points,
             cost: Some(prepared.cost),
             next_poll_ms: first_poll.map(|wait| now.saturating_add(millis(wait))),
-            deadline_after_ms: millis(state.config.task_deadline),
+            deadline_after_ms: millis(state.config.timings.task_deadline),
             now_ms: now,
         })
         .await?;

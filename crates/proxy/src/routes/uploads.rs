@@ -42,15 +42,21 @@ async fn spool_named<S, E>(
 where
     S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
 {
-    let dir = spool_dir(&state.config.upload_dir);
+    let dir = spool_dir(&state.config.storage.upload_dir);
     tokio::fs::create_dir_all(&dir).await?;
     let temp = tempfile::Builder::new()
         .prefix(crate::upload_store::SPOOL_PREFIX)
         .tempfile_in(&dir)?;
     let (file, path) = temp.into_parts();
-    let spooled = spool(stream, file, state.config.upload_max_bytes, None, too_large)
-        .await
-        .map_err(|err| spool_error(err, "file", state.config.upload_max_bytes))?;
+    let spooled = spool(
+        stream,
+        file,
+        state.config.limits.upload_max_bytes,
+        None,
+        too_large,
+    )
+    .await
+    .map_err(|err| spool_error(err, "file", state.config.limits.upload_max_bytes))?;
     Ok((path, spooled))
 }
 
@@ -70,11 +76,11 @@ pub async fn upload(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if !is_multipart && declared.is_some_and(|len| len > state.config.upload_max_bytes) {
+    if !is_multipart && declared.is_some_and(|len| len > state.config.limits.upload_max_bytes) {
         return Err(AppError::PayloadTooLarge {
             message: format!(
                 "file is larger than {} bytes",
-                state.config.upload_max_bytes
+                state.config.limits.upload_max_bytes
             ),
             field: Some("file".into()),
         });
@@ -82,7 +88,7 @@ pub async fn upload(
     // A client whose hour of uploads is spent is refused before anything is read (a raw body
     // that says its length must fit whole; a form's length counts more than its file).
     let wanted = match (is_multipart, declared) {
-        (false, Some(len)) => len.clamp(1, state.config.upload_max_bytes.max(1)),
+        (false, Some(len)) => len.clamp(1, state.config.limits.upload_max_bytes.max(1)),
         _ => 1,
     };
     limits::take_upload(&state, client, wanted)
@@ -150,7 +156,7 @@ pub async fn upload(
     charge.settle(Settlement::Keep).await;
     tracing::info!(size, content_type = media.content_type(), "upload stored");
     Ok(Json(Uploaded {
-        url: format!("{}/uploads/{name}", state.config.public_url),
+        url: format!("{}/uploads/{name}", state.config.listen.public_url()),
         size,
         content_type: media.content_type(),
     })
@@ -234,7 +240,7 @@ fn header_value(text: String) -> Result<HeaderValue, AppError> {
 /// Removes uploads stored more than `max_age` ago, and spool files abandoned as long ago;
 /// returns how many.
 pub async fn remove_old_uploads(state: &AppState, max_age: std::time::Duration) -> u64 {
-    let spool = spool_dir(&state.config.upload_dir);
+    let spool = spool_dir(&state.config.storage.upload_dir);
     let spooled = disk::remove_old_files(&spool, max_age, is_spool_leftover).await;
     let stored = match state.uploads.remove_older_than(max_age).await {
         Ok(removed) => removed,

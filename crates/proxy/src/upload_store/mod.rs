@@ -142,17 +142,17 @@ pub fn spool_dir(upload_dir: &Path) -> PathBuf {
 }
 
 impl UploadStore {
-    /// The store `UPLOAD_STORE` names (default: PostgreSQL when `postgres` is given, else
-    /// disk), with files under `UPLOAD_DIR`, rows through `postgres` (the uploads of the
-    /// PostgreSQL task store, if there is one) or objects in the `S3_*` bucket.
+    /// The store of [`crate::config::Storage::upload_store_kind`] (`UPLOAD_STORE`, by default
+    /// PostgreSQL with a PostgreSQL `DATABASE_URL`, else disk), with files under `UPLOAD_DIR`,
+    /// rows through `postgres` (the uploads of the PostgreSQL task store, which the postgres
+    /// kind needs) or objects in the `S3_*` bucket.
     pub fn choose(config: &Config, postgres: Option<PgUploads>) -> Result<Self, UploadStoreError> {
-        match (config.upload_store, postgres) {
-            (Some(UploadStoreKind::S3), _) => Ok(Self::S3(S3Uploads::new(&config.s3)?)),
-            (Some(UploadStoreKind::Disk), _) | (None, None) => {
-                Ok(Self::Disk(DiskUploads::new(&config.upload_dir)))
-            }
-            (Some(UploadStoreKind::Postgres) | None, Some(pg)) => Ok(Self::Postgres(pg)),
-            (Some(UploadStoreKind::Postgres), None) => Err(UploadStoreError::NoDatabase),
+        let storage = &config.storage;
+        match (storage.upload_store_kind(), postgres) {
+            (UploadStoreKind::S3, _) => Ok(Self::S3(S3Uploads::new(&storage.s3)?)),
+            (UploadStoreKind::Disk, _) => Ok(Self::Disk(DiskUploads::new(&storage.upload_dir))),
+            (UploadStoreKind::Postgres, Some(pg)) => Ok(Self::Postgres(pg)),
+            (UploadStoreKind::Postgres, None) => Err(UploadStoreError::NoDatabase),
         }
     }
 

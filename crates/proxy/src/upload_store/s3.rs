@@ -14,7 +14,7 @@ use object_store::{
     Attribute, AttributeValue, Attributes, GetOptions, GetRange, ObjectStore, PutMultipartOptions,
     PutPayload,
 };
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,20 +48,8 @@ async fn read_full(file: &mut tokio::fs::File, buf: &mut [u8]) -> std::io::Resul
 const PREFIX: &str = "uploads";
 
 /// The bucket's settings (`S3_BUCKET`, `S3_ENDPOINT`, `S3_REGION`, `S3_ACCESS_KEY_ID`,
-/// `S3_SECRET_ACCESS_KEY`). `Debug` never shows the secret.
-#[derive(Debug, Clone, Default)]
-pub struct S3Settings {
-    /// The bucket.
-    pub bucket: Option<String>,
-    /// The endpoint of an S3-compatible service; `None`: AWS's.
-    pub endpoint: Option<String>,
-    /// The region.
-    pub region: String,
-    /// The access key id; `None`: the environment's credentials (instance role).
-    pub access_key_id: Option<String>,
-    /// The secret access key.
-    pub secret_access_key: Option<SecretString>,
-}
+/// `S3_SECRET_ACCESS_KEY`), declared with the proxy's other settings.
+pub use crate::config::S3Settings;
 
 /// The uploads of one bucket.
 #[derive(Clone)]
