@@ -16,6 +16,7 @@ pub mod base64_image;
 pub mod error;
 #[cfg(feature = "example-provider")]
 pub mod example;
+pub mod image_header;
 pub mod media;
 mod number;
 pub mod parse;

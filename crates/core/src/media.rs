@@ -95,15 +95,11 @@ impl MediaType {
 }
 
 /// An image's width and height in pixels, read from its header without decoding it (JPEG, PNG
-/// and WebP, by the `imagesize` crate); `None` when `bytes` is not such an image or is cut off
+/// and WebP, by [`crate::image_header`]); `None` when `bytes` is not such an image or is cut off
 /// before the header says its size. A JPEG's size sits in its frame header, which may follow
 /// metadata: pass the whole file, or at least [`DIMENSIONS_PREFIX`] bytes of it.
 pub fn image_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
-    let size = imagesize::blob_size(bytes).ok()?;
-    Some((
-        u32::try_from(size.width).ok()?,
-        u32::try_from(size.height).ok()?,
-    ))
+    crate::image_header::dimensions(bytes)
 }
 
 /// How many leading bytes of an image are enough for [`image_dimensions`] in all but unusual
