@@ -24,6 +24,8 @@ crate::client_class! {
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
-const PROVIDER_CLIENT: &'static str = r#"
+const TYPES: &'static str = r#"
+/** `AceDataClient.faceSwap`: the face of `sourceImageUrl` onto the picture `targetImageUrl`; `timeout` is AceData's own limit in seconds, at most 300 (a bound of the proxy's own, checked before anything is uploaded). */
+export interface AceDataFaceSwapRequest { sourceImageUrl: ImageInput; targetImageUrl: ImageInput; timeout?: number; }
 export interface ProviderClients { acedata: AceDataClient; }
 "#;

@@ -7,9 +7,9 @@
 //! the proxy fetches (from its own uploads, or an origin its operator allowed). A file field's
 //! provider name is its JS name lower-cased (`targetImage1` is `targetimage1`).
 
-use faceswap_core::aiphotocraft::{check_enhance, check_swap_index, Operation, CATALOG};
+use faceswap_core::aiphotocraft::{Operation, Request, CATALOG};
+use faceswap_core::provider::form::file_stand_in;
 use faceswap_core::provider::{Catalog, OperationSpec, ProviderOperation};
-use faceswap_core::url::check_http_url;
 use js_sys::Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
@@ -17,7 +17,7 @@ use web_sys::FormData;
 
 use crate::error::{camel_case_path, ClientError};
 use crate::js::{self, Pending};
-use crate::media::{append_to_form, check_blob, source_field, Kind, Source};
+use crate::media::{append_to_form, check_blob, source_value, Kind, Source};
 use crate::provider_client::{task_created, CallOptions, ProviderClient};
 
 crate::client_class! {
@@ -59,9 +59,10 @@ pub(crate) fn run_operation(
     })
 }
 
-/// One operation: reads and checks every field before anything is sent (a Blob by its magic
-/// bytes, a URL by the URL rule, `enhance` and `swapIndex` by faceswap-core's rules), then
-/// POSTs the multipart form and resolves `{ taskId }`.
+/// One operation: reads every field (a Blob checked by its magic bytes and standing in as
+/// `file_stand_in`), checks the request with faceswap-core's `Request::from_texts` (the rule the
+/// proxy reads the form with) before anything is sent, then POSTs the multipart form (each text
+/// field the caller gave in its normal form) and resolves `{ taskId }`.
 pub(crate) async fn submit_operation(
     client: &ProviderClient,
     op: Operation,
@@ -71,32 +72,58 @@ pub(crate) async fn submit_operation(
     let spec = op.spec();
     let request = js::request_object(request, spec.js_name)?;
     let options = CallOptions::read(options)?;
-    let form = FormData::new().map_err(|_| ClientError::network("FormData unavailable"))?;
-    for wire in op.file_fields() {
-        let field = camel_case_path(wire);
-        let source = source_field(&request, &field)?;
-        let media = match &source {
-            Source::Blob(blob) => Some(check_blob(blob, Kind::Image, &field).await?),
-            Source::Url(url) => {
-                check_http_url(wire, url).map_err(ClientError::invalid)?;
-                None
-            }
-        };
-        append_to_form(&form, wire, &source, media)?;
-    }
-    for wire in op.text_fields() {
+    let mut files = Vec::with_capacity(op.file_fields().len());
+    let mut texts: Vec<(&str, String)> = Vec::new();
+    for &wire in op.file_fields() {
         let field = camel_case_path(wire);
         let value = js::get(&request, &field);
         if js::is_absent(&value) {
             continue;
         }
-        let text = text_value(&value, &field)?;
-        let checked = match *wire {
-            "enhance" => check_enhance(&text).map(|on| on.to_string()),
-            _ => check_swap_index(&text).map(|order| order.as_str().to_owned()),
+        let source = source_value(value, &field)?;
+        let media = match &source {
+            Source::Blob(blob) => {
+                let media = check_blob(blob, Kind::Image, &field).await?;
+                texts.push((wire, file_stand_in(wire)));
+                Some(media)
+            }
+            Source::Url(url) => {
+                texts.push((wire, url.clone()));
+                None
+            }
         };
-        let checked = checked.map_err(ClientError::invalid)?;
-        form.append_with_str(wire, &checked).map_err(|_| {
+        files.push((wire, source, media));
+    }
+    for &wire in op.text_fields() {
+        let field = camel_case_path(wire);
+        let value = js::get(&request, &field);
+        if !js::is_absent(&value) {
+            texts.push((wire, text_value(&value, &field)?));
+        }
+    }
+    let checked = Request::from_texts(op, |field| {
+        Ok(texts
+            .iter()
+            .find(|(wire, _)| *wire == field)
+            .map(|(_, text)| text.as_str()))
+    })
+    .map_err(ClientError::invalid)?;
+
+    let form = FormData::new().map_err(|_| ClientError::network("FormData unavailable"))?;
+    for (wire, source, media) in &files {
+        append_to_form(&form, wire, source, *media)?;
+    }
+    let given = |wire: &str| texts.iter().any(|(name, _)| *name == wire);
+    let mut normal = Vec::with_capacity(2);
+    if let (Some(swap_index), true) = (&checked.swap_index, given("swap_index")) {
+        normal.push(("swap_index", swap_index.as_str().to_owned()));
+    }
+    if let (Some(enhance), true) = (checked.enhance, given("enhance")) {
+        normal.push(("enhance", enhance.to_string()));
+    }
+    for (wire, text) in normal {
+        form.append_with_str(wire, &text).map_err(|_| {
+            let field = camel_case_path(wire);
             ClientError::invalid_field(&field, format!("{field} cannot be added to the form"))
         })?;
     }
@@ -123,6 +150,16 @@ fn text_value(value: &JsValue, field: &str) -> Result<String, ClientError> {
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
-const PROVIDER_CLIENT: &'static str = r#"
+const TYPES: &'static str = r#"
+/** `AiPhotoCraftClient.basicSwap`: the face of `srcImage` onto the face of `targetImage` (one face each); `enhance` restores the face with GFPGAN. */
+export interface BasicSwapRequest { srcImage: ImageInput; targetImage: ImageInput; enhance?: boolean | 'true' | 'false'; }
+/** A couple swap's `swap_index`, sent as written: two different whole numbers from 0 to 2, a pair or the string `"a,b"` (the provider's example: `"0,1"`). */
+export type SwapIndex = readonly [number, number] | string;
+/** `AiPhotoCraftClient.coupleSwap`: the two faces of `srcImage` onto the two faces of `targetImage`; `swapIndex` and `enhance` are optional and sent only when given. */
+export interface CoupleSwapRequest { srcImage: ImageInput; targetImage: ImageInput; swapIndex?: SwapIndex; enhance?: boolean | 'true' | 'false'; }
+/** `AiPhotoCraftClient.swap1From2`: the faces of `targetImage1` and `targetImage2` (one each) onto the two faces of `srcImage`. */
+export interface Swap1From2Request { srcImage: ImageInput; targetImage1: ImageInput; targetImage2: ImageInput; }
+/** `AiPhotoCraftClient.swapFaceSameImage`: the two faces of `srcImage` exchanged. */
+export interface SwapFaceSameImageRequest { srcImage: ImageInput; }
 export interface ProviderClients { aiphotocraft: AiPhotoCraftClient; }
 "#;

@@ -250,7 +250,18 @@ async fn submit(
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
-const PROVIDER_CLIENT: &'static str = r#"
+const TYPES: &'static str = r#"
+/** PiAPI's faces index: face numbers from 0, as a list `[0, 1]` or as PiAPI's string `"0,1"`. */
+export type FacesIndex = readonly number[] | string;
+/** `PiApiClient.faceSwap`: replace the largest face of `targetImage` with the face of `swapImage` (URLs ending in .jpg, .jpeg, .png or .webp, base64, or Blobs; at most 2048 x 2048, a Blob checked from its header before anything is sent). */
+export interface PiApiFaceSwapRequest { targetImage: ImageInput; swapImage: ImageInput; }
+/** `PiApiClient.multiFaceSwap`: the faces of `targetImage` at `targetFacesIndex` become the faces of `swapImage` at `swapFacesIndex`, pairwise. */
+export interface PiApiMultiFaceSwapRequest { targetImage: ImageInput; swapImage: ImageInput; swapFacesIndex: FacesIndex; targetFacesIndex: FacesIndex; }
+/** `PiApiClient.videoFaceSwap`: put `swapImage` onto the faces of an MP4 video; the two indexes together or not at all; `duration` (seconds) prices the task and is not sent to PiAPI: the proxy reads the length of a Blob it stored, and a video at any other URL must declare it. */
+export type PiApiVideoFaceSwapRequest = { targetVideo: VideoInput; swapImage: ImageInput; duration?: number; } &
+  ({ swapFacesIndex: FacesIndex; targetFacesIndex: FacesIndex; } | { swapFacesIndex?: undefined; targetFacesIndex?: undefined; });
+/** A task PiAPI started: its id and PiAPI's status word, lower case (`pending`, `processing`, ...). */
+export interface PiApiTaskCreated { taskId: string; status: string; }
 export interface ProviderClients { piapi: PiApiClient; }
 "#;
 

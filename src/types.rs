@@ -1,4 +1,7 @@
-//! TypeScript types of every option and result, emitted into `pkg/faceswap_wasm.d.ts`.
+//! TypeScript types of the options and results every class shares, emitted into
+//! `pkg/faceswap_wasm.d.ts`. Each provider's module declares its own request types and its
+//! `ProviderClients` entry; a provider whose catalog declares its fields has its request types
+//! checked against them here (a test fails when they drift).
 
 use wasm_bindgen::prelude::*;
 
@@ -42,31 +45,7 @@ export interface RefInfo { faceRef: string; faceUrl: ImageInput; }
 /** `multiVideoFaceSwap`: replace 1 to 3 faces of `sourceVideo`. */
 export interface MultiVideoFaceSwapRequest { sourceVideo: VideoInput; refInfo: RefInfo[]; duration: number; enhance?: Enhance; }
 
-/** PiAPI's faces index: face numbers from 0, as a list `[0, 1]` or as PiAPI's string `"0,1"`. */
-export type FacesIndex = readonly number[] | string;
-/** `PiApiClient.faceSwap`: replace the largest face of `targetImage` with the face of `swapImage` (URLs ending in .jpg, .jpeg, .png or .webp, base64, or Blobs; at most 2048 x 2048, a Blob checked from its header before anything is sent). */
-export interface PiApiFaceSwapRequest { targetImage: ImageInput; swapImage: ImageInput; }
-/** `PiApiClient.multiFaceSwap`: the faces of `targetImage` at `targetFacesIndex` become the faces of `swapImage` at `swapFacesIndex`, pairwise. */
-export interface PiApiMultiFaceSwapRequest { targetImage: ImageInput; swapImage: ImageInput; swapFacesIndex: FacesIndex; targetFacesIndex: FacesIndex; }
-/** `PiApiClient.videoFaceSwap`: put `swapImage` onto the faces of an MP4 video; the two indexes together or not at all; `duration` (seconds) prices the task and is not sent to PiAPI: the proxy reads the length of a Blob it stored, and a video at any other URL must declare it. */
-export type PiApiVideoFaceSwapRequest = { targetVideo: VideoInput; swapImage: ImageInput; duration?: number; } &
-  ({ swapFacesIndex: FacesIndex; targetFacesIndex: FacesIndex; } | { swapFacesIndex?: undefined; targetFacesIndex?: undefined; });
-/** A task PiAPI started: its id and PiAPI's status word, lower case (`pending`, `processing`, ...). */
-export interface PiApiTaskCreated { taskId: string; status: string; }
-
-/** `AiPhotoCraftClient.basicSwap`: the face of `srcImage` onto the face of `targetImage` (one face each); `enhance` restores the face with GFPGAN. */
-export interface BasicSwapRequest { srcImage: ImageInput; targetImage: ImageInput; enhance?: boolean | 'true' | 'false'; }
-/** A couple swap's `swap_index`, sent as written: two different whole numbers from 0 to 2, a pair or the string `"a,b"` (the provider's example: `"0,1"`). */
-export type SwapIndex = readonly [number, number] | string;
-/** `AiPhotoCraftClient.coupleSwap`: the two faces of `srcImage` onto the two faces of `targetImage`; `swapIndex` and `enhance` are optional and sent only when given. */
-export interface CoupleSwapRequest { srcImage: ImageInput; targetImage: ImageInput; swapIndex?: SwapIndex; enhance?: boolean | 'true' | 'false'; }
-/** `AiPhotoCraftClient.swap1From2`: the faces of `targetImage1` and `targetImage2` (one each) onto the two faces of `srcImage`. */
-export interface Swap1From2Request { srcImage: ImageInput; targetImage1: ImageInput; targetImage2: ImageInput; }
-/** `AiPhotoCraftClient.swapFaceSameImage`: the two faces of `srcImage` exchanged. */
-export interface SwapFaceSameImageRequest { srcImage: ImageInput; }
-/** `AceDataClient.faceSwap`: the face of `sourceImageUrl` onto the picture `targetImageUrl`; `timeout` is AceData's own limit in seconds, at most 300 (a bound of the proxy's own, checked before anything is uploaded). */
-export interface AceDataFaceSwapRequest { sourceImageUrl: ImageInput; targetImageUrl: ImageInput; timeout?: number; }
-/** A task AIPhotoCraft or AceData started. */
+/** A task started, by its id. */
 export interface ProviderTaskCreated { taskId: string; }
 
 /** Each provider this library speaks to, by id, with its client class: the module of each provider's class adds its own entry (a test checks that they are the registry's). */
@@ -254,6 +233,68 @@ mod tests {
                 let (id, class) = body.split_once(": ").expect("id: Class");
                 found.push((id.to_owned(), class.to_owned()));
             }
+        }
+    }
+
+    /// Every source file's text under `dir`.
+    fn sources(dir: &std::path::Path, found: &mut String) {
+        for entry in std::fs::read_dir(dir).expect("src/ is readable") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else {
+                found.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
+            }
+        }
+    }
+
+    /// The request type of every operation a provider declares the fields of, as the catalog
+    /// says it: `export interface {Class without "Client"}{JsName}Request { field: Type; ... }`.
+    fn declared_request_types() -> Vec<String> {
+        use faceswap_core::provider::FieldKind;
+        let mut types = Vec::new();
+        for entry in faceswap_core::registry::CATALOG {
+            if entry.check.is_none() {
+                continue;
+            }
+            let prefix = entry.client_class.trim_end_matches("Client");
+            for operation in entry.operations {
+                let mut fields = String::new();
+                for field in operation.fields {
+                    let ts = match field.kind {
+                        FieldKind::Image => "ImageInput",
+                        FieldKind::Video => "VideoInput",
+                        FieldKind::Number => "number",
+                        FieldKind::Text => "string",
+                    };
+                    let optional = if field.required { "" } else { "?" };
+                    let name = crate::error::camel_case_path(field.wire);
+                    fields.push_str(&format!("{name}{optional}: {ts}; "));
+                }
+                let js = operation.js_name;
+                let capitalised = format!("{}{}", js[..1].to_ascii_uppercase(), &js[1..]);
+                types.push(format!(
+                    "export interface {prefix}{capitalised}Request {{ {fields}}}"
+                ));
+            }
+        }
+        types
+    }
+
+    #[test]
+    fn declared_fields_and_their_request_types_agree() {
+        let mut text = String::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut text,
+        );
+        let declared = declared_request_types();
+        assert!(!declared.is_empty(), "AceData declares its fields");
+        for expected in declared {
+            assert!(
+                text.lines().any(|line| line == expected),
+                "the TypeScript of a declared operation drifted from its catalog: {expected}"
+            );
         }
     }
 

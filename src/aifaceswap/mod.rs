@@ -86,6 +86,6 @@ pub(crate) fn run_operation(
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
-const PROVIDER_CLIENT: &'static str = r#"
+const TYPES: &'static str = r#"
 export interface ProviderClients { aifaceswap: FaceSwapClient; }
 "#;

@@ -110,13 +110,21 @@ impl Request {
         operation: Operation,
         object: &Map<String, Value>,
     ) -> Result<Self, FieldError> {
-        let text = |field: &str| -> Result<Option<&str>, FieldError> {
-            match object.get(field) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(text)) => Ok(Some(text.as_str())),
-                Some(_) => Err(FieldError::new(field, format!("{field} must be a string"))),
-            }
-        };
+        Self::from_texts(operation, |field| match object.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.as_str())),
+            Some(_) => Err(FieldError::new(field, format!("{field} must be a string"))),
+        })
+    }
+
+    /// Reads and checks the fields of `operation` from `text`, which gives each field's text
+    /// (a file's stand-in URL for a file) or `None` when absent: the one rule behind
+    /// [`Request::from_object`], which the browser library calls with the values it read (Blobs
+    /// as their stand-ins), so the browser and the proxy judge a request alike.
+    pub fn from_texts<'a>(
+        operation: Operation,
+        text: impl Fn(&str) -> Result<Option<&'a str>, FieldError>,
+    ) -> Result<Self, FieldError> {
         let mut images = Vec::with_capacity(operation.file_fields().len());
         for &field in operation.file_fields() {
             let value = text(field)?
