@@ -22,21 +22,46 @@ remap="--remap-path-prefix=$PWD/="
 for registry in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
   remap+=" --remap-path-prefix=$registry="
 done
-RUSTFLAGS="${RUSTFLAGS:-} $remap" \
-cargo build -p faceswap-wasm --lib --target wasm32-unknown-unknown --profile "$profile"
 target_dir="${CARGO_TARGET_DIR:-target}"
 wasm="$target_dir/wasm32-unknown-unknown/$profile/faceswap_wasm.wasm"
-
 rm -rf pkg.tmp && mkdir -p pkg.tmp
-# No producers section: it only names the compilers (about 90 bytes gzipped).
-wasm-bindgen "$wasm" --out-dir pkg.tmp --target web --typescript --no-demangle --remove-producers-section
-# The module owns its memory (zero-filled when instantiated) and Rust never uses its lowest 1 KiB
-# (the stack starts at 1 MiB and grows down): two facts wasm-opt may build on (about 180 bytes
-# gzipped).
-"$bin/wasm-opt" -Oz --low-memory-unused --zero-filled-memory \
-  --enable-bulk-memory --enable-nontrapping-float-to-int \
-  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  pkg.tmp/faceswap_wasm_bg.wasm -o pkg.tmp/faceswap_wasm_bg.wasm
+
+# One entry: the library built with cargo `features` (empty: the default, all four providers)
+# into pkg.tmp/NAME.js and NAME_bg.wasm. Every entry shares pkg/snippets/ and pkg/detect/.
+entry() {
+  local name=$1 features=$2
+  if [[ -z "$features" ]]; then
+    RUSTFLAGS="${RUSTFLAGS:-} $remap" \
+      cargo build -p faceswap-wasm --lib --target wasm32-unknown-unknown --profile "$profile"
+  else
+    RUSTFLAGS="${RUSTFLAGS:-} $remap" \
+      cargo build -p faceswap-wasm --lib --target wasm32-unknown-unknown --profile "$profile" \
+      --no-default-features --features "$features"
+  fi
+  # No producers section: it only names the compilers (about 90 bytes gzipped).
+  wasm-bindgen "$wasm" --out-dir pkg.tmp --out-name "$name" --target web --typescript \
+    --no-demangle --remove-producers-section
+  # The module owns its memory (zero-filled when instantiated) and Rust never uses its lowest
+  # 1 KiB (the stack starts at 1 MiB and grows down): two facts wasm-opt may build on (about
+  # 180 bytes gzipped).
+  "$bin/wasm-opt" -Oz --low-memory-unused --zero-filled-memory \
+    --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "pkg.tmp/${name}_bg.wasm" -o "pkg.tmp/${name}_bg.wasm"
+  # The JS glue ships minified (the .d.ts keeps every doc comment); bundlers would minify it
+  # anyway.
+  "$bin/esbuild" "pkg.tmp/$name.js" --minify --format=esm --log-level=warning \
+    --outfile="pkg.tmp/$name.js" --allow-overwrite
+}
+
+# The package root, `faceswap-wasm`: every provider.
+entry faceswap_wasm ""
+# One entry per provider (`faceswap-wasm/piapi`, ...): its class, estimateCost, swapFace,
+# waitForResult, uploads, errors and the media helpers, without the other providers' code.
+for provider in aifaceswap piapi aiphotocraft acedata; do
+  entry "$provider" "$provider"
+done
+
 # The face detector: a second module in pkg/detect/, loaded by the library's worker on first use.
 # Its own target dir keeps the SIMD flag from rebuilding the core library's dependencies.
 RUSTFLAGS="${RUSTFLAGS:-} $remap -C target-feature=+simd128" CARGO_TARGET_DIR="$target_dir/detect-wasm" \
@@ -57,10 +82,7 @@ wasm-bindgen "$target_dir/detect-wasm-seeta/wasm32-unknown-unknown/detect-releas
   pkg.tmp/detect/seeta/faceswap_detect_bg.wasm -o pkg.tmp/detect/seeta/faceswap_detect_bg.wasm
 cp crates/detect/js/index.js crates/detect/js/worker.js pkg.tmp/detect/
 
-# The JS glue ships minified (the .d.ts keeps every doc comment); bundlers would minify it anyway.
-"$bin/esbuild" pkg.tmp/faceswap_wasm.js --minify --format=esm --log-level=warning \
-  --outfile=pkg.tmp/faceswap_wasm.js --allow-overwrite
 rm -rf pkg && mv pkg.tmp pkg
-for file in faceswap_wasm_bg.wasm faceswap_wasm.js detect/faceswap_detect_bg.wasm detect/seeta/faceswap_detect_bg.wasm; do
+for file in faceswap_wasm_bg.wasm faceswap_wasm.js piapi_bg.wasm piapi.js detect/faceswap_detect_bg.wasm detect/seeta/faceswap_detect_bg.wasm; do
   printf '[build] pkg/%s: %s bytes, gzipped %s bytes\n' "$file" "$(wc -c < "pkg/$file")" "$(gzip -9c "pkg/$file" | wc -c)" >&2
 done

@@ -28,6 +28,11 @@ cargo clippy -p faceswap-core -p faceswap-detect --lib --target wasm32-unknown-u
 # The detector's second module (pkg/detect/seeta/: BlazeFace plus rustface).
 cargo clippy -p faceswap-detect --features seeta --lib --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p faceswap-wasm --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
+# Each provider entry's build (faceswap-wasm/piapi, ...): the library with one provider.
+for provider in aifaceswap piapi aiphotocraft acedata; do
+  cargo clippy -p faceswap-wasm --lib --target wasm32-unknown-unknown --no-default-features \
+    --features "$provider" --locked -- -D warnings
+done
 
 step "test media (from the scikit-image wheel and the rustface crate, videos by ffmpeg) and demo samples"
 bash scripts/samples.sh

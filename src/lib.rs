@@ -1,10 +1,24 @@
 //! faceswap-wasm: run hosted face-swap operations from the browser through `faceswap-proxy`,
 //! which holds the provider's API key. This crate never sees the key.
 //!
-//! `lib.rs` holds modules and re-exports only; each module is one capability.
+//! `lib.rs` holds modules and re-exports only; each module is one capability. Each provider's
+//! class is behind its cargo feature (all four by default): the package's per-provider entries
+//! are built with one, and what only another provider uses is then left out.
+#![cfg_attr(
+    not(all(
+        feature = "aifaceswap",
+        feature = "piapi",
+        feature = "aiphotocraft",
+        feature = "acedata"
+    )),
+    allow(dead_code, unused_imports)
+)]
 
+#[cfg(feature = "acedata")]
 mod acedata;
+#[cfg(feature = "aifaceswap")]
 mod aifaceswap;
+#[cfg(feature = "aiphotocraft")]
 mod aiphotocraft;
 mod allocator;
 mod canvas;
@@ -21,6 +35,7 @@ mod http;
 mod js;
 mod media;
 mod panic_hook;
+#[cfg(feature = "piapi")]
 mod piapi;
 mod provider_client;
 mod providers;
@@ -31,9 +46,13 @@ mod types;
 mod upload;
 mod wait;
 
+#[cfg(feature = "acedata")]
 pub use acedata::AceDataClient;
+#[cfg(feature = "aifaceswap")]
 pub use aifaceswap::credits::estimate_credits;
+#[cfg(feature = "aifaceswap")]
 pub use aifaceswap::FaceSwapClient;
+#[cfg(feature = "aiphotocraft")]
 pub use aiphotocraft::AiPhotoCraftClient;
 pub use capture::capture_frame;
 pub use cost::estimate_cost;
@@ -42,5 +61,6 @@ pub use detect::detect_faces;
 pub use error::ClientError;
 #[cfg(feature = "example-provider")]
 pub use example::ExampleClient;
+#[cfg(feature = "piapi")]
 pub use piapi::PiApiClient;
 pub use swap_face::swap_face;

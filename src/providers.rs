@@ -8,15 +8,19 @@ use crate::class::SubmitFn;
 
 /// Each provider's catalog entry and operation runner, in the registry's order.
 pub static CLIENTS: &[(&Catalog, SubmitFn)] = &[
+    #[cfg(feature = "aifaceswap")]
     (
         &faceswap_core::aifaceswap::CATALOG,
         crate::aifaceswap::run_operation,
     ),
+    #[cfg(feature = "piapi")]
     (&faceswap_core::piapi::CATALOG, crate::piapi::run_operation),
+    #[cfg(feature = "aiphotocraft")]
     (
         &faceswap_core::aiphotocraft::CATALOG,
         crate::aiphotocraft::run_operation,
     ),
+    #[cfg(feature = "acedata")]
     (&faceswap_core::acedata::CATALOG, crate::declared::submit),
     #[cfg(feature = "example-provider")]
     (&faceswap_core::example::CATALOG, crate::declared::submit),

@@ -9,8 +9,11 @@
 //! [`piapi`], [`acedata`]) that implements [`provider::Adapter`]; [`registry`] lists them for the
 //! proxy, the sandbox and the library.
 
+#[cfg(feature = "acedata")]
 pub mod acedata;
+#[cfg(feature = "aifaceswap")]
 pub mod aifaceswap;
+#[cfg(feature = "aiphotocraft")]
 pub mod aiphotocraft;
 pub mod base64_image;
 pub mod error;
@@ -18,8 +21,10 @@ pub mod error;
 pub mod example;
 pub mod image_header;
 pub mod media;
+#[cfg(feature = "aifaceswap")]
 mod number;
 pub mod parse;
+#[cfg(feature = "piapi")]
 pub mod piapi;
 pub mod provider;
 pub mod registry;

@@ -20,9 +20,13 @@ macro_rules! registry {
 }
 
 registry! {
+    #[cfg(feature = "aifaceswap")]
     crate::aifaceswap::Aifaceswap => crate::aifaceswap::CATALOG,
+    #[cfg(feature = "piapi")]
     crate::piapi::PiApi => crate::piapi::CATALOG,
+    #[cfg(feature = "aiphotocraft")]
     crate::aiphotocraft::AiPhotoCraft => crate::aiphotocraft::CATALOG,
+    #[cfg(feature = "acedata")]
     crate::acedata::AceData => crate::acedata::CATALOG,
     #[cfg(feature = "example-provider")]
     crate::example::Example => crate::example::CATALOG,
@@ -31,6 +35,7 @@ registry! {
 /// The provider the project's first version served alone, whose routes stay as they were
 /// (`/api/tasks/{id}` and its events, in that version's task shape) and for whom `/api/config`'s
 /// `mode` and `provider` speak.
+#[cfg(feature = "aifaceswap")]
 pub const FIRST_VERSION_PROVIDER: &str = crate::aifaceswap::PROVIDER.id;
 
 /// The adapter with this id (`aifaceswap`).
