@@ -101,7 +101,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// Every code, in the order the README lists them.
+    /// Every code, in the order docs/library.md lists them.
     pub const ALL: [ErrorCode; 13] = [
         ErrorCode::InvalidParameter,
         ErrorCode::Unauthorized,

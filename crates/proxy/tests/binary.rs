@@ -913,7 +913,7 @@ async fn five_hundred_concurrent_callbacks_from_one_address_are_all_answered() {
 
 /// 2,000 event streams from one address (a carrier-grade NAT puts thousands of phones behind
 /// one IPv4 address) each get their status event, with MAX_CONNECTIONS and the open-file limit
-/// raised as the README says.
+/// raised as docs/proxy.md says.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_event_streams_from_one_address_each_get_their_status() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
