@@ -29,7 +29,7 @@ pub struct AllowedHosts {
 }
 
 /// The host part of a `Host` header or URL authority: without port, brackets or a trailing dot.
-fn host_part(authority: &str) -> &str {
+pub(crate) fn host_part(authority: &str) -> &str {
     let host = match authority.strip_prefix('[') {
         Some(rest) => rest.split(']').next().unwrap_or_default(),
         None => authority
