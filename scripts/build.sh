@@ -81,6 +81,8 @@ wasm-bindgen "$target_dir/detect-wasm-seeta/wasm32-unknown-unknown/detect-releas
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg.tmp/detect/seeta/faceswap_detect_bg.wasm -o pkg.tmp/detect/seeta/faceswap_detect_bg.wasm
 cp crates/detect/js/index.js crates/detect/js/worker.js pkg.tmp/detect/
+# The models' licences travel with the modules that contain them.
+cp THIRD_PARTY_NOTICES.md pkg.tmp/detect/
 
 rm -rf pkg && mv pkg.tmp pkg
 for file in faceswap_wasm_bg.wasm faceswap_wasm.js piapi_bg.wasm piapi.js detect/faceswap_detect_bg.wasm detect/seeta/faceswap_detect_bg.wasm; do

@@ -12,9 +12,10 @@ use faceswap_core::acedata::CATALOG;
 
 crate::client_class! {
     /// A client of `faceswap-proxy` for AceData's face swap. It never holds the provider's key:
-    /// the proxy does. AceData may answer a swap only when the image is made (one to two minutes)
-    /// when its proxy cannot be called back: give such a proxy's client a `timeoutMs` of a few
-    /// minutes.
+    /// the proxy does. AceData may answer a swap only when the image is made (one to two
+    /// minutes, `ACEDATA_DELIVERY=synchronous`), so without `timeoutMs` a submit's time limit is
+    /// 390000 ms: AceData's longest wait (its largest `timeout`, 300 s, and a 30 s margin) and
+    /// the usual 60000.
     AceDataClient for CATALOG, run crate::declared::submit {
         /// Puts the face of `sourceImageUrl` onto the picture `targetImageUrl` (each a URL, or a
         /// Blob, which is uploaded first); `timeout` (seconds) is AceData's own time limit.

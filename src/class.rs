@@ -75,7 +75,9 @@ macro_rules! client_class {
         #[wasm_bindgen::prelude::wasm_bindgen]
         impl $class {
             /// A client for the proxy at `options.baseUrl` (default `"/api"`), with
-            /// `options.timeoutMs` (default 60000) as the time limit of each call.
+            /// `options.timeoutMs` as the time limit of each call: by default 60000, and for a
+            /// submit to a provider that may answer only when its result is made (AceData) its
+            /// longest wait on top (390000 for AceData).
             #[wasm_bindgen(constructor)]
             pub fn new(
                 #[wasm_bindgen(unchecked_optional_param_type = "FaceSwapClientOptions")]
@@ -83,7 +85,7 @@ macro_rules! client_class {
             ) -> Result<$class, wasm_bindgen::JsValue> {
                 Ok(Self {
                     core: $crate::provider_client::ProviderClient::from_options(
-                        $catalog.info.id,
+                        $catalog.info,
                         &options,
                     )?,
                 })
@@ -106,6 +108,8 @@ macro_rules! client_class {
             /// URL). Resolves the task when it succeeded (`resultUrl` is the result); rejects
             /// with `code: "task_failed"` or `"timeout"` (the task attached as `task`),
             /// `"aborted"` when `signal` fires. `onStatus` is called on each status change.
+            /// Gives up with `"timeout"` after `timeoutMs`: by default 7260000 (2 h 1 min, the
+            /// proxy's default task deadline and a minute), `Infinity` for no limit.
             #[wasm_bindgen(js_name = waitForResult, unchecked_return_type = "Promise<Task>")]
             pub fn wait_for_result(
                 &self,

@@ -5,7 +5,7 @@
 //! A provider's class (`FaceSwapClient` for aifaceswap) holds one [`ProviderClient`] and adds only
 //! what its provider's requests and answers look like.
 
-use faceswap_core::provider::OperationSpec;
+use faceswap_core::provider::{OperationSpec, ProviderInfo};
 use js_sys::{Object, JSON};
 use wasm_bindgen::JsValue;
 use web_sys::{AbortSignal, Blob, FormData};
@@ -16,6 +16,16 @@ use crate::js;
 
 /// Per-call time limit when the options give none.
 const DEFAULT_TIMEOUT_MS: f64 = 60_000.0;
+
+/// A submit's time limit when the options give none: [`DEFAULT_TIMEOUT_MS`], and for a provider
+/// that may answer a submit only when its result is made (AceData's synchronous delivery) its
+/// longest submit wait ([`ProviderInfo::longest_submit_wait`], the number the proxy's submit
+/// covers too) on top: AceData's is 330 s, so 390 s.
+pub fn default_submit_timeout_ms(info: &ProviderInfo) -> f64 {
+    info.longest_submit_wait.map_or(DEFAULT_TIMEOUT_MS, |wait| {
+        DEFAULT_TIMEOUT_MS + wait.as_millis() as f64
+    })
+}
 
 /// The path of `provider`'s task whose id is `encoded_id` (already percent-encoded), under the
 /// proxy's API: `/{provider}/tasks/{id}`, the route every provider has (`/events` is appended
@@ -89,17 +99,22 @@ impl CallOptions {
     }
 }
 
-/// What every client class holds: the proxy's address, the time limit and the provider's id.
+/// What every client class holds: the proxy's address, the time limits and the provider's id.
 #[derive(Debug, Clone)]
 pub struct ProviderClient {
     http: Http,
+    submit_timeout_ms: f64,
     provider: &'static str,
 }
 
 impl ProviderClient {
-    /// A client of `provider` configured by `options.baseUrl` (default `"/api"`) and
-    /// `options.timeoutMs` (default 60000); either may be absent, as may `options`.
-    pub fn from_options(provider: &'static str, options: &JsValue) -> Result<Self, ClientError> {
+    /// A client of the provider `info` configured by `options.baseUrl` (default `"/api"`) and
+    /// `options.timeoutMs` (default 60000, and [`default_submit_timeout_ms`] for a submit);
+    /// either may be absent, as may `options`.
+    pub fn from_options(
+        info: &'static ProviderInfo,
+        options: &JsValue,
+    ) -> Result<Self, ClientError> {
         let base = js::get(options, "baseUrl");
         let base_url = if js::is_absent(&base) {
             "/api".to_owned()
@@ -114,10 +129,10 @@ impl ProviderClient {
                 })?
         };
         let timeout = js::get(options, "timeoutMs");
-        let timeout_ms = if js::is_absent(&timeout) {
-            DEFAULT_TIMEOUT_MS
+        let (timeout_ms, submit_timeout_ms) = if js::is_absent(&timeout) {
+            (DEFAULT_TIMEOUT_MS, default_submit_timeout_ms(info))
         } else {
-            timeout
+            let ms = timeout
                 .as_f64()
                 .filter(|ms| ms.is_finite() && *ms > 0.0)
                 .ok_or_else(|| {
@@ -125,11 +140,13 @@ impl ProviderClient {
                         "timeoutMs",
                         "timeoutMs must be a number of milliseconds above 0",
                     )
-                })?
+                })?;
+            (ms, ms)
         };
         Ok(Self {
             http: Http::new(&base_url, timeout_ms),
-            provider,
+            submit_timeout_ms,
+            provider: info.id,
         })
     }
 
@@ -196,7 +213,7 @@ impl ProviderClient {
         let mut call = Call::post(format!("/{}/{}", self.provider, operation.route), body);
         call.signal = options.signal.as_ref();
         call.idempotency_key = Some(options.idempotency_key.clone());
-        call.timeout_ms = Some(self.http.timeout_ms());
+        call.timeout_ms = Some(self.submit_timeout_ms);
         self.http.json(call).await
     }
 

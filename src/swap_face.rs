@@ -39,7 +39,7 @@ pub fn swap_face(
         let own = Object::new();
         js::set(&own, target_field, &js::required(&request, "target")?);
         js::set(&own, face_field, &js::required(&request, "face")?);
-        let client = ProviderClient::from_options(id, &options)?;
+        let client = ProviderClient::from_options(entry.info, &options)?;
         let created = submit(entry, client, operation, own.into(), options)
             .await
             .map_err(|err| {

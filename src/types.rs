@@ -11,7 +11,7 @@ const TYPES: &'static str = r#"
 export interface FaceSwapClientOptions {
   /** Where faceswap-proxy's API is mounted; default "/api". */
   baseUrl?: string;
-  /** Time limit of each call in milliseconds; default 60000. */
+  /** Time limit of each call in milliseconds; default 60000, and for a submit to a provider that may answer only when its result is made (AceData's synchronous delivery) its longest wait on top: 390000 for AceData. Given, it is every call's limit. */
   timeoutMs?: number;
 }
 
@@ -96,7 +96,7 @@ export interface Task {
 /** Options of `waitForResult`. */
 export interface WaitOptions {
   signal?: AbortSignal;
-  /** Gives up after this many milliseconds (code "timeout"); no limit by default. */
+  /** Gives up after this many milliseconds (code "timeout"); default 7260000 (2 h 1 min: the proxy's default task deadline, after which it ends the task `timed_out`, and a minute); `Infinity` for no limit. A proxy with a longer `TASK_DEADLINE_MS` wants a longer `timeoutMs`. */
   timeoutMs?: number;
   /** Called with the task on each status change. */
   onStatus?: (task: Task) => void;

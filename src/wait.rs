@@ -3,6 +3,7 @@
 //! when streaming is unavailable. Which routes a provider's tasks have is
 //! [`ProviderClient::task_path`]'s choice.
 
+use faceswap_core::task::DEFAULT_WAIT_LIMIT;
 use faceswap_core::TaskStatus;
 use js_sys::{Array, Function, Uint8Array, JSON};
 use wasm_bindgen::prelude::*;
@@ -16,6 +17,21 @@ use crate::js;
 use crate::provider_client::ProviderClient;
 use crate::sse::SseParser;
 use crate::task::task_from_json;
+
+/// The wait's time limit in milliseconds when its options give no `timeoutMs`: core's
+/// [`DEFAULT_WAIT_LIMIT`], the proxy's default task deadline (2 h, after which it ends the task
+/// `timed_out`) and a minute, so the proxy's answer comes first.
+const DEFAULT_WAIT_LIMIT_MS: f64 = DEFAULT_WAIT_LIMIT.as_millis() as f64;
+
+/// The wait's time limit from its `timeoutMs` option: the option when it is a number above 0,
+/// none for `Infinity`, else [`DEFAULT_WAIT_LIMIT_MS`].
+pub fn wait_limit_ms(timeout_ms: &JsValue) -> Option<f64> {
+    match timeout_ms.as_f64() {
+        Some(ms) if ms == f64::INFINITY => None,
+        Some(ms) if ms.is_finite() && ms > 0.0 => Some(ms),
+        _ => Some(DEFAULT_WAIT_LIMIT_MS),
+    }
+}
 
 /// Failed stream attempts in a row before the wait switches to polling.
 const STREAM_ATTEMPTS: u32 = 3;
@@ -56,9 +72,7 @@ pub async fn wait_for_result(
             ClientError::invalid_field("taskId", "taskId must be the taskId a submit returned")
         })?;
     let user_signal = js::signal_option(options);
-    let timeout = js::get(options, "timeoutMs")
-        .as_f64()
-        .filter(|ms| ms.is_finite() && *ms > 0.0);
+    let timeout = wait_limit_ms(&js::get(options, "timeoutMs"));
     let on_status = js::get(options, "onStatus").dyn_into::<Function>().ok();
     let deadline = timeout.map(|ms| (js::abort_signal_timeout(ms), ms));
     let signals = Array::new();

@@ -2,7 +2,9 @@
 //! stand-in `fetch`: each operation's route and body (multipart for AIPhotoCraft, JSON for
 //! AceData), Blobs as file parts or uploaded first, the task id read from either provider's
 //! answer, and bad input rejected with its camelCase `field` before any request; aifaceswap's
-//! `multiFaceSwap` with Blobs as its file form, and a task's `resultInfo`.
+//! `multiFaceSwap` with Blobs as its file form, and a task's `resultInfo`; the default time
+//! limits of a submit (longer for AceData, which may answer only when the image is made) and of
+//! `waitForResult` (the proxy's task deadline and a minute).
 
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -365,4 +367,81 @@ async fn a_task_carries_the_results_metadata() {
     assert_eq!(prop(&info, "width"), 1024);
     assert_eq!(prop(&info, "height"), 768);
     assert_eq!(prop(&info, "size"), 183_552);
+}
+
+/// A task that ended, as the proxy answers `GET /api/{provider}/tasks/{id}`.
+const SUCCEEDED: &str = "[200, { task_id: 't1', status: 'succeeded', result_url: 'https://r.example/a.jpg', created_at: 'a', updated_at: 'b' }]";
+
+#[wasm_bindgen_test]
+async fn an_acedata_submit_without_timeout_ms_waits_for_acedatas_longest_answer() {
+    let longest = faceswap_core::acedata::CATALOG
+        .info
+        .longest_submit_wait
+        .unwrap();
+    let expected = 60_000.0 + longest.as_millis() as f64;
+    assert_eq!(expected, 390_000.0, "the number the docs give");
+    let request = || {
+        object(&format!(
+            "{{ sourceImageUrl: '{FACE}', targetImageUrl: '{PHOTO}' }}"
+        ))
+    };
+
+    let _fetch = FakeFetch::install(&format!("(path) => {ACEDATA_CREATED}"));
+    let timeouts = RecordedTimeouts::install();
+    let client = AceDataClient::new(object("{ baseUrl: '/api' }")).unwrap();
+    JsFuture::from(client.face_swap(request(), JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(timeouts.millis(), [expected]);
+    drop(timeouts);
+
+    // swapFace with AceData: the same default.
+    let timeouts = RecordedTimeouts::install();
+    let swap = object(&format!("{{ target: '{PHOTO}', face: '{FACE}' }}"));
+    JsFuture::from(swap_face("acedata".into(), swap, JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(timeouts.millis(), [expected]);
+    drop(timeouts);
+
+    // An explicit timeoutMs wins.
+    let timeouts = RecordedTimeouts::install();
+    JsFuture::from(acedata().face_swap(request(), JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(timeouts.millis(), [5000.0]);
+    drop(timeouts);
+
+    // A provider that answers a submit at once keeps the usual 60 s.
+    let _fetch = FakeFetch::install(&format!("(path) => {CRAFT_CREATED}"));
+    let timeouts = RecordedTimeouts::install();
+    let client = AiPhotoCraftClient::new(JsValue::UNDEFINED).unwrap();
+    let basic = object(&format!("{{ srcImage: '{FACE}', targetImage: '{PHOTO}' }}"));
+    JsFuture::from(client.basic_swap(basic, JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(timeouts.millis(), [60_000.0]);
+}
+
+#[wasm_bindgen_test]
+async fn wait_for_result_gives_up_after_the_proxys_task_deadline_and_a_minute_by_default() {
+    let limit = faceswap_core::task::DEFAULT_WAIT_LIMIT;
+    assert!(limit > faceswap_core::task::DEFAULT_TASK_DEADLINE);
+    let expected = limit.as_millis() as f64;
+    assert_eq!(expected, 7_260_000.0, "the number the docs give");
+    let _fetch = FakeFetch::install(&format!("(path) => {SUCCEEDED}"));
+    let client = FaceSwapClient::new(JsValue::UNDEFINED).unwrap();
+    for (options, limits) in [
+        ("undefined", vec![expected]),
+        ("{ onStatus: () => {} }", vec![expected]),
+        ("{ timeoutMs: 1500 }", vec![1500.0]),
+        ("{ timeoutMs: Infinity }", vec![]),
+    ] {
+        let timeouts = RecordedTimeouts::install();
+        let task = JsFuture::from(client.wait_for_result("t1".into(), object(options)))
+            .await
+            .unwrap();
+        assert_eq!(prop(&task, "status"), "succeeded");
+        assert_eq!(timeouts.millis(), limits, "{options}");
+    }
 }

@@ -101,3 +101,42 @@ pub async fn rejection(promise: Promise) -> JsValue {
 pub fn png_blob() -> String {
     format!("new Blob([Uint8Array.from(atob('{PNG_BASE64}'), c => c.charCodeAt(0))], {{ type: 'image/png' }})")
 }
+
+/// Records the milliseconds of every `AbortSignal.timeout(ms)` the library asks for (the time
+/// limits of its calls and waits) in `globalThis.__timeouts`, still making the signals; the real
+/// `AbortSignal.timeout` comes back on drop.
+pub struct RecordedTimeouts {
+    original: JsValue,
+}
+
+impl RecordedTimeouts {
+    /// Starts recording.
+    pub fn install() -> Self {
+        let signal = Reflect::get(&js_sys::global(), &"AbortSignal".into()).unwrap();
+        let original = Reflect::get(&signal, &"timeout".into()).unwrap();
+        Reflect::set(&js_sys::global(), &"__timeouts".into(), &Array::new()).unwrap();
+        let recording = Function::new_with_args(
+            "original",
+            "return function(ms) { globalThis.__timeouts.push(ms); return original.call(AbortSignal, ms); };",
+        )
+        .call1(&JsValue::NULL, &original)
+        .unwrap();
+        Reflect::set(&signal, &"timeout".into(), &recording).unwrap();
+        Self { original }
+    }
+
+    /// Every time limit asked for so far, in milliseconds.
+    pub fn millis(&self) -> Vec<f64> {
+        Array::from(&Reflect::get(&js_sys::global(), &"__timeouts".into()).unwrap())
+            .iter()
+            .map(|ms| ms.as_f64().unwrap())
+            .collect()
+    }
+}
+
+impl Drop for RecordedTimeouts {
+    fn drop(&mut self) {
+        let signal = Reflect::get(&js_sys::global(), &"AbortSignal".into()).unwrap();
+        Reflect::set(&signal, &"timeout".into(), &self.original).unwrap();
+    }
+}

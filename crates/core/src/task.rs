@@ -2,8 +2,25 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::time::Duration;
 
 use crate::provider::{Cost, ResultInfo};
+
+/// How long a task may go without its result before the proxy ends it `timed_out`: the default
+/// of the proxy's `TASK_DEADLINE_MS` (2 h).
+pub const DEFAULT_TASK_DEADLINE: Duration = Duration::from_secs(2 * 60 * 60);
+
+/// How much longer than [`DEFAULT_TASK_DEADLINE`] the browser library's `waitForResult` waits by
+/// default: the proxy marks an overdue task at its next maintenance sweep (every 30 s by
+/// default), and a wait that polls hears of it within its longest pause (10 s); a minute covers
+/// both.
+pub const WAIT_MARGIN: Duration = Duration::from_secs(60);
+
+/// `waitForResult`'s time limit when its options give no `timeoutMs`:
+/// [`DEFAULT_TASK_DEADLINE`] and [`WAIT_MARGIN`], so a proxy with the default deadline ends the
+/// task (`timed_out`, with the task attached) before the wait gives up on its own.
+pub const DEFAULT_WAIT_LIMIT: Duration =
+    Duration::from_secs(DEFAULT_TASK_DEADLINE.as_secs() + WAIT_MARGIN.as_secs());
 
 /// Longest task id accepted from a provider, in bytes (providers' ids are UUIDs or hex).
 pub const MAX_TASK_ID_BYTES: usize = 128;

@@ -24,10 +24,12 @@ use clap::builder::TypedValueParser;
 use clap::{Arg, ArgMatches, Args, FromArgMatches};
 use faceswap_core::provider::{Adapter, AdapterSettings, CostUnit, ResultDelivery};
 use faceswap_core::registry;
+use faceswap_core::task::DEFAULT_TASK_DEADLINE;
 use secrecy::SecretString;
 use std::convert::Infallible;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::client_addr::{ForwardedHeader, TrustedProxies, DEFAULT_IPV6_CLIENT_PREFIX};
@@ -337,7 +339,7 @@ pub struct Timings {
         long = "task-deadline-ms",
         value_name = "TASK_DEADLINE_MS",
         env = "TASK_DEADLINE_MS",
-        default_value = "7200000", // 2 h
+        default_value = default_task_deadline_ms(), // 2 h, core's DEFAULT_TASK_DEADLINE
         value_parser = clap::value_parser!(u64).map(|ms| Duration::from_millis(ms.max(1)))
     )]
     pub task_deadline: Duration,
@@ -397,6 +399,13 @@ impl Timings {
                 .max(10),
         )
     }
+}
+
+/// `TASK_DEADLINE_MS`'s default as clap reads it: core's [`DEFAULT_TASK_DEADLINE`], which the
+/// browser library's default `waitForResult` limit is made from too.
+fn default_task_deadline_ms() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| DEFAULT_TASK_DEADLINE.as_millis().to_string())
 }
 
 /// `PUBLIC_URL` without its trailing slashes.
@@ -853,6 +862,11 @@ mod tests {
         assert!(config.providers.iter().all(|p| p.spend_cap_per_hour > 0.0));
         assert!(config.sandbox_mode(), "no key: the sandbox answers");
         assert_eq!(config.timings.poll_interval, Duration::from_millis(3000));
+        assert_eq!(
+            config.timings.task_deadline,
+            Duration::from_secs(2 * 60 * 60)
+        );
+        assert_eq!(config.timings.task_deadline, DEFAULT_TASK_DEADLINE);
         assert!(config.listen.allowed_origins.is_empty());
         // Safe under a 1,024 open-file limit, with room for one client's browser and the rest.
         assert_eq!(config.limits.max_connections, 512);

@@ -69,9 +69,10 @@ impl AllowedOrigins {
     /// The origin rule of a request that spends: `Ok` for the proxy's own origin, an allowed
     /// one, or no browser origin at all; 403 `forbidden` otherwise.
     pub fn check(&self, headers: &HeaderMap) -> Result<(), AppError> {
-        let refused = |from: &str| AppError::Forbidden {
+        let refused = |from: &str, it: &str| AppError::Forbidden {
             message: format!(
-                "requests from {from} may not use this proxy; add the origin to ALLOWED_ORIGINS"
+                "requests from {from} may not use this proxy; add {it} to ALLOWED_ORIGINS \
+                 (comma separated)"
             ),
             field: Some("Origin".to_owned()),
         };
@@ -81,15 +82,18 @@ impl AllowedOrigins {
                 if self.allows(origin) || self.is_own(text, headers.get(header::HOST)) {
                     Ok(())
                 } else {
-                    Err(refused(&format!(
-                        "the origin {:?}",
-                        text.chars().take(100).collect::<String>()
-                    )))
+                    Err(refused(
+                        &format!(
+                            "the origin {:?}",
+                            text.chars().take(100).collect::<String>()
+                        ),
+                        "it",
+                    ))
                 }
             }
             None => match headers.get("sec-fetch-site") {
                 Some(site) if site.as_bytes().eq_ignore_ascii_case(b"cross-site") => {
-                    Err(refused("another site"))
+                    Err(refused("another site", "its origin"))
                 }
                 _ => Ok(()),
             },
@@ -192,5 +196,54 @@ mod tests {
             let err = rule.check(&refused).expect_err("refused");
             assert_eq!(err.code().as_str(), "forbidden", "{refused:?}");
         }
+    }
+
+    #[test]
+    fn a_refusal_names_the_origin_and_the_setting_that_admits_it() {
+        let rule = origins("http://127.0.0.1:8080", &[]);
+        let err = rule
+            .check(&headers(&[
+                ("origin", "http://localhost:5173"),
+                ("host", "127.0.0.1:8080"),
+            ]))
+            .expect_err("refused");
+        assert_eq!(
+            err.message(),
+            "requests from the origin \"http://localhost:5173\" may not use this proxy; add it \
+             to ALLOWED_ORIGINS (comma separated)"
+        );
+        assert!(
+            matches!(&err, AppError::Forbidden { field: Some(f), .. } if f == "Origin"),
+            "{err:?}"
+        );
+        let err = rule
+            .check(&headers(&[("sec-fetch-site", "cross-site")]))
+            .expect_err("refused");
+        assert!(
+            err.message()
+                .ends_with("add its origin to ALLOWED_ORIGINS (comma separated)"),
+            "{err}"
+        );
+    }
+
+    /// A dev server's proxy that keeps the browser's `Host` (Vite's `server.proxy` with
+    /// `changeOrigin: false`) forwards `Origin: http://localhost:5173` with
+    /// `Host: localhost:5173`: the page's own origin, so it passes with ALLOWED_ORIGINS empty.
+    #[test]
+    fn a_dev_server_proxy_that_keeps_the_host_passes_without_settings() {
+        let rule = origins("http://127.0.0.1:8080", &[]);
+        let forwarded = headers(&[
+            ("origin", "http://localhost:5173"),
+            ("host", "localhost:5173"),
+            ("sec-fetch-site", "same-origin"),
+        ]);
+        assert!(rule.check(&forwarded).is_ok());
+        let listed = origins("http://127.0.0.1:8080", &["http://localhost:5173"]);
+        let rewritten = headers(&[
+            ("origin", "http://localhost:5173"),
+            ("host", "127.0.0.1:8080"),
+        ]);
+        assert!(rule.check(&rewritten).is_err(), "changeOrigin: true");
+        assert!(listed.check(&rewritten).is_ok(), "once listed");
     }
 }

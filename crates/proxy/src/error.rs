@@ -171,7 +171,7 @@ impl AppError {
         }
     }
 
-    fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         match self {
             AppError::InvalidParameter(err) => &err.message,
             AppError::NotFound(m)

@@ -29,7 +29,7 @@ pub struct AllowedHosts {
 }
 
 /// The host part of a `Host` header or URL authority: without port, brackets or a trailing dot.
-fn host_part(authority: &str) -> &str {
+pub(crate) fn host_part(authority: &str) -> &str {
     let host = match authority.strip_prefix('[') {
         Some(rest) => rest.split(']').next().unwrap_or_default(),
         None => authority
@@ -92,7 +92,8 @@ impl AllowedHosts {
         }
         Err(AppError::Forbidden {
             message: format!(
-                "this proxy does not answer for the host {:?}; add it to ALLOWED_HOSTS",
+                "this proxy does not answer for the host {:?}; set PUBLIC_URL to the address \
+                 clients use, or add the host to ALLOWED_HOSTS",
                 host_part(text).chars().take(100).collect::<String>()
             ),
             field: Some("Host".to_owned()),
@@ -166,7 +167,15 @@ mod tests {
             .expect("request");
         let err = hosts.check(&request).expect_err("refused");
         assert_eq!(err.code().as_str(), "forbidden");
-        assert!(err.to_string().contains("rebind.example"), "{err}");
+        assert_eq!(
+            err.message(),
+            "this proxy does not answer for the host \"rebind.example\"; set PUBLIC_URL to the \
+             address clients use, or add the host to ALLOWED_HOSTS"
+        );
+        assert!(
+            matches!(&err, AppError::Forbidden { field: Some(f), .. } if f == "Host"),
+            "{err:?}"
+        );
         let without = Request::builder()
             .body(axum::body::Body::empty())
             .expect("request");

@@ -17,6 +17,7 @@ pub mod limits;
 mod maintenance;
 pub mod poller;
 pub mod providers;
+pub mod reachability;
 pub mod retention;
 pub mod routes;
 #[cfg(feature = "sandbox")]

@@ -53,6 +53,10 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             "provider"
         );
     }
+    // A provider that calls back a PUBLIC_URL it cannot reach never delivers a result.
+    for warning in faceswap_proxy::reachability::callback_warnings(&config, &providers) {
+        tracing::warn!("{warning}");
+    }
     tracing::info!(address = %listener.local_addr()?, "faceswap-proxy listening");
     let state = AppState::new(config, providers).await?;
     let maintenance = spawn_maintenance(state.clone());

@@ -245,6 +245,83 @@ fn read_log(path: &PathBuf) -> String {
     std::fs::read_to_string(path).expect("log")
 }
 
+/// The binary's log after it started with `env` (no base URL: keyless providers are answered by
+/// the built-in sandbox), and its WARN lines.
+async fn start_log(dir: &Path, name: &str, env: &[(&str, &str)]) -> (String, Vec<String>) {
+    let log = dir.join(name);
+    let running = start_binary_with(dir, free_port(), None, "info", &log, env).await;
+    drop(running);
+    let text = read_log(&log);
+    let warnings = text
+        .lines()
+        .filter(|line| line.contains(" WARN "))
+        .map(str::to_owned)
+        .collect();
+    (text, warnings)
+}
+
+/// A provider with a key that calls back a `PUBLIC_URL` on loopback (the default) cannot deliver
+/// a result: the binary says so at start, one line per provider, naming what to set and never
+/// the key. A public `PUBLIC_URL`, a provider told not to call back, or no key: no warning.
+#[tokio::test]
+async fn a_key_with_a_public_url_providers_cannot_reach_is_warned_of_at_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = "fake-key-of-the-warning-test";
+    let keys = [
+        ("AIFACESWAP_API_KEY", key),
+        ("PIAPI_API_KEY", key),
+        ("ACEDATA_API_KEY", key),
+        ("AIPHOTOCRAFT_API_KEY", key),
+    ];
+    let about =
+        |id: &str| format!("{id} has a key and delivers results by calling back PUBLIC_URL");
+
+    let (log, warnings) = start_log(dir.path(), "loopback.log", &keys).await;
+    assert!(!log.contains(key), "the key is never logged");
+    assert_eq!(
+        warnings.len(),
+        3,
+        "aifaceswap, PiAPI and AceData: {warnings:#?}"
+    );
+    let of = |id: &str| {
+        warnings
+            .iter()
+            .find(|line| line.contains(&about(id)))
+            .unwrap_or_else(|| panic!("no warning about {id}: {warnings:#?}"))
+    };
+    let aifaceswap = of("aifaceswap");
+    assert!(
+        aifaceswap.contains("whose host is a loopback address"),
+        "{aifaceswap}"
+    );
+    assert!(
+        aifaceswap.contains("its tasks never finish and end timed_out after 2 h"),
+        "{aifaceswap}"
+    );
+    assert!(
+        aifaceswap.contains("Set PUBLIC_URL to an address"),
+        "{aifaceswap}"
+    );
+    assert!(aifaceswap.contains("cloudflared tunnel"), "{aifaceswap}");
+    assert!(of("piapi").contains("waits for the first poll"));
+    assert!(of("acedata").contains("or set ACEDATA_DELIVERY=synchronous"));
+
+    let synchronous = [keys[2], ("ACEDATA_DELIVERY", "synchronous")];
+    let (_, warnings) = start_log(dir.path(), "synchronous.log", &synchronous).await;
+    assert!(
+        warnings.is_empty(),
+        "AceData is not called back: {warnings:#?}"
+    );
+
+    let mut public = keys.to_vec();
+    public.push(("PUBLIC_URL", "https://faceswap.example"));
+    let (_, warnings) = start_log(dir.path(), "public.log", &public).await;
+    assert!(warnings.is_empty(), "{warnings:#?}");
+
+    let (_, warnings) = start_log(dir.path(), "sandbox.log", &[]).await;
+    assert!(warnings.is_empty(), "no key, the sandbox: {warnings:#?}");
+}
+
 #[tokio::test]
 async fn logs_at_trace_level_hold_neither_the_key_nor_any_token() {
     let fake = Fake::start().await;

@@ -282,6 +282,56 @@ async fn an_idempotency_key_belongs_to_the_client_that_sent_it() {
     assert_eq!(fake.count(), 2);
 }
 
+/// A dev server in front of the proxy (Vite's `server.proxy`): with `changeOrigin: false` it
+/// forwards the browser's `Origin: http://localhost:5173` and `Host: localhost:5173`, the page's
+/// own origin, which passes with no setting; with `changeOrigin: true` the `Host` becomes the
+/// proxy's and the refusal names the origin and `ALLOWED_ORIGINS`; a dev server on a name of the
+/// local network gets a refusal naming `PUBLIC_URL` and `ALLOWED_HOSTS`.
+#[tokio::test]
+async fn a_dev_servers_proxy_works_on_loopback_and_refusals_name_the_setting() {
+    let fake = Fake::start().await;
+    let proxy = proxy(&fake, &[]).await;
+    let send = |host: &'static str| {
+        proxy
+            .http
+            .post(faceswap_url(&proxy))
+            .header("host", host)
+            .header("origin", "http://localhost:5173")
+            .json(&valid_body("faceswap"))
+            .send()
+    };
+    let kept = send("localhost:5173").await.expect("submit");
+    assert_eq!(kept.status(), 200, "changeOrigin: false");
+
+    let port = proxy.url.rsplit(':').next().expect("a port");
+    let rewritten = proxy
+        .http
+        .post(faceswap_url(&proxy))
+        .header("host", format!("127.0.0.1:{port}"))
+        .header("origin", "http://localhost:5173")
+        .json(&valid_body("faceswap"))
+        .send()
+        .await
+        .expect("submit");
+    let (status, error) = error_of(rewritten).await;
+    assert_eq!((status, error["error"].as_str()), (403, Some("forbidden")));
+    assert_eq!(error["field"], "Origin");
+    assert_eq!(
+        error["message"],
+        "requests from the origin \"http://localhost:5173\" may not use this proxy; add it to \
+         ALLOWED_ORIGINS (comma separated)"
+    );
+
+    let (status, error) = error_of(send("devbox.lan:5173").await.expect("submit")).await;
+    assert_eq!((status, error["field"].as_str()), (403, Some("Host")));
+    assert_eq!(
+        error["message"],
+        "this proxy does not answer for the host \"devbox.lan\"; set PUBLIC_URL to the address \
+         clients use, or add the host to ALLOWED_HOSTS"
+    );
+    assert_eq!(fake.count(), 1, "only the first reached the provider");
+}
+
 /// A page on a name its author points at the proxy's address (DNS rebinding) sends that name as
 /// `Host` and its own origin as `Origin`: nothing is stored or forwarded, whatever the route.
 #[tokio::test]

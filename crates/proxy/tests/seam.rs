@@ -49,6 +49,8 @@ static ECHO: ProviderInfo = ProviderInfo {
         status: 202,
         body: r#"{"received":true}"#,
     },
+    // The adapter's `longest_upstream_wait` reads it (the trait's default).
+    longest_submit_wait: Some(ECHO_LONGEST_WAIT),
     legacy_spend_cap: None,
 };
 
@@ -143,10 +145,6 @@ impl Adapter for Echo {
             Some(ms) => request.with_timeout(Duration::from_millis(ms)),
             None => request,
         })
-    }
-
-    fn longest_upstream_wait(&self) -> Option<Duration> {
-        Some(ECHO_LONGEST_WAIT)
     }
 
     fn read_submit(&self, _: &Prepared, body: &[u8]) -> Result<SubmitOutcome, ProviderFault> {

@@ -2,11 +2,9 @@
 //! token, results by `callback_url` or in a synchronous answer (the operator's
 //! [`DELIVERY`](super::DELIVERY) setting).
 
-use core::time::Duration;
-
 use super::{
     fault, CallbackBody, ErrorEnvelope, Request, SwapAnswer, DELIVERY, DELIVERY_SYNCHRONOUS,
-    MAX_TIMEOUT_SECS, PROVIDER, SUBMIT_PATH, SYNC_MARGIN_SECS,
+    PROVIDER, SUBMIT_PATH,
 };
 use crate::provider::{
     Adapter, AdapterSettings, BuildError, CallbackHeaders, CallbackTarget, Catalog, Cost, CostUnit,
@@ -152,8 +150,9 @@ impl Adapter for AceData {
         })
     }
 
-    fn longest_upstream_wait(&self) -> Option<Duration> {
-        Some(Duration::from_secs(MAX_TIMEOUT_SECS + SYNC_MARGIN_SECS))
+    /// `ACEDATA_DELIVERY=synchronous` sends no callback URL.
+    fn calls_back(&self, settings: &AdapterSettings) -> bool {
+        settings.get(DELIVERY.name) != Some(DELIVERY_SYNCHRONOUS)
     }
 
     /// `image_url` in the answer: the task finished at once; `{task_id}` alone: started.
@@ -199,8 +198,10 @@ impl Adapter for AceData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::acedata::{MAX_TIMEOUT_SECS, SYNC_MARGIN_SECS};
     use crate::provider::{FaultKind, UpstreamBody, UpstreamMethod};
     use crate::TaskStatus;
+    use core::time::Duration;
     use serde_json::{json, Value};
 
     fn prepare(body: Value) -> Result<Prepared, FieldError> {
@@ -290,6 +291,8 @@ mod tests {
         assert_eq!(without.timeout, Some(Duration::from_secs(130)));
         let longest = AceData.longest_upstream_wait().unwrap();
         assert!(longest >= Duration::from_secs(MAX_TIMEOUT_SECS + SYNC_MARGIN_SECS));
+        assert!(AceData.calls_back(&AdapterSettings::new()));
+        assert!(!AceData.calls_back(&settings));
         let callback_mode = AdapterSettings::new().with("delivery", "callback");
         let request = AceData
             .upstream_request(&swap(), Some(&callback), &callback_mode)
@@ -395,5 +398,22 @@ mod tests {
         assert_eq!(failed.status, TaskStatus::Failed);
         assert_eq!(failed.error.as_deref(), Some("api_error: no face"));
         assert_eq!(AceData.read_callback(b"[]", &[]).unwrap_err().field, "body");
+    }
+
+    /// One number: the catalog's longest submit wait (which the browser library's default submit
+    /// time limit is made from) is the adapter's longest upstream wait, and covers a synchronous
+    /// call with the largest `timeout` the proxy accepts.
+    #[test]
+    fn the_catalogs_longest_submit_wait_is_the_adapters() {
+        let catalog = CATALOG.info.longest_submit_wait;
+        assert_eq!(catalog, AceData.longest_upstream_wait());
+        let longest = catalog.expect("AceData may answer a submit late");
+        let largest = serde_json::json!({
+            "source_image_url": "https://cdn.example/face.jpg",
+            "target_image_url": "https://cdn.example/target.jpg",
+            "timeout": MAX_TIMEOUT_SECS,
+        });
+        let request = Request::from_value(&largest).unwrap();
+        assert_eq!(longest, request.synchronous_wait());
     }
 }

@@ -18,6 +18,8 @@ pub use request::{
 };
 pub use response::{CallbackBody, ErrorBody, ErrorEnvelope, SwapAnswer};
 
+use core::time::Duration;
+
 use crate::provider::{
     AuthScheme, CallbackAck, CostUnit, ProviderInfo, ResultDelivery, SettingSpec,
 };
@@ -41,7 +43,7 @@ pub const DELIVERY_CALLBACK: &str = "callback";
 pub const DELIVERY_SYNCHRONOUS: &str = "synchronous";
 
 /// The provider's fixed facts: `Authorization: Bearer KEY`, results by `callback_url` (or in a
-/// synchronous answer), prices in requests.
+/// synchronous answer, which may take the largest `timeout` and a margin), prices in requests.
 pub const PROVIDER: ProviderInfo = ProviderInfo {
     id: "acedata",
     default_base_url: "https://api.acedata.cloud",
@@ -52,6 +54,7 @@ pub const PROVIDER: ProviderInfo = ProviderInfo {
     settings: &[DELIVERY],
     // The page names no answer to a callback: the project's assumption.
     callback_ack: CallbackAck::OK,
+    longest_submit_wait: Some(Duration::from_secs(MAX_TIMEOUT_SECS + SYNC_MARGIN_SECS)),
     legacy_spend_cap: None,
 };
 

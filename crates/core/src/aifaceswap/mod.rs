@@ -35,6 +35,7 @@ pub const PROVIDER: ProviderInfo = ProviderInfo {
     settings: &[],
     // The webhook section names no answer; aifaceswap's own answers have this shape.
     callback_ack: CallbackAck::OK,
+    longest_submit_wait: None,
     legacy_spend_cap: Some(LegacySpendCap {
         env: "SPEND_CAP_CREDITS_PER_HOUR",
         flag: "spend-cap-credits-per-hour",

@@ -31,6 +31,7 @@ pub const PROVIDER: ProviderInfo = ProviderInfo {
     settings: &[],
     // Never called back (polled); kept at the project's default.
     callback_ack: CallbackAck::OK,
+    longest_submit_wait: None,
     legacy_spend_cap: None,
 };
 

@@ -35,6 +35,7 @@ pub const PROVIDER: ProviderInfo = ProviderInfo {
     cost_unit: CostUnit::Credits,
     settings: &[],
     callback_ack: CallbackAck::OK,
+    longest_submit_wait: None,
     legacy_spend_cap: None,
 };
 

@@ -42,6 +42,7 @@ pub const PROVIDER: ProviderInfo = ProviderInfo {
     settings: &[SERVICE_MODE],
     // The pages name no answer to a webhook: the project's assumption.
     callback_ack: CallbackAck::OK,
+    longest_submit_wait: None,
     legacy_spend_cap: None,
 };
 

@@ -112,12 +112,22 @@ pub trait Adapter: Send + Sync + 'static {
         settings: &AdapterSettings,
     ) -> Result<UpstreamRequest, BuildError>;
 
+    /// Whether the provider is given a callback URL under the operator's `settings`: by default
+    /// whether its [`ProviderInfo::delivery`] calls back; an adapter with a setting that turns
+    /// callbacks off (AceData's `ACEDATA_DELIVERY=synchronous`) says so here. The proxy warns at
+    /// start when such a provider has a key and `PUBLIC_URL` cannot be reached from the internet.
+    fn calls_back(&self, settings: &AdapterSettings) -> bool {
+        let _ = settings;
+        self.info().delivery.calls_back()
+    }
+
     /// The longest an upstream call of this adapter may take when its request asks for more
-    /// than the proxy's upstream timeout ([`UpstreamRequest::timeout`]); `None` (the default)
-    /// when no call does. The proxy holds every request's timeout to it and lets a submit of
-    /// this provider run that much longer.
+    /// than the proxy's upstream timeout ([`UpstreamRequest::timeout`]); `None` when no call
+    /// does. The proxy holds every request's timeout to it and lets a submit of this provider run
+    /// that much longer. By default the catalog's [`ProviderInfo::longest_submit_wait`], the
+    /// number the browser library's default submit time limit is made from too.
     fn longest_upstream_wait(&self) -> Option<Duration> {
-        None
+        self.info().longest_submit_wait
     }
 
     /// Reads a successful (2xx) answer to a submit.

@@ -87,6 +87,12 @@ pub struct ProviderInfo {
     pub settings: &'static [SettingSpec],
     /// What the proxy answers an accepted callback with.
     pub callback_ack: CallbackAck,
+    /// The longest a submit's upstream call may wait for the provider's answer when that is
+    /// longer than a usual call (AceData's synchronous answer: its `timeout` and a margin);
+    /// `None` for providers that answer a submit at once. The proxy's submit and the browser
+    /// library's default submit time limit both cover it
+    /// ([`Adapter::longest_upstream_wait`]).
+    pub longest_submit_wait: Option<core::time::Duration>,
     /// The spend cap's older name, when it is not `{ID}_SPEND_CAP_PER_HOUR` (aifaceswap's
     /// `SPEND_CAP_CREDITS_PER_HOUR`); `None` for every provider added since.
     pub legacy_spend_cap: Option<LegacySpendCap>,
