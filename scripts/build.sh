@@ -61,6 +61,9 @@ entry faceswap_wasm ""
 for provider in aifaceswap piapi aiphotocraft acedata; do
   entry "$provider" "$provider"
 done
+# `captureFrame` and `cropFaces` themselves (pkg/media.js): every entry above loads it on the
+# first call of either, so a page that never captures or crops never downloads it.
+entry media media
 
 # The face detector: a second module in pkg/detect/, loaded by the library's worker on first use.
 # Its own target dir keeps the SIMD flag from rebuilding the core library's dependencies.

@@ -26,10 +26,11 @@ export function packTarball() {
 
 /**
  * The app's own code: `window.app` runs `swapFace` with the entry's provider and follows the task
- * with its class, prices its swap, and finds faces with the lazily loaded detector.
+ * with its class, prices its swap, finds faces with the lazily loaded detector and crops them with
+ * the lazily loaded media helpers.
  */
 function appSource(provider) {
-  return `import init, { swapFace, estimateCost, detectFaces, ${CLASSES[provider]} as Client } from 'faceswap-wasm/${provider}';
+  return `import init, { swapFace, estimateCost, detectFaces, cropFaces, ${CLASSES[provider]} as Client } from 'faceswap-wasm/${provider}';
 
 const ready = init();
 window.app = {
@@ -45,6 +46,10 @@ window.app = {
   async detect(blob) {
     await ready;
     return detectFaces(await createImageBitmap(blob));
+  },
+  async crop(base64, boxes) {
+    await ready;
+    return cropFaces(base64, boxes);
   },
 };
 document.body.dataset.ready = 'true';

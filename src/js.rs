@@ -49,6 +49,7 @@ pub fn run(future: Pending) -> Promise {
 }
 
 /// Calls `handler` after `ms` milliseconds.
+#[cfg(feature = "media")]
 pub fn set_timeout_call(handler: &js_sys::Function, ms: f64) -> JsValue {
     set_timeout(handler, ms)
 }

@@ -21,10 +21,13 @@ mod aifaceswap;
 #[cfg(feature = "aiphotocraft")]
 mod aiphotocraft;
 mod allocator;
+#[cfg(feature = "media")]
 mod canvas;
+#[cfg(feature = "media")]
 mod capture;
 mod class;
 mod cost;
+#[cfg(feature = "media")]
 mod crop;
 mod declared;
 mod detect;
@@ -34,6 +37,8 @@ mod example;
 mod http;
 mod js;
 mod media;
+#[cfg(not(feature = "media"))]
+mod media_lazy;
 mod panic_hook;
 #[cfg(feature = "piapi")]
 mod piapi;
@@ -54,13 +59,17 @@ pub use aifaceswap::credits::estimate_credits;
 pub use aifaceswap::FaceSwapClient;
 #[cfg(feature = "aiphotocraft")]
 pub use aiphotocraft::AiPhotoCraftClient;
+#[cfg(feature = "media")]
 pub use capture::capture_frame;
 pub use cost::estimate_cost;
+#[cfg(feature = "media")]
 pub use crop::crop_faces;
 pub use detect::detect_faces;
 pub use error::ClientError;
 #[cfg(feature = "example-provider")]
 pub use example::ExampleClient;
+#[cfg(not(feature = "media"))]
+pub use media_lazy::{capture_frame, crop_faces};
 #[cfg(feature = "piapi")]
 pub use piapi::PiApiClient;
 pub use swap_face::swap_face;

@@ -2,7 +2,7 @@
 // fresh webpack app that each import one provider entry (`faceswap-wasm/piapi`,
 // `faceswap-wasm/acedata`), built for production, served by the proxy in sandbox mode, and run
 // in headless Chromium: a swap ends succeeded, the price is the catalog's, and the face detector
-// is fetched only on the first `detectFaces`, after bundling too.
+// and the media helpers are fetched only on their first use, after bundling too.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -64,16 +64,20 @@ for (const app of apps) {
       assert.deepEqual(result.cost, app.cost);
     });
 
-    test('loads the face detector only on the first detectFaces', async () => {
+    test('loads the face detector and the media helpers only on first use', async () => {
       const detector = (paths) => paths.filter((path) => /faceswap_detect|worker/.test(path));
+      const media = (paths) => paths.filter((path) => /media/.test(path));
       assert.deepEqual(detector(requested), [], 'nothing of the detector before detectFaces');
-      const faces = await page.evaluate(async ({ base64, type }) => {
+      assert.deepEqual(media(requested), [], 'nothing of the media helpers before cropFaces');
+      const photo = file('astronaut.png');
+      const crops = await page.evaluate(async ({ base64, type }) => {
         const blob = new Blob([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], { type });
         const { boxes } = await window.app.detect(blob);
-        return boxes.length;
-      }, file('astronaut.png'));
-      assert.equal(faces, 1);
+        return (await window.app.crop(base64, boxes)).length;
+      }, photo);
+      assert.equal(crops, 1, 'one face found and cropped');
       assert.ok(detector(requested).length > 0, JSON.stringify(requested));
+      assert.ok(media(requested).length > 0, JSON.stringify(requested));
     });
   });
 }
