@@ -119,12 +119,15 @@ pub(crate) async fn submit_operation(
         normal.push(("swap_index", swap_index.as_str().to_owned()));
     }
     if let (Some(enhance), true) = (checked.enhance, given("enhance")) {
-        normal.push(("enhance", enhance.to_string()));
+        normal.push(("enhance", faceswap_core::text!(enhance)));
     }
     for (wire, text) in normal {
         form.append_with_str(wire, &text).map_err(|_| {
             let field = camel_case_path(wire);
-            ClientError::invalid_field(&field, format!("{field} cannot be added to the form"))
+            ClientError::invalid_field(
+                &field,
+                faceswap_core::text!(field, " cannot be added to the form"),
+            )
         })?;
     }
     let answer = client.submit_form(spec, form, &options).await?;
@@ -138,13 +141,16 @@ fn text_value(value: &JsValue, field: &str) -> Result<String, ClientError> {
         return Ok(text);
     }
     if let Some(on) = value.as_bool() {
-        return Ok(on.to_string());
+        return Ok(faceswap_core::text!(on));
     }
     match value.dyn_ref::<Array>() {
         Some(list) => Ok(String::from(list.join(","))),
         None => Err(ClientError::invalid_field(
             field,
-            format!("{field} must be a boolean, a string or a list of face numbers"),
+            faceswap_core::text!(
+                field,
+                " must be a boolean, a string or a list of face numbers"
+            ),
         )),
     }
 }

@@ -163,7 +163,7 @@ impl Surface {
             .map_err(|err| {
                 ClientError::new(
                     ErrorCode::INVALID_PARAMETER,
-                    format!("the image cannot be drawn: {}", describe(&err)),
+                    faceswap_core::text!("the image cannot be drawn: ", describe(&err)),
                 )
             })
     }
@@ -234,8 +234,8 @@ fn encode_error(err: &JsValue) -> ClientError {
              Access-Control-Allow-Origin",
         )
     } else {
-        ClientError::internal(format!(
-            "the browser could not encode the image: {}",
+        ClientError::internal(faceswap_core::text!(
+            "the browser could not encode the image: ",
             describe(err)
         ))
     }

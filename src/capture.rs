@@ -56,9 +56,10 @@ async fn capture(video: JsValue, options: JsValue) -> Result<JsValue, ClientErro
         if duration.is_finite() && time > duration {
             return Err(ClientError::invalid_field(
                 "time",
-                format!(
-                    "time is past the end of the video ({} ms long)",
-                    (duration * 1000.0) as u64
+                faceswap_core::text!(
+                    "time is past the end of the video (",
+                    (duration * 1000.0) as u64,
+                    " ms long)"
                 ),
             ));
         }
@@ -131,7 +132,7 @@ fn check_usable(video: &HtmlVideoElement) -> Result<(), ClientError> {
         };
         return Err(ClientError::invalid_field(
             "video",
-            format!("video failed to load: {kind}"),
+            faceswap_core::text!("video failed to load: ", kind),
         ));
     }
     // `currentSrc` is set only once loading starts; a just-set `src`, a `srcObject` or `<source>`
@@ -162,7 +163,7 @@ fn optional_seconds(options: &JsValue, name: &str) -> Result<Option<f64>, Client
         .ok_or_else(|| {
             ClientError::invalid_field(
                 name,
-                format!("{name} must be a number of seconds, 0 or more"),
+                faceswap_core::text!(name, " must be a number of seconds, 0 or more"),
             )
         })
 }
@@ -179,7 +180,7 @@ fn optional_positive(options: &JsValue, name: &str) -> Result<Option<f64>, Clien
         .ok_or_else(|| {
             ClientError::invalid_field(
                 name,
-                format!("{name} must be a number of pixels, 1 or more"),
+                faceswap_core::text!(name, " must be a number of pixels, 1 or more"),
             )
         })
 }
@@ -228,7 +229,7 @@ async fn wait_for(
         Err(_) if video.error().is_some() => check_usable(video),
         Err(_) => Err(ClientError::new(
             ErrorCode::Timeout,
-            format!("{what} within {} s", (ms / 1000.0) as u64),
+            faceswap_core::text!(what, " within ", (ms / 1000.0) as u64, " s"),
         )),
     }
 }

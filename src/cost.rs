@@ -50,8 +50,10 @@ pub(crate) fn provider_entry(provider: &str) -> Result<&'static Catalog, ClientE
         .ok_or_else(|| {
             ClientError::invalid_field(
                 "provider",
-                format!(
-                    "provider \"{provider}\" is not one of {}",
+                faceswap_core::text!(
+                    "provider \"",
+                    provider,
+                    "\" is not one of ",
                     comma_list(CATALOG.iter().map(|entry| entry.id()))
                 ),
             )
@@ -88,9 +90,12 @@ fn find_operation(entry: &Catalog, operation: &str) -> Result<&'static Operation
         let known = comma_list(entry.operations.iter().map(|op| op.js_name));
         ClientError::invalid_field(
             "operation",
-            format!(
-                "operation \"{operation}\" is not one of {}'s: {}",
+            faceswap_core::text!(
+                "operation \"",
+                operation,
+                "\" is not one of ",
                 entry.id(),
+                "'s: ",
                 known
             ),
         )
@@ -139,7 +144,10 @@ pub fn read_inputs(params: &JsValue) -> Result<PriceInputs, ClientError> {
 fn whole_number(params: &JsValue, name: &str) -> Result<Option<u64>, ClientError> {
     match js::optional_integer(params, name)? {
         Some(n) => u64::try_from(n).map(Some).map_err(|_| {
-            ClientError::invalid_field(name, format!("{name} must be a whole number, 0 or more"))
+            ClientError::invalid_field(
+                name,
+                faceswap_core::text!(name, " must be a whole number, 0 or more"),
+            )
         }),
         None => Ok(None),
     }

@@ -55,9 +55,14 @@ async fn crop(frame: JsValue, boxes: JsValue, options: JsValue) -> Result<JsValu
         let rect = crop_rect(*b, padding, square, frame_width, frame_height).ok_or_else(|| {
             ClientError::invalid_field(
                 "boxes",
-                format!(
-                    "boxes[{i}] lies entirely outside the {} x {} frame",
-                    frame_width as u32, frame_height as u32
+                faceswap_core::text!(
+                    "boxes[",
+                    i,
+                    "] lies entirely outside the ",
+                    frame_width as u32,
+                    " x ",
+                    frame_height as u32,
+                    " frame"
                 ),
             )
         })?;
@@ -127,7 +132,9 @@ fn read_boxes(boxes: &JsValue) -> Result<Vec<[f64; 4]>, ClientError> {
     // A loop rather than collecting into a `Result`, which costs more wasm.
     let mut boxes = Vec::new();
     for (i, entry) in list.iter().enumerate() {
-        let bad = |why: &str| ClientError::invalid_field("boxes", format!("boxes[{i}] {why}"));
+        let bad = |why: &str| {
+            ClientError::invalid_field("boxes", faceswap_core::text!("boxes[", i, "] ", why))
+        };
         let entry: Array = entry
             .dyn_into()
             .map_err(|_| bad("must be [x1, y1, x2, y2]"))?;
@@ -201,10 +208,10 @@ async fn decode_base64_image(base64: &str, field: &str) -> Result<JsValue, Clien
     let not_an_image = || {
         ClientError::invalid_field(
             field,
-            format!("{field} is not a JPEG, PNG or WebP image in base64"),
+            faceswap_core::text!(field, " is not a JPEG, PNG or WebP image in base64"),
         )
     };
-    let url = format!("data:application/octet-stream;base64,{base64}");
+    let url = faceswap_core::text!("data:application/octet-stream;base64,", base64);
     let response = JsFuture::from(js::global_fetch_url(&url))
         .await
         .map_err(|_| not_an_image())?;

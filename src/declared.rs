@@ -43,7 +43,7 @@ pub fn submit(
                 if spec.required {
                     return Err(ClientError::invalid_field(
                         &field,
-                        format!("{field} is required"),
+                        faceswap_core::text!(field, " is required"),
                     ));
                 }
                 continue;
@@ -66,7 +66,10 @@ pub fn submit(
                 // own rule.
                 FieldKind::Number => FieldValue::Number(value.as_f64().unwrap_or(f64::NAN)),
                 FieldKind::Text => FieldValue::Text(value.as_string().ok_or_else(|| {
-                    ClientError::invalid_field(&field, format!("{field} must be a string"))
+                    ClientError::invalid_field(
+                        &field,
+                        faceswap_core::text!(field, " must be a string"),
+                    )
                 })?),
             };
             values.values.push((spec.wire, read));

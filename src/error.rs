@@ -159,7 +159,11 @@ impl ClientError {
     pub fn network(detail: &str) -> Self {
         Self::new(
             ErrorCode::NetworkError,
-            format!("the proxy could not be reached ({detail}); check the network and the client's baseUrl"),
+            faceswap_core::text!(
+                "the proxy could not be reached (",
+                detail,
+                "); check the network and the client's baseUrl"
+            ),
         )
     }
 
@@ -176,9 +180,10 @@ impl ClientError {
         Self::new(
             ErrorCode::Timeout,
             // Whole milliseconds: formatting an f64 would pull float printing into the wasm.
-            format!(
-                "no answer within {} ms; raise timeoutMs or try again later",
-                ms as u64
+            faceswap_core::text!(
+                "no answer within ",
+                ms as u64,
+                " ms; raise timeoutMs or try again later"
             ),
         )
     }
@@ -204,7 +209,7 @@ impl ClientError {
         let snake_field = js::get(body, "field").as_string();
         let mut message = js::get(body, "message")
             .as_string()
-            .unwrap_or_else(|| format!("the proxy answered HTTP {status}"));
+            .unwrap_or_else(|| faceswap_core::text!("the proxy answered HTTP ", status));
         let field = snake_field.map(|snake| {
             message = camel_case_words(&message);
             camel_case_path(&snake)
@@ -222,7 +227,7 @@ impl ClientError {
 fn provider_code(value: &JsValue) -> Option<String> {
     value
         .as_string()
-        .or_else(|| value.as_f64().map(|n| (n as i64).to_string()))
+        .or_else(|| value.as_f64().map(|n| faceswap_core::text!(n as i64)))
 }
 
 impl From<ClientError> for JsValue {
@@ -308,7 +313,7 @@ pub fn camel_case_path(path: &str) -> String {
         .unwrap_or(path);
     for (wire, js) in run_together() {
         if let Some(rest) = path.strip_prefix(wire) {
-            return format!("{js}{rest}");
+            return faceswap_core::text!(js, rest);
         }
     }
     let mut out = String::with_capacity(path.len());

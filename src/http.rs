@@ -87,7 +87,7 @@ impl Http {
 
     /// The absolute or page-relative URL of `path`.
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url)
+        faceswap_core::text!(self.base_url, path)
     }
 
     /// Sends `call`; resolves with the response when its status is 2xx, otherwise with the

@@ -111,7 +111,10 @@ pub fn request_object(value: &JsValue, what: &str) -> Result<JsValue, ClientErro
     } else {
         Err(ClientError::invalid_field(
             "request",
-            format!("{what} expects a request object such as {{ sourceImage, faceImage }}"),
+            faceswap_core::text!(
+                what,
+                " expects a request object such as { sourceImage, faceImage }"
+            ),
         ))
     }
 }
@@ -122,7 +125,7 @@ pub fn required(object: &JsValue, name: &str) -> Result<JsValue, ClientError> {
     if is_absent(&value) {
         return Err(ClientError::invalid_field(
             name,
-            format!("{name} is required"),
+            faceswap_core::text!(name, " is required"),
         ));
     }
     Ok(value)
@@ -131,17 +134,17 @@ pub fn required(object: &JsValue, name: &str) -> Result<JsValue, ClientError> {
 /// A required string field.
 pub fn string_field(object: &JsValue, name: &str) -> Result<String, ClientError> {
     let value = required(object, name)?;
-    value
-        .as_string()
-        .ok_or_else(|| ClientError::invalid_field(name, format!("{name} must be a string")))
+    value.as_string().ok_or_else(|| {
+        ClientError::invalid_field(name, faceswap_core::text!(name, " must be a string"))
+    })
 }
 
 /// A required finite number.
 pub fn number_field(object: &JsValue, name: &str) -> Result<f64, ClientError> {
     let value = required(object, name)?;
-    value
-        .as_f64()
-        .ok_or_else(|| ClientError::invalid_field(name, format!("{name} must be a number")))
+    value.as_f64().ok_or_else(|| {
+        ClientError::invalid_field(name, faceswap_core::text!(name, " must be a number"))
+    })
 }
 
 /// An optional number; anything else than a number is an error naming the field.
@@ -150,10 +153,9 @@ pub fn optional_number(object: &JsValue, name: &str) -> Result<Option<f64>, Clie
     if is_absent(&value) {
         return Ok(None);
     }
-    value
-        .as_f64()
-        .map(Some)
-        .ok_or_else(|| ClientError::invalid_field(name, format!("{name} must be a number")))
+    value.as_f64().map(Some).ok_or_else(|| {
+        ClientError::invalid_field(name, faceswap_core::text!(name, " must be a number"))
+    })
 }
 
 /// An optional integer (`enhance`); a non-integer is an error naming the field.
@@ -166,7 +168,7 @@ pub fn optional_integer(object: &JsValue, name: &str) -> Result<Option<i64>, Cli
         Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(Some(n as i64)),
         _ => Err(ClientError::invalid_field(
             name,
-            format!("{name} must be a whole number"),
+            faceswap_core::text!(name, " must be a whole number"),
         )),
     }
 }
@@ -174,9 +176,9 @@ pub fn optional_integer(object: &JsValue, name: &str) -> Result<Option<i64>, Cli
 /// A required array field.
 pub fn array_field(object: &JsValue, name: &str) -> Result<Array, ClientError> {
     let value = required(object, name)?;
-    value
-        .dyn_into::<Array>()
-        .map_err(|_| ClientError::invalid_field(name, format!("{name} must be an array")))
+    value.dyn_into::<Array>().map_err(|_| {
+        ClientError::invalid_field(name, faceswap_core::text!(name, " must be an array"))
+    })
 }
 
 /// The optional `signal` of call options.

@@ -54,7 +54,10 @@ pub fn source_value(value: JsValue, field: &str) -> Result<Source, ClientError> 
         return Ok(Source::Url(url));
     }
     value.dyn_into::<Blob>().map(Source::Blob).map_err(|_| {
-        ClientError::invalid_field(field, format!("{field} must be a URL string or a Blob"))
+        ClientError::invalid_field(
+            field,
+            faceswap_core::text!(field, " must be a URL string or a Blob"),
+        )
     })
 }
 
@@ -62,10 +65,12 @@ pub fn source_value(value: JsValue, field: &str) -> Result<Source, ClientError> 
 pub async fn check_blob(blob: &Blob, kind: Kind, field: &str) -> Result<MediaType, ClientError> {
     let head = blob
         .slice_with_i32_and_i32(0, faceswap_core::media::SNIFF_LEN as i32)
-        .map_err(|_| ClientError::invalid_field(field, format!("{field} cannot be read")))?;
-    let buffer = JsFuture::from(head.array_buffer())
-        .await
-        .map_err(|_| ClientError::invalid_field(field, format!("{field} cannot be read")))?;
+        .map_err(|_| {
+            ClientError::invalid_field(field, faceswap_core::text!(field, " cannot be read"))
+        })?;
+    let buffer = JsFuture::from(head.array_buffer()).await.map_err(|_| {
+        ClientError::invalid_field(field, faceswap_core::text!(field, " cannot be read"))
+    })?;
     let bytes = Uint8Array::new(&buffer).to_vec();
     let wanted = match kind {
         Kind::Image => "a JPEG, PNG or WebP image",
@@ -75,7 +80,7 @@ pub async fn check_blob(blob: &Blob, kind: Kind, field: &str) -> Result<MediaTyp
         Some(media) if media.is_image() == (kind == Kind::Image) => Ok(media),
         _ => Err(ClientError::invalid_field(
             field,
-            format!("{field} must be {wanted}"),
+            faceswap_core::text!(field, " must be ", wanted),
         )),
     }
 }
@@ -89,12 +94,12 @@ pub async fn check_image_size(
     limit: MaxResolution,
 ) -> Result<(), ClientError> {
     let end = (blob.size() as usize).min(DIMENSIONS_PREFIX) as i32;
-    let head = blob
-        .slice_with_i32_and_i32(0, end)
-        .map_err(|_| ClientError::invalid_field(field, format!("{field} cannot be read")))?;
-    let buffer = JsFuture::from(head.array_buffer())
-        .await
-        .map_err(|_| ClientError::invalid_field(field, format!("{field} cannot be read")))?;
+    let head = blob.slice_with_i32_and_i32(0, end).map_err(|_| {
+        ClientError::invalid_field(field, faceswap_core::text!(field, " cannot be read"))
+    })?;
+    let buffer = JsFuture::from(head.array_buffer()).await.map_err(|_| {
+        ClientError::invalid_field(field, faceswap_core::text!(field, " cannot be read"))
+    })?;
     limit
         .check(field, &Uint8Array::new(&buffer).to_vec())
         .map_err(ClientError::invalid)
@@ -138,11 +143,14 @@ pub fn append_to_form(
         Source::Url(url) => form.append_with_str(name, url),
         Source::Blob(blob) => {
             let ext = media.map_or("bin", MediaType::extension);
-            form.append_with_blob_and_filename(name, blob, &format!("{name}.{ext}"))
+            form.append_with_blob_and_filename(name, blob, &faceswap_core::text!(name, ".", ext))
         }
     };
     result.map_err(|_| {
-        ClientError::invalid_field(name, format!("{name} cannot be added to the form"))
+        ClientError::invalid_field(
+            name,
+            faceswap_core::text!(name, " cannot be added to the form"),
+        )
     })
 }
 
@@ -156,7 +164,10 @@ pub fn source_list(object: &JsValue, field: &str) -> Result<Vec<Source>, ClientE
     // A loop, like `integer_list`: collecting into a `Result` costs more wasm.
     let mut sources = Vec::new();
     for (i, value) in js::array_field(object, field)?.iter().enumerate() {
-        sources.push(source_value(value, &format!("{field}[{i}]"))?);
+        sources.push(source_value(
+            value,
+            &faceswap_core::text!(field, "[", i, "]"),
+        )?);
     }
     Ok(sources)
 }

@@ -17,10 +17,12 @@ fn install_panic_hook() {
         };
         let location = info
             .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .map(|l| faceswap_core::text!(" at ", l.file(), ":", l.line()))
             .unwrap_or_default();
-        wasm_bindgen::throw_str(&format!(
-            "faceswap-wasm internal error: {message}{location}"
+        wasm_bindgen::throw_str(&faceswap_core::text!(
+            "faceswap-wasm internal error: ",
+            message,
+            location
         ));
     }));
 }

@@ -148,9 +148,9 @@ fn core_request(
                 } else {
                     "target_faces_index"
                 };
-                return Err(ClientError::invalid(FieldError::required(format!(
-                    "input.{missing}"
-                ))));
+                return Err(ClientError::invalid(FieldError::required(
+                    faceswap_core::text!("input.", missing),
+                )));
             };
             Request::MultiFaceSwap(MultiFaceSwapInput {
                 target_image: target,
@@ -185,8 +185,9 @@ async fn stand_in(source: &Source, kind: Kind, wire_field: &str) -> Result<Strin
                 // "under 2048 x 2048 resolution each", from the image's header.
                 check_image_size(blob, &js_field, faceswap_core::piapi::MAX_IMAGE).await?;
             }
-            Ok(file_stand_in(&format!(
-                "{wire_field}.{}",
+            Ok(file_stand_in(&faceswap_core::text!(
+                wire_field,
+                ".",
                 media.extension()
             )))
         }
@@ -208,7 +209,7 @@ fn faces_index(request: &JsValue, field: &str) -> Result<Option<String>, ClientE
         Ok(list) => Ok(Some(String::from(list.join(",")))),
         Err(_) => Err(ClientError::invalid_field(
             field,
-            format!("{field} must be face numbers: [0, 1] or \"0,1\""),
+            faceswap_core::text!(field, " must be face numbers: [0, 1] or \"0,1\""),
         )),
     }
 }

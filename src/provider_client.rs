@@ -31,7 +31,7 @@ pub fn default_submit_timeout_ms(info: &ProviderInfo) -> f64 {
 /// proxy's API: `/{provider}/tasks/{id}`, the route every provider has (`/events` is appended
 /// for its stream).
 pub fn task_path(provider: &str, encoded_id: &str) -> String {
-    format!("/{provider}/tasks/{encoded_id}")
+    faceswap_core::text!("/", provider, "/tasks/", encoded_id)
 }
 
 /// `{ taskId }` from a submit's answer, whichever shape the provider gives it: `task_id` (or
@@ -57,13 +57,14 @@ pub fn envelope_data(envelope: &JsValue) -> Result<JsValue, ClientError> {
         return Ok(data);
     }
     let mut err = match js::get(envelope, "message").as_string() {
-        Some(message) => {
-            ClientError::upstream(format!("the provider refused the request: {message}"))
-        }
+        Some(message) => ClientError::upstream(faceswap_core::text!(
+            "the provider refused the request: ",
+            message
+        )),
         None => ClientError::upstream("the provider's answer has no data"),
     };
     err.status = code.map(|c| c as u16);
-    err.provider_code = code.map(|c| (c as i64).to_string());
+    err.provider_code = code.map(|c| faceswap_core::text!(c as i64));
     Err(err)
 }
 
@@ -210,7 +211,10 @@ impl ProviderClient {
         body: Body,
         options: &CallOptions,
     ) -> Result<JsValue, ClientError> {
-        let mut call = Call::post(format!("/{}/{}", self.provider, operation.route), body);
+        let mut call = Call::post(
+            faceswap_core::text!("/", self.provider, "/", operation.route),
+            body,
+        );
         call.signal = options.signal.as_ref();
         call.idempotency_key = Some(options.idempotency_key.clone());
         call.timeout_ms = Some(self.submit_timeout_ms);

@@ -28,11 +28,14 @@ pub fn swap_face(
     run(Box::pin(async move {
         let entry = provider_entry(&provider)?;
         let submit = runner(entry).ok_or_else(|| {
-            ClientError::internal(format!("this build has no client for {}", entry.id()))
+            ClientError::internal(faceswap_core::text!(
+                "this build has no client for ",
+                entry.id()
+            ))
         })?;
         let swap = entry.swap_face;
         let operation = entry.operation_named(swap.operation).ok_or_else(|| {
-            ClientError::internal(format!("{} has no {}", entry.id(), swap.operation))
+            ClientError::internal(faceswap_core::text!(entry.id(), " has no ", swap.operation))
         })?;
         let (id, target_field, face_field) = (entry.id(), swap.target, swap.face);
         let request = js::request_object(&request, "swapFace")?;

@@ -216,16 +216,18 @@ impl Waiter<'_> {
             TaskStatus::Succeeded | TaskStatus::Pending => return Ok(task),
             TaskStatus::Failed => ClientError::new(
                 ErrorCode::TaskFailed,
-                format!(
-                    "task {} failed at the provider (for example, no face was found)",
-                    self.task_id
+                faceswap_core::text!(
+                    "task ",
+                    self.task_id,
+                    " failed at the provider (for example, no face was found)"
                 ),
             ),
             TaskStatus::TimedOut => ClientError::new(
                 ErrorCode::Timeout,
-                format!(
-                    "task {} got no result from the provider before the proxy's deadline",
-                    self.task_id
+                faceswap_core::text!(
+                    "task ",
+                    self.task_id,
+                    " got no result from the provider before the proxy's deadline"
                 ),
             ),
         };

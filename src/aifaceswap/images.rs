@@ -126,7 +126,7 @@ pub async fn multi_face_swap(
         faces
             .iter()
             .enumerate()
-            .map(|(i, f)| (f, Kind::Image, format!("faceImage[{i}]"))),
+            .map(|(i, f)| (f, Kind::Image, faceswap_core::text!("faceImage[", i, "]"))),
     );
     check_blobs(&checks).await?;
 
@@ -138,10 +138,13 @@ pub async fn multi_face_swap(
         let form = FormData::new().map_err(|_| ClientError::network("FormData unavailable"))?;
         for (name, input, field) in
             std::iter::once(("source_image", &source, "sourceImage".to_owned())).chain(
-                faces
-                    .iter()
-                    .enumerate()
-                    .map(|(i, face)| ("face_image", face, format!("faceImage[{i}]"))),
+                faces.iter().enumerate().map(|(i, face)| {
+                    (
+                        "face_image",
+                        face,
+                        faceswap_core::text!("faceImage[", i, "]"),
+                    )
+                }),
             )
         {
             let media = match input {
@@ -151,9 +154,10 @@ pub async fn multi_face_swap(
             append_to_form(&form, name, input, media)?;
         }
         for i in &core.index {
-            form.append_with_str("index", &i.to_string()).map_err(|_| {
-                ClientError::invalid_field("index", "index cannot be added to the form")
-            })?;
+            form.append_with_str("index", &faceswap_core::text!(i))
+                .map_err(|_| {
+                    ClientError::invalid_field("index", "index cannot be added to the form")
+                })?;
         }
         let data = submit_form(client, Operation::MultiFaceSwap, form, &options).await?;
         return task_created(&data);
@@ -202,7 +206,12 @@ fn integer_list(object: &JsValue, field: &str) -> Result<Vec<i64>, ClientError> 
             _ => {
                 return Err(ClientError::invalid_field(
                     field,
-                    format!("{field}[{i}] must be a whole number (a face index from extractFace)"),
+                    faceswap_core::text!(
+                        field,
+                        "[",
+                        i,
+                        "] must be a whole number (a face index from extractFace)"
+                    ),
                 ))
             }
         }

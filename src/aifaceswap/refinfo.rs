@@ -32,9 +32,10 @@ pub async fn build_ref_info(
     if faces.length() != crops.length() {
         return Err(ClientError::invalid_field(
             "faces",
-            format!(
-                "faces has {} entries but crops has {}",
+            faceswap_core::text!(
+                "faces has ",
                 faces.length(),
+                " entries but crops has ",
                 crops.length()
             ),
         ));
@@ -43,20 +44,20 @@ pub async fn build_ref_info(
     for (i, (crop, face)) in crops.iter().zip(faces.iter()).enumerate() {
         let face_ref = crop.as_string().ok_or_else(|| {
             ClientError::invalid_field(
-                &format!("crops[{i}]"),
-                format!("crops[{i}] must be a base64 string"),
+                &faceswap_core::text!("crops[", i, "]"),
+                faceswap_core::text!("crops[", i, "] must be a base64 string"),
             )
         })?;
-        let source = source_value(face, &format!("faces[{i}]"))?;
+        let source = source_value(face, &faceswap_core::text!("faces[", i, "]"))?;
         let mut info = RefInfo {
             face_ref,
             face_url: source.url_for_validation("face_url"),
         };
         info.validate().map_err(|e| {
             let field = if e.field == "face_ref" {
-                format!("crops[{i}]")
+                faceswap_core::text!("crops[", i, "]")
             } else {
-                format!("faces[{i}]")
+                faceswap_core::text!("faces[", i, "]")
             };
             ClientError::invalid_field(
                 &field,
@@ -64,7 +65,7 @@ pub async fn build_ref_info(
             )
         })?;
         if let Source::Blob(blob) = &source {
-            check_blob(blob, Kind::Image, &format!("faces[{i}]")).await?;
+            check_blob(blob, Kind::Image, &faceswap_core::text!("faces[", i, "]")).await?;
         }
         pairs.push((info, source));
     }

@@ -65,11 +65,11 @@ pub async fn multi_video_face_swap(
     let mut face_urls = Vec::new();
     let mut ref_info = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
-        let path = format!("refInfo[{i}]");
+        let path = faceswap_core::text!("refInfo[", i, "]");
         if !entry.is_object() {
             return Err(ClientError::invalid_field(
                 &path,
-                format!("{path} must be {{ faceRef, faceUrl }}"),
+                faceswap_core::text!(path, " must be { faceRef, faceUrl }"),
             ));
         }
         let face_ref = js::string_field(&entry, "faceRef").map_err(|e| prefix(e, &path))?;
@@ -89,12 +89,13 @@ pub async fn multi_video_face_swap(
     };
     core.validate().map_err(ClientError::invalid)?;
     let mut checks = vec![(&video, Kind::Video, "sourceVideo".to_owned())];
-    checks.extend(
-        face_urls
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s, Kind::Image, format!("refInfo[{i}].faceUrl"))),
-    );
+    checks.extend(face_urls.iter().enumerate().map(|(i, s)| {
+        (
+            s,
+            Kind::Image,
+            faceswap_core::text!("refInfo[", i, "].faceUrl"),
+        )
+    }));
     check_blobs(&checks).await?;
 
     let signal = options.signal.as_ref();
@@ -122,7 +123,7 @@ pub async fn multi_video_face_swap(
 /// Moves an error about a field of one `refInfo` entry under that entry's path.
 fn prefix(mut err: ClientError, path: &str) -> ClientError {
     if let Some(field) = err.field.take() {
-        let full = format!("{path}.{field}");
+        let full = faceswap_core::text!(path, ".", field);
         err.message = faceswap_core::replace_first(&err.message, &field, &full);
         err.field = Some(full);
     }

@@ -51,22 +51,26 @@ pub fn check_base64_image(field: &str, value: &str) -> Result<MediaType, FieldEr
     if value.starts_with("data:") {
         return Err(FieldError::new(
             field,
-            format!(
-                "{field} has a data: prefix that is not base64 (expected data:image/...;base64,)"
+            crate::text!(
+                field,
+                " has a data: prefix that is not base64 (expected data:image/...;base64,)"
             ),
         ));
     }
     let head = decode_head(value).ok_or_else(|| {
         FieldError::new(
             field,
-            format!("{field} is not valid base64 (standard alphabet, no line breaks)"),
+            crate::text!(
+                field,
+                " is not valid base64 (standard alphabet, no line breaks)"
+            ),
         )
     })?;
     match MediaType::sniff(&head) {
         Some(kind) if kind.is_image() => Ok(kind),
         _ => Err(FieldError::new(
             field,
-            format!("{field} must hold a JPEG, PNG or WebP image"),
+            crate::text!(field, " must hold a JPEG, PNG or WebP image"),
         )),
     }
 }

@@ -24,14 +24,14 @@ impl FieldError {
     /// The error "`field` is required".
     pub fn required(field: impl Into<String>) -> Self {
         let field = field.into();
-        let message = format!("{field} is required");
+        let message = crate::text!(field, " is required");
         Self { field, message }
     }
 
     /// Prefixes the field path with `parent` (`face_ref` inside `ref_info[2]` becomes
     /// `ref_info[2].face_ref`); the message is rewritten the same way.
     pub fn within(self, parent: &str) -> Self {
-        let field = format!("{parent}.{}", self.field);
+        let field = crate::text!(parent, ".", self.field);
         let message = replace_first(&self.message, &self.field, &field);
         Self { field, message }
     }

@@ -29,6 +29,7 @@ pub mod piapi;
 pub mod provider;
 pub mod registry;
 pub mod task;
+pub mod text;
 pub mod url;
 
 pub use error::{replace_first, ErrorCode, FieldError};

@@ -134,9 +134,16 @@ impl MaxResolution {
         }
         Err(crate::FieldError::new(
             field,
-            format!(
-                "{field} is {width} x {height} pixels; the provider takes images of at most {} x {}",
-                self.width, self.height
+            crate::text!(
+                field,
+                " is ",
+                width,
+                " x ",
+                height,
+                " pixels; the provider takes images of at most ",
+                self.width,
+                " x ",
+                self.height
             ),
         ))
     }

@@ -12,7 +12,7 @@ pub const MAX_URL_BYTES: usize = 8 * 1024;
 pub fn too_long(field: &str) -> FieldError {
     FieldError::new(
         field,
-        format!("{field} is longer than {MAX_URL_BYTES} bytes"),
+        crate::text!(field, " is longer than ", MAX_URL_BYTES, " bytes"),
     )
 }
 
@@ -35,7 +35,7 @@ pub fn check_http_url(field: &str, value: &str) -> Result<(), FieldError> {
     let Some(rest) = scheme("https://").or_else(|| scheme("http://")) else {
         return Err(FieldError::new(
             field,
-            format!("{field} must be an absolute http:// or https:// URL"),
+            crate::text!(field, " must be an absolute http:// or https:// URL"),
         ));
     };
     // ASCII URLs (nearly all) are checked byte by byte: there, whitespace and control
@@ -56,7 +56,7 @@ pub fn check_http_url(field: &str, value: &str) -> Result<(), FieldError> {
         };
         return Err(FieldError::new(
             field,
-            format!("{field} must not contain {what}; percent-encode them"),
+            crate::text!(field, " must not contain ", what, "; percent-encode them"),
         ));
     }
     // The delimiters are ASCII, so bytes will do (and keep string searchers out of the browser
@@ -80,7 +80,10 @@ pub fn check_http_url(field: &str, value: &str) -> Result<(), FieldError> {
         None => host_port.first().is_none_or(|&b| b == b':'),
     };
     if no_host {
-        return Err(FieldError::new(field, format!("{field} has no host name")));
+        return Err(FieldError::new(
+            field,
+            crate::text!(field, " has no host name"),
+        ));
     }
     Ok(())
 }

@@ -92,8 +92,10 @@ pub fn check_timeout_number(seconds: f64) -> Result<u64, FieldError> {
 fn timeout_error() -> FieldError {
     FieldError::new(
         "timeout",
-        format!(
-            "timeout must be whole seconds from 1 to {MAX_TIMEOUT_SECS} (the proxy's own bound; \
+        crate::text!(
+            "timeout must be whole seconds from 1 to ",
+            MAX_TIMEOUT_SECS,
+            " (the proxy's own bound; \
              AceData documents none)"
         ),
     )

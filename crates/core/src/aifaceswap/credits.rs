@@ -32,7 +32,7 @@ pub(super) fn price(operation: &OperationSpec, inputs: &PriceInputs) -> Result<C
     let op = Operation::of_spec(operation).ok_or_else(|| {
         FieldError::new(
             "operation",
-            format!("aifaceswap has no operation {}", operation.name),
+            crate::text!("aifaceswap has no operation ", operation.name),
         )
     })?;
     let mut credit = CreditInputs::default();

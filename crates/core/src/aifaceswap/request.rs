@@ -132,7 +132,12 @@ pub fn check_ref_count(count: usize) -> Result<(), FieldError> {
     } else {
         Err(FieldError::new(
             "ref_info",
-            format!("ref_info must have 1 to {MAX_REF_INFO} entries, not {count}"),
+            crate::text!(
+                "ref_info must have 1 to ",
+                MAX_REF_INFO,
+                " entries, not ",
+                count
+            ),
         ))
     }
 }
@@ -168,14 +173,15 @@ impl Validate for MultiFaceSwapRequest {
             ));
         }
         for (i, url) in self.face_image.iter().enumerate() {
-            check_http_url(&format!("face_image[{i}]"), url)?;
+            check_http_url(&crate::text!("face_image[", i, "]"), url)?;
         }
         if self.index.len() != self.face_image.len() {
             return Err(FieldError::new(
                 "index",
-                format!(
-                    "index has {} entries but face_image has {}",
+                crate::text!(
+                    "index has ",
                     self.index.len(),
+                    " entries but face_image has ",
                     self.face_image.len()
                 ),
             ));
@@ -184,13 +190,17 @@ impl Validate for MultiFaceSwapRequest {
             if index < 0 {
                 return Err(FieldError::new(
                     "index",
-                    format!("index[{i}] is {index}; face indexes start at 0"),
+                    crate::text!("index[", i, "] is ", index, "; face indexes start at 0"),
                 ));
             }
             if self.index[..i].contains(&index) {
                 return Err(FieldError::new(
                     "index",
-                    format!("index lists face {index} twice; each face can be replaced once"),
+                    crate::text!(
+                        "index lists face ",
+                        index,
+                        " twice; each face can be replaced once"
+                    ),
                 ));
             }
         }
@@ -227,7 +237,7 @@ impl Validate for MultiVideoFaceSwapRequest {
         check_ref_count(self.ref_info.len())?;
         for (i, info) in self.ref_info.iter_mut().enumerate() {
             info.validate()
-                .map_err(|err| err.within(&format!("ref_info[{i}]")))?;
+                .map_err(|err| err.within(&crate::text!("ref_info[", i, "]")))?;
         }
         check_duration(self.duration)?;
         check_enhance(self.enhance)?;

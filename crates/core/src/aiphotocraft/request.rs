@@ -76,7 +76,7 @@ pub fn check_swap_index(value: &str) -> Result<SwapIndex, FieldError> {
     );
     match pair {
         (Some(a), Some(b), None) if a != b => Ok(SwapIndex {
-            written: format!("{a},{b}"),
+            written: crate::text!(a, ",", b),
             pair: [a, b],
         }),
         _ => Err(FieldError::new(
@@ -113,7 +113,10 @@ impl Request {
         Self::from_texts(operation, |field| match object.get(field) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(text)) => Ok(Some(text.as_str())),
-            Some(_) => Err(FieldError::new(field, format!("{field} must be a string"))),
+            Some(_) => Err(FieldError::new(
+                field,
+                crate::text!(field, " must be a string"),
+            )),
         })
     }
 

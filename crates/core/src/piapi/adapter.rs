@@ -65,7 +65,7 @@ fn catalog_price(operation: &OperationSpec, inputs: &PriceInputs) -> Result<Cost
     let op = Operation::from_name(operation.name).ok_or_else(|| {
         FieldError::new(
             "operation",
-            format!("PiAPI has no operation {}", operation.name),
+            crate::text!("PiAPI has no operation ", operation.name),
         )
     })?;
     Ok(Cost::new(super::price(op, inputs.duration), CostUnit::Usd))

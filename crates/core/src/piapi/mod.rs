@@ -134,12 +134,12 @@ impl Operation {
             }
             return Err(crate::FieldError::new(
                 "task_type",
-                format!("task_type must be {allowed} for model {model}"),
+                crate::text!("task_type must be ", allowed, " for model ", model),
             ));
         }
         Err(crate::FieldError::new(
             "model",
-            format!("model must be {IMAGE_MODEL} or {VIDEO_MODEL}"),
+            crate::text!("model must be ", IMAGE_MODEL, " or ", VIDEO_MODEL),
         ))
     }
 }

@@ -324,7 +324,7 @@ pub fn check_image(field: &str, value: &str) -> Result<(), FieldError> {
             Some("jpg" | "jpeg" | "png" | "webp") => Ok(()),
             _ => Err(FieldError::new(
                 field,
-                format!("{field} must be a URL ending in .jpg, .jpeg, .png or .webp"),
+                crate::text!(field, " must be a URL ending in .jpg, .jpeg, .png or .webp"),
             )),
         };
     }
@@ -349,7 +349,7 @@ pub fn check_video(field: &str, value: &str) -> Result<(), FieldError> {
             Some("mp4") => Ok(()),
             _ => Err(FieldError::new(
                 field,
-                format!("{field} must be an MP4 video: a URL ending in .mp4"),
+                crate::text!(field, " must be an MP4 video: a URL ending in .mp4"),
             )),
         };
     }
@@ -357,7 +357,10 @@ pub fn check_video(field: &str, value: &str) -> Result<(), FieldError> {
         Some(MediaType::Mp4) => Ok(()),
         _ => Err(FieldError::new(
             field,
-            format!("{field} must be an MP4 video: a URL ending in .mp4, or base64 of an MP4"),
+            crate::text!(
+                field,
+                " must be an MP4 video: a URL ending in .mp4, or base64 of an MP4"
+            ),
         )),
     }
 }
@@ -370,8 +373,11 @@ pub fn parse_faces_index(field: &str, value: &str) -> Result<Vec<u64>, FieldErro
         if part.starts_with('-') && part.len() > 1 {
             return Err(FieldError::new(
                 field,
-                format!(
-                    "{field} must not hold a negative face number ({part}); faces count from 0"
+                crate::text!(
+                    field,
+                    " must not hold a negative face number (",
+                    part,
+                    "); faces count from 0"
                 ),
             ));
         }
@@ -387,13 +393,16 @@ pub fn parse_faces_index(field: &str, value: &str) -> Result<Vec<u64>, FieldErro
             .ok_or_else(|| {
                 FieldError::new(
                     field,
-                    format!("{field} must list face numbers from 0, separated by commas (\"0,1\")"),
+                    crate::text!(
+                        field,
+                        " must list face numbers from 0, separated by commas (\"0,1\")"
+                    ),
                 )
             })?;
         if faces.contains(&face) {
             return Err(FieldError::new(
                 field,
-                format!("{field} lists face {face} twice"),
+                crate::text!(field, " lists face ", face, " twice"),
             ));
         }
         faces.push(face);
@@ -409,10 +418,12 @@ pub fn check_faces_index_pair(swap: &str, target: &str) -> Result<(), FieldError
     if swap_faces.len() != target_faces.len() {
         return Err(FieldError::new(
             "input.target_faces_index",
-            format!(
-                "input.target_faces_index lists {} faces and input.swap_faces_index {}; they pair one to one",
+            crate::text!(
+                "input.target_faces_index lists ",
                 target_faces.len(),
-                swap_faces.len()
+                " faces and input.swap_faces_index ",
+                swap_faces.len(),
+                "; they pair one to one"
             ),
         ));
     }

@@ -80,7 +80,7 @@ impl FieldValues {
         match self.get(wire) {
             Some(FieldValue::Text(text)) => Ok(text),
             Some(FieldValue::Number(_)) => {
-                Err(FieldError::new(wire, format!("{wire} must be text")))
+                Err(FieldError::new(wire, crate::text!(wire, " must be text")))
             }
             None => Err(FieldError::required(wire)),
         }
@@ -90,9 +90,10 @@ impl FieldValues {
     pub fn number(&self, wire: &str) -> Result<Option<f64>, FieldError> {
         match self.get(wire) {
             Some(FieldValue::Number(number)) => Ok(Some(*number)),
-            Some(FieldValue::Text(_)) => {
-                Err(FieldError::new(wire, format!("{wire} must be a number")))
-            }
+            Some(FieldValue::Text(_)) => Err(FieldError::new(
+                wire,
+                crate::text!(wire, " must be a number"),
+            )),
             None => Ok(None),
         }
     }

@@ -13,7 +13,7 @@ pub const FILE_STAND_IN_PREFIX: &str = "https://file-part.invalid/";
 
 /// The stand-in URL of the file sent under `field`.
 pub fn file_stand_in(field: &str) -> String {
-    format!("{FILE_STAND_IN_PREFIX}{field}")
+    crate::text!(FILE_STAND_IN_PREFIX, field)
 }
 
 /// The field whose file `url` stands for, when it is a stand-in.
@@ -26,7 +26,7 @@ pub fn stand_in_field(url: &str) -> Option<&str> {
 /// ([`super::OperationSpec::repeated_fields`]): `face_image[1]`. The proxy keeps the n-th file
 /// under it, and its stand-in names it.
 pub fn repeated_key(field: &str, n: usize) -> String {
-    format!("{field}[{n}]")
+    crate::text!(field, "[", n, "]")
 }
 
 /// One value of a multipart submit.
