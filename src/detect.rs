@@ -6,7 +6,7 @@
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/src/detect_loader.js")]
+#[wasm_bindgen(module = "/src/browser.js")]
 extern "C" {
     #[wasm_bindgen(js_name = detectFaces)]
     fn load_and_detect(source: &JsValue, options: &JsValue) -> Promise;

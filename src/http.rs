@@ -1,14 +1,30 @@
 //! HTTP to the proxy through the global `fetch`: bodies, the Idempotency-Key header, abort and
 //! time-out signals, and turning every failure into a [`ClientError`].
 
-use js_sys::{Array, JsString};
+use js_sys::{Array, Function, JsString, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Blob, FormData, Headers, Request, RequestInit, Response};
+use web_sys::{AbortSignal, Blob, FormData, Headers, RequestInit, Response};
 
-use crate::error::ClientError;
+use crate::error::{ClientError, ErrorCode};
 use crate::js;
+
+/// The proxy's error words.
+type ProxyCode = faceswap_core::ErrorCode;
+
+#[wasm_bindgen(module = "/src/browser.js")]
+extern "C" {
+    /// `fetch(url, init)` with `getToken`'s bearer token and up to `retries` retries (the rule
+    /// is in `src/browser.js`); resolves the last `Response` whatever its status.
+    #[wasm_bindgen(js_name = send)]
+    fn transport_send(
+        url: &str,
+        init: &RequestInit,
+        retries: u32,
+        get_token: Option<&Function>,
+    ) -> Promise;
+}
 
 /// A request body.
 pub enum Body {
@@ -64,19 +80,25 @@ impl<'a> Call<'a> {
     }
 }
 
-/// Where the proxy is and how long calls may take.
+/// Where the proxy is, how long calls may take, how often a failed call is tried again, and
+/// where a call's bearer token comes from.
 #[derive(Debug, Clone)]
 pub struct Http {
     base_url: String,
     timeout_ms: f64,
+    retries: u32,
+    get_token: Option<Function>,
 }
 
 impl Http {
-    /// `base_url` without a trailing slash (default `/api`), and the default time limit.
-    pub fn new(base_url: &str, timeout_ms: f64) -> Self {
+    /// `base_url` without a trailing slash (default `/api`), the default time limit, the
+    /// retries allowed after a failed first attempt (`src/browser.js`) and the app's `getToken`.
+    pub fn new(base_url: &str, timeout_ms: f64, retries: u32, get_token: Option<Function>) -> Self {
         Self {
             base_url: base_url.trim_end_matches('/').to_owned(),
             timeout_ms,
+            retries,
+            get_token,
         }
     }
 
@@ -98,6 +120,8 @@ impl Http {
             .map(|(response, _)| response)
     }
 
+    /// Sends `call` through the transport (`src/browser.js`: the bearer token and the retries
+    /// the client's `retries` allow).
     async fn send_with_fate(&self, call: Call<'_>) -> Result<(Response, Fate), ClientError> {
         let timeout = call.timeout_ms.filter(|ms| ms.is_finite() && *ms > 0.0);
         let timeout_signal = timeout.map(js::abort_signal_timeout);
@@ -144,14 +168,12 @@ impl Http {
             init.set_signal(Some(&js::abort_signal_any(&signals)));
         }
         let url = self.url(&call.path);
-        let request = Request::new_with_str_and_init(&url, &init)
-            .map_err(|err| ClientError::network(&describe(&err)))?;
-
         let fate = Fate {
             user: call.signal.cloned(),
             timeout: timeout_signal.zip(timeout),
         };
-        let response: Response = JsFuture::from(js::global_fetch(&request))
+        let sent = transport_send(&url, &init, self.retries, self.get_token.as_ref());
+        let response: Response = JsFuture::from(sent)
             .await
             .map_err(|err| fate.classify(&err))?
             .unchecked_into();
@@ -199,6 +221,17 @@ struct Fate {
 
 impl Fate {
     fn classify(&self, err: &JsValue) -> ClientError {
+        // The transport's own failures: the app's getToken threw or gave no token.
+        if let Some(error) = err.dyn_ref::<js_sys::Error>() {
+            let message = String::from(error.message());
+            match String::from(error.name()).as_str() {
+                "GetTokenFailed" => {
+                    return ClientError::new(ErrorCode::Proxy(ProxyCode::Unauthorized), message)
+                }
+                "GetTokenInvalid" => return ClientError::invalid_field("getToken", message),
+                _ => {}
+            }
+        }
         if self.user.as_ref().is_some_and(AbortSignal::aborted) {
             return ClientError::aborted();
         }

@@ -6,7 +6,8 @@
 //! what its provider's requests and answers look like.
 
 use faceswap_core::provider::{OperationSpec, ProviderInfo};
-use js_sys::{Object, JSON};
+use js_sys::{Function, Object, JSON};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use web_sys::{AbortSignal, Blob, FormData};
 
@@ -16,6 +17,11 @@ use crate::js;
 
 /// Per-call time limit when the options give none.
 const DEFAULT_TIMEOUT_MS: f64 = 60_000.0;
+
+/// Retries after a failed first attempt when the options give no `retries`.
+const DEFAULT_RETRIES: u32 = 2;
+/// The most retries the option accepts (the project's bound: past it, a page waits minutes).
+const MAX_RETRIES: u32 = 10;
 
 /// A submit's time limit when the options give none: [`DEFAULT_TIMEOUT_MS`], and for a provider
 /// that may answer a submit only when its result is made (AceData's synchronous delivery) its
@@ -109,9 +115,10 @@ pub struct ProviderClient {
 }
 
 impl ProviderClient {
-    /// A client of the provider `info` configured by `options.baseUrl` (default `"/api"`) and
-    /// `options.timeoutMs` (default 60000, and [`default_submit_timeout_ms`] for a submit);
-    /// either may be absent, as may `options`.
+    /// A client of the provider `info` configured by `options.baseUrl` (default `"/api"`),
+    /// `options.timeoutMs` (default 60000, and [`default_submit_timeout_ms`] for a submit),
+    /// `options.retries` (default [`DEFAULT_RETRIES`]; the rule is `src/browser.js`'s) and `options.getToken`; any may be absent, as
+    /// may `options`.
     pub fn from_options(
         info: &'static ProviderInfo,
         options: &JsValue,
@@ -144,8 +151,35 @@ impl ProviderClient {
                 })?;
             (ms, ms)
         };
+        let retries = js::get(options, "retries");
+        let retries = if js::is_absent(&retries) {
+            DEFAULT_RETRIES
+        } else {
+            match retries.as_f64() {
+                Some(n) if n.fract() == 0.0 && (0.0..=f64::from(MAX_RETRIES)).contains(&n) => {
+                    n as u32
+                }
+                _ => {
+                    return Err(ClientError::invalid_field(
+                        "retries",
+                        "retries must be a whole number from 0 to 10 (0: no retries)",
+                    ))
+                }
+            }
+        };
+        let get_token = js::get(options, "getToken");
+        let get_token = if js::is_absent(&get_token) {
+            None
+        } else {
+            Some(get_token.dyn_into::<Function>().map_err(|_| {
+                ClientError::invalid_field(
+                    "getToken",
+                    "getToken must be a function that gives the app's token for each request",
+                )
+            })?)
+        };
         Ok(Self {
-            http: Http::new(&base_url, timeout_ms),
+            http: Http::new(&base_url, timeout_ms, retries, get_token),
             submit_timeout_ms,
             provider: info.id,
         })

@@ -13,6 +13,10 @@ export interface FaceSwapClientOptions {
   baseUrl?: string;
   /** Time limit of each call in milliseconds; default 60000, and for a submit to a provider that may answer only when its result is made (AceData's synchronous delivery) its longest wait on top: 390000 for AceData. Given, it is every call's limit. */
   timeoutMs?: number;
+  /** How many times a submit, upload or task read is tried again after a network error or a 429, 502, 503 or 504 answer (honouring Retry-After up to a minute, else backing off exponentially with jitter from 250 ms to 8 s); default 2, 0 for none, at most 10. Never after a validation error, another 4xx, an abort or the time limit. A retried submit keeps its Idempotency-Key, so it cannot spend twice. */
+  retries?: number;
+  /** Called before each request to the proxy (so it can refresh): the app's bearer token for the proxy's user authentication (sent as `Authorization: Bearer`), or a promise of it; null or undefined sends none. */
+  getToken?: () => string | null | undefined | Promise<string | null | undefined>;
 }
 
 /** Options of each submit. */
