@@ -13,6 +13,7 @@
 //! - [`FetchRules`]: where URL inputs may be fetched from;
 //! - [`ClientRule`]: who a request's client is behind load balancers;
 //! - [`Timings`]: polls, deadlines, retention and the maintenance sweep;
+//! - [`AppWebhookSettings`]: signed task events to the app's own backend;
 //! - the providers' own settings, added from [`faceswap_core::registry`] with clap's builder API
 //!   ([`ProviderSettings`]), under their own heading.
 //!
@@ -32,6 +33,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use crate::app_webhook::AppEvents;
 use crate::client_addr::{ForwardedHeader, TrustedProxies, DEFAULT_IPV6_CLIENT_PREFIX};
 use crate::hosts::AllowedHosts;
 use crate::upload_store::UploadStoreKind;
@@ -69,6 +71,9 @@ pub struct Config {
     /// Polls, deadlines, retention and the maintenance sweep.
     #[command(flatten)]
     pub timings: Timings,
+    /// Signed task events to the app's own backend.
+    #[command(flatten)]
+    pub app_webhook: AppWebhookSettings,
     /// Each registered provider's settings, in registry order: built from the registry's flags
     /// (`provider_args`), not declared here.
     #[arg(skip)]
@@ -383,6 +388,61 @@ pub struct Timings {
             .map(|days| Duration::from_secs(u64::from(days) * 86_400))
     )]
     pub task_retention: Duration,
+}
+
+/// Signed task events to the app's own backend (`crate::app_webhook`). `Debug` never shows the
+/// secrets.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "App webhooks (events to your backend)")]
+pub struct AppWebhookSettings {
+    /// Where task events are POSTed, signed by the Standard Webhooks specification; unset: none
+    /// are sent.
+    #[arg(
+        long = "app-webhook-url",
+        value_name = "APP_WEBHOOK_URL",
+        env = "APP_WEBHOOK_URL",
+        hide_env_values = true
+    )]
+    pub url: Option<String>,
+    /// The secrets that sign each event: `whsec_` and base64, several space separated while one
+    /// is rotated (one signature each). Required with APP_WEBHOOK_URL; never logged.
+    #[arg(
+        long = "app-webhook-secret",
+        value_name = "APP_WEBHOOK_SECRET",
+        env = "APP_WEBHOOK_SECRET",
+        hide_env_values = true,
+        value_parser = secret
+    )]
+    pub secret: Option<SecretString>,
+    /// Which task changes are sent: `terminal` (succeeded, failed, timed out) or `all` (their
+    /// creation too).
+    #[arg(
+        long = "app-webhook-events",
+        value_name = "APP_WEBHOOK_EVENTS",
+        env = "APP_WEBHOOK_EVENTS",
+        value_enum,
+        default_value_t = AppEvents::Terminal
+    )]
+    pub events: AppEvents,
+    /// Longest wait for the app's answer to one delivery, in milliseconds.
+    #[arg(
+        long = "app-webhook-timeout-ms",
+        value_name = "APP_WEBHOOK_TIMEOUT_MS",
+        env = "APP_WEBHOOK_TIMEOUT_MS",
+        default_value = "15000",
+        value_parser = clap::value_parser!(u64).range(1..).map(Duration::from_millis)
+    )]
+    pub timeout: Duration,
+    /// The wait before a failed delivery is tried again, in milliseconds; it doubles after each
+    /// failure (with jitter) up to an hour, for 24 h.
+    #[arg(
+        long = "app-webhook-retry-ms",
+        value_name = "APP_WEBHOOK_RETRY_MS",
+        env = "APP_WEBHOOK_RETRY_MS",
+        default_value = "5000",
+        value_parser = clap::value_parser!(u64).range(1..).map(Duration::from_millis)
+    )]
+    pub first_retry: Duration,
 }
 
 impl Timings {
@@ -893,6 +953,24 @@ mod tests {
     }
 
     #[test]
+    fn app_webhooks_are_off_by_default_and_send_terminal_events() {
+        let config = parse(&[]);
+        assert!(config.app_webhook.url.is_none());
+        assert!(config.app_webhook.secret.is_none());
+        assert_eq!(config.app_webhook.events, AppEvents::Terminal);
+        assert_eq!(config.app_webhook.timeout, Duration::from_secs(15));
+        assert_eq!(config.app_webhook.first_retry, Duration::from_secs(5));
+        let config = parse(&[
+            "--app-webhook-url",
+            "https://app.example/hooks",
+            "--app-webhook-events",
+            "all",
+        ]);
+        assert_eq!(config.app_webhook.events, AppEvents::All);
+        assert!(Config::try_from_args(["faceswap-proxy", "--app-webhook-events", "some"]).is_err());
+    }
+
+    #[test]
     fn every_flag_has_an_environment_variable_of_its_own() {
         let command = Config::command(registry::ADAPTERS);
         let mut seen = std::collections::HashMap::new();
@@ -936,7 +1014,13 @@ mod tests {
                 .unwrap_or_else(|| panic!("{env}"))
                 .is_hide_env_values_set()
         };
-        for env in ["DATABASE_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] {
+        for env in [
+            "DATABASE_URL",
+            "S3_ACCESS_KEY_ID",
+            "S3_SECRET_ACCESS_KEY",
+            "APP_WEBHOOK_URL",
+            "APP_WEBHOOK_SECRET",
+        ] {
             assert!(hidden(env), "{env}");
         }
         for adapter in registry::ADAPTERS {
@@ -950,9 +1034,16 @@ mod tests {
             "s3-secret-value",
             "--piapi-api-key",
             "piapi-secret-key",
+            "--app-webhook-secret",
+            "whsec_c2VjcmV0LXdlYmhvb2s=",
         ]);
         let shown = format!("{config:?}");
-        for secret in ["db-password", "s3-secret-value", "piapi-secret-key"] {
+        for secret in [
+            "db-password",
+            "s3-secret-value",
+            "piapi-secret-key",
+            "c2VjcmV0LXdlYmhvb2s",
+        ] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
     }
@@ -974,6 +1065,7 @@ mod tests {
             "Fetching URL inputs:",
             "Clients behind load balancers:",
             "Timings (tests shorten them):",
+            "App webhooks (events to your backend):",
             "Providers:",
         ];
         let places: Vec<usize> = headings.iter().map(|heading| at(heading)).collect();
@@ -988,8 +1080,9 @@ mod tests {
         assert!((places[3]..places[4]).contains(&at("--max-connections")));
         assert!((places[5]..places[6]).contains(&at("--trusted-proxies")));
         assert!((places[6]..places[7]).contains(&at("--poll-interval-ms")));
-        assert!(places[7] < at("--aifaceswap-api-key"));
-        assert!(places[7] < at("--spend-cap-credits-per-hour"));
+        assert!((places[7]..places[8]).contains(&at("--app-webhook-secret")));
+        assert!(places[8] < at("--aifaceswap-api-key"));
+        assert!(places[8] < at("--spend-cap-credits-per-hour"));
         assert!(help.starts_with(ABOUT), "{help}");
     }
 

@@ -6,6 +6,7 @@
 //! configured [`ConnectionLimits`].
 
 mod app;
+pub mod app_webhook;
 pub mod client_addr;
 mod config;
 mod cors;
@@ -32,7 +33,8 @@ pub mod upstream;
 
 pub use app::{app, redacted_path, AppState, Shared, StartupError};
 pub use config::{
-    Config, DatabaseUrl, FetchRules, Limits, Listen, ProviderSettings, Storage, Timings,
+    AppWebhookSettings, Config, DatabaseUrl, FetchRules, Limits, Listen, ProviderSettings, Storage,
+    Timings,
 };
 pub use error::{AppError, InternalError};
 pub use maintenance::{maintain, spawn_maintenance};

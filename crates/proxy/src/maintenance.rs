@@ -1,16 +1,33 @@
 //! The background sweeps: overdue tasks become `timed_out`; finished tasks past their retention
 //! and callback tokens past their duplicate window ([`crate::retention`]), old uploads, expired
-//! idempotency keys and idle limiter entries are removed; and pending tasks of polled providers are polled (see
-//! [`crate::poller`]).
+//! idempotency keys and idle limiter entries are removed; pending tasks of polled providers are
+//! polled (see [`crate::poller`]); and, with `APP_WEBHOOK_URL`, queued app events are sent (see
+//! [`crate::app_webhook`]).
 
 use crate::routes::now_ms;
 use crate::{poller, AppState};
 
+/// Aborts a task when dropped: the delivery loop ends with the sweeps.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Starts the sweeps: the deadline and clean-up sweep every `MAINTENANCE_INTERVAL_MS`, the poll
-/// sweep every `POLL_INTERVAL_MS`. They run until the runtime stops or the returned handle is
-/// aborted.
+/// sweep every `POLL_INTERVAL_MS`, and the app webhook's delivery loop, a task of its own (a slow
+/// receiver never holds up the sweeps). They run until the runtime stops or the returned handle
+/// is aborted.
 pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let _deliveries = state.app_webhook.clone().map(|hook| {
+            AbortOnDrop(crate::app_webhook::spawn_dispatch(
+                hook,
+                std::sync::Arc::clone(&state.store),
+            ))
+        });
         let every = |period| {
             let mut ticker = tokio::time::interval(period);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

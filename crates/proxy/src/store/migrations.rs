@@ -67,6 +67,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0006_task_results.sql"),
         conversion: None,
     },
+    Migration {
+        version: 7,
+        name: "app_events",
+        sql: include_str!("../../migrations/0007_app_events.sql"),
+        conversion: None,
+    },
 ];
 
 /// The table of applied migrations (created first, by both backends).

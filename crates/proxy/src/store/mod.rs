@@ -9,6 +9,10 @@
 //! both; the decisions (what a delivery does, whether an update changes a task, how an
 //! idempotency key stands) as plain functions (`rules`); the reading of stored values, where an
 //! unknown value is [`StoreError::Corrupt`] (`row`). The backends only run SQL.
+//!
+//! With an app webhook ([`TaskStore::queue_app_events`]), every change the app wants is written
+//! to the outbox, the `app_events` table, in the transaction that makes it, and leased from there
+//! by the delivery loop ([`crate::app_webhook`]).
 
 mod error;
 mod migrations;
@@ -24,7 +28,9 @@ pub use notify::{Notifier, TaskEvent};
 use async_trait::async_trait;
 use faceswap_core::provider::{Cost, TaskUpdate};
 use faceswap_core::TaskView;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+
+use crate::app_webhook::AppOutbox;
 
 /// A task's identity: tasks are stored per provider.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -138,6 +144,54 @@ pub struct CounterKey {
     pub client: String,
     /// The start of the window, in ms since the epoch.
     pub window_ms: i64,
+}
+
+/// An app event to queue in the outbox, in the transaction of its task's change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAppEvent {
+    /// Its `webhook-id`: `msg_` and 128 random bits.
+    pub id: String,
+    /// The endpoint it is for (the SHA-256 of `APP_WEBHOOK_URL`).
+    pub endpoint: String,
+    /// The signed body, JSON.
+    pub payload: String,
+    /// When the change was made: tries end 24 h later.
+    pub created_ms: i64,
+}
+
+/// A queued app event leased to this proxy for one try.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppEventClaim {
+    /// Its `webhook-id`.
+    pub id: String,
+    /// The body, JSON.
+    pub payload: String,
+    /// How many tries failed before this one.
+    pub attempts: u32,
+    /// When the change was made.
+    pub created_ms: i64,
+}
+
+/// What a store queues for the app webhook: set once at start, read by every change.
+#[derive(Debug, Default)]
+pub(crate) struct OutboxSlot(RwLock<Option<AppOutbox>>);
+
+impl OutboxSlot {
+    /// The outbox changes are queued for, if any.
+    pub(crate) fn get(&self) -> Option<AppOutbox> {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Queues later changes for `outbox` (`None`: none).
+    pub(crate) fn set(&self, outbox: Option<AppOutbox>) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = outbox;
+    }
 }
 
 /// The task store.
@@ -262,6 +316,31 @@ pub trait TaskStore: Send + Sync + 'static {
 
     /// Removes the counters of windows that started before `before_ms`.
     async fn prune_counters(&self, before_ms: i64) -> StoreResult<()>;
+
+    /// Queues, from now on, every task change `outbox` wants as an app event, in the
+    /// transaction of the change; `None` (the default) queues none.
+    fn queue_app_events(&self, outbox: Option<AppOutbox>);
+
+    /// Leases up to `limit` queued app events whose next try is due and whose lease is free, for
+    /// `lease_ms`, the earliest due first: while several proxies share a database, one sends an
+    /// event at a time.
+    async fn claim_app_events(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<AppEventClaim>>;
+
+    /// Removes a queued app event: delivered, or given up.
+    async fn app_event_done(&self, id: &str) -> StoreResult<()>;
+
+    /// Ends this proxy's lease of a queued app event after a failed try: one more failure, the
+    /// next try at `next_attempt_ms`.
+    async fn app_event_retry(&self, id: &str, next_attempt_ms: i64) -> StoreResult<()>;
+
+    /// Records that `endpoint` answered 410 Gone: its queued events are removed and no more are
+    /// queued for it. Returns how many were removed.
+    async fn app_endpoint_gone(&self, endpoint: &str, now_ms: i64) -> StoreResult<u64>;
 
     /// The wake-up channel of task changes.
     fn notifier(&self) -> &Notifier;

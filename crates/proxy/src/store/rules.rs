@@ -5,7 +5,8 @@
 use faceswap_core::provider::TaskUpdate;
 use faceswap_core::{TaskStatus, TaskView};
 
-use super::{IdempotencyBegin, StoreError, StoreResult, TaskKey};
+use super::{IdempotencyBegin, NewAppEvent, StoreError, StoreResult, TaskKey};
+use crate::app_webhook::{event, AppOutbox};
 
 /// A token row as a backend read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,6 +123,24 @@ pub(crate) fn transition(task: &TaskView, update: &TaskUpdate) -> Option<TaskCha
             .filter(|_| succeeded)
             .and_then(|info| serde_json::to_string(info).ok()),
     })
+}
+
+/// The app event to queue, in the transaction of the change, for a task that now stands as
+/// `view`: `None` without an app webhook or for a change it does not want ([`event::wanted`]).
+pub(crate) fn app_event(
+    outbox: Option<&AppOutbox>,
+    view: &TaskView,
+    now_ms: i64,
+) -> StoreResult<Option<NewAppEvent>> {
+    let Some(outbox) = outbox.filter(|outbox| event::wanted(outbox.events, view)) else {
+        return Ok(None);
+    };
+    Ok(Some(NewAppEvent {
+        id: crate::tokens::new_event_id()?,
+        endpoint: outbox.endpoint.clone(),
+        payload: event::payload(view)?,
+        created_ms: now_ms,
+    }))
 }
 
 /// An idempotency record as a backend read it.

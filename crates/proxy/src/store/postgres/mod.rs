@@ -36,14 +36,17 @@ use pool::{Conn, Connector, Pool, Statements};
 use super::row::{self, task_columns, TaskRow};
 use super::rules::{self, DeliveryPlan, IdempotencyRow, IdempotencyStep, TaskChange, TokenRow};
 use super::{
-    CounterKey, Delivery, IdempotencyBegin, NewTask, NewToken, Notifier, PollClaim, StoreError,
-    StoreResult, TaskEvent, TaskKey, TaskStore, TokenRecord,
+    AppEventClaim, CounterKey, Delivery, IdempotencyBegin, NewAppEvent, NewTask, NewToken,
+    Notifier, OutboxSlot, PollClaim, StoreError, StoreResult, TaskEvent, TaskKey, TaskStore,
+    TokenRecord,
 };
+use crate::app_webhook::AppOutbox;
 
 /// What the store and its LISTEN task share.
 struct Shared {
     pool: Pool,
     notifier: Arc<Notifier>,
+    outbox: OutboxSlot,
 }
 
 /// The PostgreSQL task store.
@@ -94,6 +97,7 @@ impl PostgresStore {
         let shared = Arc::new(Shared {
             pool,
             notifier: Arc::new(Notifier::default()),
+            outbox: OutboxSlot::default(),
         });
         let listener = listen::start(Arc::clone(&shared))
             .await
@@ -189,13 +193,42 @@ impl<C: GenericClient + Sync> Db<'_, C> {
         }))
     }
 
-    /// Applies `update` to the task (locked meanwhile) as [`rules::transition`] says; returns
-    /// whether it changed, and the task, or `None` for an unknown task.
+    /// Writes the app event the outbox wants of a task that now stands as `view`, if any
+    /// ([`rules::app_event`]), unless its endpoint answered 410.
+    async fn queue_event(
+        &mut self,
+        outbox: Option<&AppOutbox>,
+        view: &TaskView,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let Some(NewAppEvent {
+            id,
+            endpoint,
+            payload,
+            created_ms,
+        }) = rules::app_event(outbox, view, now_ms)?
+        else {
+            return Ok(());
+        };
+        self.execute(
+            "INSERT INTO app_events (id, endpoint, payload, created_ms, next_attempt_ms, attempts)
+             SELECT $1::TEXT, $2::TEXT, $3::TEXT, $4::BIGINT, $4::BIGINT, 0
+             WHERE NOT EXISTS (SELECT 1 FROM app_endpoints_gone WHERE endpoint = $2::TEXT)",
+            &[&id, &endpoint, &payload, &created_ms],
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Applies `update` to the task (locked meanwhile) as [`rules::transition`] says, queuing
+    /// the app event of the change; returns whether it changed, and the task, or `None` for an
+    /// unknown task.
     async fn apply_update(
         &mut self,
         key: &TaskKey,
         update: &TaskUpdate,
         now_ms: i64,
+        outbox: Option<&AppOutbox>,
     ) -> StoreResult<Option<(bool, TaskEvent)>> {
         const LOCK: &str = concat!(
             "SELECT ",
@@ -239,7 +272,9 @@ impl<C: GenericClient + Sync> Db<'_, C> {
             .await?
             .ok_or_else(|| vanished(key))?;
         self.notify(key).await?;
-        Ok(Some((true, task_row(&row)?.into_event()?)))
+        let event = task_row(&row)?.into_event()?;
+        self.queue_event(outbox, &event.view, now_ms).await?;
+        Ok(Some((true, event)))
     }
 }
 
@@ -351,30 +386,38 @@ impl TaskStore for PostgresStore {
             &[&task.token_hash, &key.task_id],
         )
         .await?;
+        let outbox = self.shared.outbox.get();
         let (cost_amount, cost_unit) = row::cost_columns(task.cost.as_ref());
-        db.execute(
-            "INSERT INTO tasks (provider, task_id, token_hash, operation, status, points,
+        let created = db
+            .execute(
+                "INSERT INTO tasks (provider, task_id, token_hash, operation, status, points,
                  cost_amount, cost_unit, created_ms, updated_ms, deadline_ms, next_poll_ms,
                  poll_attempts, version)
              VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $8, $9, $10, 0, 1)
              ON CONFLICT (provider, task_id) DO NOTHING",
-            &[
-                &key.provider,
-                &key.task_id,
-                &task.token_hash,
-                &token.operation,
-                &row::points_column(task.points)?,
-                &cost_amount,
-                &cost_unit,
-                &token.created_ms,
-                &token.created_ms.saturating_add(task.deadline_after_ms),
-                &task.next_poll_ms,
-            ],
-        )
-        .await?;
+                &[
+                    &key.provider,
+                    &key.task_id,
+                    &task.token_hash,
+                    &token.operation,
+                    &row::points_column(task.points)?,
+                    &cost_amount,
+                    &cost_unit,
+                    &token.created_ms,
+                    &token.created_ms.saturating_add(task.deadline_after_ms),
+                    &task.next_poll_ms,
+                ],
+            )
+            .await?;
+        if created == 1 {
+            if let Some(new) = db.load_task(key).await? {
+                db.queue_event(outbox.as_ref(), &new.view, task.now_ms)
+                    .await?;
+            }
+        }
         let event = match rules::held_for_bind(token.held.as_deref(), &key.task_id)? {
             Some(update) => db
-                .apply_update(key, &update, task.now_ms)
+                .apply_update(key, &update, task.now_ms, outbox.as_ref())
                 .await?
                 .map(|(_, event)| event),
             None => db.load_task(key).await?,
@@ -401,6 +444,7 @@ impl TaskStore for PostgresStore {
             statements,
         };
         let token = db.load_token(token_hash).await?;
+        let outbox = self.shared.outbox.get();
         let (delivery, event) = match rules::plan_delivery(token.as_ref(), update)? {
             DeliveryPlan::UnknownToken => (Delivery::UnknownToken, None),
             DeliveryPlan::WrongTask => (Delivery::WrongTask, None),
@@ -414,7 +458,10 @@ impl TaskStore for PostgresStore {
                 }
                 (Delivery::Held, None)
             }
-            DeliveryPlan::Apply(key) => match db.apply_update(&key, update, now_ms).await? {
+            DeliveryPlan::Apply(key) => match db
+                .apply_update(&key, update, now_ms, outbox.as_ref())
+                .await?
+            {
                 Some((true, event)) => (Delivery::Applied(event.view.clone()), Some(event)),
                 Some((false, event)) => (Delivery::Unchanged(event.view), None),
                 None => (Delivery::UnknownToken, None),
@@ -440,7 +487,7 @@ impl TaskStore for PostgresStore {
             client: &tx,
             statements,
         }
-        .apply_update(key, update, now_ms)
+        .apply_update(key, update, now_ms, self.shared.outbox.get().as_ref())
         .await?;
         tx.commit().await?;
         Ok(applied.map(|(changed, event)| {
@@ -475,17 +522,27 @@ impl TaskStore for PostgresStore {
             task_columns!(),
             ", pg_notify($2, provider || '/' || task_id) FROM expired"
         );
-        let rows = {
+        let outbox = self.shared.outbox.get();
+        let events = {
             let mut conn = self.conn().await?;
             let Conn { client, statements } = &mut *conn;
-            Db { client, statements }
-                .query(SQL, &[&now_ms, &schema::CHANNEL])
-                .await?
+            // The statement and the app events it makes commit together.
+            let tx = client.transaction().await?;
+            let mut db = Db {
+                client: &tx,
+                statements,
+            };
+            let rows = db.query(SQL, &[&now_ms, &schema::CHANNEL]).await?;
+            let events = rows
+                .iter()
+                .map(|row| task_row(row)?.into_event())
+                .collect::<StoreResult<Vec<_>>>()?;
+            for event in &events {
+                db.queue_event(outbox.as_ref(), &event.view, now_ms).await?;
+            }
+            tx.commit().await?;
+            events
         };
-        let events = rows
-            .iter()
-            .map(|row| task_row(row)?.into_event())
-            .collect::<StoreResult<Vec<_>>>()?;
         let views = events.iter().map(|e| e.view.clone()).collect();
         for event in events {
             self.shared.notifier.publish(event);
@@ -758,6 +815,95 @@ impl TaskStore for PostgresStore {
             )
             .await
             .map(drop)
+    }
+
+    fn queue_app_events(&self, outbox: Option<AppOutbox>) {
+        self.shared.outbox.set(outbox);
+    }
+
+    async fn claim_app_events(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<AppEventClaim>> {
+        // One statement, as `claim_polls`: the due rows no other proxy holds are locked and
+        // leased.
+        const SQL: &str = "WITH due AS (
+                 SELECT id FROM app_events
+                 WHERE next_attempt_ms <= $1
+                     AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
+                 ORDER BY next_attempt_ms, id LIMIT $3
+                 FOR UPDATE SKIP LOCKED
+             )
+             UPDATE app_events SET lease_until_ms = $2
+             FROM due WHERE app_events.id = due.id
+             RETURNING app_events.id, app_events.payload, app_events.attempts,
+                 app_events.created_ms";
+        let rows = {
+            let mut conn = self.conn().await?;
+            let Conn { client, statements } = &mut *conn;
+            Db { client, statements }
+                .query(
+                    SQL,
+                    &[&now_ms, &now_ms.saturating_add(lease_ms), &i64::from(limit)],
+                )
+                .await?
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(AppEventClaim {
+                    id: row.try_get(0)?,
+                    payload: row.try_get(1)?,
+                    attempts: row::count("app_events.attempts", row.try_get(2)?)?,
+                    created_ms: row.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn app_event_done(&self, id: &str) -> StoreResult<()> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        Db { client, statements }
+            .execute("DELETE FROM app_events WHERE id = $1", &[&id])
+            .await
+            .map(drop)
+    }
+
+    async fn app_event_retry(&self, id: &str, next_attempt_ms: i64) -> StoreResult<()> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        Db { client, statements }
+            .execute(
+                "UPDATE app_events SET attempts = attempts + 1, next_attempt_ms = $2,
+                     lease_until_ms = NULL
+                 WHERE id = $1",
+                &[&id, &next_attempt_ms],
+            )
+            .await
+            .map(drop)
+    }
+
+    async fn app_endpoint_gone(&self, endpoint: &str, now_ms: i64) -> StoreResult<u64> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        let tx = client.transaction().await?;
+        let mut db = Db {
+            client: &tx,
+            statements,
+        };
+        db.execute(
+            "INSERT INTO app_endpoints_gone (endpoint, gone_ms) VALUES ($1, $2)
+             ON CONFLICT (endpoint) DO NOTHING",
+            &[&endpoint, &now_ms],
+        )
+        .await?;
+        let removed = db
+            .execute("DELETE FROM app_events WHERE endpoint = $1", &[&endpoint])
+            .await?;
+        tx.commit().await?;
+        Ok(removed)
     }
 
     fn notifier(&self) -> &Notifier {

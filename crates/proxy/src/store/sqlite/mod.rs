@@ -14,15 +14,18 @@ use std::sync::{Arc, Mutex};
 use super::row::{self, task_columns, TaskRow};
 use super::rules::{self, DeliveryPlan, IdempotencyRow, IdempotencyStep, TaskChange, TokenRow};
 use super::{
-    CounterKey, Delivery, IdempotencyBegin, NewTask, NewToken, Notifier, PollClaim, StoreError,
-    StoreResult, TaskEvent, TaskKey, TaskStore, TokenRecord,
+    AppEventClaim, CounterKey, Delivery, IdempotencyBegin, NewAppEvent, NewTask, NewToken,
+    Notifier, OutboxSlot, PollClaim, StoreError, StoreResult, TaskEvent, TaskKey, TaskStore,
+    TokenRecord,
 };
+use crate::app_webhook::AppOutbox;
 
 /// The SQLite task store.
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     notifier: Arc<Notifier>,
+    outbox: Arc<OutboxSlot>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -72,6 +75,7 @@ impl SqliteStore {
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             notifier: Arc::new(Notifier::default()),
+            outbox: Arc::new(OutboxSlot::default()),
         })
     }
 
@@ -141,13 +145,40 @@ fn load_token(conn: &Connection, token_hash: &str) -> StoreResult<Option<TokenRo
         .optional()?)
 }
 
-/// Applies `update` to the task as [`rules::transition`] says; returns whether it changed, and
-/// the task, or `None` for an unknown task.
+/// Writes the app event the outbox wants of a task that now stands as `view`, if any
+/// ([`rules::app_event`]), unless its endpoint answered 410.
+fn queue_event(
+    conn: &Connection,
+    outbox: Option<&AppOutbox>,
+    view: &TaskView,
+    now_ms: i64,
+) -> StoreResult<()> {
+    let Some(NewAppEvent {
+        id,
+        endpoint,
+        payload,
+        created_ms,
+    }) = rules::app_event(outbox, view, now_ms)?
+    else {
+        return Ok(());
+    };
+    conn.execute(
+        "INSERT INTO app_events (id, endpoint, payload, created_ms, next_attempt_ms, attempts)
+         SELECT ?1, ?2, ?3, ?4, ?4, 0
+         WHERE NOT EXISTS (SELECT 1 FROM app_endpoints_gone WHERE endpoint = ?2)",
+        params![id, endpoint, payload, created_ms],
+    )?;
+    Ok(())
+}
+
+/// Applies `update` to the task as [`rules::transition`] says, queuing the app event of the
+/// change; returns whether it changed, and the task, or `None` for an unknown task.
 fn apply_update(
     conn: &Connection,
     key: &TaskKey,
     update: &TaskUpdate,
     now_ms: i64,
+    outbox: Option<&AppOutbox>,
 ) -> StoreResult<Option<(bool, TaskEvent)>> {
     let Some(event) = load_task(conn, key)? else {
         return Ok(None);
@@ -183,6 +214,7 @@ fn apply_update(
             task_row,
         )?
         .into_event()?;
+    queue_event(conn, outbox, &event.view, now_ms)?;
     Ok(Some((true, event)))
 }
 
@@ -246,6 +278,7 @@ impl TaskStore for SqliteStore {
 
     async fn bind_task(&self, task: &NewTask) -> StoreResult<TaskView> {
         let task = task.clone();
+        let outbox = self.outbox.get();
         let event = self
             .with(move |conn| {
                 let tx = conn.transaction()?;
@@ -255,7 +288,7 @@ impl TaskStore for SqliteStore {
                     params![task.token_hash, task.key.task_id],
                 )?;
                 let (cost_amount, cost_unit) = row::cost_columns(task.cost.as_ref());
-                tx.execute(
+                let created = tx.execute(
                     "INSERT INTO tasks (provider, task_id, token_hash, operation, status, points,
                          cost_amount, cost_unit, created_ms, updated_ms, deadline_ms,
                          next_poll_ms, poll_attempts, version)
@@ -274,9 +307,15 @@ impl TaskStore for SqliteStore {
                         task.next_poll_ms
                     ],
                 )?;
+                if created == 1 {
+                    if let Some(new) = load_task(&tx, &task.key)? {
+                        queue_event(&tx, outbox.as_ref(), &new.view, task.now_ms)?;
+                    }
+                }
                 let event = match rules::held_for_bind(token.held.as_deref(), &task.key.task_id)? {
                     Some(update) => {
-                        apply_update(&tx, &task.key, &update, task.now_ms)?.map(|(_, event)| event)
+                        apply_update(&tx, &task.key, &update, task.now_ms, outbox.as_ref())?
+                            .map(|(_, event)| event)
                     }
                     None => load_task(&tx, &task.key)?,
                 };
@@ -300,6 +339,7 @@ impl TaskStore for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<Delivery> {
         let (token_hash, update) = (token_hash.to_owned(), update.clone());
+        let outbox = self.outbox.get();
         let (delivery, event) = self
             .with(move |conn| {
                 let tx = conn.transaction()?;
@@ -316,11 +356,15 @@ impl TaskStore for SqliteStore {
                         }
                         (Delivery::Held, None)
                     }
-                    DeliveryPlan::Apply(key) => match apply_update(&tx, &key, &update, now_ms)? {
-                        Some((true, event)) => (Delivery::Applied(event.view.clone()), Some(event)),
-                        Some((false, event)) => (Delivery::Unchanged(event.view), None),
-                        None => (Delivery::UnknownToken, None),
-                    },
+                    DeliveryPlan::Apply(key) => {
+                        match apply_update(&tx, &key, &update, now_ms, outbox.as_ref())? {
+                            Some((true, event)) => {
+                                (Delivery::Applied(event.view.clone()), Some(event))
+                            }
+                            Some((false, event)) => (Delivery::Unchanged(event.view), None),
+                            None => (Delivery::UnknownToken, None),
+                        }
+                    }
                 };
                 tx.commit()?;
                 Ok(result)
@@ -339,10 +383,11 @@ impl TaskStore for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<Option<(bool, TaskView)>> {
         let (key, update) = (key.clone(), update.clone());
+        let outbox = self.outbox.get();
         let applied = self
             .with(move |conn| {
                 let tx = conn.transaction()?;
-                let applied = apply_update(&tx, &key, &update, now_ms)?;
+                let applied = apply_update(&tx, &key, &update, now_ms, outbox.as_ref())?;
                 tx.commit()?;
                 Ok(applied)
             })
@@ -362,6 +407,7 @@ impl TaskStore for SqliteStore {
     }
 
     async fn expire_overdue(&self, now_ms: i64) -> StoreResult<Vec<TaskView>> {
+        let outbox = self.outbox.get();
         let events = self
             .with(move |conn| {
                 let tx = conn.transaction()?;
@@ -375,10 +421,15 @@ impl TaskStore for SqliteStore {
                     let rows = statement.query_map(params![now_ms], task_row)?;
                     rows.collect::<rusqlite::Result<Vec<_>>>()?
                 };
-                tx.commit()?;
-                rows.into_iter()
+                let events = rows
+                    .into_iter()
                     .map(TaskRow::into_event)
-                    .collect::<StoreResult<Vec<_>>>()
+                    .collect::<StoreResult<Vec<_>>>()?;
+                for event in &events {
+                    queue_event(&tx, outbox.as_ref(), &event.view, now_ms)?;
+                }
+                tx.commit()?;
+                Ok(events)
             })
             .await?;
         let views = events.iter().map(|e| e.view.clone()).collect();
@@ -642,6 +693,98 @@ impl TaskStore for SqliteStore {
                 params![before_ms],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    fn queue_app_events(&self, outbox: Option<AppOutbox>) {
+        self.outbox.set(outbox);
+    }
+
+    async fn claim_app_events(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<AppEventClaim>> {
+        self.with(move |conn| {
+            let tx = conn.transaction()?;
+            let rows = {
+                let mut statement = tx.prepare(
+                    "UPDATE app_events SET lease_until_ms = ?2
+                     WHERE id IN (
+                         SELECT id FROM app_events
+                         WHERE next_attempt_ms <= ?1
+                             AND (lease_until_ms IS NULL OR lease_until_ms <= ?1)
+                         ORDER BY next_attempt_ms, id LIMIT ?3)
+                     RETURNING id, payload, attempts, created_ms",
+                )?;
+                let rows = statement.query_map(
+                    params![now_ms, now_ms.saturating_add(lease_ms), i64::from(limit)],
+                    |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, i64>(2)?,
+                            row.get::<_, i64>(3)?,
+                        ))
+                    },
+                )?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            tx.commit()?;
+            rows.into_iter()
+                .map(|(id, payload, attempts, created_ms)| {
+                    Ok(AppEventClaim {
+                        id,
+                        payload,
+                        attempts: row::count("app_events.attempts", attempts)?,
+                        created_ms,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn app_event_done(&self, id: &str) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.with(move |conn| {
+            conn.execute("DELETE FROM app_events WHERE id = ?1", params![id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn app_event_retry(&self, id: &str, next_attempt_ms: i64) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE app_events SET attempts = attempts + 1, next_attempt_ms = ?2,
+                     lease_until_ms = NULL
+                 WHERE id = ?1",
+                params![id, next_attempt_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn app_endpoint_gone(&self, endpoint: &str, now_ms: i64) -> StoreResult<u64> {
+        let endpoint = endpoint.to_owned();
+        self.with(move |conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO app_endpoints_gone (endpoint, gone_ms) VALUES (?1, ?2)
+                 ON CONFLICT (endpoint) DO NOTHING",
+                params![endpoint, now_ms],
+            )?;
+            let removed = tx.execute(
+                "DELETE FROM app_events WHERE endpoint = ?1",
+                params![endpoint],
+            )?;
+            tx.commit()?;
+            Ok(u64::try_from(removed).unwrap_or(0))
         })
         .await
     }
