@@ -52,6 +52,8 @@ pub struct Shared {
     /// The per-client limits (request rates, spend caps, upload bytes), counted in memory or,
     /// on a store several proxies share, in the database ([`limits::choose`]).
     pub limiter: Arc<dyn Limiter>,
+    /// Where kept results live (`KEEP_RESULTS`), beside the uploads; `None` when none are kept.
+    pub results: Option<Arc<UploadStore>>,
     /// The app's webhook endpoint (`APP_WEBHOOK_URL`), when set: the delivery loop's.
     pub app_webhook: Option<Arc<AppWebhook>>,
     /// The origins `/api` answers to in browsers (CORS).
@@ -176,7 +178,20 @@ impl AppState {
         let upstream = Upstream::new(config.limits.upstream_timeout)?;
         let app_webhook = AppWebhook::from_settings(&config.app_webhook)?.map(Arc::new);
         store.queue_app_events(app_webhook.as_ref().map(|hook| hook.outbox().clone()));
+        let results = if config.results.keep {
+            let results = uploads.results();
+            if let UploadStore::Disk(disk) = &results {
+                std::fs::create_dir_all(disk.dir())?;
+            }
+            store.keep_results(Some(crate::results::results_base(
+                &config.listen.public_url(),
+            )));
+            Some(Arc::new(results))
+        } else {
+            None
+        };
         Ok(Self(Arc::new(Shared {
+            results,
             app_webhook,
             limiter: limits::choose(&store, &config),
             upstream,
@@ -285,6 +300,7 @@ pub fn app(state: AppState) -> Router {
     let others = Router::new()
         .route("/hooks/{provider}/{token}", post(hooks::callback))
         .route("/uploads/{name}", get(uploads::serve))
+        .route("/results/{provider}/{task_id}", get(crate::results::serve))
         .route("/healthz", get(info::healthz))
         .nest_service("/pkg", ServeDir::new(&config.listen.pkg_dir))
         .fallback_service(ServeDir::new(&config.listen.www_dir))

@@ -14,6 +14,7 @@
 //! - [`ClientRule`]: who a request's client is behind load balancers;
 //! - [`Timings`]: polls, deadlines, retention and the maintenance sweep;
 //! - [`AppWebhookSettings`]: signed task events to the app's own backend;
+//! - [`ResultSettings`]: results kept by the proxy;
 //! - the providers' own settings, added from [`faceswap_core::registry`] with clap's builder API
 //!   ([`ProviderSettings`]), under their own heading.
 //!
@@ -74,6 +75,9 @@ pub struct Config {
     /// Signed task events to the app's own backend.
     #[command(flatten)]
     pub app_webhook: AppWebhookSettings,
+    /// Results kept by the proxy.
+    #[command(flatten)]
+    pub results: ResultSettings,
     /// Each registered provider's settings, in registry order: built from the registry's flags
     /// (`provider_args`), not declared here.
     #[arg(skip)]
@@ -265,9 +269,10 @@ pub struct FetchRules {
         value_parser = comma_list
     )]
     pub allowed_origins: std::vec::Vec<String>,
-    /// Lets the origins of FETCH_ALLOWED_ORIGINS be plain http and resolve to loopback or private
-    /// addresses (RFC 1918, IPv6 ULA): for tests and closed networks only. Link-local and cloud
-    /// metadata addresses stay refused.
+    /// Lets the origins of FETCH_ALLOWED_ORIGINS (and, with KEEP_RESULTS, the providers' result
+    /// URLs) be plain http and resolve to loopback or private addresses (RFC 1918, IPv6 ULA): for
+    /// tests, the built-in sandbox and closed networks only. Link-local and cloud metadata
+    /// addresses stay refused.
     #[arg(
         id = "fetch_allow_private",
         long = "fetch-allow-private",
@@ -443,6 +448,22 @@ pub struct AppWebhookSettings {
         value_parser = clap::value_parser!(u64).range(1..).map(Duration::from_millis)
     )]
     pub first_retry: Duration,
+}
+
+/// Results kept by the proxy (`crate::results`).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Kept results")]
+pub struct ResultSettings {
+    /// Copy each succeeded task's result into the upload store (under the rules of URL inputs)
+    /// and serve it at PUBLIC_URL/results/..., kept for TASK_RETENTION_DAYS; the task's
+    /// result_url is then that address and provider_result_url the provider's.
+    #[arg(
+        long = "keep-results",
+        value_name = "KEEP_RESULTS",
+        env = "KEEP_RESULTS",
+        default_value_t = false
+    )]
+    pub keep: bool,
 }
 
 impl Timings {
@@ -968,6 +989,8 @@ mod tests {
         ]);
         assert_eq!(config.app_webhook.events, AppEvents::All);
         assert!(Config::try_from_args(["faceswap-proxy", "--app-webhook-events", "some"]).is_err());
+        assert!(!parse(&[]).results.keep, "results are not kept by default");
+        assert!(parse(&["--keep-results"]).results.keep);
     }
 
     #[test]
@@ -1066,6 +1089,7 @@ mod tests {
             "Clients behind load balancers:",
             "Timings (tests shorten them):",
             "App webhooks (events to your backend):",
+            "Kept results:",
             "Providers:",
         ];
         let places: Vec<usize> = headings.iter().map(|heading| at(heading)).collect();
@@ -1081,8 +1105,9 @@ mod tests {
         assert!((places[5]..places[6]).contains(&at("--trusted-proxies")));
         assert!((places[6]..places[7]).contains(&at("--poll-interval-ms")));
         assert!((places[7]..places[8]).contains(&at("--app-webhook-secret")));
-        assert!(places[8] < at("--aifaceswap-api-key"));
-        assert!(places[8] < at("--spend-cap-credits-per-hour"));
+        assert!((places[8]..places[9]).contains(&at("--keep-results")));
+        assert!(places[9] < at("--aifaceswap-api-key"));
+        assert!(places[9] < at("--spend-cap-credits-per-hour"));
         assert!(help.starts_with(ABOUT), "{help}");
     }
 

@@ -19,6 +19,7 @@ mod maintenance;
 pub mod poller;
 pub mod providers;
 pub mod reachability;
+pub mod results;
 pub mod retention;
 pub mod routes;
 #[cfg(feature = "sandbox")]
@@ -33,8 +34,8 @@ pub mod upstream;
 
 pub use app::{app, redacted_path, AppState, Shared, StartupError};
 pub use config::{
-    AppWebhookSettings, Config, DatabaseUrl, FetchRules, Limits, Listen, ProviderSettings, Storage,
-    Timings,
+    AppWebhookSettings, Config, DatabaseUrl, FetchRules, Limits, Listen, ProviderSettings,
+    ResultSettings, Storage, Timings,
 };
 pub use error::{AppError, InternalError};
 pub use maintenance::{maintain, spawn_maintenance};

@@ -22,6 +22,10 @@ impl Drop for AbortOnDrop {
 /// is aborted.
 pub fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let _copies = state
+            .results
+            .clone()
+            .map(|results| AbortOnDrop(crate::results::spawn_keeper(state.clone(), results)));
         let _deliveries = state.app_webhook.clone().map(|hook| {
             AbortOnDrop(crate::app_webhook::spawn_dispatch(
                 hook,
@@ -77,6 +81,16 @@ pub async fn maintain(state: &AppState) {
         Ok(0) => {}
         Ok(removed) => tracing::info!(removed, "finished tasks removed"),
         Err(err) => tracing::error!(error = %err, "retention sweep"),
+    }
+    if let Some(results) = &state.results {
+        match results
+            .remove_older_than(state.config.timings.task_retention)
+            .await
+        {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "kept results removed"),
+            Err(err) => tracing::error!(error = %err, "kept results sweep"),
+        }
     }
     let removed =
         crate::routes::uploads::remove_old_uploads(state, state.config.timings.upload_max_age)

@@ -503,7 +503,7 @@ async fn a_database_of_the_previous_proxy_is_upgraded_once_with_nothing_lost() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8]);
     drop(client);
     let _ = driver.await;
 }

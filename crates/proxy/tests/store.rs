@@ -126,7 +126,113 @@ conformance!(
     app_events_are_queued_with_their_change_and_leased,
     every_change_is_queued_under_all_and_timeouts_too,
     a_gone_endpoint_gets_nothing_more,
+    kept_results_are_listed_leased_and_recorded,
 );
+
+/// `KEEP_RESULTS`: a success's result URL is the copy's, the provider's beside it; the task is
+/// leased for copying until its copy is recorded, and a failed copy is tried again when due, up
+/// to the number of tries asked.
+async fn kept_results_are_listed_leased_and_recorded(store: Arc<dyn TaskStore>) {
+    store.keep_results(Some("https://proxy.example/results".into()));
+    for (hash, task_id, success) in [("h1", "t1", true), ("h2", "t2", false)] {
+        store.create_token(&token(hash, 0)).await.expect("token");
+        store
+            .bind_task(&task(hash, task_id, None, 0, 1_000_000))
+            .await
+            .expect("bind");
+        store
+            .deliver(hash, &callback(task_id, success), 10)
+            .await
+            .expect("deliver");
+    }
+    let view = store
+        .task(&key("t1"))
+        .await
+        .expect("task")
+        .expect("t1")
+        .view;
+    assert_eq!(
+        view.result_url.as_deref(),
+        Some("https://proxy.example/results/aifaceswap/t1")
+    );
+    assert_eq!(
+        view.provider_result_url.as_deref(),
+        Some("https://cdn.example/r.jpg")
+    );
+    let claims = store
+        .claim_results_to_keep(100, 1000, 10, 2)
+        .await
+        .expect("claim");
+    assert_eq!(claims.len(), 1, "only the success: {claims:?}");
+    assert_eq!(claims[0].key, key("t1"));
+    assert_eq!(claims[0].provider_url, "https://cdn.example/r.jpg");
+    assert_eq!(claims[0].attempts, 0);
+    assert!(
+        store
+            .claim_results_to_keep(200, 1000, 10, 2)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "leased"
+    );
+    store
+        .result_keep_failed(&key("t1"), 5_000)
+        .await
+        .expect("failed");
+    assert!(
+        store
+            .claim_results_to_keep(4_999, 1000, 10, 2)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "not due"
+    );
+    let again = store
+        .claim_results_to_keep(5_000, 1000, 10, 2)
+        .await
+        .expect("claim");
+    assert_eq!(again[0].attempts, 1);
+    store
+        .result_keep_failed(&key("t1"), 6_000)
+        .await
+        .expect("failed");
+    assert!(
+        store
+            .claim_results_to_keep(10_000, 1000, 10, 2)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "two tries asked, two made"
+    );
+    store
+        .result_kept(&key("t1"), "0123456789abcdef0123456789abcdef.png")
+        .await
+        .expect("kept");
+    let copy = store
+        .result_copy(&key("t1"))
+        .await
+        .expect("copy")
+        .expect("t1");
+    assert_eq!(
+        copy.kept.as_deref(),
+        Some("0123456789abcdef0123456789abcdef.png")
+    );
+    assert_eq!(
+        copy.provider_url.as_deref(),
+        Some("https://cdn.example/r.jpg")
+    );
+    assert!(store
+        .result_copy(&key("none"))
+        .await
+        .expect("copy")
+        .is_none());
+    let failed = store
+        .result_copy(&key("t2"))
+        .await
+        .expect("copy")
+        .expect("t2");
+    assert_eq!((failed.kept, failed.provider_url), (None, None));
+}
 
 /// An outbox of `events` for the app at `url`.
 fn outbox(events: AppEvents) -> AppOutbox {
@@ -1132,7 +1238,8 @@ async fn a_sqlite_database_of_the_previous_proxy_is_upgraded_with_nothing_lost()
             (4, "uploads".to_owned()),
             (5, "upload_duration".to_owned()),
             (6, "task_results".to_owned()),
-            (7, "app_events".to_owned())
+            (7, "app_events".to_owned()),
+            (8, "kept_results".to_owned())
         ]
     );
 }

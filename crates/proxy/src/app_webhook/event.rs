@@ -83,6 +83,7 @@ mod tests {
             status,
             kind: None,
             result_url: Some("https://cdn.example/r.jpg".into()),
+            provider_result_url: None,
             result_info: None,
             points: Some(2),
             cost: None,

@@ -20,7 +20,7 @@ use crate::settlement::Settlement;
 use crate::spool::{spool, Spooled};
 use crate::upload_store::container::{self, ContainerError, VideoFacts};
 use crate::upload_store::range::{self, RangeAnswer};
-use crate::upload_store::{disk, is_spool_leftover, spool_dir, Incoming};
+use crate::upload_store::{disk, is_spool_leftover, spool_dir, Incoming, UploadStore};
 use crate::{tokens, AppError, AppState};
 
 /// The answer of an upload.
@@ -196,11 +196,21 @@ pub async fn serve(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let meta = state
-        .uploads
-        .meta(&name)
+    serve_stored(&state.uploads, &name, &headers, "no such upload").await
+}
+
+/// Answers a GET of the file `name` of `store` (uploads, or kept results): the whole file, or
+/// one byte range (206, or 416 past the end); 404 saying `missing` when it is not stored.
+pub async fn serve_stored(
+    store: &UploadStore,
+    name: &str,
+    headers: &HeaderMap,
+    missing: &'static str,
+) -> Result<Response, AppError> {
+    let meta = store
+        .meta(name)
         .await?
-        .ok_or_else(|| AppError::not_found("no such upload"))?;
+        .ok_or_else(|| AppError::not_found(missing))?;
     let wanted = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let (status, bytes) = match range::resolve(wanted, meta.size) {
         RangeAnswer::Full => (StatusCode::OK, 0..meta.size),
@@ -227,7 +237,7 @@ pub async fn serve(
             format!("bytes {}-{}/{}", bytes.start, bytes.end - 1, meta.size),
         );
     }
-    let body = state.uploads.read(&meta, bytes).await?;
+    let body = store.read(&meta, bytes).await?;
     response
         .body(Body::from_stream(body))
         .map_err(|err| AppError::from(std::io::Error::other(err)))

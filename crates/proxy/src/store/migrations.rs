@@ -73,6 +73,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0007_app_events.sql"),
         conversion: None,
     },
+    Migration {
+        version: 8,
+        name: "kept_results",
+        sql: include_str!("../../migrations/0008_kept_results.sql"),
+        conversion: None,
+    },
 ];
 
 /// The table of applied migrations (created first, by both backends).

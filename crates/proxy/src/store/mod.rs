@@ -172,26 +172,58 @@ pub struct AppEventClaim {
     pub created_ms: i64,
 }
 
-/// What a store queues for the app webhook: set once at start, read by every change.
-#[derive(Debug, Default)]
-pub(crate) struct OutboxSlot(RwLock<Option<AppOutbox>>);
+/// What a store does beside a task change, as set at start: the app events it queues, and
+/// where kept results are served (`PUBLIC_URL/results`, with `KEEP_RESULTS`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Effects {
+    /// The outbox app events are queued for, if any.
+    pub outbox: Option<AppOutbox>,
+    /// The base URL of kept results, if the proxy keeps them.
+    pub keep: Option<String>,
+}
 
-impl OutboxSlot {
-    /// The outbox changes are queued for, if any.
-    pub(crate) fn get(&self) -> Option<AppOutbox> {
+/// A store's [`Effects`], read by every change.
+#[derive(Debug, Default)]
+pub(crate) struct EffectsSlot(RwLock<Effects>);
+
+impl EffectsSlot {
+    /// The effects of a change now.
+    pub(crate) fn get(&self) -> Effects {
         self.0
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
     }
 
-    /// Queues later changes for `outbox` (`None`: none).
-    pub(crate) fn set(&self, outbox: Option<AppOutbox>) {
-        *self
-            .0
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = outbox;
+    /// Changes the effects of later changes.
+    pub(crate) fn update(&self, change: impl FnOnce(&mut Effects)) {
+        change(
+            &mut self
+                .0
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
     }
+}
+
+/// What the store knows of a succeeded task's result, for `GET /results/...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultCopy {
+    /// The provider's URL of the result.
+    pub provider_url: Option<String>,
+    /// The name of the proxy's copy in the results store, once copied.
+    pub kept: Option<String>,
+}
+
+/// A succeeded task whose result is to be copied, leased to this proxy until the lease ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepClaim {
+    /// The task.
+    pub key: TaskKey,
+    /// The provider's URL of its result.
+    pub provider_url: String,
+    /// How many copies failed before this one.
+    pub attempts: u32,
 }
 
 /// The task store.
@@ -341,6 +373,33 @@ pub trait TaskStore: Send + Sync + 'static {
     /// Records that `endpoint` answered 410 Gone: its queued events are removed and no more are
     /// queued for it. Returns how many were removed.
     async fn app_endpoint_gone(&self, endpoint: &str, now_ms: i64) -> StoreResult<u64>;
+
+    /// From now on, writes a succeeded task's result URL as the proxy's copy's, under
+    /// `results_base` (`PUBLIC_URL/results`), and the provider's as `provider_result_url`, and
+    /// lists the task for copying ([`TaskStore::claim_results_to_keep`]); `None` (the default)
+    /// keeps no result.
+    fn keep_results(&self, results_base: Option<String>);
+
+    /// Leases up to `limit` succeeded tasks whose result is not copied yet, whose copy is due
+    /// and failed fewer than `max_attempts` times, for `lease_ms`: one proxy copies a result at
+    /// a time.
+    async fn claim_results_to_keep(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+        max_attempts: u32,
+    ) -> StoreResult<Vec<KeepClaim>>;
+
+    /// Records the copy of a task's result, stored as `name` in the results store.
+    async fn result_kept(&self, key: &TaskKey, name: &str) -> StoreResult<()>;
+
+    /// Records a failed copy (one more attempt) and when to try again.
+    async fn result_keep_failed(&self, key: &TaskKey, next_ms: i64) -> StoreResult<()>;
+
+    /// The result of a task: the provider's URL and the copy's name, or `None` for an unknown
+    /// task.
+    async fn result_copy(&self, key: &TaskKey) -> StoreResult<Option<ResultCopy>>;
 
     /// The wake-up channel of task changes.
     fn notifier(&self) -> &Notifier;

@@ -35,10 +35,11 @@ use pool::{Conn, Connector, Pool, Statements};
 
 use super::row::{self, task_columns, TaskRow};
 use super::rules::{self, DeliveryPlan, IdempotencyRow, IdempotencyStep, TaskChange, TokenRow};
+use super::Effects;
 use super::{
-    AppEventClaim, CounterKey, Delivery, IdempotencyBegin, NewAppEvent, NewTask, NewToken,
-    Notifier, OutboxSlot, PollClaim, StoreError, StoreResult, TaskEvent, TaskKey, TaskStore,
-    TokenRecord,
+    AppEventClaim, CounterKey, Delivery, EffectsSlot, IdempotencyBegin, KeepClaim, NewAppEvent,
+    NewTask, NewToken, Notifier, PollClaim, ResultCopy, StoreError, StoreResult, TaskEvent,
+    TaskKey, TaskStore, TokenRecord,
 };
 use crate::app_webhook::AppOutbox;
 
@@ -46,7 +47,7 @@ use crate::app_webhook::AppOutbox;
 struct Shared {
     pool: Pool,
     notifier: Arc<Notifier>,
-    outbox: OutboxSlot,
+    effects: EffectsSlot,
 }
 
 /// The PostgreSQL task store.
@@ -97,7 +98,7 @@ impl PostgresStore {
         let shared = Arc::new(Shared {
             pool,
             notifier: Arc::new(Notifier::default()),
-            outbox: OutboxSlot::default(),
+            effects: EffectsSlot::default(),
         });
         let listener = listen::start(Arc::clone(&shared))
             .await
@@ -228,7 +229,7 @@ impl<C: GenericClient + Sync> Db<'_, C> {
         key: &TaskKey,
         update: &TaskUpdate,
         now_ms: i64,
-        outbox: Option<&AppOutbox>,
+        effects: &Effects,
     ) -> StoreResult<Option<(bool, TaskEvent)>> {
         const LOCK: &str = concat!(
             "SELECT ",
@@ -237,7 +238,8 @@ impl<C: GenericClient + Sync> Db<'_, C> {
         );
         const WRITE: &str = concat!(
             "UPDATE tasks SET status = $3, kind = $4, result_url = $5, error = $6,
-                 updated_ms = $7, result_info = $8, version = version + 1
+                 updated_ms = $7, result_info = $8, provider_result_url = $9,
+                 version = version + 1
              WHERE provider = $1 AND task_id = $2 RETURNING ",
             task_columns!()
         );
@@ -245,13 +247,14 @@ impl<C: GenericClient + Sync> Db<'_, C> {
             return Ok(None);
         };
         let event = task_row(&row)?.into_event()?;
-        let Some(change) = rules::transition(&event.view, update) else {
+        let Some(change) = rules::transition(&event.view, update, effects.keep.as_deref()) else {
             return Ok(Some((false, event)));
         };
         let TaskChange {
             status,
             kind,
             result_url,
+            provider_result_url,
             error,
             result_info,
         } = change;
@@ -267,13 +270,15 @@ impl<C: GenericClient + Sync> Db<'_, C> {
                     &error,
                     &now_ms,
                     &result_info,
+                    &provider_result_url,
                 ],
             )
             .await?
             .ok_or_else(|| vanished(key))?;
         self.notify(key).await?;
         let event = task_row(&row)?.into_event()?;
-        self.queue_event(outbox, &event.view, now_ms).await?;
+        self.queue_event(effects.outbox.as_ref(), &event.view, now_ms)
+            .await?;
         Ok(Some((true, event)))
     }
 }
@@ -300,6 +305,7 @@ fn task_row(row: &Row) -> StoreResult<TaskRow> {
         updated_ms: row.try_get(10)?,
         version: row.try_get(11)?,
         result_info: row.try_get(12)?,
+        provider_result_url: row.try_get(13)?,
     })
 }
 
@@ -386,7 +392,7 @@ impl TaskStore for PostgresStore {
             &[&task.token_hash, &key.task_id],
         )
         .await?;
-        let outbox = self.shared.outbox.get();
+        let effects = self.shared.effects.get();
         let (cost_amount, cost_unit) = row::cost_columns(task.cost.as_ref());
         let created = db
             .execute(
@@ -411,13 +417,13 @@ impl TaskStore for PostgresStore {
             .await?;
         if created == 1 {
             if let Some(new) = db.load_task(key).await? {
-                db.queue_event(outbox.as_ref(), &new.view, task.now_ms)
+                db.queue_event(effects.outbox.as_ref(), &new.view, task.now_ms)
                     .await?;
             }
         }
         let event = match rules::held_for_bind(token.held.as_deref(), &key.task_id)? {
             Some(update) => db
-                .apply_update(key, &update, task.now_ms, outbox.as_ref())
+                .apply_update(key, &update, task.now_ms, &effects)
                 .await?
                 .map(|(_, event)| event),
             None => db.load_task(key).await?,
@@ -444,7 +450,7 @@ impl TaskStore for PostgresStore {
             statements,
         };
         let token = db.load_token(token_hash).await?;
-        let outbox = self.shared.outbox.get();
+        let effects = self.shared.effects.get();
         let (delivery, event) = match rules::plan_delivery(token.as_ref(), update)? {
             DeliveryPlan::UnknownToken => (Delivery::UnknownToken, None),
             DeliveryPlan::WrongTask => (Delivery::WrongTask, None),
@@ -458,14 +464,13 @@ impl TaskStore for PostgresStore {
                 }
                 (Delivery::Held, None)
             }
-            DeliveryPlan::Apply(key) => match db
-                .apply_update(&key, update, now_ms, outbox.as_ref())
-                .await?
-            {
-                Some((true, event)) => (Delivery::Applied(event.view.clone()), Some(event)),
-                Some((false, event)) => (Delivery::Unchanged(event.view), None),
-                None => (Delivery::UnknownToken, None),
-            },
+            DeliveryPlan::Apply(key) => {
+                match db.apply_update(&key, update, now_ms, &effects).await? {
+                    Some((true, event)) => (Delivery::Applied(event.view.clone()), Some(event)),
+                    Some((false, event)) => (Delivery::Unchanged(event.view), None),
+                    None => (Delivery::UnknownToken, None),
+                }
+            }
         };
         tx.commit().await?;
         if let Some(event) = event {
@@ -487,7 +492,7 @@ impl TaskStore for PostgresStore {
             client: &tx,
             statements,
         }
-        .apply_update(key, update, now_ms, self.shared.outbox.get().as_ref())
+        .apply_update(key, update, now_ms, &self.shared.effects.get())
         .await?;
         tx.commit().await?;
         Ok(applied.map(|(changed, event)| {
@@ -522,7 +527,7 @@ impl TaskStore for PostgresStore {
             task_columns!(),
             ", pg_notify($2, provider || '/' || task_id) FROM expired"
         );
-        let outbox = self.shared.outbox.get();
+        let effects = self.shared.effects.get();
         let events = {
             let mut conn = self.conn().await?;
             let Conn { client, statements } = &mut *conn;
@@ -538,7 +543,8 @@ impl TaskStore for PostgresStore {
                 .map(|row| task_row(row)?.into_event())
                 .collect::<StoreResult<Vec<_>>>()?;
             for event in &events {
-                db.queue_event(outbox.as_ref(), &event.view, now_ms).await?;
+                db.queue_event(effects.outbox.as_ref(), &event.view, now_ms)
+                    .await?;
             }
             tx.commit().await?;
             events
@@ -818,7 +824,107 @@ impl TaskStore for PostgresStore {
     }
 
     fn queue_app_events(&self, outbox: Option<AppOutbox>) {
-        self.shared.outbox.set(outbox);
+        self.shared
+            .effects
+            .update(|effects| effects.outbox = outbox);
+    }
+
+    fn keep_results(&self, results_base: Option<String>) {
+        self.shared
+            .effects
+            .update(|effects| effects.keep = results_base);
+    }
+
+    async fn claim_results_to_keep(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+        max_attempts: u32,
+    ) -> StoreResult<Vec<KeepClaim>> {
+        // One statement, as `claim_polls`.
+        const SQL: &str = "WITH due AS (
+                 SELECT provider, task_id FROM tasks
+                 WHERE status = 'succeeded' AND provider_result_url IS NOT NULL
+                     AND kept_result IS NULL AND keep_attempts < $4 AND keep_next_ms <= $1
+                     AND (keep_lease_until_ms IS NULL OR keep_lease_until_ms <= $1)
+                 ORDER BY keep_next_ms, provider, task_id LIMIT $3
+                 FOR UPDATE SKIP LOCKED
+             )
+             UPDATE tasks SET keep_lease_until_ms = $2
+             FROM due WHERE tasks.provider = due.provider AND tasks.task_id = due.task_id
+             RETURNING tasks.provider, tasks.task_id, tasks.provider_result_url,
+                 tasks.keep_attempts";
+        let rows = {
+            let mut conn = self.conn().await?;
+            let Conn { client, statements } = &mut *conn;
+            Db { client, statements }
+                .query(
+                    SQL,
+                    &[
+                        &now_ms,
+                        &now_ms.saturating_add(lease_ms),
+                        &i64::from(limit),
+                        &i64::from(max_attempts),
+                    ],
+                )
+                .await?
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(KeepClaim {
+                    key: TaskKey::new(row.try_get::<_, String>(0)?, row.try_get::<_, String>(1)?),
+                    provider_url: row.try_get(2)?,
+                    attempts: row::count("tasks.keep_attempts", row.try_get(3)?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn result_kept(&self, key: &TaskKey, name: &str) -> StoreResult<()> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        Db { client, statements }
+            .execute(
+                "UPDATE tasks SET kept_result = $3, keep_lease_until_ms = NULL
+                 WHERE provider = $1 AND task_id = $2",
+                &[&key.provider, &key.task_id, &name],
+            )
+            .await
+            .map(drop)
+    }
+
+    async fn result_keep_failed(&self, key: &TaskKey, next_ms: i64) -> StoreResult<()> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        Db { client, statements }
+            .execute(
+                "UPDATE tasks SET keep_attempts = keep_attempts + 1, keep_next_ms = $3,
+                     keep_lease_until_ms = NULL
+                 WHERE provider = $1 AND task_id = $2",
+                &[&key.provider, &key.task_id, &next_ms],
+            )
+            .await
+            .map(drop)
+    }
+
+    async fn result_copy(&self, key: &TaskKey) -> StoreResult<Option<ResultCopy>> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        let row = Db { client, statements }
+            .query_opt(
+                "SELECT provider_result_url, kept_result FROM tasks
+                 WHERE provider = $1 AND task_id = $2",
+                &[&key.provider, &key.task_id],
+            )
+            .await?;
+        row.map(|row| {
+            Ok(ResultCopy {
+                provider_url: row.try_get(0)?,
+                kept: row.try_get(1)?,
+            })
+        })
+        .transpose()
     }
 
     async fn claim_app_events(

@@ -13,10 +13,11 @@ use std::sync::{Arc, Mutex};
 
 use super::row::{self, task_columns, TaskRow};
 use super::rules::{self, DeliveryPlan, IdempotencyRow, IdempotencyStep, TaskChange, TokenRow};
+use super::Effects;
 use super::{
-    AppEventClaim, CounterKey, Delivery, IdempotencyBegin, NewAppEvent, NewTask, NewToken,
-    Notifier, OutboxSlot, PollClaim, StoreError, StoreResult, TaskEvent, TaskKey, TaskStore,
-    TokenRecord,
+    AppEventClaim, CounterKey, Delivery, EffectsSlot, IdempotencyBegin, KeepClaim, NewAppEvent,
+    NewTask, NewToken, Notifier, PollClaim, ResultCopy, StoreError, StoreResult, TaskEvent,
+    TaskKey, TaskStore, TokenRecord,
 };
 use crate::app_webhook::AppOutbox;
 
@@ -25,7 +26,7 @@ use crate::app_webhook::AppOutbox;
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     notifier: Arc<Notifier>,
-    outbox: Arc<OutboxSlot>,
+    effects: Arc<EffectsSlot>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -75,7 +76,7 @@ impl SqliteStore {
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             notifier: Arc::new(Notifier::default()),
-            outbox: Arc::new(OutboxSlot::default()),
+            effects: Arc::new(EffectsSlot::default()),
         })
     }
 
@@ -108,6 +109,7 @@ fn task_row(row: &Row<'_>) -> rusqlite::Result<TaskRow> {
         updated_ms: row.get(10)?,
         version: row.get(11)?,
         result_info: row.get(12)?,
+        provider_result_url: row.get(13)?,
     })
 }
 
@@ -178,18 +180,19 @@ fn apply_update(
     key: &TaskKey,
     update: &TaskUpdate,
     now_ms: i64,
-    outbox: Option<&AppOutbox>,
+    effects: &Effects,
 ) -> StoreResult<Option<(bool, TaskEvent)>> {
     let Some(event) = load_task(conn, key)? else {
         return Ok(None);
     };
-    let Some(change) = rules::transition(&event.view, update) else {
+    let Some(change) = rules::transition(&event.view, update, effects.keep.as_deref()) else {
         return Ok(Some((false, event)));
     };
     let TaskChange {
         status,
         kind,
         result_url,
+        provider_result_url,
         error,
         result_info,
     } = change;
@@ -197,7 +200,8 @@ fn apply_update(
         .query_row(
             concat!(
                 "UPDATE tasks SET status = ?3, kind = ?4, result_url = ?5, error = ?6,
-                     updated_ms = ?7, result_info = ?8, version = version + 1
+                     updated_ms = ?7, result_info = ?8, provider_result_url = ?9,
+                     version = version + 1
                  WHERE provider = ?1 AND task_id = ?2 RETURNING ",
                 task_columns!()
             ),
@@ -209,12 +213,13 @@ fn apply_update(
                 result_url,
                 error,
                 now_ms,
-                result_info
+                result_info,
+                provider_result_url
             ],
             task_row,
         )?
         .into_event()?;
-    queue_event(conn, outbox, &event.view, now_ms)?;
+    queue_event(conn, effects.outbox.as_ref(), &event.view, now_ms)?;
     Ok(Some((true, event)))
 }
 
@@ -278,7 +283,7 @@ impl TaskStore for SqliteStore {
 
     async fn bind_task(&self, task: &NewTask) -> StoreResult<TaskView> {
         let task = task.clone();
-        let outbox = self.outbox.get();
+        let effects = self.effects.get();
         let event = self
             .with(move |conn| {
                 let tx = conn.transaction()?;
@@ -309,14 +314,12 @@ impl TaskStore for SqliteStore {
                 )?;
                 if created == 1 {
                     if let Some(new) = load_task(&tx, &task.key)? {
-                        queue_event(&tx, outbox.as_ref(), &new.view, task.now_ms)?;
+                        queue_event(&tx, effects.outbox.as_ref(), &new.view, task.now_ms)?;
                     }
                 }
                 let event = match rules::held_for_bind(token.held.as_deref(), &task.key.task_id)? {
-                    Some(update) => {
-                        apply_update(&tx, &task.key, &update, task.now_ms, outbox.as_ref())?
-                            .map(|(_, event)| event)
-                    }
+                    Some(update) => apply_update(&tx, &task.key, &update, task.now_ms, &effects)?
+                        .map(|(_, event)| event),
                     None => load_task(&tx, &task.key)?,
                 };
                 let event = event.ok_or_else(|| StoreError::Vanished {
@@ -339,7 +342,7 @@ impl TaskStore for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<Delivery> {
         let (token_hash, update) = (token_hash.to_owned(), update.clone());
-        let outbox = self.outbox.get();
+        let effects = self.effects.get();
         let (delivery, event) = self
             .with(move |conn| {
                 let tx = conn.transaction()?;
@@ -357,7 +360,7 @@ impl TaskStore for SqliteStore {
                         (Delivery::Held, None)
                     }
                     DeliveryPlan::Apply(key) => {
-                        match apply_update(&tx, &key, &update, now_ms, outbox.as_ref())? {
+                        match apply_update(&tx, &key, &update, now_ms, &effects)? {
                             Some((true, event)) => {
                                 (Delivery::Applied(event.view.clone()), Some(event))
                             }
@@ -383,11 +386,11 @@ impl TaskStore for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<Option<(bool, TaskView)>> {
         let (key, update) = (key.clone(), update.clone());
-        let outbox = self.outbox.get();
+        let effects = self.effects.get();
         let applied = self
             .with(move |conn| {
                 let tx = conn.transaction()?;
-                let applied = apply_update(&tx, &key, &update, now_ms, outbox.as_ref())?;
+                let applied = apply_update(&tx, &key, &update, now_ms, &effects)?;
                 tx.commit()?;
                 Ok(applied)
             })
@@ -407,7 +410,7 @@ impl TaskStore for SqliteStore {
     }
 
     async fn expire_overdue(&self, now_ms: i64) -> StoreResult<Vec<TaskView>> {
-        let outbox = self.outbox.get();
+        let effects = self.effects.get();
         let events = self
             .with(move |conn| {
                 let tx = conn.transaction()?;
@@ -426,7 +429,7 @@ impl TaskStore for SqliteStore {
                     .map(TaskRow::into_event)
                     .collect::<StoreResult<Vec<_>>>()?;
                 for event in &events {
-                    queue_event(&tx, outbox.as_ref(), &event.view, now_ms)?;
+                    queue_event(&tx, effects.outbox.as_ref(), &event.view, now_ms)?;
                 }
                 tx.commit()?;
                 Ok(events)
@@ -698,7 +701,111 @@ impl TaskStore for SqliteStore {
     }
 
     fn queue_app_events(&self, outbox: Option<AppOutbox>) {
-        self.outbox.set(outbox);
+        self.effects.update(|effects| effects.outbox = outbox);
+    }
+
+    fn keep_results(&self, results_base: Option<String>) {
+        self.effects.update(|effects| effects.keep = results_base);
+    }
+
+    async fn claim_results_to_keep(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+        max_attempts: u32,
+    ) -> StoreResult<Vec<KeepClaim>> {
+        self.with(move |conn| {
+            let tx = conn.transaction()?;
+            let rows = {
+                let mut statement = tx.prepare(
+                    "UPDATE tasks SET keep_lease_until_ms = ?2
+                     WHERE (provider, task_id) IN (
+                         SELECT provider, task_id FROM tasks
+                         WHERE status = 'succeeded' AND provider_result_url IS NOT NULL
+                             AND kept_result IS NULL AND keep_attempts < ?4
+                             AND keep_next_ms <= ?1
+                             AND (keep_lease_until_ms IS NULL OR keep_lease_until_ms <= ?1)
+                         ORDER BY keep_next_ms, provider, task_id LIMIT ?3)
+                     RETURNING provider, task_id, provider_result_url, keep_attempts",
+                )?;
+                let rows = statement.query_map(
+                    params![
+                        now_ms,
+                        now_ms.saturating_add(lease_ms),
+                        i64::from(limit),
+                        i64::from(max_attempts)
+                    ],
+                    |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                            row.get::<_, i64>(3)?,
+                        ))
+                    },
+                )?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            tx.commit()?;
+            rows.into_iter()
+                .map(|(provider, task_id, provider_url, attempts)| {
+                    Ok(KeepClaim {
+                        key: TaskKey::new(provider, task_id),
+                        provider_url,
+                        attempts: row::count("tasks.keep_attempts", attempts)?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn result_kept(&self, key: &TaskKey, name: &str) -> StoreResult<()> {
+        let (key, name) = (key.clone(), name.to_owned());
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE tasks SET kept_result = ?3, keep_lease_until_ms = NULL
+                 WHERE provider = ?1 AND task_id = ?2",
+                params![key.provider, key.task_id, name],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn result_keep_failed(&self, key: &TaskKey, next_ms: i64) -> StoreResult<()> {
+        let key = key.clone();
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE tasks SET keep_attempts = keep_attempts + 1, keep_next_ms = ?3,
+                     keep_lease_until_ms = NULL
+                 WHERE provider = ?1 AND task_id = ?2",
+                params![key.provider, key.task_id, next_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn result_copy(&self, key: &TaskKey) -> StoreResult<Option<ResultCopy>> {
+        let key = key.clone();
+        self.with(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT provider_result_url, kept_result FROM tasks
+                     WHERE provider = ?1 AND task_id = ?2",
+                    params![key.provider, key.task_id],
+                    |row| {
+                        Ok(ResultCopy {
+                            provider_url: row.get(0)?,
+                            kept: row.get(1)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+        .await
     }
 
     async fn claim_app_events(
