@@ -52,6 +52,9 @@ pub struct Shared {
     /// The per-client limits (request rates, spend caps, upload bytes), counted in memory or,
     /// on a store several proxies share, in the database ([`limits::choose`]).
     pub limiter: Arc<dyn Limiter>,
+    /// Checks the tokens of the app's users (`AUTH_JWKS_URL`, `AUTH_HS256_SECRET`); `None`:
+    /// budgets belong to addresses.
+    pub auth: Option<Arc<crate::auth::Authenticator>>,
     /// Where kept results live (`KEEP_RESULTS`), beside the uploads; `None` when none are kept.
     pub results: Option<Arc<UploadStore>>,
     /// The app's webhook endpoint (`APP_WEBHOOK_URL`), when set: the delivery loop's.
@@ -94,6 +97,9 @@ pub enum StartupError {
     /// The HTTP client could not be built.
     #[error(transparent)]
     Upstream(#[from] UpstreamConfigError),
+    /// `AUTH_JWKS_URL`, `AUTH_HS256_SECRET` or `AUTH_AUDIENCE` cannot be used.
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthConfigError),
     /// `APP_WEBHOOK_URL` or `APP_WEBHOOK_SECRET` cannot be used.
     #[error(transparent)]
     AppWebhook(#[from] AppWebhookError),
@@ -190,7 +196,9 @@ impl AppState {
         } else {
             None
         };
+        let auth = crate::auth::Authenticator::from_settings(&config.auth)?.map(Arc::new);
         Ok(Self(Arc::new(Shared {
+            auth,
             results,
             app_webhook,
             limiter: limits::choose(&store, &config),

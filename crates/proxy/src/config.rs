@@ -15,6 +15,7 @@
 //! - [`Timings`]: polls, deadlines, retention and the maintenance sweep;
 //! - [`AppWebhookSettings`]: signed task events to the app's own backend;
 //! - [`ResultSettings`]: results kept by the proxy;
+//! - [`AuthSettings`]: the app's users, by their JSON Web Tokens;
 //! - the providers' own settings, added from [`faceswap_core::registry`] with clap's builder API
 //!   ([`ProviderSettings`]), under their own heading.
 //!
@@ -78,6 +79,9 @@ pub struct Config {
     /// Results kept by the proxy.
     #[command(flatten)]
     pub results: ResultSettings,
+    /// The app's users: their tokens, whose `sub` owns budgets.
+    #[command(flatten)]
+    pub auth: AuthSettings,
     /// Each registered provider's settings, in registry order: built from the registry's flags
     /// (`provider_args`), not declared here.
     #[arg(skip)]
@@ -464,6 +468,38 @@ pub struct ResultSettings {
         default_value_t = false
     )]
     pub keep: bool,
+}
+
+/// The app's users (`crate::auth`): with `AUTH_JWKS_URL` or `AUTH_HS256_SECRET`, submits and
+/// uploads need a valid `Authorization: Bearer` token, and budgets belong to its `sub`. `Debug`
+/// never shows the secret.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Users of your app (JSON Web Tokens)")]
+pub struct AuthSettings {
+    /// Where the keys that sign your users' tokens are published (a JWK set, fetched and kept
+    /// for 10 minutes); submits and uploads then need Authorization: Bearer <token>.
+    #[arg(
+        long = "auth-jwks-url",
+        value_name = "AUTH_JWKS_URL",
+        env = "AUTH_JWKS_URL"
+    )]
+    pub jwks_url: Option<String>,
+    /// The HS256 secret that signs your users' tokens (instead of AUTH_JWKS_URL); never logged.
+    #[arg(
+        long = "auth-hs256-secret",
+        value_name = "AUTH_HS256_SECRET",
+        env = "AUTH_HS256_SECRET",
+        hide_env_values = true,
+        value_parser = secret
+    )]
+    pub hs256_secret: Option<SecretString>,
+    /// The `aud` a token must carry; unset: any audience.
+    #[arg(
+        long = "auth-audience",
+        value_name = "AUTH_AUDIENCE",
+        env = "AUTH_AUDIENCE"
+    )]
+    pub audience: Option<String>,
 }
 
 impl Timings {
@@ -1043,6 +1079,7 @@ mod tests {
             "S3_SECRET_ACCESS_KEY",
             "APP_WEBHOOK_URL",
             "APP_WEBHOOK_SECRET",
+            "AUTH_HS256_SECRET",
         ] {
             assert!(hidden(env), "{env}");
         }
@@ -1059,6 +1096,8 @@ mod tests {
             "piapi-secret-key",
             "--app-webhook-secret",
             "whsec_c2VjcmV0LXdlYmhvb2s=",
+            "--auth-hs256-secret",
+            "jwt-signing-secret",
         ]);
         let shown = format!("{config:?}");
         for secret in [
@@ -1066,6 +1105,7 @@ mod tests {
             "s3-secret-value",
             "piapi-secret-key",
             "c2VjcmV0LXdlYmhvb2s",
+            "jwt-signing-secret",
         ] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
@@ -1090,6 +1130,7 @@ mod tests {
             "Timings (tests shorten them):",
             "App webhooks (events to your backend):",
             "Kept results:",
+            "Users of your app (JSON Web Tokens):",
             "Providers:",
         ];
         let places: Vec<usize> = headings.iter().map(|heading| at(heading)).collect();
@@ -1106,8 +1147,9 @@ mod tests {
         assert!((places[6]..places[7]).contains(&at("--poll-interval-ms")));
         assert!((places[7]..places[8]).contains(&at("--app-webhook-secret")));
         assert!((places[8]..places[9]).contains(&at("--keep-results")));
-        assert!(places[9] < at("--aifaceswap-api-key"));
-        assert!(places[9] < at("--spend-cap-credits-per-hour"));
+        assert!((places[9]..places[10]).contains(&at("--auth-hs256-secret")));
+        assert!(places[10] < at("--aifaceswap-api-key"));
+        assert!(places[10] < at("--spend-cap-credits-per-hour"));
         assert!(help.starts_with(ABOUT), "{help}");
     }
 

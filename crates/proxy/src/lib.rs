@@ -7,6 +7,7 @@
 
 mod app;
 pub mod app_webhook;
+pub mod auth;
 pub mod client_addr;
 mod config;
 mod cors;
@@ -34,8 +35,8 @@ pub mod upstream;
 
 pub use app::{app, redacted_path, AppState, Shared, StartupError};
 pub use config::{
-    AppWebhookSettings, Config, DatabaseUrl, FetchRules, Limits, Listen, ProviderSettings,
-    ResultSettings, Storage, Timings,
+    AppWebhookSettings, AuthSettings, Config, DatabaseUrl, FetchRules, Limits, Listen,
+    ProviderSettings, ResultSettings, Storage, Timings,
 };
 pub use error::{AppError, InternalError};
 pub use maintenance::{maintain, spawn_maintenance};

@@ -8,6 +8,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use faceswap_core::provider::Adapter;
 
+use crate::auth::Caller;
 use crate::limits::Admitted;
 use crate::routes::{events, submit, tasks};
 use crate::AppState;
@@ -22,9 +23,10 @@ pub fn api_router(adapter: &'static dyn Adapter) -> Router<AppState> {
             &format!("/api/{id}/{route}"),
             post(
                 move |State(state): State<AppState>,
-                      Admitted(client): Admitted,
+                      _: Admitted,
+                      Caller(caller): Caller,
                       request: Request| {
-                    submit::submit(state, client, adapter, route, request)
+                    submit::submit(state, caller, adapter, route, request)
                 },
             ),
         )

@@ -14,12 +14,11 @@ use faceswap_core::provider::{
 };
 use faceswap_core::FieldError;
 use futures_util::StreamExt;
-use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::fetch::{fetch_url_inputs, FetchPolicy};
 use crate::idempotency::{self, Begin, Fingerprint};
-use crate::limits;
+use crate::limits::{self, Principal};
 use crate::poller::millis;
 use crate::providers::{Mode, ServedProvider};
 use crate::routes::form::{read_form, SpooledFiles};
@@ -79,7 +78,7 @@ fn longest_call(state: &AppState, adapter: &dyn Adapter) -> Duration {
 /// upstream call of the provider and a minute.
 pub async fn submit(
     state: AppState,
-    client: IpAddr,
+    client: Principal,
     adapter: &'static dyn Adapter,
     route: &'static str,
     request: Request,
@@ -95,7 +94,7 @@ pub async fn submit(
 
 async fn submit_within(
     state: &AppState,
-    client: IpAddr,
+    client: Principal,
     adapter: &'static dyn Adapter,
     route: &'static str,
     request: Request,
@@ -176,7 +175,7 @@ async fn submit_within(
     let stale_ms = millis(longest_call(state, adapter) * 2);
     let key = match idempotency::begin(
         state.store.as_ref(),
-        client,
+        &client,
         key,
         fingerprint,
         now_ms(),
@@ -188,7 +187,7 @@ async fn submit_within(
         Begin::Proceed(key) => key,
     };
     let result = Box::pin(forward(
-        state, provider, client, prepared, &mut files, pending,
+        state, provider, &client, prepared, &mut files, pending,
     ))
     .await;
     if let Some(key) = key {
@@ -327,7 +326,7 @@ impl PendingFetch {
 async fn forward(
     state: &AppState,
     provider: &ServedProvider,
-    client: IpAddr,
+    client: &Principal,
     prepared: Prepared,
     files: &mut SpooledFiles,
     pending: Option<PendingFetch>,

@@ -14,6 +14,7 @@ use axum::Json;
 use faceswap_core::{FieldError, MediaType};
 use serde::Serialize;
 
+use crate::auth::Caller;
 use crate::limits::{self, Admitted, AdmittedProviderTraffic};
 use crate::routes::form::spool_error;
 use crate::settlement::Settlement;
@@ -63,7 +64,8 @@ where
 /// Stores one file and answers where it is served.
 pub async fn upload(
     State(state): State<AppState>,
-    Admitted(client): Admitted,
+    _: Admitted,
+    Caller(client): Caller,
     request: Request,
 ) -> Result<Response, AppError> {
     let is_multipart = request
@@ -91,7 +93,7 @@ pub async fn upload(
         (false, Some(len)) => len.clamp(1, state.config.limits.upload_max_bytes.max(1)),
         _ => 1,
     };
-    limits::take_upload(&state, client, wanted)
+    limits::take_upload(&state, &client, wanted)
         .await?
         .settle(Settlement::GiveBack)
         .await;
@@ -139,7 +141,7 @@ pub async fn upload(
     let size = spooled.len;
     // A video is stored only when its container parses from start to end.
     let facts = probe_spooled(&path, media, size).await?;
-    let charge = limits::take_upload(&state, client, size).await?;
+    let charge = limits::take_upload(&state, &client, size).await?;
     let stem = tokens::new_upload_stem()?;
     let name = format!("{stem}.{}", media.extension());
     let incoming = Incoming {
