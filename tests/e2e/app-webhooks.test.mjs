@@ -20,7 +20,7 @@ after(async () => {
 
 /**
  * The app's backend: records every request; `mode` says how it answers: `ok` (204, after
- * checking the signatures), `down` (503), `hang` (never answers).
+ * checking the signatures), `down` (503), `gone` (410), `hang` (never answers).
  */
 async function startReceiver() {
   const port = await freePort();
@@ -42,8 +42,8 @@ async function startReceiver() {
       const request = { id: req.headers['webhook-id'], answered: receiver.mode, headers: req.headers, body };
       receiver.requests.push(request);
       if (receiver.mode === 'hang') return;
-      if (receiver.mode === 'down') {
-        res.writeHead(503).end();
+      if (receiver.mode === 'down' || receiver.mode === 'gone') {
+        res.writeHead(receiver.mode === 'down' ? 503 : 410).end();
         return;
       }
       try {
@@ -150,6 +150,19 @@ test('by default only the end of a task is sent; a failed delivery is tried agai
   assert.deepEqual(new Set(receiver.requests.map((r) => r.id)), new Set([id]));
   await new Promise((r) => setTimeout(r, 1000));
   assert.equal(receiver.delivered.length, 1, 'nothing after the delivery');
+});
+
+test('410 Gone stops every delivery to that URL', async () => {
+  const receiver = await startReceiver();
+  receiver.mode = 'gone';
+  const proxy = await proxyFor(receiver);
+  await submit(proxy);
+  await until(() => receiver.requests.length === 1, 20_000, 'the first delivery');
+  receiver.mode = 'ok';
+  await submit(proxy);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(receiver.requests.length, 1, 'nothing after the 410, not even a retry');
+  assert.deepEqual(receiver.delivered, []);
 });
 
 test('a proxy killed (SIGKILL) in the middle of a delivery delivers it after its restart', async () => {

@@ -400,7 +400,7 @@ pub struct Timings {
 }
 
 /// Signed task events to the app's own backend (`crate::app_webhook`). `Debug` never shows the
-/// secrets.
+/// secrets, nor the URL (which may hold a token of its own).
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "App webhooks (events to your backend)")]
 pub struct AppWebhookSettings {
@@ -410,9 +410,10 @@ pub struct AppWebhookSettings {
         long = "app-webhook-url",
         value_name = "APP_WEBHOOK_URL",
         env = "APP_WEBHOOK_URL",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = secret
     )]
-    pub url: Option<String>,
+    pub url: Option<SecretString>,
     /// The secrets that sign each event: `whsec_` and base64, several space separated while one
     /// is rotated (one signature each). Required with APP_WEBHOOK_URL; never logged.
     #[arg(
@@ -1098,6 +1099,8 @@ mod tests {
             "whsec_c2VjcmV0LXdlYmhvb2s=",
             "--auth-hs256-secret",
             "jwt-signing-secret",
+            "--app-webhook-url",
+            "https://app.example/hooks?token=url-token",
         ]);
         let shown = format!("{config:?}");
         for secret in [
@@ -1106,6 +1109,7 @@ mod tests {
             "piapi-secret-key",
             "c2VjcmV0LXdlYmhvb2s",
             "jwt-signing-secret",
+            "url-token",
         ] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }

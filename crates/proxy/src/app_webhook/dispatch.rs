@@ -2,6 +2,7 @@
 //! `APP_WEBHOOK_URL`, and removed, tried again later, or (410) stopped for good.
 
 use futures_util::future::join_all;
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,8 +34,7 @@ pub enum AppWebhookError {
 }
 
 /// The app's webhook endpoint: where events go, the secrets that sign them, the client that
-/// sends them and the retry settings.
-#[derive(Debug)]
+/// sends them and the retry settings. `Debug` shows the URL's host only.
 pub struct AppWebhook {
     url: reqwest::Url,
     signer: Signer,
@@ -44,13 +44,23 @@ pub struct AppWebhook {
     first_retry: Duration,
 }
 
+impl std::fmt::Debug for AppWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppWebhook")
+            .field("host", &self.url.host_str())
+            .field("signer", &self.signer)
+            .field("events", &self.outbox.events)
+            .finish_non_exhaustive()
+    }
+}
+
 impl AppWebhook {
     /// The endpoint `APP_WEBHOOK_URL` names, or `None` when it is not set.
     pub fn from_settings(settings: &AppWebhookSettings) -> Result<Option<Self>, AppWebhookError> {
-        let Some(url) = settings.url.as_deref() else {
+        let Some(url) = &settings.url else {
             return Ok(None);
         };
-        let url = reqwest::Url::parse(url).map_err(|_| AppWebhookError::Url)?;
+        let url = reqwest::Url::parse(url.expose_secret()).map_err(|_| AppWebhookError::Url)?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(AppWebhookError::Url);
         }
