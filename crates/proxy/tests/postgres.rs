@@ -65,6 +65,7 @@ fn task_of(
         next_poll_ms,
         deadline_after_ms,
         now_ms: 0,
+        owner: None,
     }
 }
 
@@ -503,7 +504,7 @@ async fn a_database_of_the_previous_proxy_is_upgraded_once_with_nothing_lost() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
     drop(client);
     let _ = driver.await;
 }

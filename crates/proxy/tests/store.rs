@@ -52,6 +52,7 @@ fn task(
         next_poll_ms: None,
         deadline_after_ms,
         now_ms,
+        owner: None,
     }
 }
 
@@ -127,7 +128,28 @@ conformance!(
     every_change_is_queued_under_all_and_timeouts_too,
     a_gone_endpoint_gets_nothing_more,
     kept_results_are_listed_leased_and_recorded,
+    a_task_keeps_its_owner,
 );
+
+/// The user a task was submitted by is kept with it; a task without one has none.
+async fn a_task_keeps_its_owner(store: Arc<dyn TaskStore>) {
+    for (hash, task_id, owner) in [("h1", "t1", Some("alice")), ("h2", "t2", None)] {
+        store.create_token(&token(hash, 0)).await.expect("token");
+        store
+            .bind_task(&NewTask {
+                owner: owner.map(str::to_owned),
+                ..task(hash, task_id, None, 0, 1_000_000)
+            })
+            .await
+            .expect("bind");
+    }
+    assert_eq!(
+        store.owner(&key("t1")).await.expect("owner").as_deref(),
+        Some("alice")
+    );
+    assert_eq!(store.owner(&key("t2")).await.expect("owner"), None);
+    assert_eq!(store.owner(&key("none")).await.expect("owner"), None);
+}
 
 /// `KEEP_RESULTS`: a success's result URL is the copy's, the provider's beside it; the task is
 /// leased for copying until its copy is recorded, and a failed copy is tried again when due, up
@@ -846,6 +868,7 @@ async fn the_same_task_id_at_two_providers_is_two_tasks(store: Arc<dyn TaskStore
             next_poll_ms: None,
             deadline_after_ms: 60_000,
             now_ms: 10,
+            owner: None,
         })
         .await
         .expect("bind piapi");
@@ -914,6 +937,7 @@ async fn a_held_neutral_update_applies_at_bind_and_progress_is_not_held(store: A
         next_poll_ms: None,
         deadline_after_ms: 60_000,
         now_ms: 200,
+        owner: None,
     };
     store.create_token(&piapi_token("h1")).await.expect("token");
     for update in [
@@ -1086,6 +1110,7 @@ async fn poll_claims_lease_due_pending_tasks(store: Arc<dyn TaskStore>) {
         next_poll_ms,
         deadline_after_ms: 1_000_000,
         now_ms: 0,
+        owner: None,
     };
     for (hash, task_id, next) in [
         ("h1", "t1", Some(100)),
@@ -1239,7 +1264,8 @@ async fn a_sqlite_database_of_the_previous_proxy_is_upgraded_with_nothing_lost()
             (5, "upload_duration".to_owned()),
             (6, "task_results".to_owned()),
             (7, "app_events".to_owned()),
-            (8, "kept_results".to_owned())
+            (8, "kept_results".to_owned()),
+            (9, "task_owner".to_owned())
         ]
     );
 }

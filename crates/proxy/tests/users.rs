@@ -226,3 +226,38 @@ async fn tokens_are_checked_against_the_keys_of_auth_jwks_url() {
     }
     assert_eq!(fake.count(), 1);
 }
+
+#[tokio::test]
+async fn a_task_belongs_to_its_user_and_another_users_token_does_not_find_it() {
+    let fake = Fake::start().await;
+    let proxy = proxy(&fake, &["--auth-hs256-secret", SECRET]).await;
+    let alice = bearer(&token(SECRET, "alice", "any", 600));
+    let bob = bearer(&token(SECRET, "bob", "any", 600));
+    let (status, body) = submit(&proxy, &[("authorization", &alice)]).await;
+    assert_eq!(status, 200, "{body}");
+    let task_id = body["data"]["task_id"].as_str().expect("task").to_owned();
+    let read = |path: String, authorization: Option<String>| {
+        let request = proxy.http.get(format!("{}{path}", proxy.url));
+        let request = match authorization {
+            Some(value) => request.header("authorization", value),
+            None => request,
+        };
+        async move { request.send().await.expect("read").status().as_u16() }
+    };
+    for path in [
+        format!("/api/aifaceswap/tasks/{task_id}"),
+        format!("/api/tasks/{task_id}"),
+    ] {
+        assert_eq!(read(path.clone(), Some(alice.clone())).await, 200, "{path}");
+        assert_eq!(read(path.clone(), Some(bob.clone())).await, 404, "{path}");
+        assert_eq!(
+            read(path.clone(), Some(bearer("forged"))).await,
+            401,
+            "{path}"
+        );
+        // A browser's event stream sends no header: reads without one stay open.
+        assert_eq!(read(path.clone(), None).await, 200, "{path}");
+    }
+    let events = format!("/api/aifaceswap/tasks/{task_id}/events");
+    assert_eq!(read(events, Some(bob.clone())).await, 404);
+}

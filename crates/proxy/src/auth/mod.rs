@@ -186,6 +186,29 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// Who reads a task (its view, its event stream): with users configured and an
+/// `Authorization: Bearer` header, the `sub` of its verified token (an invalid token is 401), and
+/// a task of another user is then not found; without the header, nobody in particular (`None`),
+/// since a browser's `EventSource` cannot send one. [`crate::routes::tasks::owned_key`] applies
+/// it.
+#[derive(Debug, Clone, Default)]
+pub struct Reader(pub Option<String>);
+
+impl FromRequestParts<AppState> for Reader {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Some(auth) = &state.auth else {
+            return Ok(Self(None));
+        };
+        if parts.headers.get(header::AUTHORIZATION).is_none() {
+            return Ok(Self(None));
+        }
+        let token = bearer(&parts.headers).ok_or(TokenRefused::Malformed)?;
+        Ok(Self(Some(auth.verify(token).await?)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

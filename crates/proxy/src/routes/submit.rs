@@ -258,6 +258,8 @@ async fn check_own_images(
 struct Token {
     hash: String,
     callback: CallbackTarget,
+    /// The user of the app its task will belong to, if the proxy has users.
+    owner: Option<String>,
 }
 
 async fn make_token(
@@ -290,7 +292,11 @@ async fn make_token(
         ),
         secret,
     };
-    Ok(Token { hash, callback })
+    Ok(Token {
+        hash,
+        callback,
+        owner: None,
+    })
 }
 
 /// The URL inputs of a files-only provider's form, read once the submit is charged: a client
@@ -354,7 +360,13 @@ async fn forward(
     };
     let prepared = &prepared;
     let token = match prepared.operation.starts_task {
-        true => Some(make_token(state, provider, prepared).await?),
+        true => Some(Token {
+            owner: match client {
+                Principal::User(sub) => Some(sub.clone()),
+                Principal::Addr(_) => None,
+            },
+            ..make_token(state, provider, prepared).await?
+        }),
         false => None,
     };
     let callback = token
@@ -451,7 +463,7 @@ async fn call(
         _ => None,
     };
     if let Some(token) = token {
-        if let Err(err) = bind(state, provider, prepared, &token.hash, outcome).await {
+        if let Err(err) = bind(state, provider, prepared, token, outcome).await {
             // The provider has the task: its charge stands.
             return (Err(err), CallEnd::Accepted { charged });
         }
@@ -493,7 +505,7 @@ async fn bind(
     state: &AppState,
     provider: &ServedProvider,
     prepared: &Prepared,
-    token_hash: &str,
+    token: &Token,
     outcome: SubmitOutcome,
 ) -> Result<(), AppError> {
     let (task_id, points, finished) = match outcome {
@@ -513,13 +525,14 @@ async fn bind(
     let view = state
         .store
         .bind_task(&NewTask {
-            token_hash: token_hash.to_owned(),
+            token_hash: token.hash.clone(),
             key: key.clone(),
             points,
             cost: Some(prepared.cost),
             next_poll_ms: first_poll.map(|wait| now.saturating_add(millis(wait))),
             deadline_after_ms: millis(state.config.timings.task_deadline),
             now_ms: now,
+            owner: token.owner.clone(),
         })
         .await?;
     tracing::info!(provider = %view.provider, task_id = ?view.task_id, status = %view.status, "task submitted");

@@ -94,6 +94,8 @@ pub struct NewTask {
     pub deadline_after_ms: i64,
     /// Now.
     pub now_ms: i64,
+    /// The user it belongs to (the `sub` of the submit's token), when the proxy has users.
+    pub owner: Option<String>,
 }
 
 /// What a callback delivery did.
@@ -396,6 +398,10 @@ pub trait TaskStore: Send + Sync + 'static {
 
     /// Records a failed copy (one more attempt) and when to try again.
     async fn result_keep_failed(&self, key: &TaskKey, next_ms: i64) -> StoreResult<()>;
+
+    /// The user a task belongs to ([`NewTask::owner`]); `None` for an unknown task or one
+    /// without an owner.
+    async fn owner(&self, key: &TaskKey) -> StoreResult<Option<String>>;
 
     /// The result of a task: the provider's URL and the copy's name, or `None` for an unknown
     /// task.

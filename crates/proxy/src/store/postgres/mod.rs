@@ -398,8 +398,8 @@ impl TaskStore for PostgresStore {
             .execute(
                 "INSERT INTO tasks (provider, task_id, token_hash, operation, status, points,
                  cost_amount, cost_unit, created_ms, updated_ms, deadline_ms, next_poll_ms,
-                 poll_attempts, version)
-             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $8, $9, $10, 0, 1)
+                 poll_attempts, version, owner)
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $8, $9, $10, 0, 1, $11)
              ON CONFLICT (provider, task_id) DO NOTHING",
                 &[
                     &key.provider,
@@ -412,6 +412,7 @@ impl TaskStore for PostgresStore {
                     &token.created_ms,
                     &token.created_ms.saturating_add(task.deadline_after_ms),
                     &task.next_poll_ms,
+                    &task.owner,
                 ],
             )
             .await?;
@@ -906,6 +907,21 @@ impl TaskStore for PostgresStore {
             )
             .await
             .map(drop)
+    }
+
+    async fn owner(&self, key: &TaskKey) -> StoreResult<Option<String>> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        let row = Db { client, statements }
+            .query_opt(
+                "SELECT owner FROM tasks WHERE provider = $1 AND task_id = $2",
+                &[&key.provider, &key.task_id],
+            )
+            .await?;
+        Ok(row
+            .map(|row| row.try_get::<_, Option<String>>(0))
+            .transpose()?
+            .flatten())
     }
 
     async fn result_copy(&self, key: &TaskKey) -> StoreResult<Option<ResultCopy>> {

@@ -296,8 +296,8 @@ impl TaskStore for SqliteStore {
                 let created = tx.execute(
                     "INSERT INTO tasks (provider, task_id, token_hash, operation, status, points,
                          cost_amount, cost_unit, created_ms, updated_ms, deadline_ms,
-                         next_poll_ms, poll_attempts, version)
-                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8, ?8, ?9, ?10, 0, 1)
+                         next_poll_ms, poll_attempts, version, owner)
+                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8, ?8, ?9, ?10, 0, 1, ?11)
                      ON CONFLICT (provider, task_id) DO NOTHING",
                     params![
                         task.key.provider,
@@ -309,7 +309,8 @@ impl TaskStore for SqliteStore {
                         cost_unit,
                         token.created_ms,
                         token.created_ms.saturating_add(task.deadline_after_ms),
-                        task.next_poll_ms
+                        task.next_poll_ms,
+                        task.owner
                     ],
                 )?;
                 if created == 1 {
@@ -784,6 +785,21 @@ impl TaskStore for SqliteStore {
                 params![key.provider, key.task_id, next_ms],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn owner(&self, key: &TaskKey) -> StoreResult<Option<String>> {
+        let key = key.clone();
+        self.with(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT owner FROM tasks WHERE provider = ?1 AND task_id = ?2",
+                    params![key.provider, key.task_id],
+                    |row| row.get::<_, Option<String>>(0),
+                )
+                .optional()?
+                .flatten())
         })
         .await
     }
