@@ -82,6 +82,15 @@ pub async fn maintain(state: &AppState) {
         Ok(removed) => tracing::info!(removed, "finished tasks removed"),
         Err(err) => tracing::error!(error = %err, "retention sweep"),
     }
+    match state
+        .store
+        .forget_app_events(crate::app_webhook::retry::stale_before(now))
+        .await
+    {
+        Ok(0) => {}
+        Ok(removed) => tracing::warn!(removed, "app events never sent, removed after 48 h"),
+        Err(err) => tracing::error!(error = %err, "app events sweep"),
+    }
     if let Some(results) = &state.results {
         match results
             .remove_older_than(state.config.timings.task_retention)

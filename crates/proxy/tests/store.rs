@@ -350,6 +350,23 @@ async fn app_events_are_queued_with_their_change_and_leased(store: Arc<dyn TaskS
     assert_eq!(claim_types(store.as_ref(), 6_001).await.len(), 1);
     store.app_event_done(&claim.id).await.expect("done");
     assert!(claim_types(store.as_ref(), 100_000).await.is_empty());
+    // Events nobody sent are removed by the sweep, older ones first.
+    store
+        .deliver("h1", &callback("t1", true), 300)
+        .await
+        .expect("repeat");
+    store.create_token(&token("h9", 0)).await.expect("token");
+    store
+        .bind_task(&task("h9", "t9", None, 0, 1_000_000))
+        .await
+        .expect("bind");
+    store
+        .deliver("h9", &callback("t9", false), 7_000)
+        .await
+        .expect("deliver");
+    assert_eq!(store.forget_app_events(7_000).await.expect("forget"), 0);
+    assert_eq!(store.forget_app_events(7_001).await.expect("forget"), 1);
+    assert!(claim_types(store.as_ref(), 100_000).await.is_empty());
 }
 
 /// `all`: the creation and the end of a task (a held callback applied at bind: both); the

@@ -11,6 +11,13 @@ use std::time::Duration;
 /// How long an event is tried before it is given up.
 pub const GIVE_UP_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// Queued events made before this time, at `now_ms`, are removed by the maintenance sweep:
+/// twice [`GIVE_UP_AFTER`] old, long after any try (they remain only when nothing sent them, the
+/// app webhook being unset meanwhile).
+pub fn stale_before(now_ms: i64) -> i64 {
+    now_ms.saturating_sub(millis(GIVE_UP_AFTER).saturating_mul(2))
+}
+
 /// The longest wait between two tries.
 pub const MAX_WAIT: Duration = Duration::from_secs(60 * 60);
 
@@ -100,6 +107,7 @@ mod tests {
         let day = 24 * 3_600_000;
         assert_eq!(next_attempt(0, 30, day - 3_600_000, first, 0.0), Some(day));
         assert_eq!(next_attempt(0, 30, day - 3_599_999, first, 0.0), None);
+        assert_eq!(stale_before(3 * day), day);
         for _ in 0..100 {
             let j = jitter();
             assert!((0.0..1.0).contains(&j));

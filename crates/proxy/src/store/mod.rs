@@ -372,6 +372,10 @@ pub trait TaskStore: Send + Sync + 'static {
     /// next try at `next_attempt_ms`.
     async fn app_event_retry(&self, id: &str, next_attempt_ms: i64) -> StoreResult<()>;
 
+    /// Removes the queued app events made before `before_ms` (events nobody sent: the app
+    /// webhook was unset meanwhile); returns how many.
+    async fn forget_app_events(&self, before_ms: i64) -> StoreResult<u64>;
+
     /// Records that `endpoint` answered 410 Gone: its queued events are removed and no more are
     /// queued for it. Returns how many were removed.
     async fn app_endpoint_gone(&self, endpoint: &str, now_ms: i64) -> StoreResult<u64>;

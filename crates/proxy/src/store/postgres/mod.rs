@@ -1007,6 +1007,17 @@ impl TaskStore for PostgresStore {
             .map(drop)
     }
 
+    async fn forget_app_events(&self, before_ms: i64) -> StoreResult<u64> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        Db { client, statements }
+            .execute(
+                "DELETE FROM app_events WHERE created_ms < $1",
+                &[&before_ms],
+            )
+            .await
+    }
+
     async fn app_endpoint_gone(&self, endpoint: &str, now_ms: i64) -> StoreResult<u64> {
         let mut conn = self.conn().await?;
         let Conn { client, statements } = &mut *conn;

@@ -893,6 +893,17 @@ impl TaskStore for SqliteStore {
         .await
     }
 
+    async fn forget_app_events(&self, before_ms: i64) -> StoreResult<u64> {
+        self.with(move |conn| {
+            let removed = conn.execute(
+                "DELETE FROM app_events WHERE created_ms < ?1",
+                params![before_ms],
+            )?;
+            Ok(u64::try_from(removed).unwrap_or(0))
+        })
+        .await
+    }
+
     async fn app_endpoint_gone(&self, endpoint: &str, now_ms: i64) -> StoreResult<u64> {
         let endpoint = endpoint.to_owned();
         self.with(move |conn| {
