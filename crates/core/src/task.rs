@@ -93,8 +93,13 @@ pub struct TaskView {
     /// The provider's task type number, once the webhook told it.
     #[serde(rename = "type")]
     pub kind: Option<i64>,
-    /// URL of the result, once succeeded.
+    /// URL of the result, once succeeded: the proxy's copy (`PUBLIC_URL/results/...`) when it
+    /// keeps results, else the provider's.
     pub result_url: Option<String>,
+    /// The provider's own URL of the result, when the proxy keeps a copy (`KEEP_RESULTS`);
+    /// absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_result_url: Option<String>,
     /// What the provider reported about the result file (`{width, height, size}`, each where
     /// reported), once succeeded; absent when it reported nothing.
     #[serde(default)]

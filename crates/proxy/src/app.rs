@@ -17,6 +17,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
+use crate::app_webhook::{AppWebhook, AppWebhookError};
 use crate::client_addr::{self, ClientAddr};
 use crate::cors::{spending_origin, AllowedOrigins};
 use crate::error::json_error_bodies;
@@ -51,6 +52,13 @@ pub struct Shared {
     /// The per-client limits (request rates, spend caps, upload bytes), counted in memory or,
     /// on a store several proxies share, in the database ([`limits::choose`]).
     pub limiter: Arc<dyn Limiter>,
+    /// Checks the tokens of the app's users (`AUTH_JWKS_URL`, `AUTH_HS256_SECRET`); `None`:
+    /// budgets belong to addresses.
+    pub auth: Option<Arc<crate::auth::Authenticator>>,
+    /// Where kept results live (`KEEP_RESULTS`), beside the uploads; `None` when none are kept.
+    pub results: Option<Arc<UploadStore>>,
+    /// The app's webhook endpoint (`APP_WEBHOOK_URL`), when set: the delivery loop's.
+    pub app_webhook: Option<Arc<AppWebhook>>,
     /// The origins `/api` answers to in browsers (CORS).
     pub allowed_origins: AllowedOrigins,
     /// Cancelled when the server shuts down: open event streams end, so shutdown does not wait
@@ -89,6 +97,12 @@ pub enum StartupError {
     /// The HTTP client could not be built.
     #[error(transparent)]
     Upstream(#[from] UpstreamConfigError),
+    /// `AUTH_JWKS_URL`, `AUTH_HS256_SECRET` or `AUTH_AUDIENCE` cannot be used.
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthConfigError),
+    /// `APP_WEBHOOK_URL` or `APP_WEBHOOK_SECRET` cannot be used.
+    #[error(transparent)]
+    AppWebhook(#[from] AppWebhookError),
     /// `UPLOAD_DIR` holds the SQLite database: the folder of uploads is the proxy's alone.
     #[error(
         "UPLOAD_DIR ({upload_dir}) contains the SQLite database of DATABASE_URL ({database}): \
@@ -168,7 +182,25 @@ impl AppState {
         check_upload_dir(&config)?;
         std::fs::create_dir_all(&config.storage.upload_dir)?;
         let upstream = Upstream::new(config.limits.upstream_timeout)?;
+        let app_webhook = AppWebhook::from_settings(&config.app_webhook)?.map(Arc::new);
+        store.queue_app_events(app_webhook.as_ref().map(|hook| hook.outbox().clone()));
+        let results = if config.results.keep {
+            let results = uploads.results();
+            if let UploadStore::Disk(disk) = &results {
+                std::fs::create_dir_all(disk.dir())?;
+            }
+            store.keep_results(Some(crate::results::results_base(
+                &config.listen.public_url(),
+            )));
+            Some(Arc::new(results))
+        } else {
+            None
+        };
+        let auth = crate::auth::Authenticator::from_settings(&config.auth)?.map(Arc::new);
         Ok(Self(Arc::new(Shared {
+            auth,
+            results,
+            app_webhook,
             limiter: limits::choose(&store, &config),
             upstream,
             provider_budgets: ProviderBudgets::default(),
@@ -276,6 +308,7 @@ pub fn app(state: AppState) -> Router {
     let others = Router::new()
         .route("/hooks/{provider}/{token}", post(hooks::callback))
         .route("/uploads/{name}", get(uploads::serve))
+        .route("/results/{provider}/{task_id}", get(crate::results::serve))
         .route("/healthz", get(info::healthz))
         .nest_service("/pkg", ServeDir::new(&config.listen.pkg_dir))
         .fallback_service(ServeDir::new(&config.listen.www_dir))

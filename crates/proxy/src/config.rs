@@ -13,6 +13,9 @@
 //! - [`FetchRules`]: where URL inputs may be fetched from;
 //! - [`ClientRule`]: who a request's client is behind load balancers;
 //! - [`Timings`]: polls, deadlines, retention and the maintenance sweep;
+//! - [`AppWebhookSettings`]: signed task events to the app's own backend;
+//! - [`ResultSettings`]: results kept by the proxy;
+//! - [`AuthSettings`]: the app's users, by their JSON Web Tokens;
 //! - the providers' own settings, added from [`faceswap_core::registry`] with clap's builder API
 //!   ([`ProviderSettings`]), under their own heading.
 //!
@@ -32,6 +35,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use crate::app_webhook::AppEvents;
 use crate::client_addr::{ForwardedHeader, TrustedProxies, DEFAULT_IPV6_CLIENT_PREFIX};
 use crate::hosts::AllowedHosts;
 use crate::upload_store::UploadStoreKind;
@@ -69,6 +73,15 @@ pub struct Config {
     /// Polls, deadlines, retention and the maintenance sweep.
     #[command(flatten)]
     pub timings: Timings,
+    /// Signed task events to the app's own backend.
+    #[command(flatten)]
+    pub app_webhook: AppWebhookSettings,
+    /// Results kept by the proxy.
+    #[command(flatten)]
+    pub results: ResultSettings,
+    /// The app's users: their tokens, whose `sub` owns budgets.
+    #[command(flatten)]
+    pub auth: AuthSettings,
     /// Each registered provider's settings, in registry order: built from the registry's flags
     /// (`provider_args`), not declared here.
     #[arg(skip)]
@@ -260,9 +273,10 @@ pub struct FetchRules {
         value_parser = comma_list
     )]
     pub allowed_origins: std::vec::Vec<String>,
-    /// Lets the origins of FETCH_ALLOWED_ORIGINS be plain http and resolve to loopback or private
-    /// addresses (RFC 1918, IPv6 ULA): for tests and closed networks only. Link-local and cloud
-    /// metadata addresses stay refused.
+    /// Lets the origins of FETCH_ALLOWED_ORIGINS (and, with KEEP_RESULTS, the providers' result
+    /// URLs) be plain http and resolve to loopback or private addresses (RFC 1918, IPv6 ULA): for
+    /// tests, the built-in sandbox and closed networks only. Link-local and cloud metadata
+    /// addresses stay refused.
     #[arg(
         id = "fetch_allow_private",
         long = "fetch-allow-private",
@@ -383,6 +397,110 @@ pub struct Timings {
             .map(|days| Duration::from_secs(u64::from(days) * 86_400))
     )]
     pub task_retention: Duration,
+}
+
+/// Signed task events to the app's own backend (`crate::app_webhook`). `Debug` never shows the
+/// secrets, nor the URL (which may hold a token of its own).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "App webhooks (events to your backend)")]
+pub struct AppWebhookSettings {
+    /// Where task events are POSTed, signed by the Standard Webhooks specification; unset: none
+    /// are sent.
+    #[arg(
+        long = "app-webhook-url",
+        value_name = "APP_WEBHOOK_URL",
+        env = "APP_WEBHOOK_URL",
+        hide_env_values = true,
+        value_parser = secret
+    )]
+    pub url: Option<SecretString>,
+    /// The secrets that sign each event: `whsec_` and base64, several space separated while one
+    /// is rotated (one signature each). Required with APP_WEBHOOK_URL; never logged.
+    #[arg(
+        long = "app-webhook-secret",
+        value_name = "APP_WEBHOOK_SECRET",
+        env = "APP_WEBHOOK_SECRET",
+        hide_env_values = true,
+        value_parser = secret
+    )]
+    pub secret: Option<SecretString>,
+    /// Which task changes are sent: `terminal` (succeeded, failed, timed out) or `all` (their
+    /// creation too).
+    #[arg(
+        long = "app-webhook-events",
+        value_name = "APP_WEBHOOK_EVENTS",
+        env = "APP_WEBHOOK_EVENTS",
+        value_enum,
+        default_value_t = AppEvents::Terminal
+    )]
+    pub events: AppEvents,
+    /// Longest wait for the app's answer to one delivery, in milliseconds.
+    #[arg(
+        long = "app-webhook-timeout-ms",
+        value_name = "APP_WEBHOOK_TIMEOUT_MS",
+        env = "APP_WEBHOOK_TIMEOUT_MS",
+        default_value = "15000",
+        value_parser = clap::value_parser!(u64).range(1..).map(Duration::from_millis)
+    )]
+    pub timeout: Duration,
+    /// The wait before a failed delivery is tried again, in milliseconds; it doubles after each
+    /// failure (with jitter) up to an hour, for 24 h.
+    #[arg(
+        long = "app-webhook-retry-ms",
+        value_name = "APP_WEBHOOK_RETRY_MS",
+        env = "APP_WEBHOOK_RETRY_MS",
+        default_value = "5000",
+        value_parser = clap::value_parser!(u64).range(1..).map(Duration::from_millis)
+    )]
+    pub first_retry: Duration,
+}
+
+/// Results kept by the proxy (`crate::results`).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Kept results")]
+pub struct ResultSettings {
+    /// Copy each succeeded task's result into the upload store (under the rules of URL inputs)
+    /// and serve it at PUBLIC_URL/results/..., kept for TASK_RETENTION_DAYS; the task's
+    /// result_url is then that address and provider_result_url the provider's.
+    #[arg(
+        long = "keep-results",
+        value_name = "KEEP_RESULTS",
+        env = "KEEP_RESULTS",
+        default_value_t = false
+    )]
+    pub keep: bool,
+}
+
+/// The app's users (`crate::auth`): with `AUTH_JWKS_URL` or `AUTH_HS256_SECRET`, submits and
+/// uploads need a valid `Authorization: Bearer` token, and budgets belong to its `sub`. `Debug`
+/// never shows the secret.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Users of your app (JSON Web Tokens)")]
+pub struct AuthSettings {
+    /// Where the keys that sign your users' tokens are published (a JWK set, fetched and kept
+    /// for 10 minutes); submits and uploads then need Authorization: Bearer <token>.
+    #[arg(
+        long = "auth-jwks-url",
+        value_name = "AUTH_JWKS_URL",
+        env = "AUTH_JWKS_URL"
+    )]
+    pub jwks_url: Option<String>,
+    /// The HS256 secret that signs your users' tokens (instead of AUTH_JWKS_URL); never logged.
+    #[arg(
+        long = "auth-hs256-secret",
+        value_name = "AUTH_HS256_SECRET",
+        env = "AUTH_HS256_SECRET",
+        hide_env_values = true,
+        value_parser = secret
+    )]
+    pub hs256_secret: Option<SecretString>,
+    /// The `aud` a token must carry; unset: any audience.
+    #[arg(
+        long = "auth-audience",
+        value_name = "AUTH_AUDIENCE",
+        env = "AUTH_AUDIENCE"
+    )]
+    pub audience: Option<String>,
 }
 
 impl Timings {
@@ -893,6 +1011,26 @@ mod tests {
     }
 
     #[test]
+    fn app_webhooks_are_off_by_default_and_send_terminal_events() {
+        let config = parse(&[]);
+        assert!(config.app_webhook.url.is_none());
+        assert!(config.app_webhook.secret.is_none());
+        assert_eq!(config.app_webhook.events, AppEvents::Terminal);
+        assert_eq!(config.app_webhook.timeout, Duration::from_secs(15));
+        assert_eq!(config.app_webhook.first_retry, Duration::from_secs(5));
+        let config = parse(&[
+            "--app-webhook-url",
+            "https://app.example/hooks",
+            "--app-webhook-events",
+            "all",
+        ]);
+        assert_eq!(config.app_webhook.events, AppEvents::All);
+        assert!(Config::try_from_args(["faceswap-proxy", "--app-webhook-events", "some"]).is_err());
+        assert!(!parse(&[]).results.keep, "results are not kept by default");
+        assert!(parse(&["--keep-results"]).results.keep);
+    }
+
+    #[test]
     fn every_flag_has_an_environment_variable_of_its_own() {
         let command = Config::command(registry::ADAPTERS);
         let mut seen = std::collections::HashMap::new();
@@ -936,7 +1074,14 @@ mod tests {
                 .unwrap_or_else(|| panic!("{env}"))
                 .is_hide_env_values_set()
         };
-        for env in ["DATABASE_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] {
+        for env in [
+            "DATABASE_URL",
+            "S3_ACCESS_KEY_ID",
+            "S3_SECRET_ACCESS_KEY",
+            "APP_WEBHOOK_URL",
+            "APP_WEBHOOK_SECRET",
+            "AUTH_HS256_SECRET",
+        ] {
             assert!(hidden(env), "{env}");
         }
         for adapter in registry::ADAPTERS {
@@ -950,9 +1095,22 @@ mod tests {
             "s3-secret-value",
             "--piapi-api-key",
             "piapi-secret-key",
+            "--app-webhook-secret",
+            "whsec_c2VjcmV0LXdlYmhvb2s=",
+            "--auth-hs256-secret",
+            "jwt-signing-secret",
+            "--app-webhook-url",
+            "https://app.example/hooks?token=url-token",
         ]);
         let shown = format!("{config:?}");
-        for secret in ["db-password", "s3-secret-value", "piapi-secret-key"] {
+        for secret in [
+            "db-password",
+            "s3-secret-value",
+            "piapi-secret-key",
+            "c2VjcmV0LXdlYmhvb2s",
+            "jwt-signing-secret",
+            "url-token",
+        ] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
     }
@@ -974,6 +1132,9 @@ mod tests {
             "Fetching URL inputs:",
             "Clients behind load balancers:",
             "Timings (tests shorten them):",
+            "App webhooks (events to your backend):",
+            "Kept results:",
+            "Users of your app (JSON Web Tokens):",
             "Providers:",
         ];
         let places: Vec<usize> = headings.iter().map(|heading| at(heading)).collect();
@@ -988,8 +1149,11 @@ mod tests {
         assert!((places[3]..places[4]).contains(&at("--max-connections")));
         assert!((places[5]..places[6]).contains(&at("--trusted-proxies")));
         assert!((places[6]..places[7]).contains(&at("--poll-interval-ms")));
-        assert!(places[7] < at("--aifaceswap-api-key"));
-        assert!(places[7] < at("--spend-cap-credits-per-hour"));
+        assert!((places[7]..places[8]).contains(&at("--app-webhook-secret")));
+        assert!((places[8]..places[9]).contains(&at("--keep-results")));
+        assert!((places[9]..places[10]).contains(&at("--auth-hs256-secret")));
+        assert!(places[10] < at("--aifaceswap-api-key"));
+        assert!(places[10] < at("--spend-cap-credits-per-hour"));
         assert!(help.starts_with(ABOUT), "{help}");
     }
 

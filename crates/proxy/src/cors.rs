@@ -110,6 +110,7 @@ impl AllowedOrigins {
             .allow_methods([Method::GET, Method::POST])
             .allow_headers([
                 header::CONTENT_TYPE,
+                header::AUTHORIZATION,
                 HeaderName::from_static("idempotency-key"),
                 HeaderName::from_static("last-event-id"),
             ])

@@ -1,12 +1,13 @@
 //! `Idempotency-Key` on submits: the same key with the same body within 24 h answers the first
 //! answer again without calling upstream; with another body, 422 `idempotency_conflict`. A key
-//! belongs to the client that sent it (its address, as `client_addr::client_of` resolves it): the same key
-//! from another client is another key, so learning a key never reveals an answer.
+//! belongs to the client that sent it ([`Principal`]: its address, as `client_addr::client_of`
+//! resolves it, or with users configured the `sub` of its token): the same key from another client
+//! is another key, so learning a key never reveals an answer.
 
+use crate::limits::Principal;
 use axum::http::HeaderMap;
 use faceswap_core::FieldError;
 use sha2::{Digest, Sha256};
-use std::net::IpAddr;
 
 use crate::store::{IdempotencyBegin, TaskStore};
 use crate::tokens::hex;
@@ -67,8 +68,9 @@ impl Fingerprint {
     }
 }
 
-/// The key as stored: the client's address, a space (which a key never holds), the key.
-pub fn scoped(client: IpAddr, key: &str) -> String {
+/// The key as stored: the client (its address, or `user:` and its `sub`), a space (which a key
+/// never holds, so the last space ends the client), the key.
+pub fn scoped(client: &Principal, key: &str) -> String {
     format!("{client} {key}")
 }
 
@@ -84,7 +86,7 @@ pub enum Begin {
 /// Looks up `client`'s key; conflicts become errors.
 pub async fn begin(
     store: &dyn TaskStore,
-    client: IpAddr,
+    client: &Principal,
     key: Option<String>,
     fingerprint: Fingerprint,
     now_ms: i64,

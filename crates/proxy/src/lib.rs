@@ -6,6 +6,8 @@
 //! configured [`ConnectionLimits`].
 
 mod app;
+pub mod app_webhook;
+pub mod auth;
 pub mod client_addr;
 mod config;
 mod cors;
@@ -18,6 +20,7 @@ mod maintenance;
 pub mod poller;
 pub mod providers;
 pub mod reachability;
+pub mod results;
 pub mod retention;
 pub mod routes;
 #[cfg(feature = "sandbox")]
@@ -32,7 +35,8 @@ pub mod upstream;
 
 pub use app::{app, redacted_path, AppState, Shared, StartupError};
 pub use config::{
-    Config, DatabaseUrl, FetchRules, Limits, Listen, ProviderSettings, Storage, Timings,
+    AppWebhookSettings, AuthSettings, Config, DatabaseUrl, FetchRules, Limits, Listen,
+    ProviderSettings, ResultSettings, Storage, Timings,
 };
 pub use error::{AppError, InternalError};
 pub use maintenance::{maintain, spawn_maintenance};

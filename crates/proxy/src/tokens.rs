@@ -20,6 +20,11 @@ pub fn new_upload_stem() -> Result<String, getrandom::Error> {
     random_hex::<16>()
 }
 
+/// A new app event id (`webhook-id`): `msg_` and 128 random bits as 32 hex characters.
+pub fn new_event_id() -> Result<String, getrandom::Error> {
+    Ok(format!("msg_{}", random_hex::<16>()?))
+}
+
 /// The SHA-256 of a token (or any secret), as hex: what the store keeps.
 pub fn hash(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))

@@ -1179,6 +1179,8 @@ async fn cors_allows_only_the_listed_origins() {
         .expect("ascii")
         .to_ascii_lowercase();
     assert!(allowed_headers.contains("idempotency-key"));
+    // A page of the app sends its user's token (AUTH_*): the preflight allows it.
+    assert!(allowed_headers.contains("authorization"));
     let refused = preflight("https://evil.example").await;
     assert!(refused
         .headers()

@@ -11,6 +11,7 @@ mod legacy;
 use common::pg::{self, PgServer};
 use faceswap_core::provider::TaskUpdate;
 use faceswap_core::TaskStatus;
+use faceswap_proxy::app_webhook::{AppEvents, AppOutbox};
 use faceswap_proxy::store::postgres::PostgresStore;
 use faceswap_proxy::store::{
     Delivery, NewTask, NewToken, StoreError, TaskEvent, TaskKey, TaskStore,
@@ -64,6 +65,7 @@ fn task_of(
         next_poll_ms,
         deadline_after_ms,
         now_ms: 0,
+        owner: None,
     }
 }
 
@@ -376,6 +378,66 @@ async fn concurrent_poll_claims_from_two_stores_never_take_one_task_twice() {
 }
 
 #[tokio::test]
+async fn two_stores_queue_each_app_event_once_and_lease_it_to_one() {
+    let Some((_server, _, a, b)) = two_stores().await else {
+        return;
+    };
+    let outbox = AppOutbox::new("https://app.example/hooks", AppEvents::Terminal);
+    a.queue_app_events(Some(outbox.clone()));
+    b.queue_app_events(Some(outbox));
+    let count = 40;
+    for i in 0..count {
+        let hash = format!("h{i}");
+        a.create_token(&token(&hash)).await.expect("token");
+        a.bind_task(&task(&hash, &format!("t{i}"), 1_000_000))
+            .await
+            .expect("bind");
+    }
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    // Both stores deliver every callback at once: each task ends once, so one event each.
+    let deliveries: Vec<_> = (0..count)
+        .flat_map(|i| [Arc::clone(&a), Arc::clone(&b)].map(|store| (i, store)))
+        .map(|(i, store)| {
+            tokio::spawn(async move {
+                store
+                    .deliver(&format!("h{i}"), &success(&format!("t{i}")), 10)
+                    .await
+                    .expect("deliver")
+            })
+        })
+        .collect();
+    for delivery in deliveries {
+        delivery.await.expect("delivery");
+    }
+    let claimers: Vec<_> = [&a, &b, &a, &b]
+        .into_iter()
+        .map(|store| {
+            let store = Arc::clone(store);
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let claims = store
+                        .claim_app_events(1000, 60_000, 5)
+                        .await
+                        .expect("claim");
+                    if claims.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(claims.into_iter().map(|c| c.id));
+                }
+            })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for claimer in claimers {
+        claimed.extend(claimer.await.expect("claimer"));
+    }
+    let unique: HashSet<_> = claimed.iter().cloned().collect();
+    assert_eq!(claimed.len(), count, "each event claimed once");
+    assert_eq!(unique.len(), count);
+}
+
+#[tokio::test]
 async fn notifications_name_the_provider_so_one_task_id_at_two_providers_stays_apart() {
     let Some((_server, _, a, b)) = two_stores().await else {
         return;
@@ -442,7 +504,7 @@ async fn a_database_of_the_previous_proxy_is_upgraded_once_with_nothing_lost() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
     drop(client);
     let _ = driver.await;
 }

@@ -9,11 +9,12 @@ mod legacy;
 use common::pg::{self, PgServer};
 use faceswap_core::provider::{Cost, CostUnit, ResultInfo, TaskUpdate};
 use faceswap_core::TaskStatus;
+use faceswap_proxy::app_webhook::{AppEvents, AppOutbox};
 use faceswap_proxy::store::postgres::PostgresStore;
 use faceswap_proxy::store::sqlite::SqliteStore;
 use faceswap_proxy::store::{
-    CounterKey, Delivery, IdempotencyBegin, NewTask, NewToken, PollClaim, StoreError, TaskKey,
-    TaskStore, TokenRecord,
+    AppEventClaim, CounterKey, Delivery, IdempotencyBegin, NewTask, NewToken, PollClaim,
+    StoreError, TaskKey, TaskStore, TokenRecord,
 };
 use std::sync::Arc;
 
@@ -51,6 +52,7 @@ fn task(
         next_poll_ms: None,
         deadline_after_ms,
         now_ms,
+        owner: None,
     }
 }
 
@@ -122,7 +124,329 @@ conformance!(
     binding_needs_the_token_of_the_task,
     limit_counters_take_within_the_cap_and_give_back,
     finished_tasks_lose_their_tokens_then_themselves,
+    app_events_are_queued_with_their_change_and_leased,
+    every_change_is_queued_under_all_and_timeouts_too,
+    a_gone_endpoint_gets_nothing_more,
+    kept_results_are_listed_leased_and_recorded,
+    a_task_keeps_its_owner,
 );
+
+/// The user a task was submitted by is kept with it; a task without one has none.
+async fn a_task_keeps_its_owner(store: Arc<dyn TaskStore>) {
+    for (hash, task_id, owner) in [("h1", "t1", Some("alice")), ("h2", "t2", None)] {
+        store.create_token(&token(hash, 0)).await.expect("token");
+        store
+            .bind_task(&NewTask {
+                owner: owner.map(str::to_owned),
+                ..task(hash, task_id, None, 0, 1_000_000)
+            })
+            .await
+            .expect("bind");
+    }
+    assert_eq!(
+        store.owner(&key("t1")).await.expect("owner").as_deref(),
+        Some("alice")
+    );
+    assert_eq!(store.owner(&key("t2")).await.expect("owner"), None);
+    assert_eq!(store.owner(&key("none")).await.expect("owner"), None);
+}
+
+/// `KEEP_RESULTS`: a success's result URL is the copy's, the provider's beside it; the task is
+/// leased for copying until its copy is recorded, and a failed copy is tried again when due, up
+/// to the number of tries asked.
+async fn kept_results_are_listed_leased_and_recorded(store: Arc<dyn TaskStore>) {
+    store.keep_results(Some("https://proxy.example/results".into()));
+    for (hash, task_id, success) in [("h1", "t1", true), ("h2", "t2", false)] {
+        store.create_token(&token(hash, 0)).await.expect("token");
+        store
+            .bind_task(&task(hash, task_id, None, 0, 1_000_000))
+            .await
+            .expect("bind");
+        store
+            .deliver(hash, &callback(task_id, success), 10)
+            .await
+            .expect("deliver");
+    }
+    let view = store
+        .task(&key("t1"))
+        .await
+        .expect("task")
+        .expect("t1")
+        .view;
+    assert_eq!(
+        view.result_url.as_deref(),
+        Some("https://proxy.example/results/aifaceswap/t1")
+    );
+    assert_eq!(
+        view.provider_result_url.as_deref(),
+        Some("https://cdn.example/r.jpg")
+    );
+    let claims = store
+        .claim_results_to_keep(100, 1000, 10, 2)
+        .await
+        .expect("claim");
+    assert_eq!(claims.len(), 1, "only the success: {claims:?}");
+    assert_eq!(claims[0].key, key("t1"));
+    assert_eq!(claims[0].provider_url, "https://cdn.example/r.jpg");
+    assert_eq!(claims[0].attempts, 0);
+    assert!(
+        store
+            .claim_results_to_keep(200, 1000, 10, 2)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "leased"
+    );
+    store
+        .result_keep_failed(&key("t1"), 5_000)
+        .await
+        .expect("failed");
+    assert!(
+        store
+            .claim_results_to_keep(4_999, 1000, 10, 2)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "not due"
+    );
+    let again = store
+        .claim_results_to_keep(5_000, 1000, 10, 2)
+        .await
+        .expect("claim");
+    assert_eq!(again[0].attempts, 1);
+    store
+        .result_keep_failed(&key("t1"), 6_000)
+        .await
+        .expect("failed");
+    assert!(
+        store
+            .claim_results_to_keep(10_000, 1000, 10, 2)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "two tries asked, two made"
+    );
+    store
+        .result_kept(&key("t1"), "0123456789abcdef0123456789abcdef.png")
+        .await
+        .expect("kept");
+    let copy = store
+        .result_copy(&key("t1"))
+        .await
+        .expect("copy")
+        .expect("t1");
+    assert_eq!(
+        copy.kept.as_deref(),
+        Some("0123456789abcdef0123456789abcdef.png")
+    );
+    assert_eq!(
+        copy.provider_url.as_deref(),
+        Some("https://cdn.example/r.jpg")
+    );
+    assert!(store
+        .result_copy(&key("none"))
+        .await
+        .expect("copy")
+        .is_none());
+    let failed = store
+        .result_copy(&key("t2"))
+        .await
+        .expect("copy")
+        .expect("t2");
+    assert_eq!((failed.kept, failed.provider_url), (None, None));
+}
+
+/// An outbox of `events` for the app at `url`.
+fn outbox(events: AppEvents) -> AppOutbox {
+    AppOutbox::new("https://app.example/hooks", events)
+}
+
+/// The queued events due at `now` (leased for 1 s), by type.
+async fn claim_types(store: &dyn TaskStore, now: i64) -> Vec<(String, AppEventClaim)> {
+    store
+        .claim_app_events(now, 1000, 100)
+        .await
+        .expect("claim events")
+        .into_iter()
+        .map(|claim| {
+            let json: serde_json::Value = serde_json::from_str(&claim.payload).expect("json");
+            (json["type"].as_str().expect("type").to_owned(), claim)
+        })
+        .collect()
+}
+
+/// The outbox: nothing without an app webhook; the terminal change of a task queued with it,
+/// leased to one claimer until its lease ends, tried again when due, removed when done.
+async fn app_events_are_queued_with_their_change_and_leased(store: Arc<dyn TaskStore>) {
+    store.create_token(&token("h0", 0)).await.expect("token");
+    store
+        .bind_task(&task("h0", "t0", None, 0, 1_000_000))
+        .await
+        .expect("bind");
+    store
+        .deliver("h0", &callback("t0", true), 10)
+        .await
+        .expect("deliver");
+    assert!(
+        claim_types(store.as_ref(), 100).await.is_empty(),
+        "no app webhook: no event"
+    );
+
+    store.queue_app_events(Some(outbox(AppEvents::Terminal)));
+    store.create_token(&token("h1", 0)).await.expect("token");
+    store
+        .bind_task(&task("h1", "t1", Some(3), 0, 1_000_000))
+        .await
+        .expect("bind");
+    assert!(
+        claim_types(store.as_ref(), 100).await.is_empty(),
+        "pending is not terminal"
+    );
+    store
+        .deliver("h1", &callback("t1", true), 200)
+        .await
+        .expect("deliver");
+    // A repeated delivery changes nothing, so queues nothing.
+    store
+        .deliver("h1", &callback("t1", true), 210)
+        .await
+        .expect("deliver again");
+    let claims = claim_types(store.as_ref(), 300).await;
+    assert_eq!(claims.len(), 1, "{claims:?}");
+    let (kind, claim) = &claims[0];
+    assert_eq!(kind, "task.succeeded");
+    assert!(
+        claim.id.starts_with("msg_") && claim.id.len() == 36,
+        "{}",
+        claim.id
+    );
+    assert_eq!((claim.attempts, claim.created_ms), (0, 200));
+    let json: serde_json::Value = serde_json::from_str(&claim.payload).expect("json");
+    assert_eq!(json["data"]["task_id"], "t1");
+    assert_eq!(json["data"]["provider"], AIFACESWAP);
+    assert_eq!(json["data"]["result_url"], "https://cdn.example/r.jpg");
+    assert_eq!(json["data"]["points"], 3);
+    // Leased: nobody else claims it until the lease ends.
+    assert!(claim_types(store.as_ref(), 500).await.is_empty());
+    store
+        .app_event_retry(&claim.id, 5_000)
+        .await
+        .expect("retry");
+    assert!(
+        claim_types(store.as_ref(), 4_999).await.is_empty(),
+        "not due yet"
+    );
+    let again = claim_types(store.as_ref(), 5_000).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        (again[0].1.id.as_str(), again[0].1.attempts),
+        (claim.id.as_str(), 1)
+    );
+    assert_eq!(
+        again[0].1.payload, claim.payload,
+        "the same body on every try"
+    );
+    // A lease that ended (a proxy that died mid-try) is taken over.
+    assert_eq!(claim_types(store.as_ref(), 6_001).await.len(), 1);
+    store.app_event_done(&claim.id).await.expect("done");
+    assert!(claim_types(store.as_ref(), 100_000).await.is_empty());
+    // Events nobody sent are removed by the sweep, older ones first.
+    store
+        .deliver("h1", &callback("t1", true), 300)
+        .await
+        .expect("repeat");
+    store.create_token(&token("h9", 0)).await.expect("token");
+    store
+        .bind_task(&task("h9", "t9", None, 0, 1_000_000))
+        .await
+        .expect("bind");
+    store
+        .deliver("h9", &callback("t9", false), 7_000)
+        .await
+        .expect("deliver");
+    assert_eq!(store.forget_app_events(7_000).await.expect("forget"), 0);
+    assert_eq!(store.forget_app_events(7_001).await.expect("forget"), 1);
+    assert!(claim_types(store.as_ref(), 100_000).await.is_empty());
+}
+
+/// `all`: the creation and the end of a task (a held callback applied at bind: both); the
+/// deadline sweep's `timed_out` too.
+async fn every_change_is_queued_under_all_and_timeouts_too(store: Arc<dyn TaskStore>) {
+    store.queue_app_events(Some(outbox(AppEvents::All)));
+    store.create_token(&token("h1", 0)).await.expect("token");
+    store
+        .deliver("h1", &callback("t1", false), 5)
+        .await
+        .expect("held");
+    store
+        .bind_task(&task("h1", "t1", None, 10, 1_000_000))
+        .await
+        .expect("bind");
+    store.create_token(&token("h2", 0)).await.expect("token");
+    store
+        .bind_task(&task("h2", "t2", None, 20, 100))
+        .await
+        .expect("bind");
+    // A repeated bind creates nothing.
+    store
+        .bind_task(&task("h2", "t2", None, 30, 100))
+        .await
+        .expect("bind again");
+    let expired = store.expire_overdue(1_000).await.expect("expire");
+    assert_eq!(expired.len(), 1);
+    let mut seen: Vec<(String, String)> = claim_types(store.as_ref(), 2_000)
+        .await
+        .into_iter()
+        .map(|(kind, claim)| {
+            let json: serde_json::Value = serde_json::from_str(&claim.payload).expect("json");
+            (
+                json["data"]["task_id"].as_str().expect("id").to_owned(),
+                kind,
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("t1".into(), "task.failed".into()),
+            ("t1".into(), "task.pending".into()),
+            ("t2".into(), "task.pending".into()),
+            ("t2".into(), "task.timed_out".into()),
+        ]
+    );
+}
+
+/// 410: the endpoint's queued events go, and none are queued for it again; another URL's are.
+async fn a_gone_endpoint_gets_nothing_more(store: Arc<dyn TaskStore>) {
+    store.queue_app_events(Some(outbox(AppEvents::All)));
+    store.create_token(&token("h1", 0)).await.expect("token");
+    store
+        .bind_task(&task("h1", "t1", None, 0, 1_000_000))
+        .await
+        .expect("bind");
+    let endpoint = outbox(AppEvents::All).endpoint;
+    assert_eq!(
+        store.app_endpoint_gone(&endpoint, 10).await.expect("gone"),
+        1
+    );
+    store
+        .deliver("h1", &callback("t1", true), 20)
+        .await
+        .expect("deliver");
+    assert!(claim_types(store.as_ref(), 100).await.is_empty());
+    // Another URL is another endpoint.
+    store.queue_app_events(Some(AppOutbox::new(
+        "https://app.example/v2",
+        AppEvents::All,
+    )));
+    store.create_token(&token("h2", 0)).await.expect("token");
+    store
+        .bind_task(&task("h2", "t2", None, 0, 1_000_000))
+        .await
+        .expect("bind");
+    assert_eq!(claim_types(store.as_ref(), 100).await.len(), 1);
+}
 
 /// Retention: a finished task's token goes first (a later callback is unknown), the task after;
 /// a pending task stays, however old.
@@ -561,6 +885,7 @@ async fn the_same_task_id_at_two_providers_is_two_tasks(store: Arc<dyn TaskStore
             next_poll_ms: None,
             deadline_after_ms: 60_000,
             now_ms: 10,
+            owner: None,
         })
         .await
         .expect("bind piapi");
@@ -629,6 +954,7 @@ async fn a_held_neutral_update_applies_at_bind_and_progress_is_not_held(store: A
         next_poll_ms: None,
         deadline_after_ms: 60_000,
         now_ms: 200,
+        owner: None,
     };
     store.create_token(&piapi_token("h1")).await.expect("token");
     for update in [
@@ -801,6 +1127,7 @@ async fn poll_claims_lease_due_pending_tasks(store: Arc<dyn TaskStore>) {
         next_poll_ms,
         deadline_after_ms: 1_000_000,
         now_ms: 0,
+        owner: None,
     };
     for (hash, task_id, next) in [
         ("h1", "t1", Some(100)),
@@ -952,7 +1279,10 @@ async fn a_sqlite_database_of_the_previous_proxy_is_upgraded_with_nothing_lost()
             (3, "limits".to_owned()),
             (4, "uploads".to_owned()),
             (5, "upload_duration".to_owned()),
-            (6, "task_results".to_owned())
+            (6, "task_results".to_owned()),
+            (7, "app_events".to_owned()),
+            (8, "kept_results".to_owned()),
+            (9, "task_owner".to_owned())
         ]
     );
 }

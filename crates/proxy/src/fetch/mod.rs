@@ -150,6 +150,13 @@ impl FetchPolicy {
         {
             return Err(FetchFault::NotAllowed);
         }
+        self.check_remote(parsed).await
+    }
+
+    /// The rules of a URL at an allowed origin: https (http only with `FETCH_ALLOW_PRIVATE`),
+    /// the host resolved here within [`LOOKUP_TIMEOUT`], and every address it resolves to
+    /// checked ([`address::check`]).
+    async fn check_remote(&self, parsed: Url) -> Result<Checked, FetchFault> {
         match parsed.scheme() {
             "https" => {}
             "http" if self.allow_private => {}
@@ -193,6 +200,30 @@ impl FetchPolicy {
     async fn read(&self, checked: Checked, dir: &Path) -> Result<Spooled, ReadError> {
         tokio::fs::create_dir_all(dir).await?;
         let file = tempfile::tempfile_in(dir)?;
+        self.read_into(checked, file).await
+    }
+
+    /// A provider's result URL, for `KEEP_RESULTS`, read into `file` under the rules of URL
+    /// inputs whatever its origin (results come from the providers' own hosts): https (http
+    /// only with `FETCH_ALLOW_PRIVATE`, the sandbox's case), every address of the host public
+    /// (loopback and private ones only with `FETCH_ALLOW_PRIVATE`), no redirects, at most
+    /// `UPLOAD_MAX_BYTES`, within [`FETCH_TIMEOUT`].
+    pub async fn fetch_result(
+        &self,
+        url: &str,
+        file: std::fs::File,
+    ) -> Result<Spooled, ResultFetchError> {
+        let parsed = Url::parse(url).map_err(|_| FetchFault::NotAllowed)?;
+        let checked = self.check_remote(parsed).await?;
+        self.read_into(checked, file)
+            .await
+            .map_err(|err| match err {
+                ReadError::Fault(fault) => ResultFetchError::Fault(fault),
+                ReadError::Proxy(err) => ResultFetchError::Proxy(err),
+            })
+    }
+
+    async fn read_into(&self, checked: Checked, file: std::fs::File) -> Result<Spooled, ReadError> {
         let max = self.max_bytes;
         let spooled = match checked {
             Checked::Own(meta) => {
@@ -251,6 +282,17 @@ fn unreachable(err: reqwest::Error) -> ReadError {
 }
 
 /// Why an input could not be read: its fault, or the proxy's own.
+/// Why a provider's result was not read ([`FetchPolicy::fetch_result`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ResultFetchError {
+    /// The URL or its answer broke a rule; the message follows "the result".
+    #[error("the result {0}")]
+    Fault(#[from] FetchFault),
+    /// The proxy could not spool it.
+    #[error(transparent)]
+    Proxy(AppError),
+}
+
 #[derive(Debug, thiserror::Error)]
 enum ReadError {
     #[error(transparent)]

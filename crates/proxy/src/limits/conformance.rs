@@ -33,10 +33,15 @@ fn ip() -> IpAddr {
     "203.0.113.9".parse().expect("ip")
 }
 
+/// The budgets' owner of the client at [`ip`].
+fn who() -> Principal {
+    Principal::Addr(ip())
+}
+
 /// Takes `cost` until it fits: a charge dropped unsent may be given back by a spawned task.
 async fn eventually_take(limiter: &dyn Limiter, budget: Budget, cap: f64, cost: Cost) -> Charge {
     for _ in 0..200 {
-        if let Ok(charge) = limiter.take(ip(), budget, cap, cost).await {
+        if let Ok(charge) = limiter.take(&who(), budget, cap, cost).await {
             return charge;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -76,24 +81,24 @@ async fn a_charge_sent_upstream_stands_when_dropped_and_settles_as_told() {
         let two = Cost::credits(2);
         // Dropped before it was sent (a submit abandoned early): given back, perhaps by a
         // spawned task: the whole cap fits again once it is.
-        drop(limiter.take(ip(), a, 6.0, two).await.expect(name));
+        drop(limiter.take(&who(), a, 6.0, two).await.expect(name));
         eventually_take(limiter, a, 6.0, Cost::credits(6))
             .await
             .give_back()
             .await;
         // Dropped while the call was out (the whole submit timed out): it stands.
-        let mut charge = limiter.take(ip(), a, 6.0, two).await.expect(name);
+        let mut charge = limiter.take(&who(), a, 6.0, two).await.expect(name);
         charge.sending();
         drop(charge);
         // A refusal gives back; the provider's own figure corrects.
-        let mut refused = limiter.take(ip(), a, 6.0, two).await.expect(name);
+        let mut refused = limiter.take(&who(), a, 6.0, two).await.expect(name);
         refused.sending();
         refused.settle(Settlement::GiveBack).await;
-        let mut corrected = limiter.take(ip(), a, 6.0, two).await.expect(name);
+        let mut corrected = limiter.take(&who(), a, 6.0, two).await.expect(name);
         corrected.sending();
         corrected.settle(Settlement::CorrectTo(3.0)).await;
         // 2 + 3 spent: one credit is left.
-        match limiter.take(ip(), a, 6.0, two).await {
+        match limiter.take(&who(), a, 6.0, two).await {
             Err(Refusal::Budget {
                 budget,
                 unit: CostUnit::Credits,
@@ -108,17 +113,22 @@ async fn a_charge_sent_upstream_stands_when_dropped_and_settles_as_told() {
             other => panic!("{name}: {other:?}"),
         }
         limiter
-            .take(ip(), a, 6.0, Cost::credits(1))
+            .take(&who(), a, 6.0, Cost::credits(1))
             .await
             .expect(name)
             .keep();
         // A correction below the charge gives the difference back.
         let b = Budget::Spend("b");
-        let mut cheaper = limiter.take(ip(), b, 2.0, two).await.expect(name);
+        let mut cheaper = limiter.take(&who(), b, 2.0, two).await.expect(name);
         cheaper.sending();
         cheaper.settle(Settlement::CorrectTo(0.5)).await;
         limiter
-            .take(ip(), b, 2.0, Cost::new(1.5, CostUnit::Credits))
+            .take(
+                &Principal::Addr(ip()),
+                b,
+                2.0,
+                Cost::new(1.5, CostUnit::Credits),
+            )
             .await
             .expect(name)
             .keep();
@@ -130,10 +140,11 @@ async fn each_budget_is_its_own_in_its_own_unit() {
     for (name, limiter) in limiters() {
         let cent = Cost::new(0.01, CostUnit::Usd);
         for _ in 0..3 {
-            let charge = limiter.take(ip(), Budget::Spend("usd"), 0.03, cent);
+            let who = who();
+            let charge = limiter.take(&who, Budget::Spend("usd"), 0.03, cent);
             charge.await.expect(name).keep();
         }
-        let over = limiter.take(ip(), Budget::Spend("usd"), 0.03, cent).await;
+        let over = limiter.take(&who(), Budget::Spend("usd"), 0.03, cent).await;
         match AppError::from(over.expect_err(name)) {
             AppError::SpendCapExceeded { message, .. } => {
                 assert!(
@@ -145,23 +156,28 @@ async fn each_budget_is_its_own_in_its_own_unit() {
         }
         // Another provider, and the uploads, are untouched.
         limiter
-            .take(ip(), Budget::Spend("credits"), 5.0, Cost::credits(5))
+            .take(
+                &Principal::Addr(ip()),
+                Budget::Spend("credits"),
+                5.0,
+                Cost::credits(5),
+            )
             .await
             .expect(name)
             .keep();
         let bytes = |n: u64| Cost::new(n as f64, CostUnit::Requests);
         limiter
-            .take(ip(), Budget::Uploads, 10.0, bytes(10))
+            .take(&who(), Budget::Uploads, 10.0, bytes(10))
             .await
             .expect(name)
             .give_back()
             .await;
         limiter
-            .take(ip(), Budget::Uploads, 10.0, bytes(10))
+            .take(&who(), Budget::Uploads, 10.0, bytes(10))
             .await
             .expect(name)
             .keep();
-        let over = limiter.take(ip(), Budget::Uploads, 10.0, bytes(1)).await;
+        let over = limiter.take(&who(), Budget::Uploads, 10.0, bytes(1)).await;
         assert!(
             matches!(
                 AppError::from(over.expect_err(name)),

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::charge::{Charge, Taken};
-use super::{to_milli, Budget, Limiter, RateScope, Rates, Refusal};
+use super::{to_milli, Budget, Limiter, Principal, RateScope, Rates, Refusal};
 
 /// The limits of one proxy, in its memory.
 #[derive(Debug)]
@@ -54,14 +54,14 @@ impl Limiter for MemoryLimiter {
 
     async fn take(
         &self,
-        client: IpAddr,
+        client: &Principal,
         budget: Budget,
         cap: f64,
         cost: Cost,
     ) -> Result<Charge, Refusal> {
-        let key = (client, budget);
+        let key = (client.clone(), budget);
         let milli = to_milli(cost.amount);
-        let bucket = self.hourly.take(key, cap, cost)?;
+        let bucket = self.hourly.take(key.clone(), cap, cost)?;
         let taken = LocalTaken {
             budgets: Arc::clone(&self.hourly),
             key,
@@ -119,7 +119,7 @@ impl RateLimit {
 }
 
 /// Whose budget: a client's, of one kind.
-type Key = (IpAddr, Budget);
+type Key = (Principal, Budget);
 
 /// The hourly budgets of every client, in thousandths of their unit, counted in one-minute
 /// buckets.
@@ -161,11 +161,11 @@ struct LocalTaken {
 #[async_trait]
 impl Taken for LocalTaken {
     async fn correct(&self, charged: u64, milli: u64) {
-        self.budgets.adjust(self.key, self.bucket, charged, milli);
+        self.budgets.adjust(&self.key, self.bucket, charged, milli);
     }
 
     fn give_back_now(&self, charged: u64) {
-        self.budgets.refund(self.key, self.bucket, charged);
+        self.budgets.refund(&self.key, self.bucket, charged);
     }
 }
 
@@ -191,6 +191,7 @@ impl HourlyBudgets {
         let cap_milli = to_milli(cap);
         let (now_bucket, elapsed) = self.now_bucket();
         let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
+        let budget = key.1;
         let entry = spent.entry(key).or_default();
         entry.expire(now_bucket, self.buckets_per_window);
         if entry.total.saturating_add(credits) > cap_milli {
@@ -207,7 +208,7 @@ impl HourlyBudgets {
                 }
             }
             return Err(Refusal::Budget {
-                budget: key.1,
+                budget,
                 unit: cost.unit,
                 cost_milli: credits,
                 left_milli: cap_milli.saturating_sub(entry.total),
@@ -224,13 +225,13 @@ impl HourlyBudgets {
     }
 
     /// Changes a charge of `charged` thousandths in `bucket` to `milli`.
-    fn adjust(&self, key: Key, bucket: u64, charged: u64, milli: u64) {
+    fn adjust(&self, key: &Key, bucket: u64, charged: u64, milli: u64) {
         if milli <= charged {
             return self.refund(key, bucket, charged - milli);
         }
         let more = milli - charged;
         let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = spent.entry(key).or_default();
+        let entry = spent.entry(key.clone()).or_default();
         match entry.buckets.iter_mut().rev().find(|(b, _)| *b == bucket) {
             Some((_, sum)) => *sum += more,
             None => {
@@ -245,9 +246,9 @@ impl HourlyBudgets {
         entry.total += more;
     }
 
-    fn refund(&self, key: Key, bucket: u64, credits: u64) {
+    fn refund(&self, key: &Key, bucket: u64, credits: u64) {
         let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(entry) = spent.get_mut(&key) {
+        if let Some(entry) = spent.get_mut(key) {
             if let Some((_, sum)) = entry.buckets.iter_mut().rev().find(|(b, _)| *b == bucket) {
                 let back = credits.min(*sum);
                 *sum -= back;
@@ -275,12 +276,15 @@ mod tests {
     #[test]
     fn a_refused_charge_waits_until_the_oldest_minutes_leave_the_hour() {
         let budgets = HourlyBudgets::new(Duration::from_secs(3600));
-        let key = (IpAddr::V4(Ipv4Addr::LOCALHOST), Budget::Spend("a"));
+        let key = (
+            Principal::Addr(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            Budget::Spend("a"),
+        );
         let five = Cost::credits(5);
-        budgets.take(key, 10.0, five).expect("fits");
-        budgets.take(key, 10.0, five).expect("fits");
+        budgets.take(key.clone(), 10.0, five).expect("fits");
+        budgets.take(key.clone(), 10.0, five).expect("fits");
         let refusal = budgets
-            .take(key, 10.0, Cost::credits(2))
+            .take(key.clone(), 10.0, Cost::credits(2))
             .expect_err("over the cap");
         assert!(
             matches!(refusal, Refusal::Budget { retry_after_secs, left_milli: 0, .. } if retry_after_secs > 3000)

@@ -75,6 +75,28 @@ impl Rates {
     }
 }
 
+/// Whom an hourly budget, an `Idempotency-Key` and a task's charge belong to: the client's
+/// address, or, with `AUTH_JWKS_URL` or `AUTH_HS256_SECRET`, the user of the app its verified
+/// token names (`sub`), so that users behind one address have budgets of their own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Principal {
+    /// The client's address ([`client_of`]).
+    Addr(IpAddr),
+    /// The `sub` of a verified token.
+    User(String),
+}
+
+impl std::fmt::Display for Principal {
+    /// As counters and idempotency keys are stored: the address as written (as before users
+    /// existed), or `user:` and the `sub`, which no address starts with.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Principal::Addr(addr) => write!(f, "{addr}"),
+            Principal::User(sub) => write!(f, "user:{sub}"),
+        }
+    }
+}
+
 /// An hourly budget of a client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Budget {
@@ -94,7 +116,7 @@ pub trait Limiter: Send + Sync + 'static {
     /// unit), or refuses it with what is left and the seconds until it fits.
     async fn take(
         &self,
-        client: IpAddr,
+        client: &Principal,
         budget: Budget,
         cap: f64,
         cost: Cost,
@@ -125,7 +147,7 @@ pub async fn admit(state: &AppState, scope: RateScope, client: IpAddr) -> Result
 /// `spend_cap_exceeded` with `Retry-After` when it does not fit.
 pub async fn charge(
     state: &AppState,
-    client: IpAddr,
+    client: &Principal,
     provider: &'static str,
     cap: f64,
     cost: Cost,
@@ -139,7 +161,11 @@ pub async fn charge(
 /// Takes `bytes` from `client`'s upload budget of the hour (`UPLOAD_BYTES_PER_HOUR`): 429
 /// `rate_limited` with `Retry-After` when they do not fit. Given back by settling it
 /// ([`crate::settlement::Settlement::GiveBack`]) when the upload is not stored after all.
-pub async fn take_upload(state: &AppState, client: IpAddr, bytes: u64) -> Result<Charge, AppError> {
+pub async fn take_upload(
+    state: &AppState,
+    client: &Principal,
+    bytes: u64,
+) -> Result<Charge, AppError> {
     let cap = state.config.limits.upload_bytes_per_hour as f64;
     let amount = Cost::new(bytes as f64, CostUnit::Requests);
     Ok(state

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::charge::{Charge, Taken};
-use super::{to_milli, Budget, Limiter, RateScope, Rates, Refusal};
+use super::{to_milli, Budget, Limiter, Principal, RateScope, Rates, Refusal};
 use crate::routes::now_ms;
 use crate::store::{CounterKey, TaskStore};
 
@@ -108,7 +108,7 @@ impl Limiter for SharedLimiter {
 
     async fn take(
         &self,
-        client: IpAddr,
+        client: &Principal,
         budget: Budget,
         cap: f64,
         cost: Cost,
@@ -232,8 +232,15 @@ mod tests {
         ));
         let cent = Cost::new(0.01, CostUnit::Usd);
         let spend = Budget::Spend("p");
-        limiter.take(ip, spend, 0.01, cent).await.expect("1").keep();
-        let refusal = limiter.take(ip, spend, 0.01, cent).await.expect_err("over");
+        limiter
+            .take(&Principal::Addr(ip), spend, 0.01, cent)
+            .await
+            .expect("1")
+            .keep();
+        let refusal = limiter
+            .take(&Principal::Addr(ip), spend, 0.01, cent)
+            .await
+            .expect_err("over");
         assert!(matches!(
             refusal,
             Refusal::Budget {

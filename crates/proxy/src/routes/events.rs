@@ -15,8 +15,9 @@ use tokio_util::sync::CancellationToken;
 use faceswap_core::registry::FIRST_VERSION_PROVIDER;
 use faceswap_core::LegacyTaskView;
 
+use crate::auth::Reader;
 use crate::limits::Admitted;
-use crate::routes::tasks::task_key;
+use crate::routes::tasks::owned_key;
 use crate::store::{TaskEvent, TaskKey};
 use crate::{AppError, AppState};
 
@@ -54,8 +55,9 @@ pub async fn events(
     provider: &'static str,
     task_id: String,
     headers: HeaderMap,
+    reader: Reader,
 ) -> Result<Response, AppError> {
-    let key = task_key(&state, provider, task_id)?;
+    let key = owned_key(&state, provider, task_id, &reader).await?;
     stream(state, key, &headers, Shape::Full).await
 }
 
@@ -64,10 +66,11 @@ pub async fn events(
 pub async fn first_version_events(
     State(state): State<AppState>,
     _: Admitted,
+    reader: Reader,
     Path(task_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let key = task_key(&state, FIRST_VERSION_PROVIDER, task_id)?;
+    let key = owned_key(&state, FIRST_VERSION_PROVIDER, task_id, &reader).await?;
     stream(state, key, &headers, Shape::Legacy).await
 }
 

@@ -8,6 +8,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use faceswap_core::provider::Adapter;
 
+use crate::auth::{Caller, Reader};
 use crate::limits::Admitted;
 use crate::routes::{events, submit, tasks};
 use crate::AppState;
@@ -22,9 +23,10 @@ pub fn api_router(adapter: &'static dyn Adapter) -> Router<AppState> {
             &format!("/api/{id}/{route}"),
             post(
                 move |State(state): State<AppState>,
-                      Admitted(client): Admitted,
+                      _: Admitted,
+                      Caller(caller): Caller,
                       request: Request| {
-                    submit::submit(state, client, adapter, route, request)
+                    submit::submit(state, caller, adapter, route, request)
                 },
             ),
         )
@@ -33,8 +35,11 @@ pub fn api_router(adapter: &'static dyn Adapter) -> Router<AppState> {
         .route(
             &format!("/api/{id}/tasks/{{task_id}}"),
             get(
-                move |State(state): State<AppState>, _: Admitted, Path(task_id): Path<String>| {
-                    tasks::get_task(state, id, task_id)
+                move |State(state): State<AppState>,
+                      _: Admitted,
+                      reader: Reader,
+                      Path(task_id): Path<String>| {
+                    tasks::get_task(state, id, task_id, reader)
                 },
             ),
         )
@@ -43,9 +48,10 @@ pub fn api_router(adapter: &'static dyn Adapter) -> Router<AppState> {
             get(
                 move |State(state): State<AppState>,
                       _: Admitted,
+                      reader: Reader,
                       Path(task_id): Path<String>,
                       headers: HeaderMap| {
-                    events::events(state, id, task_id, headers)
+                    events::events(state, id, task_id, headers, reader)
                 },
             ),
         )

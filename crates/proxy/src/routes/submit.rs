@@ -14,12 +14,11 @@ use faceswap_core::provider::{
 };
 use faceswap_core::FieldError;
 use futures_util::StreamExt;
-use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::fetch::{fetch_url_inputs, FetchPolicy};
 use crate::idempotency::{self, Begin, Fingerprint};
-use crate::limits;
+use crate::limits::{self, Principal};
 use crate::poller::millis;
 use crate::providers::{Mode, ServedProvider};
 use crate::routes::form::{read_form, SpooledFiles};
@@ -79,7 +78,7 @@ fn longest_call(state: &AppState, adapter: &dyn Adapter) -> Duration {
 /// upstream call of the provider and a minute.
 pub async fn submit(
     state: AppState,
-    client: IpAddr,
+    client: Principal,
     adapter: &'static dyn Adapter,
     route: &'static str,
     request: Request,
@@ -95,7 +94,7 @@ pub async fn submit(
 
 async fn submit_within(
     state: &AppState,
-    client: IpAddr,
+    client: Principal,
     adapter: &'static dyn Adapter,
     route: &'static str,
     request: Request,
@@ -176,7 +175,7 @@ async fn submit_within(
     let stale_ms = millis(longest_call(state, adapter) * 2);
     let key = match idempotency::begin(
         state.store.as_ref(),
-        client,
+        &client,
         key,
         fingerprint,
         now_ms(),
@@ -188,7 +187,7 @@ async fn submit_within(
         Begin::Proceed(key) => key,
     };
     let result = Box::pin(forward(
-        state, provider, client, prepared, &mut files, pending,
+        state, provider, &client, prepared, &mut files, pending,
     ))
     .await;
     if let Some(key) = key {
@@ -259,6 +258,8 @@ async fn check_own_images(
 struct Token {
     hash: String,
     callback: CallbackTarget,
+    /// The user of the app its task will belong to, if the proxy has users.
+    owner: Option<String>,
 }
 
 async fn make_token(
@@ -291,7 +292,11 @@ async fn make_token(
         ),
         secret,
     };
-    Ok(Token { hash, callback })
+    Ok(Token {
+        hash,
+        callback,
+        owner: None,
+    })
 }
 
 /// The URL inputs of a files-only provider's form, read once the submit is charged: a client
@@ -327,7 +332,7 @@ impl PendingFetch {
 async fn forward(
     state: &AppState,
     provider: &ServedProvider,
-    client: IpAddr,
+    client: &Principal,
     prepared: Prepared,
     files: &mut SpooledFiles,
     pending: Option<PendingFetch>,
@@ -355,7 +360,13 @@ async fn forward(
     };
     let prepared = &prepared;
     let token = match prepared.operation.starts_task {
-        true => Some(make_token(state, provider, prepared).await?),
+        true => Some(Token {
+            owner: match client {
+                Principal::User(sub) => Some(sub.clone()),
+                Principal::Addr(_) => None,
+            },
+            ..make_token(state, provider, prepared).await?
+        }),
         false => None,
     };
     let callback = token
@@ -452,7 +463,7 @@ async fn call(
         _ => None,
     };
     if let Some(token) = token {
-        if let Err(err) = bind(state, provider, prepared, &token.hash, outcome).await {
+        if let Err(err) = bind(state, provider, prepared, token, outcome).await {
             // The provider has the task: its charge stands.
             return (Err(err), CallEnd::Accepted { charged });
         }
@@ -494,7 +505,7 @@ async fn bind(
     state: &AppState,
     provider: &ServedProvider,
     prepared: &Prepared,
-    token_hash: &str,
+    token: &Token,
     outcome: SubmitOutcome,
 ) -> Result<(), AppError> {
     let (task_id, points, finished) = match outcome {
@@ -514,13 +525,14 @@ async fn bind(
     let view = state
         .store
         .bind_task(&NewTask {
-            token_hash: token_hash.to_owned(),
+            token_hash: token.hash.clone(),
             key: key.clone(),
             points,
             cost: Some(prepared.cost),
             next_poll_ms: first_poll.map(|wait| now.saturating_add(millis(wait))),
             deadline_after_ms: millis(state.config.timings.task_deadline),
             now_ms: now,
+            owner: token.owner.clone(),
         })
         .await?;
     tracing::info!(provider = %view.provider, task_id = ?view.task_id, status = %view.status, "task submitted");

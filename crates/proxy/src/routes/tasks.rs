@@ -7,6 +7,7 @@ use axum::Json;
 use faceswap_core::registry::FIRST_VERSION_PROVIDER;
 use faceswap_core::LegacyTaskView;
 
+use crate::auth::Reader;
 use crate::limits::Admitted;
 use crate::store::TaskKey;
 use crate::{AppError, AppState};
@@ -23,13 +24,36 @@ pub fn task_key(state: &AppState, provider: &str, task_id: String) -> Result<Tas
     Ok(TaskKey::new(provider.id(), task_id))
 }
 
+/// The key of a task route that `reader` may read: 404 for a task of another user of the app
+/// than the one its token names ([`Reader`]).
+pub async fn owned_key(
+    state: &AppState,
+    provider: &str,
+    task_id: String,
+    reader: &Reader,
+) -> Result<TaskKey, AppError> {
+    let key = task_key(state, provider, task_id)?;
+    if let Some(sub) = &reader.0 {
+        if state
+            .store
+            .owner(&key)
+            .await?
+            .is_some_and(|owner| owner != *sub)
+        {
+            return Err(AppError::not_found("no such task"));
+        }
+    }
+    Ok(key)
+}
+
 /// The task of `provider`, or 404 `not_found`.
 pub async fn get_task(
     state: AppState,
     provider: &'static str,
     task_id: String,
+    reader: Reader,
 ) -> Result<Response, AppError> {
-    let key = task_key(&state, provider, task_id)?;
+    let key = owned_key(&state, provider, task_id, &reader).await?;
     match state.store.task(&key).await? {
         Some(event) => Ok(Json(event.view).into_response()),
         None => Err(AppError::not_found("no such task")),
@@ -41,9 +65,10 @@ pub async fn get_task(
 pub async fn get_first_version_task(
     State(state): State<AppState>,
     _: Admitted,
+    reader: Reader,
     Path(task_id): Path<String>,
 ) -> Result<Response, AppError> {
-    let key = task_key(&state, FIRST_VERSION_PROVIDER, task_id)?;
+    let key = owned_key(&state, FIRST_VERSION_PROVIDER, task_id, &reader).await?;
     match state.store.task(&key).await? {
         Some(event) => Ok(Json(LegacyTaskView::from(&event.view)).into_response()),
         None => Err(AppError::not_found("no such task")),

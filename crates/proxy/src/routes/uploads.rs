@@ -14,13 +14,14 @@ use axum::Json;
 use faceswap_core::{FieldError, MediaType};
 use serde::Serialize;
 
+use crate::auth::Caller;
 use crate::limits::{self, Admitted, AdmittedProviderTraffic};
 use crate::routes::form::spool_error;
 use crate::settlement::Settlement;
 use crate::spool::{spool, Spooled};
 use crate::upload_store::container::{self, ContainerError, VideoFacts};
 use crate::upload_store::range::{self, RangeAnswer};
-use crate::upload_store::{disk, is_spool_leftover, spool_dir, Incoming};
+use crate::upload_store::{disk, is_spool_leftover, spool_dir, Incoming, UploadStore};
 use crate::{tokens, AppError, AppState};
 
 /// The answer of an upload.
@@ -63,7 +64,8 @@ where
 /// Stores one file and answers where it is served.
 pub async fn upload(
     State(state): State<AppState>,
-    Admitted(client): Admitted,
+    _: Admitted,
+    Caller(client): Caller,
     request: Request,
 ) -> Result<Response, AppError> {
     let is_multipart = request
@@ -91,7 +93,7 @@ pub async fn upload(
         (false, Some(len)) => len.clamp(1, state.config.limits.upload_max_bytes.max(1)),
         _ => 1,
     };
-    limits::take_upload(&state, client, wanted)
+    limits::take_upload(&state, &client, wanted)
         .await?
         .settle(Settlement::GiveBack)
         .await;
@@ -139,7 +141,7 @@ pub async fn upload(
     let size = spooled.len;
     // A video is stored only when its container parses from start to end.
     let facts = probe_spooled(&path, media, size).await?;
-    let charge = limits::take_upload(&state, client, size).await?;
+    let charge = limits::take_upload(&state, &client, size).await?;
     let stem = tokens::new_upload_stem()?;
     let name = format!("{stem}.{}", media.extension());
     let incoming = Incoming {
@@ -196,11 +198,21 @@ pub async fn serve(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let meta = state
-        .uploads
-        .meta(&name)
+    serve_stored(&state.uploads, &name, &headers, "no such upload").await
+}
+
+/// Answers a GET of the file `name` of `store` (uploads, or kept results): the whole file, or
+/// one byte range (206, or 416 past the end); 404 saying `missing` when it is not stored.
+pub async fn serve_stored(
+    store: &UploadStore,
+    name: &str,
+    headers: &HeaderMap,
+    missing: &'static str,
+) -> Result<Response, AppError> {
+    let meta = store
+        .meta(name)
         .await?
-        .ok_or_else(|| AppError::not_found("no such upload"))?;
+        .ok_or_else(|| AppError::not_found(missing))?;
     let wanted = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let (status, bytes) = match range::resolve(wanted, meta.size) {
         RangeAnswer::Full => (StatusCode::OK, 0..meta.size),
@@ -227,7 +239,7 @@ pub async fn serve(
             format!("bytes {}-{}/{}", bytes.start, bytes.end - 1, meta.size),
         );
     }
-    let body = state.uploads.read(&meta, bytes).await?;
+    let body = store.read(&meta, bytes).await?;
     response
         .body(Body::from_stream(body))
         .map_err(|err| AppError::from(std::io::Error::other(err)))

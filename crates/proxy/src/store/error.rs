@@ -29,6 +29,9 @@ pub enum StoreError {
     /// A value could not be written or read as JSON.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// The system gave no randomness for an app event's id.
+    #[error("no randomness for an event id: {0}")]
+    Random(#[from] getrandom::Error),
     /// A file operation failed (the SQLite database's folder).
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),

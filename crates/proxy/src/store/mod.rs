@@ -9,6 +9,10 @@
 //! both; the decisions (what a delivery does, whether an update changes a task, how an
 //! idempotency key stands) as plain functions (`rules`); the reading of stored values, where an
 //! unknown value is [`StoreError::Corrupt`] (`row`). The backends only run SQL.
+//!
+//! With an app webhook ([`TaskStore::queue_app_events`]), every change the app wants is written
+//! to the outbox, the `app_events` table, in the transaction that makes it, and leased from there
+//! by the delivery loop ([`crate::app_webhook`]).
 
 mod error;
 mod migrations;
@@ -24,7 +28,9 @@ pub use notify::{Notifier, TaskEvent};
 use async_trait::async_trait;
 use faceswap_core::provider::{Cost, TaskUpdate};
 use faceswap_core::TaskView;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+
+use crate::app_webhook::AppOutbox;
 
 /// A task's identity: tasks are stored per provider.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -88,6 +94,8 @@ pub struct NewTask {
     pub deadline_after_ms: i64,
     /// Now.
     pub now_ms: i64,
+    /// The user it belongs to (the `sub` of the submit's token), when the proxy has users.
+    pub owner: Option<String>,
 }
 
 /// What a callback delivery did.
@@ -138,6 +146,86 @@ pub struct CounterKey {
     pub client: String,
     /// The start of the window, in ms since the epoch.
     pub window_ms: i64,
+}
+
+/// An app event to queue in the outbox, in the transaction of its task's change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAppEvent {
+    /// Its `webhook-id`: `msg_` and 128 random bits.
+    pub id: String,
+    /// The endpoint it is for (the SHA-256 of `APP_WEBHOOK_URL`).
+    pub endpoint: String,
+    /// The signed body, JSON.
+    pub payload: String,
+    /// When the change was made: tries end 24 h later.
+    pub created_ms: i64,
+}
+
+/// A queued app event leased to this proxy for one try.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppEventClaim {
+    /// Its `webhook-id`.
+    pub id: String,
+    /// The body, JSON.
+    pub payload: String,
+    /// How many tries failed before this one.
+    pub attempts: u32,
+    /// When the change was made.
+    pub created_ms: i64,
+}
+
+/// What a store does beside a task change, as set at start: the app events it queues, and
+/// where kept results are served (`PUBLIC_URL/results`, with `KEEP_RESULTS`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Effects {
+    /// The outbox app events are queued for, if any.
+    pub outbox: Option<AppOutbox>,
+    /// The base URL of kept results, if the proxy keeps them.
+    pub keep: Option<String>,
+}
+
+/// A store's [`Effects`], read by every change.
+#[derive(Debug, Default)]
+pub(crate) struct EffectsSlot(RwLock<Effects>);
+
+impl EffectsSlot {
+    /// The effects of a change now.
+    pub(crate) fn get(&self) -> Effects {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Changes the effects of later changes.
+    pub(crate) fn update(&self, change: impl FnOnce(&mut Effects)) {
+        change(
+            &mut self
+                .0
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+    }
+}
+
+/// What the store knows of a succeeded task's result, for `GET /results/...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultCopy {
+    /// The provider's URL of the result.
+    pub provider_url: Option<String>,
+    /// The name of the proxy's copy in the results store, once copied.
+    pub kept: Option<String>,
+}
+
+/// A succeeded task whose result is to be copied, leased to this proxy until the lease ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepClaim {
+    /// The task.
+    pub key: TaskKey,
+    /// The provider's URL of its result.
+    pub provider_url: String,
+    /// How many copies failed before this one.
+    pub attempts: u32,
 }
 
 /// The task store.
@@ -262,6 +350,66 @@ pub trait TaskStore: Send + Sync + 'static {
 
     /// Removes the counters of windows that started before `before_ms`.
     async fn prune_counters(&self, before_ms: i64) -> StoreResult<()>;
+
+    /// Queues, from now on, every task change `outbox` wants as an app event, in the
+    /// transaction of the change; `None` (the default) queues none.
+    fn queue_app_events(&self, outbox: Option<AppOutbox>);
+
+    /// Leases up to `limit` queued app events whose next try is due and whose lease is free, for
+    /// `lease_ms`, the earliest due first: while several proxies share a database, one sends an
+    /// event at a time.
+    async fn claim_app_events(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<AppEventClaim>>;
+
+    /// Removes a queued app event: delivered, or given up.
+    async fn app_event_done(&self, id: &str) -> StoreResult<()>;
+
+    /// Ends this proxy's lease of a queued app event after a failed try: one more failure, the
+    /// next try at `next_attempt_ms`.
+    async fn app_event_retry(&self, id: &str, next_attempt_ms: i64) -> StoreResult<()>;
+
+    /// Removes the queued app events made before `before_ms` (events nobody sent: the app
+    /// webhook was unset meanwhile); returns how many.
+    async fn forget_app_events(&self, before_ms: i64) -> StoreResult<u64>;
+
+    /// Records that `endpoint` answered 410 Gone: its queued events are removed and no more are
+    /// queued for it. Returns how many were removed.
+    async fn app_endpoint_gone(&self, endpoint: &str, now_ms: i64) -> StoreResult<u64>;
+
+    /// From now on, writes a succeeded task's result URL as the proxy's copy's, under
+    /// `results_base` (`PUBLIC_URL/results`), and the provider's as `provider_result_url`, and
+    /// lists the task for copying ([`TaskStore::claim_results_to_keep`]); `None` (the default)
+    /// keeps no result.
+    fn keep_results(&self, results_base: Option<String>);
+
+    /// Leases up to `limit` succeeded tasks whose result is not copied yet, whose copy is due
+    /// and failed fewer than `max_attempts` times, for `lease_ms`: one proxy copies a result at
+    /// a time.
+    async fn claim_results_to_keep(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+        max_attempts: u32,
+    ) -> StoreResult<Vec<KeepClaim>>;
+
+    /// Records the copy of a task's result, stored as `name` in the results store.
+    async fn result_kept(&self, key: &TaskKey, name: &str) -> StoreResult<()>;
+
+    /// Records a failed copy (one more attempt) and when to try again.
+    async fn result_keep_failed(&self, key: &TaskKey, next_ms: i64) -> StoreResult<()>;
+
+    /// The user a task belongs to ([`NewTask::owner`]); `None` for an unknown task or one
+    /// without an owner.
+    async fn owner(&self, key: &TaskKey) -> StoreResult<Option<String>>;
+
+    /// The result of a task: the provider's URL and the copy's name, or `None` for an unknown
+    /// task.
+    async fn result_copy(&self, key: &TaskKey) -> StoreResult<Option<ResultCopy>>;
 
     /// The wake-up channel of task changes.
     fn notifier(&self) -> &Notifier;

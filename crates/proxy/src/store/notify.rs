@@ -126,6 +126,7 @@ mod tests {
                 status,
                 kind: None,
                 result_url: None,
+                provider_result_url: None,
                 result_info: None,
                 points: None,
                 created_at: String::new(),

@@ -11,7 +11,7 @@ use super::{StoreError, StoreResult, TaskEvent};
 macro_rules! task_columns {
     () => {
         "provider, task_id, status, kind, result_url, points, cost_amount, cost_unit, error, \
-         created_ms, updated_ms, version, result_info"
+         created_ms, updated_ms, version, result_info, provider_result_url"
     };
 }
 pub(crate) use task_columns;
@@ -32,6 +32,7 @@ pub(crate) struct TaskRow {
     pub updated_ms: i64,
     pub version: i64,
     pub result_info: Option<String>,
+    pub provider_result_url: Option<String>,
 }
 
 impl TaskRow {
@@ -57,6 +58,7 @@ impl TaskRow {
                 status,
                 kind: self.kind,
                 result_url: self.result_url,
+                provider_result_url: self.provider_result_url,
                 result_info: result_info_from_column(self.result_info.as_deref())?,
                 points,
                 error: self.error,
@@ -151,6 +153,7 @@ mod tests {
             updated_ms: 1_500,
             version: 2,
             result_info: Some(r#"{"width":640,"height":480}"#.into()),
+            provider_result_url: None,
         }
     }
 

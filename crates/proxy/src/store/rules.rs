@@ -5,7 +5,8 @@
 use faceswap_core::provider::TaskUpdate;
 use faceswap_core::{TaskStatus, TaskView};
 
-use super::{IdempotencyBegin, StoreError, StoreResult, TaskKey};
+use super::{IdempotencyBegin, NewAppEvent, StoreError, StoreResult, TaskKey};
+use crate::app_webhook::{event, AppOutbox};
 
 /// A token row as a backend read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,8 +94,10 @@ pub(crate) struct TaskChange {
     pub status: TaskStatus,
     /// The task type: the update's, else what the task had.
     pub kind: Option<i64>,
-    /// The result URL, on success.
+    /// The result URL, on success: the proxy's copy when it keeps results.
     pub result_url: Option<String>,
+    /// The provider's result URL, on success, when the proxy keeps results.
+    pub provider_result_url: Option<String>,
     /// The provider's reason, on failure.
     pub error: Option<String>,
     /// The result's metadata as its column's JSON, on success.
@@ -102,16 +105,31 @@ pub(crate) struct TaskChange {
 }
 
 /// The change `update` makes to `task`: none for a progress report, and none to a task that has
-/// ended already (the first terminal update stays).
-pub(crate) fn transition(task: &TaskView, update: &TaskUpdate) -> Option<TaskChange> {
+/// ended already (the first terminal update stays). When the proxy keeps results (`keep`: the
+/// base of its results, `PUBLIC_URL/results`), a success's result URL is the copy's,
+/// [`kept_result_url`], and the provider's is kept beside it.
+pub(crate) fn transition(
+    task: &TaskView,
+    update: &TaskUpdate,
+    keep: Option<&str>,
+) -> Option<TaskChange> {
     if task.status.is_terminal() || !update.is_terminal() {
         return None;
     }
     let succeeded = update.status == TaskStatus::Succeeded;
+    let provider_url = update.result_url.clone().filter(|_| succeeded);
+    let (result_url, provider_result_url) = match (keep, provider_url) {
+        (Some(base), Some(url)) => (
+            Some(kept_result_url(base, &task.provider, &task.task_id)),
+            Some(url),
+        ),
+        (_, url) => (url, None),
+    };
     Some(TaskChange {
         status: update.status,
         kind: update.kind.or(task.kind),
-        result_url: update.result_url.clone().filter(|_| succeeded),
+        result_url,
+        provider_result_url,
         error: update
             .error
             .clone()
@@ -122,6 +140,30 @@ pub(crate) fn transition(task: &TaskView, update: &TaskUpdate) -> Option<TaskCha
             .filter(|_| succeeded)
             .and_then(|info| serde_json::to_string(info).ok()),
     })
+}
+
+/// Where the proxy serves its copy of a task's result: `{base}/{provider}/{task_id}`, `base`
+/// being `PUBLIC_URL/results` (task ids are safe in paths: [`faceswap_core::task::is_safe_task_id`]).
+pub fn kept_result_url(base: &str, provider: &str, task_id: &str) -> String {
+    format!("{base}/{provider}/{task_id}")
+}
+
+/// The app event to queue, in the transaction of the change, for a task that now stands as
+/// `view`: `None` without an app webhook or for a change it does not want ([`event::wanted`]).
+pub(crate) fn app_event(
+    outbox: Option<&AppOutbox>,
+    view: &TaskView,
+    now_ms: i64,
+) -> StoreResult<Option<NewAppEvent>> {
+    let Some(outbox) = outbox.filter(|outbox| event::wanted(outbox.events, view)) else {
+        return Ok(None);
+    };
+    Ok(Some(NewAppEvent {
+        id: crate::tokens::new_event_id()?,
+        endpoint: outbox.endpoint.clone(),
+        payload: event::payload(view)?,
+        created_ms: now_ms,
+    }))
 }
 
 /// An idempotency record as a backend read it.
@@ -208,6 +250,7 @@ mod tests {
             status,
             kind: Some(3),
             result_url: None,
+            provider_result_url: None,
             result_info: None,
             points: None,
             cost: None,
@@ -296,11 +339,12 @@ mod tests {
             ..TaskUpdate::failed(None, Some("no face".into()))
         };
         assert_eq!(
-            transition(&view(TaskStatus::Pending), &failure),
+            transition(&view(TaskStatus::Pending), &failure, None),
             Some(TaskChange {
                 status: TaskStatus::Failed,
                 kind: Some(3),
                 result_url: None,
+                provider_result_url: None,
                 error: Some("no face".into()),
                 result_info: None,
             })
@@ -317,17 +361,18 @@ mod tests {
             )
         };
         assert_eq!(
-            transition(&view(TaskStatus::Pending), &success),
+            transition(&view(TaskStatus::Pending), &success, None),
             Some(TaskChange {
                 status: TaskStatus::Succeeded,
                 kind: Some(4),
                 result_url: Some("https://r.example/x".into()),
+                provider_result_url: None,
                 error: None,
                 result_info: Some(r#"{"width":640,"height":480,"size":9}"#.into()),
             })
         );
         assert_eq!(
-            transition(&view(TaskStatus::Pending), &TaskUpdate::pending(None)),
+            transition(&view(TaskStatus::Pending), &TaskUpdate::pending(None), None),
             None
         );
         for ended in [
@@ -335,8 +380,33 @@ mod tests {
             TaskStatus::Failed,
             TaskStatus::TimedOut,
         ] {
-            assert_eq!(transition(&view(ended), &success), None);
+            assert_eq!(transition(&view(ended), &success, None), None);
         }
+        // Kept results: the copy's URL, the provider's beside it; a failure has neither.
+        let kept = transition(
+            &view(TaskStatus::Pending),
+            &success,
+            Some("https://proxy.example/results"),
+        )
+        .expect("a change");
+        assert_eq!(
+            kept.result_url.as_deref(),
+            Some("https://proxy.example/results/piapi/t")
+        );
+        assert_eq!(
+            kept.provider_result_url.as_deref(),
+            Some("https://r.example/x")
+        );
+        let failed = transition(
+            &view(TaskStatus::Pending),
+            &failure,
+            Some("https://proxy.example/results"),
+        )
+        .expect("a change");
+        assert_eq!(
+            (failed.result_url, failed.provider_result_url),
+            (None, None)
+        );
     }
 
     #[test]

@@ -233,6 +233,17 @@ impl UploadStore {
         }
     }
 
+    /// The store of kept results (`KEEP_RESULTS`) beside this one: `UPLOAD_DIR/results/` on
+    /// disk, rows named `results/...` in PostgreSQL, objects `results/...` in the bucket. Its
+    /// names are uploads' (`<32 hex>.<ext>`); the uploads' sweep never removes them.
+    pub fn results(&self) -> Self {
+        match self {
+            Self::Disk(disk) => Self::Disk(DiskUploads::new(disk.dir().join("results"))),
+            Self::Postgres(pg) => Self::Postgres(pg.results()),
+            Self::S3(s3) => Self::S3(s3.results()),
+        }
+    }
+
     /// Removes the uploads stored more than `max_age` ago; returns how many.
     pub async fn remove_older_than(&self, max_age: Duration) -> Result<u64, UploadStoreError> {
         match self {

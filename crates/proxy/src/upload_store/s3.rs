@@ -56,6 +56,8 @@ pub use crate::config::S3Settings;
 pub struct S3Uploads {
     bucket: Arc<AmazonS3>,
     name: String,
+    /// The objects' prefix: `uploads`, or `results` for kept results.
+    prefix: &'static str,
 }
 
 impl std::fmt::Debug for S3Uploads {
@@ -66,9 +68,8 @@ impl std::fmt::Debug for S3Uploads {
     }
 }
 
-fn object(name: &str) -> ObjectPath {
-    ObjectPath::from(format!("{PREFIX}/{name}"))
-}
+/// The prefix of kept results (`KEEP_RESULTS`), beside `uploads/`.
+const RESULTS_PREFIX: &str = "results";
 
 impl S3Uploads {
     /// The bucket `settings` name; an error without `S3_BUCKET`. Nothing is sent yet.
@@ -92,7 +93,20 @@ impl S3Uploads {
         Ok(Self {
             bucket: Arc::new(builder.build()?),
             name: bucket,
+            prefix: PREFIX,
         })
+    }
+
+    /// The kept results of the same bucket (`KEEP_RESULTS`): objects `results/{name}`.
+    pub fn results(&self) -> Self {
+        Self {
+            prefix: RESULTS_PREFIX,
+            ..self.clone()
+        }
+    }
+
+    fn object(&self, name: &str) -> ObjectPath {
+        ObjectPath::from(format!("{}/{name}", self.prefix))
     }
 
     /// Stores what remains of `file` as the upload `name`, a part at a time, a video's duration
@@ -119,7 +133,10 @@ impl S3Uploads {
             attributes,
             ..PutMultipartOptions::default()
         };
-        let mut upload = self.bucket.put_multipart_opts(&object(name), opts).await?;
+        let mut upload = self
+            .bucket
+            .put_multipart_opts(&self.object(name), opts)
+            .await?;
         let written: Result<(), UploadStoreError> = async {
             let mut in_flight = FuturesUnordered::new();
             let mut buf = vec![0u8; PART_BYTES];
@@ -155,7 +172,7 @@ impl S3Uploads {
             head: true,
             ..GetOptions::default()
         };
-        match self.bucket.get_opts(&object(name), options).await {
+        match self.bucket.get_opts(&self.object(name), options).await {
             Ok(found) => {
                 let duration_ms = found
                     .attributes
@@ -183,7 +200,7 @@ impl S3Uploads {
             range: Some(GetRange::Bounded(range)),
             ..GetOptions::default()
         };
-        let answer = self.bucket.get_opts(&object(name), options).await?;
+        let answer = self.bucket.get_opts(&self.object(name), options).await?;
         Ok(answer.into_stream().map_err(std::io::Error::other).boxed())
     }
 
@@ -194,7 +211,7 @@ impl S3Uploads {
     ) -> Result<u64, UploadStoreError> {
         let age = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
         let cutoff = crate::routes::now_ms().saturating_sub(age);
-        let prefix = ObjectPath::from(PREFIX);
+        let prefix = ObjectPath::from(self.prefix);
         let mut listing = self.bucket.list(Some(&prefix));
         let mut removed = 0;
         while let Some(meta) = listing.next().await {

@@ -151,6 +151,7 @@ pub async fn assert_upgraded(store: &dyn TaskStore) {
             next_poll_ms: None,
             deadline_after_ms: 60_000,
             now_ms: 6000,
+            owner: None,
         })
         .await
         .expect("bind");

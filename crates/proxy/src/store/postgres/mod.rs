@@ -35,15 +35,19 @@ use pool::{Conn, Connector, Pool, Statements};
 
 use super::row::{self, task_columns, TaskRow};
 use super::rules::{self, DeliveryPlan, IdempotencyRow, IdempotencyStep, TaskChange, TokenRow};
+use super::Effects;
 use super::{
-    CounterKey, Delivery, IdempotencyBegin, NewTask, NewToken, Notifier, PollClaim, StoreError,
-    StoreResult, TaskEvent, TaskKey, TaskStore, TokenRecord,
+    AppEventClaim, CounterKey, Delivery, EffectsSlot, IdempotencyBegin, KeepClaim, NewAppEvent,
+    NewTask, NewToken, Notifier, PollClaim, ResultCopy, StoreError, StoreResult, TaskEvent,
+    TaskKey, TaskStore, TokenRecord,
 };
+use crate::app_webhook::AppOutbox;
 
 /// What the store and its LISTEN task share.
 struct Shared {
     pool: Pool,
     notifier: Arc<Notifier>,
+    effects: EffectsSlot,
 }
 
 /// The PostgreSQL task store.
@@ -94,6 +98,7 @@ impl PostgresStore {
         let shared = Arc::new(Shared {
             pool,
             notifier: Arc::new(Notifier::default()),
+            effects: EffectsSlot::default(),
         });
         let listener = listen::start(Arc::clone(&shared))
             .await
@@ -189,13 +194,42 @@ impl<C: GenericClient + Sync> Db<'_, C> {
         }))
     }
 
-    /// Applies `update` to the task (locked meanwhile) as [`rules::transition`] says; returns
-    /// whether it changed, and the task, or `None` for an unknown task.
+    /// Writes the app event the outbox wants of a task that now stands as `view`, if any
+    /// ([`rules::app_event`]), unless its endpoint answered 410.
+    async fn queue_event(
+        &mut self,
+        outbox: Option<&AppOutbox>,
+        view: &TaskView,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let Some(NewAppEvent {
+            id,
+            endpoint,
+            payload,
+            created_ms,
+        }) = rules::app_event(outbox, view, now_ms)?
+        else {
+            return Ok(());
+        };
+        self.execute(
+            "INSERT INTO app_events (id, endpoint, payload, created_ms, next_attempt_ms, attempts)
+             SELECT $1::TEXT, $2::TEXT, $3::TEXT, $4::BIGINT, $4::BIGINT, 0
+             WHERE NOT EXISTS (SELECT 1 FROM app_endpoints_gone WHERE endpoint = $2::TEXT)",
+            &[&id, &endpoint, &payload, &created_ms],
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Applies `update` to the task (locked meanwhile) as [`rules::transition`] says, queuing
+    /// the app event of the change; returns whether it changed, and the task, or `None` for an
+    /// unknown task.
     async fn apply_update(
         &mut self,
         key: &TaskKey,
         update: &TaskUpdate,
         now_ms: i64,
+        effects: &Effects,
     ) -> StoreResult<Option<(bool, TaskEvent)>> {
         const LOCK: &str = concat!(
             "SELECT ",
@@ -204,7 +238,8 @@ impl<C: GenericClient + Sync> Db<'_, C> {
         );
         const WRITE: &str = concat!(
             "UPDATE tasks SET status = $3, kind = $4, result_url = $5, error = $6,
-                 updated_ms = $7, result_info = $8, version = version + 1
+                 updated_ms = $7, result_info = $8, provider_result_url = $9,
+                 version = version + 1
              WHERE provider = $1 AND task_id = $2 RETURNING ",
             task_columns!()
         );
@@ -212,13 +247,14 @@ impl<C: GenericClient + Sync> Db<'_, C> {
             return Ok(None);
         };
         let event = task_row(&row)?.into_event()?;
-        let Some(change) = rules::transition(&event.view, update) else {
+        let Some(change) = rules::transition(&event.view, update, effects.keep.as_deref()) else {
             return Ok(Some((false, event)));
         };
         let TaskChange {
             status,
             kind,
             result_url,
+            provider_result_url,
             error,
             result_info,
         } = change;
@@ -234,12 +270,16 @@ impl<C: GenericClient + Sync> Db<'_, C> {
                     &error,
                     &now_ms,
                     &result_info,
+                    &provider_result_url,
                 ],
             )
             .await?
             .ok_or_else(|| vanished(key))?;
         self.notify(key).await?;
-        Ok(Some((true, task_row(&row)?.into_event()?)))
+        let event = task_row(&row)?.into_event()?;
+        self.queue_event(effects.outbox.as_ref(), &event.view, now_ms)
+            .await?;
+        Ok(Some((true, event)))
     }
 }
 
@@ -265,6 +305,7 @@ fn task_row(row: &Row) -> StoreResult<TaskRow> {
         updated_ms: row.try_get(10)?,
         version: row.try_get(11)?,
         result_info: row.try_get(12)?,
+        provider_result_url: row.try_get(13)?,
     })
 }
 
@@ -351,30 +392,39 @@ impl TaskStore for PostgresStore {
             &[&task.token_hash, &key.task_id],
         )
         .await?;
+        let effects = self.shared.effects.get();
         let (cost_amount, cost_unit) = row::cost_columns(task.cost.as_ref());
-        db.execute(
-            "INSERT INTO tasks (provider, task_id, token_hash, operation, status, points,
+        let created = db
+            .execute(
+                "INSERT INTO tasks (provider, task_id, token_hash, operation, status, points,
                  cost_amount, cost_unit, created_ms, updated_ms, deadline_ms, next_poll_ms,
-                 poll_attempts, version)
-             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $8, $9, $10, 0, 1)
+                 poll_attempts, version, owner)
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $8, $9, $10, 0, 1, $11)
              ON CONFLICT (provider, task_id) DO NOTHING",
-            &[
-                &key.provider,
-                &key.task_id,
-                &task.token_hash,
-                &token.operation,
-                &row::points_column(task.points)?,
-                &cost_amount,
-                &cost_unit,
-                &token.created_ms,
-                &token.created_ms.saturating_add(task.deadline_after_ms),
-                &task.next_poll_ms,
-            ],
-        )
-        .await?;
+                &[
+                    &key.provider,
+                    &key.task_id,
+                    &task.token_hash,
+                    &token.operation,
+                    &row::points_column(task.points)?,
+                    &cost_amount,
+                    &cost_unit,
+                    &token.created_ms,
+                    &token.created_ms.saturating_add(task.deadline_after_ms),
+                    &task.next_poll_ms,
+                    &task.owner,
+                ],
+            )
+            .await?;
+        if created == 1 {
+            if let Some(new) = db.load_task(key).await? {
+                db.queue_event(effects.outbox.as_ref(), &new.view, task.now_ms)
+                    .await?;
+            }
+        }
         let event = match rules::held_for_bind(token.held.as_deref(), &key.task_id)? {
             Some(update) => db
-                .apply_update(key, &update, task.now_ms)
+                .apply_update(key, &update, task.now_ms, &effects)
                 .await?
                 .map(|(_, event)| event),
             None => db.load_task(key).await?,
@@ -401,6 +451,7 @@ impl TaskStore for PostgresStore {
             statements,
         };
         let token = db.load_token(token_hash).await?;
+        let effects = self.shared.effects.get();
         let (delivery, event) = match rules::plan_delivery(token.as_ref(), update)? {
             DeliveryPlan::UnknownToken => (Delivery::UnknownToken, None),
             DeliveryPlan::WrongTask => (Delivery::WrongTask, None),
@@ -414,11 +465,13 @@ impl TaskStore for PostgresStore {
                 }
                 (Delivery::Held, None)
             }
-            DeliveryPlan::Apply(key) => match db.apply_update(&key, update, now_ms).await? {
-                Some((true, event)) => (Delivery::Applied(event.view.clone()), Some(event)),
-                Some((false, event)) => (Delivery::Unchanged(event.view), None),
-                None => (Delivery::UnknownToken, None),
-            },
+            DeliveryPlan::Apply(key) => {
+                match db.apply_update(&key, update, now_ms, &effects).await? {
+                    Some((true, event)) => (Delivery::Applied(event.view.clone()), Some(event)),
+                    Some((false, event)) => (Delivery::Unchanged(event.view), None),
+                    None => (Delivery::UnknownToken, None),
+                }
+            }
         };
         tx.commit().await?;
         if let Some(event) = event {
@@ -440,7 +493,7 @@ impl TaskStore for PostgresStore {
             client: &tx,
             statements,
         }
-        .apply_update(key, update, now_ms)
+        .apply_update(key, update, now_ms, &self.shared.effects.get())
         .await?;
         tx.commit().await?;
         Ok(applied.map(|(changed, event)| {
@@ -475,17 +528,28 @@ impl TaskStore for PostgresStore {
             task_columns!(),
             ", pg_notify($2, provider || '/' || task_id) FROM expired"
         );
-        let rows = {
+        let effects = self.shared.effects.get();
+        let events = {
             let mut conn = self.conn().await?;
             let Conn { client, statements } = &mut *conn;
-            Db { client, statements }
-                .query(SQL, &[&now_ms, &schema::CHANNEL])
-                .await?
+            // The statement and the app events it makes commit together.
+            let tx = client.transaction().await?;
+            let mut db = Db {
+                client: &tx,
+                statements,
+            };
+            let rows = db.query(SQL, &[&now_ms, &schema::CHANNEL]).await?;
+            let events = rows
+                .iter()
+                .map(|row| task_row(row)?.into_event())
+                .collect::<StoreResult<Vec<_>>>()?;
+            for event in &events {
+                db.queue_event(effects.outbox.as_ref(), &event.view, now_ms)
+                    .await?;
+            }
+            tx.commit().await?;
+            events
         };
-        let events = rows
-            .iter()
-            .map(|row| task_row(row)?.into_event())
-            .collect::<StoreResult<Vec<_>>>()?;
         let views = events.iter().map(|e| e.view.clone()).collect();
         for event in events {
             self.shared.notifier.publish(event);
@@ -758,6 +822,221 @@ impl TaskStore for PostgresStore {
             )
             .await
             .map(drop)
+    }
+
+    fn queue_app_events(&self, outbox: Option<AppOutbox>) {
+        self.shared
+            .effects
+            .update(|effects| effects.outbox = outbox);
+    }
+
+    fn keep_results(&self, results_base: Option<String>) {
+        self.shared
+            .effects
+            .update(|effects| effects.keep = results_base);
+    }
+
+    async fn claim_results_to_keep(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+        max_attempts: u32,
+    ) -> StoreResult<Vec<KeepClaim>> {
+        // One statement, as `claim_polls`.
+        const SQL: &str = "WITH due AS (
+                 SELECT provider, task_id FROM tasks
+                 WHERE status = 'succeeded' AND provider_result_url IS NOT NULL
+                     AND kept_result IS NULL AND keep_attempts < $4 AND keep_next_ms <= $1
+                     AND (keep_lease_until_ms IS NULL OR keep_lease_until_ms <= $1)
+                 ORDER BY keep_next_ms, provider, task_id LIMIT $3
+                 FOR UPDATE SKIP LOCKED
+             )
+             UPDATE tasks SET keep_lease_until_ms = $2
+             FROM due WHERE tasks.provider = due.provider AND tasks.task_id = due.task_id
+             RETURNING tasks.provider, tasks.task_id, tasks.provider_result_url,
+                 tasks.keep_attempts";
+        let rows = {
+            let mut conn = self.conn().await?;
+            let Conn { client, statements } = &mut *conn;
+            Db { client, statements }
+                .query(
+                    SQL,
+                    &[
+                        &now_ms,
+                        &now_ms.saturating_add(lease_ms),
+                        &i64::from(limit),
+                        &i64::from(max_attempts),
+                    ],
+                )
+                .await?
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(KeepClaim {
+                    key: TaskKey::new(row.try_get::<_, String>(0)?, row.try_get::<_, String>(1)?),
+                    provider_url: row.try_get(2)?,
+                    attempts: row::count("tasks.keep_attempts", row.try_get(3)?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn result_kept(&self, key: &TaskKey, name: &str) -> StoreResult<()> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        Db { client, statements }
+            .execute(
+                "UPDATE tasks SET kept_result = $3, keep_lease_until_ms = NULL
+                 WHERE provider = $1 AND task_id = $2",
+                &[&key.provider, &key.task_id, &name],
+            )
+            .await
+            .map(drop)
+    }
+
+    async fn result_keep_failed(&self, key: &TaskKey, next_ms: i64) -> StoreResult<()> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        Db { client, statements }
+            .execute(
+                "UPDATE tasks SET keep_attempts = keep_attempts + 1, keep_next_ms = $3,
+                     keep_lease_until_ms = NULL
+                 WHERE provider = $1 AND task_id = $2",
+                &[&key.provider, &key.task_id, &next_ms],
+            )
+            .await
+            .map(drop)
+    }
+
+    async fn owner(&self, key: &TaskKey) -> StoreResult<Option<String>> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        let row = Db { client, statements }
+            .query_opt(
+                "SELECT owner FROM tasks WHERE provider = $1 AND task_id = $2",
+                &[&key.provider, &key.task_id],
+            )
+            .await?;
+        Ok(row
+            .map(|row| row.try_get::<_, Option<String>>(0))
+            .transpose()?
+            .flatten())
+    }
+
+    async fn result_copy(&self, key: &TaskKey) -> StoreResult<Option<ResultCopy>> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        let row = Db { client, statements }
+            .query_opt(
+                "SELECT provider_result_url, kept_result FROM tasks
+                 WHERE provider = $1 AND task_id = $2",
+                &[&key.provider, &key.task_id],
+            )
+            .await?;
+        row.map(|row| {
+            Ok(ResultCopy {
+                provider_url: row.try_get(0)?,
+                kept: row.try_get(1)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn claim_app_events(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<AppEventClaim>> {
+        // One statement, as `claim_polls`: the due rows no other proxy holds are locked and
+        // leased.
+        const SQL: &str = "WITH due AS (
+                 SELECT id FROM app_events
+                 WHERE next_attempt_ms <= $1
+                     AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
+                 ORDER BY next_attempt_ms, id LIMIT $3
+                 FOR UPDATE SKIP LOCKED
+             )
+             UPDATE app_events SET lease_until_ms = $2
+             FROM due WHERE app_events.id = due.id
+             RETURNING app_events.id, app_events.payload, app_events.attempts,
+                 app_events.created_ms";
+        let rows = {
+            let mut conn = self.conn().await?;
+            let Conn { client, statements } = &mut *conn;
+            Db { client, statements }
+                .query(
+                    SQL,
+                    &[&now_ms, &now_ms.saturating_add(lease_ms), &i64::from(limit)],
+                )
+                .await?
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(AppEventClaim {
+                    id: row.try_get(0)?,
+                    payload: row.try_get(1)?,
+                    attempts: row::count("app_events.attempts", row.try_get(2)?)?,
+                    created_ms: row.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn app_event_done(&self, id: &str) -> StoreResult<()> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        Db { client, statements }
+            .execute("DELETE FROM app_events WHERE id = $1", &[&id])
+            .await
+            .map(drop)
+    }
+
+    async fn app_event_retry(&self, id: &str, next_attempt_ms: i64) -> StoreResult<()> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        Db { client, statements }
+            .execute(
+                "UPDATE app_events SET attempts = attempts + 1, next_attempt_ms = $2,
+                     lease_until_ms = NULL
+                 WHERE id = $1",
+                &[&id, &next_attempt_ms],
+            )
+            .await
+            .map(drop)
+    }
+
+    async fn forget_app_events(&self, before_ms: i64) -> StoreResult<u64> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        Db { client, statements }
+            .execute(
+                "DELETE FROM app_events WHERE created_ms < $1",
+                &[&before_ms],
+            )
+            .await
+    }
+
+    async fn app_endpoint_gone(&self, endpoint: &str, now_ms: i64) -> StoreResult<u64> {
+        let mut conn = self.conn().await?;
+        let Conn { client, statements } = &mut *conn;
+        let tx = client.transaction().await?;
+        let mut db = Db {
+            client: &tx,
+            statements,
+        };
+        db.execute(
+            "INSERT INTO app_endpoints_gone (endpoint, gone_ms) VALUES ($1, $2)
+             ON CONFLICT (endpoint) DO NOTHING",
+            &[&endpoint, &now_ms],
+        )
+        .await?;
+        let removed = db
+            .execute("DELETE FROM app_events WHERE endpoint = $1", &[&endpoint])
+            .await?;
+        tx.commit().await?;
+        Ok(removed)
     }
 
     fn notifier(&self) -> &Notifier {

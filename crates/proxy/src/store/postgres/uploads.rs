@@ -20,7 +20,13 @@ pub const CHUNK_BYTES: u64 = 1 << 20;
 #[derive(Clone)]
 pub struct PgUploads {
     pool: Pool,
+    /// Prepended to every name: empty for uploads, [`RESULTS`] for kept results, which the
+    /// uploads' sweep leaves alone.
+    namespace: &'static str,
 }
+
+/// The namespace of kept results in the `uploads` table.
+const RESULTS: &str = "results/";
 
 impl std::fmt::Debug for PgUploads {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -52,7 +58,23 @@ fn as_i64(value: u64) -> StoreResult<i64> {
 
 impl PgUploads {
     pub(super) fn new(pool: Pool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            namespace: "",
+        }
+    }
+
+    /// The kept results of the same database (`KEEP_RESULTS`): rows named `results/{name}`.
+    pub fn results(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            namespace: RESULTS,
+        }
+    }
+
+    /// The row name of `name` in this namespace.
+    fn row_name(&self, name: &str) -> String {
+        format!("{}{name}", self.namespace)
     }
 
     /// Stores `size` bytes read from `file` as the upload `name`, in one transaction.
@@ -65,6 +87,7 @@ impl PgUploads {
         created_ms: i64,
         file: &mut tokio::fs::File,
     ) -> StoreResult<()> {
+        let name = self.row_name(name);
         let mut conn = self.pool.get().await?;
         let tx = conn.client.transaction().await?;
         let duration_ms = duration_ms.map(as_i64).transpose()?;
@@ -113,6 +136,7 @@ impl PgUploads {
         name: &str,
         media: MediaType,
     ) -> StoreResult<Option<(u64, i64, Option<u64>)>> {
+        let name = self.row_name(name);
         let conn = self.pool.get().await?;
         let Some(row) = conn
             .client
@@ -156,6 +180,7 @@ impl PgUploads {
     /// polled.
     pub fn read(&self, name: String, range: Range<u64>) -> ByteStream {
         let this = self.clone();
+        let name = self.row_name(&name);
         futures_util::stream::unfold(
             (this, name, range.start, range.end),
             |(this, name, pos, end)| async move {
@@ -195,9 +220,11 @@ impl PgUploads {
     /// many.
     pub async fn remove_created_before(&self, before_ms: i64) -> StoreResult<u64> {
         let conn = self.pool.get().await?;
-        Ok(conn
-            .client
-            .execute("DELETE FROM uploads WHERE created_ms < $1", &[&before_ms])
-            .await?)
+        let sql = if self.namespace.is_empty() {
+            "DELETE FROM uploads WHERE created_ms < $1 AND name NOT LIKE 'results/%'"
+        } else {
+            "DELETE FROM uploads WHERE created_ms < $1 AND name LIKE 'results/%'"
+        };
+        Ok(conn.client.execute(sql, &[&before_ms]).await?)
     }
 }

@@ -13,16 +13,20 @@ use std::sync::{Arc, Mutex};
 
 use super::row::{self, task_columns, TaskRow};
 use super::rules::{self, DeliveryPlan, IdempotencyRow, IdempotencyStep, TaskChange, TokenRow};
+use super::Effects;
 use super::{
-    CounterKey, Delivery, IdempotencyBegin, NewTask, NewToken, Notifier, PollClaim, StoreError,
-    StoreResult, TaskEvent, TaskKey, TaskStore, TokenRecord,
+    AppEventClaim, CounterKey, Delivery, EffectsSlot, IdempotencyBegin, KeepClaim, NewAppEvent,
+    NewTask, NewToken, Notifier, PollClaim, ResultCopy, StoreError, StoreResult, TaskEvent,
+    TaskKey, TaskStore, TokenRecord,
 };
+use crate::app_webhook::AppOutbox;
 
 /// The SQLite task store.
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     notifier: Arc<Notifier>,
+    effects: Arc<EffectsSlot>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -72,6 +76,7 @@ impl SqliteStore {
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             notifier: Arc::new(Notifier::default()),
+            effects: Arc::new(EffectsSlot::default()),
         })
     }
 
@@ -104,6 +109,7 @@ fn task_row(row: &Row<'_>) -> rusqlite::Result<TaskRow> {
         updated_ms: row.get(10)?,
         version: row.get(11)?,
         result_info: row.get(12)?,
+        provider_result_url: row.get(13)?,
     })
 }
 
@@ -141,24 +147,52 @@ fn load_token(conn: &Connection, token_hash: &str) -> StoreResult<Option<TokenRo
         .optional()?)
 }
 
-/// Applies `update` to the task as [`rules::transition`] says; returns whether it changed, and
-/// the task, or `None` for an unknown task.
+/// Writes the app event the outbox wants of a task that now stands as `view`, if any
+/// ([`rules::app_event`]), unless its endpoint answered 410.
+fn queue_event(
+    conn: &Connection,
+    outbox: Option<&AppOutbox>,
+    view: &TaskView,
+    now_ms: i64,
+) -> StoreResult<()> {
+    let Some(NewAppEvent {
+        id,
+        endpoint,
+        payload,
+        created_ms,
+    }) = rules::app_event(outbox, view, now_ms)?
+    else {
+        return Ok(());
+    };
+    conn.execute(
+        "INSERT INTO app_events (id, endpoint, payload, created_ms, next_attempt_ms, attempts)
+         SELECT ?1, ?2, ?3, ?4, ?4, 0
+         WHERE NOT EXISTS (SELECT 1 FROM app_endpoints_gone WHERE endpoint = ?2)",
+        params![id, endpoint, payload, created_ms],
+    )?;
+    Ok(())
+}
+
+/// Applies `update` to the task as [`rules::transition`] says, queuing the app event of the
+/// change; returns whether it changed, and the task, or `None` for an unknown task.
 fn apply_update(
     conn: &Connection,
     key: &TaskKey,
     update: &TaskUpdate,
     now_ms: i64,
+    effects: &Effects,
 ) -> StoreResult<Option<(bool, TaskEvent)>> {
     let Some(event) = load_task(conn, key)? else {
         return Ok(None);
     };
-    let Some(change) = rules::transition(&event.view, update) else {
+    let Some(change) = rules::transition(&event.view, update, effects.keep.as_deref()) else {
         return Ok(Some((false, event)));
     };
     let TaskChange {
         status,
         kind,
         result_url,
+        provider_result_url,
         error,
         result_info,
     } = change;
@@ -166,7 +200,8 @@ fn apply_update(
         .query_row(
             concat!(
                 "UPDATE tasks SET status = ?3, kind = ?4, result_url = ?5, error = ?6,
-                     updated_ms = ?7, result_info = ?8, version = version + 1
+                     updated_ms = ?7, result_info = ?8, provider_result_url = ?9,
+                     version = version + 1
                  WHERE provider = ?1 AND task_id = ?2 RETURNING ",
                 task_columns!()
             ),
@@ -178,11 +213,13 @@ fn apply_update(
                 result_url,
                 error,
                 now_ms,
-                result_info
+                result_info,
+                provider_result_url
             ],
             task_row,
         )?
         .into_event()?;
+    queue_event(conn, effects.outbox.as_ref(), &event.view, now_ms)?;
     Ok(Some((true, event)))
 }
 
@@ -246,6 +283,7 @@ impl TaskStore for SqliteStore {
 
     async fn bind_task(&self, task: &NewTask) -> StoreResult<TaskView> {
         let task = task.clone();
+        let effects = self.effects.get();
         let event = self
             .with(move |conn| {
                 let tx = conn.transaction()?;
@@ -255,11 +293,11 @@ impl TaskStore for SqliteStore {
                     params![task.token_hash, task.key.task_id],
                 )?;
                 let (cost_amount, cost_unit) = row::cost_columns(task.cost.as_ref());
-                tx.execute(
+                let created = tx.execute(
                     "INSERT INTO tasks (provider, task_id, token_hash, operation, status, points,
                          cost_amount, cost_unit, created_ms, updated_ms, deadline_ms,
-                         next_poll_ms, poll_attempts, version)
-                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8, ?8, ?9, ?10, 0, 1)
+                         next_poll_ms, poll_attempts, version, owner)
+                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8, ?8, ?9, ?10, 0, 1, ?11)
                      ON CONFLICT (provider, task_id) DO NOTHING",
                     params![
                         task.key.provider,
@@ -271,13 +309,18 @@ impl TaskStore for SqliteStore {
                         cost_unit,
                         token.created_ms,
                         token.created_ms.saturating_add(task.deadline_after_ms),
-                        task.next_poll_ms
+                        task.next_poll_ms,
+                        task.owner
                     ],
                 )?;
-                let event = match rules::held_for_bind(token.held.as_deref(), &task.key.task_id)? {
-                    Some(update) => {
-                        apply_update(&tx, &task.key, &update, task.now_ms)?.map(|(_, event)| event)
+                if created == 1 {
+                    if let Some(new) = load_task(&tx, &task.key)? {
+                        queue_event(&tx, effects.outbox.as_ref(), &new.view, task.now_ms)?;
                     }
+                }
+                let event = match rules::held_for_bind(token.held.as_deref(), &task.key.task_id)? {
+                    Some(update) => apply_update(&tx, &task.key, &update, task.now_ms, &effects)?
+                        .map(|(_, event)| event),
                     None => load_task(&tx, &task.key)?,
                 };
                 let event = event.ok_or_else(|| StoreError::Vanished {
@@ -300,6 +343,7 @@ impl TaskStore for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<Delivery> {
         let (token_hash, update) = (token_hash.to_owned(), update.clone());
+        let effects = self.effects.get();
         let (delivery, event) = self
             .with(move |conn| {
                 let tx = conn.transaction()?;
@@ -316,11 +360,15 @@ impl TaskStore for SqliteStore {
                         }
                         (Delivery::Held, None)
                     }
-                    DeliveryPlan::Apply(key) => match apply_update(&tx, &key, &update, now_ms)? {
-                        Some((true, event)) => (Delivery::Applied(event.view.clone()), Some(event)),
-                        Some((false, event)) => (Delivery::Unchanged(event.view), None),
-                        None => (Delivery::UnknownToken, None),
-                    },
+                    DeliveryPlan::Apply(key) => {
+                        match apply_update(&tx, &key, &update, now_ms, &effects)? {
+                            Some((true, event)) => {
+                                (Delivery::Applied(event.view.clone()), Some(event))
+                            }
+                            Some((false, event)) => (Delivery::Unchanged(event.view), None),
+                            None => (Delivery::UnknownToken, None),
+                        }
+                    }
                 };
                 tx.commit()?;
                 Ok(result)
@@ -339,10 +387,11 @@ impl TaskStore for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<Option<(bool, TaskView)>> {
         let (key, update) = (key.clone(), update.clone());
+        let effects = self.effects.get();
         let applied = self
             .with(move |conn| {
                 let tx = conn.transaction()?;
-                let applied = apply_update(&tx, &key, &update, now_ms)?;
+                let applied = apply_update(&tx, &key, &update, now_ms, &effects)?;
                 tx.commit()?;
                 Ok(applied)
             })
@@ -362,6 +411,7 @@ impl TaskStore for SqliteStore {
     }
 
     async fn expire_overdue(&self, now_ms: i64) -> StoreResult<Vec<TaskView>> {
+        let effects = self.effects.get();
         let events = self
             .with(move |conn| {
                 let tx = conn.transaction()?;
@@ -375,10 +425,15 @@ impl TaskStore for SqliteStore {
                     let rows = statement.query_map(params![now_ms], task_row)?;
                     rows.collect::<rusqlite::Result<Vec<_>>>()?
                 };
-                tx.commit()?;
-                rows.into_iter()
+                let events = rows
+                    .into_iter()
                     .map(TaskRow::into_event)
-                    .collect::<StoreResult<Vec<_>>>()
+                    .collect::<StoreResult<Vec<_>>>()?;
+                for event in &events {
+                    queue_event(&tx, effects.outbox.as_ref(), &event.view, now_ms)?;
+                }
+                tx.commit()?;
+                Ok(events)
             })
             .await?;
         let views = events.iter().map(|e| e.view.clone()).collect();
@@ -642,6 +697,228 @@ impl TaskStore for SqliteStore {
                 params![before_ms],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    fn queue_app_events(&self, outbox: Option<AppOutbox>) {
+        self.effects.update(|effects| effects.outbox = outbox);
+    }
+
+    fn keep_results(&self, results_base: Option<String>) {
+        self.effects.update(|effects| effects.keep = results_base);
+    }
+
+    async fn claim_results_to_keep(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+        max_attempts: u32,
+    ) -> StoreResult<Vec<KeepClaim>> {
+        self.with(move |conn| {
+            let tx = conn.transaction()?;
+            let rows = {
+                let mut statement = tx.prepare(
+                    "UPDATE tasks SET keep_lease_until_ms = ?2
+                     WHERE (provider, task_id) IN (
+                         SELECT provider, task_id FROM tasks
+                         WHERE status = 'succeeded' AND provider_result_url IS NOT NULL
+                             AND kept_result IS NULL AND keep_attempts < ?4
+                             AND keep_next_ms <= ?1
+                             AND (keep_lease_until_ms IS NULL OR keep_lease_until_ms <= ?1)
+                         ORDER BY keep_next_ms, provider, task_id LIMIT ?3)
+                     RETURNING provider, task_id, provider_result_url, keep_attempts",
+                )?;
+                let rows = statement.query_map(
+                    params![
+                        now_ms,
+                        now_ms.saturating_add(lease_ms),
+                        i64::from(limit),
+                        i64::from(max_attempts)
+                    ],
+                    |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                            row.get::<_, i64>(3)?,
+                        ))
+                    },
+                )?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            tx.commit()?;
+            rows.into_iter()
+                .map(|(provider, task_id, provider_url, attempts)| {
+                    Ok(KeepClaim {
+                        key: TaskKey::new(provider, task_id),
+                        provider_url,
+                        attempts: row::count("tasks.keep_attempts", attempts)?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn result_kept(&self, key: &TaskKey, name: &str) -> StoreResult<()> {
+        let (key, name) = (key.clone(), name.to_owned());
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE tasks SET kept_result = ?3, keep_lease_until_ms = NULL
+                 WHERE provider = ?1 AND task_id = ?2",
+                params![key.provider, key.task_id, name],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn result_keep_failed(&self, key: &TaskKey, next_ms: i64) -> StoreResult<()> {
+        let key = key.clone();
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE tasks SET keep_attempts = keep_attempts + 1, keep_next_ms = ?3,
+                     keep_lease_until_ms = NULL
+                 WHERE provider = ?1 AND task_id = ?2",
+                params![key.provider, key.task_id, next_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn owner(&self, key: &TaskKey) -> StoreResult<Option<String>> {
+        let key = key.clone();
+        self.with(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT owner FROM tasks WHERE provider = ?1 AND task_id = ?2",
+                    params![key.provider, key.task_id],
+                    |row| row.get::<_, Option<String>>(0),
+                )
+                .optional()?
+                .flatten())
+        })
+        .await
+    }
+
+    async fn result_copy(&self, key: &TaskKey) -> StoreResult<Option<ResultCopy>> {
+        let key = key.clone();
+        self.with(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT provider_result_url, kept_result FROM tasks
+                     WHERE provider = ?1 AND task_id = ?2",
+                    params![key.provider, key.task_id],
+                    |row| {
+                        Ok(ResultCopy {
+                            provider_url: row.get(0)?,
+                            kept: row.get(1)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn claim_app_events(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<AppEventClaim>> {
+        self.with(move |conn| {
+            let tx = conn.transaction()?;
+            let rows = {
+                let mut statement = tx.prepare(
+                    "UPDATE app_events SET lease_until_ms = ?2
+                     WHERE id IN (
+                         SELECT id FROM app_events
+                         WHERE next_attempt_ms <= ?1
+                             AND (lease_until_ms IS NULL OR lease_until_ms <= ?1)
+                         ORDER BY next_attempt_ms, id LIMIT ?3)
+                     RETURNING id, payload, attempts, created_ms",
+                )?;
+                let rows = statement.query_map(
+                    params![now_ms, now_ms.saturating_add(lease_ms), i64::from(limit)],
+                    |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, i64>(2)?,
+                            row.get::<_, i64>(3)?,
+                        ))
+                    },
+                )?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            tx.commit()?;
+            rows.into_iter()
+                .map(|(id, payload, attempts, created_ms)| {
+                    Ok(AppEventClaim {
+                        id,
+                        payload,
+                        attempts: row::count("app_events.attempts", attempts)?,
+                        created_ms,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn app_event_done(&self, id: &str) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.with(move |conn| {
+            conn.execute("DELETE FROM app_events WHERE id = ?1", params![id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn app_event_retry(&self, id: &str, next_attempt_ms: i64) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE app_events SET attempts = attempts + 1, next_attempt_ms = ?2,
+                     lease_until_ms = NULL
+                 WHERE id = ?1",
+                params![id, next_attempt_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn forget_app_events(&self, before_ms: i64) -> StoreResult<u64> {
+        self.with(move |conn| {
+            let removed = conn.execute(
+                "DELETE FROM app_events WHERE created_ms < ?1",
+                params![before_ms],
+            )?;
+            Ok(u64::try_from(removed).unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn app_endpoint_gone(&self, endpoint: &str, now_ms: i64) -> StoreResult<u64> {
+        let endpoint = endpoint.to_owned();
+        self.with(move |conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO app_endpoints_gone (endpoint, gone_ms) VALUES (?1, ?2)
+                 ON CONFLICT (endpoint) DO NOTHING",
+                params![endpoint, now_ms],
+            )?;
+            let removed = tx.execute(
+                "DELETE FROM app_events WHERE endpoint = ?1",
+                params![endpoint],
+            )?;
+            tx.commit()?;
+            Ok(u64::try_from(removed).unwrap_or(0))
         })
         .await
     }
