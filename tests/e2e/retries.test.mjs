@@ -4,6 +4,7 @@
 // Retry-After that an abort cuts short, and the Authorization header of every request.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchChromium, root, startProxy } from '../../scripts/harness.mjs';
@@ -220,6 +221,39 @@ describe('getToken', () => {
       assert.match(result.ok.refused.message, /getToken failed: signed out/);
     } finally {
       await page.close();
+    }
+  });
+
+  test("carries each user's token to a proxy that checks them (AUTH_HS256_SECRET)", async () => {
+    const secret = 'an app secret for the end-to-end test, 32 bytes or more';
+    const users = await startProxy({ AUTH_HS256_SECRET: secret, AUTH_AUDIENCE: 'faceswap-e2e' });
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${users.url}/healthz`);
+      const encode = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const jwt = (sub) => {
+        const signed = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub, aud: 'faceswap-e2e', exp: Math.floor(Date.now() / 1000) + 600 })}`;
+        return `${signed}.${createHmac('sha256', secret).update(signed).digest('base64url')}`;
+      };
+      const result = await inPage(page, null, async (lib, client, blobs, args) => {
+        const signedIn = new lib.FaceSwapClient({ getToken: () => Promise.resolve(args.token) });
+        const source = await signedIn.upload(blobs.source);
+        const face = await signedIn.upload(blobs.face);
+        const created = await signedIn.faceSwap({ sourceImage: source.url, faceImage: face.url });
+        const task = await signedIn.waitForResult(created.taskId, { timeoutMs: 60_000 });
+        let anonymous;
+        try {
+          await new lib.FaceSwapClient().upload(blobs.face);
+        } catch (e) {
+          anonymous = { code: e.code, status: e.status };
+        }
+        return { status: task.status, anonymous };
+      }, { ...images, token: jwt('ada') });
+      assert.equal(result.ok?.status, 'succeeded', JSON.stringify(result));
+      assert.deepEqual(result.ok.anonymous, { code: 'unauthorized', status: 401 });
+    } finally {
+      await page.close();
+      await users.stop();
     }
   });
 });
