@@ -27,7 +27,7 @@ impl FakeFetch {
         let fake = Function::new_with_args(
             "answer",
             "return async function(request) {
-                const url = new URL(request.url ?? request).pathname;
+                const url = new URL(request.url ?? request, location.href).pathname;
                 globalThis.__urls.push(url);
                 const [status, body] = answer(url);
                 return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
@@ -116,7 +116,8 @@ async fn submits_go_to_the_providers_route_and_errors_carry_the_provider_code() 
     assert_eq!(prop(&err, "code"), "upstream_error");
     assert_eq!(prop(&err, "status"), 502);
     assert_eq!(prop(&err, "providerCode"), "10012");
-    assert_eq!(fetch.urls(), ["/api/aifaceswap/v1/extract_face"]);
+    // A 502 is tried again twice (the default `retries`), on the same route.
+    assert_eq!(fetch.urls(), ["/api/aifaceswap/v1/extract_face"; 3]);
 }
 
 #[wasm_bindgen_test]
