@@ -181,11 +181,23 @@ impl AppState {
         })))
     }
 
-    /// The served provider with this id.
+    /// The served provider with this id; 404 `not_found` otherwise, saying whether the provider
+    /// exists but is not served here.
     pub fn provider(&self, id: &str) -> Result<&ServedProvider, AppError> {
-        self.providers
-            .get(id)
-            .ok_or_else(|| AppError::not_found(format!("no provider named {id:?}")))
+        self.providers.get(id).ok_or_else(|| self.not_served(id))
+    }
+
+    /// The 404 of a provider that is not served: one this proxy knows but does not serve
+    /// (`PROVIDERS`, `SANDBOX`, its key) is named as such; any other id is unknown.
+    pub fn not_served(&self, id: &str) -> AppError {
+        match self.config.provider(id) {
+            Some(settings) => AppError::not_found(format!(
+                "the provider {} is not served by this proxy (PROVIDERS, SANDBOX, {}_API_KEY)",
+                settings.id(),
+                settings.id().to_ascii_uppercase()
+            )),
+            None => AppError::not_found(format!("no provider named {id:?}")),
+        }
     }
 }
 

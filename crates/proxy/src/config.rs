@@ -8,6 +8,7 @@
 //! `config.timings.poll_interval`); `--help` shows one section per group:
 //!
 //! - [`Listen`]: where the proxy listens, how it is reached, which hosts and origins it answers;
+//! - [`Served`]: which providers are served, and whether the built-in sandbox answers some;
 //! - [`Storage`]: the task database and where uploads are kept ([`S3Settings`] for a bucket);
 //! - [`Limits`]: request rates, upload budgets, sizes, connections and timeouts;
 //! - [`FetchRules`]: where URL inputs may be fetched from;
@@ -54,6 +55,10 @@ pub struct Config {
     /// Listening address, public URL, answered hosts and origins, served folders.
     #[command(flatten)]
     pub listen: Listen,
+    /// Which providers are served (`PROVIDERS`) and whether the built-in sandbox answers those
+    /// without a key (`SANDBOX`).
+    #[command(flatten)]
+    pub served: Served,
     /// The task database and the upload store.
     #[command(flatten)]
     pub storage: Storage,
@@ -120,6 +125,48 @@ impl Listen {
     /// `ALLOWED_HOSTS`, IP literals and `localhost`.
     pub fn allowed_hosts(&self) -> AllowedHosts {
         AllowedHosts::new(&self.public_url(), &self.allowed_hosts)
+    }
+}
+
+/// Which providers the proxy serves, and what answers them. The rule that turns these and the
+/// providers' keys into the served providers is [`crate::providers::choose`].
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Providers served")]
+pub struct Served {
+    /// The providers served, comma separated (`piapi,acedata`); unset: every provider with a key
+    /// (or a {PROVIDER}_BASE_URL), and with SANDBOX=on every provider. An unknown id, or a listed
+    /// provider without a key while SANDBOX is off, stops the start.
+    #[arg(
+        id = "served_providers",
+        long = "providers",
+        value_name = "PROVIDERS",
+        env = "PROVIDERS",
+        default_value = "",
+        value_parser = comma_list
+    )]
+    pub providers: std::vec::Vec<String>,
+    /// `on`: the built-in sandbox answers the served providers that have no key (nor a
+    /// {PROVIDER}_BASE_URL), and every provider is served unless PROVIDERS says otherwise (`npm
+    /// start` and the tests set it); `off`: only providers with a key (or base URL) are served.
+    #[arg(long, env = "SANDBOX", value_enum, default_value_t = Switch::Off)]
+    pub sandbox: Switch,
+}
+
+/// A setting that is `on` or `off` (also `true`/`false`, `1`/`0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    /// On.
+    #[value(alias = "true", alias = "1")]
+    On,
+    /// Off.
+    #[value(alias = "false", alias = "0")]
+    Off,
+}
+
+impl Switch {
+    /// True when on.
+    pub fn is_on(self) -> bool {
+        self == Switch::On
     }
 }
 
@@ -494,9 +541,10 @@ impl ProviderSettings {
         self.adapter.info().id
     }
 
-    /// True when neither a key nor a base URL is set: the built-in sandbox answers.
-    pub fn sandbox_mode(&self) -> bool {
-        self.api_key.is_none() && self.base_url.is_none()
+    /// True when a key or a base URL is set: calls go to an upstream, not to the built-in
+    /// sandbox.
+    pub fn has_upstream(&self) -> bool {
+        self.api_key.is_some() || self.base_url.is_some()
     }
 }
 
@@ -521,7 +569,7 @@ fn provider_args(command: clap::Command, adapter: &dyn Adapter) -> clap::Command
                 .env(format!("{env}_API_KEY"))
                 .hide_env_values(true)
                 .help(format!(
-                    "The {id} API key; unset means the built-in sandbox answers. Never printed."
+                    "The {id} API key; unset: {id} is not served, or with SANDBOX=on the built-in sandbox answers it. Never printed."
                 )),
         )
         .arg(
@@ -529,7 +577,7 @@ fn provider_args(command: clap::Command, adapter: &dyn Adapter) -> clap::Command
                 .long(format!("{id}-base-url"))
                 .env(format!("{env}_BASE_URL"))
                 .help(format!(
-                    "The {id} upstream (default {}, or the built-in sandbox without a key).",
+                    "The {id} upstream (default {}; with SANDBOX=on and no key, the built-in sandbox).",
                     info.default_base_url
                 )),
         );
@@ -714,11 +762,6 @@ impl Config {
             .iter_mut()
             .find(|provider| provider.id() == id)
     }
-
-    /// True when every provider is answered by the built-in sandbox.
-    pub fn sandbox_mode(&self) -> bool {
-        self.providers.iter().all(ProviderSettings::sandbox_mode)
-    }
 }
 
 #[cfg(test)]
@@ -785,10 +828,25 @@ mod tests {
             config.listen.allowed_origins,
             ["https://a.example", "https://b.example"]
         );
-        assert!(!config.sandbox_mode());
         let aifaceswap = config.provider("aifaceswap").expect("registered");
-        assert!(!aifaceswap.sandbox_mode());
+        assert!(aifaceswap.has_upstream());
+        assert!(!config.provider("piapi").expect("registered").has_upstream());
         assert!(!format!("{config:?}").contains("sk-very-secret"));
+    }
+
+    #[test]
+    fn providers_and_sandbox_read_their_words() {
+        let config = parse(&["--providers", " piapi, acedata,", "--sandbox", "on"]);
+        assert_eq!(config.served.providers, ["piapi", "acedata"]);
+        assert!(config.served.sandbox.is_on());
+        for (word, on) in [("off", false), ("true", true), ("1", true), ("0", false)] {
+            assert_eq!(
+                parse(&["--sandbox", word]).served.sandbox.is_on(),
+                on,
+                "{word}"
+            );
+        }
+        assert!(Config::try_from_args(["faceswap-proxy", "--sandbox", "maybe"]).is_err());
     }
 
     #[test]
@@ -860,7 +918,9 @@ mod tests {
         assert_eq!(config.limits.upload_max_bytes, 100 * 1024 * 1024);
         assert!(config.limits.rate_limit_per_min > 0);
         assert!(config.providers.iter().all(|p| p.spend_cap_per_hour > 0.0));
-        assert!(config.sandbox_mode(), "no key: the sandbox answers");
+        assert!(config.providers.iter().all(|p| !p.has_upstream()));
+        assert!(config.served.providers.is_empty(), "PROVIDERS: unset");
+        assert_eq!(config.served.sandbox, Switch::Off, "SANDBOX: off");
         assert_eq!(config.timings.poll_interval, Duration::from_millis(3000));
         assert_eq!(
             config.timings.task_deadline,
@@ -968,6 +1028,7 @@ mod tests {
         };
         let headings = [
             "Listening:",
+            "Providers served:",
             "Storage:",
             "Storage: S3 bucket (UPLOAD_STORE=s3):",
             "Limits:",
@@ -983,13 +1044,15 @@ mod tests {
         );
         // A few settings in their sections.
         assert!((places[0]..places[1]).contains(&at("--public-url")));
-        assert!((places[1]..places[2]).contains(&at("--database-url")));
-        assert!((places[2]..places[3]).contains(&at("--s3-secret-access-key")));
-        assert!((places[3]..places[4]).contains(&at("--max-connections")));
-        assert!((places[5]..places[6]).contains(&at("--trusted-proxies")));
-        assert!((places[6]..places[7]).contains(&at("--poll-interval-ms")));
-        assert!(places[7] < at("--aifaceswap-api-key"));
-        assert!(places[7] < at("--spend-cap-credits-per-hour"));
+        assert!((places[1]..places[2]).contains(&at("--providers")));
+        assert!((places[1]..places[2]).contains(&at("--sandbox")));
+        assert!((places[2]..places[3]).contains(&at("--database-url")));
+        assert!((places[3]..places[4]).contains(&at("--s3-secret-access-key")));
+        assert!((places[4]..places[5]).contains(&at("--max-connections")));
+        assert!((places[6]..places[7]).contains(&at("--trusted-proxies")));
+        assert!((places[7]..places[8]).contains(&at("--poll-interval-ms")));
+        assert!(places[8] < at("--aifaceswap-api-key"));
+        assert!(places[8] < at("--spend-cap-credits-per-hour"));
         assert!(help.starts_with(ABOUT), "{help}");
     }
 

@@ -1,8 +1,8 @@
 //! faceswap-proxy: the backend that holds the providers' API keys for faceswap-wasm.
 //!
 //! Build the router with [`app`] (tests drive it over loopback); the binary in `main.rs` reads
-//! [`Config`] from flags and environment, resolves the [`Providers`] (the built-in sandbox for
-//! those without a key) and serves the router with [`serve()`], hyper's HTTP/1.1 server within the
+//! [`Config`] from flags and environment, resolves the [`Providers`] (`PROVIDERS`; with `SANDBOX=on`
+//! the built-in sandbox for those without a key) and serves the router with [`serve()`], hyper's HTTP/1.1 server within the
 //! configured [`ConnectionLimits`].
 
 mod app;
@@ -32,7 +32,8 @@ pub mod upstream;
 
 pub use app::{app, redacted_path, AppState, Shared, StartupError};
 pub use config::{
-    Config, DatabaseUrl, FetchRules, Limits, Listen, ProviderSettings, Storage, Timings,
+    Config, DatabaseUrl, FetchRules, Limits, Listen, ProviderSettings, Served, Storage, Switch,
+    Timings,
 };
 pub use error::{AppError, InternalError};
 pub use maintenance::{maintain, spawn_maintenance};

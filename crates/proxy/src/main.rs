@@ -1,5 +1,5 @@
-//! The `faceswap-proxy` binary: configuration, logging, the providers (the built-in sandbox for
-//! those without a key), the listener, maintenance and graceful shutdown.
+//! The `faceswap-proxy` binary: configuration, logging, the providers (with `SANDBOX=on`, the
+//! built-in sandbox for those without a key), the listener, maintenance and graceful shutdown.
 
 use faceswap_proxy::{
     app, serve, spawn_maintenance, AppState, Config, ConnectionLimits, Providers,
@@ -34,9 +34,10 @@ async fn main() -> ExitCode {
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let listener =
         tokio::net::TcpListener::bind((config.listen.host.as_str(), config.listen.port)).await?;
-    // The sandbox answers every provider without a key; it stops when `_sandbox` drops.
+    // With SANDBOX=on the sandbox answers the served providers without a key; it stops when
+    // `_sandbox` drops.
     #[cfg(feature = "sandbox")]
-    let (sandbox, _sandbox) = if config.providers.iter().any(|p| p.sandbox_mode()) {
+    let (sandbox, _sandbox) = if faceswap_proxy::providers::needs_builtin_sandbox(&config)? {
         let (endpoint, running) = faceswap_proxy::sandbox::start(&config).await?;
         (Some(endpoint), Some(running))
     } else {

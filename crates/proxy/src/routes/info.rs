@@ -1,7 +1,7 @@
 //! `GET /healthz`, `GET /api/config` and the JSON 404 of unknown `/api` paths.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::Json;
 use faceswap_core::registry::{self, FIRST_VERSION_PROVIDER};
 use serde::Serialize;
@@ -133,7 +133,16 @@ pub async fn config(State(state): State<AppState>, _: Admitted) -> Json<PublicCo
     })
 }
 
-/// Any other `/api` path.
-pub async fn api_not_found(_: Admitted) -> AppError {
+/// Any other `/api` path: a route of a provider this proxy does not serve gets 404 naming it
+/// (and reaches no upstream); anything else, 404 `no such API route`.
+pub async fn api_not_found(State(state): State<AppState>, uri: Uri, _: Admitted) -> AppError {
+    let first = uri
+        .path()
+        .strip_prefix("/api/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    if state.providers.get(first).is_none() && state.config.provider(first).is_some() {
+        return state.not_served(first);
+    }
     AppError::not_found("no such API route")
 }
