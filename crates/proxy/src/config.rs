@@ -14,6 +14,7 @@
 //! - [`FetchRules`]: where URL inputs may be fetched from;
 //! - [`ClientRule`]: who a request's client is behind load balancers;
 //! - [`Timings`]: polls, deadlines, retention and the maintenance sweep;
+//! - [`Observability`]: the metrics listener and the log format;
 //! - the providers' own settings, added from [`faceswap_core::registry`] with clap's builder API
 //!   ([`ProviderSettings`]), under their own heading.
 //!
@@ -74,6 +75,9 @@ pub struct Config {
     /// Polls, deadlines, retention and the maintenance sweep.
     #[command(flatten)]
     pub timings: Timings,
+    /// The metrics listener and the log format.
+    #[command(flatten)]
+    pub observability: Observability,
     /// Each registered provider's settings, in registry order: built from the registry's flags
     /// (`provider_args`), not declared here.
     #[arg(skip)]
@@ -430,6 +434,16 @@ pub struct Timings {
             .map(|days| Duration::from_secs(u64::from(days) * 86_400))
     )]
     pub task_retention: Duration,
+}
+
+/// How the proxy is watched: its metrics listener and its log format.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Metrics and logs")]
+pub struct Observability {
+    /// Address (`HOST:PORT`) of a separate listener serving Prometheus metrics at `/metrics`;
+    /// unset: no metrics. Never the public port: keep it on a private network.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl Timings {
@@ -920,6 +934,14 @@ mod tests {
         assert!(config.providers.iter().all(|p| p.spend_cap_per_hour > 0.0));
         assert!(config.providers.iter().all(|p| !p.has_upstream()));
         assert!(config.served.providers.is_empty(), "PROVIDERS: unset");
+        assert_eq!(config.observability.metrics_addr, None, "METRICS_ADDR: off");
+        assert!(Config::try_from_args(["faceswap-proxy", "--metrics-addr", "nowhere"]).is_err());
+        assert_eq!(
+            parse(&["--metrics-addr", "127.0.0.1:9464"])
+                .observability
+                .metrics_addr,
+            Some("127.0.0.1:9464".parse().expect("addr"))
+        );
         assert_eq!(config.served.sandbox, Switch::Off, "SANDBOX: off");
         assert_eq!(config.timings.poll_interval, Duration::from_millis(3000));
         assert_eq!(
@@ -1035,6 +1057,7 @@ mod tests {
             "Fetching URL inputs:",
             "Clients behind load balancers:",
             "Timings (tests shorten them):",
+            "Metrics and logs:",
             "Providers:",
         ];
         let places: Vec<usize> = headings.iter().map(|heading| at(heading)).collect();
@@ -1051,8 +1074,9 @@ mod tests {
         assert!((places[4]..places[5]).contains(&at("--max-connections")));
         assert!((places[6]..places[7]).contains(&at("--trusted-proxies")));
         assert!((places[7]..places[8]).contains(&at("--poll-interval-ms")));
-        assert!(places[8] < at("--aifaceswap-api-key"));
-        assert!(places[8] < at("--spend-cap-credits-per-hour"));
+        assert!((places[8]..places[9]).contains(&at("--metrics-addr")));
+        assert!(places[9] < at("--aifaceswap-api-key"));
+        assert!(places[9] < at("--spend-cap-credits-per-hour"));
         assert!(help.starts_with(ABOUT), "{help}");
     }
 

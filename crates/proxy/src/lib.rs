@@ -26,14 +26,15 @@ pub mod serve;
 pub mod settlement;
 pub mod spool;
 pub mod store;
+pub mod telemetry;
 pub mod tokens;
 pub mod upload_store;
 pub mod upstream;
 
 pub use app::{app, redacted_path, AppState, Shared, StartupError};
 pub use config::{
-    Config, DatabaseUrl, FetchRules, Limits, Listen, ProviderSettings, Served, Storage, Switch,
-    Timings,
+    Config, DatabaseUrl, FetchRules, Limits, Listen, Observability, ProviderSettings, Served,
+    Storage, Switch, Timings,
 };
 pub use error::{AppError, InternalError};
 pub use maintenance::{maintain, spawn_maintenance};

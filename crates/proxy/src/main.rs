@@ -1,8 +1,9 @@
 //! The `faceswap-proxy` binary: configuration, logging, the providers (with `SANDBOX=on`, the
-//! built-in sandbox for those without a key), the listener, maintenance and graceful shutdown.
+//! built-in sandbox for those without a key), the listener, the metrics listener
+//! (`METRICS_ADDR`), maintenance and graceful shutdown.
 
 use faceswap_proxy::{
-    app, serve, spawn_maintenance, AppState, Config, ConnectionLimits, Providers,
+    app, serve, spawn_maintenance, telemetry, AppState, Config, ConnectionLimits, Providers,
 };
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -34,6 +35,18 @@ async fn main() -> ExitCode {
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let listener =
         tokio::net::TcpListener::bind((config.listen.host.as_str(), config.listen.port)).await?;
+    // METRICS_ADDR: Prometheus metrics on a listener of their own, never the public one.
+    let metrics = match config.observability.metrics_addr {
+        Some(addr) => {
+            let handle = telemetry::install()?;
+            let metrics_listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| telemetry::MetricsError::Listen { addr, source })?;
+            tracing::info!(address = %metrics_listener.local_addr()?, "metrics listening");
+            Some((metrics_listener, handle))
+        }
+        None => None,
+    };
     // With SANDBOX=on the sandbox answers the served providers without a key; it stops when
     // `_sandbox` drops.
     #[cfg(feature = "sandbox")]
@@ -62,6 +75,13 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::new(config, providers).await?;
     let maintenance = spawn_maintenance(state.clone());
     let shutdown = state.shutdown.clone();
+    if let Some((metrics_listener, handle)) = metrics {
+        tokio::spawn(telemetry::serve(
+            metrics_listener,
+            handle,
+            shutdown.clone().cancelled_owned(),
+        ));
+    }
     let limits = ConnectionLimits::from_config(&state.config);
     tracing::info!(
         max_connections = limits.max_connections,

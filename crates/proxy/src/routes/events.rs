@@ -18,6 +18,7 @@ use faceswap_core::LegacyTaskView;
 use crate::limits::Admitted;
 use crate::routes::tasks::task_key;
 use crate::store::{TaskEvent, TaskKey};
+use crate::telemetry;
 use crate::{AppError, AppState};
 
 /// Which JSON shape the events carry.
@@ -36,6 +37,8 @@ struct Cursor {
     first: Option<TaskEvent>,
     last_sent: u64,
     done: bool,
+    /// Counts the stream among the open ones until it ends.
+    _open: telemetry::OpenStream,
 }
 
 fn to_event(event: &TaskEvent, shape: Shape) -> Result<Event, axum::Error> {
@@ -94,6 +97,7 @@ async fn stream(
         first: Some(current),
         last_sent,
         done: false,
+        _open: telemetry::OpenStream::open(),
     };
     let stream = stream::unfold(cursor, |mut cursor| async move {
         if cursor.done {

@@ -155,6 +155,7 @@ pub async fn upload(
     }
     charge.settle(Settlement::Keep).await;
     tracing::info!(size, content_type = media.content_type(), "upload stored");
+    crate::telemetry::uploads_stored(1);
     Ok(Json(Uploaded {
         url: format!("{}/uploads/{name}", state.config.listen.public_url()),
         size,
