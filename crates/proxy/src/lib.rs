@@ -15,6 +15,7 @@ pub mod hosts;
 pub mod idempotency;
 pub mod limits;
 mod maintenance;
+pub mod openapi;
 pub mod poller;
 pub mod providers;
 pub mod reachability;

@@ -14,7 +14,7 @@ use crate::upstream::{ProviderTarget, UpstreamConfigError};
 use crate::Config;
 
 /// Whether a provider is the real one or the built-in sandbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// The built-in sandbox (or an explicit upstream without a key).

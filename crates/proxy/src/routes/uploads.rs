@@ -24,7 +24,7 @@ use crate::upload_store::{disk, is_spool_leftover, spool_dir, Incoming};
 use crate::{tokens, AppError, AppState};
 
 /// The answer of an upload.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Uploaded {
     /// Where the file is served, under `PUBLIC_URL/uploads/`.
     pub url: String,
