@@ -444,6 +444,19 @@ pub struct Observability {
     /// unset: no metrics. Never the public port: keep it on a private network.
     #[arg(long, env = "METRICS_ADDR")]
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `text` (lines for people; colours on a terminal) or `json` (one JSON object per line, with
+    /// the request span's fields: method, path without callback tokens, client).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (`LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 impl Timings {
@@ -935,6 +948,16 @@ mod tests {
         assert!(config.providers.iter().all(|p| !p.has_upstream()));
         assert!(config.served.providers.is_empty(), "PROVIDERS: unset");
         assert_eq!(config.observability.metrics_addr, None, "METRICS_ADDR: off");
+        assert_eq!(
+            config.observability.log_format,
+            LogFormat::Text,
+            "LOG_FORMAT: text"
+        );
+        assert_eq!(
+            parse(&["--log-format", "json"]).observability.log_format,
+            LogFormat::Json
+        );
+        assert!(Config::try_from_args(["faceswap-proxy", "--log-format", "xml"]).is_err());
         assert!(Config::try_from_args(["faceswap-proxy", "--metrics-addr", "nowhere"]).is_err());
         assert_eq!(
             parse(&["--metrics-addr", "127.0.0.1:9464"])
@@ -1075,6 +1098,7 @@ mod tests {
         assert!((places[6]..places[7]).contains(&at("--trusted-proxies")));
         assert!((places[7]..places[8]).contains(&at("--poll-interval-ms")));
         assert!((places[8]..places[9]).contains(&at("--metrics-addr")));
+        assert!((places[8]..places[9]).contains(&at("--log-format")));
         assert!(places[9] < at("--aifaceswap-api-key"));
         assert!(places[9] < at("--spend-cap-credits-per-hour"));
         assert!(help.starts_with(ABOUT), "{help}");

@@ -34,8 +34,8 @@ pub mod upstream;
 
 pub use app::{app, redacted_path, AppState, Shared, StartupError};
 pub use config::{
-    Config, DatabaseUrl, FetchRules, Limits, Listen, Observability, ProviderSettings, Served,
-    Storage, Switch, Timings,
+    Config, DatabaseUrl, FetchRules, Limits, Listen, LogFormat, Observability, ProviderSettings,
+    Served, Storage, Switch, Timings,
 };
 pub use error::{AppError, InternalError};
 pub use maintenance::{maintain, spawn_maintenance};

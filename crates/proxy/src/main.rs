@@ -3,7 +3,8 @@
 //! (`METRICS_ADDR`), maintenance and graceful shutdown.
 
 use faceswap_proxy::{
-    app, serve, spawn_maintenance, telemetry, AppState, Config, ConnectionLimits, Providers,
+    app, serve, spawn_maintenance, telemetry, AppState, Config, ConnectionLimits, LogFormat,
+    Providers,
 };
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -15,20 +16,33 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        // Colours only on a terminal, not in log files.
-        .with_ansi(std::io::stdout().is_terminal())
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
-    match run(Config::from_env_and_args()).await {
+    let config = Config::from_env_and_args();
+    init_logging(config.observability.log_format);
+    match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("{err}");
             eprintln!("faceswap-proxy: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Logs to stdout as `LOG_FORMAT` says, filtered by `RUST_LOG` (default `info`).
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        // Colours only on a terminal, not in log files.
+        LogFormat::Text => logs.with_ansi(std::io::stdout().is_terminal()).init(),
+        // One object per line: the event's fields, its level, target and time, and the fields
+        // of the span it happened in (the request's method, path and client).
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .flatten_event(true)
+            .init(),
     }
 }
 
