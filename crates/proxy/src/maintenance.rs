@@ -34,7 +34,7 @@ pub async fn maintain(state: &AppState) {
         Ok(expired) => {
             for view in expired {
                 tracing::info!(provider = %view.provider, task_id = ?view.task_id, "task timed out");
-                crate::telemetry::task_finished(&view.provider, &view.status.to_string());
+                crate::telemetry::task_finished(&view.provider, view.status);
             }
         }
         Err(err) => tracing::error!(error = %err, "deadline sweep"),

@@ -110,7 +110,7 @@ async fn poll_one(state: &AppState, claim: PollClaim) {
 async fn apply(state: &AppState, key: &TaskKey, update: &TaskUpdate) -> Result<(), AppError> {
     if let Some((true, view)) = state.store.apply(key, update, now_ms()).await? {
         tracing::info!(provider = %key.provider, task_id = ?key.task_id, status = %view.status, "task polled");
-        telemetry::task_finished(&key.provider, &view.status.to_string());
+        telemetry::task_finished(&key.provider, view.status);
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use faceswap_core::provider::CostUnit;
+use faceswap_core::TaskStatus;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -158,8 +159,8 @@ pub fn task_started(provider: &str) {
 }
 
 /// A task reached the terminal `status`.
-pub fn task_finished(provider: &str, status: &str) {
-    metrics::counter!(TASKS_FINISHED, "provider" => provider.to_owned(), "status" => status.to_owned())
+pub fn task_finished(provider: &str, status: TaskStatus) {
+    metrics::counter!(TASKS_FINISHED, "provider" => provider.to_owned(), "status" => status.as_str())
         .increment(1);
 }
 

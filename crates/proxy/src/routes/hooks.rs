@@ -88,7 +88,7 @@ async fn receive(
     };
     tracing::info!(provider = provider.id(), task_id = ?update.task_id, status = %update.status, outcome, "callback");
     if let Delivery::Applied(view) = &delivery {
-        telemetry::task_finished(provider.id(), &view.status.to_string());
+        telemetry::task_finished(provider.id(), view.status);
     }
     match delivery {
         Delivery::UnknownToken | Delivery::WrongTask => Err(unknown()),

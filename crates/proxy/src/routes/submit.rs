@@ -537,11 +537,11 @@ async fn bind(
     telemetry::task_started(provider.id());
     // A callback held until this bind may have finished it already.
     if view.status.is_terminal() {
-        telemetry::task_finished(provider.id(), &view.status.to_string());
+        telemetry::task_finished(provider.id(), view.status);
     }
     if let Some(update) = finished {
         if let Some((true, view)) = state.store.apply(&key, &update, now).await? {
-            telemetry::task_finished(provider.id(), &view.status.to_string());
+            telemetry::task_finished(provider.id(), view.status);
         }
     }
     Ok(())
