@@ -46,6 +46,8 @@ export async function startProxy(env = {}, { binary = join(targetDir, 'debug', '
       DATABASE_URL: `sqlite://${join(data, 'faceswap.db')}`,
       UPLOAD_DIR: join(data, 'uploads'),
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
+      // The providers without a key are answered by the built-in sandbox.
+      SANDBOX: 'on',
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],

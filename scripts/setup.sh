@@ -49,6 +49,9 @@ if $want_test_tools; then
   # The balancer test runs nginx (as the test's user, in a temporary folder) in front of two
   # proxies.
   [[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null || missing+=(nginx)
+  # The metrics tests check the proxy's /metrics with promtool and scrape it with a real
+  # Prometheus (run as the test's user, in a temporary folder): Debian's `prometheus` has both.
+  { command -v promtool >/dev/null && command -v prometheus >/dev/null; } || missing+=(prometheus)
   # The S3 test runs PyPI's moto (an S3-compatible server) from a venv, which needs these.
   command -v python3 >/dev/null || missing+=(python3)
   python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)

@@ -7,4 +7,6 @@ bash scripts/build.sh
 bash scripts/samples.sh
 cargo build --release -p faceswap-proxy
 mkdir -p data
+# For development: the providers without a key are answered by the built-in sandbox.
+export SANDBOX="${SANDBOX:-on}"
 exec target/release/faceswap-proxy "$@"

@@ -22,6 +22,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # The proxy without its built-in sandbox (a production build) must build too.
 cargo clippy -p faceswap-proxy --no-default-features --lib --bins --locked -- -D warnings
 
+step "a Rust build needs no npm (the proxy checked in a copy without node_modules/)"
+bash scripts/check-rust-build.sh
+
 step "clippy (wasm32)"
 # Core's own tests use proptest, which does not build for wasm32: check its library there.
 cargo clippy -p faceswap-core -p faceswap-detect --lib --target wasm32-unknown-unknown --locked -- -D warnings

@@ -11,7 +11,7 @@ import { mountGroup } from './flows/group.js';
 import { mountMultiVideo } from './flows/multivideo.js';
 import { mountPhoto } from './flows/photo.js';
 import { mountVideo } from './flows/video.js';
-import { providersOf, showProviders } from './providers.js';
+import { modeSummary, providersOf, showProviders } from './providers.js';
 
 await init();
 const options = { baseUrl: '/api', timeoutMs: 120_000 };
@@ -27,10 +27,11 @@ const mode = document.getElementById('mode');
 let providers = [];
 try {
   const config = await (await fetch('/api/config')).json();
-  mode.textContent = config.mode === 'sandbox' ? 'Sandbox: local provider, no key, no credits' : `Live provider: ${config.provider}`;
-  mode.classList.add(config.mode === 'sandbox' ? 'sandbox' : 'provider');
-  document.body.dataset.mode = config.mode;
   providers = providersOf(config);
+  const summary = modeSummary(providers);
+  mode.textContent = summary.text;
+  mode.classList.add(summary.kind);
+  document.body.dataset.mode = config.mode;
   showProviders(document.getElementById('providers'), providers);
 } catch {
   mode.textContent = 'Provider mode unknown';

@@ -27,6 +27,21 @@ export function providersOf(config) {
   return [{ id: config.provider, mode: config.mode, ...FACE_SWAP_PROVIDER }];
 }
 
+/**
+ * The page's one-line badge over every served provider: what answers them, the built-in sandbox
+ * or the live providers (naming which, when both answer). `kind` is `sandbox` when only the
+ * sandbox answers, else `provider`.
+ */
+export function modeSummary(providers) {
+  const ids = (mode) => providers.filter((p) => p.mode === mode).map((p) => p.id);
+  const live = ids('live');
+  const sandbox = ids('sandbox');
+  if (!providers.length) return { text: 'No provider served', kind: 'sandbox' };
+  if (!live.length) return { text: 'Sandbox: local providers, no key, no credits', kind: 'sandbox' };
+  if (!sandbox.length) return { text: `Live: ${live.join(', ')}`, kind: 'provider' };
+  return { text: `Live: ${live.join(', ')} · Sandbox: ${sandbox.join(', ')}`, kind: 'provider' };
+}
+
 /** Fills `list` with one item per provider: its id, a Sandbox or Live badge, and its operations. */
 export function showProviders(list, providers) {
   list.replaceChildren(...providers.map((provider) => {

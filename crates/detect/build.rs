@@ -1,16 +1,15 @@
-//! Copies the detector models into `OUT_DIR`, so the library can `include_bytes!` them without
-//! committing third-party binaries: MediaPipe's BlazeFace full-range model (sparse) from the npm package
-//! `@mediapipe/face_detection` (a pinned devDependency: `npm ci` installs it into
-//! `node_modules/`), and with the feature `seeta` the SeetaFace model out of the `rustface`
-//! package.
+//! Copies the detector models into `OUT_DIR`, so the library can `include_bytes!` them:
+//! MediaPipe's BlazeFace full-range model (sparse), kept in the repository under `models/` (see
+//! `models/README.md` for where it comes from), and with the feature `seeta` the SeetaFace model
+//! out of the `rustface` package as Cargo downloaded it. Nothing comes from npm: a Rust build
+//! needs no npm.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const MODEL: &str = "model/seeta_fd_frontal_v1.0.bin";
-/// The BlazeFace model, from the repository root.
-const BLAZEFACE: &str =
-    "node_modules/@mediapipe/face_detection/face_detection_full_range_sparse.tflite";
+/// The BlazeFace model, relative to this crate's folder.
+const BLAZEFACE: &str = "models/face_detection_full_range_sparse.tflite";
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -31,17 +30,16 @@ fn main() {
         .unwrap_or_else(|err| panic!("cannot copy {}: {err}", model.display()));
 }
 
-/// Copies the BlazeFace model from the workspace's `node_modules/`, or stops the build saying how
-/// to install it.
+/// Copies the BlazeFace model from this crate's `models/` folder, or stops the build naming the
+/// missing file.
 fn copy_blazeface(manifest_dir: &Path, out_dir: &Path) {
-    let root = manifest_dir.join("../..");
-    let model = root.join(BLAZEFACE);
+    let model = manifest_dir.join(BLAZEFACE);
     println!("cargo:rerun-if-changed={}", model.display());
     if !model.is_file() {
         panic!(
-            "the face model {BLAZEFACE} is missing: run `npm ci` (or `bash scripts/setup.sh`) in {} \
-             to install the npm package @mediapipe/face_detection that ships it",
-            root.display()
+            "the face model {} is missing: it is part of the repository (crates/detect/{BLAZEFACE}, \
+             see crates/detect/models/README.md); restore it with `git checkout -- crates/detect/models`",
+            model.display()
         );
     }
     std::fs::copy(

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FACE_SWAP_OPERATIONS, FACE_SWAP_PROVIDER, providersOf } from '../../www/providers.js';
+import { FACE_SWAP_OPERATIONS, FACE_SWAP_PROVIDER, modeSummary, providersOf } from '../../www/providers.js';
 
 test('a config with providers lists them as sent', () => {
   const providers = [
@@ -21,6 +21,15 @@ test('a config without providers is its one provider with every FaceSwapClient o
   assert.equal(FACE_SWAP_PROVIDER.operations, FACE_SWAP_OPERATIONS);
   assert.equal(FACE_SWAP_OPERATIONS.length, 6);
   assert.deepEqual(providersOf({}), []);
+});
+
+test('the badge says what answers: the sandbox, the live providers, or which of each', () => {
+  const sandbox = (id) => ({ id, mode: 'sandbox' });
+  const live = (id) => ({ id, mode: 'live' });
+  assert.deepEqual(modeSummary([sandbox('a'), sandbox('b')]), { text: 'Sandbox: local providers, no key, no credits', kind: 'sandbox' });
+  assert.deepEqual(modeSummary([live('a'), live('b')]), { text: 'Live: a, b', kind: 'provider' });
+  assert.deepEqual(modeSummary([live('a'), sandbox('b'), sandbox('c')]), { text: 'Live: a · Sandbox: b, c', kind: 'provider' });
+  assert.equal(modeSummary([]).text, 'No provider served');
 });
 
 test("the demo's scripts name no registered provider: they read them from /api/config", () => {

@@ -37,6 +37,7 @@ pub fn is_safe_task_id(id: &str) -> bool {
 
 /// Where a task stands. `Succeeded`, `Failed` and `TimedOut` are terminal: nothing moves a task
 /// out of them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
@@ -82,6 +83,7 @@ impl fmt::Display for TaskStatus {
 
 /// A stored task, as `GET /api/{provider}/tasks/{task_id}` answers it:
 /// `{"provider","task_id","status","type","result_url","result_info","points","cost","error","created_at","updated_at"}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskView {
     /// The provider's id (`aifaceswap`).
@@ -118,6 +120,7 @@ pub struct TaskView {
 
 /// The task as `GET /api/tasks/{task_id}` (aifaceswap's own route) answers it:
 /// `{"task_id","status","type","result_url","points","created_at","updated_at"}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LegacyTaskView<'a> {
     /// The provider's task id.

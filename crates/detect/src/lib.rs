@@ -27,8 +27,8 @@ pub use seeta::{SeetaDetector, MIN_FACE_SIZE, PYRAMID_SCALE, SCORE_THRESHOLD, WI
 use std::sync::OnceLock;
 
 /// MediaPipe's BlazeFace full-range model (192 x 192) in its sparse form (the one MediaPipe's own
-/// JS solution runs, 680 kB: block-sparse float16 weights), copied from `node_modules/` by
-/// `build.rs`.
+/// JS solution runs, 680 kB: block-sparse float16 weights), kept in the repository under
+/// `crates/detect/models/` and copied into `OUT_DIR` by `build.rs`.
 static FULL_RANGE_MODEL: &[u8] = include_bytes!(concat!(
     env!("OUT_DIR"),
     "/face_detection_full_range_sparse.tflite"

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, Response};
 use axum::middleware;
-use axum::routing::{any, get, post};
+use axum::routing::any;
 use axum::Router;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
@@ -24,7 +24,8 @@ use crate::error::json_error_bodies;
 use crate::hosts::allowed_host;
 use crate::limits::{self, Limiter};
 use crate::providers::{Providers, ServedProvider};
-use crate::routes::{self, events, hooks, info, tasks, uploads};
+use crate::routes::info;
+use crate::routes::table::{self, Scope};
 use crate::store::postgres::{self, PostgresStore};
 use crate::store::{StoreError, TaskStore};
 use crate::upload_store::{UploadStore, UploadStoreError};
@@ -213,11 +214,23 @@ impl AppState {
         })))
     }
 
-    /// The served provider with this id.
+    /// The served provider with this id; 404 `not_found` otherwise, saying whether the provider
+    /// exists but is not served here.
     pub fn provider(&self, id: &str) -> Result<&ServedProvider, AppError> {
-        self.providers
-            .get(id)
-            .ok_or_else(|| AppError::not_found(format!("no provider named {id:?}")))
+        self.providers.get(id).ok_or_else(|| self.not_served(id))
+    }
+
+    /// The 404 of a provider that is not served: one this proxy knows but does not serve
+    /// (`PROVIDERS`, `SANDBOX`, its key) is named as such; any other id is unknown.
+    pub fn not_served(&self, id: &str) -> AppError {
+        match self.config.provider(id) {
+            Some(settings) => AppError::not_found(format!(
+                "the provider {} is not served by this proxy (PROVIDERS, SANDBOX, {}_API_KEY)",
+                settings.id(),
+                settings.id().to_ascii_uppercase()
+            )),
+            None => AppError::not_found(format!("no provider named {id:?}")),
+        }
     }
 }
 
@@ -264,26 +277,22 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
     )
 }
 
-/// Builds the proxy's router: every registered provider's routes (`routes::provider`), the task
-/// routes of the first version (its one provider's), uploads, configuration, health, the demo page and the
-/// built library.
+/// Builds the proxy's router: the routes of [`table::table`] (every served provider's, the task
+/// routes of the first version, uploads, configuration, the OpenAPI document, callbacks, health),
+/// the JSON 404 of other `/api` paths, the demo page and the built library.
 pub fn app(state: AppState) -> Router {
     let config = Arc::clone(&state.config);
 
-    // Every `/api` handler takes `limits::Admitted` first: the per-client rate limit.
-    let api = state
-        .providers
-        .iter()
-        .fold(Router::new(), |router, provider| {
-            router.merge(routes::provider::api_router(provider.adapter))
-        })
-        .route("/api/tasks/{task_id}", get(tasks::get_first_version_task))
-        .route(
-            "/api/tasks/{task_id}/events",
-            get(events::first_version_events),
-        )
-        .route("/api/uploads", post(uploads::upload))
-        .route("/api/config", get(info::config))
+    // The routes of the table (`routes::table`), under `/api` or beside it. Every `/api`
+    // handler takes `limits::Admitted` first: the per-client rate limit.
+    let (mut api, mut others) = (Router::new(), Router::new());
+    for route in table::table(&state.providers) {
+        match route.scope {
+            Scope::Api => api = api.route(&route.path, route.handler),
+            Scope::Other => others = others.route(&route.path, route.handler),
+        }
+    }
+    let api = api
         .route("/api", any(info::api_not_found))
         .route("/api/{*rest}", any(info::api_not_found))
         .layer(
@@ -305,11 +314,7 @@ pub fn app(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(form_limit(&config))),
         );
 
-    let others = Router::new()
-        .route("/hooks/{provider}/{token}", post(hooks::callback))
-        .route("/uploads/{name}", get(uploads::serve))
-        .route("/results/{provider}/{task_id}", get(crate::results::serve))
-        .route("/healthz", get(info::healthz))
+    let others = others
         .nest_service("/pkg", ServeDir::new(&config.listen.pkg_dir))
         .fallback_service(ServeDir::new(&config.listen.www_dir))
         .layer(RequestBodyLimitLayer::new(body_limit(&config)));

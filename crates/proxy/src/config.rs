@@ -8,6 +8,7 @@
 //! `config.timings.poll_interval`); `--help` shows one section per group:
 //!
 //! - [`Listen`]: where the proxy listens, how it is reached, which hosts and origins it answers;
+//! - [`Served`]: which providers are served, and whether the built-in sandbox answers some;
 //! - [`Storage`]: the task database and where uploads are kept ([`S3Settings`] for a bucket);
 //! - [`Limits`]: request rates, upload budgets, sizes, connections and timeouts;
 //! - [`FetchRules`]: where URL inputs may be fetched from;
@@ -16,6 +17,7 @@
 //! - [`AppWebhookSettings`]: signed task events to the app's own backend;
 //! - [`ResultSettings`]: results kept by the proxy;
 //! - [`AuthSettings`]: the app's users, by their JSON Web Tokens;
+//! - [`Observability`]: the metrics listener and the log format;
 //! - the providers' own settings, added from [`faceswap_core::registry`] with clap's builder API
 //!   ([`ProviderSettings`]), under their own heading.
 //!
@@ -58,6 +60,10 @@ pub struct Config {
     /// Listening address, public URL, answered hosts and origins, served folders.
     #[command(flatten)]
     pub listen: Listen,
+    /// Which providers are served (`PROVIDERS`) and whether the built-in sandbox answers those
+    /// without a key (`SANDBOX`).
+    #[command(flatten)]
+    pub served: Served,
     /// The task database and the upload store.
     #[command(flatten)]
     pub storage: Storage,
@@ -82,6 +88,9 @@ pub struct Config {
     /// The app's users: their tokens, whose `sub` owns budgets.
     #[command(flatten)]
     pub auth: AuthSettings,
+    /// The metrics listener and the log format.
+    #[command(flatten)]
+    pub observability: Observability,
     /// Each registered provider's settings, in registry order: built from the registry's flags
     /// (`provider_args`), not declared here.
     #[arg(skip)]
@@ -133,6 +142,48 @@ impl Listen {
     /// `ALLOWED_HOSTS`, IP literals and `localhost`.
     pub fn allowed_hosts(&self) -> AllowedHosts {
         AllowedHosts::new(&self.public_url(), &self.allowed_hosts)
+    }
+}
+
+/// Which providers the proxy serves, and what answers them. The rule that turns these and the
+/// providers' keys into the served providers is [`crate::providers::choose`].
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Providers served")]
+pub struct Served {
+    /// The providers served, comma separated (`piapi,acedata`); unset: every provider with a key
+    /// (or a {PROVIDER}_BASE_URL), and with SANDBOX=on every provider. An unknown id, or a listed
+    /// provider without a key while SANDBOX is off, stops the start.
+    #[arg(
+        id = "served_providers",
+        long = "providers",
+        value_name = "PROVIDERS",
+        env = "PROVIDERS",
+        default_value = "",
+        value_parser = comma_list
+    )]
+    pub providers: std::vec::Vec<String>,
+    /// `on`: the built-in sandbox answers the served providers that have no key (nor a
+    /// {PROVIDER}_BASE_URL), and every provider is served unless PROVIDERS says otherwise (`npm
+    /// start` and the tests set it); `off`: only providers with a key (or base URL) are served.
+    #[arg(long, env = "SANDBOX", value_enum, default_value_t = Switch::Off)]
+    pub sandbox: Switch,
+}
+
+/// A setting that is `on` or `off` (also `true`/`false`, `1`/`0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    /// On.
+    #[value(alias = "true", alias = "1")]
+    On,
+    /// Off.
+    #[value(alias = "false", alias = "0")]
+    Off,
+}
+
+impl Switch {
+    /// True when on.
+    pub fn is_on(self) -> bool {
+        self == Switch::On
     }
 }
 
@@ -503,6 +554,29 @@ pub struct AuthSettings {
     pub audience: Option<String>,
 }
 
+/// How the proxy is watched: its metrics listener and its log format.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Metrics and logs")]
+pub struct Observability {
+    /// Address (`HOST:PORT`) of a separate listener serving Prometheus metrics at `/metrics`;
+    /// unset: no metrics. Never the public port: keep it on a private network.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `text` (lines for people; colours on a terminal) or `json` (one JSON object per line, with
+    /// the request span's fields: method, path without callback tokens, client).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (`LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
 impl Timings {
     /// The interval of the maintenance sweep (deadlines, polls, uploads, expired keys):
     /// `MAINTENANCE_INTERVAL_MS`, at most a quarter of `TASK_DEADLINE_MS` and of
@@ -612,9 +686,10 @@ impl ProviderSettings {
         self.adapter.info().id
     }
 
-    /// True when neither a key nor a base URL is set: the built-in sandbox answers.
-    pub fn sandbox_mode(&self) -> bool {
-        self.api_key.is_none() && self.base_url.is_none()
+    /// True when a key or a base URL is set: calls go to an upstream, not to the built-in
+    /// sandbox.
+    pub fn has_upstream(&self) -> bool {
+        self.api_key.is_some() || self.base_url.is_some()
     }
 }
 
@@ -639,7 +714,7 @@ fn provider_args(command: clap::Command, adapter: &dyn Adapter) -> clap::Command
                 .env(format!("{env}_API_KEY"))
                 .hide_env_values(true)
                 .help(format!(
-                    "The {id} API key; unset means the built-in sandbox answers. Never printed."
+                    "The {id} API key; unset: {id} is not served, or with SANDBOX=on the built-in sandbox answers it. Never printed."
                 )),
         )
         .arg(
@@ -647,7 +722,7 @@ fn provider_args(command: clap::Command, adapter: &dyn Adapter) -> clap::Command
                 .long(format!("{id}-base-url"))
                 .env(format!("{env}_BASE_URL"))
                 .help(format!(
-                    "The {id} upstream (default {}, or the built-in sandbox without a key).",
+                    "The {id} upstream (default {}; with SANDBOX=on and no key, the built-in sandbox).",
                     info.default_base_url
                 )),
         );
@@ -832,11 +907,6 @@ impl Config {
             .iter_mut()
             .find(|provider| provider.id() == id)
     }
-
-    /// True when every provider is answered by the built-in sandbox.
-    pub fn sandbox_mode(&self) -> bool {
-        self.providers.iter().all(ProviderSettings::sandbox_mode)
-    }
 }
 
 #[cfg(test)]
@@ -903,10 +973,25 @@ mod tests {
             config.listen.allowed_origins,
             ["https://a.example", "https://b.example"]
         );
-        assert!(!config.sandbox_mode());
         let aifaceswap = config.provider("aifaceswap").expect("registered");
-        assert!(!aifaceswap.sandbox_mode());
+        assert!(aifaceswap.has_upstream());
+        assert!(!config.provider("piapi").expect("registered").has_upstream());
         assert!(!format!("{config:?}").contains("sk-very-secret"));
+    }
+
+    #[test]
+    fn providers_and_sandbox_read_their_words() {
+        let config = parse(&["--providers", " piapi, acedata,", "--sandbox", "on"]);
+        assert_eq!(config.served.providers, ["piapi", "acedata"]);
+        assert!(config.served.sandbox.is_on());
+        for (word, on) in [("off", false), ("true", true), ("1", true), ("0", false)] {
+            assert_eq!(
+                parse(&["--sandbox", word]).served.sandbox.is_on(),
+                on,
+                "{word}"
+            );
+        }
+        assert!(Config::try_from_args(["faceswap-proxy", "--sandbox", "maybe"]).is_err());
     }
 
     #[test]
@@ -978,7 +1063,27 @@ mod tests {
         assert_eq!(config.limits.upload_max_bytes, 100 * 1024 * 1024);
         assert!(config.limits.rate_limit_per_min > 0);
         assert!(config.providers.iter().all(|p| p.spend_cap_per_hour > 0.0));
-        assert!(config.sandbox_mode(), "no key: the sandbox answers");
+        assert!(config.providers.iter().all(|p| !p.has_upstream()));
+        assert!(config.served.providers.is_empty(), "PROVIDERS: unset");
+        assert_eq!(config.observability.metrics_addr, None, "METRICS_ADDR: off");
+        assert_eq!(
+            config.observability.log_format,
+            LogFormat::Text,
+            "LOG_FORMAT: text"
+        );
+        assert_eq!(
+            parse(&["--log-format", "json"]).observability.log_format,
+            LogFormat::Json
+        );
+        assert!(Config::try_from_args(["faceswap-proxy", "--log-format", "xml"]).is_err());
+        assert!(Config::try_from_args(["faceswap-proxy", "--metrics-addr", "nowhere"]).is_err());
+        assert_eq!(
+            parse(&["--metrics-addr", "127.0.0.1:9464"])
+                .observability
+                .metrics_addr,
+            Some("127.0.0.1:9464".parse().expect("addr"))
+        );
+        assert_eq!(config.served.sandbox, Switch::Off, "SANDBOX: off");
         assert_eq!(config.timings.poll_interval, Duration::from_millis(3000));
         assert_eq!(
             config.timings.task_deadline,
@@ -1126,6 +1231,7 @@ mod tests {
         };
         let headings = [
             "Listening:",
+            "Providers served:",
             "Storage:",
             "Storage: S3 bucket (UPLOAD_STORE=s3):",
             "Limits:",
@@ -1135,6 +1241,7 @@ mod tests {
             "App webhooks (events to your backend):",
             "Kept results:",
             "Users of your app (JSON Web Tokens):",
+            "Metrics and logs:",
             "Providers:",
         ];
         let places: Vec<usize> = headings.iter().map(|heading| at(heading)).collect();
@@ -1143,17 +1250,29 @@ mod tests {
             "{headings:?} in order"
         );
         // A few settings in their sections.
-        assert!((places[0]..places[1]).contains(&at("--public-url")));
-        assert!((places[1]..places[2]).contains(&at("--database-url")));
-        assert!((places[2]..places[3]).contains(&at("--s3-secret-access-key")));
-        assert!((places[3]..places[4]).contains(&at("--max-connections")));
-        assert!((places[5]..places[6]).contains(&at("--trusted-proxies")));
-        assert!((places[6]..places[7]).contains(&at("--poll-interval-ms")));
-        assert!((places[7]..places[8]).contains(&at("--app-webhook-secret")));
-        assert!((places[8]..places[9]).contains(&at("--keep-results")));
-        assert!((places[9]..places[10]).contains(&at("--auth-hs256-secret")));
-        assert!(places[10] < at("--aifaceswap-api-key"));
-        assert!(places[10] < at("--spend-cap-credits-per-hour"));
+        let within = |section: usize, flag: &str| {
+            let next = places.get(section + 1).copied().unwrap_or(help.len());
+            assert!(
+                (places[section]..next).contains(&at(flag)),
+                "{flag} under {}",
+                headings[section]
+            );
+        };
+        within(0, "--public-url");
+        within(1, "--providers");
+        within(1, "--sandbox");
+        within(2, "--database-url");
+        within(3, "--s3-secret-access-key");
+        within(4, "--max-connections");
+        within(6, "--trusted-proxies");
+        within(7, "--poll-interval-ms");
+        within(8, "--app-webhook-secret");
+        within(9, "--keep-results");
+        within(10, "--auth-hs256-secret");
+        within(11, "--metrics-addr");
+        within(11, "--log-format");
+        within(12, "--aifaceswap-api-key");
+        within(12, "--spend-cap-credits-per-hour");
         assert!(help.starts_with(ABOUT), "{help}");
     }
 

@@ -1,8 +1,8 @@
 //! faceswap-proxy: the backend that holds the providers' API keys for faceswap-wasm.
 //!
 //! Build the router with [`app`] (tests drive it over loopback); the binary in `main.rs` reads
-//! [`Config`] from flags and environment, resolves the [`Providers`] (the built-in sandbox for
-//! those without a key) and serves the router with [`serve()`], hyper's HTTP/1.1 server within the
+//! [`Config`] from flags and environment, resolves the [`Providers`] (`PROVIDERS`; with `SANDBOX=on`
+//! the built-in sandbox for those without a key) and serves the router with [`serve()`], hyper's HTTP/1.1 server within the
 //! configured [`ConnectionLimits`].
 
 mod app;
@@ -17,6 +17,7 @@ pub mod hosts;
 pub mod idempotency;
 pub mod limits;
 mod maintenance;
+pub mod openapi;
 pub mod poller;
 pub mod providers;
 pub mod reachability;
@@ -29,14 +30,15 @@ pub mod serve;
 pub mod settlement;
 pub mod spool;
 pub mod store;
+pub mod telemetry;
 pub mod tokens;
 pub mod upload_store;
 pub mod upstream;
 
 pub use app::{app, redacted_path, AppState, Shared, StartupError};
 pub use config::{
-    AppWebhookSettings, AuthSettings, Config, DatabaseUrl, FetchRules, Limits, Listen,
-    ProviderSettings, ResultSettings, Storage, Timings,
+    AppWebhookSettings, AuthSettings, Config, DatabaseUrl, FetchRules, Limits, Listen, LogFormat,
+    Observability, ProviderSettings, ResultSettings, Served, Storage, Switch, Timings,
 };
 pub use error::{AppError, InternalError};
 pub use maintenance::{maintain, spawn_maintenance};

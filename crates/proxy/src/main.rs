@@ -1,8 +1,10 @@
-//! The `faceswap-proxy` binary: configuration, logging, the providers (the built-in sandbox for
-//! those without a key), the listener, maintenance and graceful shutdown.
+//! The `faceswap-proxy` binary: configuration, logging, the providers (with `SANDBOX=on`, the
+//! built-in sandbox for those without a key), the listener, the metrics listener
+//! (`METRICS_ADDR`), maintenance and graceful shutdown.
 
 use faceswap_proxy::{
-    app, serve, spawn_maintenance, AppState, Config, ConnectionLimits, Providers,
+    app, serve, spawn_maintenance, telemetry, AppState, Config, ConnectionLimits, LogFormat,
+    Providers,
 };
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -14,14 +16,9 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        // Colours only on a terminal, not in log files.
-        .with_ansi(std::io::stdout().is_terminal())
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
-    match run(Config::from_env_and_args()).await {
+    let config = Config::from_env_and_args();
+    init_logging(config.observability.log_format);
+    match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("{err}");
@@ -31,12 +28,43 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Logs to stdout as `LOG_FORMAT` says, filtered by `RUST_LOG` (default `info`).
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        // Colours only on a terminal, not in log files.
+        LogFormat::Text => logs.with_ansi(std::io::stdout().is_terminal()).init(),
+        // One object per line: the event's fields, its level, target and time, and the fields
+        // of the span it happened in (the request's method, path and client).
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .flatten_event(true)
+            .init(),
+    }
+}
+
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let listener =
         tokio::net::TcpListener::bind((config.listen.host.as_str(), config.listen.port)).await?;
-    // The sandbox answers every provider without a key; it stops when `_sandbox` drops.
+    // METRICS_ADDR: Prometheus metrics on a listener of their own, never the public one.
+    let metrics = match config.observability.metrics_addr {
+        Some(addr) => {
+            let handle = telemetry::install()?;
+            let metrics_listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| telemetry::MetricsError::Listen { addr, source })?;
+            tracing::info!(address = %metrics_listener.local_addr()?, "metrics listening");
+            Some((metrics_listener, handle))
+        }
+        None => None,
+    };
+    // With SANDBOX=on the sandbox answers the served providers without a key; it stops when
+    // `_sandbox` drops.
     #[cfg(feature = "sandbox")]
-    let (sandbox, _sandbox) = if config.providers.iter().any(|p| p.sandbox_mode()) {
+    let (sandbox, _sandbox) = if faceswap_proxy::providers::needs_builtin_sandbox(&config)? {
         let (endpoint, running) = faceswap_proxy::sandbox::start(&config).await?;
         (Some(endpoint), Some(running))
     } else {
@@ -61,6 +89,13 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::new(config, providers).await?;
     let maintenance = spawn_maintenance(state.clone());
     let shutdown = state.shutdown.clone();
+    if let Some((metrics_listener, handle)) = metrics {
+        tokio::spawn(telemetry::serve(
+            metrics_listener,
+            handle,
+            shutdown.clone().cancelled_owned(),
+        ));
+    }
     let limits = ConnectionLimits::from_config(&state.config);
     tracing::info!(
         max_connections = limits.max_connections,

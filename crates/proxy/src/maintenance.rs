@@ -55,6 +55,7 @@ pub async fn maintain(state: &AppState) {
         Ok(expired) => {
             for view in expired {
                 tracing::info!(provider = %view.provider, task_id = ?view.task_id, "task timed out");
+                crate::telemetry::task_finished(&view.provider, view.status);
             }
         }
         Err(err) => tracing::error!(error = %err, "deadline sweep"),
@@ -106,6 +107,7 @@ pub async fn maintain(state: &AppState) {
             .await;
     if removed > 0 {
         tracing::info!(removed, "old uploads removed");
+        crate::telemetry::uploads_swept(removed);
     }
     state.limiter.prune().await;
 }

@@ -8,12 +8,13 @@
 
 use faceswap_core::provider::TaskUpdate;
 use futures_util::future::join_all;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::config::MAX_POLL_INTERVAL;
 use crate::routes::form::SpooledFiles;
 use crate::routes::{checked_update, now_ms};
 use crate::store::{PollClaim, TaskKey};
+use crate::telemetry;
 use crate::upstream::{judge, now_secs};
 use crate::{AppError, AppState};
 
@@ -63,7 +64,9 @@ async fn poll_one(state: &AppState, claim: PollClaim) {
     // Answers in a row that could not be read: a readable answer ends the run; a call that got
     // no answer to read (refused, unreachable, budget spent) leaves it as it was.
     let mut unreadable = claim.unreadable;
-    let outcome = match ask(state, &claim).await {
+    let asked = ask(state, &claim).await;
+    telemetry::poll(&key.provider, asked.is_ok());
+    let outcome = match asked {
         Ok(update) if update.is_terminal() => apply(state, key, &update).await,
         Ok(_) => {
             unreadable = 0;
@@ -107,6 +110,7 @@ async fn poll_one(state: &AppState, claim: PollClaim) {
 async fn apply(state: &AppState, key: &TaskKey, update: &TaskUpdate) -> Result<(), AppError> {
     if let Some((true, view)) = state.store.apply(key, update, now_ms()).await? {
         tracing::info!(provider = %key.provider, task_id = ?key.task_id, status = %view.status, "task polled");
+        telemetry::task_finished(&key.provider, view.status);
     }
     Ok(())
 }
@@ -120,10 +124,13 @@ async fn ask(state: &AppState, claim: &PollClaim) -> Result<TaskUpdate, PollErro
     };
     // While the provider's own budget is spent, polls wait (and back off) like failed ones.
     state.provider_budgets.check(adapter, now_secs())?;
+    let started = Instant::now();
     let answer = state
         .upstream
         .send(&provider.target, request, &mut SpooledFiles::default())
-        .await?;
+        .await;
+    telemetry::upstream_call(provider.id(), "poll", started.elapsed());
+    let answer = answer?;
     state
         .provider_budgets
         .observe(adapter, &answer.headers, now_secs());

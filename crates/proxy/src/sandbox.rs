@@ -1,6 +1,7 @@
 //! The built-in sandbox (cargo feature `sandbox`, on by default): started on a random loopback
-//! port with a random key when some provider has neither a key nor a base URL. The proxy calls it
-//! through the same upstream code as a real provider.
+//! port with a random key when `SANDBOX=on` and some served provider has neither a key nor a base
+//! URL ([`crate::providers::choose`]). The proxy calls it through the same upstream code as a real
+//! provider.
 
 use faceswap_sandbox::{RunningSandbox, SandboxConfig};
 use secrecy::SecretString;

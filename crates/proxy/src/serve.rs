@@ -365,6 +365,7 @@ struct RefusalLog {
 
 impl RefusalLog {
     fn refused(&mut self, peer: IpAddr) {
+        crate::telemetry::limit_refused(crate::telemetry::RefusalKind::Connections);
         self.refused = self.refused.saturating_add(1);
         if self.reported.elapsed() >= Duration::from_secs(10) {
             tracing::warn!(

@@ -124,6 +124,9 @@ async fn start_command(
         .env("SPEND_CAP_CREDITS_PER_HOUR", "1000000")
         .env("SSE_KEEPALIVE_MS", "50")
         .env("RUST_LOG", log)
+        // The providers without a key are the sandbox's (a test may say otherwise).
+        .env("SANDBOX", "on")
+        .env_remove("PROVIDERS")
         .env_remove("ALLOWED_ORIGINS")
         .envs(extra_env.iter().copied())
         .stdin(Stdio::null())

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The unit a provider prices in: aifaceswap credits, PiAPI US dollars, AIPhotoCraft and AceData
 /// requests (their plans count requests).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CostUnit {
@@ -27,6 +28,7 @@ impl CostUnit {
 }
 
 /// A price: `{"amount": 10, "unit": "credits"}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Cost {
     /// How many units.

@@ -34,6 +34,7 @@ pub struct TaskUpdate {
 /// What a provider reports about a task's result file, in neutral names: the one place result
 /// metadata travels, from the adapter through the store to the task view (`result_info`) and the
 /// library's `Task` (`resultInfo`). Every member is optional; a provider fills what it reports.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResultInfo {
     /// Width of the result in pixels.

@@ -5,6 +5,7 @@ use faceswap_core::provider::CostUnit;
 
 use super::{from_milli, Budget};
 use crate::store::StoreError;
+use crate::telemetry::{self, RefusalKind};
 use crate::AppError;
 
 /// A request a [`super::Limiter`] did not let through.
@@ -39,8 +40,25 @@ pub enum Refusal {
     Unavailable(#[source] StoreError),
 }
 
+impl Refusal {
+    /// The metrics' name of the limit that refused.
+    pub fn kind(&self) -> RefusalKind {
+        match self {
+            Refusal::Rate { .. } => RefusalKind::Rate,
+            Refusal::Budget {
+                budget: Budget::Uploads,
+                ..
+            } => RefusalKind::UploadBytes,
+            Refusal::Budget { .. } => RefusalKind::Spend,
+            Refusal::Unavailable(_) => RefusalKind::Unavailable,
+        }
+    }
+}
+
 impl From<Refusal> for AppError {
     fn from(refusal: Refusal) -> Self {
+        // Every refusal of the per-client limits becomes its answer here: counted once.
+        telemetry::limit_refused(refusal.kind());
         match refusal {
             Refusal::Rate {
                 per_minute,

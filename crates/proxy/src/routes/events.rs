@@ -19,6 +19,7 @@ use crate::auth::Reader;
 use crate::limits::Admitted;
 use crate::routes::tasks::owned_key;
 use crate::store::{TaskEvent, TaskKey};
+use crate::telemetry;
 use crate::{AppError, AppState};
 
 /// Which JSON shape the events carry.
@@ -37,6 +38,8 @@ struct Cursor {
     first: Option<TaskEvent>,
     last_sent: u64,
     done: bool,
+    /// Counts the stream among the open ones until it ends.
+    _open: telemetry::OpenStream,
 }
 
 fn to_event(event: &TaskEvent, shape: Shape) -> Result<Event, axum::Error> {
@@ -97,6 +100,7 @@ async fn stream(
         first: Some(current),
         last_sent,
         done: false,
+        _open: telemetry::OpenStream::open(),
     };
     let stream = stream::unfold(cursor, |mut cursor| async move {
         if cursor.done {

@@ -20,6 +20,7 @@ use serde_json::Value;
 use crate::limits::AdmittedProviderTraffic;
 use crate::routes::{checked_update, now_ms};
 use crate::store::{Delivery, TokenRecord};
+use crate::telemetry;
 use crate::tokens::{hash, hashes_match, looks_like_token};
 use crate::{AppError, AppState};
 
@@ -27,18 +28,30 @@ fn unknown() -> AppError {
     AppError::not_found("unknown webhook")
 }
 
-/// Stores the callback's update and wakes the task's streams.
+/// Stores the callback's update and wakes the task's streams; counts it, accepted or refused.
 pub async fn callback(
     State(state): State<AppState>,
     _: AdmittedProviderTraffic,
     Path((provider_id, token)): Path<(String, String)>,
     request: Request,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let provider = state.provider(&provider_id).map_err(|_| unknown())?;
-    if !looks_like_token(&token) {
+    let served = state.providers.get(&provider_id).map(|p| p.id());
+    let answer = receive(&state, &provider_id, &token, request).await;
+    telemetry::webhook(served, answer.is_ok());
+    answer
+}
+
+async fn receive(
+    state: &AppState,
+    provider_id: &str,
+    token: &str,
+    request: Request,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let provider = state.provider(provider_id).map_err(|_| unknown())?;
+    if !looks_like_token(token) {
         return Err(unknown());
     }
-    let token_hash = hash(&token);
+    let token_hash = hash(token);
     let record = match state.store.token(&token_hash).await? {
         Some(record) if record.provider == provider.id() => record,
         _ => return Err(unknown()),
@@ -74,6 +87,9 @@ pub async fn callback(
         Delivery::Unchanged(_) => "unchanged",
     };
     tracing::info!(provider = provider.id(), task_id = ?update.task_id, status = %update.status, outcome, "callback");
+    if let Delivery::Applied(view) = &delivery {
+        telemetry::task_finished(provider.id(), view.status);
+    }
     match delivery {
         Delivery::UnknownToken | Delivery::WrongTask => Err(unknown()),
         Delivery::Held | Delivery::Applied(_) | Delivery::Unchanged(_) => {

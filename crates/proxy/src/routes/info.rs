@@ -1,7 +1,7 @@
 //! `GET /healthz`, `GET /api/config` and the JSON 404 of unknown `/api` paths.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::Json;
 use faceswap_core::registry::{self, FIRST_VERSION_PROVIDER};
 use serde::Serialize;
@@ -26,7 +26,7 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>)
 }
 
 /// `GET /api/config`: what the demo page may know, never a key.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicConfig {
     /// The first version's provider's mode in that version's words: `sandbox` or `provider`.
     pub mode: &'static str,
@@ -37,7 +37,7 @@ pub struct PublicConfig {
 }
 
 /// One provider in `/api/config`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicProvider {
     /// Its id.
@@ -59,7 +59,7 @@ pub struct PublicProvider {
 }
 
 /// A provider's one-face swap in `/api/config`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicSwapFace {
     /// The operation's JS name (`faceSwap`, `basicSwap`).
@@ -71,7 +71,7 @@ pub struct PublicSwapFace {
 }
 
 /// One operation of a provider in `/api/config`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicOperation {
     /// Its JS method name.
@@ -83,8 +83,10 @@ pub struct PublicOperation {
     /// Whether it starts a task to wait for.
     pub starts_task: bool,
     /// The fields it uploads as files.
+    #[schema(value_type = Vec<String>)]
     pub file_fields: &'static [&'static str],
     /// The fields it takes as lists, one value per face (`face_image`, `index`).
+    #[schema(value_type = Vec<String>)]
     pub repeated_fields: &'static [&'static str],
 }
 
@@ -133,7 +135,22 @@ pub async fn config(State(state): State<AppState>, _: Admitted) -> Json<PublicCo
     })
 }
 
-/// Any other `/api` path.
-pub async fn api_not_found(_: Admitted) -> AppError {
+/// `GET /api/openapi.json`: the OpenAPI 3.1 document of this proxy's routes
+/// ([`crate::openapi`]).
+pub async fn openapi(State(state): State<AppState>, _: Admitted) -> Json<utoipa::openapi::OpenApi> {
+    Json(crate::openapi::document(&state.providers))
+}
+
+/// Any other `/api` path: a route of a provider this proxy does not serve gets 404 naming it
+/// (and reaches no upstream); anything else, 404 `no such API route`.
+pub async fn api_not_found(State(state): State<AppState>, uri: Uri, _: Admitted) -> AppError {
+    let first = uri
+        .path()
+        .strip_prefix("/api/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    if state.providers.get(first).is_none() && state.config.provider(first).is_some() {
+        return state.not_served(first);
+    }
     AppError::not_found("no such API route")
 }

@@ -6,6 +6,7 @@ pub mod hooks;
 pub mod info;
 pub mod provider;
 pub mod submit;
+pub mod table;
 pub mod tasks;
 pub mod uploads;
 

@@ -14,7 +14,7 @@ use faceswap_core::provider::{
 };
 use faceswap_core::FieldError;
 use futures_util::StreamExt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::fetch::{fetch_url_inputs, FetchPolicy};
 use crate::idempotency::{self, Begin, Fingerprint};
@@ -25,8 +25,8 @@ use crate::routes::form::{read_form, SpooledFiles};
 use crate::routes::{checked_update, now_ms};
 use crate::settlement::{settle, unaccepted, CallEnd, Settlement};
 use crate::store::{NewTask, NewToken, TaskKey};
-use crate::tokens;
 use crate::upstream::{fault_error, judge, now_secs};
+use crate::{telemetry, tokens};
 use crate::{AppError, AppState};
 
 fn json_response(status: u16, body: impl Into<axum::body::Body>) -> Response {
@@ -383,7 +383,14 @@ async fn forward(
         &mut charge,
     )
     .await;
-    charge.settle(settle(end)).await;
+    let settlement = settle(end);
+    charge.settle(settlement).await;
+    let spent = match settlement {
+        Settlement::GiveBack => 0.0,
+        Settlement::Keep => prepared.cost.amount,
+        Settlement::CorrectTo(amount) => amount,
+    };
+    telemetry::spent(adapter.info().id, prepared.cost.unit, spent);
     match result {
         Ok(body) => Ok(body),
         Err(err) => {
@@ -427,7 +434,10 @@ async fn call(
         .timeout
         .map(|asked| asked.min(longest_call(state, adapter)));
     charge.sending();
-    let answer = match state.upstream.call(&provider.target, request, files).await {
+    let started = Instant::now();
+    let answer = state.upstream.call(&provider.target, request, files).await;
+    telemetry::upstream_call(provider.id(), prepared.operation.name, started.elapsed());
+    let answer = match answer {
         Ok(answer) => answer,
         Err(unanswered) => {
             let end = match unanswered.sent {
@@ -536,8 +546,15 @@ async fn bind(
         })
         .await?;
     tracing::info!(provider = %view.provider, task_id = ?view.task_id, status = %view.status, "task submitted");
+    telemetry::task_started(provider.id());
+    // A callback held until this bind may have finished it already.
+    if view.status.is_terminal() {
+        telemetry::task_finished(provider.id(), view.status);
+    }
     if let Some(update) = finished {
-        state.store.apply(&key, &update, now).await?;
+        if let Some((true, view)) = state.store.apply(&key, &update, now).await? {
+            telemetry::task_finished(provider.id(), view.status);
+        }
     }
     Ok(())
 }

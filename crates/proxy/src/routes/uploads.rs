@@ -25,7 +25,7 @@ use crate::upload_store::{disk, is_spool_leftover, spool_dir, Incoming, UploadSt
 use crate::{tokens, AppError, AppState};
 
 /// The answer of an upload.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Uploaded {
     /// Where the file is served, under `PUBLIC_URL/uploads/`.
     pub url: String,
@@ -157,6 +157,7 @@ pub async fn upload(
     }
     charge.settle(Settlement::Keep).await;
     tracing::info!(size, content_type = media.content_type(), "upload stored");
+    crate::telemetry::uploads_stored(1);
     Ok(Json(Uploaded {
         url: format!("{}/uploads/{name}", state.config.listen.public_url()),
         size,

@@ -45,13 +45,16 @@ impl ProviderBudgets {
         let id = adapter.info().id;
         let mut exhausted = self.lock();
         match exhausted.get(id).copied() {
-            Some(until) if until > now => Err(AppError::RateLimited {
-                retry_after_secs: until - now,
-                message: format!(
+            Some(until) if until > now => Err({
+                crate::telemetry::limit_refused(crate::telemetry::RefusalKind::ProviderBudget);
+                AppError::RateLimited {
+                    retry_after_secs: until - now,
+                    message: format!(
                     "{id}'s request budget for this proxy is spent until {until} (epoch seconds); \
                      try again later"
                 ),
-                provider_code: None,
+                    provider_code: None,
+                }
             }),
             Some(_) => {
                 exhausted.remove(id);

@@ -181,6 +181,8 @@ async fn start_member(
     }
     let child = command
         .env_remove("ACEDATA_DELIVERY")
+        .env_remove("PROVIDERS")
+        .env("SANDBOX", "on")
         .env_remove("FETCH_ALLOWED_ORIGINS")
         .env_remove("FETCH_ALLOW_PRIVATE")
         .env_remove("ALLOWED_ORIGINS")

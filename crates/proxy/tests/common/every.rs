@@ -101,6 +101,8 @@ pub async fn start_with(extra: &[String]) -> Sandboxed {
     .collect();
     let mut config = Config::try_from_args(args).expect("flags");
     // Whatever the environment says, every provider is answered by the sandbox.
+    config.served.providers.clear();
+    config.served.sandbox = faceswap_proxy::Switch::On;
     for provider in &mut config.providers {
         provider.api_key = None;
         provider.base_url = None;
