@@ -6,7 +6,9 @@
 # prints their paths. `npm publish` each tarball, the platform package first.
 #
 # The binary is the release build, made here, unless PROXY_BINARY names one already built (the
-# test packs the debug build).
+# test packs the debug build). The launcher carries the demo page (www/, with its samples) and
+# the browser library (pkg/), which `npx faceswap-proxy` serves as `npm start` does: build them
+# first (scripts/build.sh, scripts/samples.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,7 +35,12 @@ cp -r npm/faceswap-proxy npm/faceswap-proxy-linux-x64 "$stage/"
 for package in faceswap-proxy faceswap-proxy-linux-x64; do
   cp LICENSE-MIT LICENSE-APACHE "$stage/$package/"
 done
-cp THIRD_PARTY_NOTICES.md "$stage/faceswap-proxy-linux-x64/"
+for package in faceswap-proxy faceswap-proxy-linux-x64; do
+  cp THIRD_PARTY_NOTICES.md "$stage/$package/"
+done
+[[ -f pkg/faceswap_wasm.js ]] || die "pkg/ is not built: run scripts/build.sh first"
+compgen -G "www/samples/*.png" >/dev/null || die "www/samples/ has no samples: run scripts/samples.sh first"
+cp -r www pkg "$stage/faceswap-proxy/"
 mkdir -p "$stage/faceswap-proxy-linux-x64/bin"
 install -m 755 "$binary" "$stage/faceswap-proxy-linux-x64/bin/faceswap-proxy"
 # Both manifests say VERSION where the workspace's version goes.

@@ -3,6 +3,11 @@
 // optionalDependency that npm installs only where its `os` and `cpu` match), with the same
 // arguments, environment and standard streams; exits as it exits. Signals reach it directly
 // (same process group), and those sent to this launcher are passed on.
+//
+// Started with no settings it is what `npm start` is in a clone of the repository: the built-in
+// sandbox answers every provider (SANDBOX=on, unless SANDBOX is set or a provider's key is given)
+// and the demo page and the browser library this package carries (www/, pkg/) are served, on
+// 127.0.0.1:8080 with SQLite under ./data.
 'use strict';
 
 const { spawn } = require('node:child_process');
@@ -39,7 +44,17 @@ try {
   console.error(`faceswap-proxy: ${err.message}`);
   process.exit(1);
 }
-const child = spawn(binary, process.argv.slice(2), { stdio: 'inherit' });
+const args = process.argv.slice(2);
+/** True when `name` is set in the environment or given as `--flag` / `--flag=...`. */
+const given = (name, flag) =>
+  process.env[name] !== undefined || args.some((arg) => arg === flag || arg.startsWith(`${flag}=`));
+const env = { ...process.env };
+const keyed = Object.keys(process.env).some((name) => name.endsWith('_API_KEY'))
+  || args.some((arg) => /^--[a-z0-9-]+-api-key(=|$)/.test(arg));
+if (!given('SANDBOX', '--sandbox') && !keyed) env.SANDBOX = 'on';
+if (!given('WWW_DIR', '--www-dir')) env.WWW_DIR = path.join(__dirname, '..', 'www');
+if (!given('PKG_DIR', '--pkg-dir')) env.PKG_DIR = path.join(__dirname, '..', 'pkg');
+const child = spawn(binary, args, { stdio: 'inherit', env });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => child.kill(signal));
 }
