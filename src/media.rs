@@ -105,16 +105,6 @@ pub async fn check_image_size(
         .map_err(ClientError::invalid)
 }
 
-/// Checks every Blob among `sources` (each with its field name).
-pub async fn check_blobs(sources: &[(&Source, Kind, String)]) -> Result<(), ClientError> {
-    for (source, kind, field) in sources {
-        if let Source::Blob(blob) = source {
-            check_blob(blob, *kind, field).await?;
-        }
-    }
-    Ok(())
-}
-
 /// The URL of `source`, uploading a Blob through the proxy first.
 pub async fn resolve_url(
     client: &ProviderClient,
@@ -154,9 +144,39 @@ pub fn append_to_form(
     })
 }
 
-/// True when any source is a Blob.
-pub fn any_blob(sources: &[&Source]) -> bool {
-    sources.iter().any(|s| matches!(s, Source::Blob(_)))
+/// One image or video of a request.
+pub struct Medium {
+    /// A URL, or a Blob to send as a file or to upload.
+    pub source: Source,
+    /// What it must be.
+    pub kind: Kind,
+    /// Its name in the JS request, for errors (`faceImage[1]`, `refInfo[0].faceUrl`).
+    pub field: String,
+}
+
+/// Checks every Blob among `media` by its magic bytes; returns each Blob's type.
+pub async fn check_media(media: &[Medium]) -> Result<Vec<Option<MediaType>>, ClientError> {
+    let mut types = Vec::new();
+    for medium in media {
+        types.push(match &medium.source {
+            Source::Blob(blob) => Some(check_blob(blob, medium.kind, &medium.field).await?),
+            Source::Url(_) => None,
+        });
+    }
+    Ok(types)
+}
+
+/// The URL of each of `media`, uploading Blobs through the proxy.
+pub async fn resolve_media(
+    client: &ProviderClient,
+    media: &[Medium],
+    signal: Option<&AbortSignal>,
+) -> Result<Vec<String>, ClientError> {
+    let mut urls = Vec::new();
+    for medium in media {
+        urls.push(resolve_url(client, &medium.source, signal).await?);
+    }
+    Ok(urls)
 }
 
 /// Reads `field` as an array of URL strings or Blobs.

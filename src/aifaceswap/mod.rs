@@ -1,22 +1,21 @@
-//! aifaceswap in the browser library: `FaceSwapClient`, one async method per operation (image
-//! operations in [`images`], video operations in [`videos`], both over aifaceswap's envelope in
-//! [`submit`]), plus `upload`, `waitForResult` and `buildRefInfo` ([`refinfo`]), and
-//! `estimateCredits` ([`credits`]).
+//! aifaceswap in the browser library: `FaceSwapClient`, one async method per operation (each
+//! read and validated into a plan by [`operations`], every plan sent by [`plan::send`]), plus
+//! `upload`, `waitForResult` and `buildRefInfo` ([`refinfo`]), and `estimateCredits`
+//! ([`credits`]).
 
 pub mod credits;
-pub mod images;
+pub mod operations;
+pub mod plan;
 pub mod refinfo;
-pub mod submit;
-pub mod videos;
 
-use faceswap_core::aifaceswap::CATALOG;
-use faceswap_core::provider::{Catalog, OperationSpec};
+use faceswap_core::aifaceswap::{Operation, CATALOG};
+use faceswap_core::provider::{Catalog, OperationSpec, ProviderOperation};
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 use crate::error::ClientError;
-use crate::js::{run, Pending};
-use crate::provider_client::ProviderClient;
+use crate::js::{self, run, Pending};
+use crate::provider_client::{CallOptions, ProviderClient};
 
 crate::client_class! {
     /// A client of `faceswap-proxy` for aifaceswap. It never holds the provider's key: the proxy
@@ -63,25 +62,25 @@ impl FaceSwapClient {
     }
 }
 
-/// Runs `operation` of aifaceswap (its [`crate::class::SubmitFn`]): one future for the six, which
-/// keeps one state machine in the wasm.
+/// Runs `operation` of aifaceswap (its [`crate::class::SubmitFn`]): reads the request into a
+/// plan, synchronously, then sends it with the one async [`plan::send`].
 pub(crate) fn run_operation(
     _entry: &'static Catalog,
     client: ProviderClient,
     operation: &'static OperationSpec,
-    a: JsValue,
-    b: JsValue,
+    request: JsValue,
+    options: JsValue,
 ) -> Pending {
     Box::pin(async move {
-        match operation.js_name {
-            "faceSwap" => images::face_swap(&client, &a, &b).await,
-            "extractFace" => images::extract_face(&client, &a, &b).await,
-            "multiFaceSwap" => images::multi_face_swap(&client, &a, &b).await,
-            "videoFaceSwap" => videos::video_face_swap(&client, &a, &b).await,
-            "extractBase64Face" => images::extract_base64_face(&client, &a, &b).await,
-            "multiVideoFaceSwap" => videos::multi_video_face_swap(&client, &a, &b).await,
-            _ => Err(ClientError::internal("aifaceswap has no such operation")),
-        }
+        let op = Operation::ALL
+            .iter()
+            .copied()
+            .find(|op| std::ptr::eq(op.spec(), operation))
+            .ok_or_else(|| ClientError::internal("aifaceswap has no such operation"))?;
+        let request = js::request_object(&request, operation.js_name)?;
+        let options = CallOptions::read(&options)?;
+        let plan = operations::read(op, &request)?;
+        plan::send(&client, plan, &options).await
     })
 }
 

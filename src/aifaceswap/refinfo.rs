@@ -7,11 +7,13 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::ClientError;
 use crate::js;
-use crate::media::{check_blob, resolve_url, source_value, Kind, Source};
+use crate::media::{check_media, resolve_media, Medium};
+use crate::media::{source_value, Kind};
 use crate::provider_client::ProviderClient;
 
 /// Builds `[{ faceRef, faceUrl }]` from `crops[i]` and `faces[i]`; refuses more than three pairs
-/// or lists of different lengths, checks every crop and URL, and uploads Blob faces.
+/// or lists of different lengths, checks every crop and URL, then every Blob face by its magic
+/// bytes, and then uploads them.
 pub async fn build_ref_info(
     client: &ProviderClient,
     crops: &JsValue,
@@ -40,7 +42,8 @@ pub async fn build_ref_info(
             ),
         ));
     }
-    let mut pairs = Vec::new();
+    let mut refs = Vec::new();
+    let mut media = Vec::new();
     for (i, (crop, face)) in crops.iter().zip(faces.iter()).enumerate() {
         let face_ref = crop.as_string().ok_or_else(|| {
             ClientError::invalid_field(
@@ -48,7 +51,8 @@ pub async fn build_ref_info(
                 faceswap_core::text!("crops[", i, "] must be a base64 string"),
             )
         })?;
-        let source = source_value(face, &faceswap_core::text!("faces[", i, "]"))?;
+        let field = faceswap_core::text!("faces[", i, "]");
+        let source = source_value(face, &field)?;
         let mut info = RefInfo {
             face_ref,
             face_url: source.url_for_validation("face_url"),
@@ -57,25 +61,27 @@ pub async fn build_ref_info(
             let field = if e.field == "face_ref" {
                 faceswap_core::text!("crops[", i, "]")
             } else {
-                faceswap_core::text!("faces[", i, "]")
+                field.clone()
             };
             ClientError::invalid_field(
                 &field,
                 faceswap_core::replace_first(&e.message, &e.field, &field),
             )
         })?;
-        if let Source::Blob(blob) = &source {
-            check_blob(blob, Kind::Image, &faceswap_core::text!("faces[", i, "]")).await?;
-        }
-        pairs.push((info, source));
+        refs.push(info.face_ref);
+        media.push(Medium {
+            source,
+            kind: Kind::Image,
+            field,
+        });
     }
-    let signal = js::signal_option(options);
+    check_media(&media).await?;
+    let urls = resolve_media(client, &media, js::signal_option(options).as_ref()).await?;
     let list = Array::new();
-    for (mut info, source) in pairs {
-        info.face_url = resolve_url(client, &source, signal.as_ref()).await?;
+    for (face_ref, url) in refs.iter().zip(&urls) {
         let item = Object::new();
-        js::set(&item, "faceRef", &JsValue::from_str(&info.face_ref));
-        js::set(&item, "faceUrl", &JsValue::from_str(&info.face_url));
+        js::set(&item, "faceRef", &JsValue::from_str(face_ref));
+        js::set(&item, "faceUrl", &JsValue::from_str(url));
         list.push(&item);
     }
     Ok(list.into())
