@@ -6,8 +6,10 @@
 //   only, so neither the package root nor a provider entry carries their code until a page uses
 //   them;
 // - the transport every call to the proxy goes through (src/http.rs builds the request and
-//   reads the answer): `fetch`, with the app's bearer token and retries. Every check of a
-//   request and every error of the library stay in the wasm.
+//   reads the answer): `fetch`, with the app's bearer token and retries;
+// - the reader of a task's event stream (`statusEvents`, for `waitForResult` in src/wait.rs,
+//   which judges each event's task). Every check of a request or of an answer, and every error
+//   of the library, stay in the wasm.
 //
 // The retry rule, in one place: a call is tried again after no HTTP answer at all, or after a
 // 429, 502, 503 or 504; never after another status, an abort or the call's time limit (both end
@@ -124,4 +126,58 @@ export async function send(url, init, retries, getToken) {
     }
     await sleep(wait, signal);
   }
+}
+
+/**
+ * The `status` events of a task's event stream, read from `body` (a `ReadableStream` of an
+ * answer in the WHATWG event-stream format, UTF-8). `next()` resolves the next one as
+ * `{ data, id }`, `id` being the last event id seen (sent back as `Last-Event-ID` on
+ * reconnecting) or null, and resolves null when the stream ends; an event cut off by the end is
+ * dropped, as the format says. `cancel()` stops reading.
+ */
+export function statusEvents(body) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  const ready = [];
+  let rest = '';
+  let name = '';
+  let data = null;
+  let id = null;
+  let lastId = null;
+  function line(text) {
+    if (text === '') {
+      if (id !== null) lastId = id;
+      if (data !== null && name === 'status') ready.push({ data, id: lastId });
+      id = null;
+      name = '';
+      data = null;
+      return;
+    }
+    if (text[0] === ':') return;
+    const colon = text.indexOf(':');
+    const field = colon < 0 ? text : text.slice(0, colon);
+    let value = colon < 0 ? '' : text.slice(colon + 1);
+    if (value[0] === ' ') value = value.slice(1);
+    if (field === 'event') name = value;
+    else if (field === 'data') data = data === null ? value : `${data}\n${value}`;
+    else if (field === 'id' && !value.includes('\0')) id = value;
+  }
+  return {
+    async next() {
+      while (ready.length === 0) {
+        const { done, value } = await reader.read();
+        if (done) return null;
+        rest += decoder.decode(value, { stream: true });
+        // A CR that ends the text so far may be the first half of a CRLF: it waits for more.
+        const held = rest.endsWith('\r');
+        const lines = (held ? rest.slice(0, -1) : rest).split(/\r\n|\r|\n/);
+        rest = lines.pop() + (held ? '\r' : '');
+        lines.forEach(line);
+      }
+      return ready.shift();
+    },
+    cancel() {
+      reader.cancel().catch(() => {});
+    },
+  };
 }

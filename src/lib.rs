@@ -44,7 +44,6 @@ mod panic_hook;
 mod piapi;
 mod provider_client;
 mod providers;
-mod sse;
 mod swap_face;
 mod task;
 mod types;

@@ -5,18 +5,31 @@
 
 use faceswap_core::task::DEFAULT_WAIT_LIMIT;
 use faceswap_core::TaskStatus;
-use js_sys::{Array, Function, Uint8Array, JSON};
+use js_sys::{Array, Function, Promise, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, ReadableStreamDefaultReader, TextDecodeOptions, TextDecoder};
+use web_sys::{AbortSignal, ReadableStream};
 
 use crate::error::{ClientError, ErrorCode};
 use crate::http::Call;
 use crate::js;
 use crate::provider_client::ProviderClient;
-use crate::sse::SseParser;
 use crate::task::task_from_json;
+
+#[wasm_bindgen(module = "/src/browser.js")]
+extern "C" {
+    /// The `status` events of an event stream's body, read and parsed by `src/browser.js`.
+    type StatusEvents;
+    #[wasm_bindgen(js_name = statusEvents)]
+    fn status_events(body: &ReadableStream) -> StatusEvents;
+    /// Resolves the next `{ data, id }`, or null when the stream ends.
+    #[wasm_bindgen(method)]
+    fn next(this: &StatusEvents) -> Promise;
+    /// Stops reading.
+    #[wasm_bindgen(method)]
+    fn cancel(this: &StatusEvents);
+}
 
 /// The wait's time limit in milliseconds when its options give no `timeoutMs`: core's
 /// [`DEFAULT_WAIT_LIMIT`], the proxy's default task deadline (2 h, after which it ends the task
@@ -158,35 +171,21 @@ impl Waiter<'_> {
         let Some(body) = response.body().filter(|_| is_stream) else {
             return Ok((None, StreamEnd::Unsupported));
         };
-        let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-        let decoder =
-            TextDecoder::new().map_err(|_| ClientError::network("TextDecoder unavailable"))?;
-        let stream_options = TextDecodeOptions::new();
-        stream_options.set_stream(true);
-        let mut parser = SseParser::new();
+        let events = status_events(&body);
         loop {
-            let chunk = JsFuture::from(reader.read())
+            let event = JsFuture::from(events.next())
                 .await
                 .map_err(|e| self.read_error(&e))?;
-            if js::get(&chunk, "done").as_bool().unwrap_or(true) {
+            if event.is_null() {
                 return Ok((None, StreamEnd::Closed));
             }
-            let bytes: Uint8Array = js::get(&chunk, "value").unchecked_into();
-            let text = decoder
-                .decode_with_js_u8_array_and_options(&bytes, &stream_options)
-                .map_err(|_| ClientError::network("the event stream is not UTF-8"))?;
-            for event in parser.push(&text) {
-                if event.event != "status" {
-                    continue;
-                }
-                let json = JSON::parse(&event.data)
-                    .map_err(|_| ClientError::upstream("a status event is not JSON"))?;
-                let task = task_from_json(&json, self.client.provider())?;
-                self.last_event_id = parser.last_event_id().map(str::to_owned);
-                if let Some(done) = self.observe(task) {
-                    let _ = reader.cancel();
-                    return Ok((Some(done), StreamEnd::Closed));
-                }
+            let json = JSON::parse(&js::get(&event, "data").as_string().unwrap_or_default())
+                .map_err(|_| ClientError::upstream("a status event is not JSON"))?;
+            let task = task_from_json(&json, self.client.provider())?;
+            self.last_event_id = js::get(&event, "id").as_string();
+            if let Some(done) = self.observe(task) {
+                events.cancel();
+                return Ok((Some(done), StreamEnd::Closed));
             }
         }
     }
