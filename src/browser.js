@@ -85,8 +85,8 @@ async function bearer(getToken) {
   return token;
 }
 
-/** Resolves after `ms`, or rejects as soon as `signal` aborts. */
-function sleep(ms, signal) {
+/** Resolves after `ms`, or rejects as soon as `signal` (optional) aborts. */
+export function sleep(ms, signal) {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(resolve, ms);
@@ -98,9 +98,10 @@ function sleep(ms, signal) {
 }
 
 /**
- * Fetches `url` with `init` (its body a string, FormData or Blob, which every attempt can send
- * again), trying again as the rule above allows, `retries` times at most; `getToken` (or null)
- * gives each attempt's `Authorization: Bearer` token. Resolves the last answer, whatever its
+ * Fetches `url` with `init` (a plain object, its `headers` a plain object, its body a string,
+ * FormData or Blob, which every attempt can send again), trying again as the rule above allows,
+ * `retries` times at most; `getToken` (or null) gives each attempt's `Authorization: Bearer`
+ * token. Resolves the last answer, whatever its
  * status; rejects with the last network error or the abort.
  */
 export async function send(url, init, retries, getToken) {
@@ -108,7 +109,7 @@ export async function send(url, init, retries, getToken) {
   for (let retry = 0; ; retry += 1) {
     if (getToken) {
       const token = await bearer(getToken);
-      if (token !== null) init.headers.set('Authorization', `Bearer ${token}`);
+      if (token !== null) init.headers.Authorization = `Bearer ${token}`;
     }
     let answer = null;
     let error = null;

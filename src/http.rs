@@ -1,11 +1,11 @@
 //! HTTP to the proxy through the global `fetch`: bodies, the Idempotency-Key header, abort and
 //! time-out signals, and turning every failure into a [`ClientError`].
 
-use js_sys::{Array, Function, JsString, Promise};
+use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Blob, FormData, Headers, RequestInit, Response};
+use web_sys::{AbortSignal, Blob, FormData, Response};
 
 use crate::error::{ClientError, ErrorCode};
 use crate::js;
@@ -20,7 +20,7 @@ extern "C" {
     #[wasm_bindgen(js_name = send)]
     fn transport_send(
         url: &str,
-        init: &RequestInit,
+        init: &Object,
         retries: u32,
         get_token: Option<&Function>,
     ) -> Promise;
@@ -136,36 +136,43 @@ impl Http {
             signals.push(signal);
         }
 
-        let headers = Headers::new().map_err(|_| ClientError::network("Headers unavailable"))?;
-        let init = RequestInit::new();
-        init.set_method(call.method);
-        match &call.body {
-            Body::Empty => {}
+        // A plain `RequestInit` with plain headers: `fetch` takes both, and the transport adds
+        // the bearer token to them.
+        let headers = Object::new();
+        let init = Object::new();
+        js::set(&init, "method", &JsValue::from_str(call.method));
+        let content_type = match &call.body {
+            Body::Empty => None,
             Body::Json(text) => {
-                let _ = headers.set("Content-Type", "application/json");
-                init.set_body(&JsString::from(text.as_str()));
+                js::set(&init, "body", &JsValue::from_str(text));
+                Some("application/json".to_owned())
             }
-            Body::Form(form) => init.set_body(form),
+            Body::Form(form) => {
+                js::set(&init, "body", form);
+                None
+            }
             Body::File(blob) => {
+                js::set(&init, "body", blob);
                 let kind = blob.type_();
-                let kind = if kind.is_empty() {
+                Some(if kind.is_empty() {
                     "application/octet-stream".to_owned()
                 } else {
                     kind
-                };
-                let _ = headers.set("Content-Type", &kind);
-                init.set_body(blob);
+                })
             }
+        };
+        if let Some(kind) = content_type {
+            js::set(&headers, "Content-Type", &JsValue::from_str(&kind));
         }
         if let Some(key) = &call.idempotency_key {
-            let _ = headers.set("Idempotency-Key", key);
+            js::set(&headers, "Idempotency-Key", &JsValue::from_str(key));
         }
         for (name, value) in call.headers {
-            let _ = headers.set(name, value);
+            js::set(&headers, name, &JsValue::from_str(value));
         }
-        init.set_headers(&headers);
+        js::set(&init, "headers", &headers);
         if signals.length() > 0 {
-            init.set_signal(Some(&js::abort_signal_any(&signals)));
+            js::set(&init, "signal", &js::abort_signal_any(&signals));
         }
         let url = self.url(&call.path);
         let fate = Fate {

@@ -9,21 +9,14 @@ use crate::error::ClientError;
 
 #[wasm_bindgen]
 extern "C" {
-    /// The global `fetch`, in a window or a worker.
-    #[wasm_bindgen(js_name = fetch)]
-    pub fn global_fetch(request: &web_sys::Request) -> Promise;
-
     /// The global `fetch` of a URL string.
     #[wasm_bindgen(js_name = fetch)]
     pub fn global_fetch_url(url: &str) -> Promise;
 
     /// The global `setTimeout`.
+    #[cfg(feature = "media")]
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
-
-    /// The global `clearTimeout`.
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(handle: &JsValue);
 
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
     fn get_random_values(buffer: &Uint8Array);
@@ -54,19 +47,16 @@ pub fn set_timeout_call(handler: &js_sys::Function, ms: f64) -> JsValue {
     set_timeout(handler, ms)
 }
 
-/// Resolves after `ms` milliseconds, or early (with an error) when `signal` aborts.
+#[wasm_bindgen(module = "/src/browser.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = sleep)]
+    fn sleep_promise(ms: f64, signal: Option<&web_sys::AbortSignal>) -> Promise;
+}
+
+/// Resolves after `ms` milliseconds, or early (with an error) when `signal` aborts (the timer
+/// is `sleep` in `src/browser.js`, which the transport's retries wait with too).
 pub async fn sleep(ms: f64, signal: Option<&web_sys::AbortSignal>) -> Result<(), JsValue> {
-    let promise = Promise::new(&mut |resolve, reject| {
-        let handle = set_timeout(&resolve, ms);
-        if let Some(signal) = signal {
-            let on_abort = Closure::once_into_js(move || {
-                clear_timeout(&handle);
-                let _ = reject.call0(&JsValue::UNDEFINED);
-            });
-            let _ = signal.add_event_listener_with_callback("abort", on_abort.unchecked_ref());
-        }
-    });
-    wasm_bindgen_futures::JsFuture::from(promise)
+    wasm_bindgen_futures::JsFuture::from(sleep_promise(ms, signal))
         .await
         .map(drop)
 }
