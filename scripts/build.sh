@@ -43,8 +43,10 @@ entry() {
     --no-demangle --remove-producers-section
   # The module owns its memory (zero-filled when instantiated) and Rust never uses its lowest
   # 1 KiB (the stack starts at 1 MiB and grows down): two facts wasm-opt may build on (about
-  # 180 bytes gzipped).
-  "$bin/wasm-opt" -Oz --low-memory-unused --zero-filled-memory \
+  # 180 bytes gzipped). After a first -Oz, flattening the code and rebuilding its control flow
+  # (--flatten --rereloop) lets two more -Oz rounds find about 1% more (350 bytes gzipped of a
+  # provider entry), for about 10 s per module.
+  "$bin/wasm-opt" -Oz --flatten --rereloop -Oz -Oz --low-memory-unused --zero-filled-memory \
     --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "pkg.tmp/${name}_bg.wasm" -o "pkg.tmp/${name}_bg.wasm"
