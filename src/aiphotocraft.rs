@@ -122,13 +122,7 @@ pub(crate) async fn submit_operation(
         normal.push(("enhance", faceswap_core::text!(enhance)));
     }
     for (wire, text) in normal {
-        form.append_with_str(wire, &text).map_err(|_| {
-            let field = camel_case_path(wire);
-            ClientError::invalid_field(
-                &field,
-                faceswap_core::text!(field, " cannot be added to the form"),
-            )
-        })?;
+        append_to_form(&form, wire, &Source::Url(text), None)?;
     }
     let answer = client.submit_form(spec, form, &options).await?;
     task_created(&answer)
