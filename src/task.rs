@@ -1,6 +1,6 @@
 //! The task object handed to JavaScript: the proxy's `{provider, task_id, status, type,
-//! result_url, result_info, points, cost, error, created_at, updated_at}` in camelCase
-//! (`result_info` is `resultInfo: {width?, height?, size?}`), absent fields left out
+//! result_url, provider_result_url, result_info, points, cost, error, created_at, updated_at}` in
+//! camelCase (`result_info` is `resultInfo: {width?, height?, size?}`), absent fields left out
 //! except `provider`, which is the client's when the answer has none (aifaceswap's own routes).
 
 use faceswap_core::TaskStatus;
@@ -38,6 +38,7 @@ pub fn task_from_json(
     for (from, to) in [
         ("type", "type"),
         ("result_url", "resultUrl"),
+        ("provider_result_url", "providerResultUrl"),
         // `{width, height, size}`: neutral names already, passed as they are.
         ("result_info", "resultInfo"),
         ("points", "points"),

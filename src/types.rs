@@ -86,6 +86,9 @@ export interface Task {
   status: TaskStatus;
   type?: number;
   resultUrl?: string;
+  /** Where the provider itself serves the result, when the proxy keeps its own copy
+   * (`KEEP_RESULTS`): `resultUrl` is then the proxy's copy. */
+  providerResultUrl?: string;
   /** What the provider reported about the result file, where it reported anything (AceData
    * reports all three): width and height in pixels, size as the provider counts it (bytes). */
   resultInfo?: ResultInfo;

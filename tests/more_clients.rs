@@ -354,11 +354,12 @@ async fn multi_face_swap_sends_blobs_as_its_file_form() {
     );
 }
 
-/// The provider's report of the result file reaches the task as `resultInfo`.
+/// The provider's report of the result file reaches the task as `resultInfo`, and the provider's
+/// own URL of a result the proxy keeps as `providerResultUrl`.
 #[wasm_bindgen_test]
 async fn a_task_carries_the_results_metadata() {
     let _fetch = FakeFetch::install(
-        "(path) => [200, { provider: 'acedata', task_id: 'ace-1', status: 'succeeded', result_url: 'https://cdn.example/r.png', result_info: { width: 1024, height: 768, size: 183552 }, created_at: 'a', updated_at: 'b' }]",
+        "(path) => [200, { provider: 'acedata', task_id: 'ace-1', status: 'succeeded', result_url: '/results/acedata/ace-1', provider_result_url: 'https://cdn.example/r.png', result_info: { width: 1024, height: 768, size: 183552 }, created_at: 'a', updated_at: 'b' }]",
     );
     let task = JsFuture::from(acedata().wait_for_result("ace-1".into(), JsValue::UNDEFINED))
         .await
@@ -367,6 +368,11 @@ async fn a_task_carries_the_results_metadata() {
     assert_eq!(prop(&info, "width"), 1024);
     assert_eq!(prop(&info, "height"), 768);
     assert_eq!(prop(&info, "size"), 183_552);
+    assert_eq!(prop(&task, "resultUrl"), "/results/acedata/ace-1");
+    assert_eq!(
+        prop(&task, "providerResultUrl"),
+        "https://cdn.example/r.png"
+    );
 }
 
 /// A task that ended, as the proxy answers `GET /api/{provider}/tasks/{id}`.
