@@ -239,27 +239,46 @@ impl std::fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let code = self.code();
-        if let AppError::Internal(detail) = &self {
-            tracing::error!(detail = %detail, "internal error");
-        }
-        let status = match &self {
-            AppError::LimitsUnavailable(detail) => {
-                tracing::error!(detail = %detail, "shared limits unavailable");
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            _ => StatusCode::from_u16(code.http_status())
+impl AppError {
+    /// The HTTP status of this error's answer.
+    fn status(&self) -> StatusCode {
+        match self {
+            AppError::LimitsUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::from_u16(self.code().http_status())
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        };
-        let body = ErrorBody {
+        }
+    }
+
+    /// The JSON error shape of this error's answer.
+    fn body(&self, status: StatusCode) -> ErrorBody<'_> {
+        ErrorBody {
             code: status.as_u16(),
-            error: code.as_str(),
+            error: self.code().as_str(),
             message: self.message(),
             field: self.field(),
             provider_code: self.provider_code(),
-        };
+        }
+    }
+
+    /// This error's answer (status and JSON body) as an idempotency key keeps it for replay.
+    pub fn stored_answer(&self) -> (u16, Vec<u8>) {
+        let status = self.status();
+        let body = serde_json::to_vec(&self.body(status)).unwrap_or_default();
+        (status.as_u16(), body)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match &self {
+            AppError::Internal(detail) => tracing::error!(detail = %detail, "internal error"),
+            AppError::LimitsUnavailable(detail) => {
+                tracing::error!(detail = %detail, "shared limits unavailable")
+            }
+            _ => {}
+        }
+        let status = self.status();
+        let body = self.body(status);
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         if let Some(secs) = self.retry_after() {

@@ -1309,3 +1309,51 @@ async fn oversized_json_bodies_are_413() {
     );
     assert_eq!(fake.count(), 0);
 }
+
+/// A submit that reached the provider and got no answer in time keeps that answer under its
+/// Idempotency-Key: the provider may have started a task, so a retry with the key is answered
+/// 504 again without a second call. A refusal that says no task was made (a 4xx) frees the key,
+/// and a retry then calls the provider.
+#[tokio::test]
+async fn a_submit_that_may_have_started_a_task_is_never_sent_twice_under_one_key() {
+    let fake = Fake::start().await;
+    let proxy = proxy(&fake, &["--upstream-timeout-secs", "1"]).await;
+    let submit = |key: &'static str| {
+        proxy
+            .http
+            .post(format!("{}/api/aifaceswap/v1/faceswap", proxy.url))
+            .header("idempotency-key", key)
+            .json(&valid_body("faceswap"))
+            .send()
+    };
+    fake.set(Behaviour::Delay(Duration::from_millis(2500)));
+    let before = fake.count();
+    let first = submit("slow-1").await.expect("submit");
+    assert_eq!(first.status(), 504);
+    assert_eq!(fake.count(), before + 1);
+    fake.set(Behaviour::Normal);
+    for _ in 0..2 {
+        let again = submit("slow-1").await.expect("retry");
+        assert_eq!(again.status(), 504);
+        let body: Value = again.json().await.expect("json");
+        assert_eq!(body["error"], "upstream_timeout");
+    }
+    assert_eq!(
+        fake.count(),
+        before + 1,
+        "the retries never reached the provider"
+    );
+
+    // A new key is a new request.
+    let fresh = submit("slow-2").await.expect("submit");
+    assert_eq!(fresh.status(), 200);
+    assert_eq!(fake.count(), before + 2);
+
+    // Refused (the provider answers 400, then accepts): the key is free again.
+    fake.set(Behaviour::Status(400, None));
+    let refused = submit("down-1").await.expect("submit");
+    assert_eq!(refused.status(), 502);
+    fake.set(Behaviour::Normal);
+    let retried = submit("down-1").await.expect("retry");
+    assert_eq!(retried.status(), 200);
+}

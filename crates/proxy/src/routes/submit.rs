@@ -186,14 +186,23 @@ async fn submit_within(
         Begin::Replay(status, body) => return Ok(json_response(status, body)),
         Begin::Proceed(key) => key,
     };
+    let mut ended = None;
     let result = Box::pin(forward(
-        state, provider, &client, prepared, &mut files, pending,
+        state, provider, &client, prepared, &mut files, pending, &mut ended,
     ))
     .await;
     if let Some(key) = key {
-        let recorded = match &result {
-            Ok(body) => state.store.idempotency_finish(&key, 200, body).await,
-            Err(_) => state.store.idempotency_abandon(&key).await,
+        // A failure after the request reached the provider with no answer saying what became of
+        // it (a timeout, a dropped connection) is kept under the key like an answer: the provider
+        // may have started a task, so a retry with the same key must not call it again. Any other
+        // failure frees the key for a retry.
+        let recorded = match (&result, ended) {
+            (Ok(body), _) => state.store.idempotency_finish(&key, 200, body).await,
+            (Err(err), Some(CallEnd::Unknown)) => {
+                let (status, body) = err.stored_answer();
+                state.store.idempotency_finish(&key, status, &body).await
+            }
+            (Err(_), _) => state.store.idempotency_abandon(&key).await,
         };
         if let Err(err) = recorded {
             tracing::error!(error = %err, "idempotency record");
@@ -329,6 +338,7 @@ impl PendingFetch {
     }
 }
 
+/// Charges and sends a checked submit; `ended` tells how far the upstream call got, once it ran.
 async fn forward(
     state: &AppState,
     provider: &ServedProvider,
@@ -336,6 +346,7 @@ async fn forward(
     prepared: Prepared,
     files: &mut SpooledFiles,
     pending: Option<PendingFetch>,
+    ended: &mut Option<CallEnd>,
 ) -> Result<Bytes, AppError> {
     let adapter = provider.adapter;
     // A provider whose own budget is spent is not called (nor is anything charged) until its reset.
@@ -383,6 +394,7 @@ async fn forward(
         &mut charge,
     )
     .await;
+    *ended = Some(end);
     let settlement = settle(end);
     charge.settle(settlement).await;
     let spent = match settlement {
