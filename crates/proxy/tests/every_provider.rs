@@ -204,18 +204,19 @@ async fn every_provider_replays_a_key_without_a_second_call_and_refuses_another_
 }
 
 #[tokio::test]
-async fn every_provider_retries_a_failed_first_attempt_under_its_key_and_replays_nothing_without_one(
+async fn every_provider_retries_a_refused_attempt_under_its_key_never_an_unanswered_one_and_replays_nothing_without_one(
 ) {
     log_text();
     let proxy = every::start().await;
     let inputs = proxy.inputs().await;
     for id in providers() {
-        // The provider fails the first attempt: it is not kept, the same key may try again.
+        // The provider refuses the first attempt (429: no task made): the key is freed, and the
+        // same key tries again.
         let key = format!("every-{id}-retry");
-        proxy.faults(json!({"error_next": 1})).await;
+        proxy.faults(json!({"rate_limit_next": 1})).await;
         let calls = proxy.upstream.count();
-        let failed = proxy.submit(id, &fixture(id)(&inputs), Some(&key)).await;
-        assert!(failed.status >= 500, "{id}: {}", failed.text());
+        let refused = proxy.submit(id, &fixture(id)(&inputs), Some(&key)).await;
+        assert_eq!(refused.status, 429, "{id}: {}", refused.text());
         assert_eq!(
             proxy.upstream.count(),
             calls + 1,
@@ -223,6 +224,22 @@ async fn every_provider_retries_a_failed_first_attempt_under_its_key_and_replays
         );
         let (_, _, view) = swap(&proxy, id, &inputs, Some(&key)).await;
         assert_eq!(view["status"], "succeeded", "{id}: {view}");
+
+        // The provider fails with a 5xx, which does not say whether it made a task: the key keeps
+        // that answer, and a retry under it is not sent again.
+        let key = format!("every-{id}-unanswered");
+        proxy.faults(json!({"error_next": 1})).await;
+        let calls = proxy.upstream.count();
+        let failed = proxy.submit(id, &fixture(id)(&inputs), Some(&key)).await;
+        assert!(failed.status >= 500, "{id}: {}", failed.text());
+        let again = proxy.submit(id, &fixture(id)(&inputs), Some(&key)).await;
+        assert_eq!(again.status, failed.status, "{id}: {}", again.text());
+        assert_eq!(again.json()["error"], failed.json()["error"], "{id}");
+        assert_eq!(
+            proxy.upstream.count(),
+            calls + 1,
+            "{id}: the retry was not sent"
+        );
 
         // Without a key, the same body is another task, sent upstream again.
         let calls = proxy.upstream.count();
