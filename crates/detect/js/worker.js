@@ -19,9 +19,9 @@ function loadSmall() {
   return small;
 }
 
-async function fetchModelFile(name, as) {
-  const response = await fetch(new URL(`./people/${name}`, import.meta.url));
-  if (!response.ok) throw new Error(`the face recognition model's ${name} could not be fetched (HTTP ${response.status})`);
+async function fetchModelFile(url, as) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`the face recognition model's ${url.pathname.split('/').pop()} could not be fetched (HTTP ${response.status})`);
   return as === 'text' ? response.text() : new Uint8Array(await response.arrayBuffer());
 }
 
@@ -31,8 +31,9 @@ function loadPeople() {
     const module = await import('./people/faceswap_detect.js');
     await module.default();
     const [manifest, weights] = await Promise.all([
-      fetchModelFile('face_recognition_model-weights_manifest.json', 'text'),
-      fetchModelFile('face_recognition_model.bin', 'bytes'),
+      // Literal URLs, so bundlers (Vite, webpack) find the files and emit them with the worker.
+      fetchModelFile(new URL('./people/face_recognition_model-weights_manifest.json', import.meta.url), 'text'),
+      fetchModelFile(new URL('./people/face_recognition_model.bin', import.meta.url), 'bytes'),
     ]);
     module.peopleLoadModel(manifest, weights);
     return { module, loadMs: performance.now() - started };
