@@ -2,9 +2,11 @@
 // recognition network run by faceswap-detect) on three two-person videos that
 // scripts/test-media.sh makes with ffmpeg from two portraits of @vladmandic/face-api's demo
 // photo: side by side, crossing, and one who leaves the frame and returns. Each person's boxes
-// must follow the path ffmpeg drew that portrait along, at every sample.
+// must follow the path ffmpeg drew that portrait along, at every sample, and the network must
+// give face-api.js's own descriptors (run by TensorFlow.js from the same devDependency).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { launchChromium, root, startProxy } from '../../scripts/harness.mjs';
@@ -128,6 +130,50 @@ test("each person's descriptor is nearest their own portrait's", async () => {
     for (const other of [0, 1, 2].filter((p) => p !== own)) {
       assert.ok(distances[person][other] > distances[person][own] + 0.2, `person ${person + 1}: ${distances[person]}`);
     }
+  }
+});
+
+test("the network gives face-api.js's own descriptors (TensorFlow.js, CPU backend) for the same faces", async () => {
+  // face-api.js itself, from the devDependency, served under /face-api/ to this page only.
+  const faceApi = join(root, 'node_modules', '@vladmandic', 'face-api');
+  const check = await browser.newPage();
+  await check.route('**/face-api/**', (route) => {
+    const path = new URL(route.request().url()).pathname.replace(/^\/face-api\//, '');
+    route.fulfill({ body: readFileSync(join(faceApi, path)), contentType: path.endsWith('.js') ? 'text/javascript' : 'application/octet-stream' });
+  });
+  try {
+    await check.goto(`${proxy.url}/healthz`);
+    const result = await check.evaluate(async () => {
+      const faceapi = await import('/face-api/dist/face-api.esm.js');
+      await faceapi.tf.setBackend('cpu');
+      await faceapi.tf.ready();
+      await faceapi.nets.faceRecognitionNet.loadFromUri('/face-api/model');
+      const raw = await import('/pkg/detect/people/faceswap_detect.js');
+      await raw.default();
+      const model = (name) => fetch(`/pkg/detect/people/${name}`);
+      raw.peopleLoadModel(await (await model('face_recognition_model-weights_manifest.json')).text(), new Uint8Array(await (await model('face_recognition_model.bin')).arrayBuffer()));
+      const out = [];
+      for (const name of ['portrait-1.png', 'portrait-2.png', 'astronaut.png']) {
+        // The whole picture scaled to 150 x 150: the same pixels for both.
+        const bitmap = await createImageBitmap(await (await fetch(`/samples/${name}`)).blob(), { resizeWidth: 150, resizeHeight: 150 });
+        const canvas = document.createElement('canvas');
+        canvas.width = 150;
+        canvas.height = 150;
+        canvas.getContext('2d').drawImage(bitmap, 0, 0);
+        const theirs = Array.from(await faceapi.computeFaceDescriptor(canvas));
+        const ours = Array.from(raw.peopleDescribeChip(canvas.getContext('2d').getImageData(0, 0, 150, 150).data));
+        out.push({ name, worst: Math.max(...ours.map((v, i) => Math.abs(v - theirs[i]))), distance: Math.hypot(...ours.map((v, i) => v - theirs[i])), norm: Math.hypot(...theirs) });
+      }
+      return out;
+    });
+    console.log(`# ours vs face-api.js: ${JSON.stringify(result.map(({ name, worst, distance }) => ({ name, worst: +worst.toExponential(2), distance: +distance.toExponential(2) })))}`);
+    for (const { name, worst, distance, norm } of result) {
+      assert.ok(norm > 0.1, `${name}: face-api.js's descriptor is empty`);
+      // Float sums in another order: about 3e-4 per value, 1e-3 in all (two people are 0.6 apart).
+      assert.ok(worst < 1e-3 && distance < 5e-3, `${name}: ours differ from face-api.js's by ${worst} at worst, ${distance} in all`);
+    }
+  } finally {
+    await check.close();
   }
 });
 

@@ -196,3 +196,21 @@ pub fn people_describe_image(rgba: &[u8], width: u32, height: u32) -> Result<Vec
             .to_vec())
     })
 }
+
+/// The descriptor of a face already cut out: `rgba` holds 150 x 150 RGBA pixels (as
+/// face-api.js's `computeFaceDescriptor` takes a 150 x 150 canvas), for comparing this runner
+/// with face-api.js's own.
+#[wasm_bindgen(js_name = peopleDescribeChip)]
+pub fn people_describe_chip(rgba: &[u8]) -> Result<Vec<f32>, JsError> {
+    let rgb: Vec<u8> = rgba
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
+    MODEL.with(|model| {
+        let model = model.borrow();
+        let model = model
+            .as_ref()
+            .ok_or_else(|| JsError::new("the recognition model is not loaded"))?;
+        Ok(model.describe(&rgb).map_err(js_error)?.to_vec())
+    })
+}
