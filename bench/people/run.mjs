@@ -2,8 +2,8 @@
 // (target/test-media/people-side.mp4) sampled at 2 frames per second, through the package as an
 // app calls it. The first call also loads the people finder's module and face-api.js's face
 // recognition model (reported apart); the timed calls run with both loaded, as every call after
-// a page's first does. Prints the median of the timed calls and the target (at most 3 s), and
-// what the first call took. scripts/bench.sh builds pkg/ first.
+// a page's first does. Prints the median of the timed calls and the target (at most 3 s), the
+// load alone (module and weights, fetched again in the page) and what the first call took. scripts/bench.sh builds pkg/ first.
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -52,7 +52,14 @@ try {
     const first = await time();
     const timed = [];
     for (let i = 0; i < rounds; i++) timed.push(await time());
-    return { first, timed };
+    // The load alone, as the worker does it on the first call: the module, then the weights.
+    const started = performance.now();
+    const raw = await import('/pkg/detect/people/faceswap_detect.js?again');
+    await raw.default();
+    const model = (name) => fetch(`/pkg/detect/people/${name}?again`, { cache: 'no-store' });
+    raw.peopleLoadModel(await (await model('face_recognition_model-weights_manifest.json')).text(), new Uint8Array(await (await model('face_recognition_model.bin')).arrayBuffer()));
+    const loadMs = performance.now() - started;
+    return { first, timed, loadMs };
   }, ROUNDS);
   const sorted = result.timed.map((r) => r.ms).sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
@@ -60,7 +67,8 @@ try {
   console.log(`findPeople, 10 s 1024x512 clip, ${samples} samples (2 per second), ${people} people found`);
   console.log(`  median of ${ROUNDS} calls: ${median.toFixed(0)} ms (target: at most ${TARGET_MS} ms) ${median <= TARGET_MS ? 'MET' : 'MISSED'}`);
   console.log(`  every call: ${sorted.map((ms) => ms.toFixed(0)).join(', ')} ms`);
-  console.log(`  first call, loading the people finder and its model too: ${result.first.ms.toFixed(0)} ms (model load about ${(result.first.ms - median).toFixed(0)} ms, not in the target)`);
+  console.log(`  loading the people finder's module and its model (6.4 MB), once per page, not in the target: ${result.loadMs.toFixed(0)} ms`);
+  console.log(`  first call (the load overlaps the video's): ${result.first.ms.toFixed(0)} ms`);
 } finally {
   await browser.close();
   server.close();
