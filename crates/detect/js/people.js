@@ -99,9 +99,12 @@ export async function findPeople(video, options) {
     own.load();
     // The worker loads the people finder and its model while the video loads.
     const start = ask({ people: 'start', session, threshold }, [], 'finding people');
+    // From here on the worker may hold the session: `finally` ends it (ending one it never
+    // started is harmless), whatever fails first.
+    started = true;
+    start.catch(() => {});
     await loaded;
     await start;
-    started = true;
     const duration = own.duration;
     if (!Number.isFinite(duration) || duration <= 0) {
       throw faceSwapError('invalid_parameter', 'video has no finite duration (a live stream cannot be searched)', 'video');
