@@ -5,6 +5,7 @@
 #   bundle   pkg/ (scripts/build.sh)
 #   capture  pkg/ and the proxy's debug binary (scripts/harness.mjs starts it)
 #   detect   pkg/ (rustface is its pkg/detect/seeta/) and faceswap-bench's detect-bench (release)
+#   people   pkg/ (the people finder is its pkg/detect/people/)
 #   proxy    builds its release binaries itself (bench/proxy/run.sh)
 #   sandbox  builds faceswap-bench's sandbox-bench itself (bench/sandbox/run.sh)
 set -euo pipefail
@@ -27,7 +28,7 @@ wants() {
 }
 
 bash scripts/setup.sh --test
-if wants bundle capture detect; then
+if wants bundle capture detect people; then
   printf '\n==> building pkg/\n' >&2
   bash scripts/build.sh
 fi

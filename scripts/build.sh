@@ -93,11 +93,28 @@ wasm-bindgen "$target_dir/detect-wasm-seeta/wasm32-unknown-unknown/detect-releas
 "$bin/wasm-opt" -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg.tmp/detect/seeta/faceswap_detect_bg.wasm -o pkg.tmp/detect/seeta/faceswap_detect_bg.wasm
-cp crates/detect/js/index.js crates/detect/js/worker.js pkg.tmp/detect/
+# The people finder (findPeople): the same crate with feature `people` (BlazeFace, face-api.js's
+# face recognition network and the linking of faces into people), a fourth module,
+# pkg/detect/people/, with the network's weights beside it (copied from the npm package
+# @vladmandic/face-api, MIT): the worker fetches both on the first findPeople call only.
+RUSTFLAGS="${RUSTFLAGS:-} $remap -C target-feature=+simd128" CARGO_TARGET_DIR="$target_dir/detect-wasm-people" \
+  cargo build -p faceswap-detect --lib --features people --target wasm32-unknown-unknown --profile detect-release
+wasm-bindgen "$target_dir/detect-wasm-people/wasm32-unknown-unknown/detect-release/faceswap_detect.wasm" \
+  --out-dir pkg.tmp/detect/people --target web --typescript
+"$bin/wasm-opt" -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  pkg.tmp/detect/people/faceswap_detect_bg.wasm -o pkg.tmp/detect/people/faceswap_detect_bg.wasm
+face_api=node_modules/@vladmandic/face-api/model
+if [[ ! -f "$face_api/face_recognition_model.bin" ]]; then
+  printf '[build] %s is missing: run npm ci (package-lock.json pins @vladmandic/face-api)\n' "$face_api" >&2
+  exit 1
+fi
+cp "$face_api/face_recognition_model-weights_manifest.json" "$face_api/face_recognition_model.bin" pkg.tmp/detect/people/
+cp crates/detect/js/index.js crates/detect/js/people.js crates/detect/js/worker.js pkg.tmp/detect/
 # The models' licences travel with the modules that contain them.
 cp THIRD_PARTY_NOTICES.md pkg.tmp/detect/
 
 rm -rf pkg && mv pkg.tmp pkg
-for file in faceswap_wasm_bg.wasm faceswap_wasm.js piapi_bg.wasm piapi.js detect/faceswap_detect_bg.wasm detect/seeta/faceswap_detect_bg.wasm; do
+for file in faceswap_wasm_bg.wasm faceswap_wasm.js piapi_bg.wasm piapi.js detect/faceswap_detect_bg.wasm detect/seeta/faceswap_detect_bg.wasm detect/people/faceswap_detect_bg.wasm; do
   printf '[build] pkg/%s: %s bytes, gzipped %s bytes\n' "$file" "$(wc -c < "pkg/$file")" "$(gzip -9c "pkg/$file" | wc -c)" >&2
 done

@@ -27,10 +27,11 @@ export function packTarball() {
 /**
  * The app's own code: `window.app` runs `swapFace` with the entry's provider and follows the task
  * with its class, prices its swap, finds faces with the lazily loaded detector and crops them with
- * the lazily loaded media helpers.
+ * the lazily loaded media helpers, and finds the people in a video with the lazily loaded people
+ * finder.
  */
 function appSource(provider) {
-  return `import init, { swapFace, estimateCost, detectFaces, cropFaces, ${CLASSES[provider]} as Client } from 'faceswap-wasm/${provider}';
+  return `import init, { swapFace, estimateCost, detectFaces, cropFaces, findPeople, ${CLASSES[provider]} as Client } from 'faceswap-wasm/${provider}';
 
 const ready = init();
 window.app = {
@@ -50,6 +51,11 @@ window.app = {
   async crop(base64, boxes) {
     await ready;
     return cropFaces(base64, boxes);
+  },
+  async people(video) {
+    await ready;
+    const { people } = await findPeople(video, { samplesPerSecond: 1 });
+    return people.map((person) => person.times.length);
   },
 };
 document.body.dataset.ready = 'true';

@@ -6,6 +6,11 @@
 #   two-faces.mp4              H.264 yuv420p 1024x512, 3 s at 25 fps, slow pan, 440 Hz AAC audio
 #   two-faces.webm             the same in VP9 with Opus audio
 #   one-face.mp4               the astronaut alone, 512x512, 2 s, slow zoom, no audio
+#   portrait-1.png .. -3.png   three people's portraits, 256x256, cut from the npm package
+#                              @vladmandic/face-api's demo/sample6.jpg (MIT; needs npm ci)
+#   people-side.mp4            portraits 1 and 3 side by side, 1024x512, 10 s, drifting a little
+#   people-swap.mp4            the same two crossing: each ends where the other began
+#   people-return.mp4          the same two; portrait 3 leaves the frame at 3 s and returns at 6.5 s
 # Needs python3 with pip, unzip or python's zipfile, cargo and ffmpeg. Safe to run concurrently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -90,4 +95,42 @@ if [[ ! -f "$out/one-face.mp4" ]]; then
     -c:v libx264 -preset veryfast -crf 20 -pix_fmt yuv420p -r 25 -movflags +faststart \
     "$tmp/one-face.mp4"
   publish "$tmp/one-face.mp4" one-face.mp4
+fi
+
+# Portraits of three people (who they are is not known: the picture ships with the package as a
+# demo) and videos of two of them, for findPeople. Made only where npm ci has run.
+face_api_demo=node_modules/@vladmandic/face-api/demo/sample6.jpg
+if [[ -f "$face_api_demo" ]]; then
+  # Square crops around each face of the group photo (1920x1537), scaled to 256x256, no metadata.
+  i=1
+  for crop in 480:480:130:360 480:480:520:260 480:480:1370:210; do
+    if [[ ! -f "$out/portrait-$i.png" ]]; then
+      ff -i "$face_api_demo" -vf "crop=$crop,scale=256:256,format=rgb24" -map_metadata -1 \
+        -frames:v 1 "$tmp/portrait-$i.png"
+      publish "$tmp/portrait-$i.png" "portrait-$i.png"
+    fi
+    i=$((i + 1))
+  done
+  # people_video NAME X1 X3 [ENABLE3]: portrait 1 at x=X1 and portrait 3 at x=X3 (expressions
+  # of t, top at y=128) over a plain background, 1024x512, 10 s at 25 fps, H.264.
+  people_video() {
+    local name=$1 x1=$2 x3=$3
+    [[ -f "$out/$name" ]] && return
+    ff -f lavfi -i "color=c=0x5a6878:s=1024x512:d=10:r=25" -loop 1 -i "$out/portrait-1.png" \
+      -loop 1 -i "$out/portrait-3.png" \
+      -filter_complex "[0][1]overlay=x='$x1':y=128:shortest=1[a];[a][2]overlay=x='$x3':y=128:shortest=1,format=yuv420p" \
+      -t 10 -c:v libx264 -preset veryfast -crf 20 -pix_fmt yuv420p -r 25 -movflags +faststart \
+      "$tmp/$name"
+    publish "$tmp/$name" "$name"
+  }
+  # Side by side: faces centred near x=256 and x=768, drifting up to 16 px.
+  people_video people-side.mp4 "128+16*sin(t)" "640-16*sin(t)"
+  # Crossing: portrait 1 goes from x=64 to x=704 while portrait 3 goes from 704 to 64 (drawn
+  # over portrait 1 while they overlap, around 5 s).
+  people_video people-swap.mp4 "64+64*t" "704-64*t"
+  # Leaving and returning: portrait 3 stays at x=672 until 3 s, leaves to the right by 4 s
+  # (x=1024), stays out until 6.5 s and is back at x=672 by 7.5 s.
+  people_video people-return.mp4 "96" "if(lt(t,3),672,if(lt(t,4),672+352*(t-3),if(lt(t,6.5),1100,if(lt(t,7.5),1024-352*(t-6.5),672))))"
+else
+  log "no $face_api_demo (run npm ci): the portraits and people videos are not made"
 fi

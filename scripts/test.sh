@@ -30,6 +30,8 @@ step "clippy (wasm32)"
 cargo clippy -p faceswap-core -p faceswap-detect --lib --target wasm32-unknown-unknown --locked -- -D warnings
 # The detector's second module (pkg/detect/seeta/: BlazeFace plus rustface).
 cargo clippy -p faceswap-detect --features seeta --lib --target wasm32-unknown-unknown --locked -- -D warnings
+# The people finder's module (pkg/detect/people/: BlazeFace plus the face recognition network).
+cargo clippy -p faceswap-detect --features people --lib --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p faceswap-wasm --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
 # The media helpers' own module (pkg/media.js).
 cargo clippy -p faceswap-wasm --lib --target wasm32-unknown-unknown --features media --locked -- -D warnings

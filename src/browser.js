@@ -1,7 +1,8 @@
 // The library's own JavaScript, one module (a wasm-bindgen snippet under
 // pkg/snippets/<crate>/src/, hence the paths back to pkg/; one file gzips smaller than three):
 // - the lazy loaders of the face detector (pkg/detect/index.js, which starts a worker running
-//   the faceswap-detect wasm) and of the media helpers (`captureFrame`, `cropFaces`:
+//   the faceswap-detect wasm), of the people finder (pkg/detect/people.js, the same worker) and
+//   of the media helpers (`captureFrame`, `cropFaces`:
 //   pkg/media.js, the library built with its `media` feature), each fetched on its first call
 //   only, so neither the package root nor a provider entry carries their code until a page uses
 //   them;
@@ -24,6 +25,13 @@ let detector = null;
 export function detectFaces(source, options) {
   detector ??= import('../../../detect/index.js');
   return detector.then((module) => module.detectFaces(source, options));
+}
+
+let people = null;
+
+export function findPeople(video, options) {
+  people ??= import('../../../detect/people.js');
+  return people.then((module) => module.findPeople(video, options));
 }
 
 let media = null;

@@ -10,6 +10,8 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(js_name = detectFaces)]
     fn load_and_detect(source: &JsValue, options: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = findPeople)]
+    fn load_and_find_people(video: &JsValue, options: &JsValue) -> Promise;
 }
 
 /// Finds the faces in `source`: an `ImageData`, a canvas, an image, a `<video>` (its current
@@ -27,4 +29,19 @@ pub fn detect_faces(
     #[wasm_bindgen(unchecked_optional_param_type = "DetectOptions")] options: JsValue,
 ) -> Promise {
     load_and_detect(&source, &options)
+}
+
+/// Finds the people in a video (a `<video>` with a file, a Blob or File, or a URL): samples
+/// frames across the clip (`samplesPerSecond`, default 2), finds the faces in each, links them
+/// into people by position and by appearance (face-api.js's face recognition network, fetched on
+/// the first call only) and resolves `{ people, samples, duration, width, height }`, each person
+/// with the best view of the face as base64 JPEG (`crop`, ready for `buildRefInfo`), its `box`
+/// and `time`, and every sample's `times` and `boxes`. Options: `maxPeople` (default 10),
+/// `threshold`, `onProgress` and `signal`. Runs in the detector's Web Worker.
+#[wasm_bindgen(js_name = findPeople, unchecked_return_type = "Promise<FoundPeople>")]
+pub fn find_people(
+    #[wasm_bindgen(unchecked_param_type = "HTMLVideoElement | Blob | string")] video: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "FindPeopleOptions")] options: JsValue,
+) -> Promise {
+    load_and_find_people(&video, &options)
 }

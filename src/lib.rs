@@ -63,7 +63,7 @@ pub use capture::capture_frame;
 pub use cost::estimate_cost;
 #[cfg(feature = "media")]
 pub use crop::crop_faces;
-pub use detect::detect_faces;
+pub use detect::{detect_faces, find_people};
 pub use error::ClientError;
 #[cfg(feature = "example-provider")]
 pub use example::ExampleClient;

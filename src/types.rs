@@ -171,6 +171,38 @@ export interface DetectOptions {
 export type FaceKeypoints = [number, number][];
 /** Faces found in the browser: boxes `[x1, y1, x2, y2]` left to right (ready for `cropFaces`), their scores (0 to 1), and with `{ keypoints: true }` their keypoints (null for a face only `smallFaces` found). */
 export interface DetectedFaces { boxes: FaceBox[]; scores: number[]; keypoints?: (FaceKeypoints | null)[]; }
+/** Progress of `findPeople`: after each sample, how many are `done` of `total`, the sample's `time` (seconds) and how many `faces` it holds. */
+export interface PeopleProgress { done: number; total: number; time: number; faces: number; }
+/** Options of `findPeople`. */
+export interface FindPeopleOptions {
+  /** Frames sampled per second of video (above 0, at most 30; default 2). */
+  samplesPerSecond?: number;
+  /** Most people to answer, those seen in most samples (1 to 100; default 10). */
+  maxPeople?: number;
+  /** Score a face needs, 0 to 1 (default 0.5, as `detectFaces`). */
+  threshold?: number;
+  /** Called after each sample. */
+  onProgress?: (progress: PeopleProgress) => void;
+  /** Ends the call with a `FaceSwapError` whose `code` is `'aborted'`. */
+  signal?: AbortSignal;
+}
+/** One person `findPeople` found. */
+export interface FoundPerson {
+  /** The best view of the face (large, frontal, sharp), padded as `cropFaces` pads: plain base64 JPEG, ready for `buildRefInfo`. */
+  crop: string;
+  /** The face's box `[x1, y1, x2, y2]` in the video's pixels in the best view. */
+  box: FaceBox;
+  /** When the best view is, in seconds. */
+  time: number;
+  /** Every sample the person is seen in, in seconds. */
+  times: number[];
+  /** The face's box in each of those samples. */
+  boxes: FaceBox[];
+  /** The face recognition network's 128 values for the best view: two views of one person lie closer than about 0.6 (Euclidean distance). */
+  descriptor: number[];
+}
+/** What `findPeople` resolves: the people in the order they first appear (left to right when together), how many frames it sampled, and the video's duration (seconds) and size. */
+export interface FoundPeople { people: FoundPerson[]; samples: number; duration: number; width: number; height: number; }
 
 /** Operation names accepted by `estimateCredits`. */
 export type OperationName =

@@ -1,11 +1,12 @@
 // Shared pieces of the demo: media inputs (file picker, drag and drop, URL, samples), the waiting
 // indicator with cancel, result display and plain-language errors next to the input at fault.
 
-/** Sample media served by the proxy under /samples/ (made from public-domain images at start). */
+/** Sample media served by the proxy under /samples/ (made at start from public-domain images and from portraits in @vladmandic/face-api, MIT). */
 export const SAMPLES = {
   image: [
     { label: 'Astronaut', url: '/samples/astronaut.png' },
-    { label: 'Cameraman', url: '/samples/camera.png' },
+    { label: 'Portrait 1', url: '/samples/portrait-1.png' },
+    { label: 'Portrait 2', url: '/samples/portrait-2.png' },
   ],
   group: [
     { label: 'Two people', url: '/samples/two-faces.png' },
@@ -14,6 +15,8 @@ export const SAMPLES = {
   video: [
     { label: 'Two people (mp4)', url: '/samples/two-faces.mp4' },
     { label: 'One person (mp4)', url: '/samples/one-face.mp4' },
+    { label: 'Two people who cross (mp4)', url: '/samples/people-swap.mp4' },
+    { label: 'Two people, one leaves and returns (mp4)', url: '/samples/people-return.mp4' },
   ],
 };
 

@@ -114,7 +114,7 @@ describe('AceData through the proxy and the sandbox', () => {
       await demo.goto(proxy.url);
       await demo.waitForSelector('body[data-ready="true"]');
       await demo.selectOption('#provider-picker', 'acedata');
-      for (const [input, label] of [['sourceImage', 'Astronaut'], ['faceImage', 'Cameraman']]) {
+      for (const [input, label] of [['sourceImage', 'Astronaut'], ['faceImage', 'Portrait 1']]) {
         const within = `#flow-photo [data-input="${input}"]`;
         await demo.locator(within).getByRole('button', { name: label, exact: true }).click();
         await demo.waitForFunction((sel) => document.querySelector(sel)?.dataset.filled === 'true', within);

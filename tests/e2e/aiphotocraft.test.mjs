@@ -213,7 +213,7 @@ describe("the demo's AIPhotoCraft flows", () => {
     try {
       await demo.selectOption('#provider-picker', 'aiphotocraft');
       await pickSample(demo, '#flow-photo [data-input="sourceImage"]', 'Astronaut');
-      await pickSample(demo, '#flow-photo [data-input="faceImage"]', 'Cameraman');
+      await pickSample(demo, '#flow-photo [data-input="faceImage"]', 'Portrait 1');
       assert.match(await demo.textContent('#flow-photo .estimate'), /3 requests/);
       await demo.click('#flow-photo button.primary');
       await demo.waitForSelector('#flow-photo[data-done="true"]', { timeout: 60_000 });

@@ -2,7 +2,8 @@
 // fresh webpack app that each import one provider entry (`faceswap-wasm/piapi`,
 // `faceswap-wasm/acedata`), built for production, served by the proxy in sandbox mode, and run
 // in headless Chromium: a swap ends succeeded, the price is the catalog's, and the face detector
-// and the media helpers are fetched only on their first use, after bundling too.
+// and the media helpers are fetched only on their first use, after bundling too, and so are the
+// people finder and its model, which find the two people of a video.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -78,6 +79,18 @@ for (const app of apps) {
       assert.equal(crops, 1, 'one face found and cropped');
       assert.ok(detector(requested).length > 0, JSON.stringify(requested));
       assert.ok(media(requested).length > 0, JSON.stringify(requested));
+    });
+
+    test('finds the people in a video with the people finder and its model, loaded on first use', async () => {
+      const people = (paths) => paths.filter((path) => /face_recognition_model/.test(path));
+      assert.deepEqual(people(requested), [], 'nothing of the people finder before findPeople');
+      const video = file('people-side.mp4', 'video/mp4');
+      const seen = await page.evaluate(async ({ base64, type }) => {
+        const blob = new Blob([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], { type });
+        return window.app.people(blob);
+      }, video);
+      assert.deepEqual(seen, [10, 10], 'two people, each in all 10 samples');
+      assert.equal(people(requested).length, 2, JSON.stringify(requested));
     });
   });
 }

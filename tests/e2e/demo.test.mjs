@@ -66,7 +66,7 @@ test('the page lists the providers with their modes', async () => {
 test('photo swap', async () => {
   await page.click('#tab-photo');
   await pickSample('#flow-photo [data-input="sourceImage"]', 'Astronaut');
-  await pickSample('#flow-photo [data-input="faceImage"]', 'Cameraman');
+  await pickSample('#flow-photo [data-input="faceImage"]', 'Portrait 1');
   assert.match(await page.textContent('#flow-photo .estimate'), /2 credits/);
   await page.click('#flow-photo button.primary');
   await page.waitForSelector('#flow-photo[data-done="true"]', { timeout: 60_000 });
@@ -119,12 +119,36 @@ test('multi-person video: scrub, capture, find faces, assign a new face, submit'
   assert.equal(await page.getAttribute('#flow-multivideo', 'data-faces'), '2');
   assert.equal(await page.locator('#flow-multivideo .face-card img.crop').count(), 2);
   await page.click('#flow-multivideo .box[data-index="0"]');
-  await pickSample('#flow-multivideo [data-face="0"] .media-input', 'Cameraman');
+  await pickSample('#flow-multivideo [data-face="0"] .media-input', 'Portrait 1');
   assert.match(await page.textContent('#flow-multivideo .estimate'), /costs 12 credits/);
   await page.getByRole('button', { name: 'Swap faces in video' }).click();
   await page.waitForSelector('#flow-multivideo[data-done="true"]', { timeout: 180_000 });
   assert.deepEqual(await resultLoaded('flow-multivideo', 'video'), [1024, 512]);
   await page.screenshot({ path: join(output, 'demo-multivideo.png'), fullPage: true });
+});
+
+test('multi-person video: find the people in the whole video, give each a new face, submit', async () => {
+  await page.click('#tab-multivideo');
+  await page.$eval('#flow-multivideo', (el) => { delete el.dataset.done; delete el.dataset.finder; });
+  await pickSample('#flow-multivideo [data-input="sourceVideo"]', 'Two people who cross (mp4)');
+  const findPeople = page.locator('#flow-multivideo').getByRole('button', { name: 'Find the people in the video (free, in your browser)' });
+  await page.waitForFunction(() => [...document.querySelectorAll('#flow-multivideo button')].some((b) => b.textContent.startsWith('Find the people') && !b.disabled));
+  await findPeople.click();
+  await page.waitForSelector('#flow-multivideo[data-finder="people"]', { timeout: 60_000 });
+  assert.equal(await page.getAttribute('#flow-multivideo', 'data-people'), '2');
+  const crops = await page.$$eval('#flow-multivideo [data-person] img.crop', (imgs) => Promise.all(imgs.map((img) => img.decode().then(() => [img.naturalWidth, img.naturalHeight]))));
+  assert.equal(crops.length, 2);
+  assert.ok(crops.every(([w, h]) => w > 100 && h > 100), JSON.stringify(crops));
+  assert.match(await page.textContent('#flow-multivideo [data-person="0"]'), /Person 1: seen \d+ times/);
+  for (const [index, sample] of [[0, 'Astronaut'], [1, 'Portrait 2']]) {
+    await page.locator(`#flow-multivideo [data-person="${index}"]`).getByRole('button', { name: `Give person ${index + 1} a new face` }).click();
+    await pickSample(`#flow-multivideo [data-person="${index}"] .media-input`, sample);
+  }
+  assert.match(await page.textContent('#flow-multivideo .estimate'), /costs \d+ credits/);
+  await page.getByRole('button', { name: 'Swap faces in video' }).click();
+  await page.waitForSelector('#flow-multivideo[data-done="true"]', { timeout: 300_000 });
+  assert.deepEqual(await resultLoaded('flow-multivideo', 'video'), [1024, 512]);
+  await page.screenshot({ path: join(output, 'demo-multivideo-people.png'), fullPage: true });
 });
 
 test('errors show in plain language next to the input at fault', async () => {

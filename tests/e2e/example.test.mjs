@@ -89,7 +89,7 @@ describe('the example provider, declared only in its own modules', () => {
     await demo.waitForFunction(() => [...document.querySelectorAll('#provider-picker option')].some((o) => o.value === 'example'));
     await demo.selectOption('#provider-picker', 'example');
     await demo.click('#tab-photo');
-    for (const [input, sample] of [['sourceImage', 'Astronaut'], ['faceImage', 'Cameraman']]) {
+    for (const [input, sample] of [['sourceImage', 'Astronaut'], ['faceImage', 'Portrait 1']]) {
       const within = `#flow-photo [data-input="${input}"]`;
       await demo.locator(within).getByRole('button', { name: sample, exact: true }).click();
       await demo.waitForFunction((sel) => {

@@ -55,7 +55,7 @@ test('npx faceswap-proxy runs the binary of the platform package', { skip: proce
       demo.on('pageerror', (e) => errors.push(String(e)));
       await demo.goto(url);
       await demo.waitForSelector('body[data-ready="true"]');
-      for (const [input, label] of [['sourceImage', 'Astronaut'], ['faceImage', 'Cameraman']]) {
+      for (const [input, label] of [['sourceImage', 'Astronaut'], ['faceImage', 'Portrait 1']]) {
         const within = `#flow-photo [data-input="${input}"]`;
         await demo.locator(within).getByRole('button', { name: label, exact: true }).click();
         await demo.waitForFunction((sel) => document.querySelector(sel)?.dataset.filled === 'true', within);

@@ -203,7 +203,7 @@ describe("the demo's provider picker", () => {
       const url = '#flow-photo [data-input="sourceImage"] input[type="url"]';
       await demo.fill(url, 'https://x.example/a.gif');
       await demo.dispatchEvent(url, 'change');
-      await pickSample(demo, '#flow-photo [data-input="faceImage"]', 'Cameraman');
+      await pickSample(demo, '#flow-photo [data-input="faceImage"]', 'Portrait 1');
       await demo.click('#flow-photo button.primary');
       const fieldError = '#flow-photo [data-input="sourceImage"] .field-error';
       await demo.waitForFunction((sel) => document.querySelector(sel).textContent.length > 0, fieldError);
@@ -223,7 +223,7 @@ describe("the demo's provider picker", () => {
     try {
       await demo.selectOption('#provider-picker', 'piapi');
       await pickSample(demo, '#flow-photo [data-input="sourceImage"]', 'Astronaut');
-      await pickSample(demo, '#flow-photo [data-input="faceImage"]', 'Cameraman');
+      await pickSample(demo, '#flow-photo [data-input="faceImage"]', 'Portrait 1');
       assert.match(await demo.textContent('#flow-photo .estimate'), /\$0\.01/);
       await demo.click('#flow-photo button.primary');
       await demo.waitForSelector('#flow-photo[data-done="true"]', { timeout: 60_000 });

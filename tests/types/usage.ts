@@ -8,6 +8,8 @@ import init, {
   AiPhotoCraftClient,
   AceDataClient,
   swapFace,
+  findPeople,
+  type FoundPerson,
   type ProviderId,
   type Cost,
   type ExtractedFaces,
@@ -119,4 +121,18 @@ export async function swapOnAiPhotoCraftAndAceData(couple: Blob, face: File, pro
   await swapFace('fal', { target: couple, face });
 
   return [basic.taskId, crossed.taskId, kept.taskId, two.taskId, done.status, requests.unit, swapped.taskId, anywhere.provider, String(width)];
+}
+
+/** The people of a video, swapped with new faces: findPeople's crops go to buildRefInfo as they are. */
+export async function swapThePeople(video: Blob, newFaces: Blob[], signal: AbortSignal): Promise<string> {
+  await init();
+  const { people, samples } = await findPeople(video, { samplesPerSecond: 2, maxPeople: 3, signal, onProgress: ({ done, total }) => console.log(done / total) });
+  const first: FoundPerson | undefined = people[0];
+  const seen: number = first ? first.times.length + first.box[0] + first.descriptor.length + samples : 0;
+  const client = new FaceSwapClient();
+  const refInfo = await client.buildRefInfo(people.map((p) => p.crop), newFaces);
+  // @ts-expect-error samplesPerSecond is a number
+  await findPeople(video, { samplesPerSecond: 'fast' });
+  const { taskId } = await client.multiVideoFaceSwap({ sourceVideo: video, refInfo, duration: 10 });
+  return `${taskId} ${seen}`;
 }

@@ -6,7 +6,7 @@ let worker = null;
 let nextId = 1;
 const pending = new Map();
 
-function faceSwapError(code, message, field) {
+export function faceSwapError(code, message, field) {
   return Object.assign(new Error(message), { name: 'FaceSwapError', code, ...(field ? { field } : {}) });
 }
 
@@ -16,7 +16,7 @@ function startWorker() {
     const job = pending.get(data.id);
     if (!job) return;
     pending.delete(data.id);
-    if (data.error) job.reject(faceSwapError('internal', `face detection failed: ${data.error}`));
+    if (data.error) job.reject(faceSwapError('internal', `${job.what} failed: ${data.error}`));
     else job.resolve(data.faces);
   };
   worker.onerror = (event) => {
@@ -27,7 +27,17 @@ function startWorker() {
   };
 }
 
-function option(options, name, fallback, valid, rule) {
+/** Sends `message` to the worker (moving `transfer`); resolves its answer's `faces`. */
+export function ask(message, transfer = [], what = 'face detection') {
+  if (!worker) startWorker();
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject, what });
+    worker.postMessage({ ...message, id }, transfer);
+  });
+}
+
+export function option(options, name, fallback, valid, rule) {
   const value = options?.[name];
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || !valid(value)) {
@@ -36,7 +46,7 @@ function option(options, name, fallback, valid, rule) {
   return value;
 }
 
-function surface(width, height) {
+export function surface(width, height) {
   if (typeof OffscreenCanvas === 'function') return new OffscreenCanvas(width, height);
   const canvas = document.createElement('canvas');
   canvas.width = width;
@@ -84,14 +94,9 @@ export async function detectFaces(source, options) {
   const keypoints = options?.keypoints === true;
   const smallFaces = options?.smallFaces === true;
   const { image, owned } = await pixels(source);
-  if (!worker) startWorker();
-  const id = nextId++;
-  const flat = await new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    const message = { id, data: image.data, width: image.width, height: image.height, threshold, keypoints, smallFaces };
-    // Pixels made here are moved to the worker, not copied; a caller's ImageData is left intact.
-    worker.postMessage(message, owned ? [image.data.buffer] : []);
-  });
+  const message = { data: image.data, width: image.width, height: image.height, threshold, keypoints, smallFaces };
+  // Pixels made here are moved to the worker, not copied; a caller's ImageData is left intact.
+  const flat = await ask(message, owned ? [image.data.buffer] : []);
   const boxes = [];
   const scores = [];
   const points = [];

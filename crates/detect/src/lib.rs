@@ -10,6 +10,8 @@ mod combined;
 mod error;
 mod face;
 mod net;
+#[cfg(feature = "people")]
+pub mod people;
 #[cfg(feature = "seeta")]
 mod seeta;
 pub mod tflite;
