@@ -193,8 +193,7 @@ impl Http {
             .get("Retry-After")
             .ok()
             .flatten()
-            .and_then(|v| v.trim().parse::<u32>().ok())
-            .map(f64::from);
+            .and_then(|v| whole_seconds(&v));
         let body = match response.json() {
             Ok(promise) => JsFuture::from(promise).await.unwrap_or(JsValue::UNDEFINED),
             Err(_) => JsValue::UNDEFINED,
@@ -249,9 +248,47 @@ impl Fate {
     }
 }
 
+/// A `Retry-After` of whole seconds (at most 9 digits; the proxy never sends its date form), by
+/// hand: `str::parse` would link the integer parser into the wasm.
+fn whole_seconds(value: &str) -> Option<f64> {
+    let digits = value.trim();
+    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(
+        digits
+            .bytes()
+            .fold(0.0, |n, digit| n * 10.0 + f64::from(digit - b'0')),
+    )
+}
+
 fn describe(err: &JsValue) -> String {
     err.dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
         .or_else(|| err.as_string())
         .unwrap_or_else(|| "unknown error".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_seconds;
+
+    #[test]
+    fn retry_after_is_read_in_whole_seconds_only() {
+        assert_eq!(whole_seconds("7"), Some(7.0));
+        assert_eq!(whole_seconds(" 120 "), Some(120.0));
+        assert_eq!(whole_seconds("999999999"), Some(999_999_999.0));
+        for refused in [
+            "",
+            " ",
+            "1.5",
+            "-3",
+            "+3",
+            "1e3",
+            "1000000000",
+            "Wed, 21 Oct 2015",
+        ] {
+            assert_eq!(whole_seconds(refused), None, "{refused:?}");
+        }
+    }
 }
