@@ -1,4 +1,6 @@
-//! The layer kernels, on NHWC `f32` tensors of one image. Loops run along the channel axis (the
+//! The small layer kernels (pooling, padding, resizing, depth to space, add, activations) and the
+//! geometry the convolutions share, on NHWC `f32` tensors of one image; the convolutions
+//! themselves are in `gemm.rs` and `depthwise.rs`. Loops run along the channel axis (the
 //! innermost, contiguous one) with no reduction across lanes, so LLVM vectorizes them with
 //! `+simd128` on wasm32 and SSE/AVX natively, without `unsafe`.
 
@@ -61,102 +63,8 @@ pub struct Window {
 impl Window {
     /// The input position of output `o` and kernel tap `k` along one axis, if inside `size`.
     #[inline]
-    fn source(&self, o: usize, k: usize, pad: usize, size: usize) -> Option<usize> {
+    pub fn source(&self, o: usize, k: usize, pad: usize, size: usize) -> Option<usize> {
         (o * self.stride + k).checked_sub(pad).filter(|&i| i < size)
-    }
-}
-
-/// A full convolution. `weights` is `[kh][kw][cin][cout]`; `out` is `[oh][ow][cout]`.
-pub fn conv(
-    src: &[f32],
-    input: Dims,
-    weights: &[f32],
-    bias: &[f32],
-    window: Window,
-    out: &mut [f32],
-    output: Dims,
-) {
-    let (cin, cout) = (input.c, output.c);
-    for (p, dst) in out.chunks_exact_mut(cout).enumerate() {
-        let (oy, ox) = (p / output.w, p % output.w);
-        dst.copy_from_slice(bias);
-        for ky in 0..window.kh {
-            let Some(iy) = window.source(oy, ky, window.pad_top, input.h) else {
-                continue;
-            };
-            for kx in 0..window.kw {
-                let Some(ix) = window.source(ox, kx, window.pad_left, input.w) else {
-                    continue;
-                };
-                let at = (iy * input.w + ix) * cin;
-                let tap = (ky * window.kw + kx) * cin * cout;
-                accumulate(dst, &src[at..at + cin], &weights[tap..tap + cin * cout]);
-            }
-        }
-    }
-}
-
-/// `dst += sum_i px[i] * rows[i]`, where `rows` holds `px.len()` rows of `dst.len()` weights.
-/// Four input channels per pass over `dst`, so each output value is loaded and stored a quarter
-/// as often.
-#[inline]
-fn accumulate(dst: &mut [f32], px: &[f32], rows: &[f32]) {
-    let n = dst.len();
-    let mut quads = px.chunks_exact(4);
-    let mut weight_quads = rows.chunks_exact(4 * n);
-    for (a, w) in (&mut quads).zip(&mut weight_quads) {
-        let (w0, rest) = w.split_at(n);
-        let (w1, rest) = rest.split_at(n);
-        let (w2, w3) = rest.split_at(n);
-        let (a0, a1, a2, a3) = (a[0], a[1], a[2], a[3]);
-        for ((((d, &x0), &x1), &x2), &x3) in dst.iter_mut().zip(w0).zip(w1).zip(w2).zip(w3) {
-            *d += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
-        }
-    }
-    for (&a, w) in quads
-        .remainder()
-        .iter()
-        .zip(weight_quads.remainder().chunks_exact(n))
-    {
-        for (d, &x) in dst.iter_mut().zip(w) {
-            *d += a * x;
-        }
-    }
-}
-
-/// A depthwise convolution (multiplier 1). `weights` is `[kh][kw][c]`.
-pub fn depthwise(
-    src: &[f32],
-    input: Dims,
-    weights: &[f32],
-    bias: &[f32],
-    window: Window,
-    out: &mut [f32],
-    output: Dims,
-) {
-    let c = input.c;
-    for (p, dst) in out.chunks_exact_mut(c).enumerate() {
-        let (oy, ox) = (p / output.w, p % output.w);
-        dst.copy_from_slice(bias);
-        for ky in 0..window.kh {
-            let Some(iy) = window.source(oy, ky, window.pad_top, input.h) else {
-                continue;
-            };
-            for kx in 0..window.kw {
-                let Some(ix) = window.source(ox, kx, window.pad_left, input.w) else {
-                    continue;
-                };
-                let at = (iy * input.w + ix) * c;
-                let tap = (ky * window.kw + kx) * c;
-                for ((d, &x), &w) in dst
-                    .iter_mut()
-                    .zip(&src[at..at + c])
-                    .zip(&weights[tap..tap + c])
-                {
-                    *d += x * w;
-                }
-            }
-        }
     }
 }
 
@@ -267,7 +175,14 @@ pub fn add(a: &[f32], b: &[f32], out: &mut [f32]) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::depthwise::depthwise;
+    use super::super::gemm::{conv, Epilogue, Packed};
     use super::*;
+
+    const LINEAR: Epilogue = Epilogue {
+        residual: None,
+        activation: Activation::Linear,
+    };
 
     fn dims(h: usize, w: usize, c: usize) -> Dims {
         Dims { h, w, c }
@@ -293,9 +208,10 @@ mod tests {
         conv(
             &src,
             dims(3, 3, 1),
-            &weights,
-            &[0.0, 1.0],
+            &Packed::new(&weights, &[0.0, 1.0], 9, 2),
             window,
+            LINEAR,
+            &mut Vec::new(),
             &mut out,
             dims(3, 3, 2),
         );
@@ -306,7 +222,7 @@ mod tests {
 
     #[test]
     fn pointwise_convolution_uses_every_input_channel() {
-        // Six input channels exercise the four-at-a-time path and the remainder.
+        // Six input channels, two output channels: one partly filled panel.
         let src = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let weights: Vec<f32> = (0..6).flat_map(|i| [1.0, i as f32]).collect();
         let window = Window {
@@ -320,9 +236,10 @@ mod tests {
         conv(
             &src,
             dims(1, 1, 6),
-            &weights,
-            &[0.5, 0.0],
+            &Packed::new(&weights, &[0.5, 0.0], 6, 2),
             window,
+            LINEAR,
+            &mut Vec::new(),
             &mut out,
             dims(1, 1, 2),
         );
@@ -347,6 +264,7 @@ mod tests {
             &weights,
             &[0.0],
             window,
+            Activation::Linear,
             &mut out,
             dims(2, 2, 1),
         );

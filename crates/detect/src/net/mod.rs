@@ -1,15 +1,20 @@
 //! A small network runner for the layer kinds of MediaPipe's BlazeFace models: convolution,
 //! depthwise convolution, add, ReLU, max pooling, pad, bilinear resize, depth to space, reshape,
-//! and the
-//! `DENSIFY` and `DEQUANTIZE` of sparse float16 weights (done once, at load). A `RELU` right after the layer that
-//! feeds it is fused into that layer. Activations are kept between runs, so a run allocates
-//! nothing.
+//! and the `DENSIFY` and `DEQUANTIZE` of sparse float16 weights (done once, at load, with the
+//! weights packed for their kernels). Layers are fused at load where the graph allows: a `RELU`
+//! into the layer before it, a `PAD` into the convolution after it (its window hangs over the
+//! input instead), an `ADD` into the convolution that feeds it (the residual is summed as the
+//! output is stored). Activations are kept between runs, so a run allocates nothing.
 
+mod depthwise;
+mod fuse;
+mod gemm;
 mod kernels;
 mod sparse;
 
 use crate::error::ModelError;
 use crate::tflite::{Graph, Operator, Tensor, TensorType};
+use gemm::{Epilogue, Packed};
 use kernels::{Activation, Dims, Window};
 
 /// TensorFlow Lite builtin operator codes used here.
@@ -31,11 +36,16 @@ mod code {
 /// One layer, with its weights laid out for its kernel.
 #[derive(Debug, Clone)]
 enum Layer {
+    /// A full convolution (1 x 1 ones included), weights packed for `gemm`.
     Conv {
+        weights: Packed,
+        window: Window,
+    },
+    /// A depthwise convolution: weights `[kh][kw][c]`.
+    Depthwise {
         weights: Vec<f32>,
         bias: Vec<f32>,
         window: Window,
-        depthwise: bool,
     },
     Add(usize),
     Activate,
@@ -49,13 +59,15 @@ enum Layer {
     Copy,
 }
 
-/// A layer with its input and output tensors and fused activation.
+/// A layer with its input and output tensors, fused activation and (convolutions only) a fused
+/// residual: a tensor added to the output before the activation.
 #[derive(Debug, Clone)]
 struct Step {
     layer: Layer,
     input: usize,
     output: usize,
     activation: Activation,
+    residual: Option<usize>,
 }
 
 /// A loaded network: its steps in order and a buffer per tensor.
@@ -64,6 +76,8 @@ pub struct Network {
     steps: Vec<Step>,
     dims: Vec<Dims>,
     values: Vec<Vec<f32>>,
+    /// Patches gathered for the convolutions wider than 1 x 1.
+    scratch: Vec<f32>,
     input: usize,
     outputs: Vec<usize>,
 }
@@ -205,6 +219,7 @@ impl Network {
                 input: input as usize,
                 output: output as usize,
                 activation,
+                residual: None,
             };
             match op.code {
                 code::DEQUANTIZE => {
@@ -252,28 +267,32 @@ impl Network {
                     if filter.len() != o * kh * kw * i || bias.len() != output_dims.c {
                         return Err(ModelError::Corrupt("weights do not match their shape"));
                     }
-                    // Filters are OHWI; the kernels want HWIO (depthwise: 1HWC is already HWC).
-                    let weights = if depthwise {
-                        filter
+                    let stride = stride.unwrap_or(1).max(1) as usize;
+                    let same = option(op, 0).unwrap_or(0) == 0;
+                    let window = window(kh, kw, stride, same, input_dims, output_dims);
+                    let layer = if depthwise {
+                        // 1HWC is already the kernel's HWC.
+                        Layer::Depthwise {
+                            weights: filter,
+                            bias,
+                            window,
+                        }
                     } else {
+                        // Filters are OHWI; the kernel multiplies by HWIO.
                         let mut hwio = vec![0.0; filter.len()];
                         for (n, &w) in filter.iter().enumerate() {
                             let (oc, rest) = (n / (kh * kw * i), n % (kh * kw * i));
                             hwio[rest * o + oc] = w;
                         }
-                        hwio
-                    };
-                    let stride = stride.unwrap_or(1).max(1) as usize;
-                    let same = option(op, 0).unwrap_or(0) == 0;
-                    steps.push(step(
+                        if i != input_dims.c || o != output_dims.c {
+                            return Err(ModelError::Corrupt("filter does not match its tensors"));
+                        }
                         Layer::Conv {
-                            weights,
-                            bias,
-                            window: window(kh, kw, stride, same, input_dims, output_dims),
-                            depthwise,
-                        },
-                        activation(act)?,
-                    ));
+                            weights: Packed::new(&hwio, &bias, kh * kw * i, o),
+                            window,
+                        }
+                    };
+                    steps.push(step(layer, activation(act)?));
                 }
                 code::ADD => {
                     let other = index(*op.inputs.get(1).ok_or(ModelError::Corrupt("add of one"))?)?;
@@ -329,17 +348,47 @@ impl Network {
                 other => return Err(ModelError::Unsupported(format!("operator {other}"))),
             }
         }
-        let steps = fuse_activations(steps, graph);
         let dims: Vec<Dims> = tensors.iter().map(|t| dims_of(&t.shape)).collect();
-        let values = dims.iter().map(|d| vec![0.0; d.len()]).collect();
+        let steps = fuse::residuals(
+            fuse::pads(fuse::activations(steps, graph), graph, &dims),
+            graph,
+        );
         let input = *graph
             .inputs
             .first()
             .ok_or(ModelError::Corrupt("no input"))?;
+        // Buffers for the tensors the steps read or write (the fused-away ones stay empty).
+        let mut used = vec![false; tensors.len()];
+        used[input] = true;
+        for step in &steps {
+            for t in [Some(step.input), Some(step.output), step.residual]
+                .into_iter()
+                .flatten()
+                .chain(match step.layer {
+                    Layer::Add(other) => Some(other),
+                    _ => None,
+                })
+            {
+                *used
+                    .get_mut(t)
+                    .ok_or(ModelError::Corrupt("tensor index out of range"))? = true;
+            }
+        }
+        for &o in &graph.outputs {
+            *used
+                .get_mut(o)
+                .ok_or(ModelError::Corrupt("output out of range"))? = true;
+        }
+        let values = dims
+            .iter()
+            .zip(&used)
+            .map(|(d, &used)| if used { vec![0.0; d.len()] } else { Vec::new() })
+            .collect();
         Ok(Self {
             steps,
             dims,
             values,
+            scratch: Vec::new(),
             input,
             outputs: graph.outputs.clone(),
         })
@@ -358,44 +407,7 @@ impl Network {
     /// Runs every layer; then `output(n)` holds the results.
     pub fn run(&mut self) {
         for step in &self.steps {
-            // Take the output buffer out so the input can be borrowed beside it.
-            let mut out = std::mem::take(&mut self.values[step.output]);
-            let (input, output) = (self.dims[step.input], self.dims[step.output]);
-            let src = &self.values[step.input];
-            match &step.layer {
-                Layer::Conv {
-                    weights,
-                    bias,
-                    window,
-                    depthwise: false,
-                } => kernels::conv(src, input, weights, bias, *window, &mut out, output),
-                Layer::Conv {
-                    weights,
-                    bias,
-                    window,
-                    depthwise: true,
-                } => kernels::depthwise(src, input, weights, bias, *window, &mut out, output),
-                Layer::Add(other) => kernels::add(src, &self.values[*other], &mut out),
-                Layer::MaxPool(window) => kernels::max_pool(src, input, *window, &mut out, output),
-                Layer::Pad(before) => kernels::pad(src, input, *before, &mut out, output),
-                Layer::Resize {
-                    half_pixel,
-                    align_corners,
-                } => kernels::resize_bilinear(
-                    src,
-                    input,
-                    &mut out,
-                    output,
-                    *half_pixel,
-                    *align_corners,
-                ),
-                Layer::DepthToSpace(block) => {
-                    kernels::depth_to_space(src, input, *block, &mut out, output)
-                }
-                Layer::Activate | Layer::Copy => out.copy_from_slice(src),
-            }
-            step.activation.apply(&mut out);
-            self.values[step.output] = out;
+            execute(step, &mut self.values, &self.dims, &mut self.scratch);
         }
     }
 
@@ -411,33 +423,59 @@ impl Network {
     }
 }
 
-/// Folds each `RELU` into the layer before it when that layer's output feeds nothing else.
-fn fuse_activations(steps: Vec<Step>, graph: &Graph) -> Vec<Step> {
-    let uses = |tensor: usize| {
-        graph
-            .operators
-            .iter()
-            .flat_map(|op| &op.inputs)
-            .filter(|&&i| i as usize == tensor)
-            .count()
-            + usize::from(graph.outputs.contains(&tensor))
-    };
-    let mut fused: Vec<Step> = Vec::with_capacity(steps.len());
-    for step in steps {
-        if let (Layer::Activate, Some(last)) = (&step.layer, fused.last_mut()) {
-            if last.output == step.input
-                && last.activation == Activation::Linear
-                && !matches!(last.layer, Layer::Copy)
-                && uses(step.input) == 1
-            {
-                last.output = step.output;
-                last.activation = step.activation;
-                continue;
-            }
+/// Runs one step: reads its input tensors from `values`, writes its output there.
+fn execute(step: &Step, values: &mut [Vec<f32>], dims: &[Dims], scratch: &mut Vec<f32>) {
+    // Take the output buffer out so the input can be borrowed beside it.
+    let mut out = std::mem::take(&mut values[step.output]);
+    let (input, output) = (dims[step.input], dims[step.output]);
+    let src = &values[step.input];
+    let activation = step.activation;
+    match &step.layer {
+        Layer::Conv { weights, window } => {
+            let epilogue = Epilogue {
+                residual: step.residual.map(|r| values[r].as_slice()),
+                activation,
+            };
+            gemm::conv(
+                src, input, weights, *window, epilogue, scratch, &mut out, output,
+            );
         }
-        fused.push(step);
+        Layer::Depthwise {
+            weights,
+            bias,
+            window,
+        } => depthwise::depthwise(
+            src, input, weights, bias, *window, activation, &mut out, output,
+        ),
+        Layer::Add(other) => {
+            kernels::add(src, &values[*other], &mut out);
+            activation.apply(&mut out);
+        }
+        Layer::MaxPool(window) => {
+            kernels::max_pool(src, input, *window, &mut out, output);
+            activation.apply(&mut out);
+        }
+        Layer::Pad(before) => {
+            kernels::pad(src, input, *before, &mut out, output);
+            activation.apply(&mut out);
+        }
+        Layer::Resize {
+            half_pixel,
+            align_corners,
+        } => {
+            kernels::resize_bilinear(src, input, &mut out, output, *half_pixel, *align_corners);
+            activation.apply(&mut out);
+        }
+        Layer::DepthToSpace(block) => {
+            kernels::depth_to_space(src, input, *block, &mut out, output);
+            activation.apply(&mut out);
+        }
+        Layer::Activate | Layer::Copy => {
+            out.copy_from_slice(src);
+            activation.apply(&mut out);
+        }
     }
-    fused
+    values[step.output] = out;
 }
 
 #[cfg(test)]
