@@ -47,8 +47,8 @@ fn spans(frame: u32, size: usize, scale: f32, pad: f32) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Fills `input` (`in_width * in_height * 3`, RGB) from `pixels` (`channels` bytes per pixel,
-/// RGB first).
+/// Fills `input` (`in_width * in_height * 3`, planar: the red plane, then green, then blue) from
+/// `pixels` (`channels` bytes per pixel, RGB first).
 pub fn fill(
     pixels: &[u8],
     channels: usize,
@@ -79,15 +79,13 @@ pub fn fill(
                 }
             }
         }
-        for ((out, sum), &(x0, x1)) in input[oy * in_width * 3..(oy + 1) * in_width * 3]
-            .chunks_exact_mut(3)
-            .zip(&sums)
-            .zip(&columns)
-        {
-            let count = ((x1 - x0) * (y1 - y0)) as f32;
-            if count > 0.0 {
-                for (o, &s) in out.iter_mut().zip(sum) {
-                    *o = s as f32 / count / 127.5 - 1.0;
+        let plane = in_width * in_height;
+        for (k, channel) in input.chunks_exact_mut(plane.max(1)).take(3).enumerate() {
+            let line = &mut channel[oy * in_width..(oy + 1) * in_width];
+            for ((out, sum), &(x0, x1)) in line.iter_mut().zip(&sums).zip(&columns) {
+                let count = ((x1 - x0) * (y1 - y0)) as f32;
+                if count > 0.0 {
+                    *out = sum[k] as f32 / count / 127.5 - 1.0;
                 }
             }
         }
@@ -107,9 +105,11 @@ mod tests {
         let letterbox = fill(&pixels, 4, (w as u32, h as u32), (4, 4), &mut input);
         assert_eq!(letterbox.scale, 0.5);
         assert_eq!((letterbox.pad_x, letterbox.pad_y), (0.0, 1.0));
-        assert_eq!(input[0], -1.0, "top bar");
-        assert_eq!(input[4 * 3], 1.0, "second row is the frame");
-        assert_eq!(input[3 * 4 * 3], -1.0, "bottom bar");
+        for plane in input.chunks_exact(16) {
+            assert_eq!(plane[0], -1.0, "top bar");
+            assert_eq!(plane[4], 1.0, "second row is the frame");
+            assert_eq!(plane[3 * 4], -1.0, "bottom bar");
+        }
         assert_eq!(letterbox.to_frame([2.0, 2.0]), [4.0, 2.0]);
     }
 }

@@ -1,15 +1,18 @@
-//! Depthwise convolution (multiplier 1) on NHWC: for each output pixel, four channels at a time
-//! summed over the window's taps in registers, then the bias and activation, stored once. The
-//! window may hang over the input by its padding (zeros: the taps outside are skipped), so a
-//! `PAD` before the layer needs no copy of its own. Fixed-size array loops, which LLVM turns into
-//! `f32x4` operations (simd128 in wasm, SSE natively) without `unsafe`.
+//! Depthwise convolution (multiplier 1) on planar (CHW) activations: each channel's plane on
+//! its own, row by row. The window may hang over the input by its padding (zeros: those taps are
+//! skipped), so a `PAD` before the layer needs no copy of its own. A 3 x 3 window with stride 1
+//! sums its nine taps in one pass along each output row where they all fall inside the input
+//! (loops over consecutive columns, which LLVM turns into `f32x4` operations: simd128 in wasm,
+//! SSE natively, without `unsafe`); the edges and other windows add tap by tap, each tap along
+//! the columns it reaches.
 
 use super::kernels::{Activation, Dims, Window};
 
-/// The most taps a window may have here (5 x 5); larger ones use [`depthwise_any`].
-const MAX_TAPS: usize = 25;
+/// The widest window supported (the model loader refuses wider ones).
+pub const MAX_WIDTH: usize = 7;
 
-/// A depthwise convolution. `weights` is `[kh][kw][c]`, `bias` `[c]`.
+/// A depthwise convolution. `weights` is `[c][kh * kw]` (per channel, its window row-major),
+/// `bias` `[c]`; `window.kw` is at most [`MAX_WIDTH`].
 #[allow(clippy::too_many_arguments)]
 pub fn depthwise(
     src: &[f32],
@@ -21,122 +24,123 @@ pub fn depthwise(
     out: &mut [f32],
     output: Dims,
 ) {
-    let c = input.c;
-    if c % 4 != 0 || window.kh * window.kw > MAX_TAPS {
-        depthwise_any(src, input, weights, bias, window, out, output);
-        activation.apply(out);
-        return;
-    }
-    // Each tap's weights, as slices of exactly `c`.
-    let mut tap_weights: [&[f32]; MAX_TAPS] = [&[]; MAX_TAPS];
-    for (t, w) in weights.chunks_exact(c).take(MAX_TAPS).enumerate() {
-        tap_weights[t] = w;
-    }
-    let mut taps: [(&[f32], &[f32]); MAX_TAPS] = [(&[], &[]); MAX_TAPS];
-    for (p, dst) in out.chunks_exact_mut(c).enumerate() {
-        let (oy, ox) = (p / output.w, p % output.w);
-        let mut n = 0;
-        for ky in 0..window.kh {
-            let Some(iy) = window.source(oy, ky, window.pad_top, input.h) else {
-                continue;
-            };
-            for kx in 0..window.kw {
-                let Some(ix) = window.source(ox, kx, window.pad_left, input.w) else {
-                    continue;
-                };
-                let at = (iy * input.w + ix) * c;
-                taps[n] = (&src[at..at + c], tap_weights[ky * window.kw + kx]);
-                n += 1;
-            }
-        }
-        if n == 9 {
-            pixel::<9>(dst, bias, &taps[..9], activation);
+    let taps = window.kh * window.kw;
+    let (in_plane, out_plane) = (input.h * input.w, output.h * output.w);
+    let three = window.kh == 3 && window.kw == 3 && window.stride == 1;
+    // The output columns each column tap reaches, the same for every row and channel.
+    let spans: [std::ops::Range<usize>; MAX_WIDTH] = std::array::from_fn(|kx| {
+        if kx < window.kw {
+            window.span(kx, window.pad_left, input.w, output.w)
         } else {
-            pixel_any(dst, bias, &taps[..n], activation);
+            0..0
+        }
+    });
+    let spans = &spans[..window.kw.min(MAX_WIDTH)];
+    // Columns where all three taps of a 3 x 3 window with stride 1 fall inside the input.
+    let interior = if three {
+        let end = (input.w + window.pad_left).saturating_sub(2).min(output.w);
+        if window.pad_left < end {
+            window.pad_left..end
+        } else {
+            0..0
+        }
+    } else {
+        0..0
+    };
+    for (((plane_in, plane_out), w), &b) in src
+        .chunks_exact(in_plane.max(1))
+        .zip(out.chunks_exact_mut(out_plane.max(1)))
+        .zip(weights.chunks_exact(taps.max(1)))
+        .zip(bias)
+    {
+        for (oy, row) in plane_out.chunks_exact_mut(output.w.max(1)).enumerate() {
+            if three {
+                let rows: [Option<&[f32]>; 3] = std::array::from_fn(|ky| {
+                    window
+                        .source(oy, ky, window.pad_top, input.h)
+                        .map(|iy| &plane_in[iy * input.w..(iy + 1) * input.w])
+                });
+                row3(row, rows, w, b, interior.clone(), window.pad_left);
+            } else {
+                row.fill(b);
+                taps_into(row, plane_in, input, w, window, spans, oy);
+            }
+            activation.apply(row);
         }
     }
 }
 
-/// One output pixel from exactly `N` taps (the compiler unrolls them).
-#[inline(always)]
-fn pixel<const N: usize>(
-    dst: &mut [f32],
-    bias: &[f32],
-    taps: &[(&[f32], &[f32])],
-    activation: Activation,
+/// One output row of a 3 x 3 window with stride 1 (missing input rows count as zeros): the
+/// `interior` columns in one pass over the three rows, the few others tap by tap.
+fn row3(
+    row: &mut [f32],
+    rows: [Option<&[f32]>; 3],
+    w: &[f32],
+    b: f32,
+    interior: std::ops::Range<usize>,
+    pad_left: usize,
 ) {
-    let Ok(taps): Result<&[(&[f32], &[f32]); N], _> = taps.try_into() else {
+    let Ok(w) = <&[f32; 9]>::try_from(w) else {
+        row.fill(b);
         return;
     };
-    for (q, (d, b)) in dst
-        .chunks_exact_mut(4)
-        .zip(bias.chunks_exact(4))
-        .enumerate()
-    {
-        let mut acc = [b[0], b[1], b[2], b[3]];
-        let at = q * 4;
-        for (x, w) in taps {
-            let (x, w) = (&x[at..at + 4], &w[at..at + 4]);
-            for i in 0..4 {
-                acc[i] += x[i] * w[i];
-            }
+    let n = interior.len();
+    let out = &mut row[interior.clone()];
+    out.fill(b);
+    for (ky, line) in rows.iter().enumerate() {
+        let Some(line) = line else { continue };
+        if n == 0 {
+            break;
         }
-        activation.apply(&mut acc);
-        d.copy_from_slice(&acc);
-    }
-}
-
-/// One output pixel from any number of taps (the window's edges).
-fn pixel_any(dst: &mut [f32], bias: &[f32], taps: &[(&[f32], &[f32])], activation: Activation) {
-    for (q, (d, b)) in dst
-        .chunks_exact_mut(4)
-        .zip(bias.chunks_exact(4))
-        .enumerate()
-    {
-        let mut acc = [b[0], b[1], b[2], b[3]];
-        let at = q * 4;
-        for (x, w) in taps {
-            let (x, w) = (&x[at..at + 4], &w[at..at + 4]);
-            for i in 0..4 {
-                acc[i] += x[i] * w[i];
-            }
+        // Output column interior.start + j reads input columns from interior.start - pad_left + j.
+        let line = &line[interior.start - pad_left..][..n + 2];
+        let (w0, w1, w2) = (w[ky * 3], w[ky * 3 + 1], w[ky * 3 + 2]);
+        for (j, o) in out.iter_mut().enumerate() {
+            *o += w0 * line[j] + w1 * line[j + 1] + w2 * line[j + 2];
         }
-        activation.apply(&mut acc);
-        d.copy_from_slice(&acc);
     }
-}
-
-/// The plain loop, for channel counts not a multiple of four and windows above [`MAX_TAPS`].
-fn depthwise_any(
-    src: &[f32],
-    input: Dims,
-    weights: &[f32],
-    bias: &[f32],
-    window: Window,
-    out: &mut [f32],
-    output: Dims,
-) {
-    let c = input.c;
-    for (p, dst) in out.chunks_exact_mut(c).enumerate() {
-        let (oy, ox) = (p / output.w, p % output.w);
-        dst.copy_from_slice(bias);
-        for ky in 0..window.kh {
-            let Some(iy) = window.source(oy, ky, window.pad_top, input.h) else {
-                continue;
-            };
-            for kx in 0..window.kw {
-                let Some(ix) = window.source(ox, kx, window.pad_left, input.w) else {
-                    continue;
-                };
-                let at = (iy * input.w + ix) * c;
-                let tap = (ky * window.kw + kx) * c;
-                for ((d, &x), &w) in dst
-                    .iter_mut()
-                    .zip(&src[at..at + c])
-                    .zip(&weights[tap..tap + c])
-                {
-                    *d += x * w;
+    let edges = (0..interior.start).chain(interior.end..row.len());
+    for ox in edges {
+        let mut sum = b;
+        for (ky, line) in rows.iter().enumerate() {
+            let Some(line) = line else { continue };
+            for kx in 0..3 {
+                if let Some(&x) = (ox + kx).checked_sub(pad_left).and_then(|ix| line.get(ix)) {
+                    sum += w[ky * 3 + kx] * x;
                 }
+            }
+        }
+        row[ox] = sum;
+    }
+}
+
+/// Adds every tap that falls inside the input to output row `oy`, each tap along the columns
+/// it reaches (`spans`, by column tap).
+fn taps_into(
+    row: &mut [f32],
+    plane: &[f32],
+    input: Dims,
+    w: &[f32],
+    window: Window,
+    spans: &[std::ops::Range<usize>],
+    oy: usize,
+) {
+    for ky in 0..window.kh {
+        let Some(iy) = window.source(oy, ky, window.pad_top, input.h) else {
+            continue;
+        };
+        let line = &plane[iy * input.w..(iy + 1) * input.w];
+        for (kx, span) in spans.iter().enumerate() {
+            if span.is_empty() {
+                continue;
+            }
+            let weight = w[ky * window.kw + kx];
+            let first = (span.start * window.stride + kx).saturating_sub(window.pad_left);
+            for (o, &x) in row[span.clone()]
+                .iter_mut()
+                .zip(line[first..].iter().step_by(window.stride.max(1)))
+            {
+                *o += weight * x;
             }
         }
     }
@@ -150,10 +154,42 @@ mod tests {
         Dims { h, w, c }
     }
 
+    /// The definition, pixel by pixel.
+    fn plain(
+        src: &[f32],
+        input: Dims,
+        w: &[f32],
+        b: &[f32],
+        window: Window,
+        output: Dims,
+    ) -> Vec<f32> {
+        let mut out = vec![0.0; output.len()];
+        for c in 0..input.c {
+            for oy in 0..output.h {
+                for ox in 0..output.w {
+                    let mut sum = b[c];
+                    for ky in 0..window.kh {
+                        for kx in 0..window.kw {
+                            let (Some(iy), Some(ix)) = (
+                                window.source(oy, ky, window.pad_top, input.h),
+                                window.source(ox, kx, window.pad_left, input.w),
+                            ) else {
+                                continue;
+                            };
+                            sum += w[c * 9 + ky * 3 + kx] * src[(c * input.h + iy) * input.w + ix];
+                        }
+                    }
+                    out[(c * output.h + oy) * output.w + ox] = sum;
+                }
+            }
+        }
+        out
+    }
+
     #[test]
-    fn the_fast_path_matches_the_plain_loop_with_padding_and_strides() {
-        for (stride, pad, size) in [(1, 1, 5), (2, 0, 2), (2, 1, 3), (1, 0, 3)] {
-            let (input, c) = (dims(5, 6, 8), 8);
+    fn rows_match_the_definition_with_padding_and_strides() {
+        for (stride, pad, size) in [(1, 1, 5), (2, 0, 2), (2, 1, 3), (1, 0, 3), (1, 1, 4)] {
+            let (input, c) = (dims(5, 6, 3), 3);
             let output = dims(size, size + 1, c);
             let src: Vec<f32> = (0..input.len()).map(|i| (i % 11) as f32 - 5.0).collect();
             let weights: Vec<f32> = (0..9 * c).map(|i| (i % 7) as f32 * 0.25).collect();
@@ -166,20 +202,23 @@ mod tests {
                 pad_left: pad,
             };
             let mut fast = vec![0.0; output.len()];
-            let mut plain = vec![0.0; output.len()];
             depthwise(
                 &src,
                 input,
                 &weights,
                 &bias,
                 window,
-                Activation::Relu6,
+                Activation::Linear,
                 &mut fast,
                 output,
             );
-            depthwise_any(&src, input, &weights, &bias, window, &mut plain, output);
-            Activation::Relu6.apply(&mut plain);
-            assert_eq!(fast, plain, "stride {stride}, padding {pad}");
+            let expected = plain(&src, input, &weights, &bias, window, output);
+            for (i, (a, b)) in fast.iter().zip(&expected).enumerate() {
+                assert!(
+                    (a - b).abs() < 1e-4,
+                    "stride {stride}, padding {pad}, value {i}: {a} vs {b}"
+                );
+            }
         }
     }
 }

@@ -1,8 +1,7 @@
-//! The small layer kernels (pooling, padding, resizing, depth to space, add, activations) and the
-//! geometry the convolutions share, on NHWC `f32` tensors of one image; the convolutions
-//! themselves are in `gemm.rs` and `depthwise.rs`. Loops run along the channel axis (the
-//! innermost, contiguous one) with no reduction across lanes, so LLVM vectorizes them with
-//! `+simd128` on wasm32 and SSE/AVX natively, without `unsafe`.
+//! The small layer kernels (pooling, padding, resizing, depth to space, add, activations, layout
+//! changes) and the geometry the convolutions share, on planar `f32` tensors of one image (CHW:
+//! each channel's plane, row by row); the convolutions themselves are in `conv.rs` and
+//! `depthwise.rs`.
 
 /// A fused activation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,40 +65,60 @@ impl Window {
     pub fn source(&self, o: usize, k: usize, pad: usize, size: usize) -> Option<usize> {
         (o * self.stride + k).checked_sub(pad).filter(|&i| i < size)
     }
+
+    /// The outputs `o` (of `outputs`) whose tap `k` falls inside the input (`size`) along one
+    /// axis: those for which `source` is `Some`.
+    pub fn span(
+        &self,
+        k: usize,
+        pad: usize,
+        size: usize,
+        outputs: usize,
+    ) -> std::ops::Range<usize> {
+        let stride = self.stride.max(1);
+        let start = pad.saturating_sub(k).div_ceil(stride);
+        // o * stride + k - pad <= size - 1
+        let end = match (size + pad).checked_sub(k + 1) {
+            Some(last) => (last / stride + 1).min(outputs),
+            None => 0,
+        };
+        start.min(end)..end
+    }
 }
 
 /// Max pooling; padded positions are skipped.
 pub fn max_pool(src: &[f32], input: Dims, window: Window, out: &mut [f32], output: Dims) {
-    let c = input.c;
-    for (p, dst) in out.chunks_exact_mut(c).enumerate() {
-        let (oy, ox) = (p / output.w, p % output.w);
-        dst.fill(f32::NEG_INFINITY);
-        for ky in 0..window.kh {
-            let Some(iy) = window.source(oy, ky, window.pad_top, input.h) else {
-                continue;
-            };
-            for kx in 0..window.kw {
-                let Some(ix) = window.source(ox, kx, window.pad_left, input.w) else {
+    let (in_plane, out_plane) = (input.h * input.w, output.h * output.w);
+    for (plane_in, plane_out) in src
+        .chunks_exact(in_plane.max(1))
+        .zip(out.chunks_exact_mut(out_plane.max(1)))
+    {
+        for (p, dst) in plane_out.iter_mut().enumerate() {
+            let (oy, ox) = (p / output.w, p % output.w);
+            *dst = f32::NEG_INFINITY;
+            for ky in 0..window.kh {
+                let Some(iy) = window.source(oy, ky, window.pad_top, input.h) else {
                     continue;
                 };
-                let at = (iy * input.w + ix) * c;
-                for (d, &x) in dst.iter_mut().zip(&src[at..at + c]) {
-                    *d = d.max(x);
+                for kx in 0..window.kw {
+                    if let Some(ix) = window.source(ox, kx, window.pad_left, input.w) {
+                        *dst = dst.max(plane_in[iy * input.w + ix]);
+                    }
                 }
             }
         }
     }
 }
 
-/// Zero padding of the spatial and channel axes: `before` and `after` are (rows, columns,
-/// channels).
+/// Zero padding of the spatial and channel axes: `before` is (rows, columns, channels).
 pub fn pad(src: &[f32], input: Dims, before: [usize; 3], out: &mut [f32], output: Dims) {
     out.fill(0.0);
-    for y in 0..input.h {
-        for x in 0..input.w {
-            let from = (y * input.w + x) * input.c;
-            let to = ((y + before[0]) * output.w + x + before[1]) * output.c + before[2];
-            out[to..to + input.c].copy_from_slice(&src[from..from + input.c]);
+    let (in_plane, out_plane) = (input.h * input.w, output.h * output.w);
+    for (c, plane) in src.chunks_exact(in_plane.max(1)).enumerate() {
+        let to = (c + before[2]) * out_plane;
+        for (y, line) in plane.chunks_exact(input.w.max(1)).enumerate() {
+            let at = to + (y + before[0]) * output.w + before[1];
+            out[at..at + input.w].copy_from_slice(line);
         }
     }
 }
@@ -113,7 +132,6 @@ pub fn resize_bilinear(
     half_pixel: bool,
     align_corners: bool,
 ) {
-    let c = input.c;
     let scale = |i: usize, o: usize| {
         if align_corners && o > 1 {
             (i - 1) as f32 / (o - 1) as f32
@@ -132,36 +150,47 @@ pub fn resize_bilinear(
         let i1 = (i0 + 1).min(size - 1);
         (i0, i1, f - i0 as f32)
     };
-    for oy in 0..output.h {
-        let (y0, y1, fy) = locate(oy, sy, input.h);
-        for ox in 0..output.w {
-            let (x0, x1, fx) = locate(ox, sx, input.w);
-            let at = |y: usize, x: usize| (y * input.w + x) * c;
-            let (a, b, cc, d) = (at(y0, x0), at(y0, x1), at(y1, x0), at(y1, x1));
-            let to = (oy * output.w + ox) * c;
-            for k in 0..c {
-                let top = src[a + k] + (src[b + k] - src[a + k]) * fx;
-                let bottom = src[cc + k] + (src[d + k] - src[cc + k]) * fx;
-                out[to + k] = top + (bottom - top) * fy;
+    let columns: Vec<(usize, usize, f32)> =
+        (0..output.w).map(|ox| locate(ox, sx, input.w)).collect();
+    let (in_plane, out_plane) = (input.h * input.w, output.h * output.w);
+    for (plane_in, plane_out) in src
+        .chunks_exact(in_plane.max(1))
+        .zip(out.chunks_exact_mut(out_plane.max(1)))
+    {
+        for (oy, line) in plane_out.chunks_exact_mut(output.w.max(1)).enumerate() {
+            let (y0, y1, fy) = locate(oy, sy, input.h);
+            let (r0, r1) = (&plane_in[y0 * input.w..], &plane_in[y1 * input.w..]);
+            for (o, &(x0, x1, fx)) in line.iter_mut().zip(&columns) {
+                let top = r0[x0] + (r0[x1] - r0[x0]) * fx;
+                let bottom = r1[x0] + (r1[x1] - r1[x0]) * fx;
+                *o = top + (bottom - top) * fy;
             }
         }
     }
 }
 
 /// Depth to space (TensorFlow's DCR order): each input pixel's channels become a `block` x
-/// `block` patch of output pixels.
+/// `block` patch of output pixels; input channel `(dy * block + dx) * c + k` goes to channel `k`.
 pub fn depth_to_space(src: &[f32], input: Dims, block: usize, out: &mut [f32], output: Dims) {
-    let c = output.c;
-    for y in 0..input.h {
-        for x in 0..input.w {
-            let from = (y * input.w + x) * input.c;
-            for dy in 0..block {
-                for dx in 0..block {
-                    let to = ((y * block + dy) * output.w + x * block + dx) * c;
-                    let at = from + (dy * block + dx) * c;
-                    out[to..to + c].copy_from_slice(&src[at..at + c]);
-                }
+    let (c, in_plane) = (output.c, input.h * input.w);
+    for (channel, plane) in src.chunks_exact(in_plane.max(1)).enumerate() {
+        let (k, offset) = (channel % c.max(1), channel / c.max(1));
+        let (dy, dx) = (offset / block, offset % block);
+        for (y, line) in plane.chunks_exact(input.w.max(1)).enumerate() {
+            let at = (k * output.h + y * block + dy) * output.w + dx;
+            for (x, &v) in line.iter().enumerate() {
+                out[at + x * block] = v;
             }
+        }
+    }
+}
+
+/// A CHW tensor in HWC order (TensorFlow Lite's): `out[(y * w + x) * c + k] = src[k][y][x]`.
+pub fn to_hwc(src: &[f32], dims: Dims, out: &mut [f32]) {
+    let plane = dims.h * dims.w;
+    for (k, values) in src.chunks_exact(plane.max(1)).enumerate() {
+        for (p, &v) in values.iter().enumerate() {
+            out[p * dims.c + k] = v;
         }
     }
 }
@@ -175,8 +204,8 @@ pub fn add(a: &[f32], b: &[f32], out: &mut [f32]) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::conv::{conv, Epilogue, SparseWeights};
     use super::super::depthwise::depthwise;
-    use super::super::gemm::{conv, Epilogue, Packed};
     use super::*;
 
     const LINEAR: Epilogue = Epilogue {
@@ -192,11 +221,9 @@ mod tests {
     fn a_3x3_convolution_with_same_padding_sums_neighbours() {
         // One channel in, two out: out0 = sum of the 3x3 neighbourhood, out1 = 2x centre.
         let src: Vec<f32> = (1..=9).map(|v| v as f32).collect();
-        let mut weights = vec![0.0; 3 * 3 * 2];
-        for tap in 0..9 {
-            weights[tap * 2] = 1.0;
-        }
-        weights[4 * 2 + 1] = 2.0;
+        let mut weights = vec![0.0; 2 * 3 * 3];
+        weights[..9].fill(1.0);
+        weights[9 + 4] = 2.0;
         let window = Window {
             kh: 3,
             kw: 3,
@@ -208,7 +235,7 @@ mod tests {
         conv(
             &src,
             dims(3, 3, 1),
-            &Packed::new(&weights, &[0.0, 1.0], 9, 2),
+            &SparseWeights::new(&weights, &[0.0, 1.0], 9),
             window,
             LINEAR,
             &mut Vec::new(),
@@ -216,15 +243,18 @@ mod tests {
             dims(3, 3, 2),
         );
         assert_eq!(out[0], 1.0 + 2.0 + 4.0 + 5.0);
-        assert_eq!(out[4 * 2], 45.0);
-        assert_eq!(out[4 * 2 + 1], 11.0);
+        assert_eq!(out[4], 45.0);
+        assert_eq!(out[9 + 4], 11.0);
     }
 
     #[test]
     fn pointwise_convolution_uses_every_input_channel() {
-        // Six input channels, two output channels: one partly filled panel.
+        // Six input channels, two output channels (the second skips its zero weight).
         let src = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
-        let weights: Vec<f32> = (0..6).flat_map(|i| [1.0, i as f32]).collect();
+        let weights: Vec<f32> = [1.0; 6]
+            .into_iter()
+            .chain((0..6).map(|i| i as f32))
+            .collect();
         let window = Window {
             kh: 1,
             kw: 1,
@@ -236,7 +266,7 @@ mod tests {
         conv(
             &src,
             dims(1, 1, 6),
-            &Packed::new(&weights, &[0.5, 0.0], 6, 2),
+            &SparseWeights::new(&weights, &[0.5, 0.0], 6),
             window,
             LINEAR,
             &mut Vec::new(),
@@ -294,7 +324,11 @@ mod tests {
             &mut padded,
             dims(2, 2, 2),
         );
-        assert_eq!(padded, [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 2.0]);
+        assert_eq!(padded, [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0]);
+
+        let mut hwc = [0.0; 6];
+        to_hwc(&[1.0, 2.0, 3.0, 10.0, 20.0, 30.0], dims(1, 3, 2), &mut hwc);
+        assert_eq!(hwc, [1.0, 10.0, 2.0, 20.0, 3.0, 30.0]);
 
         let mut resized = vec![0.0; 4];
         resize_bilinear(

@@ -6,15 +6,16 @@
 //! input instead), an `ADD` into the convolution that feeds it (the residual is summed as the
 //! output is stored). Activations are kept between runs, so a run allocates nothing.
 
+mod buffers;
+mod conv;
 mod depthwise;
 mod fuse;
-mod gemm;
 mod kernels;
 mod sparse;
 
 use crate::error::ModelError;
 use crate::tflite::{Graph, Operator, Tensor, TensorType};
-use gemm::{Epilogue, Packed};
+use conv::{Epilogue, SparseWeights};
 use kernels::{Activation, Dims, Window};
 
 /// TensorFlow Lite builtin operator codes used here.
@@ -36,12 +37,12 @@ mod code {
 /// One layer, with its weights laid out for its kernel.
 #[derive(Debug, Clone)]
 enum Layer {
-    /// A full convolution (1 x 1 ones included), weights packed for `gemm`.
+    /// A full convolution (1 x 1 ones included), its nonzero weights.
     Conv {
-        weights: Packed,
+        weights: SparseWeights,
         window: Window,
     },
-    /// A depthwise convolution: weights `[kh][kw][c]`.
+    /// A depthwise convolution: weights `[c][kh * kw]`.
     Depthwise {
         weights: Vec<f32>,
         bias: Vec<f32>,
@@ -70,16 +71,21 @@ struct Step {
     residual: Option<usize>,
 }
 
-/// A loaded network: its steps in order and a buffer per tensor.
+/// A loaded network: its steps in order and a buffer per tensor, planar (CHW).
 #[derive(Debug, Clone)]
 pub struct Network {
     steps: Vec<Step>,
     dims: Vec<Dims>,
+    /// The buffers, shared by tensors whose lives do not overlap.
     values: Vec<Vec<f32>>,
+    /// Each tensor's buffer.
+    slots: Vec<usize>,
     /// Patches gathered for the convolutions wider than 1 x 1.
     scratch: Vec<f32>,
     input: usize,
     outputs: Vec<usize>,
+    /// The outputs after a run in TensorFlow Lite's order (HWC).
+    results: Vec<Vec<f32>>,
 }
 
 /// IEEE half precision to single.
@@ -259,6 +265,11 @@ impl Network {
                     if dilation.unwrap_or(1) != 1 || stride != option(op, 2) {
                         return Err(ModelError::Unsupported("dilated or uneven strides".into()));
                     }
+                    if depthwise && kw > depthwise::MAX_WIDTH {
+                        return Err(ModelError::Unsupported(format!(
+                            "depthwise window {kh}x{kw}"
+                        )));
+                    }
                     if depthwise && (o != 1 || i != output_dims.c || input_dims.c != i) {
                         return Err(ModelError::Unsupported(
                             "depth multiplier other than 1".into(),
@@ -271,24 +282,24 @@ impl Network {
                     let same = option(op, 0).unwrap_or(0) == 0;
                     let window = window(kh, kw, stride, same, input_dims, output_dims);
                     let layer = if depthwise {
-                        // 1HWC is already the kernel's HWC.
+                        // 1HWC, each channel's window wanted together: C(HW).
+                        let taps = kh * kw;
+                        let mut planar = vec![0.0; filter.len()];
+                        for (n, &w) in filter.iter().enumerate() {
+                            planar[(n % i) * taps + n / i] = w;
+                        }
                         Layer::Depthwise {
-                            weights: filter,
+                            weights: planar,
                             bias,
                             window,
                         }
                     } else {
-                        // Filters are OHWI; the kernel multiplies by HWIO.
-                        let mut hwio = vec![0.0; filter.len()];
-                        for (n, &w) in filter.iter().enumerate() {
-                            let (oc, rest) = (n / (kh * kw * i), n % (kh * kw * i));
-                            hwio[rest * o + oc] = w;
-                        }
                         if i != input_dims.c || o != output_dims.c {
                             return Err(ModelError::Corrupt("filter does not match its tensors"));
                         }
+                        // OHWI: each output channel's row of taps x input channels.
                         Layer::Conv {
-                            weights: Packed::new(&hwio, &bias, kh * kw * i, o),
+                            weights: SparseWeights::new(&filter, &bias, kh * kw * i),
                             window,
                         }
                     };
@@ -344,7 +355,13 @@ impl Network {
                     }
                     steps.push(step(Layer::DepthToSpace(block), Activation::Linear));
                 }
-                code::RESHAPE => steps.push(step(Layer::Copy, Activation::Linear)),
+                code::RESHAPE => {
+                    // Planar tensors reshape by copying only while the channels stay.
+                    if input_dims.c != output_dims.c {
+                        return Err(ModelError::Unsupported("reshape across channels".into()));
+                    }
+                    steps.push(step(Layer::Copy, Activation::Linear))
+                }
                 other => return Err(ModelError::Unsupported(format!("operator {other}"))),
             }
         }
@@ -357,39 +374,21 @@ impl Network {
             .inputs
             .first()
             .ok_or(ModelError::Corrupt("no input"))?;
-        // Buffers for the tensors the steps read or write (the fused-away ones stay empty).
-        let mut used = vec![false; tensors.len()];
-        used[input] = true;
-        for step in &steps {
-            for t in [Some(step.input), Some(step.output), step.residual]
-                .into_iter()
-                .flatten()
-                .chain(match step.layer {
-                    Layer::Add(other) => Some(other),
-                    _ => None,
-                })
-            {
-                *used
-                    .get_mut(t)
-                    .ok_or(ModelError::Corrupt("tensor index out of range"))? = true;
-            }
-        }
-        for &o in &graph.outputs {
-            *used
-                .get_mut(o)
-                .ok_or(ModelError::Corrupt("output out of range"))? = true;
-        }
-        let values = dims
+        let (slots, sizes) = buffers::assign(&steps, &dims, input, &graph.outputs)?;
+        let values = sizes.iter().map(|&n| vec![0.0; n]).collect();
+        let results = graph
+            .outputs
             .iter()
-            .zip(&used)
-            .map(|(d, &used)| if used { vec![0.0; d.len()] } else { Vec::new() })
+            .map(|&o| vec![0.0; dims[o].len()])
             .collect();
         Ok(Self {
             steps,
             dims,
             values,
+            slots,
             scratch: Vec::new(),
             input,
+            results,
             outputs: graph.outputs.clone(),
         })
     }
@@ -399,22 +398,34 @@ impl Network {
         self.dims[self.input]
     }
 
-    /// The input buffer, to fill before `run`.
+    /// The input buffer, to fill before `run`: planar, each channel's plane row by row (CHW).
     pub fn input_mut(&mut self) -> &mut [f32] {
-        &mut self.values[self.input]
+        let len = self.dims[self.input].len();
+        &mut self.values[self.slots[self.input]][..len]
     }
 
     /// Runs every layer; then `output(n)` holds the results.
     pub fn run(&mut self) {
         for step in &self.steps {
-            execute(step, &mut self.values, &self.dims, &mut self.scratch);
+            execute(
+                step,
+                &mut self.values,
+                &self.slots,
+                &self.dims,
+                &mut self.scratch,
+            );
+        }
+        for (&tensor, result) in self.outputs.iter().zip(&mut self.results) {
+            let values = &self.values[self.slots[tensor]][..self.dims[tensor].len()];
+            kernels::to_hwc(values, self.dims[tensor], result);
         }
     }
 
-    /// Output `n` of the graph (in the file's order) and its last dimension.
+    /// Output `n` of the graph (in the file's order), in TensorFlow Lite's order (HWC), and its
+    /// last dimension.
     pub fn output(&self, n: usize) -> Option<(&[f32], usize)> {
         let index = *self.outputs.get(n)?;
-        Some((&self.values[index], self.dims[index].c))
+        Some((self.results.get(n)?, self.dims[index].c))
     }
 
     /// Number of outputs.
@@ -424,58 +435,63 @@ impl Network {
 }
 
 /// Runs one step: reads its input tensors from `values`, writes its output there.
-fn execute(step: &Step, values: &mut [Vec<f32>], dims: &[Dims], scratch: &mut Vec<f32>) {
-    // Take the output buffer out so the input can be borrowed beside it.
-    let mut out = std::mem::take(&mut values[step.output]);
+fn execute(
+    step: &Step,
+    values: &mut [Vec<f32>],
+    slots: &[usize],
+    dims: &[Dims],
+    scratch: &mut Vec<f32>,
+) {
+    // Take the output buffer out so the inputs can be borrowed beside it (a step never writes a
+    // buffer it reads: `buffers::assign`).
+    let mut buffer = std::mem::take(&mut values[slots[step.output]]);
     let (input, output) = (dims[step.input], dims[step.output]);
-    let src = &values[step.input];
+    let read = |t: usize| &values[slots[t]][..dims[t].len()];
+    let src = read(step.input);
+    let out = &mut buffer[..output.len()];
     let activation = step.activation;
     match &step.layer {
         Layer::Conv { weights, window } => {
             let epilogue = Epilogue {
-                residual: step.residual.map(|r| values[r].as_slice()),
+                residual: step.residual.map(read),
                 activation,
             };
-            gemm::conv(
-                src, input, weights, *window, epilogue, scratch, &mut out, output,
-            );
+            conv::conv(src, input, weights, *window, epilogue, scratch, out, output);
         }
         Layer::Depthwise {
             weights,
             bias,
             window,
-        } => depthwise::depthwise(
-            src, input, weights, bias, *window, activation, &mut out, output,
-        ),
+        } => depthwise::depthwise(src, input, weights, bias, *window, activation, out, output),
         Layer::Add(other) => {
-            kernels::add(src, &values[*other], &mut out);
-            activation.apply(&mut out);
+            kernels::add(src, read(*other), out);
+            activation.apply(out);
         }
         Layer::MaxPool(window) => {
-            kernels::max_pool(src, input, *window, &mut out, output);
-            activation.apply(&mut out);
+            kernels::max_pool(src, input, *window, out, output);
+            activation.apply(out);
         }
         Layer::Pad(before) => {
-            kernels::pad(src, input, *before, &mut out, output);
-            activation.apply(&mut out);
+            kernels::pad(src, input, *before, out, output);
+            activation.apply(out);
         }
         Layer::Resize {
             half_pixel,
             align_corners,
         } => {
-            kernels::resize_bilinear(src, input, &mut out, output, *half_pixel, *align_corners);
-            activation.apply(&mut out);
+            kernels::resize_bilinear(src, input, out, output, *half_pixel, *align_corners);
+            activation.apply(out);
         }
         Layer::DepthToSpace(block) => {
-            kernels::depth_to_space(src, input, *block, &mut out, output);
-            activation.apply(&mut out);
+            kernels::depth_to_space(src, input, *block, out, output);
+            activation.apply(out);
         }
         Layer::Activate | Layer::Copy => {
             out.copy_from_slice(src);
-            activation.apply(&mut out);
+            activation.apply(out);
         }
     }
-    values[step.output] = out;
+    values[slots[step.output]] = buffer;
 }
 
 #[cfg(test)]
