@@ -121,65 +121,87 @@ fn columns<const G: usize>(
     o: usize,
     pixels: std::ops::Range<usize>,
 ) {
+    let (start, count) = (w.starts[o], w.starts[o + 1] - w.starts[o]);
+    let channels = Channels::<G> {
+        rows: &w.rows[start..start + count],
+        values: &w.values[start..start + G * count],
+        bias: std::array::from_fn(|g| w.bias[o + g]),
+        count,
+    };
     let mut p = pixels.start;
-    // Four channels at a time hold 4 x 8 pixels in registers, one channel 16.
+    // Registers hold 4 x 8 pixels for four channels, 32 for one.
     if G > 1 {
         while p + 8 <= pixels.end {
-            block::<8, G>(input, from, w, epilogue, out, to, o, p);
+            channels.block::<8>(input, from, epilogue, out, to, o, p);
             p += 8;
+        }
+    } else {
+        while p + 2 * BLOCK <= pixels.end {
+            channels.block::<{ 2 * BLOCK }>(input, from, epilogue, out, to, o, p);
+            p += 2 * BLOCK;
         }
     }
     while p + BLOCK <= pixels.end {
-        block::<BLOCK, G>(input, from, w, epilogue, out, to, o, p);
+        channels.block::<BLOCK>(input, from, epilogue, out, to, o, p);
         p += BLOCK;
     }
     while p + 4 <= pixels.end {
-        block::<4, G>(input, from, w, epilogue, out, to, o, p);
+        channels.block::<4>(input, from, epilogue, out, to, o, p);
         p += 4;
     }
     while p < pixels.end {
-        block::<1, G>(input, from, w, epilogue, out, to, o, p);
+        channels.block::<1>(input, from, epilogue, out, to, o, p);
         p += 1;
     }
 }
 
-/// Pixels `p..p + B` of output channels `o..o + G`: each input value loaded once for the `G`
-/// channels (which share their nonzero rows when `G` > 1).
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn block<const B: usize, const G: usize>(
-    input: &[f32],
-    from: Rows,
-    w: &SparseWeights,
-    epilogue: Epilogue,
-    out: &mut [f32],
-    to: Rows,
-    o: usize,
-    p: usize,
-) {
-    let base = from.offset + p;
-    let mut acc: [[f32; B]; G] = std::array::from_fn(|g| [w.bias[o + g]; B]);
-    let range = w.starts[o]..w.starts[o + 1];
-    let stride = w.starts[o + 1] - w.starts[o];
-    for (n, &k) in w.rows[range.clone()].iter().enumerate() {
-        let at = base + k * from.stride;
-        let x = &input[at..at + B];
+/// The weights of `G` output channels that share their nonzero rows.
+struct Channels<'a, const G: usize> {
+    /// The input rows of the nonzero weights.
+    rows: &'a [usize],
+    /// Their weights, channel by channel (`count` each).
+    values: &'a [f32],
+    bias: [f32; G],
+    count: usize,
+}
+
+impl<const G: usize> Channels<'_, G> {
+    /// Pixels `p..p + B` of output channels `o..o + G`: each input value loaded once for the
+    /// `G` channels.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn block<const B: usize>(
+        &self,
+        input: &[f32],
+        from: Rows,
+        epilogue: Epilogue,
+        out: &mut [f32],
+        to: Rows,
+        o: usize,
+        p: usize,
+    ) {
+        let base = from.offset + p;
+        let mut acc: [[f32; B]; G] = std::array::from_fn(|g| [self.bias[g]; B]);
+        for (n, &k) in self.rows.iter().enumerate() {
+            let at = base + k * from.stride;
+            let x = &input[at..at + B];
+            for (g, acc) in acc.iter_mut().enumerate() {
+                let weight = self.values[g * self.count + n];
+                for j in 0..B {
+                    acc[j] += weight * x[j];
+                }
+            }
+        }
         for (g, acc) in acc.iter_mut().enumerate() {
-            let weight = w.values[range.start + g * stride + n];
-            for j in 0..B {
-                acc[j] += weight * x[j];
+            let at = to.offset + (o + g) * to.stride + p;
+            if let Some(residual) = epilogue.residual {
+                for (a, &r) in acc.iter_mut().zip(&residual[at..at + B]) {
+                    *a += r;
+                }
             }
+            epilogue.activation.apply(acc);
+            out[at..at + B].copy_from_slice(acc);
         }
-    }
-    for (g, acc) in acc.iter_mut().enumerate() {
-        let at = to.offset + (o + g) * to.stride + p;
-        if let Some(residual) = epilogue.residual {
-            for (a, &r) in acc.iter_mut().zip(&residual[at..at + B]) {
-                *a += r;
-            }
-        }
-        epilogue.activation.apply(acc);
-        out[at..at + B].copy_from_slice(acc);
     }
 }
 

@@ -19,8 +19,16 @@ impl Activation {
     pub fn apply(self, values: &mut [f32]) {
         match self {
             Activation::Linear => {}
-            Activation::Relu => values.iter_mut().for_each(|v| *v = v.max(0.0)),
-            Activation::Relu6 => values.iter_mut().for_each(|v| *v = v.clamp(0.0, 6.0)),
+            // Comparisons and selects, not `f32::max`: wasm has no instruction with Rust's NaN
+            // rule for `max`, so LLVM would call a function per value; these become f32x4.pmax
+            // and f32x4.pmin (NaN still gives 0, as with `max`).
+            Activation::Relu => values
+                .iter_mut()
+                .for_each(|v| *v = if *v > 0.0 { *v } else { 0.0 }),
+            Activation::Relu6 => values.iter_mut().for_each(|v| {
+                let positive = if *v > 0.0 { *v } else { 0.0 };
+                *v = if positive < 6.0 { positive } else { 6.0 };
+            }),
         }
     }
 }
