@@ -1,7 +1,7 @@
 //! Depthwise convolution (multiplier 1) on planar (CHW) activations: each channel's plane on
 //! its own, row by row. The window may hang over the input by its padding (zeros: those taps are
-//! skipped), so a `PAD` before the layer needs no copy of its own. A 3 x 3 window with stride 1
-//! sums its nine taps in one pass along each output row where they all fall inside the input
+//! skipped), so a `PAD` before the layer needs no copy of its own. A 3 x 3 window (stride 1 or
+//! 2) sums its nine taps in one pass along each output row where they all fall inside the input
 //! (loops over consecutive columns, which LLVM turns into `f32x4` operations: simd128 in wasm,
 //! SSE natively, without `unsafe`); the edges and other windows add tap by tap, each tap along
 //! the columns it reaches.
@@ -26,7 +26,7 @@ pub fn depthwise(
 ) {
     let taps = window.kh * window.kw;
     let (in_plane, out_plane) = (input.h * input.w, output.h * output.w);
-    let three = window.kh == 3 && window.kw == 3 && window.stride == 1;
+    let three = window.kh == 3 && window.kw == 3 && (window.stride == 1 || window.stride == 2);
     // The output columns each column tap reaches, the same for every row and channel.
     let spans: [std::ops::Range<usize>; MAX_WIDTH] = std::array::from_fn(|kx| {
         if kx < window.kw {
@@ -36,11 +36,12 @@ pub fn depthwise(
         }
     });
     let spans = &spans[..window.kw.min(MAX_WIDTH)];
-    // Columns where all three taps of a 3 x 3 window with stride 1 fall inside the input.
+    // Columns where all three taps of a 3 x 3 window fall inside the input.
     let interior = if three {
-        let end = (input.w + window.pad_left).saturating_sub(2).min(output.w);
-        if window.pad_left < end {
-            window.pad_left..end
+        let start = spans.iter().map(|s| s.start).max().unwrap_or(0);
+        let end = spans.iter().map(|s| s.end).min().unwrap_or(0);
+        if start < end {
+            start..end
         } else {
             0..0
         }
@@ -60,7 +61,11 @@ pub fn depthwise(
                         .source(oy, ky, window.pad_top, input.h)
                         .map(|iy| &plane_in[iy * input.w..(iy + 1) * input.w])
                 });
-                row3(row, rows, w, b, interior.clone(), window.pad_left);
+                if window.stride == 1 {
+                    row3::<1>(row, rows, w, b, interior.clone(), window.pad_left);
+                } else {
+                    row3::<2>(row, rows, w, b, interior.clone(), window.pad_left);
+                }
             } else {
                 row.fill(b);
                 taps_into(row, plane_in, input, w, window, spans, oy);
@@ -70,9 +75,10 @@ pub fn depthwise(
     }
 }
 
-/// One output row of a 3 x 3 window with stride 1 (missing input rows count as zeros): the
-/// `interior` columns in one pass over the three rows, the few others tap by tap.
-fn row3(
+/// One output row of a 3 x 3 window with stride `S` (missing input rows count as zeros): the
+/// `interior` columns in one pass (over the three rows at once when all are there), the few
+/// others tap by tap.
+fn row3<const S: usize>(
     row: &mut [f32],
     rows: [Option<&[f32]>; 3],
     w: &[f32],
@@ -85,18 +91,30 @@ fn row3(
         return;
     };
     let n = interior.len();
-    let out = &mut row[interior.clone()];
-    out.fill(b);
-    for (ky, line) in rows.iter().enumerate() {
-        let Some(line) = line else { continue };
-        if n == 0 {
-            break;
-        }
-        // Output column interior.start + j reads input columns from interior.start - pad_left + j.
-        let line = &line[interior.start - pad_left..][..n + 2];
-        let (w0, w1, w2) = (w[ky * 3], w[ky * 3 + 1], w[ky * 3 + 2]);
-        for (j, o) in out.iter_mut().enumerate() {
-            *o += w0 * line[j] + w1 * line[j + 1] + w2 * line[j + 2];
+    if n > 0 {
+        // Output column interior.start + j reads input columns base + j * S ..= base + j * S + 2.
+        let (base, len) = (interior.start * S - pad_left, (n - 1) * S + 3);
+        let out = &mut row[interior.clone()];
+        if let [Some(r0), Some(r1), Some(r2)] = rows {
+            let (r0, r1, r2) = (&r0[base..][..len], &r1[base..][..len], &r2[base..][..len]);
+            for (j, o) in out.iter_mut().enumerate() {
+                let i = j * S;
+                *o = b
+                    + (w[0] * r0[i] + w[1] * r0[i + 1] + w[2] * r0[i + 2])
+                    + (w[3] * r1[i] + w[4] * r1[i + 1] + w[5] * r1[i + 2])
+                    + (w[6] * r2[i] + w[7] * r2[i + 1] + w[8] * r2[i + 2]);
+            }
+        } else {
+            out.fill(b);
+            for (ky, line) in rows.iter().enumerate() {
+                let Some(line) = line else { continue };
+                let line = &line[base..][..len];
+                let (w0, w1, w2) = (w[ky * 3], w[ky * 3 + 1], w[ky * 3 + 2]);
+                for (j, o) in out.iter_mut().enumerate() {
+                    let i = j * S;
+                    *o += w0 * line[i] + w1 * line[i + 1] + w2 * line[i + 2];
+                }
+            }
         }
     }
     let edges = (0..interior.start).chain(interior.end..row.len());
@@ -105,7 +123,8 @@ fn row3(
         for (ky, line) in rows.iter().enumerate() {
             let Some(line) = line else { continue };
             for kx in 0..3 {
-                if let Some(&x) = (ox + kx).checked_sub(pad_left).and_then(|ix| line.get(ix)) {
+                let ix = (ox * S + kx).checked_sub(pad_left);
+                if let Some(&x) = ix.and_then(|ix| line.get(ix)) {
                     sum += w[ky * 3 + kx] * x;
                 }
             }
