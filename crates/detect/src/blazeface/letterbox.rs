@@ -65,17 +65,24 @@ pub fn fill(
     let rows = spans(height, in_height, letterbox.scale, letterbox.pad_y);
     let stride = width as usize * channels;
     let mut sums = vec![[0u32; 3]; in_width];
+    // The frame rows under one input row, summed column by column (a pass over contiguous
+    // bytes, four lanes or more at a time), then each input pixel's span of those sums.
+    let mut columns_sum = vec![0u32; stride];
     for (oy, &(y0, y1)) in rows.iter().enumerate() {
         if y0 == y1 {
             continue;
         }
-        sums.iter_mut().for_each(|s| *s = [0; 3]);
+        columns_sum.fill(0);
         for row in pixels[y0 * stride..y1 * stride].chunks_exact(stride) {
-            for (sum, &(x0, x1)) in sums.iter_mut().zip(&columns) {
-                for p in row[x0 * channels..x1 * channels].chunks_exact(channels) {
-                    sum[0] += u32::from(p[0]);
-                    sum[1] += u32::from(p[1]);
-                    sum[2] += u32::from(p[2]);
+            for (s, &v) in columns_sum.iter_mut().zip(row) {
+                *s += u32::from(v);
+            }
+        }
+        for (sum, &(x0, x1)) in sums.iter_mut().zip(&columns) {
+            *sum = [0; 3];
+            for p in columns_sum[x0 * channels..x1 * channels].chunks_exact(channels) {
+                for (s, &v) in sum.iter_mut().zip(&p[..3]) {
+                    *s += v;
                 }
             }
         }
