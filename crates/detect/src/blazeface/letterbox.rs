@@ -65,26 +65,17 @@ pub fn fill(
     let rows = spans(height, in_height, letterbox.scale, letterbox.pad_y);
     let stride = width as usize * channels;
     let mut sums = vec![[0u32; 3]; in_width];
-    // The frame rows under one input row, summed column by column (a pass over contiguous
-    // bytes, four lanes or more at a time), then each input pixel's span of those sums.
-    let mut columns_sum = vec![0u32; stride];
+    let (mut short, mut long) = (Vec::new(), Vec::new());
     for (oy, &(y0, y1)) in rows.iter().enumerate() {
         if y0 == y1 {
             continue;
         }
-        columns_sum.fill(0);
-        for row in pixels[y0 * stride..y1 * stride].chunks_exact(stride) {
-            for (s, &v) in columns_sum.iter_mut().zip(row) {
-                *s += u32::from(v);
-            }
-        }
-        for (sum, &(x0, x1)) in sums.iter_mut().zip(&columns) {
-            *sum = [0; 3];
-            for p in columns_sum[x0 * channels..x1 * channels].chunks_exact(channels) {
-                for (s, &v) in sum.iter_mut().zip(&p[..3]) {
-                    *s += v;
-                }
-            }
+        let under = &pixels[y0 * stride..y1 * stride];
+        // 16-bit sums (eight lanes at a time) while they cannot overflow: up to 257 rows of 255.
+        if y1 - y0 <= usize::from(u16::MAX / 255) {
+            span_sums::<u16>(under, stride, channels, &columns, &mut short, &mut sums);
+        } else {
+            span_sums::<u32>(under, stride, channels, &columns, &mut long, &mut sums);
         }
         let plane = in_width * in_height;
         for (k, channel) in input.chunks_exact_mut(plane.max(1)).take(3).enumerate() {
@@ -98,6 +89,36 @@ pub fn fill(
         }
     }
     letterbox
+}
+
+/// Each input pixel's sums of red, green and blue over the frame rows `under` it (`stride`
+/// bytes each): the rows summed column by column into `column_sums` first (a pass over
+/// contiguous bytes, many lanes at a time), then each pixel's span of columns.
+fn span_sums<T>(
+    under: &[u8],
+    stride: usize,
+    channels: usize,
+    columns: &[(usize, usize)],
+    column_sums: &mut Vec<T>,
+    sums: &mut [[u32; 3]],
+) where
+    T: Copy + Default + From<u8> + Into<u32> + std::ops::AddAssign,
+{
+    column_sums.clear();
+    column_sums.resize(stride, T::default());
+    for row in under.chunks_exact(stride) {
+        for (s, &v) in column_sums.iter_mut().zip(row) {
+            *s += T::from(v);
+        }
+    }
+    for (sum, &(x0, x1)) in sums.iter_mut().zip(columns) {
+        *sum = [0; 3];
+        for p in column_sums[x0 * channels..x1 * channels].chunks_exact(channels) {
+            for (s, &v) in sum.iter_mut().zip(&p[..3]) {
+                *s += v.into();
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -118,5 +139,24 @@ mod tests {
             assert_eq!(plane[3 * 4], -1.0, "bottom bar");
         }
         assert_eq!(letterbox.to_frame([2.0, 2.0]), [4.0, 2.0]);
+    }
+
+    #[test]
+    fn a_very_tall_frame_sums_without_overflow() {
+        // 15,000 frame rows per input row: past what 16-bit sums hold.
+        let (w, h) = (2, 60_000);
+        let pixels = vec![255u8; w * h * 4];
+        let mut input = vec![0.0; 4 * 4 * 3];
+        fill(&pixels, 4, (w as u32, h as u32), (4, 4), &mut input);
+        for plane in input.chunks_exact(16) {
+            for row in plane.chunks_exact(4) {
+                assert_eq!(row[0], -1.0, "left bar");
+                assert!(
+                    (row[1] - 1.0).abs() < 1e-6,
+                    "the frame is white: {}",
+                    row[1]
+                );
+            }
+        }
     }
 }
