@@ -1,12 +1,19 @@
 // Face detection in headless Chromium, one run, the same frames for everyone: this project's
-// detectFaces (BlazeFace run by faceswap-detect's wasm in its Web Worker), the peer (MediaPipe's
-// own face detection solution from the npm package @mediapipe/face_detection, model "full", served
-// from node_modules/), and rustface (the detector before: pkg/detect/seeta/, the module
-// detectFaces loads for { smallFaces: true }, built with the feature `seeta`);
-// natively, BlazeFace on the same pixels (release). Prints milliseconds per 1024x512 frame (median)
-// and the ratio to MediaPipe (target: at most 1.5), then recall: on the test media, turned by
-// 20 to 45 degrees and mirrored, how many of the peer's faces each detector finds (IoU > 0.5), and
-// the detector module's gzipped size. scripts/bench.sh builds pkg/ and the native half first.
+// detectFaces (BlazeFace full range, sparse, run by faceswap-detect's own network runner in wasm
+// with simd128, in its Web Worker) against the peer: MediaPipe's Tasks API (the npm package
+// @mediapipe/tasks-vision, FaceDetector with the CPU delegate: XNNPACK in wasm with SIMD, served
+// from node_modules/) running the very same model file (crates/detect/models/, with the TFLite
+// metadata the Tasks API asks for added by ./tflite-metadata.mjs). The two are timed in the same
+// rounds, in turns (each round one call of each, the order swapping every round). Also shown:
+// MediaPipe's legacy solution (@mediapipe/face_detection, model "full": WebGL, in software
+// here), rustface (the detector before: pkg/detect/seeta/, the module detectFaces loads for
+// { smallFaces: true }, built with the feature `seeta`) and, natively, BlazeFace on the same
+// pixels (release). Prints milliseconds per 1024x512 frame (median) and the ratio detectFaces /
+// tasks-vision CPU (target: at most 1.0), then recall: on the test media, turned by 20 to 45
+// degrees and mirrored, how many of the legacy solution's faces each detector finds (IoU > 0.5),
+// and the detector module's gzipped size. scripts/bench.sh builds pkg/ and the native half first.
+// Nothing is fetched from outside this machine: requests to other hosts (tasks-vision's usage
+// logs) are refused at once.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -15,22 +22,31 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { built, launchChromium, root, targetDir } from '../../scripts/harness.mjs';
+import { withImageMetadata } from './tflite-metadata.mjs';
 
 const ROUNDS = Number(process.env.DETECT_ROUNDS ?? 15);
 execFileSync('bash', [join(root, 'scripts', 'test-media.sh')], { stdio: 'inherit' });
 const nativeBench = built(join(targetDir, 'release', 'detect-bench'));
 const seetaDir = built(join(root, 'pkg', 'detect', 'seeta'));
+const model = withImageMetadata(readFileSync(join(root, 'crates', 'detect', 'models', 'face_detection_full_range_sparse.tflite')), 'face_detection_full_range_sparse');
 
-// Static files only: the library, the rustface module, MediaPipe's package and the test media.
+// Static files only: the library, the rustface module, MediaPipe's packages, the model with its
+// metadata and the test media.
 const mounts = {
   '/pkg/': join(root, 'pkg'),
   '/seeta/': seetaDir,
   '/mediapipe/': join(root, 'node_modules', '@mediapipe', 'face_detection'),
+  '/tasks-vision/': join(root, 'node_modules', '@mediapipe', 'tasks-vision'),
   '/media/': join(targetDir, 'test-media'),
 };
-const types = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.png': 'image/png' };
+const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.png': 'image/png' };
 const server = createServer(async (req, res) => {
   const path = normalize(decodeURIComponent(new URL(req.url, 'http://localhost').pathname));
+  if (path === '/model.tflite') {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    res.end(model);
+    return;
+  }
   if (path === '/') {
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end('<!doctype html><meta charset="utf-8"><title>bench/detect</title>');
@@ -50,6 +66,8 @@ await new Promise((done) => server.listen(0, '127.0.0.1', done));
 const browser = await launchChromium();
 try {
   const page = await browser.newPage();
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  await page.route('**/*', (route) => (route.request().url().startsWith(origin) ? route.continue() : route.abort()));
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
   await page.addScriptTag({ url: '/mediapipe/face_detection.js' });
   const result = await page.evaluate(async (rounds) => {
@@ -64,6 +82,13 @@ try {
     let answer;
     peer.onResults((results) => answer(results));
     await peer.initialize();
+    const vision = await import('/tasks-vision/vision_bundle.mjs');
+    const fileset = await vision.FilesetResolver.forVisionTasks('/tasks-vision/wasm');
+    const tasks = await vision.FaceDetector.createFromOptions(fileset, {
+      baseOptions: { delegate: 'CPU', modelAssetBuffer: new Uint8Array(await (await fetch('/model.tflite')).arrayBuffer()) },
+      runningMode: 'IMAGE',
+      minDetectionConfidence: 0.5,
+    });
 
     const image = async (name) => createImageBitmap(await (await fetch(`/media/${name}`)).blob());
     /** `bitmap` turned by `degrees` (and mirrored) on a grey canvas that holds all of it. */
@@ -95,6 +120,31 @@ try {
     const boxes = (flat) => Array.from({ length: flat.length / 5 }, (_, i) => Array.from(flat.slice(i * 5, i * 5 + 4)));
     const ours = async ({ data }) => (await lib.detectFaces(data)).boxes;
     const rustface = ({ data }) => boxes(seeta.detectRgbaSeeta(data.data, data.width, data.height, 20, 2));
+    const middle = (times) => times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+    async function time(run) {
+      const start = performance.now();
+      await run();
+      return performance.now() - start;
+    }
+    /** Medians of `a` and `b` timed in the same rounds, in turns, the first call swapping each round. */
+    async function interleaved(a, b) {
+      const [ta, tb] = [[], []];
+      for (let i = 0; i < rounds + 2; i++) {
+        let x, y;
+        if (i % 2) {
+          y = await time(b);
+          x = await time(a);
+        } else {
+          x = await time(a);
+          y = await time(b);
+        }
+        if (i >= 2) {
+          ta.push(x);
+          tb.push(y);
+        }
+      }
+      return [middle(ta), middle(tb)];
+    }
     async function median(run) {
       const times = [];
       for (let i = 0; i < rounds + 2; i++) {
@@ -108,8 +158,11 @@ try {
 
     const two = frame(await image('two-faces.png'));
     const rgba = new Uint8Array(two.data.data.buffer);
+    const tasksFaces = tasks.detect(two.data).detections.length;
+    const [detectFaces, tasksVision] = await interleaved(() => ours(two), () => tasks.detect(two.data));
     const timing = {
-      detectFaces: await median(() => ours(two)),
+      detectFaces,
+      tasksVision,
       wasm: await median(() => raw.detectRgba(rgba, two.data.width, two.data.height, 0.5, false)),
       mediapipe: await median(() => mediapipe(two.canvas)),
       rustface: await median(() => rustface(two)),
@@ -128,22 +181,24 @@ try {
         recall.push({ name, degrees, mirrored, peer: await mediapipe(f.canvas), ours: await ours(f), rustface: rustface(f) });
       }
     }
-    return { timing, recall, width: two.data.width, height: two.data.height, rgba: btoa(binary) };
+    return { timing, tasksFaces, recall, width: two.data.width, height: two.data.height, rgba: btoa(binary) };
   }, ROUNDS);
 
   const file = join(mkdtempSync(join(tmpdir(), 'detect-bench-')), 'frame.rgba');
   writeFileSync(file, Buffer.from(result.rgba, 'base64'));
   const native = JSON.parse(execFileSync(nativeBench, [file, String(result.width), String(result.height), String(ROUNDS)]).toString());
   const t = result.timing;
-  const line = (what, ms) => console.log(`  ${what.padEnd(52)} ${ms.toFixed(1).padStart(7)} ms  ${(ms / t.mediapipe).toFixed(2)}x MediaPipe`);
+  const line = (what, ms) => console.log(`  ${what.padEnd(56)} ${ms.toFixed(1).padStart(7)} ms  ${(ms / t.tasksVision).toFixed(2)}x tasks-vision CPU`);
   console.log(`face detection on a ${result.width}x${result.height} frame (two-faces.png), headless Chromium, median of ${ROUNDS}:`);
   line('detectFaces (BlazeFace in faceswap-detect, worker)', t.detectFaces);
-  line('  of which detectRgba in the page (wasm, simd128)', t.wasm);
-  line('MediaPipe face_detection (model "full"), the peer', t.mediapipe);
+  line('tasks-vision FaceDetector, CPU (same model), the peer', t.tasksVision);
+  line('  of detectFaces: detectRgba in the page (wasm, simd128)', t.wasm);
+  line('MediaPipe face_detection (legacy, model "full", WebGL)', t.mediapipe);
   line('rustface (SeetaFace, wasm, simd128), the detector before', t.rustface);
   line('detectFaces with { smallFaces: true } (+ rustface)', t.small);
   line('BlazeFace natively (release, same code)', native.median_ms);
-  console.log(`  ratio detectFaces / MediaPipe = ${(t.detectFaces / t.mediapipe).toFixed(2)}  (target <= 1.5)`);
+  console.log(`  (faces found in the frame: tasks-vision ${result.tasksFaces}, natively ${native.boxes.length})`);
+  console.log(`  ratio detectFaces / tasks-vision CPU = ${(t.detectFaces / t.tasksVision).toFixed(2)}  (target <= 1.0)`);
 
   const iou = (a, b) => {
     const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
@@ -152,7 +207,7 @@ try {
     return union > 0 ? (w * h) / union : 0;
   };
   const found = (peer, mine, min) => peer.filter((p) => mine.some((m) => iou(p, m) > min)).length;
-  console.log('\nrecall against the peer\'s faces (IoU > 0.5; rustface\'s tighter boxes at IoU > 0.3):');
+  console.log('\nrecall against the faces of MediaPipe\'s legacy solution (IoU > 0.5; rustface\'s tighter boxes at IoU > 0.3):');
   const totals = { peer: 0, ours: 0, rustface: 0, extra: 0 };
   const groups = new Map();
   for (const r of result.recall) {

@@ -5,6 +5,9 @@ const DRAWABLE = ['HTMLImageElement', 'HTMLVideoElement', 'HTMLCanvasElement', '
 let worker = null;
 let nextId = 1;
 const pending = new Map();
+// A pixel buffer the worker handed back after a detection: the next caller's ImageData is copied
+// into it (a fresh 2 MB buffer costs more to fill than one already mapped) and moved, not cloned.
+let spare = null;
 
 export function faceSwapError(code, message, field) {
   return Object.assign(new Error(message), { name: 'FaceSwapError', code, ...(field ? { field } : {}) });
@@ -13,6 +16,7 @@ export function faceSwapError(code, message, field) {
 function startWorker() {
   worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   worker.onmessage = ({ data }) => {
+    if (data.pixels) spare = data.pixels;
     const job = pending.get(data.id);
     if (!job) return;
     pending.delete(data.id);
@@ -87,6 +91,18 @@ async function pixels(source) {
   }
 }
 
+/** The pixels to move to the worker: ours as they are, a caller's copied (into the spare buffer
+ * when it has the size). */
+function movable(image, owned) {
+  if (owned) return image.data;
+  const size = image.data.byteLength;
+  const buffer = spare?.byteLength === size ? spare : new ArrayBuffer(size);
+  if (buffer === spare) spare = null;
+  const copy = new Uint8ClampedArray(buffer);
+  copy.set(image.data);
+  return copy;
+}
+
 /** See `detectFaces` in faceswap_wasm.d.ts. */
 export async function detectFaces(source, options) {
   const minFaceSize = option(options, 'minFaceSize', 20, (n) => n >= 20, 'a number of pixels, 20 or more');
@@ -94,9 +110,9 @@ export async function detectFaces(source, options) {
   const keypoints = options?.keypoints === true;
   const smallFaces = options?.smallFaces === true;
   const { image, owned } = await pixels(source);
-  const message = { data: image.data, width: image.width, height: image.height, threshold, keypoints, smallFaces };
-  // Pixels made here are moved to the worker, not copied; a caller's ImageData is left intact.
-  const flat = await ask(message, owned ? [image.data.buffer] : []);
+  const data = movable(image, owned);
+  // The pixels are moved to the worker, not cloned; a caller's ImageData is left intact (copied).
+  const flat = await ask({ data, width: image.width, height: image.height, threshold, keypoints, smallFaces }, [data.buffer]);
   const boxes = [];
   const scores = [];
   const points = [];

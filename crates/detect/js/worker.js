@@ -1,7 +1,8 @@
 // The detection worker: loads faceswap-detect's wasm (BlazeFace) on first message and answers each
-// { id, data, width, height, threshold, keypoints, smallFaces } with { id, faces } (flat
-// [x1, y1, x2, y2, score, (12 keypoint values when asked), ...]) or { id, error }. With smallFaces
-// it loads, once, the module that adds rustface (./seeta/, BlazeFace plus rustface's small faces).
+// { id, data, width, height, threshold, keypoints, smallFaces } with { id, faces, pixels } (faces
+// flat [x1, y1, x2, y2, score, (12 keypoint values when asked), ...]; pixels: data's buffer, handed
+// back for reuse) or { id, error }. With smallFaces it loads, once, the module that adds rustface
+// (./seeta/, BlazeFace plus rustface's small faces).
 // Messages with `people` are findPeople's (./people.js): they load, once, the people finder's
 // module (./people/: BlazeFace plus face-api.js's face recognition network, whose weights it
 // fetches from ./people/ on the first findPeople call only).
@@ -94,7 +95,9 @@ self.onmessage = async ({ data: job }) => {
     const detect = job.smallFaces ? await loadSmall() : (await ready, detectRgba);
     const started = performance.now();
     const faces = detect(job.data, job.width, job.height, job.threshold, job.keypoints);
-    self.postMessage({ id: job.id, faces, ms: performance.now() - started }, [faces.buffer]);
+    // The pixels go back too (they are in the wasm's memory now), for the next call to reuse.
+    const pixels = job.data.buffer;
+    self.postMessage({ id: job.id, faces, ms: performance.now() - started, pixels }, [faces.buffer, pixels]);
   } catch (error) {
     self.postMessage({ id: job.id, error: String(error?.message ?? error) });
   }

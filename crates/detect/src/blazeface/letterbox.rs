@@ -47,8 +47,8 @@ fn spans(frame: u32, size: usize, scale: f32, pad: f32) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Fills `input` (`in_width * in_height * 3`, RGB) from `pixels` (`channels` bytes per pixel,
-/// RGB first).
+/// Fills `input` (`in_width * in_height * 3`, planar: the red plane, then green, then blue) from
+/// `pixels` (`channels` bytes per pixel, RGB first).
 pub fn fill(
     pixels: &[u8],
     channels: usize,
@@ -65,34 +65,60 @@ pub fn fill(
     let rows = spans(height, in_height, letterbox.scale, letterbox.pad_y);
     let stride = width as usize * channels;
     let mut sums = vec![[0u32; 3]; in_width];
+    let (mut short, mut long) = (Vec::new(), Vec::new());
     for (oy, &(y0, y1)) in rows.iter().enumerate() {
         if y0 == y1 {
             continue;
         }
-        sums.iter_mut().for_each(|s| *s = [0; 3]);
-        for row in pixels[y0 * stride..y1 * stride].chunks_exact(stride) {
-            for (sum, &(x0, x1)) in sums.iter_mut().zip(&columns) {
-                for p in row[x0 * channels..x1 * channels].chunks_exact(channels) {
-                    sum[0] += u32::from(p[0]);
-                    sum[1] += u32::from(p[1]);
-                    sum[2] += u32::from(p[2]);
-                }
-            }
+        let under = &pixels[y0 * stride..y1 * stride];
+        // 16-bit sums (eight lanes at a time) while they cannot overflow: up to 257 rows of 255.
+        if y1 - y0 <= usize::from(u16::MAX / 255) {
+            span_sums::<u16>(under, stride, channels, &columns, &mut short, &mut sums);
+        } else {
+            span_sums::<u32>(under, stride, channels, &columns, &mut long, &mut sums);
         }
-        for ((out, sum), &(x0, x1)) in input[oy * in_width * 3..(oy + 1) * in_width * 3]
-            .chunks_exact_mut(3)
-            .zip(&sums)
-            .zip(&columns)
-        {
-            let count = ((x1 - x0) * (y1 - y0)) as f32;
-            if count > 0.0 {
-                for (o, &s) in out.iter_mut().zip(sum) {
-                    *o = s as f32 / count / 127.5 - 1.0;
+        let plane = in_width * in_height;
+        for (k, channel) in input.chunks_exact_mut(plane.max(1)).take(3).enumerate() {
+            let line = &mut channel[oy * in_width..(oy + 1) * in_width];
+            for ((out, sum), &(x0, x1)) in line.iter_mut().zip(&sums).zip(&columns) {
+                let count = ((x1 - x0) * (y1 - y0)) as f32;
+                if count > 0.0 {
+                    *out = sum[k] as f32 / count / 127.5 - 1.0;
                 }
             }
         }
     }
     letterbox
+}
+
+/// Each input pixel's sums of red, green and blue over the frame rows `under` it (`stride`
+/// bytes each): the rows summed column by column into `column_sums` first (a pass over
+/// contiguous bytes, many lanes at a time), then each pixel's span of columns.
+fn span_sums<T>(
+    under: &[u8],
+    stride: usize,
+    channels: usize,
+    columns: &[(usize, usize)],
+    column_sums: &mut Vec<T>,
+    sums: &mut [[u32; 3]],
+) where
+    T: Copy + Default + From<u8> + Into<u32> + std::ops::AddAssign,
+{
+    column_sums.clear();
+    column_sums.resize(stride, T::default());
+    for row in under.chunks_exact(stride) {
+        for (s, &v) in column_sums.iter_mut().zip(row) {
+            *s += T::from(v);
+        }
+    }
+    for (sum, &(x0, x1)) in sums.iter_mut().zip(columns) {
+        *sum = [0; 3];
+        for p in column_sums[x0 * channels..x1 * channels].chunks_exact(channels) {
+            for (s, &v) in sum.iter_mut().zip(&p[..3]) {
+                *s += v.into();
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -107,9 +133,30 @@ mod tests {
         let letterbox = fill(&pixels, 4, (w as u32, h as u32), (4, 4), &mut input);
         assert_eq!(letterbox.scale, 0.5);
         assert_eq!((letterbox.pad_x, letterbox.pad_y), (0.0, 1.0));
-        assert_eq!(input[0], -1.0, "top bar");
-        assert_eq!(input[4 * 3], 1.0, "second row is the frame");
-        assert_eq!(input[3 * 4 * 3], -1.0, "bottom bar");
+        for plane in input.chunks_exact(16) {
+            assert_eq!(plane[0], -1.0, "top bar");
+            assert_eq!(plane[4], 1.0, "second row is the frame");
+            assert_eq!(plane[3 * 4], -1.0, "bottom bar");
+        }
         assert_eq!(letterbox.to_frame([2.0, 2.0]), [4.0, 2.0]);
+    }
+
+    #[test]
+    fn a_very_tall_frame_sums_without_overflow() {
+        // 15,000 frame rows per input row: past what 16-bit sums hold.
+        let (w, h) = (2, 60_000);
+        let pixels = vec![255u8; w * h * 4];
+        let mut input = vec![0.0; 4 * 4 * 3];
+        fill(&pixels, 4, (w as u32, h as u32), (4, 4), &mut input);
+        for plane in input.chunks_exact(16) {
+            for row in plane.chunks_exact(4) {
+                assert_eq!(row[0], -1.0, "left bar");
+                assert!(
+                    (row[1] - 1.0).abs() < 1e-6,
+                    "the frame is white: {}",
+                    row[1]
+                );
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
-//! The layer kernels, on NHWC `f32` tensors of one image. Loops run along the channel axis (the
-//! innermost, contiguous one) with no reduction across lanes, so LLVM vectorizes them with
-//! `+simd128` on wasm32 and SSE/AVX natively, without `unsafe`.
+//! The small layer kernels (pooling, padding, resizing, depth to space, add, activations, layout
+//! changes) and the geometry the convolutions share, on planar `f32` tensors of one image (CHW:
+//! each channel's plane, row by row); the convolutions themselves are in `conv.rs` and
+//! `depthwise.rs`.
 
 /// A fused activation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,8 +19,16 @@ impl Activation {
     pub fn apply(self, values: &mut [f32]) {
         match self {
             Activation::Linear => {}
-            Activation::Relu => values.iter_mut().for_each(|v| *v = v.max(0.0)),
-            Activation::Relu6 => values.iter_mut().for_each(|v| *v = v.clamp(0.0, 6.0)),
+            // Comparisons and selects, not `f32::max`: wasm has no instruction with Rust's NaN
+            // rule for `max`, so LLVM would call a function per value; these become f32x4.pmax
+            // and f32x4.pmin (NaN still gives 0, as with `max`).
+            Activation::Relu => values
+                .iter_mut()
+                .for_each(|v| *v = if *v > 0.0 { *v } else { 0.0 }),
+            Activation::Relu6 => values.iter_mut().for_each(|v| {
+                let positive = if *v > 0.0 { *v } else { 0.0 };
+                *v = if positive < 6.0 { positive } else { 6.0 };
+            }),
         }
     }
 }
@@ -61,137 +70,63 @@ pub struct Window {
 impl Window {
     /// The input position of output `o` and kernel tap `k` along one axis, if inside `size`.
     #[inline]
-    fn source(&self, o: usize, k: usize, pad: usize, size: usize) -> Option<usize> {
+    pub fn source(&self, o: usize, k: usize, pad: usize, size: usize) -> Option<usize> {
         (o * self.stride + k).checked_sub(pad).filter(|&i| i < size)
     }
-}
 
-/// A full convolution. `weights` is `[kh][kw][cin][cout]`; `out` is `[oh][ow][cout]`.
-pub fn conv(
-    src: &[f32],
-    input: Dims,
-    weights: &[f32],
-    bias: &[f32],
-    window: Window,
-    out: &mut [f32],
-    output: Dims,
-) {
-    let (cin, cout) = (input.c, output.c);
-    for (p, dst) in out.chunks_exact_mut(cout).enumerate() {
-        let (oy, ox) = (p / output.w, p % output.w);
-        dst.copy_from_slice(bias);
-        for ky in 0..window.kh {
-            let Some(iy) = window.source(oy, ky, window.pad_top, input.h) else {
-                continue;
-            };
-            for kx in 0..window.kw {
-                let Some(ix) = window.source(ox, kx, window.pad_left, input.w) else {
-                    continue;
-                };
-                let at = (iy * input.w + ix) * cin;
-                let tap = (ky * window.kw + kx) * cin * cout;
-                accumulate(dst, &src[at..at + cin], &weights[tap..tap + cin * cout]);
-            }
-        }
-    }
-}
-
-/// `dst += sum_i px[i] * rows[i]`, where `rows` holds `px.len()` rows of `dst.len()` weights.
-/// Four input channels per pass over `dst`, so each output value is loaded and stored a quarter
-/// as often.
-#[inline]
-fn accumulate(dst: &mut [f32], px: &[f32], rows: &[f32]) {
-    let n = dst.len();
-    let mut quads = px.chunks_exact(4);
-    let mut weight_quads = rows.chunks_exact(4 * n);
-    for (a, w) in (&mut quads).zip(&mut weight_quads) {
-        let (w0, rest) = w.split_at(n);
-        let (w1, rest) = rest.split_at(n);
-        let (w2, w3) = rest.split_at(n);
-        let (a0, a1, a2, a3) = (a[0], a[1], a[2], a[3]);
-        for ((((d, &x0), &x1), &x2), &x3) in dst.iter_mut().zip(w0).zip(w1).zip(w2).zip(w3) {
-            *d += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
-        }
-    }
-    for (&a, w) in quads
-        .remainder()
-        .iter()
-        .zip(weight_quads.remainder().chunks_exact(n))
-    {
-        for (d, &x) in dst.iter_mut().zip(w) {
-            *d += a * x;
-        }
-    }
-}
-
-/// A depthwise convolution (multiplier 1). `weights` is `[kh][kw][c]`.
-pub fn depthwise(
-    src: &[f32],
-    input: Dims,
-    weights: &[f32],
-    bias: &[f32],
-    window: Window,
-    out: &mut [f32],
-    output: Dims,
-) {
-    let c = input.c;
-    for (p, dst) in out.chunks_exact_mut(c).enumerate() {
-        let (oy, ox) = (p / output.w, p % output.w);
-        dst.copy_from_slice(bias);
-        for ky in 0..window.kh {
-            let Some(iy) = window.source(oy, ky, window.pad_top, input.h) else {
-                continue;
-            };
-            for kx in 0..window.kw {
-                let Some(ix) = window.source(ox, kx, window.pad_left, input.w) else {
-                    continue;
-                };
-                let at = (iy * input.w + ix) * c;
-                let tap = (ky * window.kw + kx) * c;
-                for ((d, &x), &w) in dst
-                    .iter_mut()
-                    .zip(&src[at..at + c])
-                    .zip(&weights[tap..tap + c])
-                {
-                    *d += x * w;
-                }
-            }
-        }
+    /// The outputs `o` (of `outputs`) whose tap `k` falls inside the input (`size`) along one
+    /// axis: those for which `source` is `Some`.
+    pub fn span(
+        &self,
+        k: usize,
+        pad: usize,
+        size: usize,
+        outputs: usize,
+    ) -> std::ops::Range<usize> {
+        let stride = self.stride.max(1);
+        let start = pad.saturating_sub(k).div_ceil(stride);
+        // o * stride + k - pad <= size - 1
+        let end = match (size + pad).checked_sub(k + 1) {
+            Some(last) => (last / stride + 1).min(outputs),
+            None => 0,
+        };
+        start.min(end)..end
     }
 }
 
 /// Max pooling; padded positions are skipped.
 pub fn max_pool(src: &[f32], input: Dims, window: Window, out: &mut [f32], output: Dims) {
-    let c = input.c;
-    for (p, dst) in out.chunks_exact_mut(c).enumerate() {
-        let (oy, ox) = (p / output.w, p % output.w);
-        dst.fill(f32::NEG_INFINITY);
-        for ky in 0..window.kh {
-            let Some(iy) = window.source(oy, ky, window.pad_top, input.h) else {
-                continue;
-            };
-            for kx in 0..window.kw {
-                let Some(ix) = window.source(ox, kx, window.pad_left, input.w) else {
+    let (in_plane, out_plane) = (input.h * input.w, output.h * output.w);
+    for (plane_in, plane_out) in src
+        .chunks_exact(in_plane.max(1))
+        .zip(out.chunks_exact_mut(out_plane.max(1)))
+    {
+        for (p, dst) in plane_out.iter_mut().enumerate() {
+            let (oy, ox) = (p / output.w, p % output.w);
+            *dst = f32::NEG_INFINITY;
+            for ky in 0..window.kh {
+                let Some(iy) = window.source(oy, ky, window.pad_top, input.h) else {
                     continue;
                 };
-                let at = (iy * input.w + ix) * c;
-                for (d, &x) in dst.iter_mut().zip(&src[at..at + c]) {
-                    *d = d.max(x);
+                for kx in 0..window.kw {
+                    if let Some(ix) = window.source(ox, kx, window.pad_left, input.w) {
+                        *dst = dst.max(plane_in[iy * input.w + ix]);
+                    }
                 }
             }
         }
     }
 }
 
-/// Zero padding of the spatial and channel axes: `before` and `after` are (rows, columns,
-/// channels).
+/// Zero padding of the spatial and channel axes: `before` is (rows, columns, channels).
 pub fn pad(src: &[f32], input: Dims, before: [usize; 3], out: &mut [f32], output: Dims) {
     out.fill(0.0);
-    for y in 0..input.h {
-        for x in 0..input.w {
-            let from = (y * input.w + x) * input.c;
-            let to = ((y + before[0]) * output.w + x + before[1]) * output.c + before[2];
-            out[to..to + input.c].copy_from_slice(&src[from..from + input.c]);
+    let (in_plane, out_plane) = (input.h * input.w, output.h * output.w);
+    for (c, plane) in src.chunks_exact(in_plane.max(1)).enumerate() {
+        let to = (c + before[2]) * out_plane;
+        for (y, line) in plane.chunks_exact(input.w.max(1)).enumerate() {
+            let at = to + (y + before[0]) * output.w + before[1];
+            out[at..at + input.w].copy_from_slice(line);
         }
     }
 }
@@ -205,7 +140,6 @@ pub fn resize_bilinear(
     half_pixel: bool,
     align_corners: bool,
 ) {
-    let c = input.c;
     let scale = |i: usize, o: usize| {
         if align_corners && o > 1 {
             (i - 1) as f32 / (o - 1) as f32
@@ -224,36 +158,47 @@ pub fn resize_bilinear(
         let i1 = (i0 + 1).min(size - 1);
         (i0, i1, f - i0 as f32)
     };
-    for oy in 0..output.h {
-        let (y0, y1, fy) = locate(oy, sy, input.h);
-        for ox in 0..output.w {
-            let (x0, x1, fx) = locate(ox, sx, input.w);
-            let at = |y: usize, x: usize| (y * input.w + x) * c;
-            let (a, b, cc, d) = (at(y0, x0), at(y0, x1), at(y1, x0), at(y1, x1));
-            let to = (oy * output.w + ox) * c;
-            for k in 0..c {
-                let top = src[a + k] + (src[b + k] - src[a + k]) * fx;
-                let bottom = src[cc + k] + (src[d + k] - src[cc + k]) * fx;
-                out[to + k] = top + (bottom - top) * fy;
+    let columns: Vec<(usize, usize, f32)> =
+        (0..output.w).map(|ox| locate(ox, sx, input.w)).collect();
+    let (in_plane, out_plane) = (input.h * input.w, output.h * output.w);
+    for (plane_in, plane_out) in src
+        .chunks_exact(in_plane.max(1))
+        .zip(out.chunks_exact_mut(out_plane.max(1)))
+    {
+        for (oy, line) in plane_out.chunks_exact_mut(output.w.max(1)).enumerate() {
+            let (y0, y1, fy) = locate(oy, sy, input.h);
+            let (r0, r1) = (&plane_in[y0 * input.w..], &plane_in[y1 * input.w..]);
+            for (o, &(x0, x1, fx)) in line.iter_mut().zip(&columns) {
+                let top = r0[x0] + (r0[x1] - r0[x0]) * fx;
+                let bottom = r1[x0] + (r1[x1] - r1[x0]) * fx;
+                *o = top + (bottom - top) * fy;
             }
         }
     }
 }
 
 /// Depth to space (TensorFlow's DCR order): each input pixel's channels become a `block` x
-/// `block` patch of output pixels.
+/// `block` patch of output pixels; input channel `(dy * block + dx) * c + k` goes to channel `k`.
 pub fn depth_to_space(src: &[f32], input: Dims, block: usize, out: &mut [f32], output: Dims) {
-    let c = output.c;
-    for y in 0..input.h {
-        for x in 0..input.w {
-            let from = (y * input.w + x) * input.c;
-            for dy in 0..block {
-                for dx in 0..block {
-                    let to = ((y * block + dy) * output.w + x * block + dx) * c;
-                    let at = from + (dy * block + dx) * c;
-                    out[to..to + c].copy_from_slice(&src[at..at + c]);
-                }
+    let (c, in_plane) = (output.c, input.h * input.w);
+    for (channel, plane) in src.chunks_exact(in_plane.max(1)).enumerate() {
+        let (k, offset) = (channel % c.max(1), channel / c.max(1));
+        let (dy, dx) = (offset / block, offset % block);
+        for (y, line) in plane.chunks_exact(input.w.max(1)).enumerate() {
+            let at = (k * output.h + y * block + dy) * output.w + dx;
+            for (x, &v) in line.iter().enumerate() {
+                out[at + x * block] = v;
             }
+        }
+    }
+}
+
+/// A CHW tensor in HWC order (TensorFlow Lite's): `out[(y * w + x) * c + k] = src[k][y][x]`.
+pub fn to_hwc(src: &[f32], dims: Dims, out: &mut [f32]) {
+    let plane = dims.h * dims.w;
+    for (k, values) in src.chunks_exact(plane.max(1)).enumerate() {
+        for (p, &v) in values.iter().enumerate() {
+            out[p * dims.c + k] = v;
         }
     }
 }
@@ -267,7 +212,14 @@ pub fn add(a: &[f32], b: &[f32], out: &mut [f32]) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::conv::{conv, Epilogue, SparseWeights};
+    use super::super::depthwise::depthwise;
     use super::*;
+
+    const LINEAR: Epilogue = Epilogue {
+        residual: None,
+        activation: Activation::Linear,
+    };
 
     fn dims(h: usize, w: usize, c: usize) -> Dims {
         Dims { h, w, c }
@@ -277,11 +229,9 @@ mod tests {
     fn a_3x3_convolution_with_same_padding_sums_neighbours() {
         // One channel in, two out: out0 = sum of the 3x3 neighbourhood, out1 = 2x centre.
         let src: Vec<f32> = (1..=9).map(|v| v as f32).collect();
-        let mut weights = vec![0.0; 3 * 3 * 2];
-        for tap in 0..9 {
-            weights[tap * 2] = 1.0;
-        }
-        weights[4 * 2 + 1] = 2.0;
+        let mut weights = vec![0.0; 2 * 3 * 3];
+        weights[..9].fill(1.0);
+        weights[9 + 4] = 2.0;
         let window = Window {
             kh: 3,
             kw: 3,
@@ -293,22 +243,26 @@ mod tests {
         conv(
             &src,
             dims(3, 3, 1),
-            &weights,
-            &[0.0, 1.0],
+            &SparseWeights::new(&weights, &[0.0, 1.0], 9),
             window,
+            LINEAR,
+            &mut Vec::new(),
             &mut out,
             dims(3, 3, 2),
         );
         assert_eq!(out[0], 1.0 + 2.0 + 4.0 + 5.0);
-        assert_eq!(out[4 * 2], 45.0);
-        assert_eq!(out[4 * 2 + 1], 11.0);
+        assert_eq!(out[4], 45.0);
+        assert_eq!(out[9 + 4], 11.0);
     }
 
     #[test]
     fn pointwise_convolution_uses_every_input_channel() {
-        // Six input channels exercise the four-at-a-time path and the remainder.
+        // Six input channels, two output channels (the second skips its zero weight).
         let src = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
-        let weights: Vec<f32> = (0..6).flat_map(|i| [1.0, i as f32]).collect();
+        let weights: Vec<f32> = [1.0; 6]
+            .into_iter()
+            .chain((0..6).map(|i| i as f32))
+            .collect();
         let window = Window {
             kh: 1,
             kw: 1,
@@ -320,9 +274,10 @@ mod tests {
         conv(
             &src,
             dims(1, 1, 6),
-            &weights,
-            &[0.5, 0.0],
+            &SparseWeights::new(&weights, &[0.5, 0.0], 6),
             window,
+            LINEAR,
+            &mut Vec::new(),
             &mut out,
             dims(1, 1, 2),
         );
@@ -347,6 +302,7 @@ mod tests {
             &weights,
             &[0.0],
             window,
+            Activation::Linear,
             &mut out,
             dims(2, 2, 1),
         );
@@ -376,7 +332,11 @@ mod tests {
             &mut padded,
             dims(2, 2, 2),
         );
-        assert_eq!(padded, [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 2.0]);
+        assert_eq!(padded, [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0]);
+
+        let mut hwc = [0.0; 6];
+        to_hwc(&[1.0, 2.0, 3.0, 10.0, 20.0, 30.0], dims(1, 3, 2), &mut hwc);
+        assert_eq!(hwc, [1.0, 10.0, 2.0, 20.0, 3.0, 30.0]);
 
         let mut resized = vec![0.0; 4];
         resize_bilinear(

@@ -1,15 +1,21 @@
 //! A small network runner for the layer kinds of MediaPipe's BlazeFace models: convolution,
 //! depthwise convolution, add, ReLU, max pooling, pad, bilinear resize, depth to space, reshape,
-//! and the
-//! `DENSIFY` and `DEQUANTIZE` of sparse float16 weights (done once, at load). A `RELU` right after the layer that
-//! feeds it is fused into that layer. Activations are kept between runs, so a run allocates
-//! nothing.
+//! and the `DENSIFY` and `DEQUANTIZE` of sparse float16 weights (done once, at load, with the
+//! weights packed for their kernels). Layers are fused at load where the graph allows: a `RELU`
+//! into the layer before it, a `PAD` into the convolution after it (its window hangs over the
+//! input instead), an `ADD` into the convolution that feeds it (the residual is summed as the
+//! output is stored). Activations are kept between runs, so a run allocates nothing.
 
+mod buffers;
+mod conv;
+mod depthwise;
+mod fuse;
 mod kernels;
 mod sparse;
 
 use crate::error::ModelError;
 use crate::tflite::{Graph, Operator, Tensor, TensorType};
+use conv::{Epilogue, SparseWeights};
 use kernels::{Activation, Dims, Window};
 
 /// TensorFlow Lite builtin operator codes used here.
@@ -31,11 +37,16 @@ mod code {
 /// One layer, with its weights laid out for its kernel.
 #[derive(Debug, Clone)]
 enum Layer {
+    /// A full convolution (1 x 1 ones included), its nonzero weights.
     Conv {
+        weights: SparseWeights,
+        window: Window,
+    },
+    /// A depthwise convolution: weights `[c][kh * kw]`.
+    Depthwise {
         weights: Vec<f32>,
         bias: Vec<f32>,
         window: Window,
-        depthwise: bool,
     },
     Add(usize),
     Activate,
@@ -49,23 +60,32 @@ enum Layer {
     Copy,
 }
 
-/// A layer with its input and output tensors and fused activation.
+/// A layer with its input and output tensors, fused activation and (convolutions only) a fused
+/// residual: a tensor added to the output before the activation.
 #[derive(Debug, Clone)]
 struct Step {
     layer: Layer,
     input: usize,
     output: usize,
     activation: Activation,
+    residual: Option<usize>,
 }
 
-/// A loaded network: its steps in order and a buffer per tensor.
+/// A loaded network: its steps in order and a buffer per tensor, planar (CHW).
 #[derive(Debug, Clone)]
 pub struct Network {
     steps: Vec<Step>,
     dims: Vec<Dims>,
+    /// The buffers, shared by tensors whose lives do not overlap.
     values: Vec<Vec<f32>>,
+    /// Each tensor's buffer.
+    slots: Vec<usize>,
+    /// Patches gathered for the convolutions wider than 1 x 1.
+    scratch: Vec<f32>,
     input: usize,
     outputs: Vec<usize>,
+    /// The outputs after a run in TensorFlow Lite's order (HWC).
+    results: Vec<Vec<f32>>,
 }
 
 /// IEEE half precision to single.
@@ -205,6 +225,7 @@ impl Network {
                 input: input as usize,
                 output: output as usize,
                 activation,
+                residual: None,
             };
             match op.code {
                 code::DEQUANTIZE => {
@@ -244,6 +265,11 @@ impl Network {
                     if dilation.unwrap_or(1) != 1 || stride != option(op, 2) {
                         return Err(ModelError::Unsupported("dilated or uneven strides".into()));
                     }
+                    if depthwise && kw > depthwise::MAX_WIDTH {
+                        return Err(ModelError::Unsupported(format!(
+                            "depthwise window {kh}x{kw}"
+                        )));
+                    }
                     if depthwise && (o != 1 || i != output_dims.c || input_dims.c != i) {
                         return Err(ModelError::Unsupported(
                             "depth multiplier other than 1".into(),
@@ -252,28 +278,32 @@ impl Network {
                     if filter.len() != o * kh * kw * i || bias.len() != output_dims.c {
                         return Err(ModelError::Corrupt("weights do not match their shape"));
                     }
-                    // Filters are OHWI; the kernels want HWIO (depthwise: 1HWC is already HWC).
-                    let weights = if depthwise {
-                        filter
-                    } else {
-                        let mut hwio = vec![0.0; filter.len()];
-                        for (n, &w) in filter.iter().enumerate() {
-                            let (oc, rest) = (n / (kh * kw * i), n % (kh * kw * i));
-                            hwio[rest * o + oc] = w;
-                        }
-                        hwio
-                    };
                     let stride = stride.unwrap_or(1).max(1) as usize;
                     let same = option(op, 0).unwrap_or(0) == 0;
-                    steps.push(step(
-                        Layer::Conv {
-                            weights,
+                    let window = window(kh, kw, stride, same, input_dims, output_dims);
+                    let layer = if depthwise {
+                        // 1HWC, each channel's window wanted together: C(HW).
+                        let taps = kh * kw;
+                        let mut planar = vec![0.0; filter.len()];
+                        for (n, &w) in filter.iter().enumerate() {
+                            planar[(n % i) * taps + n / i] = w;
+                        }
+                        Layer::Depthwise {
+                            weights: planar,
                             bias,
-                            window: window(kh, kw, stride, same, input_dims, output_dims),
-                            depthwise,
-                        },
-                        activation(act)?,
-                    ));
+                            window,
+                        }
+                    } else {
+                        if i != input_dims.c || o != output_dims.c {
+                            return Err(ModelError::Corrupt("filter does not match its tensors"));
+                        }
+                        // OHWI: each output channel's row of taps x input channels.
+                        Layer::Conv {
+                            weights: SparseWeights::new(&filter, &bias, kh * kw * i),
+                            window,
+                        }
+                    };
+                    steps.push(step(layer, activation(act)?));
                 }
                 code::ADD => {
                     let other = index(*op.inputs.get(1).ok_or(ModelError::Corrupt("add of one"))?)?;
@@ -325,22 +355,40 @@ impl Network {
                     }
                     steps.push(step(Layer::DepthToSpace(block), Activation::Linear));
                 }
-                code::RESHAPE => steps.push(step(Layer::Copy, Activation::Linear)),
+                code::RESHAPE => {
+                    // Planar tensors reshape by copying only while the channels stay.
+                    if input_dims.c != output_dims.c {
+                        return Err(ModelError::Unsupported("reshape across channels".into()));
+                    }
+                    steps.push(step(Layer::Copy, Activation::Linear))
+                }
                 other => return Err(ModelError::Unsupported(format!("operator {other}"))),
             }
         }
-        let steps = fuse_activations(steps, graph);
         let dims: Vec<Dims> = tensors.iter().map(|t| dims_of(&t.shape)).collect();
-        let values = dims.iter().map(|d| vec![0.0; d.len()]).collect();
+        let steps = fuse::residuals(
+            fuse::pads(fuse::activations(steps, graph), graph, &dims),
+            graph,
+        );
         let input = *graph
             .inputs
             .first()
             .ok_or(ModelError::Corrupt("no input"))?;
+        let (slots, sizes) = buffers::assign(&steps, &dims, input, &graph.outputs)?;
+        let values = sizes.iter().map(|&n| vec![0.0; n]).collect();
+        let results = graph
+            .outputs
+            .iter()
+            .map(|&o| vec![0.0; dims[o].len()])
+            .collect();
         Ok(Self {
             steps,
             dims,
             values,
+            slots,
+            scratch: Vec::new(),
             input,
+            results,
             outputs: graph.outputs.clone(),
         })
     }
@@ -350,59 +398,34 @@ impl Network {
         self.dims[self.input]
     }
 
-    /// The input buffer, to fill before `run`.
+    /// The input buffer, to fill before `run`: planar, each channel's plane row by row (CHW).
     pub fn input_mut(&mut self) -> &mut [f32] {
-        &mut self.values[self.input]
+        let len = self.dims[self.input].len();
+        &mut self.values[self.slots[self.input]][..len]
     }
 
     /// Runs every layer; then `output(n)` holds the results.
     pub fn run(&mut self) {
         for step in &self.steps {
-            // Take the output buffer out so the input can be borrowed beside it.
-            let mut out = std::mem::take(&mut self.values[step.output]);
-            let (input, output) = (self.dims[step.input], self.dims[step.output]);
-            let src = &self.values[step.input];
-            match &step.layer {
-                Layer::Conv {
-                    weights,
-                    bias,
-                    window,
-                    depthwise: false,
-                } => kernels::conv(src, input, weights, bias, *window, &mut out, output),
-                Layer::Conv {
-                    weights,
-                    bias,
-                    window,
-                    depthwise: true,
-                } => kernels::depthwise(src, input, weights, bias, *window, &mut out, output),
-                Layer::Add(other) => kernels::add(src, &self.values[*other], &mut out),
-                Layer::MaxPool(window) => kernels::max_pool(src, input, *window, &mut out, output),
-                Layer::Pad(before) => kernels::pad(src, input, *before, &mut out, output),
-                Layer::Resize {
-                    half_pixel,
-                    align_corners,
-                } => kernels::resize_bilinear(
-                    src,
-                    input,
-                    &mut out,
-                    output,
-                    *half_pixel,
-                    *align_corners,
-                ),
-                Layer::DepthToSpace(block) => {
-                    kernels::depth_to_space(src, input, *block, &mut out, output)
-                }
-                Layer::Activate | Layer::Copy => out.copy_from_slice(src),
-            }
-            step.activation.apply(&mut out);
-            self.values[step.output] = out;
+            execute(
+                step,
+                &mut self.values,
+                &self.slots,
+                &self.dims,
+                &mut self.scratch,
+            );
+        }
+        for (&tensor, result) in self.outputs.iter().zip(&mut self.results) {
+            let values = &self.values[self.slots[tensor]][..self.dims[tensor].len()];
+            kernels::to_hwc(values, self.dims[tensor], result);
         }
     }
 
-    /// Output `n` of the graph (in the file's order) and its last dimension.
+    /// Output `n` of the graph (in the file's order), in TensorFlow Lite's order (HWC), and its
+    /// last dimension.
     pub fn output(&self, n: usize) -> Option<(&[f32], usize)> {
         let index = *self.outputs.get(n)?;
-        Some((&self.values[index], self.dims[index].c))
+        Some((self.results.get(n)?, self.dims[index].c))
     }
 
     /// Number of outputs.
@@ -411,33 +434,64 @@ impl Network {
     }
 }
 
-/// Folds each `RELU` into the layer before it when that layer's output feeds nothing else.
-fn fuse_activations(steps: Vec<Step>, graph: &Graph) -> Vec<Step> {
-    let uses = |tensor: usize| {
-        graph
-            .operators
-            .iter()
-            .flat_map(|op| &op.inputs)
-            .filter(|&&i| i as usize == tensor)
-            .count()
-            + usize::from(graph.outputs.contains(&tensor))
-    };
-    let mut fused: Vec<Step> = Vec::with_capacity(steps.len());
-    for step in steps {
-        if let (Layer::Activate, Some(last)) = (&step.layer, fused.last_mut()) {
-            if last.output == step.input
-                && last.activation == Activation::Linear
-                && !matches!(last.layer, Layer::Copy)
-                && uses(step.input) == 1
-            {
-                last.output = step.output;
-                last.activation = step.activation;
-                continue;
-            }
+/// Runs one step: reads its input tensors from `values`, writes its output there.
+fn execute(
+    step: &Step,
+    values: &mut [Vec<f32>],
+    slots: &[usize],
+    dims: &[Dims],
+    scratch: &mut Vec<f32>,
+) {
+    // Take the output buffer out so the inputs can be borrowed beside it (a step never writes a
+    // buffer it reads: `buffers::assign`).
+    let mut buffer = std::mem::take(&mut values[slots[step.output]]);
+    let (input, output) = (dims[step.input], dims[step.output]);
+    let read = |t: usize| &values[slots[t]][..dims[t].len()];
+    let src = read(step.input);
+    let out = &mut buffer[..output.len()];
+    let activation = step.activation;
+    match &step.layer {
+        Layer::Conv { weights, window } => {
+            let epilogue = Epilogue {
+                residual: step.residual.map(read),
+                activation,
+            };
+            conv::conv(src, input, weights, *window, epilogue, scratch, out, output);
         }
-        fused.push(step);
+        Layer::Depthwise {
+            weights,
+            bias,
+            window,
+        } => depthwise::depthwise(src, input, weights, bias, *window, activation, out, output),
+        Layer::Add(other) => {
+            kernels::add(src, read(*other), out);
+            activation.apply(out);
+        }
+        Layer::MaxPool(window) => {
+            kernels::max_pool(src, input, *window, out, output);
+            activation.apply(out);
+        }
+        Layer::Pad(before) => {
+            kernels::pad(src, input, *before, out, output);
+            activation.apply(out);
+        }
+        Layer::Resize {
+            half_pixel,
+            align_corners,
+        } => {
+            kernels::resize_bilinear(src, input, out, output, *half_pixel, *align_corners);
+            activation.apply(out);
+        }
+        Layer::DepthToSpace(block) => {
+            kernels::depth_to_space(src, input, *block, out, output);
+            activation.apply(out);
+        }
+        Layer::Activate | Layer::Copy => {
+            out.copy_from_slice(src);
+            activation.apply(out);
+        }
     }
-    fused
+    values[slots[step.output]] = buffer;
 }
 
 #[cfg(test)]
