@@ -4,7 +4,8 @@
 //! answer, and bad input rejected with its camelCase `field` before any request; aifaceswap's
 //! `multiFaceSwap` with Blobs as its file form, and a task's `resultInfo`; the default time
 //! limits of a submit (longer for AceData, which may answer only when the image is made) and of
-//! `waitForResult` (the proxy's task deadline and a minute).
+//! `waitForResult` (the proxy's task deadline and a minute), and the wait resuming its event
+//! stream with `Last-Event-ID`.
 
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -450,4 +451,46 @@ async fn wait_for_result_gives_up_after_the_proxys_task_deadline_and_a_minute_by
         assert_eq!(prop(&task, "status"), "succeeded");
         assert_eq!(timeouts.millis(), limits, "{options}");
     }
+}
+
+/// `waitForResult` follows the task's event stream: when the stream ends with the task still
+/// pending, it reconnects with `Last-Event-ID` set to the last event's id and resolves on the
+/// succeeded event; `onStatus` sees each status once.
+#[wasm_bindgen_test]
+async fn the_wait_resumes_its_event_stream_after_the_last_event_id() {
+    // Installed for its restore on drop; the stream stand-in below replaces it.
+    let _fetch = FakeFetch::install("(path) => [404, {}]");
+    js_sys::eval(
+        r#"globalThis.__streams = [];
+        globalThis.__statuses = [];
+        globalThis.fetch = async (url, init) => {
+          const request = new Request(url, init);
+          __streams.push({
+            path: new URL(request.url).pathname,
+            accept: request.headers.get('Accept'),
+            lastEventId: request.headers.get('Last-Event-ID'),
+          });
+          const task = (status) => JSON.stringify({ provider: 'acedata', task_id: 'ace-1', status, created_at: 'a', updated_at: 'b' });
+          const body = __streams.length === 1
+            ? `: connected\r\n\r\nevent: status\r\nid: 5\r\ndata: ${task('pending')}\r\n\r\n`
+            : `event: status\nid: 6\ndata: ${task('succeeded')}\n\n`;
+          return new Response(body, { headers: { 'Content-Type': 'text/event-stream' } });
+        };"#,
+    )
+    .unwrap();
+    let options = object("{ onStatus: (task) => globalThis.__statuses.push(task.status) }");
+    let task = JsFuture::from(acedata().wait_for_result("ace-1".into(), options))
+        .await
+        .unwrap();
+    assert_eq!(prop(&task, "status"), "succeeded");
+    let streams = js_sys::Array::from(&js_sys::eval("globalThis.__streams").unwrap()).to_vec();
+    assert_eq!(streams.len(), 2, "one reconnection");
+    for stream in &streams {
+        assert_eq!(prop(stream, "path"), "/api/acedata/tasks/ace-1/events");
+        assert_eq!(prop(stream, "accept"), "text/event-stream");
+    }
+    assert!(prop(&streams[0], "lastEventId").is_null());
+    assert_eq!(prop(&streams[1], "lastEventId"), "5");
+    let statuses = js_sys::eval("globalThis.__statuses.join(',')").unwrap();
+    assert_eq!(statuses, "pending,succeeded");
 }
