@@ -17,6 +17,14 @@ export const CLASSES = {
   acedata: 'AceDataClient',
 };
 
+/** Each provider's one-face swap: its operation, and its fields for the picture and the face. */
+const SWAPS = {
+  aifaceswap: ['faceSwap', 'sourceImage', 'faceImage'],
+  piapi: ['faceSwap', 'targetImage', 'swapImage'],
+  aiphotocraft: ['basicSwap', 'targetImage', 'srcImage'],
+  acedata: ['faceSwap', 'targetImageUrl', 'sourceImageUrl'],
+};
+
 /** Packs the package (pkg/ must be built) into a fresh folder; resolves the tarball's path. */
 export function packTarball() {
   const dir = mkdtempSync(join(tmpdir(), 'faceswap-pack-'));
@@ -25,24 +33,26 @@ export function packTarball() {
 }
 
 /**
- * The app's own code: `window.app` runs `swapFace` with the entry's provider and follows the task
- * with its class, prices its swap, finds faces with the lazily loaded detector and crops them with
- * the lazily loaded media helpers, and finds the people in a video with the lazily loaded people
+ * The app's own code: `window.app` runs the one-face swap of the entry's class and follows the
+ * task, prices the swap, finds faces with the lazily loaded detector and crops them with the
+ * lazily loaded media helpers, and finds the people in a video with the lazily loaded people
  * finder.
  */
 function appSource(provider) {
-  return `import init, { swapFace, estimateCost, detectFaces, cropFaces, findPeople, ${CLASSES[provider]} as Client } from 'faceswap-wasm/${provider}';
+  const [operation, targetField, faceField] = SWAPS[provider];
+  return `import init, { estimateCost, detectFaces, cropFaces, findPeople, ${CLASSES[provider]} as Client } from 'faceswap-wasm/${provider}';
 
 const ready = init();
 window.app = {
   async swap(target, face) {
     await ready;
-    const { taskId } = await swapFace('${provider}', { target, face });
-    return new Client().waitForResult(taskId, { timeoutMs: 60000 });
+    const client = new Client();
+    const { taskId } = await client.${operation}({ ${targetField}: target, ${faceField}: face });
+    return client.waitForResult(taskId, { timeoutMs: 60000 });
   },
   async cost() {
     await ready;
-    return estimateCost('${provider}', 'faceSwap' in Client.prototype ? 'faceSwap' : 'basicSwap');
+    return estimateCost('${provider}', '${operation}');
   },
   async detect(blob) {
     await ready;

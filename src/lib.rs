@@ -44,6 +44,7 @@ mod panic_hook;
 mod piapi;
 mod provider_client;
 mod providers;
+#[cfg(feature = "swap-face")]
 mod swap_face;
 mod task;
 mod types;
@@ -71,4 +72,5 @@ pub use example::ExampleClient;
 pub use media_lazy::{capture_frame, crop_faces};
 #[cfg(feature = "piapi")]
 pub use piapi::PiApiClient;
+#[cfg(feature = "swap-face")]
 pub use swap_face::swap_face;
