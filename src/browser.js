@@ -8,9 +8,10 @@
 //   them;
 // - the transport every call to the proxy goes through (src/http.rs builds the request and
 //   reads the answer): `fetch`, with the app's bearer token and retries;
-// - the reader of a task's event stream (`statusEvents`, for `waitForResult` in src/wait.rs,
-//   which judges each event's task). Every check of a request or of an answer, and every error
-//   of the library, stay in the wasm.
+// - the transport of `waitForResult` (`taskStates`: the task's event stream, read by
+//   `statusEvents`, resumed after it ends, and polling where streaming fails), which hands each
+//   state of the task to src/wait.rs to judge. Every check of a request or of an answer, and
+//   every error of the library, stay in the wasm.
 //
 // The retry rule, in one place: a call is tried again after no HTTP answer at all, or after a
 // 429, 502, 503 or 504; never after another status, an abort or the call's time limit (both end
@@ -188,5 +189,110 @@ export function statusEvents(body) {
     cancel() {
       reader.cancel().catch(() => {});
     },
+  };
+}
+
+const WAIT_FIRST_MS = 250;
+const WAIT_MAX_MS = 10000;
+const STREAM_ATTEMPTS = 3;
+
+/** Whether an answer with HTTP `status` ends a wait: a 4xx but 408 and 429. */
+function endsWait(status) {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+/**
+ * The states of the task at `url` (the proxy's task route) as the proxy reports them, for
+ * `waitForResult` (src/wait.rs), which judges each and ends the wait. `next(refused)` resolves
+ * the JSON text of the task's next state: from its event stream (`url` + `/events`, reconnected
+ * 250 ms after it ends, with `Last-Event-ID` once an event had an id), or, when the answer is no
+ * event stream or three attempts in a row failed, by polling `url`, the pause growing by half
+ * after each state up to 10 s. `refused` tells that the wasm could not read the state it was
+ * given last: a failure, like an error answer or a broken connection, after which the pause
+ * doubles (up to 10 s) and the state is asked for again. Every call goes through `send` (its
+ * token and retries); failures are retried until `signal` aborts, which rejects, as does a
+ * failed `getToken`. It resolves a `Response` instead when the proxy refuses (a 4xx but 408 and
+ * 429): the wait ends with its error. `stop()` closes the stream.
+ */
+export function taskStates(url, retries, getToken, signal) {
+  let pause = WAIT_FIRST_MS;
+  let failures = 0;
+  let polling = false;
+  let polled = false;
+  let events = null;
+  let id = null;
+  let lastId = null;
+  function stop() {
+    events?.cancel();
+    events = null;
+  }
+  async function failed() {
+    stop();
+    failures += 1;
+    if (failures >= STREAM_ATTEMPTS) polling = true;
+    pause = Math.min(pause * 2, WAIT_MAX_MS);
+    await sleep(pause, signal);
+  }
+  // A rejection that ends the wait: the abort, or the app's getToken failing.
+  const ends = (error) => signal.aborted || String(error?.name).startsWith('GetToken');
+  return {
+    async next(refused) {
+      if (refused) {
+        await failed();
+      } else {
+        lastId = id;
+        if (polled) {
+          pause = Math.min(pause * 1.5, WAIT_MAX_MS);
+          await sleep(pause, signal);
+        }
+      }
+      polled = false;
+      for (;;) {
+        if (events) {
+          let event;
+          try {
+            event = await events.next();
+          } catch (error) {
+            if (ends(error)) throw error;
+            await failed();
+            continue;
+          }
+          if (event) {
+            id = event.id;
+            return event.data;
+          }
+          events = null;
+          failures = 0;
+          pause = WAIT_FIRST_MS;
+          await sleep(pause, signal);
+          continue;
+        }
+        const headers = polling ? {} : { Accept: 'text/event-stream' };
+        if (!polling && lastId !== null) headers['Last-Event-ID'] = lastId;
+        let answer;
+        try {
+          answer = await send(polling ? url : `${url}/events`, { headers, signal }, retries, getToken);
+          if (answer.ok && polling) {
+            const text = await answer.text();
+            polled = true;
+            return text;
+          }
+        } catch (error) {
+          if (ends(error)) throw error;
+          await failed();
+          continue;
+        }
+        if (!answer.ok) {
+          if (endsWait(answer.status)) return answer;
+          await failed();
+        } else if (answer.body && answer.headers.get('Content-Type')?.startsWith('text/event-stream')) {
+          events = statusEvents(answer.body);
+        } else {
+          polling = true;
+          await sleep(pause, signal);
+        }
+      }
+    },
+    stop,
   };
 }

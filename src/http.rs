@@ -28,8 +28,6 @@ extern "C" {
 
 /// A request body.
 pub enum Body {
-    /// No body (GET).
-    Empty,
     /// A JSON text.
     Json(String),
     /// A multipart form; the browser sets the boundary.
@@ -38,10 +36,8 @@ pub enum Body {
     File(Blob),
 }
 
-/// One call to the proxy.
+/// One POST to the proxy (a task's states are `taskStates`' in `src/browser.js`).
 pub struct Call<'a> {
-    /// `GET` or `POST`.
-    pub method: &'static str,
     /// Path below the base URL, starting with `/`.
     pub path: String,
     /// What to send.
@@ -52,30 +48,17 @@ pub struct Call<'a> {
     pub idempotency_key: Option<String>,
     /// Time limit in milliseconds; `None` for no limit.
     pub timeout_ms: Option<f64>,
-    /// Extra request headers.
-    pub headers: &'a [(&'a str, &'a str)],
 }
 
-impl<'a> Call<'a> {
-    /// A GET of `path` with no limit, signal or headers.
-    pub fn get(path: String) -> Self {
+impl Call<'_> {
+    /// A POST of `body` to `path` with no limit, signal or key.
+    pub fn post(path: String, body: Body) -> Self {
         Self {
-            method: "GET",
             path,
-            body: Body::Empty,
+            body,
             signal: None,
             idempotency_key: None,
             timeout_ms: None,
-            headers: &[],
-        }
-    }
-
-    /// A POST of `body` to `path`.
-    pub fn post(path: String, body: Body) -> Self {
-        Self {
-            method: "POST",
-            body,
-            ..Self::get(path)
         }
     }
 }
@@ -102,6 +85,16 @@ impl Http {
         }
     }
 
+    /// Retries allowed after a failed first attempt.
+    pub fn retries(&self) -> u32 {
+        self.retries
+    }
+
+    /// The app's `getToken`, when it gave one.
+    pub fn get_token(&self) -> Option<&Function> {
+        self.get_token.as_ref()
+    }
+
     /// The default per-call time limit in milliseconds.
     pub fn timeout_ms(&self) -> f64 {
         self.timeout_ms
@@ -110,14 +103,6 @@ impl Http {
     /// The absolute or page-relative URL of `path`.
     pub fn url(&self, path: &str) -> String {
         faceswap_core::text!(self.base_url, path)
-    }
-
-    /// Sends `call`; resolves with the response when its status is 2xx, otherwise with the
-    /// proxy's error.
-    pub async fn send(&self, call: Call<'_>) -> Result<Response, ClientError> {
-        self.send_with_fate(call)
-            .await
-            .map(|(response, _)| response)
     }
 
     /// Sends `call` through the transport (`src/browser.js`: the bearer token and the retries
@@ -140,9 +125,8 @@ impl Http {
         // the bearer token to them.
         let headers = Object::new();
         let init = Object::new();
-        js::set(&init, "method", &JsValue::from_str(call.method));
+        js::set(&init, "method", &JsValue::from_str("POST"));
         let content_type = match &call.body {
-            Body::Empty => None,
             Body::Json(text) => {
                 js::set(&init, "body", &JsValue::from_str(text));
                 Some("application/json".to_owned())
@@ -167,9 +151,6 @@ impl Http {
         if let Some(key) = &call.idempotency_key {
             js::set(&headers, "Idempotency-Key", &JsValue::from_str(key));
         }
-        for (name, value) in call.headers {
-            js::set(&headers, name, &JsValue::from_str(value));
-        }
         js::set(&init, "headers", &headers);
         if signals.length() > 0 {
             js::set(&init, "signal", &js::abort_signal_any(&signals));
@@ -187,18 +168,7 @@ impl Http {
         if response.ok() {
             return Ok((response, fate));
         }
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get("Retry-After")
-            .ok()
-            .flatten()
-            .and_then(|v| whole_seconds(&v));
-        let body = match response.json() {
-            Ok(promise) => JsFuture::from(promise).await.unwrap_or(JsValue::UNDEFINED),
-            Err(_) => JsValue::UNDEFINED,
-        };
-        Err(ClientError::from_http(status, &body, retry_after))
+        Err(refusal(&response).await)
     }
 
     /// Sends `call` and parses the JSON answer.
@@ -219,14 +189,34 @@ impl Http {
     }
 }
 
+/// The proxy's error of an answer whose status is not 2xx: its status, its JSON error body and
+/// its `Retry-After`.
+pub async fn refusal(response: &Response) -> ClientError {
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get("Retry-After")
+        .ok()
+        .flatten()
+        .and_then(|v| whole_seconds(&v));
+    let body = match response.json() {
+        Ok(promise) => JsFuture::from(promise).await.unwrap_or(JsValue::UNDEFINED),
+        Err(_) => JsValue::UNDEFINED,
+    };
+    ClientError::from_http(status, &body, retry_after)
+}
+
 /// Tells why a request failed: the caller's signal, the time limit, or the network.
-struct Fate {
-    user: Option<AbortSignal>,
-    timeout: Option<(AbortSignal, f64)>,
+pub struct Fate {
+    /// The caller's signal.
+    pub user: Option<AbortSignal>,
+    /// The time limit's signal and its milliseconds.
+    pub timeout: Option<(AbortSignal, f64)>,
 }
 
 impl Fate {
-    fn classify(&self, err: &JsValue) -> ClientError {
+    /// The library's error for `err`, a rejection of the transport.
+    pub fn classify(&self, err: &JsValue) -> ClientError {
         // The transport's own failures: the app's getToken threw or gave no token.
         if let Some(error) = err.dyn_ref::<js_sys::Error>() {
             let message = String::from(error.message());

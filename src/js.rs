@@ -47,20 +47,6 @@ pub fn set_timeout_call(handler: &js_sys::Function, ms: f64) -> JsValue {
     set_timeout(handler, ms)
 }
 
-#[wasm_bindgen(module = "/src/browser.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = sleep)]
-    fn sleep_promise(ms: f64, signal: Option<&web_sys::AbortSignal>) -> Promise;
-}
-
-/// Resolves after `ms` milliseconds, or early (with an error) when `signal` aborts (the timer
-/// is `sleep` in `src/browser.js`, which the transport's retries wait with too).
-pub async fn sleep(ms: f64, signal: Option<&web_sys::AbortSignal>) -> Result<(), JsValue> {
-    wasm_bindgen_futures::JsFuture::from(sleep_promise(ms, signal))
-        .await
-        .map(drop)
-}
-
 /// 128 random bits as 32 hex digits, from `crypto.getRandomValues` (works outside secure
 /// contexts, unlike `crypto.randomUUID`).
 pub fn random_key() -> String {

@@ -1,7 +1,9 @@
-//! `waitForResult`: follow a task until it ends, by streaming its `/events` (resuming with
-//! `Last-Event-ID` after a dropped connection) and falling back to polling the task with backoff
-//! when streaming is unavailable. Which routes a provider's tasks have is
-//! [`ProviderClient::task_path`]'s choice.
+//! `waitForResult`: follow a task until it ends. `taskStates` in `src/browser.js` carries its
+//! states here (its event stream, resumed with `Last-Event-ID` after the stream ends, and polling
+//! with backoff where streaming is unavailable or keeps failing); this module judges each state
+//! (`task_from_json`), tells `onStatus` of each change and ends the wait with the task or the
+//! library's error. Which routes a provider's tasks have is [`ProviderClient::task_path`]'s
+//! choice.
 
 use faceswap_core::task::DEFAULT_WAIT_LIMIT;
 use faceswap_core::TaskStatus;
@@ -9,26 +11,32 @@ use js_sys::{Array, Function, Promise, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, ReadableStream};
+use web_sys::{AbortSignal, Response};
 
 use crate::error::{ClientError, ErrorCode};
-use crate::http::Call;
+use crate::http::{refusal, Fate};
 use crate::js;
 use crate::provider_client::ProviderClient;
 use crate::task::task_from_json;
 
 #[wasm_bindgen(module = "/src/browser.js")]
 extern "C" {
-    /// The `status` events of an event stream's body, read and parsed by `src/browser.js`.
-    type StatusEvents;
-    #[wasm_bindgen(js_name = statusEvents)]
-    fn status_events(body: &ReadableStream) -> StatusEvents;
-    /// Resolves the next `{ data, id }`, or null when the stream ends.
+    /// The task's states as `src/browser.js` reads them (stream, reconnects, polling, pauses).
+    type TaskStates;
+    #[wasm_bindgen(js_name = taskStates)]
+    fn task_states(
+        url: &str,
+        retries: u32,
+        get_token: Option<&Function>,
+        signal: &AbortSignal,
+    ) -> TaskStates;
+    /// Resolves the next state's JSON text, or the `Response` of a refusal; `refused` when the
+    /// last state could not be read.
     #[wasm_bindgen(method)]
-    fn next(this: &StatusEvents) -> Promise;
-    /// Stops reading.
+    fn next(this: &TaskStates, refused: bool) -> Promise;
+    /// Closes the stream.
     #[wasm_bindgen(method)]
-    fn cancel(this: &StatusEvents);
+    fn stop(this: &TaskStates);
 }
 
 /// The wait's time limit in milliseconds when its options give no `timeoutMs`: core's
@@ -46,33 +54,9 @@ pub fn wait_limit_ms(timeout_ms: &JsValue) -> Option<f64> {
     }
 }
 
-/// Failed stream attempts in a row before the wait switches to polling.
-const STREAM_ATTEMPTS: u32 = 3;
-/// First and largest pause between attempts, in milliseconds.
-const BACKOFF_START_MS: f64 = 250.0;
-const BACKOFF_MAX_MS: f64 = 10_000.0;
-
-/// How one streaming attempt ended without a terminal status.
-enum StreamEnd {
-    /// The server closed the stream; reconnect.
-    Closed,
-    /// The answer was not an event stream (or had no readable body); poll instead.
-    Unsupported,
-}
-
-struct Waiter<'a> {
-    client: &'a ProviderClient,
-    task_id: String,
-    signal: AbortSignal,
-    user_signal: Option<AbortSignal>,
-    deadline: Option<(AbortSignal, f64)>,
-    on_status: Option<Function>,
-    last_status: Option<TaskStatus>,
-    last_event_id: Option<String>,
-}
-
 /// Waits for `task_id` to end; resolves the task when it succeeded, rejects with `task_failed`
-/// or `timeout` (the task attached as `task`) otherwise.
+/// or `timeout` (the task attached as `task`) otherwise, with `aborted` or `timeout` when the
+/// caller's signal or the time limit ends it, and with the proxy's error when it refuses.
 pub async fn wait_for_result(
     client: &ProviderClient,
     task_id: &JsValue,
@@ -84,193 +68,83 @@ pub async fn wait_for_result(
         .ok_or_else(|| {
             ClientError::invalid_field("taskId", "taskId must be the taskId a submit returned")
         })?;
-    let user_signal = js::signal_option(options);
-    let timeout = wait_limit_ms(&js::get(options, "timeoutMs"));
+    let user = js::signal_option(options);
     let on_status = js::get(options, "onStatus").dyn_into::<Function>().ok();
-    let deadline = timeout.map(|ms| (js::abort_signal_timeout(ms), ms));
+    let timeout =
+        wait_limit_ms(&js::get(options, "timeoutMs")).map(|ms| (js::abort_signal_timeout(ms), ms));
     let signals = Array::new();
-    if let Some(signal) = &user_signal {
+    if let Some(signal) = &user {
         signals.push(signal);
     }
-    if let Some((signal, _)) = &deadline {
+    if let Some((signal, _)) = &timeout {
         signals.push(signal);
     }
     let signal = js::abort_signal_any(&signals);
-    let mut waiter = Waiter {
-        client,
-        task_id,
-        signal,
-        user_signal,
-        deadline,
-        on_status,
-        last_status: None,
-        last_event_id: None,
-    };
-    waiter.run().await
-}
-
-impl Waiter<'_> {
-    async fn run(&mut self) -> Result<JsValue, ClientError> {
-        let mut backoff = BACKOFF_START_MS;
-        let mut failures = 0;
-        let mut polling = false;
-        loop {
-            self.check_signal()?;
-            let step = if polling {
-                self.poll_once().await.map(|done| (done, None))
-            } else {
-                self.stream_once()
-                    .await
-                    .map(|(done, end)| (done, Some(end)))
-            };
-            match step {
-                Ok((Some(task), _)) => return self.finish(task),
-                Ok((None, Some(StreamEnd::Closed))) => {
-                    failures = 0;
-                    backoff = BACKOFF_START_MS;
-                }
-                Ok((None, Some(StreamEnd::Unsupported))) => polling = true,
-                Ok((None, None)) => backoff = (backoff * 1.5).min(BACKOFF_MAX_MS),
-                Err(err) if self.is_final(&err) => return Err(self.explain(err)),
-                Err(_) => {
-                    failures += 1;
-                    if failures >= STREAM_ATTEMPTS {
-                        polling = true;
-                    }
-                    backoff = (backoff * 2.0).min(BACKOFF_MAX_MS);
-                }
-            }
-            if js::sleep(backoff, Some(&self.signal)).await.is_err() {
-                self.check_signal()?;
-            }
+    let fate = Fate { user, timeout };
+    if signal.aborted() {
+        return Err(fate.classify(&JsValue::UNDEFINED));
+    }
+    let http = client.http();
+    let states = task_states(
+        &http.url(&client.task_path(&task_id)),
+        http.retries(),
+        http.get_token(),
+        &signal,
+    );
+    let mut refused = false;
+    let mut last_status = None;
+    loop {
+        let state = JsFuture::from(states.next(refused))
+            .await
+            .map_err(|err| fate.classify(&err))?;
+        if let Some(response) = state.dyn_ref::<Response>() {
+            return Err(refusal(response).await);
         }
-    }
-
-    /// One connection to the event stream. `Ok((Some(task), _))` when a terminal status arrived.
-    async fn stream_once(
-        &mut self,
-    ) -> Result<(Option<(JsValue, TaskStatus)>, StreamEnd), ClientError> {
-        let resume = self.last_event_id.clone();
-        let headers: Vec<(&str, &str)> = match &resume {
-            Some(id) => vec![
-                ("Accept", "text/event-stream"),
-                ("Last-Event-ID", id.as_str()),
-            ],
-            None => vec![("Accept", "text/event-stream")],
+        // A state that cannot be read is a failure of this attempt: `taskStates` tries again.
+        let read = state
+            .as_string()
+            .and_then(|text| JSON::parse(&text).ok())
+            .and_then(|json| task_from_json(&json, client.provider()).ok());
+        refused = read.is_none();
+        let Some((task, status)) = read else {
+            continue;
         };
-        let mut call = Call::get(self.client.task_path(&self.task_id) + "/events");
-        call.signal = Some(&self.signal);
-        call.headers = &headers;
-        let response = self.client.http().send(call).await?;
-        let is_stream = response
-            .headers()
-            .get("Content-Type")
-            .ok()
-            .flatten()
-            .is_some_and(|t| t.starts_with("text/event-stream"));
-        let Some(body) = response.body().filter(|_| is_stream) else {
-            return Ok((None, StreamEnd::Unsupported));
-        };
-        let events = status_events(&body);
-        loop {
-            let event = JsFuture::from(events.next())
-                .await
-                .map_err(|e| self.read_error(&e))?;
-            if event.is_null() {
-                return Ok((None, StreamEnd::Closed));
-            }
-            let json = JSON::parse(&js::get(&event, "data").as_string().unwrap_or_default())
-                .map_err(|_| ClientError::upstream("a status event is not JSON"))?;
-            let task = task_from_json(&json, self.client.provider())?;
-            self.last_event_id = js::get(&event, "id").as_string();
-            if let Some(done) = self.observe(task) {
-                events.cancel();
-                return Ok((Some(done), StreamEnd::Closed));
-            }
-        }
-    }
-
-    /// One `GET` of the task.
-    async fn poll_once(&mut self) -> Result<Option<(JsValue, TaskStatus)>, ClientError> {
-        let mut call = Call::get(self.client.task_path(&self.task_id));
-        call.signal = Some(&self.signal);
-        let json = self.client.http().json(call).await?;
-        Ok(self.observe(task_from_json(&json, self.client.provider())?))
-    }
-
-    /// Reports a status change to `onStatus`; returns the task when it is terminal.
-    fn observe(&mut self, (task, status): (JsValue, TaskStatus)) -> Option<(JsValue, TaskStatus)> {
-        if self.last_status != Some(status) {
-            self.last_status = Some(status);
-            if let Some(callback) = &self.on_status {
+        if last_status != Some(status) {
+            last_status = Some(status);
+            if let Some(callback) = &on_status {
                 // A throwing callback must not end the wait.
                 let _ = callback.call1(&JsValue::UNDEFINED, &task);
             }
         }
-        status.is_terminal().then_some((task, status))
+        if status.is_terminal() {
+            states.stop();
+            return finish(&task_id, task, status);
+        }
     }
+}
 
-    fn finish(&self, (task, status): (JsValue, TaskStatus)) -> Result<JsValue, ClientError> {
-        let mut err = match status {
-            TaskStatus::Succeeded | TaskStatus::Pending => return Ok(task),
-            TaskStatus::Failed => ClientError::new(
-                ErrorCode::TaskFailed,
-                faceswap_core::text!(
-                    "task ",
-                    self.task_id,
-                    " failed at the provider (for example, no face was found)"
-                ),
+/// The wait's end for a terminal task: the task when it succeeded, else the library's error
+/// with the task attached.
+fn finish(task_id: &str, task: JsValue, status: TaskStatus) -> Result<JsValue, ClientError> {
+    let mut err = match status {
+        TaskStatus::Succeeded | TaskStatus::Pending => return Ok(task),
+        TaskStatus::Failed => ClientError::new(
+            ErrorCode::TaskFailed,
+            faceswap_core::text!(
+                "task ",
+                task_id,
+                " failed at the provider (for example, no face was found)"
             ),
-            TaskStatus::TimedOut => ClientError::new(
-                ErrorCode::Timeout,
-                faceswap_core::text!(
-                    "task ",
-                    self.task_id,
-                    " got no result from the provider before the proxy's deadline"
-                ),
+        ),
+        TaskStatus::TimedOut => ClientError::new(
+            ErrorCode::Timeout,
+            faceswap_core::text!(
+                "task ",
+                task_id,
+                " got no result from the provider before the proxy's deadline"
             ),
-        };
-        err.task = Some(task);
-        Err(err)
-    }
-
-    fn check_signal(&self) -> Result<(), ClientError> {
-        if self.user_signal.as_ref().is_some_and(AbortSignal::aborted) {
-            return Err(ClientError::aborted());
-        }
-        if let Some((signal, ms)) = &self.deadline {
-            if signal.aborted() {
-                return Err(ClientError::timeout(*ms));
-            }
-        }
-        Ok(())
-    }
-
-    fn read_error(&self, err: &JsValue) -> ClientError {
-        match self.check_signal() {
-            Err(err) => err,
-            Ok(()) => ClientError::network(
-                &err.as_string()
-                    .unwrap_or_else(|| "the event stream broke".to_owned()),
-            ),
-        }
-    }
-
-    /// Errors that retrying cannot fix: aborts, time-outs and the proxy's 4xx answers.
-    fn is_final(&self, err: &ClientError) -> bool {
-        matches!(err.code, ErrorCode::Aborted | ErrorCode::Timeout)
-            || err
-                .status
-                .is_some_and(|s| (400..500).contains(&s) && s != 429 && s != 408)
-    }
-
-    fn explain(&self, err: ClientError) -> ClientError {
-        if matches!(
-            err.code,
-            ErrorCode::Timeout | ErrorCode::Aborted | ErrorCode::NetworkError
-        ) {
-            return self.check_signal().err().unwrap_or(err);
-        }
-        err
-    }
+        ),
+    };
+    err.task = Some(task);
+    Err(err)
 }
