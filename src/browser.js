@@ -139,6 +139,49 @@ export async function send(url, init, retries, getToken) {
 }
 
 /**
+ * The caller's `signal` and a time limit of `ms` (none unless a number above 0 and finite) as
+ * one `signal`; `fail(error)` is the error a call under them is to reject with: one named
+ * `Aborted` when the caller's signal fired, `TimedOut` when the limit did, else `error`.
+ */
+function limit(signal, ms) {
+  const timeout = ms > 0 && ms < Infinity ? AbortSignal.timeout(ms) : null;
+  const signals = [signal, timeout].filter(Boolean);
+  return {
+    signal: signals.length > 0 ? AbortSignal.any(signals) : null,
+    fail(error) {
+      if (signal?.aborted) return failure('Aborted', 'aborted');
+      if (timeout?.aborted) return failure('TimedOut', 'timed out');
+      return error;
+    },
+  };
+}
+
+/**
+ * POSTs `body` (a JSON text, a FormData, or a Blob sent with its type) to `url` through `send`,
+ * with the Idempotency-Key `key` (none when it is null or undefined), within `ms` (see `limit`) and until
+ * `signal` aborts. Resolves the JSON of a 2xx answer, or the `Response` of any other (src/http.rs
+ * reads the proxy's error from it); rejects with an error named `Aborted`, `TimedOut`,
+ * `NotJson` (a 2xx answer that is no JSON), `GetTokenFailed` or `GetTokenInvalid`, or with the
+ * network's error.
+ */
+export async function post(url, body, key, signal, ms, retries, getToken) {
+  const limited = limit(signal, ms);
+  if (signal?.aborted) throw limited.fail(null);
+  const headers = {};
+  if (key != null) headers['Idempotency-Key'] = key;
+  if (typeof body === 'string') headers['Content-Type'] = 'application/json';
+  else if (body instanceof Blob) headers['Content-Type'] = body.type || 'application/octet-stream';
+  const init = { method: 'POST', body, headers };
+  if (limited.signal) init.signal = limited.signal;
+  try {
+    const answer = await send(url, init, retries, getToken);
+    return answer.ok ? await answer.json() : answer;
+  } catch (error) {
+    throw limited.fail(error instanceof SyntaxError ? failure('NotJson', error.message) : error);
+  }
+}
+
+/**
  * The `status` events of a task's event stream, read from `body` (a `ReadableStream` of an
  * answer in the WHATWG event-stream format, UTF-8). `next()` resolves the next one as
  * `{ data, id }`, `id` being the last event id seen (sent back as `Last-Event-ID` on
@@ -210,11 +253,13 @@ function endsWait(status) {
  * after each state up to 10 s. `refused` tells that the wasm could not read the state it was
  * given last: a failure, like an error answer or a broken connection, after which the pause
  * doubles (up to 10 s) and the state is asked for again. Every call goes through `send` (its
- * token and retries); failures are retried until `signal` aborts, which rejects, as does a
- * failed `getToken`. It resolves a `Response` instead when the proxy refuses (a 4xx but 408 and
+ * token and retries); failures are retried until the caller's signal `caller` aborts or the time
+ * limit of `ms` ends (see `limit`), which rejects, as does a failed `getToken`. It resolves a `Response` instead when the proxy refuses (a 4xx but 408 and
  * 429): the wait ends with its error. `stop()` closes the stream.
  */
-export function taskStates(url, retries, getToken, signal) {
+export function taskStates(url, retries, getToken, caller, ms) {
+  const limited = limit(caller, ms);
+  const signal = limited.signal ?? new AbortController().signal;
   let pause = WAIT_FIRST_MS;
   let failures = 0;
   let polling = false;
@@ -235,64 +280,68 @@ export function taskStates(url, retries, getToken, signal) {
   }
   // A rejection that ends the wait: the abort, or the app's getToken failing.
   const ends = (error) => signal.aborted || String(error?.name).startsWith('GetToken');
-  return {
-    async next(refused) {
-      if (refused) {
-        await failed();
-      } else {
-        lastId = id;
-        if (polled) {
-          pause = Math.min(pause * 1.5, WAIT_MAX_MS);
-          await sleep(pause, signal);
-        }
+  async function next(refused) {
+    if (signal.aborted) throw signal.reason;
+    if (refused) {
+      await failed();
+    } else {
+      lastId = id;
+      if (polled) {
+        pause = Math.min(pause * 1.5, WAIT_MAX_MS);
+        await sleep(pause, signal);
       }
-      polled = false;
-      for (;;) {
-        if (events) {
-          let event;
-          try {
-            event = await events.next();
-          } catch (error) {
-            if (ends(error)) throw error;
-            await failed();
-            continue;
-          }
-          if (event) {
-            id = event.id;
-            return event.data;
-          }
-          events = null;
-          failures = 0;
-          pause = WAIT_FIRST_MS;
-          await sleep(pause, signal);
-          continue;
-        }
-        const headers = polling ? {} : { Accept: 'text/event-stream' };
-        if (!polling && lastId !== null) headers['Last-Event-ID'] = lastId;
-        let answer;
+    }
+    polled = false;
+    for (;;) {
+      if (events) {
+        let event;
         try {
-          answer = await send(polling ? url : `${url}/events`, { headers, signal }, retries, getToken);
-          if (answer.ok && polling) {
-            const text = await answer.text();
-            polled = true;
-            return text;
-          }
+          event = await events.next();
         } catch (error) {
           if (ends(error)) throw error;
           await failed();
           continue;
         }
-        if (!answer.ok) {
-          if (endsWait(answer.status)) return answer;
-          await failed();
-        } else if (answer.body && answer.headers.get('Content-Type')?.startsWith('text/event-stream')) {
-          events = statusEvents(answer.body);
-        } else {
-          polling = true;
-          await sleep(pause, signal);
+        if (event) {
+          id = event.id;
+          return event.data;
         }
+        events = null;
+        failures = 0;
+        pause = WAIT_FIRST_MS;
+        await sleep(pause, signal);
+        continue;
       }
-    },
+      const headers = polling ? {} : { Accept: 'text/event-stream' };
+      if (!polling && lastId !== null) headers['Last-Event-ID'] = lastId;
+      let answer;
+      try {
+        answer = await send(polling ? url : `${url}/events`, { headers, signal }, retries, getToken);
+        if (answer.ok && polling) {
+          const text = await answer.text();
+          polled = true;
+          return text;
+        }
+      } catch (error) {
+        if (ends(error)) throw error;
+        await failed();
+        continue;
+      }
+      if (!answer.ok) {
+        if (endsWait(answer.status)) return answer;
+        await failed();
+      } else if (answer.body && answer.headers.get('Content-Type')?.startsWith('text/event-stream')) {
+        events = statusEvents(answer.body);
+      } else {
+        polling = true;
+        await sleep(pause, signal);
+      }
+    }
+  }
+  return {
+    next: (refused) => next(refused).catch((error) => {
+      throw limited.fail(error);
+    }),
     stop,
   };
 }

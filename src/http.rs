@@ -1,26 +1,29 @@
 //! HTTP to the proxy through the global `fetch`: bodies, the Idempotency-Key header, abort and
 //! time-out signals, and turning every failure into a [`ClientError`].
 
-use js_sys::{Array, Function, Object, Promise};
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob, FormData, Response};
 
 use crate::error::{ClientError, ErrorCode};
-use crate::js;
 
 /// The proxy's error words.
 type ProxyCode = faceswap_core::ErrorCode;
 
 #[wasm_bindgen(module = "/src/browser.js")]
 extern "C" {
-    /// `fetch(url, init)` with `getToken`'s bearer token and up to `retries` retries (the rule
-    /// is in `src/browser.js`); resolves the last `Response` whatever its status.
-    #[wasm_bindgen(js_name = send)]
-    fn transport_send(
+    /// POSTs `body` to `url` with the Idempotency-Key `key`, within `timeout_ms`, with
+    /// `getToken`'s bearer token and up to `retries` retries (the rules are in
+    /// `src/browser.js`); resolves the JSON of a 2xx answer or the `Response` of another.
+    #[wasm_bindgen(js_name = post)]
+    fn transport_post(
         url: &str,
-        init: &Object,
+        body: &JsValue,
+        key: Option<&str>,
+        signal: Option<&AbortSignal>,
+        timeout_ms: f64,
         retries: u32,
         get_token: Option<&Function>,
     ) -> Promise;
@@ -105,87 +108,32 @@ impl Http {
         faceswap_core::text!(self.base_url, path)
     }
 
-    /// Sends `call` through the transport (`src/browser.js`: the bearer token and the retries
-    /// the client's `retries` allow).
-    async fn send_with_fate(&self, call: Call<'_>) -> Result<(Response, Fate), ClientError> {
-        let timeout = call.timeout_ms.filter(|ms| ms.is_finite() && *ms > 0.0);
-        let timeout_signal = timeout.map(js::abort_signal_timeout);
-        let signals = Array::new();
-        if let Some(signal) = call.signal {
-            if signal.aborted() {
-                return Err(ClientError::aborted());
-            }
-            signals.push(signal);
-        }
-        if let Some(signal) = &timeout_signal {
-            signals.push(signal);
-        }
-
-        // A plain `RequestInit` with plain headers: `fetch` takes both, and the transport adds
-        // the bearer token to them.
-        let headers = Object::new();
-        let init = Object::new();
-        js::set(&init, "method", &JsValue::from_str("POST"));
-        let content_type = match &call.body {
-            Body::Json(text) => {
-                js::set(&init, "body", &JsValue::from_str(text));
-                Some("application/json".to_owned())
-            }
-            Body::Form(form) => {
-                js::set(&init, "body", form);
-                None
-            }
-            Body::File(blob) => {
-                js::set(&init, "body", blob);
-                let kind = blob.type_();
-                Some(if kind.is_empty() {
-                    "application/octet-stream".to_owned()
-                } else {
-                    kind
-                })
-            }
-        };
-        if let Some(kind) = content_type {
-            js::set(&headers, "Content-Type", &JsValue::from_str(&kind));
-        }
-        if let Some(key) = &call.idempotency_key {
-            js::set(&headers, "Idempotency-Key", &JsValue::from_str(key));
-        }
-        js::set(&init, "headers", &headers);
-        if signals.length() > 0 {
-            js::set(&init, "signal", &js::abort_signal_any(&signals));
-        }
-        let url = self.url(&call.path);
-        let fate = Fate {
-            user: call.signal.cloned(),
-            timeout: timeout_signal.zip(timeout),
-        };
-        let sent = transport_send(&url, &init, self.retries, self.get_token.as_ref());
-        let response: Response = JsFuture::from(sent)
-            .await
-            .map_err(|err| fate.classify(&err))?
-            .unchecked_into();
-        if response.ok() {
-            return Ok((response, fate));
-        }
-        Err(refusal(&response).await)
-    }
-
-    /// Sends `call` and parses the JSON answer.
+    /// Sends `call` through the transport (`post` in `src/browser.js`: the headers, the time
+    /// limit, the bearer token and the retries the client's `retries` allow) and resolves the
+    /// JSON of its 2xx answer; any other answer is the proxy's error.
     pub async fn json(&self, call: Call<'_>) -> Result<JsValue, ClientError> {
-        let (response, fate) = self.send_with_fate(call).await?;
-        let promise = response
-            .json()
-            .map_err(|_| ClientError::network("the answer has no body"))?;
-        JsFuture::from(promise).await.map_err(|err| {
-            if err.is_instance_of::<js_sys::SyntaxError>() {
-                ClientError::upstream(
-                    "the proxy's answer is not JSON; is baseUrl pointing at faceswap-proxy?",
-                )
-            } else {
-                fate.classify(&err)
-            }
-        })
+        let body: JsValue = match call.body {
+            Body::Json(text) => text.into(),
+            Body::Form(form) => form.into(),
+            Body::File(blob) => blob.into(),
+        };
+        let timeout_ms = call.timeout_ms.unwrap_or(f64::INFINITY);
+        let sent = transport_post(
+            &self.url(&call.path),
+            &body,
+            call.idempotency_key.as_deref(),
+            call.signal,
+            timeout_ms,
+            self.retries,
+            self.get_token.as_ref(),
+        );
+        let answer = JsFuture::from(sent)
+            .await
+            .map_err(|err| failure(&err, timeout_ms))?;
+        match answer.dyn_into::<Response>() {
+            Ok(response) => Err(refusal(&response).await),
+            Err(json) => Ok(json),
+        }
     }
 }
 
@@ -206,35 +154,26 @@ pub async fn refusal(response: &Response) -> ClientError {
     ClientError::from_http(status, &body, retry_after)
 }
 
-/// Tells why a request failed: the caller's signal, the time limit, or the network.
-pub struct Fate {
-    /// The caller's signal.
-    pub user: Option<AbortSignal>,
-    /// The time limit's signal and its milliseconds.
-    pub timeout: Option<(AbortSignal, f64)>,
-}
-
-impl Fate {
-    /// The library's error for `err`, a rejection of the transport.
-    pub fn classify(&self, err: &JsValue) -> ClientError {
-        // The transport's own failures: the app's getToken threw or gave no token.
-        if let Some(error) = err.dyn_ref::<js_sys::Error>() {
-            let message = String::from(error.message());
-            match String::from(error.name()).as_str() {
-                "GetTokenFailed" => {
-                    return ClientError::new(ErrorCode::Proxy(ProxyCode::Unauthorized), message)
-                }
-                "GetTokenInvalid" => return ClientError::invalid_field("getToken", message),
-                _ => {}
-            }
-        }
-        if self.user.as_ref().is_some_and(AbortSignal::aborted) {
-            return ClientError::aborted();
-        }
-        match &self.timeout {
-            Some((signal, ms)) if signal.aborted() => ClientError::timeout(*ms),
-            _ => ClientError::network(&describe(err)),
-        }
+/// The library's error for a rejection of the transport (`src/browser.js` names its own), in a
+/// call whose time limit was `timeout_ms`.
+pub fn failure(err: &JsValue, timeout_ms: f64) -> ClientError {
+    let Some(error) = err.dyn_ref::<js_sys::Error>() else {
+        return ClientError::network(
+            &err.as_string()
+                .unwrap_or_else(|| "unknown error".to_owned()),
+        );
+    };
+    let message = String::from(error.message());
+    match String::from(error.name()).as_str() {
+        "Aborted" => ClientError::aborted(),
+        "TimedOut" => ClientError::timeout(timeout_ms),
+        "NotJson" => ClientError::upstream(
+            "the proxy's answer is not JSON; is baseUrl pointing at faceswap-proxy?",
+        ),
+        // The app's getToken threw, or gave no token.
+        "GetTokenFailed" => ClientError::new(ErrorCode::Proxy(ProxyCode::Unauthorized), message),
+        "GetTokenInvalid" => ClientError::invalid_field("getToken", message),
+        _ => ClientError::network(&message),
     }
 }
 
@@ -250,13 +189,6 @@ fn whole_seconds(value: &str) -> Option<f64> {
             .bytes()
             .fold(0.0, |n, digit| n * 10.0 + f64::from(digit - b'0')),
     )
-}
-
-fn describe(err: &JsValue) -> String {
-    err.dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| err.as_string())
-        .unwrap_or_else(|| "unknown error".to_owned())
 }
 
 #[cfg(test)]

@@ -20,14 +20,6 @@ extern "C" {
 
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
     fn get_random_values(buffer: &Uint8Array);
-
-    /// `AbortSignal.timeout(ms)`.
-    #[wasm_bindgen(js_namespace = AbortSignal, js_name = timeout)]
-    pub fn abort_signal_timeout(ms: f64) -> web_sys::AbortSignal;
-
-    /// `AbortSignal.any(signals)`.
-    #[wasm_bindgen(js_namespace = AbortSignal, js_name = any)]
-    pub fn abort_signal_any(signals: &Array) -> web_sys::AbortSignal;
 }
 
 /// A boxed call of the library, settled as a JS promise.

@@ -105,9 +105,7 @@ pub(crate) async fn submit_operation(
     for (url, (source, kind, wire)) in urls.iter_mut().zip(&media) {
         *url = stand_in(source, *kind, wire).await?;
     }
-    core_request(op, &urls, &swap_index, &target_index, duration)?
-        .validate()
-        .map_err(ClientError::invalid)?;
+    check_request(op, &urls, &swap_index, &target_index, duration)?;
 
     let signal = options.signal.as_ref();
     for (url, (source, ..)) in urls.iter_mut().zip(&media) {
@@ -122,6 +120,21 @@ pub(crate) async fn submit_operation(
         js::set(&input, "target_faces_index", &JsValue::from_str(target));
     }
     submit(client, op, input, duration, &options).await
+}
+
+/// Checks the values read with faceswap-core's request of `op` (not inlined: the async
+/// function's state machine stays small).
+#[inline(never)]
+fn check_request(
+    op: Operation,
+    urls: &[String; 2],
+    swap_index: &Option<String>,
+    target_index: &Option<String>,
+    duration: Option<f64>,
+) -> Result<(), ClientError> {
+    core_request(op, urls, swap_index, target_index, duration)?
+        .validate()
+        .map_err(ClientError::invalid)
 }
 
 /// faceswap-core's request of `op` from the values read: `urls` are the target's and the swap

@@ -7,14 +7,14 @@
 
 use faceswap_core::task::DEFAULT_WAIT_LIMIT;
 use faceswap_core::TaskStatus;
-use js_sys::{Array, Function, Promise, JSON};
+use js_sys::{Function, Promise, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Response};
 
 use crate::error::{ClientError, ErrorCode};
-use crate::http::{refusal, Fate};
+use crate::http::{failure, refusal};
 use crate::js;
 use crate::provider_client::ProviderClient;
 use crate::task::task_from_json;
@@ -28,7 +28,8 @@ extern "C" {
         url: &str,
         retries: u32,
         get_token: Option<&Function>,
-        signal: &AbortSignal,
+        signal: Option<&AbortSignal>,
+        timeout_ms: f64,
     ) -> TaskStates;
     /// Resolves the next state's JSON text, or the `Response` of a refusal; `refused` when the
     /// last state could not be read.
@@ -68,35 +69,22 @@ pub async fn wait_for_result(
         .ok_or_else(|| {
             ClientError::invalid_field("taskId", "taskId must be the taskId a submit returned")
         })?;
-    let user = js::signal_option(options);
     let on_status = js::get(options, "onStatus").dyn_into::<Function>().ok();
-    let timeout =
-        wait_limit_ms(&js::get(options, "timeoutMs")).map(|ms| (js::abort_signal_timeout(ms), ms));
-    let signals = Array::new();
-    if let Some(signal) = &user {
-        signals.push(signal);
-    }
-    if let Some((signal, _)) = &timeout {
-        signals.push(signal);
-    }
-    let signal = js::abort_signal_any(&signals);
-    let fate = Fate { user, timeout };
-    if signal.aborted() {
-        return Err(fate.classify(&JsValue::UNDEFINED));
-    }
+    let timeout_ms = wait_limit_ms(&js::get(options, "timeoutMs")).unwrap_or(f64::INFINITY);
     let http = client.http();
     let states = task_states(
         &http.url(&client.task_path(&task_id)),
         http.retries(),
         http.get_token(),
-        &signal,
+        js::signal_option(options).as_ref(),
+        timeout_ms,
     );
     let mut refused = false;
     let mut last_status = None;
     loop {
         let state = JsFuture::from(states.next(refused))
             .await
-            .map_err(|err| fate.classify(&err))?;
+            .map_err(|err| failure(&err, timeout_ms))?;
         if let Some(response) = state.dyn_ref::<Response>() {
             return Err(refusal(response).await);
         }

@@ -1,10 +1,13 @@
-// The transport of waitForResult (`taskStates` in src/browser.js), in Node against a fake
-// `fetch`: the event stream and its reconnection with Last-Event-ID, a refused state not taken
-// as read, polling where the answer is no stream or streaming keeps failing, a refusal of the
-// proxy handed over as its Response, and the abort and a failing getToken ending it.
+// The library's transport in src/browser.js, in Node against a fake `fetch`:
+// - `post`, every submit and upload: its headers, the JSON of a 2xx answer, the Response of
+//   another, and the failures it names (Aborted, TimedOut, NotJson);
+// - `taskStates`, waitForResult's: the event stream and its reconnection with Last-Event-ID, a
+//   refused state not taken as read, polling where the answer is no stream or streaming keeps
+//   failing, a refusal of the proxy handed over as its Response, and the abort, the time limit
+//   and a failing getToken ending it.
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { taskStates } from '../../src/browser.js';
+import { post, taskStates } from '../../src/browser.js';
 
 const URL = '/api/acedata/tasks/t1';
 const realFetch = globalThis.fetch;
@@ -22,7 +25,7 @@ function stream(events) {
 function fakeFetch(answers) {
   const calls = [];
   globalThis.fetch = async (url, init) => {
-    calls.push({ url, headers: { ...init.headers }, at: Date.now() });
+    calls.push({ url, headers: { ...init.headers }, body: init.body, method: init.method, at: Date.now() });
     const answer = answers[calls.length - 1];
     if (!answer) throw new Error(`unexpected call ${calls.length} to ${url}`);
     return answer();
@@ -31,6 +34,16 @@ function fakeFetch(answers) {
 }
 
 const signal = () => AbortSignal.timeout(30_000);
+
+/** `promise`, with Node kept awake until it settles: `AbortSignal.timeout`'s timer does not. */
+async function awake(promise) {
+  const timer = setInterval(() => {}, 1000);
+  try {
+    return await promise;
+  } finally {
+    clearInterval(timer);
+  }
+}
 
 test('the stream: each event in turn, then a reconnection with Last-Event-ID after it ends', async () => {
   const calls = fakeFetch([
@@ -103,10 +116,60 @@ test('the abort rejects, in a pause too; a failing getToken rejects at once', as
   const controller = new AbortController();
   const pending = taskStates(URL, 0, null, controller.signal).next(false);
   setTimeout(() => controller.abort(new Error('stop')), 100);
-  await assert.rejects(pending, /stop/);
+  await assert.rejects(pending, (e) => e.name === 'Aborted');
 
   const calls = fakeFetch([]);
   const getToken = () => { throw new Error('signed out'); };
   await assert.rejects(taskStates(URL, 0, getToken, signal()).next(false), (e) => e.name === 'GetTokenFailed');
   assert.equal(calls.length, 0);
+});
+
+test('post: a JSON text with its type and key, resolving the JSON of a 2xx answer', async () => {
+  const calls = fakeFetch([() => Response.json({ task_id: 't1' })]);
+  assert.deepEqual(await post('/api/p/run', '{"a":1}', 'key-1', null, 1000, 0, null), { task_id: 't1' });
+  assert.deepEqual(calls.map((c) => [c.method, c.url, c.headers, c.body]), [
+    ['POST', '/api/p/run', { 'Idempotency-Key': 'key-1', 'Content-Type': 'application/json' }, '{"a":1}'],
+  ]);
+});
+
+test('post: a Blob goes with its type (or octet-stream), a FormData with none; no key when none is given', async () => {
+  const calls = fakeFetch([
+    () => Response.json({}),
+    () => Response.json({}),
+    () => Response.json({}),
+  ]);
+  await post('/api/uploads', new Blob(['x'], { type: 'image/png' }), null, null, Infinity, 0, null);
+  await post('/api/uploads', new Blob(['x']), undefined, null, 0, 0, null);
+  await post('/api/p/run', new FormData(), 'k', null, 1000, 0, null);
+  assert.deepEqual(calls.map((c) => c.headers), [
+    { 'Content-Type': 'image/png' },
+    { 'Content-Type': 'application/octet-stream' },
+    { 'Idempotency-Key': 'k' },
+  ]);
+});
+
+test('post: another answer is handed over as its Response; a 2xx that is no JSON rejects as NotJson', async () => {
+  fakeFetch([
+    () => Response.json({ error: 'invalid_parameter' }, { status: 400 }),
+    () => new Response('<html>', { headers: { 'Content-Type': 'text/html' } }),
+  ]);
+  const refused = await post('/api/p/run', '{}', 'k', null, 1000, 0, null);
+  assert.ok(refused instanceof Response);
+  assert.equal(refused.status, 400);
+  await assert.rejects(post('/api/p/run', '{}', 'k', null, 1000, 0, null), (e) => e.name === 'NotJson');
+});
+
+test('post: the caller\'s abort rejects as Aborted (before any request when already aborted), the time limit as TimedOut', async () => {
+  const calls = fakeFetch([() => new Promise(() => {})]);
+  await assert.rejects(post('/api/p/run', '{}', 'k', AbortSignal.abort(), 1000, 0, null), (e) => e.name === 'Aborted');
+  assert.equal(calls.length, 0);
+  globalThis.fetch = (url, init) => new Promise((_, reject) => {
+    init.signal.addEventListener('abort', () => reject(init.signal.reason));
+  });
+  await awake(assert.rejects(post('/api/p/run', '{}', 'k', new AbortController().signal, 50, 0, null), (e) => e.name === 'TimedOut'));
+});
+
+test('taskStates: the wait\'s time limit rejects as TimedOut', async () => {
+  fakeFetch([() => new Response('busy', { status: 500 })]);
+  await awake(assert.rejects(taskStates(URL, 0, null, null, 100).next(false), (e) => e.name === 'TimedOut'));
 });
