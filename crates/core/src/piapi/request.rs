@@ -297,19 +297,29 @@ fn is_url(value: &str) -> bool {
     value.as_bytes().windows(3).any(|window| window == b"://") || value.starts_with("//")
 }
 
-/// The extension of a URL's path (before `?` or `#`), lower-cased.
-fn url_extension(url: &str) -> Option<String> {
+/// The extension of a URL's path (before `?` or `#`) as written; empty when it has none.
+fn url_extension(url: &str) -> &[u8] {
     let bytes = url.as_bytes();
     let end = bytes
         .iter()
         .position(|&b| b == b'?' || b == b'#')
         .unwrap_or(bytes.len());
-    let path = bytes.get(..end)?;
+    let path = bytes.get(..end).unwrap_or_default();
     let name_start = path.iter().rposition(|&b| b == b'/').map_or(0, |at| at + 1);
-    let name = path.get(name_start..)?;
-    let dot = name.iter().rposition(|&b| b == b'.')?;
-    let ext = std::str::from_utf8(name.get(dot + 1..)?).ok()?;
-    Some(ext.to_ascii_lowercase())
+    let name = path.get(name_start..).unwrap_or_default();
+    match name.iter().rposition(|&b| b == b'.') {
+        Some(dot) => name.get(dot + 1..).unwrap_or_default(),
+        None => &[],
+    }
+}
+
+/// Whether `url`'s path ends in one of `extensions` (lower case), in any case: compared byte by
+/// byte, with no lower-cased copy.
+fn ends_in(url: &str, extensions: &[&str]) -> bool {
+    let ext = url_extension(url);
+    extensions
+        .iter()
+        .any(|wanted| ext.eq_ignore_ascii_case(wanted.as_bytes()))
 }
 
 /// An image field: an http(s) URL ending in `.jpg`, `.jpeg`, `.png` or `.webp`, or base64 of a
@@ -320,12 +330,13 @@ pub fn check_image(field: &str, value: &str) -> Result<(), FieldError> {
     }
     if is_url(value) {
         check_http_url(field, value)?;
-        return match url_extension(value).as_deref() {
-            Some("jpg" | "jpeg" | "png" | "webp") => Ok(()),
-            _ => Err(FieldError::new(
+        return if ends_in(value, &["jpg", "jpeg", "png", "webp"]) {
+            Ok(())
+        } else {
+            Err(FieldError::new(
                 field,
                 crate::text!(field, " must be a URL ending in .jpg, .jpeg, .png or .webp"),
-            )),
+            ))
         };
     }
     let base64 = strip_data_prefix(value);
@@ -345,12 +356,13 @@ pub fn check_video(field: &str, value: &str) -> Result<(), FieldError> {
     }
     if is_url(value) {
         check_http_url(field, value)?;
-        return match url_extension(value).as_deref() {
-            Some("mp4") => Ok(()),
-            _ => Err(FieldError::new(
+        return if ends_in(value, &["mp4"]) {
+            Ok(())
+        } else {
+            Err(FieldError::new(
                 field,
                 crate::text!(field, " must be an MP4 video: a URL ending in .mp4"),
-            )),
+            ))
         };
     }
     match decode_head(strip_data_prefix(value)).and_then(|head| MediaType::sniff(&head)) {
@@ -434,6 +446,24 @@ pub fn check_faces_index_pair(swap: &str, target: &str) -> Result<(), FieldError
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_urls_extension_is_its_last_path_segments_in_any_case() {
+        assert!(ends_in("https://a.example/v.Mp4#t=1", &["mp4"]));
+        assert!(ends_in(
+            "https://a.example/a.b/p.WEBP?x=.png",
+            &["jpg", "webp"]
+        ));
+        for refused in [
+            "https://a.example/v.mp4x",
+            "https://a.example/v.mp4/clip",
+            "https://a.example/mp4",
+            "https://a.example/v.",
+            "https://a.example/?v.mp4",
+        ] {
+            assert!(!ends_in(refused, &["mp4"]), "{refused}");
+        }
+    }
 
     const PNG_B64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
