@@ -156,9 +156,15 @@ function limit(signal, ms) {
   };
 }
 
+/** 128 random bits as 32 hex digits (`crypto.randomUUID` needs a secure context). */
+function randomKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 /**
  * POSTs `body` (a JSON text, a FormData, or a Blob sent with its type) to `url` through `send`,
- * with the Idempotency-Key `key` (none when it is null or undefined), within `ms` (see `limit`) and until
+ * with the Idempotency-Key `key` (a random one when it is empty, none when it is null or
+ * undefined), within `ms` (see `limit`) and until
  * `signal` aborts. Resolves the JSON of a 2xx answer, or the `Response` of any other (src/http.rs
  * reads the proxy's error from it); rejects with an error named `Aborted`, `TimedOut`,
  * `NotJson` (a 2xx answer that is no JSON), `GetTokenFailed` or `GetTokenInvalid`, or with the
@@ -168,7 +174,7 @@ export async function post(url, body, key, signal, ms, retries, getToken) {
   const limited = limit(signal, ms);
   if (signal?.aborted) throw limited.fail(null);
   const headers = {};
-  if (key != null) headers['Idempotency-Key'] = key;
+  if (key != null) headers['Idempotency-Key'] = key || randomKey();
   if (typeof body === 'string') headers['Content-Type'] = 'application/json';
   else if (body instanceof Blob) headers['Content-Type'] = body.type || 'application/octet-stream';
   const init = { method: 'POST', body, headers };

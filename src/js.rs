@@ -1,7 +1,7 @@
 //! Small helpers around JavaScript values: globals that exist in windows and workers alike,
 //! reading the fields of a request object, and building plain result objects.
 
-use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -17,9 +17,6 @@ extern "C" {
     #[cfg(feature = "media")]
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
-
-    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
-    fn get_random_values(buffer: &Uint8Array);
 }
 
 /// A boxed call of the library, settled as a JS promise.
@@ -37,21 +34,6 @@ pub fn run(future: Pending) -> Promise {
 #[cfg(feature = "media")]
 pub fn set_timeout_call(handler: &js_sys::Function, ms: f64) -> JsValue {
     set_timeout(handler, ms)
-}
-
-/// 128 random bits as 32 hex digits, from `crypto.getRandomValues` (works outside secure
-/// contexts, unlike `crypto.randomUUID`).
-pub fn random_key() -> String {
-    let buffer = Uint8Array::new_with_length(16);
-    get_random_values(&buffer);
-    // By hand: `format!("{b:02x}")` would link the padded hex formatter into the wasm.
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut key = String::with_capacity(32);
-    for byte in buffer.to_vec() {
-        key.push(char::from(HEX[usize::from(byte >> 4)]));
-        key.push(char::from(HEX[usize::from(byte & 15)]));
-    }
-    key
 }
 
 /// The property `name` of `object` (undefined when absent or when `object` is not an object).

@@ -78,7 +78,7 @@ pub fn envelope_data(envelope: &JsValue) -> Result<JsValue, ClientError> {
 pub struct CallOptions {
     /// The caller's abort signal.
     pub signal: Option<AbortSignal>,
-    /// The caller's key, or a fresh random one.
+    /// The caller's key, or empty for a fresh random one (made by the transport).
     pub idempotency_key: String,
 }
 
@@ -86,8 +86,9 @@ impl CallOptions {
     /// Reads the options object (which may be undefined).
     pub fn read(options: &JsValue) -> Result<Self, ClientError> {
         let key = js::get(options, "idempotencyKey");
+        // Empty: `post` in `src/browser.js` makes a random one.
         let idempotency_key = if js::is_absent(&key) {
-            js::random_key()
+            String::new()
         } else {
             match key.as_string() {
                 Some(key) if !key.is_empty() && key.len() <= 255 => key,

@@ -148,6 +148,21 @@ test('post: a Blob goes with its type (or octet-stream), a FormData with none; n
   ]);
 });
 
+test('post: an empty key is a fresh random one for each call, the same on its retries', async () => {
+  const calls = fakeFetch([
+    () => new Response('busy', { status: 503, headers: { 'Retry-After': '0' } }),
+    () => Response.json({}),
+    () => Response.json({}),
+  ]);
+  await post('/api/p/run', '{}', '', null, 1000, 2, null);
+  await post('/api/p/run', '{}', '', null, 1000, 2, null);
+  const keys = calls.map((c) => c.headers['Idempotency-Key']);
+  assert.match(keys[0], /^[0-9a-f]{32}$/);
+  assert.equal(keys[1], keys[0]);
+  assert.match(keys[2], /^[0-9a-f]{32}$/);
+  assert.notEqual(keys[2], keys[0]);
+});
+
 test('post: another answer is handed over as its Response; a 2xx that is no JSON rejects as NotJson', async () => {
   fakeFetch([
     () => Response.json({ error: 'invalid_parameter' }, { status: 400 }),
