@@ -95,7 +95,7 @@ async function bearer(getToken) {
 }
 
 /** Resolves after `ms`, or rejects as soon as `signal` (optional) aborts. */
-export function sleep(ms, signal) {
+function sleep(ms, signal) {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(resolve, ms);
@@ -113,7 +113,7 @@ export function sleep(ms, signal) {
  * token. Resolves the last answer, whatever its
  * status; rejects with the last network error or the abort.
  */
-export async function send(url, init, retries, getToken) {
+async function send(url, init, retries, getToken) {
   const signal = init.signal ?? null;
   for (let retry = 0; ; retry += 1) {
     if (getToken) {
@@ -156,6 +156,19 @@ function limit(signal, ms) {
   };
 }
 
+/**
+ * The error named `Refused` of an answer that is not 2xx, for src/http.rs to read the proxy's
+ * error from: its `status`, its `retryAfter` (the Retry-After header, or null) and its JSON
+ * `body` (undefined when it has none).
+ */
+async function refused(answer) {
+  const error = failure('Refused', `HTTP ${answer.status}`);
+  error.status = answer.status;
+  error.retryAfter = answer.headers.get('Retry-After');
+  error.body = await answer.json().catch(() => undefined);
+  return error;
+}
+
 /** 128 random bits as 32 hex digits (`crypto.randomUUID` needs a secure context). */
 function randomKey() {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
@@ -165,10 +178,9 @@ function randomKey() {
  * POSTs `body` (a JSON text, a FormData, or a Blob sent with its type) to `url` through `send`,
  * with the Idempotency-Key `key` (a random one when it is empty, none when it is null or
  * undefined), within `ms` (see `limit`) and until
- * `signal` aborts. Resolves the JSON of a 2xx answer, or the `Response` of any other (src/http.rs
- * reads the proxy's error from it); rejects with an error named `Aborted`, `TimedOut`,
- * `NotJson` (a 2xx answer that is no JSON), `GetTokenFailed` or `GetTokenInvalid`, or with the
- * network's error.
+ * `signal` aborts. Resolves the JSON of a 2xx answer; rejects with an error named `Refused` (any
+ * other answer, see `refused`), `Aborted`, `TimedOut`, `NotJson` (a 2xx answer that is no JSON),
+ * `GetTokenFailed` or `GetTokenInvalid`, or with the network's error.
  */
 export async function post(url, body, key, signal, ms, retries, getToken) {
   const limited = limit(signal, ms);
@@ -179,12 +191,14 @@ export async function post(url, body, key, signal, ms, retries, getToken) {
   else if (body instanceof Blob) headers['Content-Type'] = body.type || 'application/octet-stream';
   const init = { method: 'POST', body, headers };
   if (limited.signal) init.signal = limited.signal;
+  let answer;
   try {
-    const answer = await send(url, init, retries, getToken);
-    return answer.ok ? await answer.json() : answer;
+    answer = await send(url, init, retries, getToken);
+    if (answer.ok) return await answer.json();
   } catch (error) {
     throw limited.fail(error instanceof SyntaxError ? failure('NotJson', error.message) : error);
   }
+  throw await refused(answer);
 }
 
 /**
@@ -252,16 +266,17 @@ function endsWait(status) {
 
 /**
  * The states of the task at `url` (the proxy's task route) as the proxy reports them, for
- * `waitForResult` (src/wait.rs), which judges each and ends the wait. `next(refused)` resolves
+ * `waitForResult` (src/wait.rs), which judges each and ends the wait. `next(unread)` resolves
  * the JSON text of the task's next state: from its event stream (`url` + `/events`, reconnected
  * 250 ms after it ends, with `Last-Event-ID` once an event had an id), or, when the answer is no
  * event stream or three attempts in a row failed, by polling `url`, the pause growing by half
- * after each state up to 10 s. `refused` tells that the wasm could not read the state it was
+ * after each state up to 10 s. `unread` tells that the wasm could not read the state it was
  * given last: a failure, like an error answer or a broken connection, after which the pause
  * doubles (up to 10 s) and the state is asked for again. Every call goes through `send` (its
  * token and retries); failures are retried until the caller's signal `caller` aborts or the time
- * limit of `ms` ends (see `limit`), which rejects, as does a failed `getToken`. It resolves a `Response` instead when the proxy refuses (a 4xx but 408 and
- * 429): the wait ends with its error. `stop()` closes the stream.
+ * limit of `ms` ends (see `limit`), which rejects, as does a failed `getToken`, and when the
+ * proxy refuses (a 4xx but 408 and 429; see `refused`): the wait ends with its error. `stop()`
+ * closes the stream.
  */
 export function taskStates(url, retries, getToken, caller, ms) {
   const limited = limit(caller, ms);
@@ -286,9 +301,9 @@ export function taskStates(url, retries, getToken, caller, ms) {
   }
   // A rejection that ends the wait: the abort, or the app's getToken failing.
   const ends = (error) => signal.aborted || String(error?.name).startsWith('GetToken');
-  async function next(refused) {
+  async function next(unread) {
     if (signal.aborted) throw signal.reason;
-    if (refused) {
+    if (unread) {
       await failed();
     } else {
       lastId = id;
@@ -334,7 +349,7 @@ export function taskStates(url, retries, getToken, caller, ms) {
         continue;
       }
       if (!answer.ok) {
-        if (endsWait(answer.status)) return answer;
+        if (endsWait(answer.status)) throw await refused(answer);
         await failed();
       } else if (answer.body && answer.headers.get('Content-Type')?.startsWith('text/event-stream')) {
         events = statusEvents(answer.body);
@@ -345,7 +360,7 @@ export function taskStates(url, retries, getToken, caller, ms) {
     }
   }
   return {
-    next: (refused) => next(refused).catch((error) => {
+    next: (unread) => next(unread).catch((error) => {
       throw limited.fail(error);
     }),
     stop,

@@ -5,9 +5,10 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Blob, FormData, Response};
+use web_sys::{AbortSignal, Blob, FormData};
 
 use crate::error::{ClientError, ErrorCode};
+use crate::js;
 
 /// The proxy's error words.
 type ProxyCode = faceswap_core::ErrorCode;
@@ -16,7 +17,8 @@ type ProxyCode = faceswap_core::ErrorCode;
 extern "C" {
     /// POSTs `body` to `url` with the Idempotency-Key `key`, within `timeout_ms`, with
     /// `getToken`'s bearer token and up to `retries` retries (the rules are in
-    /// `src/browser.js`); resolves the JSON of a 2xx answer or the `Response` of another.
+    /// `src/browser.js`); resolves the JSON of a 2xx answer, and rejects with an error
+    /// [`failure`] reads.
     #[wasm_bindgen(js_name = post)]
     fn transport_post(
         url: &str,
@@ -110,7 +112,7 @@ impl Http {
 
     /// Sends `call` through the transport (`post` in `src/browser.js`: the headers, the time
     /// limit, the bearer token and the retries the client's `retries` allow) and resolves the
-    /// JSON of its 2xx answer; any other answer is the proxy's error.
+    /// JSON of its 2xx answer; any other answer is the proxy's error ([`failure`]).
     pub async fn json(&self, call: Call<'_>) -> Result<JsValue, ClientError> {
         let body: JsValue = match call.body {
             Body::Json(text) => text.into(),
@@ -127,31 +129,10 @@ impl Http {
             self.retries,
             self.get_token.as_ref(),
         );
-        let answer = JsFuture::from(sent)
+        JsFuture::from(sent)
             .await
-            .map_err(|err| failure(&err, timeout_ms))?;
-        match answer.dyn_into::<Response>() {
-            Ok(response) => Err(refusal(&response).await),
-            Err(json) => Ok(json),
-        }
+            .map_err(|err| failure(&err, timeout_ms))
     }
-}
-
-/// The proxy's error of an answer whose status is not 2xx: its status, its JSON error body and
-/// its `Retry-After`.
-pub async fn refusal(response: &Response) -> ClientError {
-    let status = response.status();
-    let retry_after = response
-        .headers()
-        .get("Retry-After")
-        .ok()
-        .flatten()
-        .and_then(|v| whole_seconds(&v));
-    let body = match response.json() {
-        Ok(promise) => JsFuture::from(promise).await.unwrap_or(JsValue::UNDEFINED),
-        Err(_) => JsValue::UNDEFINED,
-    };
-    ClientError::from_http(status, &body, retry_after)
 }
 
 /// The library's error for a rejection of the transport (`src/browser.js` names its own), in a
@@ -165,6 +146,14 @@ pub fn failure(err: &JsValue, timeout_ms: f64) -> ClientError {
     };
     let message = String::from(error.message());
     match String::from(error.name()).as_str() {
+        // An answer that is not 2xx: the proxy's error, from its status, body and Retry-After.
+        "Refused" => ClientError::from_http(
+            js::get(err, "status").as_f64().unwrap_or(0.0) as u16,
+            &js::get(err, "body"),
+            js::get(err, "retryAfter")
+                .as_string()
+                .and_then(|v| whole_seconds(&v)),
+        ),
         "Aborted" => ClientError::aborted(),
         "TimedOut" => ClientError::timeout(timeout_ms),
         "NotJson" => ClientError::upstream(

@@ -11,10 +11,10 @@ use js_sys::{Function, Promise, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Response};
+use web_sys::AbortSignal;
 
 use crate::error::{ClientError, ErrorCode};
-use crate::http::{failure, refusal};
+use crate::http::failure;
 use crate::js;
 use crate::provider_client::ProviderClient;
 use crate::task::task_from_json;
@@ -31,10 +31,10 @@ extern "C" {
         signal: Option<&AbortSignal>,
         timeout_ms: f64,
     ) -> TaskStates;
-    /// Resolves the next state's JSON text, or the `Response` of a refusal; `refused` when the
-    /// last state could not be read.
+    /// Resolves the next state's JSON text; `unread` when the last state could not be read.
+    /// Rejects with an error [`failure`] reads.
     #[wasm_bindgen(method)]
-    fn next(this: &TaskStates, refused: bool) -> Promise;
+    fn next(this: &TaskStates, unread: bool) -> Promise;
     /// Closes the stream.
     #[wasm_bindgen(method)]
     fn stop(this: &TaskStates);
@@ -79,21 +79,18 @@ pub async fn wait_for_result(
         js::signal_option(options).as_ref(),
         timeout_ms,
     );
-    let mut refused = false;
+    let mut unread = false;
     let mut last_status = None;
     loop {
-        let state = JsFuture::from(states.next(refused))
+        let state = JsFuture::from(states.next(unread))
             .await
             .map_err(|err| failure(&err, timeout_ms))?;
-        if let Some(response) = state.dyn_ref::<Response>() {
-            return Err(refusal(response).await);
-        }
         // A state that cannot be read is a failure of this attempt: `taskStates` tries again.
         let read = state
             .as_string()
             .and_then(|text| JSON::parse(&text).ok())
             .and_then(|json| task_from_json(&json, client.provider()).ok());
-        refused = read.is_none();
+        unread = read.is_none();
         let Some((task, status)) = read else {
             continue;
         };

@@ -1,10 +1,10 @@
 // The library's transport in src/browser.js, in Node against a fake `fetch`:
-// - `post`, every submit and upload: its headers, the JSON of a 2xx answer, the Response of
-//   another, and the failures it names (Aborted, TimedOut, NotJson);
+// - `post`, every submit and upload: its headers, the JSON of a 2xx answer, and the failures it
+//   names (Refused with what the proxy answered, Aborted, TimedOut, NotJson);
 // - `taskStates`, waitForResult's: the event stream and its reconnection with Last-Event-ID, a
-//   refused state not taken as read, polling where the answer is no stream or streaming keeps
-//   failing, a refusal of the proxy handed over as its Response, and the abort, the time limit
-//   and a failing getToken ending it.
+//   state the wasm could not read not taken as read, polling where the answer is no stream or
+//   streaming keeps failing, and a refusal of the proxy, the abort, the time limit and a failing
+//   getToken ending it.
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { post, taskStates } from '../../src/browser.js';
@@ -62,7 +62,7 @@ test('the stream: each event in turn, then a reconnection with Last-Event-ID aft
   assert.ok(calls[1].at - calls[0].at >= 240, 'reconnects after 250 ms');
 });
 
-test('a refused state is not taken as read: the stream is opened again from the last one read', async () => {
+test('a state the wasm could not read is not taken as read: the stream is opened again from the last one read', async () => {
   const calls = fakeFetch([
     () => stream([['1', '{"s":"pending"}'], ['2', 'not json']]),
     () => stream([['2', '{"s":"succeeded"}']]),
@@ -104,11 +104,11 @@ test('three failed streams in a row: the wait polls instead', async () => {
   assert.deepEqual(calls.map((c) => c.url), [`${URL}/events`, `${URL}/events`, `${URL}/events`, URL]);
 });
 
-test('a refusal of the proxy (a 4xx but 408 and 429) is handed over as its Response', async () => {
+test('a refusal of the proxy (a 4xx but 408 and 429) ends it: rejected as Refused with its status and body', async () => {
   fakeFetch([() => Response.json({ error: 'not_found' }, { status: 404 })]);
-  const answer = await taskStates(URL, 0, null, signal()).next(false);
-  assert.ok(answer instanceof Response);
-  assert.equal(answer.status, 404);
+  await assert.rejects(taskStates(URL, 0, null, signal()).next(false), (e) => (
+    e.name === 'Refused' && e.status === 404 && e.body.error === 'not_found' && e.retryAfter === null
+  ));
 });
 
 test('the abort rejects, in a pause too; a failing getToken rejects at once', async () => {
@@ -163,14 +163,18 @@ test('post: an empty key is a fresh random one for each call, the same on its re
   assert.notEqual(keys[2], keys[0]);
 });
 
-test('post: another answer is handed over as its Response; a 2xx that is no JSON rejects as NotJson', async () => {
+test('post: another answer rejects as Refused (status, Retry-After, JSON body or none); a 2xx that is no JSON as NotJson', async () => {
   fakeFetch([
-    () => Response.json({ error: 'invalid_parameter' }, { status: 400 }),
+    () => Response.json({ error: 'rate_limited' }, { status: 429, headers: { 'Retry-After': '120' } }),
+    () => new Response('Bad Gateway', { status: 502 }),
     () => new Response('<html>', { headers: { 'Content-Type': 'text/html' } }),
   ]);
-  const refused = await post('/api/p/run', '{}', 'k', null, 1000, 0, null);
-  assert.ok(refused instanceof Response);
-  assert.equal(refused.status, 400);
+  await assert.rejects(post('/api/p/run', '{}', 'k', null, 1000, 0, null), (e) => (
+    e.name === 'Refused' && e.status === 429 && e.retryAfter === '120' && e.body.error === 'rate_limited'
+  ));
+  await assert.rejects(post('/api/p/run', '{}', 'k', null, 1000, 0, null), (e) => (
+    e.name === 'Refused' && e.status === 502 && e.body === undefined
+  ));
   await assert.rejects(post('/api/p/run', '{}', 'k', null, 1000, 0, null), (e) => e.name === 'NotJson');
 });
 
