@@ -66,9 +66,10 @@ entry faceswap_wasm ""
 for provider in aifaceswap piapi aiphotocraft acedata; do
   entry "$provider" "$provider"
 done
-# `captureFrame` and `cropFaces` themselves (pkg/media.js): every entry above loads it on the
-# first call of either, so a page that never captures or crops never downloads it.
-entry media media
+# `captureFrame`, `cropFaces` and aifaceswap's `buildRefInfo` themselves (pkg/media.js: the face_ref
+# toolkit): every entry above loads it on the first call of any of them, so a page that never
+# captures, crops or pairs faces never downloads it.
+entry media media,ref-info
 # The snippets every entry imports (the lazy loaders of the detector and the media helpers) ship
 # minified too, as the glue does; their sources under src/ keep the comments.
 for snippet in pkg.tmp/snippets/*/src/*.js; do

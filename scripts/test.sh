@@ -34,7 +34,7 @@ cargo clippy -p faceswap-detect --features seeta --lib --target wasm32-unknown-u
 cargo clippy -p faceswap-detect --features people --lib --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p faceswap-wasm --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
 # The media helpers' own module (pkg/media.js).
-cargo clippy -p faceswap-wasm --lib --target wasm32-unknown-unknown --features media --locked -- -D warnings
+cargo clippy -p faceswap-wasm --lib --target wasm32-unknown-unknown --features media,ref-info --locked -- -D warnings
 # Each provider entry's build (faceswap-wasm/piapi, ...): the library with one provider.
 for provider in aifaceswap piapi aiphotocraft acedata; do
   cargo clippy -p faceswap-wasm --lib --target wasm32-unknown-unknown --no-default-features \

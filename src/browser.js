@@ -2,10 +2,10 @@
 // pkg/snippets/<crate>/src/, hence the paths back to pkg/; one file gzips smaller than three):
 // - the lazy loaders of the face detector (pkg/detect/index.js, which starts a worker running
 //   the faceswap-detect wasm), of the people finder (pkg/detect/people.js, the same worker) and
-//   of the media helpers (`captureFrame`, `cropFaces`:
-//   pkg/media.js, the library built with its `media` feature), each fetched on its first call
-//   only, so neither the package root nor a provider entry carries their code until a page uses
-//   them;
+//   of the media helpers (`captureFrame`, `cropFaces` and aifaceswap's `buildRefInfo`:
+//   pkg/media.js, the library built with its `media` and `ref-info` features), each fetched on
+//   its first call only, so neither the package root nor a provider entry carries their code
+//   until a page uses them;
 // - the transport every call to the proxy goes through (src/http.rs builds the request and
 //   reads the answer): `fetch`, with the app's bearer token and retries;
 // - the transport of `waitForResult` (`taskStates`: the task's event stream, read by
@@ -51,6 +51,10 @@ export function captureFrame(video, options) {
 
 export function cropFaces(frame, boxes, options) {
   return loadMedia().then((module) => module.cropFaces(frame, boxes, options));
+}
+
+export function buildRefInfo(client, crops, faces, options) {
+  return loadMedia().then((module) => module.buildRefInfo(client, crops, faces, options));
 }
 const RETRYABLE = [429, 502, 503, 504];
 const FIRST_BACKOFF_MS = 500;

@@ -100,6 +100,11 @@ impl Http {
         self.get_token.as_ref()
     }
 
+    /// The base URL, without its trailing slash (empty for `/`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// The default per-call time limit in milliseconds.
     pub fn timeout_ms(&self) -> f64 {
         self.timeout_ms

@@ -44,6 +44,8 @@ mod panic_hook;
 mod piapi;
 mod provider_client;
 mod providers;
+#[cfg(feature = "ref-info")]
+mod refinfo;
 #[cfg(feature = "swap-face")]
 mod swap_face;
 mod task;
@@ -72,5 +74,7 @@ pub use example::ExampleClient;
 pub use media_lazy::{capture_frame, crop_faces};
 #[cfg(feature = "piapi")]
 pub use piapi::PiApiClient;
+#[cfg(feature = "ref-info")]
+pub use refinfo::build_ref_info;
 #[cfg(feature = "swap-face")]
 pub use swap_face::swap_face;

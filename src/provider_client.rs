@@ -186,6 +186,25 @@ impl ProviderClient {
         })
     }
 
+    /// The options of an equal client (`baseUrl`, `timeoutMs`, `retries`, `getToken`), for the
+    /// media helpers' module, which makes its own for `buildRefInfo`.
+    pub fn options(&self) -> JsValue {
+        let options = Object::new();
+        let base = self.http.base_url();
+        let base = if base.is_empty() { "/" } else { base };
+        js::set(&options, "baseUrl", &JsValue::from_str(base));
+        js::set(
+            &options,
+            "timeoutMs",
+            &JsValue::from_f64(self.http.timeout_ms()),
+        );
+        js::set(&options, "retries", &JsValue::from(self.http.retries()));
+        if let Some(get_token) = self.http.get_token() {
+            js::set(&options, "getToken", get_token);
+        }
+        options.into()
+    }
+
     /// The provider's id (`aifaceswap`).
     pub fn provider(&self) -> &'static str {
         self.provider

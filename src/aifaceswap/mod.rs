@@ -1,12 +1,11 @@
 //! aifaceswap in the browser library: `FaceSwapClient`, one async method per operation (each
 //! read and validated into a plan by [`operations`], every plan sent by [`plan::send`]), plus
-//! `upload`, `waitForResult` and `buildRefInfo` ([`refinfo`]), and `estimateCredits`
-//! ([`credits`]).
+//! `upload`, `waitForResult` and `buildRefInfo` (whose code, `crate::refinfo`, is in the media
+//! helpers' module and loads with them), and `estimateCredits` ([`credits`]).
 
 pub mod credits;
 pub mod operations;
 pub mod plan;
-pub mod refinfo;
 
 use faceswap_core::aifaceswap::{Operation, CATALOG};
 use faceswap_core::provider::{Catalog, OperationSpec, ProviderOperation};
@@ -14,7 +13,7 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 use crate::error::ClientError;
-use crate::js::{self, run, Pending};
+use crate::js::{self, Pending};
 use crate::provider_client::{CallOptions, ProviderClient};
 
 crate::client_class! {
@@ -43,11 +42,24 @@ crate::client_class! {
     }
 }
 
+#[wasm_bindgen(module = "/src/browser.js")]
+extern "C" {
+    /// `buildRefInfo` of the media helpers' module, loaded on the first call.
+    #[wasm_bindgen(js_name = buildRefInfo)]
+    fn load_and_build_ref_info(
+        client: &JsValue,
+        crops: &JsValue,
+        faces: &JsValue,
+        options: &JsValue,
+    ) -> Promise;
+}
+
 #[wasm_bindgen]
 impl FaceSwapClient {
     /// Pairs face crops (from `cropFaces`, in the order of the faces in the video) with the new
     /// faces (URLs, or Blobs which are uploaded) into the `refInfo` of `multiVideoFaceSwap`.
-    /// Refuses more than three pairs, or lists of different lengths.
+    /// Refuses more than three pairs, or lists of different lengths. Its code loads with
+    /// `captureFrame` and `cropFaces`'s, on the first call of any of them.
     #[wasm_bindgen(js_name = buildRefInfo, unchecked_return_type = "Promise<RefInfo[]>")]
     pub fn build_ref_info(
         &self,
@@ -55,10 +67,7 @@ impl FaceSwapClient {
         #[wasm_bindgen(unchecked_param_type = "ImageInput[]")] faces: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
-        let client = self.core.clone();
-        run(Box::pin(async move {
-            refinfo::build_ref_info(&client, &crops, &faces, &options).await
-        }))
+        load_and_build_ref_info(&self.core.options(), &crops, &faces, &options)
     }
 }
 

@@ -221,4 +221,36 @@ describe('buildRefInfo', () => {
     assert.equal(tooMany, 'invalid_parameter:refInfo');
     assert.equal(mismatched, 'invalid_parameter:faces');
   });
+
+  test("its code loads with the media helpers', uploading as its client is configured (baseUrl, getToken, retries)", async () => {
+    const face = readFileSync(join(media, 'astronaut.png')).toString('base64');
+    const result = await inPage(async (lib, _client, args) => {
+      const crop = args.face;
+      const blob = new Blob([Uint8Array.from(atob(args.face), (c) => c.charCodeAt(0))], { type: 'image/png' });
+      const seen = [];
+      const realFetch = window.fetch;
+      window.fetch = (url, init) => {
+        seen.push([String(url), init.headers.Authorization ?? null]);
+        return realFetch(url, init);
+      };
+      try {
+        const client = new lib.FaceSwapClient({ baseUrl: '/api/', getToken: () => 'app-token', retries: 0 });
+        const refInfo = await client.buildRefInfo([crop], [blob]);
+        const loaded = performance.getEntriesByType('resource').some((e) => e.name.endsWith('/media_bg.wasm'));
+        let badToken;
+        try {
+          await new lib.FaceSwapClient({ getToken: () => 42 }).buildRefInfo([crop], [blob]);
+        } catch (e) { badToken = `${e.code}:${e.field}`; }
+        return { refInfo, seen, loaded, badToken };
+      } finally {
+        window.fetch = realFetch;
+      }
+    }, { face });
+    assert.ok(result.ok, JSON.stringify(result.error));
+    const { refInfo, seen, loaded, badToken } = result.ok;
+    assert.match(refInfo[0].faceUrl, /\/uploads\//);
+    assert.ok(loaded, 'pkg/media_bg.wasm was fetched');
+    assert.deepEqual(seen.filter(([url]) => url.includes('/uploads')), [['/api/uploads', 'Bearer app-token']]);
+    assert.equal(badToken, 'invalid_parameter:getToken');
+  });
 });

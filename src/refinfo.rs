@@ -1,20 +1,38 @@
 //! `buildRefInfo`: pair face crops (from `cropFaces`) with new faces (URLs, or Blobs uploaded
-//! through the proxy) into the `refInfo` of `multiVideoFaceSwap`.
+//! through the proxy) into the `refInfo` of `multiVideoFaceSwap`. Built into the media helpers'
+//! module (feature `ref-info`, with `media`): `FaceSwapClient.buildRefInfo` in every other build
+//! loads it there and hands over its client's options.
 
-use faceswap_core::aifaceswap::{check_ref_count, RefInfo, Validate};
-use js_sys::{Array, Object};
-use wasm_bindgen::{JsCast, JsValue};
+use faceswap_core::aifaceswap::{check_ref_count, RefInfo, Validate, CATALOG};
+use js_sys::{Array, Object, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::error::ClientError;
-use crate::js;
+use crate::js::{self, run};
 use crate::media::{check_media, resolve_media, Medium};
 use crate::media::{source_value, Kind};
 use crate::provider_client::ProviderClient;
 
+/// `FaceSwapClient.buildRefInfo(crops, faces, options)` for a client made with `client`'s
+/// options (`ProviderClient::options`).
+#[wasm_bindgen(js_name = buildRefInfo, skip_typescript)]
+pub fn build_ref_info(
+    client: JsValue,
+    crops: JsValue,
+    faces: JsValue,
+    options: JsValue,
+) -> Promise {
+    run(Box::pin(async move {
+        let client = ProviderClient::from_options(CATALOG.info, &client)?;
+        pair(&client, &crops, &faces, &options).await
+    }))
+}
+
 /// Builds `[{ faceRef, faceUrl }]` from `crops[i]` and `faces[i]`; refuses more than three pairs
 /// or lists of different lengths, checks every crop and URL, then every Blob face by its magic
 /// bytes, and then uploads them.
-pub async fn build_ref_info(
+async fn pair(
     client: &ProviderClient,
     crops: &JsValue,
     faces: &JsValue,
