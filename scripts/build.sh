@@ -61,8 +61,8 @@ entry() {
 
 # The package root, `faceswap-wasm`: every provider.
 entry faceswap_wasm ""
-# One entry per provider (`faceswap-wasm/piapi`, ...): its class, estimateCost, swapFace,
-# waitForResult, uploads, errors and the media helpers, without the other providers' code.
+# One entry per provider (`faceswap-wasm/piapi`, ...): its class, estimateCost, waitForResult,
+# uploads, errors and the media helpers, without the other providers' code (nor `swapFace`).
 for provider in aifaceswap piapi aiphotocraft acedata; do
   entry "$provider" "$provider"
 done
