@@ -32,7 +32,9 @@ cargo clippy -p faceswap-core -p faceswap-detect --lib --target wasm32-unknown-u
 cargo clippy -p faceswap-detect --features seeta --lib --target wasm32-unknown-unknown --locked -- -D warnings
 # The people finder's module (pkg/detect/people/: BlazeFace plus the face recognition network).
 cargo clippy -p faceswap-detect --features people --lib --target wasm32-unknown-unknown --locked -- -D warnings
-cargo clippy -p faceswap-wasm --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
+# The library's tests link std (their harness does), so they build it with its `std` feature:
+# std's panic hook instead of the library's own panic handler.
+cargo clippy -p faceswap-wasm --all-targets --target wasm32-unknown-unknown --features std --locked -- -D warnings
 # The media helpers' own module (pkg/media.js).
 cargo clippy -p faceswap-wasm --lib --target wasm32-unknown-unknown --features media,ref-info --locked -- -D warnings
 # Each provider entry's build (faceswap-wasm/piapi, ...): the library with one provider.
@@ -54,7 +56,7 @@ step "wasm tests in headless Chromium"
 export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
-cargo test -p faceswap-wasm --target wasm32-unknown-unknown --tests --locked
+cargo test -p faceswap-wasm --target wasm32-unknown-unknown --tests --features std --locked
 
 step "build pkg/ and the proxy"
 bash scripts/build.sh

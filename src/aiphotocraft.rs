@@ -7,6 +7,8 @@
 //! the proxy fetches (from its own uploads, or an origin its operator allowed). A file field's
 //! provider name is its JS name lower-cased (`targetImage1` is `targetimage1`).
 
+use alloc::{borrow::ToOwned, boxed::Box, string::String, vec::Vec};
+
 use faceswap_core::aiphotocraft::{Operation, Request, CATALOG};
 use faceswap_core::provider::form::file_stand_in;
 use faceswap_core::provider::{Catalog, OperationSpec, ProviderOperation};
@@ -53,7 +55,7 @@ pub(crate) fn run_operation(
         let op = Operation::ALL
             .iter()
             .copied()
-            .find(|op| std::ptr::eq(op.spec(), operation))
+            .find(|op| core::ptr::eq(op.spec(), operation))
             .ok_or_else(|| ClientError::internal("AIPhotoCraft has no such operation"))?;
         submit_operation(&client, op, &request, &options).await
     })

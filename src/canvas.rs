@@ -2,6 +2,8 @@
 //! `<canvas>` element otherwise; drawing with a source rectangle and encoding with the browser's
 //! own encoders, then base64 through `FileReader` (native code, no per-byte loop in wasm).
 
+use alloc::{borrow::ToOwned, string::String};
+
 use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

@@ -1,6 +1,8 @@
 //! `captureFrame`: seek a `<video>`, wait until the frame is really presented, draw it and encode
 //! it as plain base64.
 
+use alloc::boxed::Box;
+use faceswap_core::float;
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -114,8 +116,8 @@ async fn capture(video: JsValue, options: JsValue) -> Result<JsValue, ClientErro
 fn scaled(width: u32, height: u32, max_width: Option<f64>) -> (u32, u32) {
     match max_width {
         Some(max) if f64::from(width) > max => {
-            let w = max.floor().max(1.0);
-            let h = (f64::from(height) * w / f64::from(width)).round().max(1.0);
+            let w = float::floor(max).max(1.0);
+            let h = float::round(f64::from(height) * w / f64::from(width)).max(1.0);
             (w as u32, h as u32)
         }
         _ => (width, height),

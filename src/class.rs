@@ -2,6 +2,8 @@
 //! function that runs its operations, so every class has the same constructor, `waitForResult`
 //! and `upload`, and one method per listed operation.
 
+use alloc::boxed::Box;
+
 use faceswap_core::provider::{Catalog, OperationSpec};
 use js_sys::Promise;
 use wasm_bindgen::JsValue;

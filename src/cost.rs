@@ -6,6 +6,8 @@
 //! price function each: holding them links no adapter method into the wasm (a `&dyn Adapter`
 //! would link every method of every adapter, about 50 KB gzipped).
 
+use alloc::string::String;
+
 use faceswap_core::provider::{Catalog, Cost, OperationSpec, PriceInputs};
 use faceswap_core::registry::CATALOG;
 use js_sys::{Array, Object};

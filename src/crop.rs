@@ -1,6 +1,8 @@
 //! `cropFaces`: cut each face box out of a frame, with padding, as plain base64 images, using the
 //! browser's canvas (drawImage with a source rectangle) and native encoders.
 
+use alloc::{borrow::ToOwned, boxed::Box, string::String, vec::Vec};
+use faceswap_core::float;
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -190,10 +192,10 @@ pub fn crop_rect(
         top = cy - side / 2.0;
         bottom = cy + side / 2.0;
     }
-    let left = left.max(0.0).floor();
-    let top = top.max(0.0).floor();
-    let right = right.min(frame_width).ceil();
-    let bottom = bottom.min(frame_height).ceil();
+    let left = float::floor(left.max(0.0));
+    let top = float::floor(top.max(0.0));
+    let right = float::ceil(right.min(frame_width));
+    let bottom = float::ceil(bottom.min(frame_height));
     (right - left >= 1.0 && bottom - top >= 1.0).then_some(Rect {
         x: left,
         y: top,

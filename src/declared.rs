@@ -9,6 +9,8 @@
 //! anything is uploaded; Blobs are uploaded through the proxy, and the body is POSTed with the
 //! provider's field names. Resolves `{ taskId }`.
 
+use alloc::{boxed::Box, vec::Vec};
+
 use faceswap_core::provider::form::file_stand_in;
 use faceswap_core::provider::{Catalog, FieldKind, FieldValue, FieldValues, OperationSpec};
 use js_sys::Object;

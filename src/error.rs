@@ -3,6 +3,8 @@
 //! JS API's camelCase), `providerCode` (the provider's own code, when the proxy passed one on) and
 //! a message a person can act on.
 
+use alloc::{borrow::ToOwned, boxed::Box, string::String};
+
 use faceswap_core::registry::CATALOG;
 use faceswap_core::FieldError;
 use js_sys::Object;
@@ -116,14 +118,14 @@ pub struct ErrorDetails {
     pub task: Option<JsValue>,
 }
 
-impl std::ops::Deref for ClientError {
+impl core::ops::Deref for ClientError {
     type Target = ErrorDetails;
     fn deref(&self) -> &ErrorDetails {
         &self.0
     }
 }
 
-impl std::ops::DerefMut for ClientError {
+impl core::ops::DerefMut for ClientError {
     fn deref_mut(&mut self) -> &mut ErrorDetails {
         &mut self.0
     }
@@ -283,7 +285,7 @@ pub fn camel_case_words(message: &str) -> String {
         out.push_str(&if is_snake || runs_together {
             camel_case_path(word)
         } else {
-            std::mem::take(word)
+            core::mem::take(word)
         });
         word.clear();
     };
@@ -334,6 +336,7 @@ pub fn camel_case_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
 
     #[test]
     fn field_paths_become_camel_case() {

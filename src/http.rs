@@ -1,6 +1,7 @@
 //! HTTP to the proxy through the global `fetch`: bodies, the Idempotency-Key header, abort and
 //! time-out signals, and turning every failure into a [`ClientError`].
 
+use alloc::{borrow::ToOwned, string::String};
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

@@ -1,6 +1,7 @@
 //! Small helpers around JavaScript values: globals that exist in windows and workers alike,
 //! reading the fields of a request object, and building plain result objects.
 
+use alloc::{boxed::Box, string::String};
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -21,7 +22,7 @@ extern "C" {
 
 /// A boxed call of the library, settled as a JS promise.
 pub type Pending =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, ClientError>>>>;
+    core::pin::Pin<Box<dyn core::future::Future<Output = Result<JsValue, ClientError>>>>;
 
 /// Turns a boxed call into a promise that rejects with the call's `ClientError` as a JS `Error`.
 /// Boxing means `future_to_promise` is instantiated once for the whole library, which keeps the
@@ -115,7 +116,7 @@ pub fn optional_integer(object: &JsValue, name: &str) -> Result<Option<i64>, Cli
         return Ok(None);
     }
     match value.as_f64() {
-        Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(Some(n as i64)),
+        Some(n) if faceswap_core::float::fract(n) == 0.0 && n.abs() < 9.0e15 => Ok(Some(n as i64)),
         _ => Err(ClientError::invalid_field(
             name,
             faceswap_core::text!(name, " must be a whole number"),

@@ -4,6 +4,12 @@
 //! `lib.rs` holds modules and re-exports only; each module is one capability. Each provider's
 //! class is behind its cargo feature (all four by default): the package's per-provider entries
 //! are built with one, and what only another provider uses is then left out.
+
+// No std in the wasm build: the library's own panic handler (`panic_hook.rs`) turns a panic
+// into a thrown JS `Error`, and neither std's panic machinery nor its formatting code is linked
+// (about 0.8 KB gzipped of each entry). Natively (tests, clippy) std is there as usual, as it is in
+// the wasm tests (feature `std`).
+#![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
 #![cfg_attr(
     not(all(
         feature = "aifaceswap",
@@ -13,6 +19,8 @@
     )),
     allow(dead_code, unused_imports)
 )]
+
+extern crate alloc;
 
 #[cfg(feature = "acedata")]
 mod acedata;

@@ -1,6 +1,7 @@
 //! Inputs that may be a URL string or a Blob: reading them, checking a Blob's type by its magic
 //! bytes before anything is sent, and turning Blobs into URLs through the proxy's uploads.
 
+use alloc::{string::String, vec::Vec};
 use faceswap_core::media::{MaxResolution, DIMENSIONS_PREFIX};
 use faceswap_core::provider::form::file_stand_in;
 use faceswap_core::MediaType;

@@ -5,6 +5,8 @@
 //! request shape before anything is sent, uploads Blobs (PiAPI takes URLs or base64, never a
 //! multipart file), then submits PiAPI's own body `{model, task_type, input}`.
 
+use alloc::{boxed::Box, string::String, vec};
+
 use faceswap_core::piapi::{
     FaceSwapInput, MultiFaceSwapInput, Operation, Request, VideoFaceSwapInput, CATALOG,
 };
@@ -54,7 +56,7 @@ pub(crate) fn run_operation(
         let op = Operation::ALL
             .iter()
             .copied()
-            .find(|op| std::ptr::eq(op.spec(), operation))
+            .find(|op| core::ptr::eq(op.spec(), operation))
             .ok_or_else(|| ClientError::internal("PiAPI has no such operation"))?;
         submit_operation(&client, op, &request, &options).await
     })

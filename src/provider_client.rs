@@ -5,6 +5,8 @@
 //! A provider's class (`FaceSwapClient` for aifaceswap) holds one [`ProviderClient`] and adds only
 //! what its provider's requests and answers look like.
 
+use alloc::{borrow::ToOwned, string::String};
+
 use faceswap_core::provider::{OperationSpec, ProviderInfo};
 use js_sys::{Function, Object, JSON};
 use wasm_bindgen::JsCast;
@@ -157,7 +159,10 @@ impl ProviderClient {
             DEFAULT_RETRIES
         } else {
             match retries.as_f64() {
-                Some(n) if n.fract() == 0.0 && (0.0..=f64::from(MAX_RETRIES)).contains(&n) => {
+                Some(n)
+                    if faceswap_core::float::fract(n) == 0.0
+                        && (0.0..=f64::from(MAX_RETRIES)).contains(&n) =>
+                {
                     n as u32
                 }
                 _ => {

@@ -30,7 +30,7 @@ pub static CLIENTS: &[(&Catalog, SubmitFn)] = &[
 pub fn runner(entry: &'static Catalog) -> Option<SubmitFn> {
     CLIENTS
         .iter()
-        .find(|(known, _)| std::ptr::eq(*known, entry))
+        .find(|(known, _)| core::ptr::eq(*known, entry))
         .map(|(_, submit)| *submit)
 }
 
@@ -43,7 +43,7 @@ mod tests {
     fn every_registered_provider_has_its_client() {
         assert_eq!(CLIENTS.len(), CATALOG.len());
         for (entry, (known, _)) in CATALOG.iter().zip(CLIENTS) {
-            assert!(std::ptr::eq(*entry, *known), "{}", entry.id());
+            assert!(core::ptr::eq(*entry, *known), "{}", entry.id());
             assert!(runner(entry).is_some());
         }
     }

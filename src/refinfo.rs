@@ -3,6 +3,8 @@
 //! module (feature `ref-info`, with `media`): `FaceSwapClient.buildRefInfo` in every other build
 //! loads it there and hands over its client's options.
 
+use alloc::{boxed::Box, vec::Vec};
+
 use faceswap_core::aifaceswap::{check_ref_count, RefInfo, Validate, CATALOG};
 use js_sys::{Array, Object, Promise};
 use wasm_bindgen::prelude::*;

@@ -3,6 +3,8 @@
 //! names the operation and its two fields (`swap_face`); the provider's runner
 //! ([`crate::providers`]) does the work, and the task is followed with that provider's client.
 
+use alloc::{borrow::ToOwned, boxed::Box, string::String};
+
 use faceswap_core::replace_first;
 use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;

@@ -232,6 +232,7 @@ export interface CostParams {
 #[cfg(test)]
 mod tests {
     use crate::error::ErrorCode;
+    use alloc::{borrow::ToOwned, format, string::String, vec::Vec};
 
     /// The quoted words of the union `declaration` (`export type X =`) in this file's TypeScript
     /// section.

@@ -1,5 +1,6 @@
 //! `upload`: store a Blob on the proxy (`POST /api/uploads`) and get a URL the provider can fetch.
 
+use alloc::borrow::ToOwned;
 use js_sys::Object;
 use wasm_bindgen::JsValue;
 use web_sys::{AbortSignal, Blob};

@@ -3,6 +3,8 @@
 //! `upload`, `waitForResult` and `buildRefInfo` (whose code, `crate::refinfo`, is in the media
 //! helpers' module and loads with them), and `estimateCredits` ([`credits`]).
 
+use alloc::boxed::Box;
+
 pub mod credits;
 pub mod operations;
 pub mod plan;
@@ -84,7 +86,7 @@ pub(crate) fn run_operation(
         let op = Operation::ALL
             .iter()
             .copied()
-            .find(|op| std::ptr::eq(op.spec(), operation))
+            .find(|op| core::ptr::eq(op.spec(), operation))
             .ok_or_else(|| ClientError::internal("aifaceswap has no such operation"))?;
         let request = js::request_object(&request, operation.js_name)?;
         let options = CallOptions::read(&options)?;

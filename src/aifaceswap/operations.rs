@@ -2,6 +2,8 @@
 //! faceswap-core's request of the operation (Blobs seen as stand-in URLs), and returns the
 //! [`Plan`] that [`super::plan::send`] sends.
 
+use alloc::vec::Vec;
+
 use faceswap_core::aifaceswap::{
     ExtractBase64FaceRequest, ExtractFaceRequest, FaceSwapRequest, MultiFaceSwapRequest,
     MultiVideoFaceSwapRequest, Operation, RefInfo, Validate, VideoFaceSwapRequest,
@@ -174,7 +176,9 @@ fn integer_list(object: &JsValue, field: &str) -> Result<Vec<i64>, ClientError> 
     let mut list = Vec::new();
     for (i, value) in js::array_field(object, field)?.iter().enumerate() {
         match value.as_f64() {
-            Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => list.push(n as i64),
+            Some(n) if faceswap_core::float::fract(n) == 0.0 && n.abs() < 9.0e15 => {
+                list.push(n as i64)
+            }
             _ => {
                 return Err(ClientError::invalid_field(
                     field,

@@ -9,6 +9,8 @@
 //! through the proxy (the provider takes only URLs there), and reads the provider's envelope. One
 //! async function for the six operations keeps one state machine in the wasm.
 
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
+
 use faceswap_core::aifaceswap::Operation;
 use faceswap_core::MediaType;
 use js_sys::{Array, Object};

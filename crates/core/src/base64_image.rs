@@ -1,6 +1,7 @@
 //! Base64 image fields (`base64_img`, `ref_info[].face_ref`): plain base64 of a JPEG, PNG or WebP
 //! file. A `data:image/...;base64,` prefix is accepted and stripped.
 
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
@@ -125,6 +126,7 @@ pub fn decode_prefix(value: &str, limit: usize) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
     use base64::Engine;
 
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";

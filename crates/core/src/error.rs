@@ -1,6 +1,7 @@
 //! Error vocabulary shared by the library, the proxy and the sandbox.
 
-use std::fmt;
+use alloc::{borrow::ToOwned, string::String};
+use core::fmt;
 
 /// A request rejected because of one input; `field` names it with the provider's spelling
 /// (`source_image`, `ref_info[1].face_ref`, ...).
@@ -67,7 +68,7 @@ impl fmt::Display for FieldError {
     }
 }
 
-impl std::error::Error for FieldError {}
+impl core::error::Error for FieldError {}
 
 /// The `error` word of every error body, with its HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

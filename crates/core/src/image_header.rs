@@ -97,6 +97,7 @@ fn webp(bytes: &[u8]) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::{vec, vec::Vec};
 
     /// What the `imagesize` crate reads, for comparison.
     fn theirs(bytes: &[u8]) -> Option<(u32, u32)> {

@@ -9,6 +9,13 @@
 //! [`piapi`], [`acedata`]) that implements [`provider::Adapter`]; [`registry`] lists them for the
 //! proxy, the sandbox and the library.
 
+// No std in the browser library's build (wasm32): the library panics through its own handler,
+// and std's panic machinery and formatting code stay out of its wasm; natively (the proxy, the
+// sandbox, the tests) std is there as usual. `float` has the rounding std's `f64` methods gave.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
+
 #[cfg(feature = "acedata")]
 pub mod acedata;
 #[cfg(feature = "aifaceswap")]
@@ -19,6 +26,7 @@ pub mod base64_image;
 pub mod error;
 #[cfg(feature = "example-provider")]
 pub mod example;
+pub mod float;
 pub mod image_header;
 pub mod media;
 #[cfg(feature = "aifaceswap")]

@@ -7,7 +7,7 @@ pub(crate) fn serialize_whole_as_integer<S: Serializer>(
     value: &f64,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    if value.fract() == 0.0 && value.abs() < 9.0e15 {
+    if crate::float::fract(*value) == 0.0 && value.abs() < 9.0e15 {
         serializer.serialize_i64(*value as i64)
     } else {
         serializer.serialize_f64(*value)

@@ -1,6 +1,7 @@
 //! Deserialisation that reports the field at fault, whatever the data format (JSON in the proxy and
 //! sandbox, JS values in the browser library).
 
+use alloc::{borrow::ToOwned, format, string::ToString};
 use serde::de::DeserializeOwned;
 use serde::Deserializer;
 
@@ -60,6 +61,7 @@ fn field_error_from_serde(path: &str, message: &str) -> FieldError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::{string::String, vec::Vec};
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]

@@ -55,6 +55,7 @@ pub fn catalog(id: &str) -> Option<&'static Catalog> {
 mod tests {
     use super::*;
     use crate::provider::PriceInputs;
+    use alloc::vec::Vec;
 
     #[test]
     fn ids_are_unique_lowercase_and_found() {
@@ -110,7 +111,7 @@ mod tests {
             let id = entry.id();
             assert_eq!(entry.info, adapter.info(), "{id}");
             assert!(
-                std::ptr::eq(entry.operations, adapter.operations()),
+                core::ptr::eq(entry.operations, adapter.operations()),
                 "{id}: one operation table"
             );
             for op in entry.operations {

@@ -1,8 +1,9 @@
 //! The proxy's view of a task, as `GET /api/tasks/{task_id}` and the SSE `status` event carry it.
 
+use alloc::string::String;
+use core::fmt;
+use core::time::Duration;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::time::Duration;
 
 use crate::provider::{Cost, ResultInfo};
 
@@ -157,6 +158,7 @@ impl<'a> From<&'a TaskView> for LegacyTaskView<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
 
     #[test]
     fn task_ids_are_safe_in_paths_and_logs() {

@@ -7,7 +7,12 @@
 //! validation messages it shares with the proxy) is written with `text!` instead, and says exactly
 //! what the `format!` said.
 
-use std::num::NonZeroU64;
+use alloc::string::String;
+
+use core::num::NonZeroU64;
+
+/// The `String` a [`text!`](crate::text!) message is built in (for crates without `std`).
+pub type Text = alloc::string::String;
 
 /// One piece of a [`text!`](crate::text!) message.
 pub trait Piece {
@@ -110,7 +115,7 @@ macro_rules! text {
     ($($piece:expr),* $(,)?) => {{
         // `text!()` appends nothing: `mut` is then unused.
         #[allow(unused_mut)]
-        let mut out = ::std::string::String::new();
+        let mut out = ::alloc::string::String::new();
         $( $crate::text::Piece::append_to(&$piece, &mut out); )*
         out
     }};
@@ -118,6 +123,7 @@ macro_rules! text {
 
 #[cfg(test)]
 mod tests {
+    use alloc::string::ToString;
     use proptest::prelude::*;
 
     #[test]

@@ -91,6 +91,7 @@ pub fn check_http_url(field: &str, value: &str) -> Result<(), FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
 
     #[test]
     fn the_ascii_byte_check_is_the_char_check() {

@@ -2,6 +2,8 @@
 //! token, results by `callback_url` or in a synchronous answer (the operator's
 //! [`DELIVERY`](super::DELIVERY) setting).
 
+use alloc::{format, string::String};
+
 use super::{
     fault, CallbackBody, ErrorEnvelope, Request, SwapAnswer, DELIVERY, DELIVERY_SYNCHRONOUS,
     PROVIDER, SUBMIT_PATH,
@@ -201,6 +203,7 @@ mod tests {
     use crate::acedata::{MAX_TIMEOUT_SECS, SYNC_MARGIN_SECS};
     use crate::provider::{FaultKind, UpstreamBody, UpstreamMethod};
     use crate::TaskStatus;
+    use alloc::string::ToString;
     use core::time::Duration;
     use serde_json::{json, Value};
 

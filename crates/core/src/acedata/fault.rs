@@ -3,6 +3,7 @@
 
 use super::ErrorBody;
 use crate::provider::{FaultKind, ProviderFault};
+use alloc::{format, string::ToString};
 
 /// AceData's documented error codes and the kind of fault each is.
 ///
@@ -61,13 +62,14 @@ pub fn fault(status: u16, error: Option<&ErrorBody>) -> ProviderFault {
         Some(text) => format!("{what}: {text}"),
         None => format!("{what} (code {status})"),
     };
-    let code = code.map_or_else(|| status.to_string(), str::to_owned);
+    let code = code.map_or_else(|| status.to_string(), alloc::borrow::ToOwned::to_owned);
     ProviderFault::new(kind, message).with_provider_code(code)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::borrow::ToOwned;
 
     fn error(code: &str) -> ErrorBody {
         ErrorBody {

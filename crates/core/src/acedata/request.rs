@@ -5,6 +5,8 @@
 //! is whole seconds from 1 to [`MAX_TIMEOUT_SECS`]. The browser's `callback_url` is dropped: the
 //! proxy sets its own ([`Request::to_upstream_json`]).
 
+use alloc::{string::String, vec::Vec};
+
 use core::time::Duration;
 use serde::{Deserialize, Serialize};
 
@@ -82,7 +84,7 @@ pub fn check_timeout(value: Option<&serde_json::Value>) -> Result<Option<u64>, F
 /// A number of seconds as `timeout`: a whole number from 1 to [`MAX_TIMEOUT_SECS`]. The browser
 /// library checks a JS number with this before reading or uploading any image.
 pub fn check_timeout_number(seconds: f64) -> Result<u64, FieldError> {
-    if seconds.fract() == 0.0 && (1.0..=MAX_TIMEOUT_SECS as f64).contains(&seconds) {
+    if crate::float::fract(seconds) == 0.0 && (1.0..=MAX_TIMEOUT_SECS as f64).contains(&seconds) {
         Ok(seconds as u64)
     } else {
         Err(timeout_error())

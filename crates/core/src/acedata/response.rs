@@ -8,6 +8,8 @@
 //! project's assumption, from AceData's error envelope): an optional `success`, and an `error`
 //! object (or text) on failure.
 
+use alloc::{format, string::String};
+
 use serde::Deserialize;
 
 use crate::parse::from_json;
@@ -162,7 +164,7 @@ fn error_text(error: Option<&serde_json::Value>) -> Option<String> {
                 .as_deref()
                 .map(str::trim)
                 .filter(|c| !c.is_empty())
-                .map(str::to_owned);
+                .map(alloc::borrow::ToOwned::to_owned);
             match (code, body.text()) {
                 (Some(code), Some(text)) => Some(format!("{code}: {text}")),
                 (code, text) => text.or(code),

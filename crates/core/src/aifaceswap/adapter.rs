@@ -9,6 +9,7 @@ use crate::provider::{
     TaskUpdate, UpstreamRequest, VideoInput,
 };
 use crate::FieldError;
+use alloc::{borrow::ToOwned, format, string::String, string::ToString, vec, vec::Vec};
 
 /// The aifaceswap adapter.
 #[derive(Debug, Clone, Copy, Default)]

@@ -68,7 +68,7 @@ pub(super) fn credits(op: Operation, inputs: &CreditInputs) -> u64 {
 /// Started seconds; the float-to-int cast saturates, so a huge duration cannot wrap.
 fn seconds(duration: f64) -> u64 {
     if duration.is_finite() && duration > 0.0 {
-        duration.ceil() as u64
+        crate::float::ceil(duration) as u64
     } else {
         0
     }

@@ -132,6 +132,7 @@ impl Operation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
 
     #[test]
     fn names_paths_and_lookup_agree() {

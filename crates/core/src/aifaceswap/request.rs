@@ -1,5 +1,6 @@
 //! Request bodies of the six operations and their validation.
 
+use alloc::{string::String, vec::Vec};
 use serde::{Deserialize, Serialize};
 
 use super::{CreditInputs, Operation};

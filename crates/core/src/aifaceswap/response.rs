@@ -1,5 +1,6 @@
 //! Response bodies: the provider's envelope and the `data` of each operation.
 
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::number::serialize_whole_as_integer;
@@ -105,6 +106,7 @@ pub struct ExtractedBase64Faces {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     #[test]
     fn parses_the_providers_examples() {

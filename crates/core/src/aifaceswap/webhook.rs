@@ -1,8 +1,9 @@
 //! The provider's webhook callback: `{success, type, task_id, result_image}`.
 
+use alloc::string::String;
+use core::fmt;
 use serde::de::{self, Unexpected, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::fmt;
 
 use crate::parse::from_json;
 use crate::FieldError;

@@ -11,6 +11,7 @@ use crate::provider::{
 };
 use crate::task::is_safe_task_id;
 use crate::FieldError;
+use alloc::{borrow::ToOwned, format, vec::Vec};
 
 /// The AIPhotoCraft adapter.
 #[derive(Debug, Clone, Copy, Default)]

@@ -1,6 +1,7 @@
 //! The four operations' forms and their validation. Every image is a file part (or, in the
 //! proxy, a URL it fetches for the browser); the text fields are `enhance` and `swap_index`.
 
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 use serde_json::{Map, Value};
 
 use super::Operation;

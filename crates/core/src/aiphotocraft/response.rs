@@ -14,6 +14,8 @@
 //!
 //! The submit's answer is not printed on the page; its reading is the project's assumption.
 
+use alloc::{borrow::ToOwned, format, string::String, string::ToString, vec::Vec};
+
 use serde_json::Value;
 
 use crate::provider::{FaultKind, ProviderFault, TaskUpdate};

@@ -11,6 +11,8 @@
 //! Everything the project needs of it is here and in the sandbox's fake
 //! (`faceswap_sandbox::providers::example`): every other layer reads it through the registry.
 
+use alloc::{format, string::String};
+
 use serde::{Deserialize, Serialize};
 
 use crate::parse::{from_json, from_value};

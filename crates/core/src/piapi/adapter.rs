@@ -2,6 +2,8 @@
 //! model and task_type tell them apart), key in `x-api-key`, results by webhook with a per-task
 //! secret and by polling Get Task.
 
+use alloc::{borrow::ToOwned, format, string::String, string::ToString, vec::Vec};
+
 use super::{
     Operation, Request, Task, TaskEnvelope, TaskError, WebhookBody, PROVIDER, SERVICE_MODE,
 };

@@ -4,6 +4,8 @@
 //!
 //! Field names are exactly the provider's (`input.target_image`, `input.swap_faces_index`, ...).
 
+use alloc::string::String;
+
 mod adapter;
 mod price;
 mod request;

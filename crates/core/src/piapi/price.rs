@@ -20,7 +20,7 @@ pub fn price(op: Operation, duration: Option<f64>) -> f64 {
         Operation::VideoFaceSwap => match duration {
             Some(seconds) if seconds.is_finite() && seconds > 0.0 => {
                 // Whole cents times seconds, then to dollars: 0.05 rather than 0.05000000000000001.
-                (FACE_SWAP_USD * 100.0 * seconds.ceil()).round() / 100.0
+                crate::float::round(FACE_SWAP_USD * 100.0 * crate::float::ceil(seconds)) / 100.0
             }
             _ => FACE_SWAP_USD,
         },

@@ -13,6 +13,8 @@
 //! read, [`crate::media::image_dimensions`]); a URL cannot be checked and is left to PiAPI, whose
 //! refusal keeps its meaning ([`crate::provider::FaultKind::InvalidInput`]), as are the frames.
 
+use alloc::{borrow::ToOwned, string::String, vec, vec::Vec};
+
 use serde::{Deserialize, Serialize};
 
 use super::Operation;

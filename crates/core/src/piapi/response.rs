@@ -2,6 +2,8 @@
 //! Task, and the webhook body `{"timestamp", "data": task}`. The task's `status` is compared
 //! without case (`Completed`, `completed`); only `completed` and `failed` end a task.
 
+use alloc::{format, string::String, string::ToString};
+
 use serde::Deserialize;
 
 use crate::parse::from_json;

@@ -5,6 +5,7 @@ use super::{
     ProviderInfo, SubmitOutcome, TaskUpdate, UpstreamRequest, VideoInput,
 };
 use crate::FieldError;
+use alloc::{borrow::ToOwned, format, string::String, vec::Vec};
 use core::time::Duration;
 
 /// One operation as the proxy and the library's price table see it.
@@ -235,8 +236,8 @@ pub trait Adapter: Send + Sync + 'static {
     }
 }
 
-impl std::fmt::Debug for dyn Adapter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for dyn Adapter {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.info().id)
     }
 }

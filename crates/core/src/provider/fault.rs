@@ -1,6 +1,7 @@
 //! A provider's refusal, read from its answer, in words the proxy maps to its error shape.
 
 use crate::ErrorCode;
+use alloc::string::String;
 
 /// What kind of fault a provider reported; decides the proxy's `error` word and status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,10 +78,10 @@ impl ProviderFault {
     }
 }
 
-impl std::fmt::Display for ProviderFault {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for ProviderFault {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for ProviderFault {}
+impl core::error::Error for ProviderFault {}

@@ -4,6 +4,8 @@
 //! client then reads, checks, uploads and sends every operation of that provider with no code of
 //! the provider's own.
 
+use alloc::{string::String, vec::Vec};
+
 use crate::FieldError;
 
 /// What a field takes.
@@ -102,6 +104,7 @@ impl FieldValues {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     #[test]
     fn values_are_read_by_kind_and_name_the_field() {

@@ -5,6 +5,8 @@
 //! uploaded), validation sees a stand-in URL that names the field: [`file_stand_in`]. It passes
 //! the URL rule, and [`stand_in_field`] turns it back into the field whose file it stands for.
 
+use alloc::{string::String, vec::Vec};
+
 use crate::MediaType;
 
 /// Prefix of every stand-in URL. `.invalid` never resolves (RFC 2606), so a stand-in that

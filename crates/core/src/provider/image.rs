@@ -3,6 +3,8 @@
 //! and a request names by URL ([`LimitedImage`]); a remote URL cannot be checked without fetching
 //! it, and is left to the provider.
 
+use alloc::string::String;
+
 use crate::media::MaxResolution;
 
 /// One image URL of a prepared request and the size its provider allows.

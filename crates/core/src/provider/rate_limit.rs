@@ -40,6 +40,7 @@ pub fn x_ratelimit_exhausted_until(headers: &[(&str, &str)], now: u64) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     const NOW: u64 = 1_764_547_200;
 

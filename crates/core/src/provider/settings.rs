@@ -3,6 +3,8 @@
 //! words, and hands the values to [`super::Adapter::upstream_request`]. A setting comes from the
 //! operator only, never from a browser's request.
 
+use alloc::{format, string::String, vec::Vec};
+
 /// One extra setting of a provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SettingSpec {

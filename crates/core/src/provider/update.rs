@@ -1,6 +1,7 @@
 //! The neutral results of reading a provider's answers: what a submit started, and how a task
 //! moved (from a callback, a poll or a synchronous answer).
 
+use alloc::{format, string::String};
 use serde::{Deserialize, Serialize};
 
 use crate::url::check_http_url;
@@ -155,6 +156,7 @@ pub enum SubmitOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::borrow::ToOwned;
 
     #[test]
     fn result_urls_follow_the_url_rule() {

@@ -1,5 +1,6 @@
 //! The upstream request as data: what the proxy sends, built by an adapter without any I/O.
 
+use alloc::{string::String, vec::Vec};
 use core::time::Duration;
 
 /// The HTTP method of an upstream call.

@@ -6,6 +6,8 @@
 //! `duration` shorter than it in the provider's billing unit (whole started seconds) is refused.
 //! A video the proxy does not know (any other URL) must declare its `duration`.
 
+use alloc::{format, string::String};
+
 use crate::FieldError;
 
 /// The video of a prepared request, as the rule needs it.
@@ -19,7 +21,7 @@ pub struct VideoInput {
 
 /// Whole started seconds of `seconds` (the providers' billing unit).
 fn started_seconds(seconds: f64) -> f64 {
-    seconds.max(0.0).ceil()
+    crate::float::ceil(seconds.max(0.0))
 }
 
 /// The duration (seconds) a video request is priced by: what the request `declared`, checked
