@@ -17,8 +17,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use web_sys::FormData;
 
+use crate::drive::Pending;
 use crate::error::{camel_case_path, ClientError};
-use crate::js::{self, Pending};
+use crate::js;
 use crate::media::{append_to_form, check_blob, source_value, Kind, Source};
 use crate::provider_client::{task_created, CallOptions, ProviderClient};
 

@@ -56,6 +56,45 @@ export function cropFaces(frame, boxes, options) {
 export function buildRefInfo(client, crops, faces, options) {
   return loadMedia().then((module) => module.buildRefInfo(client, crops, faces, options));
 }
+// The promise the call being stepped waits on, and the outcome it resumes with (src/drive.rs):
+// `drive` sets and reads them on either side of each synchronous step, so a call started from
+// inside another's step (an `onStatus` callback, say) keeps its own.
+let waitingOn = null;
+let outcome = null;
+
+export function waitOn(promise) {
+  waitingOn = promise;
+}
+
+export function settled() {
+  if (!outcome.ok) throw outcome.value;
+  return outcome.value;
+}
+
+/**
+ * Runs a call of the library (src/drive.rs) to its end: each `run.step()` runs it until it waits
+ * on a promise (`waitOn`) or ends, returning its result or throwing its error; the promise's
+ * outcome is what the next step resumes it with (`settled`).
+ */
+export async function drive(run) {
+  try {
+    for (;;) {
+      const result = run.step();
+      outcome = null;
+      const next = waitingOn;
+      if (next === null) return result;
+      waitingOn = null;
+      try {
+        outcome = { ok: true, value: await next };
+      } catch (value) {
+        outcome = { ok: false, value };
+      }
+    }
+  } finally {
+    run.free();
+  }
+}
+
 const RETRYABLE = [429, 502, 503, 504];
 const FIRST_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 8000;

@@ -4,10 +4,10 @@
 
 use alloc::{borrow::ToOwned, string::String};
 
+use crate::drive::settle;
 use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::error::{ClientError, ErrorCode};
 use crate::js;
@@ -196,9 +196,7 @@ impl Surface {
             }
             promise
         };
-        let blob = JsFuture::from(promise)
-            .await
-            .map_err(|e| encode_error(&e))?;
+        let blob = settle(promise).await.map_err(|e| encode_error(&e))?;
         blob.dyn_into::<web_sys::Blob>()
             .map_err(|_| ClientError::internal("the browser could not encode the image"))
     }
@@ -215,7 +213,7 @@ pub async fn blob_to_base64(blob: &web_sys::Blob) -> Result<String, ClientError>
     reader
         .read_as_data_url(blob)
         .map_err(|_| ClientError::internal("the image cannot be read"))?;
-    JsFuture::from(promise)
+    settle(promise)
         .await
         .map_err(|_| ClientError::internal("the image cannot be read"))?;
     reader

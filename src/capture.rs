@@ -1,12 +1,12 @@
 //! `captureFrame`: seek a `<video>`, wait until the frame is really presented, draw it and encode
 //! it as plain base64.
 
+use crate::drive::settle;
 use alloc::boxed::Box;
 use faceswap_core::float;
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::HtmlVideoElement;
 
 use crate::canvas::{blob_to_base64, Encoding, Surface};
@@ -31,7 +31,7 @@ pub fn capture_frame(
     #[wasm_bindgen(unchecked_param_type = "HTMLVideoElement")] video: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "CaptureOptions")] options: JsValue,
 ) -> Promise {
-    js::run(Box::pin(capture(video, options)))
+    crate::drive::run(Box::pin(capture(video, options)))
 }
 
 async fn capture(video: JsValue, options: JsValue) -> Result<JsValue, ClientError> {
@@ -206,7 +206,7 @@ async fn first_of(promise: Promise, ms: f64) -> Option<f64> {
         let _ = js::set_timeout_call(&resolve, ms);
     });
     let race = Promise::race(&js_sys::Array::of2(&promise, &timer));
-    JsFuture::from(race).await.ok().and_then(|v| v.as_f64())
+    settle(race).await.ok().and_then(|v| v.as_f64())
 }
 
 /// Waits for one of `events` on `video`, for at most `ms`; an `error` event or the time limit
@@ -225,7 +225,7 @@ async fn wait_for(
         let _ = target.add_event_listener_with_callback("error", &reject);
         let _ = js::set_timeout_call(&reject, ms);
     });
-    let outcome = JsFuture::from(promise).await;
+    let outcome = settle(promise).await;
     match outcome {
         Ok(_) => Ok(()),
         Err(_) if video.error().is_some() => check_usable(video),

@@ -8,8 +8,8 @@ use faceswap_core::provider::{Catalog, OperationSpec};
 use js_sys::Promise;
 use wasm_bindgen::JsValue;
 
+use crate::drive::{run, Pending};
 use crate::error::ClientError;
-use crate::js::{run, Pending};
 use crate::provider_client::ProviderClient;
 
 /// Runs one operation of a provider: `(its catalog entry, client, operation, request, options)`.

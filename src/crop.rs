@@ -1,12 +1,12 @@
 //! `cropFaces`: cut each face box out of a frame, with padding, as plain base64 images, using the
 //! browser's canvas (drawImage with a source rectangle) and native encoders.
 
+use crate::drive::settle;
 use alloc::{borrow::ToOwned, boxed::Box, string::String, vec::Vec};
 use faceswap_core::float;
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::canvas::{blob_to_base64, create_image_bitmap, Encoding, Surface};
 use crate::error::ClientError;
@@ -39,7 +39,7 @@ pub fn crop_faces(
     boxes: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "CropOptions")] options: JsValue,
 ) -> Promise {
-    js::run(Box::pin(crop(frame, boxes, options)))
+    crate::drive::run(Box::pin(crop(frame, boxes, options)))
 }
 
 async fn crop(frame: JsValue, boxes: JsValue, options: JsValue) -> Result<JsValue, ClientError> {
@@ -214,15 +214,15 @@ async fn decode_base64_image(base64: &str, field: &str) -> Result<JsValue, Clien
         )
     };
     let url = faceswap_core::text!("data:application/octet-stream;base64,", base64);
-    let response = JsFuture::from(js::global_fetch_url(&url))
+    let response = settle(js::global_fetch_url(&url))
         .await
         .map_err(|_| not_an_image())?;
     let response: web_sys::Response = response.unchecked_into();
-    let blob = JsFuture::from(response.blob().map_err(|_| not_an_image())?)
+    let blob = settle(response.blob().map_err(|_| not_an_image())?)
         .await
         .map_err(|_| not_an_image())?;
     let promise = create_image_bitmap(&blob).map_err(|_| not_an_image())?;
-    JsFuture::from(promise).await.map_err(|_| not_an_image())
+    settle(promise).await.map_err(|_| not_an_image())
 }
 
 #[cfg(test)]

@@ -16,8 +16,9 @@ use faceswap_core::provider::{Catalog, FieldKind, FieldValue, FieldValues, Opera
 use js_sys::Object;
 use wasm_bindgen::JsValue;
 
+use crate::drive::Pending;
 use crate::error::{camel_case_path, ClientError};
-use crate::js::{self, Pending};
+use crate::js;
 use crate::media::{check_blob, resolve_url, source_value, Kind, Source};
 use crate::provider_client::{task_created, CallOptions, ProviderClient};
 

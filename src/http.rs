@@ -1,11 +1,11 @@
 //! HTTP to the proxy through the global `fetch`: bodies, the Idempotency-Key header, abort and
 //! time-out signals, and turning every failure into a [`ClientError`].
 
+use crate::drive::settle;
 use alloc::{borrow::ToOwned, string::String};
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob, FormData};
 
 use crate::error::{ClientError, ErrorCode};
@@ -135,9 +135,7 @@ impl Http {
             self.retries,
             self.get_token.as_ref(),
         );
-        JsFuture::from(sent)
-            .await
-            .map_err(|err| failure(&err, timeout_ms))
+        settle(sent).await.map_err(|err| failure(&err, timeout_ms))
     }
 }
 

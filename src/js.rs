@@ -1,7 +1,7 @@
 //! Small helpers around JavaScript values: globals that exist in windows and workers alike,
 //! reading the fields of a request object, and building plain result objects.
 
-use alloc::{boxed::Box, string::String};
+use alloc::string::String;
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -18,17 +18,6 @@ extern "C" {
     #[cfg(feature = "media")]
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
-}
-
-/// A boxed call of the library, settled as a JS promise.
-pub type Pending =
-    core::pin::Pin<Box<dyn core::future::Future<Output = Result<JsValue, ClientError>>>>;
-
-/// Turns a boxed call into a promise that rejects with the call's `ClientError` as a JS `Error`.
-/// Boxing means `future_to_promise` is instantiated once for the whole library, which keeps the
-/// wasm small.
-pub fn run(future: Pending) -> Promise {
-    wasm_bindgen_futures::future_to_promise(async move { future.await.map_err(JsValue::from) })
 }
 
 /// Calls `handler` after `ms` milliseconds.

@@ -39,6 +39,7 @@ mod cost;
 mod crop;
 mod declared;
 mod detect;
+mod drive;
 mod error;
 #[cfg(feature = "example-provider")]
 mod example;

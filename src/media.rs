@@ -1,6 +1,7 @@
 //! Inputs that may be a URL string or a Blob: reading them, checking a Blob's type by its magic
 //! bytes before anything is sent, and turning Blobs into URLs through the proxy's uploads.
 
+use crate::drive::settle;
 use alloc::{string::String, vec::Vec};
 use faceswap_core::media::{MaxResolution, DIMENSIONS_PREFIX};
 use faceswap_core::provider::form::file_stand_in;
@@ -8,7 +9,6 @@ use faceswap_core::MediaType;
 use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob, FormData};
 
 use crate::error::ClientError;
@@ -69,7 +69,7 @@ pub async fn check_blob(blob: &Blob, kind: Kind, field: &str) -> Result<MediaTyp
         .map_err(|_| {
             ClientError::invalid_field(field, faceswap_core::text!(field, " cannot be read"))
         })?;
-    let buffer = JsFuture::from(head.array_buffer()).await.map_err(|_| {
+    let buffer = settle(head.array_buffer()).await.map_err(|_| {
         ClientError::invalid_field(field, faceswap_core::text!(field, " cannot be read"))
     })?;
     let bytes = Uint8Array::new(&buffer).to_vec();
@@ -98,7 +98,7 @@ pub async fn check_image_size(
     let head = blob.slice_with_i32_and_i32(0, end).map_err(|_| {
         ClientError::invalid_field(field, faceswap_core::text!(field, " cannot be read"))
     })?;
-    let buffer = JsFuture::from(head.array_buffer()).await.map_err(|_| {
+    let buffer = settle(head.array_buffer()).await.map_err(|_| {
         ClientError::invalid_field(field, faceswap_core::text!(field, " cannot be read"))
     })?;
     limit

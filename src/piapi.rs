@@ -17,8 +17,9 @@ use js_sys::{Array, Object};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 
+use crate::drive::Pending;
 use crate::error::ClientError;
-use crate::js::{self, Pending};
+use crate::js;
 use crate::media::{check_blob, check_image_size, resolve_url, source_field, Kind, Source};
 use crate::provider_client::envelope_data;
 use crate::provider_client::{CallOptions, ProviderClient};

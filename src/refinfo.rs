@@ -10,8 +10,9 @@ use js_sys::{Array, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::drive::run;
 use crate::error::ClientError;
-use crate::js::{self, run};
+use crate::js;
 use crate::media::{check_media, resolve_media, Medium};
 use crate::media::{source_value, Kind};
 use crate::provider_client::ProviderClient;

@@ -10,8 +10,9 @@ use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::cost::provider_entry;
+use crate::drive::run;
 use crate::error::ClientError;
-use crate::js::{self, run};
+use crate::js;
 use crate::provider_client::ProviderClient;
 use crate::providers::runner;
 

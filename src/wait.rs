@@ -5,12 +5,12 @@
 //! library's error. Which routes a provider's tasks have is [`ProviderClient::task_path`]'s
 //! choice.
 
+use crate::drive::settle;
 use faceswap_core::task::DEFAULT_WAIT_LIMIT;
 use faceswap_core::TaskStatus;
 use js_sys::{Function, Promise, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
 use crate::error::{ClientError, ErrorCode};
@@ -82,7 +82,7 @@ pub async fn wait_for_result(
     let mut unread = false;
     let mut last_status = None;
     loop {
-        let state = JsFuture::from(states.next(unread))
+        let state = settle(states.next(unread))
             .await
             .map_err(|err| failure(&err, timeout_ms))?;
         // A state that cannot be read is a failure of this attempt: `taskStates` tries again.

@@ -14,8 +14,9 @@ use faceswap_core::provider::{Catalog, OperationSpec, ProviderOperation};
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
+use crate::drive::Pending;
 use crate::error::ClientError;
-use crate::js::{self, Pending};
+use crate::js;
 use crate::provider_client::{CallOptions, ProviderClient};
 
 crate::client_class! {
