@@ -43,7 +43,7 @@ pub fn run(future: Pending) -> Promise {
 }
 
 /// A call of the library in progress, stepped by `drive` in `src/browser.js`.
-#[wasm_bindgen(private)]
+#[wasm_bindgen(private, skip_typescript)]
 pub struct Run {
     future: Pending,
 }
